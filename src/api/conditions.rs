@@ -1,0 +1,77 @@
+//! Condition types and reasons, and the rules that keep lastTransitionTime stable.
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
+
+pub const READY: &str = "Ready";
+pub const SATISFIED: &str = "Satisfied";
+pub const PROGRESSING: &str = "Progressing";
+
+pub const REASON_OBSERVED: &str = "Observed";
+pub const REASON_CLOUD_ERROR: &str = "CloudError";
+pub const REASON_ALL_SATISFIED: &str = "AllSatisfied";
+pub const REASON_REQUEST_OPEN: &str = "RequestOpen";
+pub const REASON_QUEUED: &str = "Queued";
+pub const REASON_IDLE: &str = "Idle";
+
+/// A condition as the controller wants it now, before timestamps.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Desired {
+    pub type_: &'static str,
+    pub status: bool,
+    pub reason: String,
+    pub message: String,
+}
+
+/// Builds the conditions, keeping each one's lastTransitionTime from `old` unless its status flips.
+pub fn merge(old: &[Condition], desired: Vec<Desired>, generation: Option<i64>, now: &Time) -> Vec<Condition> {
+    desired
+        .into_iter()
+        .map(|d| {
+            let status = if d.status { "True" } else { "False" }.to_string();
+            let last_transition_time = old
+                .iter()
+                .find(|c| c.type_ == d.type_ && c.status == status)
+                .map(|c| c.last_transition_time.clone())
+                .unwrap_or_else(|| now.clone());
+            Condition {
+                type_: d.type_.to_string(),
+                status,
+                reason: d.reason,
+                message: d.message,
+                observed_generation: generation,
+                last_transition_time,
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(secs: i64) -> Time {
+        Time(jiff::Timestamp::from_second(secs).unwrap())
+    }
+
+    fn ready(status: bool, reason: &str) -> Desired {
+        Desired {
+            type_: READY,
+            status,
+            reason: reason.into(),
+            message: "m".into(),
+        }
+    }
+
+    #[test]
+    fn transition_time_moves_only_when_status_flips() {
+        let first = merge(&[], vec![ready(true, "A")], Some(1), &at(100));
+        assert_eq!(first[0].last_transition_time, at(100));
+        let same = merge(&first, vec![ready(true, "B")], Some(2), &at(200));
+        assert_eq!(same[0].last_transition_time, at(100));
+        assert_eq!(same[0].reason, "B");
+        assert_eq!(same[0].observed_generation, Some(2));
+        let flipped = merge(&same, vec![ready(false, "C")], Some(2), &at(300));
+        assert_eq!(flipped[0].last_transition_time, at(300));
+        assert_eq!(flipped[0].status, "False");
+    }
+}

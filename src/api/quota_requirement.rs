@@ -1,0 +1,217 @@
+use std::collections::BTreeMap;
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
+use kube::{CustomResource, KubeSchema};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// One quota, in one account or project, that must be at least `desiredValue` in every listed
+/// region.
+#[derive(CustomResource, KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[kube(
+    group = "quota-operator.dev",
+    version = "v1alpha1",
+    kind = "QuotaRequirement",
+    namespaced,
+    status = "QuotaRequirementStatus",
+    shortname = "qr",
+    category = "quotas",
+    doc = "A quota that must be at least desiredValue in every listed region of an account.",
+    printcolumn(name = "Account", type_ = "string", json_path = ".spec.accountRef"),
+    printcolumn(name = "Quota", type_ = "string", json_path = ".status.quota"),
+    printcolumn(name = "Desired", type_ = "integer", json_path = ".spec.desiredValue"),
+    printcolumn(name = "State", type_ = "string", json_path = ".status.summary"),
+    printcolumn(name = "Ready", type_ = "string", json_path = ".status.conditions[?(@.type==\"Ready\")].status"),
+    printcolumn(name = "Age", type_ = "date", json_path = ".metadata.creationTimestamp")
+)]
+#[x_kube(validation = Rule::new("has(self.aws) != has(self.gcp)").message("exactly one of spec.aws or spec.gcp must be set").reason(Reason::FieldValueInvalid))]
+#[x_kube(validation = Rule::new("!has(self.aws) || self.regions.all(r, r.matches('^[a-z]{2}(-[a-z]+)+-[0-9]+$'))").message("spec.regions: every AWS region must look like us-east-1").field_path(".regions"))]
+#[x_kube(validation = Rule::new("!has(self.gcp) || self.regions.all(r, r == 'global' || r.matches('^[a-z]+-[a-z]+[0-9]+$'))").message("spec.regions: every GCP region must look like us-central1 (or be 'global')").field_path(".regions"))]
+#[x_kube(validation = Rule::new("!has(self.allowDecrease) || !self.allowDecrease || has(self.gcp)").message("spec.allowDecrease is only supported for gcp quotas (AWS never lowers a quota)").field_path(".allowDecrease"))]
+#[serde(rename_all = "camelCase")]
+pub struct QuotaRequirementSpec {
+    /// Name of the CloudAccount to raise the quota in. Its namespaceSelector must allow this
+    /// object's namespace.
+    #[schemars(length(min = 1, max = 253))]
+    pub account_ref: String,
+    /// An AWS Service Quotas quota. Exactly one of `aws` and `gcp` must be set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aws: Option<AwsQuota>,
+    /// A GCP Cloud Quotas quota. Exactly one of `aws` and `gcp` must be set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gcp: Option<GcpQuota>,
+    /// Regions in which the quota must hold (e.g. us-east-1, or us-central1 for GCP). Non-empty,
+    /// no duplicates.
+    #[x_kube(merge_strategy = ListMerge::Set)]
+    #[schemars(length(min = 1, max = 40), inner(length(min = 1, max = 32)))]
+    pub regions: Vec<String>,
+    /// The value the quota must reach, in the quota's own unit (vCPUs, count, ...).
+    #[schemars(range(min = 1, max = 1_000_000_000_000_i64))]
+    pub desired_value: i64,
+    /// Why the increase is needed; sent with the request to the cloud.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 1024))]
+    pub justification: Option<String>,
+    /// Allow lowering the quota to `desiredValue` when it is higher (GCP only; GCP applies
+    /// decreases at once). Default false: a higher current value always counts as satisfied.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub allow_decrease: bool,
+}
+
+/// An AWS Service Quotas quota, by code or by name.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[x_kube(validation = Rule::new("has(self.quotaCode) != has(self.quotaName)").message("exactly one of spec.aws.quotaCode or spec.aws.quotaName must be set").reason(Reason::FieldValueInvalid))]
+#[serde(rename_all = "camelCase")]
+pub struct AwsQuota {
+    /// Service code, e.g. `ec2`, `fargate`, `vpc`, `ecs`, `elasticloadbalancing`.
+    #[x_kube(validation = Rule::new("self.matches('^[A-Za-z0-9-]+$')").message("spec.aws.serviceCode must be a service code such as ec2"))]
+    #[schemars(length(min = 1, max = 63))]
+    pub service_code: String,
+    /// Quota code, e.g. `L-34B43A08`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[x_kube(validation = Rule::new("self.matches('^L-[0-9A-F]{8}$')").message("spec.aws.quotaCode must look like L-34B43A08"))]
+    #[schemars(length(max = 10))]
+    pub quota_code: Option<String>,
+    /// Quota name as Service Quotas shows it; resolved to a code at run time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 256))]
+    pub quota_name: Option<String>,
+}
+
+/// A GCP Cloud Quotas quota; the project comes from the CloudAccount.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct GcpQuota {
+    /// Service name, e.g. `compute.googleapis.com`.
+    #[x_kube(validation = Rule::new("self.matches('^[a-z0-9.-]+$')").message("spec.gcp.service must be a service name such as compute.googleapis.com"))]
+    #[schemars(length(min = 1, max = 253))]
+    pub service: String,
+    /// Quota id, e.g. `CPUS-per-project-region`.
+    #[x_kube(validation = Rule::new("self.matches('^[A-Za-z0-9-]+$')").message("spec.gcp.quotaId must be a quota id such as CPUS-per-project-region"))]
+    #[schemars(length(min = 1, max = 128))]
+    pub quota_id: String,
+    /// Dimensions other than the region (e.g. `gpu_family: NVIDIA_L4`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub dimensions: BTreeMap<String, String>,
+}
+
+/// What the operator last observed and did, per region.
+#[derive(JsonSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct QuotaRequirementStatus {
+    /// The metadata.generation this status was computed for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_generation: Option<i64>,
+    /// `Ready`, `Satisfied` and `Progressing`, with Kubernetes condition semantics.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<Condition>,
+    /// The quota as the cloud names it (`ec2/L-34B43A08`, `compute.googleapis.com/CPUS-per-project-region`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quota: Option<String>,
+    /// One word or a count for `kubectl get`: `Satisfied`, `Requested`, `2/3 satisfied`, ...
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
+    /// One entry per region.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub targets: Vec<TargetStatus>,
+}
+
+/// The state of the quota in one region.
+#[derive(JsonSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct TargetStatus {
+    /// The region.
+    pub region: String,
+    /// The quota's current (applied, or default) value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current_value: Option<f64>,
+    /// The effective desired value: the largest of all QuotaRequirements naming this quota.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub desired_value: Option<i64>,
+    /// `namespace/name` of the QuotaRequirement whose value is the effective one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub driven_by: Option<String>,
+    /// Where this target stands.
+    pub state: TargetState,
+    /// The last increase request for this quota, as the cloud reports it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request: Option<RequestStatus>,
+    /// A human explanation, with the cloud's error code and message when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+/// Where one target stands.
+#[derive(JsonSchema, Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TargetState {
+    /// The current value meets the effective desired value.
+    Satisfied,
+    /// An increase is needed but a cloud limit holds it; it is filed when a slot frees.
+    Queued,
+    /// An increase request is open.
+    Requested,
+    /// The cloud closed the request without granting it; nothing is re-filed until the spec changes.
+    Denied,
+    /// The cloud granted less than asked.
+    PartiallyGranted,
+    /// The quota cannot be raised.
+    NotAdjustable,
+    /// A CloudAccount guardrail or namespace rule forbids the request.
+    Blocked,
+    /// The cloud or the credentials failed; retried with backoff.
+    Error,
+}
+
+impl TargetState {
+    /// Terminal states wait for a spec (or account) change; nothing is retried on its own.
+    pub fn is_terminal(self) -> bool {
+        matches!(
+            self,
+            Self::Denied | Self::PartiallyGranted | Self::NotAdjustable | Self::Blocked
+        )
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Satisfied => "Satisfied",
+            Self::Queued => "Queued",
+            Self::Requested => "Requested",
+            Self::Denied => "Denied",
+            Self::PartiallyGranted => "PartiallyGranted",
+            Self::NotAdjustable => "NotAdjustable",
+            Self::Blocked => "Blocked",
+            Self::Error => "Error",
+        }
+    }
+}
+
+/// An increase request (AWS) or QuotaPreference (GCP) as the cloud reports it.
+#[derive(JsonSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct RequestStatus {
+    /// The cloud's request id (AWS request id, GCP QuotaPreference name).
+    pub id: String,
+    /// The support case id, when the cloud opened one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub case_id: Option<String>,
+    /// The cloud's status word (PENDING, CASE_OPENED, APPROVED, DENIED, ..., or RECONCILING).
+    pub status: String,
+    /// The value asked for.
+    pub requested_value: f64,
+    /// The value granted, when the cloud says (GCP).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub granted_value: Option<f64>,
+    /// When the request was filed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub submitted_at: Option<Time>,
+    /// The cloud's explanation of the status (a denial reason, GCP stateDetail).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_message: Option<String>,
+    /// When the cloud last changed the request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<Time>,
+    /// The metadata.generation of this object when the request closed without a full grant; a
+    /// new request is filed only once the generation moves past it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closed_at_generation: Option<i64>,
+}

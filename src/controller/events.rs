@@ -1,0 +1,105 @@
+//! Kubernetes Events on transitions, so `kubectl describe` tells the story.
+
+use kube::{
+    Resource,
+    runtime::events::{Event, EventType, Recorder},
+};
+
+use crate::api::{QuotaRequirement, TargetState, TargetStatus};
+
+pub const REQUEST_FILED: &str = "RequestFiled";
+pub const REQUEST_ADOPTED: &str = "RequestAdopted";
+
+/// An event to publish, decided while reconciling.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Note {
+    pub warning: bool,
+    pub reason: &'static str,
+    pub message: String,
+}
+
+/// Events for targets whose state changed since the status the object carried.
+pub fn transitions(old: &[TargetStatus], new: &[TargetStatus]) -> Vec<Note> {
+    new.iter()
+        .filter_map(|t| {
+            let before = old.iter().find(|o| o.region == t.region).map(|o| o.state);
+            if before == Some(t.state) {
+                return None;
+            }
+            let (warning, reason) = match (before, t.state) {
+                (Some(TargetState::Requested), TargetState::Satisfied) => (false, "Approved"),
+                (_, TargetState::Satisfied) => (false, "Satisfied"),
+                (_, TargetState::Requested) => return None, // told by RequestFiled/RequestAdopted
+                (_, TargetState::Queued) => (false, "Queued"),
+                (_, TargetState::Denied) => (true, "Denied"),
+                (_, TargetState::PartiallyGranted) => (true, "PartiallyGranted"),
+                (_, TargetState::NotAdjustable) => (true, "NotAdjustable"),
+                (_, TargetState::Blocked) => (true, "Blocked"),
+                (_, TargetState::Error) => (true, "CloudError"),
+            };
+            let message = format!("{}: {}", t.region, t.message.as_deref().unwrap_or_default());
+            Some(Note {
+                warning,
+                reason,
+                message,
+            })
+        })
+        .collect()
+}
+
+pub async fn publish(recorder: &Recorder, obj: &QuotaRequirement, notes: &[Note]) {
+    let reference = obj.object_ref(&());
+    for note in notes {
+        let event = Event {
+            type_: if note.warning { EventType::Warning } else { EventType::Normal },
+            reason: note.reason.into(),
+            note: Some(truncate(&note.message, 1024)),
+            action: "Reconcile".into(),
+            secondary: None,
+        };
+        if let Err(e) = recorder.publish(&event, &reference).await {
+            tracing::warn!(error = %e, reason = note.reason, "could not publish event");
+        }
+    }
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        Some((i, _)) => s[..i].to_string(),
+        None => s.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(region: &str, state: TargetState) -> TargetStatus {
+        TargetStatus {
+            region: region.into(),
+            current_value: None,
+            desired_value: None,
+            driven_by: None,
+            state,
+            request: None,
+            message: Some("m".into()),
+        }
+    }
+
+    #[test]
+    fn only_changed_targets_make_events() {
+        let old = [t("a", TargetState::Requested), t("b", TargetState::Satisfied)];
+        let new = [t("a", TargetState::Satisfied), t("b", TargetState::Satisfied)];
+        let notes = transitions(&old, &new);
+        assert_eq!(notes.len(), 1);
+        assert_eq!(notes[0].reason, "Approved");
+        assert!(transitions(&new, &new).is_empty());
+    }
+
+    #[test]
+    fn denials_are_warnings() {
+        let notes = transitions(&[t("a", TargetState::Requested)], &[t("a", TargetState::Denied)]);
+        assert_eq!(notes[0].reason, "Denied");
+        assert!(notes[0].warning);
+    }
+}

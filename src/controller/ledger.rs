@@ -1,0 +1,90 @@
+//! What this process knows about open requests, per quota: a lock so that only one reconcile at a
+//! time may file for a quota, and a short-lived cache so that many objects following the same
+//! request cost one cloud call per interval.
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
+
+use crate::cloud::{CloudError, QuotaProvider, RequestView, Target};
+
+/// One quota in one account, in one region (or `global` for quotas that are the same everywhere).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct QuotaKey {
+    pub account: String,
+    pub service: String,
+    pub quota: String,
+    pub scope: String,
+}
+
+#[derive(Default)]
+pub struct KeyEntry {
+    /// Held while deciding to file and filing, so two reconciles never file for one quota.
+    pub filing: tokio::sync::Mutex<()>,
+    open: Mutex<Option<RequestView>>,
+}
+
+impl KeyEntry {
+    /// The open request this process filed or adopted for the quota, if still open when last seen.
+    pub fn open(&self) -> Option<RequestView> {
+        self.open.lock().expect("ledger lock").clone()
+    }
+
+    pub fn record(&self, view: &RequestView) {
+        let mut open = self.open.lock().expect("ledger lock");
+        if view.phase.is_open() {
+            *open = Some(view.clone());
+        } else if open.as_ref().is_some_and(|o| o.id == view.id) {
+            *open = None;
+        }
+    }
+}
+
+pub struct Ledger {
+    keys: Mutex<HashMap<QuotaKey, Arc<KeyEntry>>>,
+    requests: Mutex<HashMap<(String, String), (RequestView, Instant)>>,
+    ttl: Duration,
+}
+
+impl Ledger {
+    /// `ttl` bounds how stale a request's status may be when objects share it.
+    pub fn new(ttl: Duration) -> Self {
+        Self {
+            keys: Mutex::default(),
+            requests: Mutex::default(),
+            ttl,
+        }
+    }
+
+    pub fn entry(&self, key: &QuotaKey) -> Arc<KeyEntry> {
+        let mut keys = self.keys.lock().expect("ledger lock");
+        keys.entry(key.clone()).or_default().clone()
+    }
+
+    /// The request as the cloud reports it, fetched at most once per `ttl` per request.
+    pub async fn refresh(
+        &self,
+        account: &str,
+        provider: &dyn QuotaProvider,
+        target: &Target,
+        id: &str,
+    ) -> Result<RequestView, CloudError> {
+        let cache_key = (account.to_string(), id.to_string());
+        if let Some((view, at)) = self.requests.lock().expect("ledger lock").get(&cache_key)
+            && at.elapsed() < self.ttl
+        {
+            return Ok(view.clone());
+        }
+        let view = provider.request(target, id).await?;
+        self.remember(account, &view);
+        Ok(view)
+    }
+
+    pub fn remember(&self, account: &str, view: &RequestView) {
+        let key = (account.to_string(), view.id.clone());
+        let mut requests = self.requests.lock().expect("ledger lock");
+        requests.insert(key, (view.clone(), Instant::now()));
+    }
+}

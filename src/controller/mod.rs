@@ -1,0 +1,177 @@
+//! The controller: watches QuotaRequirements (and the CloudAccounts and Namespaces they depend
+//! on) and runs the pipeline resolve -> observe -> plan -> act -> status for each.
+
+mod act;
+pub mod aggregate;
+mod backoff;
+mod events;
+mod ledger;
+pub mod plan;
+mod reconcile;
+pub mod resolve;
+pub mod status;
+
+use std::{future::Future, sync::Arc, time::Duration};
+
+use futures::StreamExt;
+use k8s_openapi::api::core::v1::Namespace;
+use kube::{
+    Api, Client, ResourceExt,
+    core::PartialObjectMeta,
+    runtime::{
+        Controller, WatchStreamExt,
+        controller::{self, Action},
+        events::{Recorder, Reporter},
+        reflector::{self, ObjectRef, Store},
+        watcher,
+    },
+};
+
+use crate::{
+    api::{CloudAccount, QuotaRequirement},
+    cloud::ProviderFactory,
+};
+
+pub use backoff::Backoff;
+pub use ledger::Ledger;
+
+/// How often things happen; every interval is a flag of `quota-operator run`.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Re-read healthy objects this often (their quota may have changed outside the operator).
+    pub resync: Duration,
+    /// Follow open or queued requests this often.
+    pub poll: Duration,
+    pub backoff_base: Duration,
+    pub backoff_max: Duration,
+    /// Watch only this namespace (all when None).
+    pub namespace: Option<String>,
+    /// Reconciles that may run at once.
+    pub concurrency: u16,
+    /// Name in events' reportingController.
+    pub instance: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            resync: Duration::from_secs(600),
+            poll: Duration::from_secs(60),
+            backoff_base: Duration::from_secs(5),
+            backoff_max: Duration::from_secs(300),
+            namespace: None,
+            concurrency: 16,
+            instance: "quota-operator".into(),
+        }
+    }
+}
+
+pub struct Context {
+    pub client: Client,
+    pub providers: Arc<dyn ProviderFactory>,
+    pub accounts: Store<CloudAccount>,
+    pub namespaces: Store<PartialObjectMeta<Namespace>>,
+    pub requirements: Store<QuotaRequirement>,
+    pub ledger: Ledger,
+    pub backoff: Backoff,
+    pub recorder: Recorder,
+    pub config: Config,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("kubernetes API: {0}")]
+    Kube(#[from] kube::Error),
+}
+
+impl Error {
+    /// Bounded label for logs and metrics.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Self::Kube(_) => "KubeApi",
+        }
+    }
+}
+
+/// Runs the controller until `shutdown` completes.
+pub async fn run(
+    client: Client,
+    providers: Arc<dyn ProviderFactory>,
+    config: Config,
+    shutdown: impl Future<Output = ()> + Send + Sync + 'static,
+) {
+    let wc = watcher::Config::default();
+    let requirements: Api<QuotaRequirement> = match &config.namespace {
+        Some(ns) => Api::namespaced(client.clone(), ns),
+        None => Api::all(client.clone()),
+    };
+
+    let (accounts, accounts_writer) = reflector::store();
+    let account_events = reflector::reflector(accounts_writer, watcher(Api::<CloudAccount>::all(client.clone()), wc.clone()))
+        .default_backoff()
+        .touched_objects();
+    let (namespaces, namespaces_writer) = reflector::store();
+    let namespace_events = reflector::reflector(
+        namespaces_writer,
+        watcher(Api::<PartialObjectMeta<Namespace>>::all(client.clone()), wc.clone()),
+    )
+    .default_backoff()
+    .touched_objects();
+
+    let controller = Controller::new(requirements, wc)
+        .with_config(controller::Config::default().concurrency(config.concurrency));
+    let store = controller.store();
+    let by_account = store.clone();
+    let by_namespace = store.clone();
+    let reporter = Reporter {
+        controller: "quota-operator".into(),
+        instance: Some(config.instance.clone()),
+    };
+    let ctx = Arc::new(Context {
+        recorder: Recorder::new(client.clone(), reporter),
+        client,
+        providers,
+        accounts,
+        namespaces,
+        requirements: store,
+        ledger: Ledger::new(config.poll / 2),
+        backoff: Backoff::new(config.backoff_base, config.backoff_max),
+        config,
+    });
+
+    controller
+        .watches_stream(account_events, move |account: CloudAccount| {
+            let name = account.name_any();
+            refs(&by_account, |qr| qr.spec.account_ref == name)
+        })
+        .watches_stream(namespace_events, move |ns: PartialObjectMeta<Namespace>| {
+            let name = ns.name_any();
+            refs(&by_namespace, |qr| qr.namespace().as_deref() == Some(name.as_str()))
+        })
+        .graceful_shutdown_on(shutdown)
+        .run(reconcile::reconcile, error_policy, ctx)
+        .for_each(|result| async move {
+            if let Err(e) = result {
+                tracing::debug!(error = %e, "reconcile did not complete");
+            }
+        })
+        .await;
+}
+
+fn refs(
+    store: &Store<QuotaRequirement>,
+    pick: impl Fn(&QuotaRequirement) -> bool,
+) -> Vec<ObjectRef<QuotaRequirement>> {
+    store
+        .state()
+        .iter()
+        .filter(|qr| pick(qr))
+        .map(|qr| ObjectRef::from_obj(qr.as_ref()))
+        .collect()
+}
+
+fn error_policy(obj: Arc<QuotaRequirement>, error: &Error, ctx: Arc<Context>) -> Action {
+    let delay = ctx.backoff.next(&reconcile::object_key(&obj));
+    tracing::warn!(object = %reconcile::object_key(&obj), reason = error.reason(), error = %error, ?delay, "reconcile failed");
+    Action::requeue(delay)
+}

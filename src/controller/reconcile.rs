@@ -1,0 +1,384 @@
+//! One reconcile of one QuotaRequirement: resolve -> observe -> plan -> act -> status.
+
+use std::sync::Arc;
+
+use futures::future::join_all;
+use jiff::Timestamp;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use kube::{
+    Api, ResourceExt,
+    runtime::{controller::Action, reflector::ObjectRef},
+};
+
+use super::{
+    Context, Error,
+    act::{self, FileCall},
+    aggregate::{self, Contribution},
+    events::{self, Note},
+    ledger::QuotaKey,
+    plan::{self, Plan, PlanInput, Tracked},
+    resolve,
+    status::{self, Blocker},
+};
+use crate::{
+    api::{CloudAccount, QuotaRequirement, RequestStatus, TargetState, TargetStatus},
+    cloud::{FileContext, Phase, QuotaProvider, QuotaRef, QuotaView, RequestView, Target},
+};
+
+pub fn object_key(obj: &QuotaRequirement) -> String {
+    format!("{}/{}", obj.namespace().unwrap_or_default(), obj.name_any())
+}
+
+pub async fn reconcile(obj: Arc<QuotaRequirement>, ctx: Arc<Context>) -> Result<Action, Error> {
+    // Aggregation and namespace rules read the stores: wait until they hold the whole cluster.
+    let _ = ctx.accounts.wait_until_ready().await;
+    let _ = ctx.namespaces.wait_until_ready().await;
+    let _ = ctx.requirements.wait_until_ready().await;
+
+    let key = object_key(&obj);
+    let outcome = observe_and_act(&obj, &ctx).await;
+    let status = status::build(&obj, outcome.quota, outcome.targets, outcome.blocker.as_ref());
+
+    let old_targets = obj.status.as_ref().map(|s| s.targets.as_slice()).unwrap_or_default();
+    let mut notes = outcome.notes;
+    notes.extend(events::transitions(old_targets, &status.targets));
+    let api: Api<QuotaRequirement> = Api::namespaced(ctx.client.clone(), &obj.namespace().unwrap_or_default());
+    if status::write(&api, &obj, &status).await? {
+        tracing::info!(object = %key, summary = status.summary.as_deref().unwrap_or_default(), "status updated");
+    }
+    events::publish(&ctx.recorder, &obj, &notes).await;
+
+    let has = |s: TargetState| status.targets.iter().any(|t| t.state == s);
+    if has(TargetState::Error) || outcome.retry {
+        return Ok(Action::requeue(ctx.backoff.next(&key)));
+    }
+    ctx.backoff.reset(&key);
+    Ok(if has(TargetState::Requested) || has(TargetState::Queued) {
+        Action::requeue(ctx.config.poll)
+    } else if has(TargetState::Satisfied) {
+        Action::requeue(ctx.config.resync)
+    } else {
+        Action::await_change()
+    })
+}
+
+struct Outcome {
+    quota: Option<String>,
+    targets: Vec<TargetStatus>,
+    blocker: Option<Blocker>,
+    notes: Vec<Note>,
+    retry: bool,
+}
+
+impl Outcome {
+    fn stopped(obj: &QuotaRequirement, reason: &'static str, message: String, retry: bool) -> Self {
+        let state = if retry { TargetState::Error } else { TargetState::Blocked };
+        let targets = obj
+            .spec
+            .regions
+            .iter()
+            .map(|region| TargetStatus {
+                region: region.clone(),
+                current_value: None,
+                desired_value: Some(obj.spec.desired_value),
+                driven_by: None,
+                state,
+                request: previous(obj, region).and_then(|t| t.request.clone()),
+                message: Some(message.clone()),
+            })
+            .collect();
+        Self {
+            quota: None,
+            targets,
+            blocker: Some(Blocker { reason, message }),
+            notes: vec![],
+            retry,
+        }
+    }
+}
+
+fn previous<'a>(obj: &'a QuotaRequirement, region: &str) -> Option<&'a TargetStatus> {
+    obj.status.as_ref()?.targets.iter().find(|t| t.region == region)
+}
+
+async fn observe_and_act(obj: &QuotaRequirement, ctx: &Context) -> Outcome {
+    let spec = &obj.spec;
+    let namespace = obj.namespace().unwrap_or_default();
+    let account = ctx.accounts.get(&ObjectRef::new(&spec.account_ref));
+    let labels = ctx
+        .namespaces
+        .get(&ObjectRef::new(&namespace))
+        .map(|ns| ns.labels().clone());
+    let account = match resolve::check_account(spec, &namespace, labels.as_ref(), account.as_deref()) {
+        Ok(account) => account.clone(),
+        Err(problem) => {
+            let message = problem.message().to_string();
+            return Outcome::stopped(obj, problem.reason(), message, false);
+        }
+    };
+    let Some(quota) = QuotaRef::from_spec(spec) else {
+        let message = "exactly one of spec.aws or spec.gcp must be set".to_string();
+        return Outcome::stopped(obj, "InvalidSpec", message, false);
+    };
+    let provider = match ctx.providers.provider(&account).await {
+        Ok(p) => p,
+        Err(e) => return Outcome::stopped(obj, "CloudError", e.to_string(), true),
+    };
+
+    let regional = spec.regions.iter().map(|region| {
+        let target = Target {
+            quota: quota.clone(),
+            region: region.clone(),
+        };
+        reconcile_target(obj, ctx, &account, provider.as_ref(), target)
+    });
+    let results = join_all(regional).await;
+    let quota_label = results
+        .iter()
+        .find_map(|(_, _, id)| id.clone())
+        .map(|id| format!("{}/{id}", quota.service()));
+    let mut notes = vec![];
+    let targets = results
+        .into_iter()
+        .map(|(t, note, _)| {
+            notes.extend(note);
+            t
+        })
+        .collect();
+    Outcome {
+        quota: quota_label,
+        targets,
+        blocker: None,
+        notes,
+        retry: false,
+    }
+}
+
+/// One region: returns its status, an event if a request was filed or adopted, and the resolved
+/// quota id.
+async fn reconcile_target(
+    obj: &QuotaRequirement,
+    ctx: &Context,
+    account: &CloudAccount,
+    provider: &dyn QuotaProvider,
+    target: Target,
+) -> (TargetStatus, Option<Note>, Option<String>) {
+    let prev = previous(obj, &target.region);
+    let own_request = prev.and_then(|t| t.request.as_ref()).map(tracked_from_status);
+    let account_name = account.name_any();
+    let mut status = TargetStatus {
+        region: target.region.clone(),
+        current_value: prev.and_then(|t| t.current_value),
+        desired_value: Some(obj.spec.desired_value),
+        driven_by: None,
+        state: TargetState::Error,
+        request: prev.and_then(|t| t.request.clone()),
+        message: None,
+    };
+
+    let view = match provider.quota(&target).await {
+        Ok(view) => view,
+        Err(e) => {
+            status.message = Some(e.to_string());
+            return (status, None, None);
+        }
+    };
+    status.current_value = Some(view.value);
+    let quota_id = Some(view.id.clone());
+    let key = QuotaKey {
+        account: account_name.clone(),
+        service: target.quota.service().to_string(),
+        quota: view.id.clone(),
+        scope: if view.global { "global".into() } else { target.region.clone() },
+    };
+    let entry = ctx.ledger.entry(&key);
+
+    // Follow what is open: this object's own request, and any other this process knows of.
+    let own_request = match own_request {
+        Some(t) if t.view.phase.is_open() => {
+            match ctx.ledger.refresh(&account_name, provider, &target, &t.view.id).await {
+                Ok(view) => {
+                    entry.record(&view);
+                    Some(Tracked { view, ..t })
+                }
+                Err(e) => {
+                    status.message = Some(e.to_string());
+                    return (status, None, quota_id);
+                }
+            }
+        }
+        other => other,
+    };
+    let mut open_request = entry.open();
+    if let Some(open) = open_request.clone()
+        && own_request.as_ref().is_none_or(|t| t.view.id != open.id)
+    {
+        match ctx.ledger.refresh(&account_name, provider, &target, &open.id).await {
+            Ok(view) => {
+                entry.record(&view);
+                open_request = Some(view).filter(|v| v.phase.is_open());
+            }
+            Err(e) => {
+                status.message = Some(e.to_string());
+                return (status, None, quota_id);
+            }
+        }
+    }
+
+    let me = object_key(obj);
+    let guardrails = account.spec.guardrails.as_ref();
+    let blocked = resolve::guardrail_violation(guardrails, &view.id, obj.spec.desired_value, view.value);
+    let own = Contribution {
+        object: me.clone(),
+        value: obj.spec.desired_value,
+        eligible: blocked.is_none() && !denied_now(prev, obj.metadata.generation),
+    };
+    let others = contributions(ctx, obj, account, &target, &view);
+    let effective = aggregate::effective(&own, &others);
+    status.desired_value = Some(effective.value);
+    status.driven_by = Some(effective.driven_by.clone());
+
+    let generation = obj.metadata.generation.unwrap_or_default();
+    let input = PlanInput {
+        now: Timestamp::now(),
+        generation,
+        current: view.value,
+        adjustable: view.adjustable,
+        own_value: obj.spec.desired_value,
+        effective: effective.value,
+        is_driver: effective.driven_by == me,
+        allow_decrease: obj.spec.allow_decrease,
+        blocked,
+        own_request: own_request.as_ref(),
+        open_request: open_request.as_ref(),
+    };
+    let (state, message, request, note) = match plan::plan(&input) {
+        Plan::Hold {
+            state,
+            message,
+            request,
+        } => (state, message, request, None),
+        Plan::File { value } => {
+            let context = FileContext {
+                justification: obj.spec.justification.clone(),
+                contact_email: account.spec.gcp.as_ref().and_then(|g| g.contact_email.clone()),
+            };
+            let filed = act::file(FileCall {
+                account: &account_name,
+                provider,
+                ledger: &ctx.ledger,
+                entry: &entry,
+                target: &target,
+                quota_id: &view.id,
+                value,
+                context: &context,
+            })
+            .await;
+            let note = match &filed {
+                act::Filed::New(v) => Some((events::REQUEST_FILED, v)),
+                act::Filed::Adopted(v) => Some((events::REQUEST_ADOPTED, v)),
+                _ => None,
+            }
+            .map(|(reason, v)| Note {
+                warning: false,
+                reason,
+                message: format!("{}: request {} for {} ({})", target.region, v.id, v.requested_value, v.status),
+            });
+            let (state, message, request) = filed.outcome(value);
+            // Keep the last request on record when filing failed, so history is not lost.
+            (state, message, request.or(own_request), note)
+        }
+    };
+    status.state = state;
+    status.message = Some(message);
+    status.request = request.map(|t| status_from_tracked(&t));
+    (status, note, quota_id)
+}
+
+/// Every other object that needs the same quota in the same account and region.
+fn contributions(
+    ctx: &Context,
+    obj: &QuotaRequirement,
+    account: &CloudAccount,
+    target: &Target,
+    view: &QuotaView,
+) -> Vec<Contribution> {
+    let label = format!("{}/{}", target.quota.service(), view.id);
+    ctx.requirements
+        .state()
+        .iter()
+        .filter(|o| o.uid() != obj.uid() && o.spec.account_ref == account.name_any())
+        .filter(|o| o.spec.regions.contains(&target.region))
+        .filter(|o| {
+            QuotaRef::from_spec(&o.spec).is_some_and(|q| {
+                q.service() == target.quota.service()
+                    && (q.direct_id() == Some(view.id.as_str())
+                        || o.status.as_ref().and_then(|s| s.quota.as_deref()) == Some(label.as_str()))
+            })
+        })
+        .map(|o| {
+            let namespace = o.namespace().unwrap_or_default();
+            let labels = ctx.namespaces.get(&ObjectRef::new(&namespace)).map(|n| n.labels().clone());
+            let allowed = resolve::check_account(&o.spec, &namespace, labels.as_ref(), Some(account)).is_ok();
+            let guarded = resolve::guardrail_violation(
+                account.spec.guardrails.as_ref(),
+                &view.id,
+                o.spec.desired_value,
+                view.value,
+            )
+            .is_none();
+            let denied = denied_now(previous(o, &target.region), o.metadata.generation);
+            Contribution {
+                object: object_key(o),
+                value: o.spec.desired_value,
+                eligible: allowed && guarded && !denied,
+            }
+        })
+        .collect()
+}
+
+/// Whether the object's request for this target was refused at its current generation.
+fn denied_now(prev: Option<&TargetStatus>, generation: Option<i64>) -> bool {
+    prev.and_then(|t| t.request.as_ref())
+        .and_then(|r| r.closed_at_generation)
+        .is_some_and(|g| Some(g) >= generation)
+}
+
+fn tracked_from_status(r: &RequestStatus) -> Tracked {
+    let phase = match r.status.as_str() {
+        "RECONCILING" => Phase::Open,
+        "GRANTED" => Phase::Approved,
+        "PARTIALLY_GRANTED" => Phase::PartiallyGranted,
+        "REFUSED" => Phase::Denied,
+        other => Phase::from_aws_status(other),
+    };
+    Tracked {
+        view: RequestView {
+            id: r.id.clone(),
+            case_id: r.case_id.clone(),
+            status: r.status.clone(),
+            phase,
+            requested_value: r.requested_value,
+            granted_value: r.granted_value,
+            submitted_at: r.submitted_at.as_ref().map(|t| t.0),
+            updated_at: r.updated_at.as_ref().map(|t| t.0),
+            message: r.status_message.clone(),
+        },
+        closed_at_generation: r.closed_at_generation,
+    }
+}
+
+fn status_from_tracked(t: &Tracked) -> RequestStatus {
+    RequestStatus {
+        id: t.view.id.clone(),
+        case_id: t.view.case_id.clone(),
+        status: t.view.status.clone(),
+        requested_value: t.view.requested_value,
+        granted_value: t.view.granted_value,
+        submitted_at: t.view.submitted_at.map(Time),
+        status_message: t.view.message.clone(),
+        updated_at: t.view.updated_at.map(Time),
+        closed_at_generation: t.closed_at_generation,
+    }
+}
+

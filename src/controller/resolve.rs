@@ -1,0 +1,179 @@
+//! Resolve: which CloudAccount an object uses, and whether its namespace and the account's
+//! guardrails allow what it asks. Pure functions over what the stores hold.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
+
+use crate::api::{CloudAccount, Guardrails, QuotaRequirementSpec};
+
+/// Why an object cannot use its account at all; each is a `Ready=False` reason.
+#[derive(Clone, Debug, PartialEq)]
+pub enum AccountProblem {
+    NotFound(String),
+    NotAllowed(String),
+    Mismatch(String),
+}
+
+impl AccountProblem {
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Self::NotFound(_) => "AccountNotFound",
+            Self::NotAllowed(_) => "AccountNotAllowed",
+            Self::Mismatch(_) => "AccountMismatch",
+        }
+    }
+
+    pub fn message(&self) -> &str {
+        match self {
+            Self::NotFound(m) | Self::NotAllowed(m) | Self::Mismatch(m) => m,
+        }
+    }
+}
+
+/// Checks that `account` exists, serves the spec's cloud, and admits `namespace`.
+pub fn check_account<'a>(
+    spec: &QuotaRequirementSpec,
+    namespace: &str,
+    namespace_labels: Option<&BTreeMap<String, String>>,
+    account: Option<&'a CloudAccount>,
+) -> Result<&'a CloudAccount, AccountProblem> {
+    let name = &spec.account_ref;
+    let account = account.ok_or_else(|| {
+        AccountProblem::NotFound(format!("CloudAccount {name} (spec.accountRef) does not exist"))
+    })?;
+    if spec.aws.is_some() != account.spec.aws.is_some() {
+        let (wants, has) = if spec.aws.is_some() { ("aws", "gcp") } else { ("gcp", "aws") };
+        return Err(AccountProblem::Mismatch(format!(
+            "spec.{wants} is set but CloudAccount {name} is a {has} account"
+        )));
+    }
+    let empty = BTreeMap::new();
+    let labels = namespace_labels.unwrap_or(&empty);
+    if !selector_matches(account.spec.namespace_selector.as_ref(), labels) {
+        return Err(AccountProblem::NotAllowed(format!(
+            "namespace {namespace} is not allowed to use CloudAccount {name} (its spec.namespaceSelector does not match)"
+        )));
+    }
+    Ok(account)
+}
+
+/// Label selector semantics of Kubernetes, except that an absent selector admits nothing: an
+/// account is closed until an admin opens it.
+pub fn selector_matches(selector: Option<&LabelSelector>, labels: &BTreeMap<String, String>) -> bool {
+    let Some(selector) = selector else {
+        return false;
+    };
+    let labels_match = selector
+        .match_labels
+        .iter()
+        .flatten()
+        .all(|(k, v)| labels.get(k) == Some(v));
+    let expressions_match = selector.match_expressions.iter().flatten().all(|e| {
+        let values = e.values.as_deref().unwrap_or_default();
+        let value = labels.get(&e.key);
+        match e.operator.as_str() {
+            "In" => value.is_some_and(|v| values.contains(v)),
+            "NotIn" => value.is_none_or(|v| !values.contains(v)),
+            "Exists" => value.is_some(),
+            "DoesNotExist" => value.is_none(),
+            _ => false,
+        }
+    });
+    labels_match && expressions_match
+}
+
+/// Why `value` may not be requested for `quota_id` in an account with these guardrails, if it
+/// may not.
+pub fn guardrail_violation(
+    guardrails: Option<&Guardrails>,
+    quota_id: &str,
+    value: i64,
+    current: f64,
+) -> Option<String> {
+    let g = guardrails?;
+    if let Some(max) = g.max_values.get(quota_id)
+        && value > *max
+    {
+        return Some(format!(
+            "{value} exceeds the account's guardrail spec.guardrails.maxValues[{quota_id}] = {max}"
+        ));
+    }
+    if let Some(factor) = g.max_increase_factor
+        && current > 0.0
+        && value as f64 > current * factor
+    {
+        return Some(format!(
+            "{value} is more than spec.guardrails.maxIncreaseFactor ({factor}) times the current value {current}"
+        ));
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelectorRequirement;
+
+    use super::*;
+
+    fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn absent_selector_admits_nothing_and_empty_selector_admits_everything() {
+        assert!(!selector_matches(None, &labels(&[("a", "b")])));
+        assert!(selector_matches(Some(&LabelSelector::default()), &labels(&[])));
+    }
+
+    #[test]
+    fn match_labels_and_expressions_must_all_hold() {
+        let selector = LabelSelector {
+            match_labels: Some(labels(&[("team", "batch")])),
+            match_expressions: Some(vec![LabelSelectorRequirement {
+                key: "env".into(),
+                operator: "In".into(),
+                values: Some(vec!["prod".into(), "staging".into()]),
+            }]),
+        };
+        assert!(selector_matches(Some(&selector), &labels(&[("team", "batch"), ("env", "prod")])));
+        assert!(!selector_matches(Some(&selector), &labels(&[("team", "batch"), ("env", "dev")])));
+        assert!(!selector_matches(Some(&selector), &labels(&[("env", "prod")])));
+    }
+
+    #[test]
+    fn not_in_and_does_not_exist_admit_missing_labels() {
+        let selector = LabelSelector {
+            match_labels: None,
+            match_expressions: Some(vec![
+                LabelSelectorRequirement {
+                    key: "tier".into(),
+                    operator: "NotIn".into(),
+                    values: Some(vec!["sandbox".into()]),
+                },
+                LabelSelectorRequirement {
+                    key: "frozen".into(),
+                    operator: "DoesNotExist".into(),
+                    values: None,
+                },
+            ]),
+        };
+        assert!(selector_matches(Some(&selector), &labels(&[])));
+        assert!(!selector_matches(Some(&selector), &labels(&[("tier", "sandbox")])));
+        assert!(!selector_matches(Some(&selector), &labels(&[("frozen", "yes")])));
+    }
+
+    #[test]
+    fn guardrails_name_the_limit_they_enforce() {
+        let g = Guardrails {
+            max_increase_factor: Some(4.0),
+            max_values: [("L-34B43A08".to_string(), 10_000)].into(),
+        };
+        assert_eq!(guardrail_violation(Some(&g), "L-34B43A08", 2000, 640.0), None);
+        let too_big = guardrail_violation(Some(&g), "L-34B43A08", 20_000, 10_000.0).unwrap();
+        assert!(too_big.contains("maxValues[L-34B43A08]"), "{too_big}");
+        let too_fast = guardrail_violation(Some(&g), "L-1216C47A", 3000, 640.0).unwrap();
+        assert!(too_fast.contains("maxIncreaseFactor"), "{too_fast}");
+        assert_eq!(guardrail_violation(None, "L-1", 1_000_000, 1.0), None);
+    }
+}

@@ -1,0 +1,7 @@
+//! quota-operator: keeps AWS and GCP quotas at or above what QuotaRequirements declare.
+#![forbid(unsafe_code)]
+
+pub mod api;
+pub mod cloud;
+pub mod controller;
+pub mod telemetry;

@@ -1,0 +1,89 @@
+#![forbid(unsafe_code)]
+
+use std::{sync::Arc, time::Duration};
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use quota_operator::{api, cloud, controller, telemetry};
+
+#[derive(Parser)]
+#[command(name = "quota-operator", version, about = "Keeps cloud quotas at or above what QuotaRequirements declare")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the controller against the cluster in KUBECONFIG or the in-cluster config.
+    Run(RunArgs),
+    /// Print every CRD as YAML.
+    Crd,
+}
+
+#[derive(clap::Args)]
+struct RunArgs {
+    /// Seconds between re-reads of satisfied objects.
+    #[arg(long, env = "QO_RESYNC_SECONDS", default_value_t = 600)]
+    resync_seconds: u64,
+    /// Seconds between polls of open or queued requests.
+    #[arg(long, env = "QO_POLL_SECONDS", default_value_t = 60)]
+    poll_seconds: u64,
+    /// Watch only this namespace (default: all).
+    #[arg(long, env = "QO_NAMESPACE")]
+    namespace: Option<String>,
+    /// Reconciles that may run at once.
+    #[arg(long, env = "QO_CONCURRENCY", default_value_t = 16)]
+    concurrency: u16,
+    #[arg(long, env = "QO_LOG_FORMAT", value_enum, default_value = "text")]
+    log_format: telemetry::LogFormat,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Crd => {
+            print!("{}", api::crds_yaml());
+            Ok(())
+        }
+        Command::Run(args) => run(args).await,
+    }
+}
+
+async fn run(args: RunArgs) -> anyhow::Result<()> {
+    telemetry::init(args.log_format);
+    rustls::crypto::aws_lc_rs::default_provider()
+        .install_default()
+        .map_err(|_| anyhow::anyhow!("a rustls crypto provider was already installed"))?;
+    let client = kube::Client::try_default()
+        .await
+        .context("connecting to the Kubernetes API (KUBECONFIG or in-cluster)")?;
+    let config = controller::Config {
+        resync: Duration::from_secs(args.resync_seconds),
+        poll: Duration::from_secs(args.poll_seconds),
+        namespace: args.namespace,
+        concurrency: args.concurrency,
+        ..controller::Config::default()
+    };
+    let providers: Arc<dyn cloud::ProviderFactory> = Arc::new(cloud::Clouds::from_env().await);
+    tracing::info!("quota-operator starting");
+    controller::run(client, providers, config, shutdown_signal()).await;
+    tracing::info!("quota-operator stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}
