@@ -4,4 +4,5 @@
 pub mod api;
 pub mod cloud;
 pub mod controller;
+pub mod sim;
 pub mod telemetry;

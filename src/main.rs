@@ -7,7 +7,11 @@ use clap::{Parser, Subcommand};
 use quota_operator::{api, cloud, controller, telemetry};
 
 #[derive(Parser)]
-#[command(name = "quota-operator", version, about = "Keeps cloud quotas at or above what QuotaRequirements declare")]
+#[command(
+    name = "quota-operator",
+    version,
+    about = "Keeps cloud quotas at or above what QuotaRequirements declare"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -79,7 +83,8 @@ async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             s.recv().await;
         }
     };

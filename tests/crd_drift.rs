@@ -32,7 +32,9 @@ fn assert_described(schema: &serde_json::Value, path: &str) {
     for (name, prop) in props {
         let here = format!("{path}.{name}");
         assert!(
-            prop.get("description").and_then(|d| d.as_str()).is_some_and(|d| !d.is_empty()),
+            prop.get("description")
+                .and_then(|d| d.as_str())
+                .is_some_and(|d| !d.is_empty()),
             "{here} has no description (add a doc comment: it becomes `kubectl explain`)"
         );
         assert_described(prop, &here);

@@ -7,6 +7,8 @@ use serde::{Deserialize, Serialize};
 
 /// An AWS account or GCP project that QuotaRequirements may raise quotas in, how to reach it, and
 /// which namespaces may use it. Created by platform admins; it is the security boundary.
+// The derive's repeated printcolumn(type_ = ...) entries trip this lint; they are distinct columns.
+#[allow(clippy::duplicated_attributes)]
 #[derive(CustomResource, KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[kube(
     group = "quota-operator.dev",
@@ -15,9 +17,21 @@ use serde::{Deserialize, Serialize};
     status = "CloudAccountStatus",
     category = "quotas",
     doc = "An AWS account or GCP project that QuotaRequirements may raise quotas in.",
-    printcolumn(name = "AWS Account", type_ = "string", json_path = ".spec.aws.accountId"),
-    printcolumn(name = "GCP Project", type_ = "string", json_path = ".spec.gcp.project"),
-    printcolumn(name = "Age", type_ = "date", json_path = ".metadata.creationTimestamp")
+    printcolumn(
+        name = "AWS Account",
+        type_ = "string",
+        json_path = ".spec.aws.accountId"
+    ),
+    printcolumn(
+        name = "GCP Project",
+        type_ = "string",
+        json_path = ".spec.gcp.project"
+    ),
+    printcolumn(
+        name = "Age",
+        type_ = "date",
+        json_path = ".metadata.creationTimestamp"
+    )
 )]
 #[x_kube(validation = Rule::new("has(self.aws) != has(self.gcp)").message("exactly one of spec.aws or spec.gcp must be set").reason(Reason::FieldValueInvalid))]
 #[serde(rename_all = "camelCase")]

@@ -23,7 +23,12 @@ pub struct Desired {
 }
 
 /// Builds the conditions, keeping each one's lastTransitionTime from `old` unless its status flips.
-pub fn merge(old: &[Condition], desired: Vec<Desired>, generation: Option<i64>, now: &Time) -> Vec<Condition> {
+pub fn merge(
+    old: &[Condition],
+    desired: Vec<Desired>,
+    generation: Option<i64>,
+    now: &Time,
+) -> Vec<Condition> {
     desired
         .into_iter()
         .map(|d| {

@@ -7,6 +7,8 @@ use serde::{Deserialize, Serialize};
 
 /// One quota, in one account or project, that must be at least `desiredValue` in every listed
 /// region.
+// The derive's repeated printcolumn(type_ = ...) entries trip this lint; they are distinct columns.
+#[allow(clippy::duplicated_attributes)]
 #[derive(CustomResource, KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[kube(
     group = "quota-operator.dev",
@@ -21,8 +23,16 @@ use serde::{Deserialize, Serialize};
     printcolumn(name = "Quota", type_ = "string", json_path = ".status.quota"),
     printcolumn(name = "Desired", type_ = "integer", json_path = ".spec.desiredValue"),
     printcolumn(name = "State", type_ = "string", json_path = ".status.summary"),
-    printcolumn(name = "Ready", type_ = "string", json_path = ".status.conditions[?(@.type==\"Ready\")].status"),
-    printcolumn(name = "Age", type_ = "date", json_path = ".metadata.creationTimestamp")
+    printcolumn(
+        name = "Ready",
+        type_ = "string",
+        json_path = ".status.conditions[?(@.type==\"Ready\")].status"
+    ),
+    printcolumn(
+        name = "Age",
+        type_ = "date",
+        json_path = ".metadata.creationTimestamp"
+    )
 )]
 #[x_kube(validation = Rule::new("has(self.aws) != has(self.gcp)").message("exactly one of spec.aws or spec.gcp must be set").reason(Reason::FieldValueInvalid))]
 #[x_kube(validation = Rule::new("!has(self.aws) || self.regions.all(r, r.matches('^[a-z]{2}(-[a-z]+)+-[0-9]+$'))").message("spec.regions: every AWS region must look like us-east-1").field_path(".regions"))]

@@ -20,7 +20,11 @@ impl Clouds {
 #[async_trait]
 impl ProviderFactory for Clouds {
     async fn provider(&self, account: &CloudAccount) -> Result<Arc<dyn QuotaProvider>, CloudError> {
-        let cloud = if account.spec.aws.is_some() { "aws" } else { "gcp" };
+        let cloud = if account.spec.aws.is_some() {
+            "aws"
+        } else {
+            "gcp"
+        };
         Err(CloudError::new(
             ErrorKind::Unavailable,
             "ProviderUnavailable",

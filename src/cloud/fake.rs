@@ -10,8 +10,8 @@ use async_trait::async_trait;
 use jiff::Timestamp;
 
 use super::{
-    CloudError, ErrorKind, FileContext, Phase, ProviderFactory, QuotaProvider, QuotaRef,
-    QuotaView, RequestView, Target,
+    CloudError, ErrorKind, FileContext, Phase, ProviderFactory, QuotaProvider, QuotaRef, QuotaView,
+    RequestView, Target,
 };
 use crate::api::CloudAccount;
 
@@ -202,7 +202,9 @@ impl FakeProvider {
                 CloudError::new(
                     ErrorKind::NotFound,
                     "NoSuchResourceException",
-                    format!("The request failed because the specified quota {target} does not exist."),
+                    format!(
+                        "The request failed because the specified quota {target} does not exist."
+                    ),
                 )
             })
     }
@@ -267,7 +269,11 @@ impl QuotaProvider for FakeProvider {
         self.cloud.with(|s| {
             self.count(s, "RequestServiceQuotaIncrease");
             let quota = s.quotas.get(&slot).cloned().ok_or_else(|| {
-                CloudError::new(ErrorKind::NotFound, "NoSuchResourceException", "no such quota")
+                CloudError::new(
+                    ErrorKind::NotFound,
+                    "NoSuchResourceException",
+                    "no such quota",
+                )
             })?;
             if !quota.adjustable {
                 return Err(CloudError::new(
@@ -276,7 +282,10 @@ impl QuotaProvider for FakeProvider {
                     "The quota is not adjustable.",
                 ));
             }
-            if s.requests.iter().any(|r| r.slot == slot && r.view.phase.is_open()) {
+            if s.requests
+                .iter()
+                .any(|r| r.slot == slot && r.view.phase.is_open())
+            {
                 return Err(CloudError::new(
                     ErrorKind::AlreadyOpen,
                     "ResourceAlreadyExistsException",
@@ -306,7 +315,13 @@ impl ProviderFactory for FakeFactory {
         let id = match (&account.spec.aws, &account.spec.gcp) {
             (Some(aws), _) => aws.account_id.clone(),
             (_, Some(gcp)) => gcp.project.clone(),
-            _ => return Err(CloudError::new(ErrorKind::Other, "InvalidAccount", "no cloud set")),
+            _ => {
+                return Err(CloudError::new(
+                    ErrorKind::Other,
+                    "InvalidAccount",
+                    "no cloud set",
+                ));
+            }
         };
         Ok(Arc::new(FakeProvider {
             cloud: self.0.clone(),

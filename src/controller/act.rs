@@ -49,7 +49,10 @@ impl Filed {
             ),
             Self::Adopted(view) => (
                 TargetState::Requested,
-                format!("adopted open request {} for {}", view.id, view.requested_value),
+                format!(
+                    "adopted open request {} for {}",
+                    view.id, view.requested_value
+                ),
                 track(view),
             ),
             Self::Queued(e) => (
@@ -101,13 +104,18 @@ pub async fn file(call: FileCall<'_>) -> Filed {
             Ok(None) => Filed::Failed(e),
             Err(e) => Filed::Failed(e),
         },
-        Err(e) if matches!(e.kind, ErrorKind::LimitExceeded | ErrorKind::Throttled) => Filed::Queued(e),
+        Err(e) if matches!(e.kind, ErrorKind::LimitExceeded | ErrorKind::Throttled) => {
+            Filed::Queued(e)
+        }
         Err(e) => Filed::Failed(e),
     }
 }
 
 async fn adopt(call: &FileCall<'_>) -> Result<Option<RequestView>, CloudError> {
-    let open = call.provider.open_request(call.target, call.quota_id).await?;
+    let open = call
+        .provider
+        .open_request(call.target, call.quota_id)
+        .await?;
     if let Some(view) = &open {
         call.entry.record(view);
         call.ledger.remember(call.account, view);

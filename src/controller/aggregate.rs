@@ -51,14 +51,29 @@ mod tests {
 
     #[test]
     fn largest_eligible_value_drives() {
-        let e = effective(&c("a/x", 1000, true), &[c("b/y", 2000, true), c("c/z", 1500, true)]);
-        assert_eq!(e, Effective { value: 2000, driven_by: "b/y".into() });
+        let e = effective(
+            &c("a/x", 1000, true),
+            &[c("b/y", 2000, true), c("c/z", 1500, true)],
+        );
+        assert_eq!(
+            e,
+            Effective {
+                value: 2000,
+                driven_by: "b/y".into()
+            }
+        );
     }
 
     #[test]
     fn ineligible_objects_cannot_push_the_value_up() {
         let e = effective(&c("a/x", 1000, true), &[c("b/y", 9000, false)]);
-        assert_eq!(e, Effective { value: 1000, driven_by: "a/x".into() });
+        assert_eq!(
+            e,
+            Effective {
+                value: 1000,
+                driven_by: "a/x".into()
+            }
+        );
     }
 
     #[test]
@@ -72,6 +87,12 @@ mod tests {
     #[test]
     fn an_ineligible_object_alone_shows_its_own_need() {
         let e = effective(&c("a/x", 700, false), &[]);
-        assert_eq!(e, Effective { value: 700, driven_by: "a/x".into() });
+        assert_eq!(
+            e,
+            Effective {
+                value: 700,
+                driven_by: "a/x".into()
+            }
+        );
     }
 }

@@ -35,7 +35,8 @@ impl Backoff {
 }
 
 fn delay_for(base: Duration, max: Duration, attempt: u32) -> Duration {
-    base.saturating_mul(2u32.saturating_pow(attempt.min(31))).min(max)
+    base.saturating_mul(2u32.saturating_pow(attempt.min(31)))
+        .min(max)
 }
 
 #[cfg(test)]

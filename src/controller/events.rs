@@ -51,7 +51,11 @@ pub async fn publish(recorder: &Recorder, obj: &QuotaRequirement, notes: &[Note]
     let reference = obj.object_ref(&());
     for note in notes {
         let event = Event {
-            type_: if note.warning { EventType::Warning } else { EventType::Normal },
+            type_: if note.warning {
+                EventType::Warning
+            } else {
+                EventType::Normal
+            },
             reason: note.reason.into(),
             note: Some(truncate(&note.message, 1024)),
             action: "Reconcile".into(),
@@ -88,8 +92,14 @@ mod tests {
 
     #[test]
     fn only_changed_targets_make_events() {
-        let old = [t("a", TargetState::Requested), t("b", TargetState::Satisfied)];
-        let new = [t("a", TargetState::Satisfied), t("b", TargetState::Satisfied)];
+        let old = [
+            t("a", TargetState::Requested),
+            t("b", TargetState::Satisfied),
+        ];
+        let new = [
+            t("a", TargetState::Satisfied),
+            t("b", TargetState::Satisfied),
+        ];
         let notes = transitions(&old, &new);
         assert_eq!(notes.len(), 1);
         assert_eq!(notes[0].reason, "Approved");
@@ -98,7 +108,10 @@ mod tests {
 
     #[test]
     fn denials_are_warnings() {
-        let notes = transitions(&[t("a", TargetState::Requested)], &[t("a", TargetState::Denied)]);
+        let notes = transitions(
+            &[t("a", TargetState::Requested)],
+            &[t("a", TargetState::Denied)],
+        );
         assert_eq!(notes[0].reason, "Denied");
         assert!(notes[0].warning);
     }

@@ -76,6 +76,22 @@ pub struct Context {
     pub backoff: Backoff,
     pub recorder: Recorder,
     pub config: Config,
+    stores_ready: tokio::sync::OnceCell<()>,
+}
+
+impl Context {
+    /// Aggregation and namespace rules read the stores: wait until they hold the whole cluster.
+    /// One task waits on the stores and the rest on this cell, because a store's
+    /// `wait_until_ready` wakes only the last task that polled it.
+    async fn stores_ready(&self) {
+        self.stores_ready
+            .get_or_init(|| async {
+                let _ = self.accounts.wait_until_ready().await;
+                let _ = self.namespaces.wait_until_ready().await;
+                let _ = self.requirements.wait_until_ready().await;
+            })
+            .await;
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -107,13 +123,19 @@ pub async fn run(
     };
 
     let (accounts, accounts_writer) = reflector::store();
-    let account_events = reflector::reflector(accounts_writer, watcher(Api::<CloudAccount>::all(client.clone()), wc.clone()))
-        .default_backoff()
-        .touched_objects();
+    let account_events = reflector::reflector(
+        accounts_writer,
+        watcher(Api::<CloudAccount>::all(client.clone()), wc.clone()),
+    )
+    .default_backoff()
+    .touched_objects();
     let (namespaces, namespaces_writer) = reflector::store();
     let namespace_events = reflector::reflector(
         namespaces_writer,
-        watcher(Api::<PartialObjectMeta<Namespace>>::all(client.clone()), wc.clone()),
+        watcher(
+            Api::<PartialObjectMeta<Namespace>>::all(client.clone()),
+            wc.clone(),
+        ),
     )
     .default_backoff()
     .touched_objects();
@@ -137,6 +159,7 @@ pub async fn run(
         ledger: Ledger::new(config.poll / 2),
         backoff: Backoff::new(config.backoff_base, config.backoff_max),
         config,
+        stores_ready: tokio::sync::OnceCell::new(),
     });
 
     controller
@@ -146,7 +169,9 @@ pub async fn run(
         })
         .watches_stream(namespace_events, move |ns: PartialObjectMeta<Namespace>| {
             let name = ns.name_any();
-            refs(&by_namespace, |qr| qr.namespace().as_deref() == Some(name.as_str()))
+            refs(&by_namespace, |qr| {
+                qr.namespace().as_deref() == Some(name.as_str())
+            })
         })
         .graceful_shutdown_on(shutdown)
         .run(reconcile::reconcile, error_policy, ctx)

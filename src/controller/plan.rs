@@ -39,7 +39,8 @@ pub struct PlanInput<'a> {
     pub open_request: Option<&'a RequestView>,
 }
 
-/// What to do for one target.
+/// What to do for one target. Short-lived (one reconcile step), so its size does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq)]
 pub enum Plan {
     /// Nothing to ask of the cloud: record the state (and the request shown, if any).
@@ -66,7 +67,8 @@ pub fn plan(input: &PlanInput<'_>) -> Plan {
     let kept = input.own_request.cloned();
 
     if input.allow_decrease && input.is_driver && current > input.effective as f64 {
-        if input.open_request.is_none() && input.own_request.is_none_or(|t| !t.view.phase.is_open()) {
+        if input.open_request.is_none() && input.own_request.is_none_or(|t| !t.view.phase.is_open())
+        {
             return Plan::File {
                 value: input.effective,
             };
@@ -75,7 +77,10 @@ pub fn plan(input: &PlanInput<'_>) -> Plan {
         let message = if input.effective > input.own_value && !input.is_driver {
             format!("current value {current} meets this object's {own}")
         } else {
-            format!("current value {current} meets the desired {}", input.effective)
+            format!(
+                "current value {current} meets the desired {}",
+                input.effective
+            )
         };
         return hold(TargetState::Satisfied, message, kept);
     }
@@ -161,7 +166,10 @@ fn closed_message(view: &RequestView) -> String {
             "request {} granted {granted} of {}",
             view.id, view.requested_value
         ),
-        _ => format!("request {} for {} was {}", view.id, view.requested_value, view.status),
+        _ => format!(
+            "request {} for {} was {}",
+            view.id, view.requested_value, view.status
+        ),
     };
     if let Some(reason) = &view.message {
         message.push_str(": ");
@@ -170,3 +178,7 @@ fn closed_message(view: &RequestView) -> String {
     message.push_str("; change the spec to ask again");
     message
 }
+
+#[cfg(test)]
+#[path = "plan_tests.rs"]
+mod tests;

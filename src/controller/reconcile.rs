@@ -4,7 +4,6 @@ use std::sync::Arc;
 
 use futures::future::join_all;
 use jiff::Timestamp;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::{
     Api, ResourceExt,
     runtime::{controller::Action, reflector::ObjectRef},
@@ -30,19 +29,27 @@ pub fn object_key(obj: &QuotaRequirement) -> String {
 }
 
 pub async fn reconcile(obj: Arc<QuotaRequirement>, ctx: Arc<Context>) -> Result<Action, Error> {
-    // Aggregation and namespace rules read the stores: wait until they hold the whole cluster.
-    let _ = ctx.accounts.wait_until_ready().await;
-    let _ = ctx.namespaces.wait_until_ready().await;
-    let _ = ctx.requirements.wait_until_ready().await;
+    ctx.stores_ready().await;
 
     let key = object_key(&obj);
+    tracing::debug!(object = %key, "reconciling");
     let outcome = observe_and_act(&obj, &ctx).await;
-    let status = status::build(&obj, outcome.quota, outcome.targets, outcome.blocker.as_ref());
+    let status = status::build(
+        &obj,
+        outcome.quota,
+        outcome.targets,
+        outcome.blocker.as_ref(),
+    );
 
-    let old_targets = obj.status.as_ref().map(|s| s.targets.as_slice()).unwrap_or_default();
+    let old_targets = obj
+        .status
+        .as_ref()
+        .map(|s| s.targets.as_slice())
+        .unwrap_or_default();
     let mut notes = outcome.notes;
     notes.extend(events::transitions(old_targets, &status.targets));
-    let api: Api<QuotaRequirement> = Api::namespaced(ctx.client.clone(), &obj.namespace().unwrap_or_default());
+    let api: Api<QuotaRequirement> =
+        Api::namespaced(ctx.client.clone(), &obj.namespace().unwrap_or_default());
     if status::write(&api, &obj, &status).await? {
         tracing::info!(object = %key, summary = status.summary.as_deref().unwrap_or_default(), "status updated");
     }
@@ -72,7 +79,11 @@ struct Outcome {
 
 impl Outcome {
     fn stopped(obj: &QuotaRequirement, reason: &'static str, message: String, retry: bool) -> Self {
-        let state = if retry { TargetState::Error } else { TargetState::Blocked };
+        let state = if retry {
+            TargetState::Error
+        } else {
+            TargetState::Blocked
+        };
         let targets = obj
             .spec
             .regions
@@ -98,7 +109,11 @@ impl Outcome {
 }
 
 fn previous<'a>(obj: &'a QuotaRequirement, region: &str) -> Option<&'a TargetStatus> {
-    obj.status.as_ref()?.targets.iter().find(|t| t.region == region)
+    obj.status
+        .as_ref()?
+        .targets
+        .iter()
+        .find(|t| t.region == region)
 }
 
 async fn observe_and_act(obj: &QuotaRequirement, ctx: &Context) -> Outcome {
@@ -109,13 +124,14 @@ async fn observe_and_act(obj: &QuotaRequirement, ctx: &Context) -> Outcome {
         .namespaces
         .get(&ObjectRef::new(&namespace))
         .map(|ns| ns.labels().clone());
-    let account = match resolve::check_account(spec, &namespace, labels.as_ref(), account.as_deref()) {
-        Ok(account) => account.clone(),
-        Err(problem) => {
-            let message = problem.message().to_string();
-            return Outcome::stopped(obj, problem.reason(), message, false);
-        }
-    };
+    let account =
+        match resolve::check_account(spec, &namespace, labels.as_ref(), account.as_deref()) {
+            Ok(account) => account.clone(),
+            Err(problem) => {
+                let message = problem.message().to_string();
+                return Outcome::stopped(obj, problem.reason(), message, false);
+            }
+        };
     let Some(quota) = QuotaRef::from_spec(spec) else {
         let message = "exactly one of spec.aws or spec.gcp must be set".to_string();
         return Outcome::stopped(obj, "InvalidSpec", message, false);
@@ -164,7 +180,9 @@ async fn reconcile_target(
     target: Target,
 ) -> (TargetStatus, Option<Note>, Option<String>) {
     let prev = previous(obj, &target.region);
-    let own_request = prev.and_then(|t| t.request.as_ref()).map(tracked_from_status);
+    let own_request = prev
+        .and_then(|t| t.request.as_ref())
+        .map(tracked_from_status);
     let account_name = account.name_any();
     let mut status = TargetStatus {
         region: target.region.clone(),
@@ -189,14 +207,22 @@ async fn reconcile_target(
         account: account_name.clone(),
         service: target.quota.service().to_string(),
         quota: view.id.clone(),
-        scope: if view.global { "global".into() } else { target.region.clone() },
+        scope: if view.global {
+            "global".into()
+        } else {
+            target.region.clone()
+        },
     };
     let entry = ctx.ledger.entry(&key);
 
     // Follow what is open: this object's own request, and any other this process knows of.
     let own_request = match own_request {
         Some(t) if t.view.phase.is_open() => {
-            match ctx.ledger.refresh(&account_name, provider, &target, &t.view.id).await {
+            match ctx
+                .ledger
+                .refresh(&account_name, provider, &target, &t.view.id)
+                .await
+            {
                 Ok(view) => {
                     entry.record(&view);
                     Some(Tracked { view, ..t })
@@ -213,7 +239,11 @@ async fn reconcile_target(
     if let Some(open) = open_request.clone()
         && own_request.as_ref().is_none_or(|t| t.view.id != open.id)
     {
-        match ctx.ledger.refresh(&account_name, provider, &target, &open.id).await {
+        match ctx
+            .ledger
+            .refresh(&account_name, provider, &target, &open.id)
+            .await
+        {
             Ok(view) => {
                 entry.record(&view);
                 open_request = Some(view).filter(|v| v.phase.is_open());
@@ -227,7 +257,8 @@ async fn reconcile_target(
 
     let me = object_key(obj);
     let guardrails = account.spec.guardrails.as_ref();
-    let blocked = resolve::guardrail_violation(guardrails, &view.id, obj.spec.desired_value, view.value);
+    let blocked =
+        resolve::guardrail_violation(guardrails, &view.id, obj.spec.desired_value, view.value);
     let own = Contribution {
         object: me.clone(),
         value: obj.spec.desired_value,
@@ -252,7 +283,9 @@ async fn reconcile_target(
         own_request: own_request.as_ref(),
         open_request: open_request.as_ref(),
     };
-    let (state, message, request, note) = match plan::plan(&input) {
+    let decision = plan::plan(&input);
+    tracing::debug!(object = %me, region = %target.region, ?decision, "planned");
+    let (state, message, request, note) = match decision {
         Plan::Hold {
             state,
             message,
@@ -261,7 +294,11 @@ async fn reconcile_target(
         Plan::File { value } => {
             let context = FileContext {
                 justification: obj.spec.justification.clone(),
-                contact_email: account.spec.gcp.as_ref().and_then(|g| g.contact_email.clone()),
+                contact_email: account
+                    .spec
+                    .gcp
+                    .as_ref()
+                    .and_then(|g| g.contact_email.clone()),
             };
             let filed = act::file(FileCall {
                 account: &account_name,
@@ -282,7 +319,10 @@ async fn reconcile_target(
             .map(|(reason, v)| Note {
                 warning: false,
                 reason,
-                message: format!("{}: request {} for {} ({})", target.region, v.id, v.requested_value, v.status),
+                message: format!(
+                    "{}: request {} for {} ({})",
+                    target.region, v.id, v.requested_value, v.status
+                ),
             });
             let (state, message, request) = filed.outcome(value);
             // Keep the last request on record when filing failed, so history is not lost.
@@ -313,13 +353,18 @@ fn contributions(
             QuotaRef::from_spec(&o.spec).is_some_and(|q| {
                 q.service() == target.quota.service()
                     && (q.direct_id() == Some(view.id.as_str())
-                        || o.status.as_ref().and_then(|s| s.quota.as_deref()) == Some(label.as_str()))
+                        || o.status.as_ref().and_then(|s| s.quota.as_deref())
+                            == Some(label.as_str()))
             })
         })
         .map(|o| {
             let namespace = o.namespace().unwrap_or_default();
-            let labels = ctx.namespaces.get(&ObjectRef::new(&namespace)).map(|n| n.labels().clone());
-            let allowed = resolve::check_account(&o.spec, &namespace, labels.as_ref(), Some(account)).is_ok();
+            let labels = ctx
+                .namespaces
+                .get(&ObjectRef::new(&namespace))
+                .map(|n| n.labels().clone());
+            let allowed =
+                resolve::check_account(&o.spec, &namespace, labels.as_ref(), Some(account)).is_ok();
             let guarded = resolve::guardrail_violation(
                 account.spec.guardrails.as_ref(),
                 &view.id,
@@ -375,10 +420,9 @@ fn status_from_tracked(t: &Tracked) -> RequestStatus {
         status: t.view.status.clone(),
         requested_value: t.view.requested_value,
         granted_value: t.view.granted_value,
-        submitted_at: t.view.submitted_at.map(Time),
+        submitted_at: t.view.submitted_at.map(status::time),
         status_message: t.view.message.clone(),
-        updated_at: t.view.updated_at.map(Time),
+        updated_at: t.view.updated_at.map(status::time),
         closed_at_generation: t.closed_at_generation,
     }
 }
-

@@ -40,10 +40,16 @@ pub fn check_account<'a>(
 ) -> Result<&'a CloudAccount, AccountProblem> {
     let name = &spec.account_ref;
     let account = account.ok_or_else(|| {
-        AccountProblem::NotFound(format!("CloudAccount {name} (spec.accountRef) does not exist"))
+        AccountProblem::NotFound(format!(
+            "CloudAccount {name} (spec.accountRef) does not exist"
+        ))
     })?;
     if spec.aws.is_some() != account.spec.aws.is_some() {
-        let (wants, has) = if spec.aws.is_some() { ("aws", "gcp") } else { ("gcp", "aws") };
+        let (wants, has) = if spec.aws.is_some() {
+            ("aws", "gcp")
+        } else {
+            ("gcp", "aws")
+        };
         return Err(AccountProblem::Mismatch(format!(
             "spec.{wants} is set but CloudAccount {name} is a {has} account"
         )));
@@ -60,7 +66,10 @@ pub fn check_account<'a>(
 
 /// Label selector semantics of Kubernetes, except that an absent selector admits nothing: an
 /// account is closed until an admin opens it.
-pub fn selector_matches(selector: Option<&LabelSelector>, labels: &BTreeMap<String, String>) -> bool {
+pub fn selector_matches(
+    selector: Option<&LabelSelector>,
+    labels: &BTreeMap<String, String>,
+) -> bool {
     let Some(selector) = selector else {
         return false;
     };
@@ -117,13 +126,19 @@ mod tests {
     use super::*;
 
     fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
     fn absent_selector_admits_nothing_and_empty_selector_admits_everything() {
         assert!(!selector_matches(None, &labels(&[("a", "b")])));
-        assert!(selector_matches(Some(&LabelSelector::default()), &labels(&[])));
+        assert!(selector_matches(
+            Some(&LabelSelector::default()),
+            &labels(&[])
+        ));
     }
 
     #[test]
@@ -136,9 +151,18 @@ mod tests {
                 values: Some(vec!["prod".into(), "staging".into()]),
             }]),
         };
-        assert!(selector_matches(Some(&selector), &labels(&[("team", "batch"), ("env", "prod")])));
-        assert!(!selector_matches(Some(&selector), &labels(&[("team", "batch"), ("env", "dev")])));
-        assert!(!selector_matches(Some(&selector), &labels(&[("env", "prod")])));
+        assert!(selector_matches(
+            Some(&selector),
+            &labels(&[("team", "batch"), ("env", "prod")])
+        ));
+        assert!(!selector_matches(
+            Some(&selector),
+            &labels(&[("team", "batch"), ("env", "dev")])
+        ));
+        assert!(!selector_matches(
+            Some(&selector),
+            &labels(&[("env", "prod")])
+        ));
     }
 
     #[test]
@@ -159,8 +183,14 @@ mod tests {
             ]),
         };
         assert!(selector_matches(Some(&selector), &labels(&[])));
-        assert!(!selector_matches(Some(&selector), &labels(&[("tier", "sandbox")])));
-        assert!(!selector_matches(Some(&selector), &labels(&[("frozen", "yes")])));
+        assert!(!selector_matches(
+            Some(&selector),
+            &labels(&[("tier", "sandbox")])
+        ));
+        assert!(!selector_matches(
+            Some(&selector),
+            &labels(&[("frozen", "yes")])
+        ));
     }
 
     #[test]
@@ -169,7 +199,10 @@ mod tests {
             max_increase_factor: Some(4.0),
             max_values: [("L-34B43A08".to_string(), 10_000)].into(),
         };
-        assert_eq!(guardrail_violation(Some(&g), "L-34B43A08", 2000, 640.0), None);
+        assert_eq!(
+            guardrail_violation(Some(&g), "L-34B43A08", 2000, 640.0),
+            None
+        );
         let too_big = guardrail_violation(Some(&g), "L-34B43A08", 20_000, 10_000.0).unwrap();
         assert!(too_big.contains("maxValues[L-34B43A08]"), "{too_big}");
         let too_fast = guardrail_violation(Some(&g), "L-1216C47A", 3000, 640.0).unwrap();

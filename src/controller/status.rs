@@ -32,7 +32,7 @@ pub fn build(
     let old = obj.status.clone().unwrap_or_default();
     let generation = obj.metadata.generation;
     let desired = desired_conditions(&targets, blocker);
-    let now = Time(jiff::Timestamp::now());
+    let now = time(jiff::Timestamp::now());
     let summary = match blocker {
         Some(b) if targets.iter().all(|t| t.state == TargetState::Blocked) => b.reason.to_string(),
         _ => summary(&targets),
@@ -46,6 +46,12 @@ pub fn build(
     }
 }
 
+/// A timestamp as the API server keeps it (whole seconds), so a status read back compares equal
+/// to the one written and no patch is sent for nothing.
+pub fn time(t: jiff::Timestamp) -> Time {
+    Time(jiff::Timestamp::from_second(t.as_second()).unwrap_or(t))
+}
+
 /// One word when every target agrees, else how many are satisfied.
 pub fn summary(targets: &[TargetStatus]) -> String {
     let Some(first) = targets.first() else {
@@ -54,7 +60,10 @@ pub fn summary(targets: &[TargetStatus]) -> String {
     if targets.iter().all(|t| t.state == first.state) {
         return first.state.as_str().into();
     }
-    let satisfied = targets.iter().filter(|t| t.state == TargetState::Satisfied).count();
+    let satisfied = targets
+        .iter()
+        .filter(|t| t.state == TargetState::Satisfied)
+        .count();
     format!("{satisfied}/{} satisfied", targets.len())
 }
 
@@ -63,7 +72,13 @@ fn desired_conditions(targets: &[TargetStatus], blocker: Option<&Blocker>) -> Ve
         targets
             .iter()
             .filter(|t| states.contains(&t.state))
-            .map(|t| format!("{}: {}", t.region, t.message.as_deref().unwrap_or(t.state.as_str())))
+            .map(|t| {
+                format!(
+                    "{}: {}",
+                    t.region,
+                    t.message.as_deref().unwrap_or(t.state.as_str())
+                )
+            })
             .collect::<Vec<_>>()
             .join("; ")
     };
@@ -88,7 +103,8 @@ fn desired_conditions(targets: &[TargetStatus], blocker: Option<&Blocker>) -> Ve
         },
     };
 
-    let all_satisfied = !targets.is_empty() && targets.iter().all(|t| t.state == TargetState::Satisfied);
+    let all_satisfied =
+        !targets.is_empty() && targets.iter().all(|t| t.state == TargetState::Satisfied);
     // The most telling state names the reason: a terminal outcome outranks work in flight.
     let rank = [
         TargetState::Denied,

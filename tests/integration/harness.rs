@@ -1,0 +1,304 @@
+//! A real kube-apiserver + etcd for the whole test run (tools/controlplane), the CRDs installed
+//! once, a fresh namespace per test, and the operator running in-process against a fake cloud.
+
+use std::{
+    path::PathBuf,
+    process::Command,
+    sync::{Arc, OnceLock},
+    time::Duration,
+};
+
+use k8s_openapi::{
+    api::core::v1::Namespace,
+    apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
+};
+use kube::{
+    Api, Client, ResourceExt,
+    api::{Patch, PatchParams, PostParams},
+    config::{KubeConfigOptions, Kubeconfig},
+};
+use quota_operator::{
+    api::{CloudAccount, QuotaRequirement},
+    cloud::{ProviderFactory, fake::FakeCloud, fake::FakeFactory},
+    controller,
+};
+use serde_json::{Value, json};
+use tokio::task::JoinHandle;
+
+pub const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+
+/// The kubeconfig of the run's control plane: `QO_TEST_KUBECONFIG` when set (a server someone
+/// already started), else one started now by tools/controlplane/start.sh. The server stops when
+/// this test process exits (the script's watchdog follows our pid).
+pub fn kubeconfig() -> &'static PathBuf {
+    static PATH: OnceLock<PathBuf> = OnceLock::new();
+    PATH.get_or_init(|| {
+        if let Some(path) = std::env::var_os("QO_TEST_KUBECONFIG") {
+            return PathBuf::from(path);
+        }
+        let dir = std::env::temp_dir().join(format!("qo-controlplane-{}", std::process::id()));
+        let out = Command::new(format!("{ROOT}/tools/controlplane/start.sh"))
+            .arg(&dir)
+            .env("QO_WATCH_PID", std::process::id().to_string())
+            .output()
+            .expect("run tools/controlplane/start.sh");
+        assert!(
+            out.status.success(),
+            "control plane failed to start:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        PathBuf::from(stdout.lines().last().expect("kubeconfig path").trim())
+    })
+}
+
+pub async fn client() -> Client {
+    quota_operator::telemetry::init(quota_operator::telemetry::LogFormat::Text);
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    let path = kubeconfig().clone();
+    let kubeconfig = Kubeconfig::read_from(&path).expect("read kubeconfig");
+    let config = kube::Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
+        .await
+        .expect("kubeconfig");
+    Client::try_from(config).expect("client")
+}
+
+/// Installs the CRDs (once per process) and waits until the server serves them.
+async fn install_crds(client: &Client) {
+    static DONE: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
+    DONE.get_or_init(|| async {
+        let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
+        let yaml = quota_operator::api::crds_yaml();
+        for doc in yaml.split("---\n") {
+            let crd: CustomResourceDefinition = serde_yaml::from_str(doc).expect("CRD");
+            let pp = PatchParams::apply("quota-operator-tests").force();
+            crds.patch(&crd.name_any(), &pp, &Patch::Apply(&crd))
+                .await
+                .expect("apply CRD");
+            eventually(Duration::from_secs(30), || async {
+                let c = crds.get(&crd.name_any()).await.ok()?;
+                let established = c
+                    .status?
+                    .conditions?
+                    .iter()
+                    .any(|c| c.type_ == "Established" && c.status == "True");
+                established.then_some(())
+            })
+            .await;
+        }
+        // Discovery lags establishment a little; wait until the resources answer.
+        eventually(Duration::from_secs(30), || async {
+            let qr: Api<QuotaRequirement> = Api::all(client.clone());
+            let ca: Api<CloudAccount> = Api::all(client.clone());
+            (qr.list(&Default::default()).await.is_ok()
+                && ca.list(&Default::default()).await.is_ok())
+            .then_some(())
+        })
+        .await;
+    })
+    .await;
+}
+
+/// Polls `check` until it returns Some, or panics after `timeout`.
+pub async fn eventually<T, F, Fut>(timeout: Duration, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "condition not met within {timeout:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// One test's world: a fresh namespace (allowed by default), its own CloudAccount names, and an
+/// operator watching only that namespace.
+pub struct TestEnv {
+    pub client: Client,
+    pub ns: String,
+    operator: Option<JoinHandle<()>>,
+}
+
+impl TestEnv {
+    pub async fn new(name: &str) -> Self {
+        Self::with_labels(name, json!({"quota-operator.dev/allowed": "true"})).await
+    }
+
+    pub async fn with_labels(name: &str, labels: Value) -> Self {
+        let client = client().await;
+        install_crds(&client).await;
+        let ns = format!("{name}-{}", rand_suffix());
+        let namespaces: Api<Namespace> = Api::all(client.clone());
+        let obj: Namespace = serde_json::from_value(json!({
+            "metadata": {"name": ns, "labels": labels}
+        }))
+        .unwrap();
+        namespaces
+            .create(&PostParams::default(), &obj)
+            .await
+            .expect("create namespace");
+        Self {
+            client,
+            ns,
+            operator: None,
+        }
+    }
+
+    /// A name unique to this test, for cluster-scoped objects.
+    pub fn unique(&self, name: &str) -> String {
+        format!("{}-{name}", self.ns)
+    }
+
+    pub fn qrs(&self) -> Api<QuotaRequirement> {
+        Api::namespaced(self.client.clone(), &self.ns)
+    }
+
+    pub fn accounts(&self) -> Api<CloudAccount> {
+        Api::all(self.client.clone())
+    }
+
+    /// Creates an AWS CloudAccount that admits namespaces labelled allowed=true.
+    pub async fn aws_account(&self, name: &str, account_id: &str) -> String {
+        let name = self.unique(name);
+        self.create_account(json!({
+            "metadata": {"name": name},
+            "spec": {
+                "aws": {"accountId": account_id},
+                "namespaceSelector": {"matchLabels": {"quota-operator.dev/allowed": "true"}}
+            }
+        }))
+        .await
+        .expect("create CloudAccount");
+        name
+    }
+
+    pub async fn create_account(&self, obj: Value) -> Result<CloudAccount, kube::Error> {
+        let obj: CloudAccount = serde_json::from_value(obj).expect("CloudAccount JSON");
+        self.accounts().create(&PostParams::default(), &obj).await
+    }
+
+    /// Creates a QuotaRequirement from raw JSON (so invalid ones reach the server as written).
+    pub async fn create_raw(&self, kind: &str, obj: Value) -> Result<Value, kube::Error> {
+        use kube::{api::DynamicObject, core::ApiResource};
+        let ar = ApiResource {
+            group: "quota-operator.dev".into(),
+            version: "v1alpha1".into(),
+            api_version: "quota-operator.dev/v1alpha1".into(),
+            kind: kind.into(),
+            plural: format!("{}s", kind.to_lowercase()),
+        };
+        let api: Api<DynamicObject> = if kind == "CloudAccount" {
+            Api::all_with(self.client.clone(), &ar)
+        } else {
+            Api::namespaced_with(self.client.clone(), &self.ns, &ar)
+        };
+        let mut obj = obj;
+        obj["apiVersion"] = json!("quota-operator.dev/v1alpha1");
+        obj["kind"] = json!(kind);
+        let dynamic: DynamicObject = serde_json::from_value(obj).expect("object JSON");
+        api.create(&PostParams::default(), &dynamic)
+            .await
+            .map(|o| serde_json::to_value(o).unwrap())
+    }
+
+    pub async fn create_qr(&self, obj: Value) -> QuotaRequirement {
+        let obj: QuotaRequirement = serde_json::from_value(obj).expect("QuotaRequirement JSON");
+        self.qrs()
+            .create(&PostParams::default(), &obj)
+            .await
+            .expect("create QuotaRequirement")
+    }
+
+    /// Starts the operator for this namespace on `cloud`, with intervals short enough for tests.
+    pub fn start_operator(&mut self, cloud: Arc<FakeCloud>) {
+        self.start_operator_with(Arc::new(FakeFactory(cloud)));
+    }
+
+    pub fn start_operator_with(&mut self, providers: Arc<dyn ProviderFactory>) {
+        let config = controller::Config {
+            resync: Duration::from_millis(500),
+            poll: Duration::from_millis(200),
+            backoff_base: Duration::from_millis(100),
+            backoff_max: Duration::from_secs(2),
+            namespace: Some(self.ns.clone()),
+            concurrency: 8,
+            instance: format!("test-{}", self.ns),
+        };
+        let client = self.client.clone();
+        self.operator = Some(tokio::spawn(controller::run(
+            client,
+            providers,
+            config,
+            std::future::pending(),
+        )));
+    }
+
+    /// Stops the operator at once, as a crash would.
+    pub fn kill_operator(&mut self) {
+        if let Some(op) = self.operator.take() {
+            op.abort();
+        }
+    }
+
+    /// Waits until the object's status satisfies `check`, and returns the object; on time-out
+    /// the panic shows the last status seen.
+    pub async fn wait_qr(
+        &self,
+        name: &str,
+        check: impl Fn(&QuotaRequirement) -> bool,
+    ) -> QuotaRequirement {
+        let api = self.qrs();
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let qr = api.get_opt(name).await.expect("get QuotaRequirement");
+            if let Some(qr) = qr.as_ref().filter(|qr| check(qr)) {
+                return qr.clone();
+            }
+            if tokio::time::Instant::now() > deadline {
+                let status = qr
+                    .and_then(|q| q.status)
+                    .map(|s| serde_json::to_string_pretty(&s).unwrap());
+                panic!(
+                    "{name} did not reach the expected status within 30s; last status: {status:#?}"
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+impl Drop for TestEnv {
+    fn drop(&mut self) {
+        self.kill_operator();
+    }
+}
+
+fn rand_suffix() -> String {
+    use rand::Rng;
+    let n: u32 = rand::rng().random_range(0..0xff_ffff);
+    format!("{n:06x}")
+}
+
+/// The summary printed in `kubectl get qr`'s State column.
+pub fn summary(qr: &QuotaRequirement) -> &str {
+    qr.status
+        .as_ref()
+        .and_then(|s| s.summary.as_deref())
+        .unwrap_or_default()
+}
+
+/// The status of condition `type_`, "True"/"False", or "" when absent.
+pub fn condition<'a>(qr: &'a QuotaRequirement, type_: &str) -> (&'a str, &'a str) {
+    qr.status
+        .as_ref()
+        .and_then(|s| s.conditions.iter().find(|c| c.type_ == type_))
+        .map(|c| (c.status.as_str(), c.reason.as_str()))
+        .unwrap_or_default()
+}

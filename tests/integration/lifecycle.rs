@@ -1,0 +1,379 @@
+//! The reconcile pipeline end to end on the real API server, with the in-memory cloud.
+
+use std::time::Duration;
+
+use quota_operator::{
+    api::{QuotaRequirement, TargetState},
+    cloud::fake::{FakeCloud, Slot},
+};
+use serde_json::json;
+
+use crate::harness::{TestEnv, condition, summary};
+
+const ACCOUNT_ID: &str = "111122223333";
+const SPOT: &str = "L-34B43A08";
+const SPOT_NAME: &str = "All Standard (A, C, D, H, I, M, R, T, Z) Spot Instance Requests";
+
+fn spot(region: &str) -> Slot {
+    Slot::new(ACCOUNT_ID, region, "ec2", SPOT)
+}
+
+fn spot_cloud(value: f64) -> std::sync::Arc<FakeCloud> {
+    let cloud = FakeCloud::new();
+    for region in ["us-east-1", "eu-west-1"] {
+        cloud.set_quota(spot(region), SPOT_NAME, value, true);
+    }
+    cloud
+}
+
+fn spot_qr(name: &str, account: &str, regions: &[&str], value: i64) -> serde_json::Value {
+    json!({
+        "metadata": {"name": name},
+        "spec": {
+            "accountRef": account,
+            "aws": {"serviceCode": "ec2", "quotaCode": SPOT},
+            "regions": regions,
+            "desiredValue": value,
+            "justification": "Q4 batch scale-out"
+        }
+    })
+}
+
+fn states(qr: &QuotaRequirement) -> Vec<TargetState> {
+    qr.status
+        .iter()
+        .flat_map(|s| s.targets.iter().map(|t| t.state))
+        .collect()
+}
+
+fn all(qr: &QuotaRequirement, state: TargetState) -> bool {
+    let s = states(qr);
+    !s.is_empty() && s.iter().all(|x| *x == state)
+}
+
+/// Lets several resync and poll periods pass (the test operator resyncs every 500 ms).
+async fn several_resyncs() {
+    tokio::time::sleep(Duration::from_secs(3)).await;
+}
+
+#[tokio::test]
+async fn sufficient_quota_is_satisfied_without_a_request() {
+    let mut env = TestEnv::new("satisfied").await;
+    let cloud = spot_cloud(5000.0);
+    let account = env.aws_account("aws", ACCOUNT_ID).await;
+    env.create_qr(spot_qr("spot", &account, &["us-east-1", "eu-west-1"], 2000))
+        .await;
+    env.start_operator(cloud.clone());
+
+    let qr = env
+        .wait_qr("spot", |qr| all(qr, TargetState::Satisfied))
+        .await;
+    assert_eq!(summary(&qr), "Satisfied");
+    assert_eq!(condition(&qr, "Satisfied"), ("True", "AllSatisfied"));
+    assert_eq!(condition(&qr, "Ready").0, "True");
+    assert_eq!(condition(&qr, "Progressing").0, "False");
+    let status = qr.status.unwrap();
+    assert_eq!(status.observed_generation, qr.metadata.generation);
+    assert_eq!(status.quota.as_deref(), Some("ec2/L-34B43A08"));
+    assert!(
+        status
+            .targets
+            .iter()
+            .all(|t| t.current_value == Some(5000.0))
+    );
+    assert_eq!(cloud.filed_count(), 0);
+    assert_eq!(cloud.calls("RequestServiceQuotaIncrease"), 0);
+
+    // Resyncs that change nothing write nothing: the object's resourceVersion stays put.
+    let version = qr.metadata.resource_version.clone();
+    several_resyncs().await;
+    let again = env.qrs().get("spot").await.unwrap();
+    assert_eq!(
+        again.metadata.resource_version, version,
+        "no status write without a change"
+    );
+    assert!(
+        cloud.calls("GetServiceQuota") > 2,
+        "the resyncs did read the cloud"
+    );
+}
+
+#[tokio::test]
+async fn shortfall_files_one_request_per_region_and_is_satisfied_after_approval() {
+    let mut env = TestEnv::new("increase").await;
+    let cloud = spot_cloud(640.0);
+    let account = env.aws_account("aws", ACCOUNT_ID).await;
+    env.create_qr(spot_qr("spot", &account, &["us-east-1", "eu-west-1"], 2000))
+        .await;
+    env.start_operator(cloud.clone());
+
+    let qr = env
+        .wait_qr("spot", |qr| all(qr, TargetState::Requested))
+        .await;
+    assert_eq!(condition(&qr, "Progressing"), ("True", "RequestOpen"));
+    assert_eq!(condition(&qr, "Satisfied"), ("False", "Requested"));
+    several_resyncs().await;
+    let requests = cloud.requests();
+    assert_eq!(
+        requests.len(),
+        2,
+        "exactly one request per region: {requests:?}"
+    );
+    for region in ["us-east-1", "eu-west-1"] {
+        let r: Vec<_> = requests
+            .iter()
+            .filter(|r| r.slot.region == region)
+            .collect();
+        assert_eq!(r.len(), 1, "{region}");
+        assert_eq!(r[0].view.requested_value, 2000.0);
+    }
+    let ids: Vec<_> = qr
+        .status
+        .as_ref()
+        .unwrap()
+        .targets
+        .iter()
+        .map(|t| t.request.as_ref().unwrap().id.clone())
+        .collect();
+
+    for id in cloud.open_request_ids() {
+        cloud.approve(&id);
+    }
+    let qr = env
+        .wait_qr("spot", |qr| all(qr, TargetState::Satisfied))
+        .await;
+    assert_eq!(condition(&qr, "Satisfied"), ("True", "AllSatisfied"));
+    for t in &qr.status.as_ref().unwrap().targets {
+        assert_eq!(t.current_value, Some(2000.0));
+        let request = t.request.as_ref().unwrap();
+        assert_eq!(request.status, "APPROVED");
+        assert!(ids.contains(&request.id));
+    }
+    several_resyncs().await;
+    assert_eq!(cloud.filed_count(), 2, "no request after approval");
+}
+
+#[tokio::test]
+async fn denied_request_shows_the_message_and_is_not_refiled_until_the_spec_changes() {
+    let mut env = TestEnv::new("denied").await;
+    let cloud = spot_cloud(640.0);
+    let account = env.aws_account("aws", ACCOUNT_ID).await;
+    env.create_qr(spot_qr("spot", &account, &["us-east-1"], 2000))
+        .await;
+    env.start_operator(cloud.clone());
+
+    env.wait_qr("spot", |qr| all(qr, TargetState::Requested))
+        .await;
+    let id = cloud.open_request_ids().pop().unwrap();
+    cloud.deny(
+        &id,
+        "DENIED",
+        "Your account does not have enough usage history.",
+    );
+    let qr = env.wait_qr("spot", |qr| all(qr, TargetState::Denied)).await;
+    assert_eq!(summary(&qr), "Denied");
+    assert_eq!(condition(&qr, "Satisfied"), ("False", "Denied"));
+    let target = &qr.status.as_ref().unwrap().targets[0];
+    let message = target.message.as_deref().unwrap();
+    assert!(message.contains("enough usage history"), "{message}");
+    assert_eq!(target.request.as_ref().unwrap().status, "DENIED");
+
+    several_resyncs().await;
+    assert_eq!(cloud.filed_count(), 1, "a denial is not re-filed on resync");
+    let qr = env.qrs().get("spot").await.unwrap();
+    assert!(all(&qr, TargetState::Denied));
+    let message = qr.status.as_ref().unwrap().targets[0]
+        .message
+        .clone()
+        .unwrap();
+    assert!(
+        message.contains("enough usage history"),
+        "the cloud's message survives resyncs: {message}"
+    );
+
+    // A spec change is a new decision: one new request.
+    let patch = json!({"spec": {"desiredValue": 1500}});
+    env.qrs()
+        .patch(
+            "spot",
+            &kube::api::PatchParams::default(),
+            &kube::api::Patch::Merge(&patch),
+        )
+        .await
+        .unwrap();
+    env.wait_qr("spot", |qr| all(qr, TargetState::Requested))
+        .await;
+    several_resyncs().await;
+    assert_eq!(cloud.filed_count(), 2);
+}
+
+#[tokio::test]
+async fn open_request_in_the_cloud_history_is_adopted_not_duplicated() {
+    let mut env = TestEnv::new("adopt").await;
+    let cloud = spot_cloud(640.0);
+    let seeded = cloud.seed_open_request(spot("us-east-1"), 2500.0);
+    let account = env.aws_account("aws", ACCOUNT_ID).await;
+    env.create_qr(spot_qr("spot", &account, &["us-east-1"], 2000))
+        .await;
+    env.start_operator(cloud.clone());
+
+    let qr = env
+        .wait_qr("spot", |qr| all(qr, TargetState::Requested))
+        .await;
+    assert_eq!(
+        qr.status.as_ref().unwrap().targets[0]
+            .request
+            .as_ref()
+            .unwrap()
+            .id,
+        seeded
+    );
+    several_resyncs().await;
+    assert_eq!(
+        cloud.filed_count(),
+        0,
+        "the open request was adopted, none filed"
+    );
+    cloud.approve(&seeded);
+    env.wait_qr("spot", |qr| all(qr, TargetState::Satisfied))
+        .await;
+    assert_eq!(cloud.filed_count(), 0);
+}
+
+#[tokio::test]
+async fn two_objects_naming_one_quota_make_one_request_at_the_larger_value() {
+    let mut env = TestEnv::new("aggregate").await;
+    let cloud = spot_cloud(640.0);
+    let account = env.aws_account("aws", ACCOUNT_ID).await;
+    env.create_qr(spot_qr("small", &account, &["us-east-1"], 1000))
+        .await;
+    env.create_qr(spot_qr("large", &account, &["us-east-1"], 3000))
+        .await;
+    env.start_operator(cloud.clone());
+
+    let driver = format!("{}/large", env.ns);
+    for name in ["small", "large"] {
+        let qr = env
+            .wait_qr(name, |qr| all(qr, TargetState::Requested))
+            .await;
+        let target = &qr.status.as_ref().unwrap().targets[0];
+        assert_eq!(target.desired_value, Some(3000), "{name}");
+        assert_eq!(target.driven_by.as_deref(), Some(driver.as_str()), "{name}");
+    }
+    several_resyncs().await;
+    let requests = cloud.requests();
+    assert_eq!(
+        requests.len(),
+        1,
+        "one request for the shared quota: {requests:?}"
+    );
+    assert_eq!(requests[0].view.requested_value, 3000.0);
+
+    cloud.approve(&requests[0].view.id);
+    env.wait_qr("small", |qr| all(qr, TargetState::Satisfied))
+        .await;
+    env.wait_qr("large", |qr| all(qr, TargetState::Satisfied))
+        .await;
+    assert_eq!(cloud.filed_count(), 1);
+}
+
+#[tokio::test]
+async fn namespace_outside_the_account_selector_is_not_allowed_and_files_nothing() {
+    let mut env = TestEnv::with_labels("not-allowed", json!({"team": "outsiders"})).await;
+    let cloud = spot_cloud(640.0);
+    let account = env.aws_account("aws", ACCOUNT_ID).await;
+    env.create_qr(spot_qr("spot", &account, &["us-east-1"], 2000))
+        .await;
+    env.start_operator(cloud.clone());
+
+    let qr = env
+        .wait_qr("spot", |qr| condition(qr, "Ready").1 == "AccountNotAllowed")
+        .await;
+    assert_eq!(condition(&qr, "Ready").0, "False");
+    assert_eq!(summary(&qr), "AccountNotAllowed");
+    assert!(all(&qr, TargetState::Blocked));
+    several_resyncs().await;
+    assert_eq!(cloud.filed_count(), 0);
+    assert_eq!(
+        cloud.calls("GetServiceQuota"),
+        0,
+        "a disallowed namespace does not even read the account"
+    );
+}
+
+#[tokio::test]
+async fn guardrail_blocks_a_request_above_the_account_limit() {
+    let mut env = TestEnv::new("guardrail").await;
+    let cloud = spot_cloud(640.0);
+    let account = env.unique("aws");
+    env.create_account(json!({
+        "metadata": {"name": account},
+        "spec": {
+            "aws": {"accountId": ACCOUNT_ID},
+            "namespaceSelector": {},
+            "guardrails": {"maxValues": {SPOT: 1000}}
+        }
+    }))
+    .await
+    .unwrap();
+    env.create_qr(spot_qr("spot", &account, &["us-east-1"], 2000))
+        .await;
+    env.start_operator(cloud.clone());
+
+    let qr = env
+        .wait_qr("spot", |qr| all(qr, TargetState::Blocked))
+        .await;
+    let message = qr.status.as_ref().unwrap().targets[0]
+        .message
+        .clone()
+        .unwrap();
+    assert!(message.contains("maxValues[L-34B43A08]"), "{message}");
+    several_resyncs().await;
+    assert_eq!(cloud.filed_count(), 0);
+}
+
+#[tokio::test]
+async fn missing_account_is_reported_and_picked_up_once_created() {
+    let mut env = TestEnv::new("late-account").await;
+    let cloud = spot_cloud(5000.0);
+    let account = env.unique("aws");
+    env.create_qr(spot_qr("spot", &account, &["us-east-1"], 2000))
+        .await;
+    env.start_operator(cloud.clone());
+
+    let qr = env
+        .wait_qr("spot", |qr| condition(qr, "Ready").1 == "AccountNotFound")
+        .await;
+    assert_eq!(condition(&qr, "Ready").0, "False");
+    env.aws_account("aws", ACCOUNT_ID).await;
+    env.wait_qr("spot", |qr| all(qr, TargetState::Satisfied))
+        .await;
+}
+
+#[tokio::test]
+async fn non_adjustable_quota_is_reported_and_never_filed() {
+    let mut env = TestEnv::new("fixed").await;
+    let cloud = FakeCloud::new();
+    cloud.set_quota(
+        Slot::new(ACCOUNT_ID, "us-east-1", "ecs", "L-86C34207"),
+        "Container instances per cluster",
+        5000.0,
+        false,
+    );
+    let account = env.aws_account("aws", ACCOUNT_ID).await;
+    env.create_qr(json!({
+        "metadata": {"name": "ecs"},
+        "spec": {
+            "accountRef": account,
+            "aws": {"serviceCode": "ecs", "quotaCode": "L-86C34207"},
+            "regions": ["us-east-1"],
+            "desiredValue": 8000
+        }
+    }))
+    .await;
+    env.start_operator(cloud.clone());
+    env.wait_qr("ecs", |qr| all(qr, TargetState::NotAdjustable))
+        .await;
+    several_resyncs().await;
+    assert_eq!(cloud.calls("RequestServiceQuotaIncrease"), 0);
+}
