@@ -41,6 +41,15 @@ struct RunArgs {
     concurrency: u16,
     #[arg(long, env = "QO_LOG_FORMAT", value_enum, default_value = "text")]
     log_format: telemetry::LogFormat,
+    /// Service Quotas endpoint for AWS accounts without spec.endpoint (a simulator, a VPC endpoint).
+    #[arg(long, env = "QO_AWS_ENDPOINT_URL")]
+    aws_endpoint_url: Option<String>,
+    /// Seconds a listed quota value is reused before ListServiceQuotas is called again.
+    #[arg(long, env = "QO_AWS_CACHE_TTL_SECONDS", default_value_t = 300)]
+    aws_cache_ttl_seconds: u64,
+    /// Fraction of AWS's documented Service Quotas API rates the operator allows itself.
+    #[arg(long, env = "QO_AWS_RATE_SCALE", default_value_t = 1.0)]
+    aws_rate_scale: f64,
 }
 
 #[tokio::main]
@@ -70,7 +79,12 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
         concurrency: args.concurrency,
         ..controller::Config::default()
     };
-    let providers: Arc<dyn cloud::ProviderFactory> = Arc::new(cloud::Clouds::from_env().await);
+    let aws = cloud::aws::AwsSettings {
+        endpoint: args.aws_endpoint_url,
+        cache_ttl: Duration::from_secs(args.aws_cache_ttl_seconds),
+        rate_scale: args.aws_rate_scale,
+    };
+    let providers: Arc<dyn cloud::ProviderFactory> = Arc::new(cloud::Clouds::from_env(aws).await);
     tracing::info!("quota-operator starting");
     controller::run(client, providers, config, shutdown_signal()).await;
     tracing::info!("quota-operator stopped");

@@ -1,18 +1,25 @@
-//! crds/ must hold exactly what the Rust types generate. Regenerate with:
-//! `cargo run -- crd > crds/crds.yaml` (or run this test with QO_UPDATE_CRDS=1).
+//! crds/ and the chart's crds/ must hold exactly what the Rust types generate. Regenerate with
+//! `QO_UPDATE_CRDS=1 cargo test --test crd_drift`.
 
 #[test]
 fn crds_directory_matches_the_rust_types() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/crds/crds.yaml");
     let generated = quota_operator::api::crds_yaml();
+    let chart = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/charts/quota-operator/crds/crds.yaml"
+    );
     if std::env::var_os("QO_UPDATE_CRDS").is_some() {
         std::fs::write(path, &generated).expect("write crds/crds.yaml");
+        std::fs::write(chart, &generated).expect("write the chart's crds/crds.yaml");
     }
-    let committed = std::fs::read_to_string(path).expect("read crds/crds.yaml");
-    assert!(
-        committed == generated,
-        "crds/crds.yaml is stale: run `cargo run -- crd > crds/crds.yaml` and commit it"
-    );
+    for file in [path, chart] {
+        let committed = std::fs::read_to_string(file).expect("read the committed CRDs");
+        assert!(
+            committed == generated,
+            "{file} is stale: run `QO_UPDATE_CRDS=1 cargo test --test crd_drift` and commit it"
+        );
+    }
 }
 
 #[test]

@@ -4,31 +4,36 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use super::{CloudError, ErrorKind, ProviderFactory, QuotaProvider};
+use super::{
+    CloudError, ErrorKind, ProviderFactory, QuotaProvider,
+    aws::{AwsFactory, AwsSettings},
+};
 use crate::api::CloudAccount;
 
 /// Real clouds, chosen per CloudAccount.
-#[derive(Default)]
-pub struct Clouds {}
+pub struct Clouds {
+    aws: AwsFactory,
+}
 
 impl Clouds {
-    pub async fn from_env() -> Self {
-        Self {}
+    /// AWS credentials and region come from the default chain (IRSA, EKS Pod Identity, env).
+    pub async fn from_env(aws: AwsSettings) -> Self {
+        Self {
+            aws: AwsFactory::from_env(aws).await,
+        }
     }
 }
 
 #[async_trait]
 impl ProviderFactory for Clouds {
     async fn provider(&self, account: &CloudAccount) -> Result<Arc<dyn QuotaProvider>, CloudError> {
-        let cloud = if account.spec.aws.is_some() {
-            "aws"
-        } else {
-            "gcp"
-        };
+        if account.spec.aws.is_some() {
+            return self.aws.provider(account).await;
+        }
         Err(CloudError::new(
             ErrorKind::Unavailable,
             "ProviderUnavailable",
-            format!("no {cloud} provider is built in yet"),
+            "this build has no GCP provider yet",
         ))
     }
 }

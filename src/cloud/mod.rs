@@ -1,5 +1,6 @@
 //! The cloud boundary: one trait every cloud implements, and the plain types that cross it.
 
+pub mod aws;
 mod clouds;
 pub mod fake;
 
