@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# The main job on the embedded default: a real kube-apiserver + etcd (tools/controlplane), the
+# AWS Service Quotas simulator, the operator, and every example in examples/, shown with
+# `kubectl get qr` until each requirement settles. Ends by itself; exits non-zero if they don't.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+root=$PWD
+work=$(mktemp -d "${TMPDIR:-/tmp}/quota-operator-demo.XXXXXX")
+timeout_s=${QO_DEMO_TIMEOUT:-120}
+pids=()
+
+say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+cleanup() {
+	for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+	"$root/tools/controlplane/stop.sh" "$work/controlplane" >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+
+say "building quota-operator"
+cargo build --quiet --bin quota-operator
+bin=$root/target/debug/quota-operator
+
+say "starting a local control plane (kube-apiserver + etcd; the first run builds them)"
+KUBECONFIG=$(QO_WATCH_PID=$$ tools/controlplane/start.sh "$work/controlplane" | tail -n 1)
+export KUBECONFIG
+kubectl version 2>/dev/null | grep -i server || true
+
+say "starting the AWS Service Quotas simulator (examples/simulator/scenario.yaml)"
+"$bin" sim --scenario examples/simulator/scenario.yaml --listen 127.0.0.1:0 >"$work/sim.out" 2>"$work/sim.log" &
+pids+=($!)
+for _ in $(seq 50); do
+	endpoint=$(sed -n 's/^AWS Service Quotas simulator: //p' "$work/sim.out")
+	[ -n "$endpoint" ] && break
+	sleep 0.1
+done
+[ -n "${endpoint:-}" ] || { cat "$work/sim.log"; echo "the simulator did not start" >&2; exit 1; }
+echo "simulator at $endpoint"
+
+say "installing the CRDs"
+kubectl apply --server-side -f crds/crds.yaml
+kubectl wait --for=condition=Established crd --all --timeout=60s >/dev/null
+
+say "starting the operator (the real AWS SDK, pointed at the simulator)"
+AWS_ACCESS_KEY_ID=AKIADEMOPRODEXAMPLE AWS_SECRET_ACCESS_KEY=demo-secret AWS_REGION=us-east-1 \
+	AWS_EC2_METADATA_DISABLED=true AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null \
+	QO_AWS_ENDPOINT_URL=$endpoint QO_POLL_SECONDS=1 QO_RESYNC_SECONDS=10 QO_AWS_CACHE_TTL_SECONDS=1 \
+	"$bin" run >"$work/operator.log" 2>&1 &
+pids+=($!)
+
+say "applying examples/"
+kubectl apply -f examples/
+
+say "watching kubectl get qr -n team-batch (until every requirement settles)"
+terminal='^(Satisfied|Denied|NotAdjustable|PartiallyGranted|Blocked|AccountNotAllowed)$'
+last=""
+deadline=$((SECONDS + timeout_s))
+while :; do
+	table=$(kubectl get qr -n team-batch 2>/dev/null || true)
+	if [ "$table" != "$last" ]; then
+		printf '\n[%3ss]\n%s\n' "$SECONDS" "$table"
+		last=$table
+	fi
+	states=$(kubectl get qr -n team-batch -o jsonpath='{range .items[*]}{.status.summary}{"\n"}{end}')
+	total=$(printf '%s\n' "$states" | grep -c . || true)
+	settled=$(printf '%s\n' "$states" | grep -Ec "$terminal" || true)
+	if [ "$total" -gt 0 ] && [ "$settled" -eq "$total" ]; then break; fi
+	if [ "$SECONDS" -ge "$deadline" ]; then
+		echo "not settled after ${timeout_s}s; operator log:" >&2
+		tail -n 40 "$work/operator.log" >&2
+		exit 1
+	fi
+	sleep 1
+done
+
+say "what the simulator received (every increase filed)"
+curl -fsS "$endpoint/_sim/aws/filed" | python3 -m json.tool
+
+say "why p-spot is Denied"
+kubectl get qr p-spot -n team-batch -o jsonpath='{.status.targets[0].message}{"\n"}'
+
+say "events"
+kubectl get events -n team-batch --sort-by=.metadata.creationTimestamp \
+	-o custom-columns=OBJECT:.involvedObject.name,REASON:.reason,MESSAGE:.message 2>/dev/null ||
+	kubectl get events -n team-batch
+
+say "done: every requirement settled (logs in $work)"
