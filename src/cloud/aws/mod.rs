@@ -65,6 +65,29 @@ impl AwsFactory {
         Self::new(base, settings)
     }
 
+    /// Fixed credentials and a home region, for a simulator or a local run; nothing is read from
+    /// the environment's credential chain.
+    pub async fn with_static_credentials(
+        access_key_id: &str,
+        secret_access_key: &str,
+        region: &str,
+        settings: AwsSettings,
+    ) -> Self {
+        let credentials = aws_credential_types::Credentials::new(
+            access_key_id,
+            secret_access_key,
+            None,
+            None,
+            "quota-operator-static",
+        );
+        let base = aws_config::defaults(BehaviorVersion::latest())
+            .region(Region::new(region.to_string()))
+            .credentials_provider(credentials)
+            .load()
+            .await;
+        Self::new(base, settings)
+    }
+
     pub fn new(base: SdkConfig, settings: AwsSettings) -> Self {
         Self {
             base,

@@ -1,0 +1,325 @@
+//! The AWS provider: the real aws-sdk-servicequotas client against the simulator over HTTP.
+
+use std::{sync::Arc, time::Duration};
+
+use quota_operator::{
+    api::CloudAccount,
+    cloud::{
+        ErrorKind, FileContext, Phase, ProviderFactory, QuotaProvider, QuotaRef, Target,
+        aws::{AwsFactory, AwsSettings},
+    },
+    sim::{
+        AwsSim, Scenario, SimHandle,
+        aws::{SeedRequest, ThrottleInjection},
+    },
+};
+
+const ACCOUNT: &str = "111111111111";
+const KEY: &str = "AKIDTESTPROVIDER";
+
+async fn sim(yaml: &str) -> SimHandle {
+    let scenario = Scenario::from_yaml(yaml).expect("scenario");
+    AwsSim::new(scenario)
+        .serve("127.0.0.1:0".parse().unwrap())
+        .await
+        .expect("sim")
+}
+
+fn base_scenario(extra: &str) -> String {
+    format!("aws:\n  accounts: {{{KEY}: \"{ACCOUNT}\"}}\n  schedule: {{manual: true}}\n{extra}")
+}
+
+async fn provider(sim: &SimHandle) -> Arc<dyn QuotaProvider> {
+    let settings = AwsSettings {
+        endpoint: Some(sim.endpoint()),
+        cache_ttl: Duration::from_millis(300),
+        rate_scale: 1.0,
+    };
+    let factory = AwsFactory::with_static_credentials(KEY, "secret", "us-east-1", settings).await;
+    let account: CloudAccount = serde_json::from_value(serde_json::json!({
+        "metadata": {"name": "prod"},
+        "spec": {"aws": {"accountId": ACCOUNT}, "namespaceSelector": {}}
+    }))
+    .unwrap();
+    factory.provider(&account).await.expect("provider")
+}
+
+fn target(service: &str, code: Option<&str>, name: Option<&str>, region: &str) -> Target {
+    Target {
+        quota: QuotaRef::Aws {
+            service_code: service.into(),
+            quota_code: code.map(Into::into),
+            quota_name: name.map(Into::into),
+        },
+        region: region.into(),
+    }
+}
+
+#[tokio::test]
+async fn reads_applied_values_defaults_and_names_through_one_listing() {
+    let sim = sim(&base_scenario(
+        "  quotas:\n  - {serviceCode: ec2, quotaCode: L-34B43A08, value: 640}\n  - {serviceCode: vpc, quotaCode: L-DF5E4CA3, applied: false}\n",
+    ))
+    .await;
+    let p = provider(&sim).await;
+
+    let spot = p
+        .quota(&target("ec2", Some("L-34B43A08"), None, "us-east-1"))
+        .await
+        .unwrap();
+    assert_eq!(
+        (spot.id.as_str(), spot.value, spot.adjustable),
+        ("L-34B43A08", 640.0, true)
+    );
+    let by_name = p
+        .quota(&target(
+            "ec2",
+            None,
+            Some("All Standard (A, C, D, H, I, M, R, T, Z) Spot Instance Requests"),
+            "us-east-1",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(by_name.id, "L-34B43A08");
+    assert_eq!(
+        sim.aws().calls("ListServiceQuotas"),
+        1,
+        "the name resolved from the cached listing"
+    );
+
+    // No applied value: GetServiceQuota answers NoSuchResource, the default is used.
+    let eni = p
+        .quota(&target("vpc", Some("L-DF5E4CA3"), None, "us-east-1"))
+        .await
+        .unwrap();
+    assert_eq!(eni.value, 5000.0);
+    assert_eq!(sim.aws().calls("GetAWSDefaultServiceQuota"), 1);
+
+    let fixed = p
+        .quota(&target("ecs", Some("L-86C34207"), None, "us-east-1"))
+        .await
+        .unwrap();
+    assert!(!fixed.adjustable);
+
+    let unknown = p
+        .quota(&target("ec2", Some("L-00000000"), None, "us-east-1"))
+        .await
+        .unwrap_err();
+    assert_eq!(unknown.kind, ErrorKind::NotFound);
+    assert_eq!(unknown.code, "NoSuchResourceException");
+    let unknown_name = p
+        .quota(&target("ec2", None, Some("No such quota"), "us-east-1"))
+        .await
+        .unwrap_err();
+    assert!(
+        unknown_name.message.contains("No such quota"),
+        "{unknown_name}"
+    );
+}
+
+#[tokio::test]
+async fn global_quotas_are_flagged() {
+    let sim = sim(&base_scenario("")).await;
+    let p = provider(&sim).await;
+    let roles = p
+        .quota(&target("iam", Some("L-FE177D64"), None, "us-east-1"))
+        .await
+        .unwrap();
+    assert!(roles.global, "{roles:?}");
+}
+
+#[tokio::test]
+async fn listing_follows_pagination() {
+    let mut quotas = String::from("  quotas:\n");
+    for i in 0..150 {
+        quotas.push_str(&format!(
+            "  - {{serviceCode: lambda, quotaCode: L-{i:08X}, quotaName: \"Quota {i}\", default: {i}, adjustable: true}}\n"
+        ));
+    }
+    let sim = sim(&base_scenario(&quotas)).await;
+    let p = provider(&sim).await;
+    let last = p
+        .quota(&target("lambda", Some("L-00000095"), None, "us-east-1"))
+        .await
+        .unwrap();
+    assert_eq!(last.value, 149.0);
+    assert_eq!(
+        sim.aws().calls("ListServiceQuotas"),
+        2,
+        "150 quotas at 100 a page"
+    );
+    assert_eq!(
+        sim.aws().calls("GetServiceQuota"),
+        0,
+        "found on the second page, no single read"
+    );
+}
+
+#[tokio::test]
+async fn files_follows_and_adopts_requests() {
+    let sim = sim(&base_scenario(
+        "  quotas:\n  - {serviceCode: ec2, quotaCode: L-34B43A08, value: 640}\n",
+    ))
+    .await;
+    let p = provider(&sim).await;
+    let spot = target("ec2", Some("L-34B43A08"), None, "us-east-1");
+
+    assert_eq!(p.open_request(&spot, "L-34B43A08").await.unwrap(), None);
+    let filed = p
+        .file(&spot, "L-34B43A08", 2000, &FileContext::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        (filed.status.as_str(), filed.phase, filed.requested_value),
+        ("PENDING", Phase::Open, 2000.0)
+    );
+
+    // A second request for the same quota: AWS refuses, and the open one is found to adopt.
+    let again = p
+        .file(&spot, "L-34B43A08", 2500, &FileContext::default())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (again.kind, again.code.as_str()),
+        (ErrorKind::AlreadyOpen, "ResourceAlreadyExistsException")
+    );
+    let open = p
+        .open_request(&spot, "L-34B43A08")
+        .await
+        .unwrap()
+        .expect("open request");
+    assert_eq!(open.id, filed.id);
+
+    sim.aws().advance(&filed.id).unwrap();
+    let case = p.request(&spot, &filed.id).await.unwrap();
+    assert_eq!(case.status, "CASE_OPENED");
+    assert!(case.case_id.is_some(), "a support case id is recorded");
+
+    sim.aws().approve(&filed.id).unwrap();
+    let approved = p.request(&spot, &filed.id).await.unwrap();
+    assert_eq!(approved.phase, Phase::Approved);
+    let value = p.quota(&spot).await.unwrap();
+    assert_eq!(
+        value.value, 2000.0,
+        "an approval invalidates the cached value"
+    );
+
+    let lower = p
+        .file(&spot, "L-34B43A08", 1000, &FileContext::default())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (lower.kind, lower.code.as_str()),
+        (ErrorKind::InvalidArgument, "IllegalArgumentException")
+    );
+    let fixed = target("ecs", Some("L-86C34207"), None, "us-east-1");
+    let refused = p
+        .file(&fixed, "L-86C34207", 9000, &FileContext::default())
+        .await
+        .unwrap_err();
+    assert_eq!(refused.kind, ErrorKind::NotAdjustable, "{refused}");
+}
+
+#[tokio::test]
+async fn a_request_opened_elsewhere_is_found_in_the_history() {
+    let sim = sim(&base_scenario(
+        "  quotas:\n  - {serviceCode: ec2, quotaCode: L-34B43A08, value: 640}\n",
+    ))
+    .await;
+    let seeded = sim
+        .aws()
+        .seed_open_request(SeedRequest {
+            account: Some(ACCOUNT.into()),
+            region: "eu-west-1".into(),
+            service_code: "ec2".into(),
+            quota_code: "L-34B43A08".into(),
+            desired_value: 3000.0,
+            status: None,
+        })
+        .unwrap();
+    let p = provider(&sim).await;
+    let other_region = target("ec2", Some("L-34B43A08"), None, "us-east-1");
+    assert_eq!(
+        p.open_request(&other_region, "L-34B43A08").await.unwrap(),
+        None
+    );
+    let here = target("ec2", Some("L-34B43A08"), None, "eu-west-1");
+    let found = p.open_request(&here, "L-34B43A08").await.unwrap().unwrap();
+    assert_eq!(
+        (found.id.as_str(), found.requested_value),
+        (seeded.id.as_str(), 3000.0)
+    );
+}
+
+#[tokio::test]
+async fn open_request_limits_answer_limit_exceeded() {
+    let sim = sim(&base_scenario(
+        "  limits: {openPerRegion: 1, openPerAccount: 20}\n",
+    ))
+    .await;
+    let p = provider(&sim).await;
+    let spot = target("ec2", Some("L-34B43A08"), None, "us-east-1");
+    let fargate = target("fargate", Some("L-3032A538"), None, "us-east-1");
+    p.file(&spot, "L-34B43A08", 100, &FileContext::default())
+        .await
+        .unwrap();
+    let held = p
+        .file(&fargate, "L-3032A538", 100, &FileContext::default())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (held.kind, held.code.as_str()),
+        (ErrorKind::LimitExceeded, "QuotaExceededException")
+    );
+}
+
+#[tokio::test]
+async fn throttling_is_retried_and_the_call_still_succeeds() {
+    let sim = sim(&base_scenario("")).await;
+    sim.aws()
+        .inject_throttles(ThrottleInjection {
+            operation: "ListServiceQuotas".into(),
+            count: 2,
+            account: None,
+            region: None,
+        })
+        .unwrap();
+    let p = provider(&sim).await;
+    let spot = p
+        .quota(&target("ec2", Some("L-34B43A08"), None, "us-east-1"))
+        .await
+        .unwrap();
+    assert_eq!(spot.id, "L-34B43A08");
+    assert_eq!(
+        sim.aws().calls("ListServiceQuotas"),
+        3,
+        "two throttled answers, then success"
+    );
+}
+
+#[tokio::test]
+async fn the_limiter_keeps_a_burst_under_the_documented_rate() {
+    // 30 reads of distinct quotas in one region: the limiter spaces the GetServiceQuota calls so
+    // the simulator, enforcing AWS's 5/s, never throttles.
+    let mut quotas = String::from("  quotas:\n");
+    for i in 0..12 {
+        quotas.push_str(&format!(
+            "  - {{serviceCode: lambda, quotaCode: L-{i:08X}, quotaName: \"Q{i}\", default: 1, adjustable: true, applied: false}}\n"
+        ));
+    }
+    let sim = sim(&base_scenario(&quotas)).await;
+    let p = provider(&sim).await;
+    let started = std::time::Instant::now();
+    for i in 0..12 {
+        let code = format!("L-{i:08X}");
+        p.quota(&target("lambda", Some(&code), None, "us-east-1"))
+            .await
+            .unwrap();
+    }
+    let throttled: u64 = sim.aws().counters().iter().map(|c| c.throttled).sum();
+    assert_eq!(throttled, 0, "no call was throttled");
+    assert!(
+        started.elapsed() >= Duration::from_millis(1000),
+        "12 reads at 5/s burst 5 take over a second"
+    );
+}
