@@ -274,6 +274,28 @@ impl TestEnv {
     }
 }
 
+impl TestEnv {
+    /// Waits until any of the named objects satisfies `check`, and returns it.
+    pub async fn wait_qr_any(
+        &self,
+        names: &[&str],
+        check: impl Fn(&QuotaRequirement) -> bool,
+    ) -> QuotaRequirement {
+        let api = self.qrs();
+        eventually(Duration::from_secs(30), || async {
+            for name in names {
+                if let Ok(qr) = api.get(name).await
+                    && check(&qr)
+                {
+                    return Some(qr);
+                }
+            }
+            None
+        })
+        .await
+    }
+}
+
 impl Drop for TestEnv {
     fn drop(&mut self) {
         self.kill_operator();
