@@ -52,6 +52,13 @@ struct RunArgs {
     /// Fraction of AWS's documented Service Quotas API rates the operator allows itself.
     #[arg(long, env = "QO_AWS_RATE_SCALE", default_value_t = 1.0)]
     aws_rate_scale: f64,
+    /// Cloud Quotas endpoint for GCP projects without spec.endpoint (a simulator, Private Service
+    /// Connect). A plain http:// endpoint is called without credentials.
+    #[arg(long, env = "QO_GCP_ENDPOINT_URL")]
+    gcp_endpoint_url: Option<String>,
+    /// Seconds a QuotaInfo is reused before it is read again.
+    #[arg(long, env = "QO_GCP_CACHE_TTL_SECONDS", default_value_t = 300)]
+    gcp_cache_ttl_seconds: u64,
 }
 
 #[tokio::main]
@@ -87,7 +94,12 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
         cache_ttl: Duration::from_secs(args.aws_cache_ttl_seconds),
         rate_scale: args.aws_rate_scale,
     };
-    let providers: Arc<dyn cloud::ProviderFactory> = Arc::new(cloud::Clouds::from_env(aws).await);
+    let gcp = cloud::gcp::GcpSettings {
+        endpoint: args.gcp_endpoint_url,
+        cache_ttl: Duration::from_secs(args.gcp_cache_ttl_seconds),
+    };
+    let providers: Arc<dyn cloud::ProviderFactory> =
+        Arc::new(cloud::Clouds::from_env(aws, gcp).await);
     tracing::info!("quota-operator starting");
     controller::run(client, providers, config, shutdown_signal()).await;
     tracing::info!("quota-operator stopped");

@@ -5,21 +5,25 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use super::{
-    CloudError, ErrorKind, ProviderFactory, QuotaProvider,
+    CloudError, ProviderFactory, QuotaProvider,
     aws::{AwsFactory, AwsSettings},
+    gcp::{GcpFactory, GcpSettings},
 };
 use crate::api::CloudAccount;
 
 /// Real clouds, chosen per CloudAccount.
 pub struct Clouds {
     aws: AwsFactory,
+    gcp: GcpFactory,
 }
 
 impl Clouds {
-    /// AWS credentials and region come from the default chain (IRSA, EKS Pod Identity, env).
-    pub async fn from_env(aws: AwsSettings) -> Self {
+    /// AWS credentials and region come from the default chain (IRSA, EKS Pod Identity, env);
+    /// GCP's from Application Default Credentials (Workload Identity).
+    pub async fn from_env(aws: AwsSettings, gcp: GcpSettings) -> Self {
         Self {
             aws: AwsFactory::from_env(aws).await,
+            gcp: GcpFactory::new(gcp),
         }
     }
 }
@@ -28,12 +32,9 @@ impl Clouds {
 impl ProviderFactory for Clouds {
     async fn provider(&self, account: &CloudAccount) -> Result<Arc<dyn QuotaProvider>, CloudError> {
         if account.spec.aws.is_some() {
-            return self.aws.provider(account).await;
+            self.aws.provider(account).await
+        } else {
+            self.gcp.provider(account).await
         }
-        Err(CloudError::new(
-            ErrorKind::Unavailable,
-            "ProviderUnavailable",
-            "this build has no GCP provider yet",
-        ))
     }
 }

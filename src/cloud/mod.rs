@@ -3,6 +3,7 @@
 pub mod aws;
 mod clouds;
 pub mod fake;
+pub mod gcp;
 
 pub use clouds::Clouds;
 
@@ -174,6 +175,8 @@ impl CloudError {
 pub struct FileContext {
     pub justification: Option<String>,
     pub contact_email: Option<String>,
+    /// The spec allows lowering the quota (GCP); providers refuse a decrease otherwise.
+    pub allow_decrease: bool,
 }
 
 /// One cloud account or project, reached with its own credentials.

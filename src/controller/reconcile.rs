@@ -207,11 +207,7 @@ async fn reconcile_target(
         account: account_name.clone(),
         service: target.quota.service().to_string(),
         quota: view.id.clone(),
-        scope: if view.global {
-            "global".into()
-        } else {
-            target.region.clone()
-        },
+        scope: scope(&target, &view),
     };
     let entry = ctx.ledger.entry(&key);
 
@@ -299,6 +295,7 @@ async fn reconcile_target(
                     .gcp
                     .as_ref()
                     .and_then(|g| g.contact_email.clone()),
+                allow_decrease: obj.spec.allow_decrease,
             };
             let filed = act::file(FileCall {
                 account: &account_name,
@@ -335,6 +332,21 @@ async fn reconcile_target(
     (status, note, quota_id)
 }
 
+/// Where one value of the quota applies: a region (or everywhere), narrowed by GCP dimensions.
+fn scope(target: &Target, view: &QuotaView) -> String {
+    let mut scope = if view.global {
+        "global".to_string()
+    } else {
+        target.region.clone()
+    };
+    if let QuotaRef::Gcp { dimensions, .. } = &target.quota {
+        for (k, v) in dimensions {
+            scope.push_str(&format!("/{k}={v}"));
+        }
+    }
+    scope
+}
+
 /// Every other object that needs the same quota in the same account and region.
 fn contributions(
     ctx: &Context,
@@ -351,7 +363,8 @@ fn contributions(
         .filter(|o| o.spec.regions.contains(&target.region))
         .filter(|o| {
             QuotaRef::from_spec(&o.spec).is_some_and(|q| {
-                q.service() == target.quota.service()
+                same_dimensions(&q, &target.quota)
+                    && q.service() == target.quota.service()
                     && (q.direct_id() == Some(view.id.as_str())
                         || o.status.as_ref().and_then(|s| s.quota.as_deref())
                             == Some(label.as_str()))
@@ -380,6 +393,14 @@ fn contributions(
             }
         })
         .collect()
+}
+
+fn same_dimensions(a: &QuotaRef, b: &QuotaRef) -> bool {
+    match (a, b) {
+        (QuotaRef::Gcp { dimensions: x, .. }, QuotaRef::Gcp { dimensions: y, .. }) => x == y,
+        (QuotaRef::Aws { .. }, QuotaRef::Aws { .. }) => true,
+        _ => false,
+    }
 }
 
 /// Whether the object's request for this target was refused at its current generation.
