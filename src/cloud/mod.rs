@@ -4,6 +4,7 @@ pub mod aws;
 mod clouds;
 pub mod fake;
 pub mod gcp;
+mod per_account;
 
 pub use clouds::Clouds;
 

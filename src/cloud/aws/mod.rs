@@ -16,7 +16,6 @@ use async_trait::async_trait;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_sdk_servicequotas::{Client, types::RequestStatus};
-use kube::ResourceExt;
 
 use self::{
     cache::{QuotaCache, ServiceQuotas},
@@ -24,7 +23,7 @@ use self::{
 };
 use super::{
     CloudError, ErrorKind, FileContext, ProviderFactory, QuotaProvider, QuotaRef, QuotaView,
-    RequestView, Target,
+    RequestView, Target, per_account::PerAccount,
 };
 use crate::api::CloudAccount;
 
@@ -55,7 +54,7 @@ impl Default for AwsSettings {
 pub struct AwsFactory {
     base: SdkConfig,
     settings: AwsSettings,
-    providers: Mutex<HashMap<String, (Option<i64>, Arc<AwsProvider>)>>,
+    providers: PerAccount<AwsProvider>,
 }
 
 impl AwsFactory {
@@ -92,7 +91,7 @@ impl AwsFactory {
         Self {
             base,
             settings,
-            providers: Mutex::default(),
+            providers: PerAccount::default(),
         }
     }
 
@@ -132,16 +131,10 @@ impl AwsFactory {
 #[async_trait]
 impl ProviderFactory for AwsFactory {
     async fn provider(&self, account: &CloudAccount) -> Result<Arc<dyn QuotaProvider>, CloudError> {
-        let name = account.name_any();
-        let generation = account.metadata.generation;
-        if let Some((g, p)) = self.providers.lock().expect("factory lock").get(&name)
-            && *g == generation
-        {
-            return Ok(p.clone());
-        }
-        let provider = Arc::new(self.build(account).await?);
-        let mut providers = self.providers.lock().expect("factory lock");
-        providers.insert(name, (generation, provider.clone()));
+        let provider = self
+            .providers
+            .get_or_build(account, || self.build(account))
+            .await?;
         Ok(provider)
     }
 }

@@ -17,11 +17,10 @@ use google_cloud_api_cloudquotas_v1::{
     model::{QuotaConfig, QuotaInfo, QuotaPreference, QuotaSafetyCheck},
 };
 use google_cloud_gax::error::rpc::Code;
-use kube::ResourceExt;
 
 use super::{
     CloudError, ErrorKind, FileContext, ProviderFactory, QuotaProvider, QuotaRef, QuotaView,
-    RequestView, Target,
+    RequestView, Target, per_account::PerAccount,
 };
 use crate::api::CloudAccount;
 
@@ -47,14 +46,14 @@ impl Default for GcpSettings {
 
 pub struct GcpFactory {
     settings: GcpSettings,
-    providers: Mutex<HashMap<String, (Option<i64>, Arc<GcpProvider>)>>,
+    providers: PerAccount<GcpProvider>,
 }
 
 impl GcpFactory {
     pub fn new(settings: GcpSettings) -> Self {
         Self {
             settings,
-            providers: Mutex::default(),
+            providers: PerAccount::default(),
         }
     }
 
@@ -100,16 +99,10 @@ impl GcpFactory {
 #[async_trait]
 impl ProviderFactory for GcpFactory {
     async fn provider(&self, account: &CloudAccount) -> Result<Arc<dyn QuotaProvider>, CloudError> {
-        let name = account.name_any();
-        let generation = account.metadata.generation;
-        if let Some((g, p)) = self.providers.lock().expect("factory lock").get(&name)
-            && *g == generation
-        {
-            return Ok(p.clone());
-        }
-        let provider = Arc::new(self.build(account).await?);
-        let mut providers = self.providers.lock().expect("factory lock");
-        providers.insert(name, (generation, provider.clone()));
+        let provider = self
+            .providers
+            .get_or_build(account, || self.build(account))
+            .await?;
         Ok(provider)
     }
 }
