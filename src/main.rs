@@ -50,7 +50,7 @@ struct RunArgs {
     #[arg(long, env = "QO_AWS_CACHE_TTL_SECONDS", default_value_t = 300)]
     aws_cache_ttl_seconds: u64,
     /// Fraction of AWS's documented Service Quotas API rates the operator allows itself.
-    #[arg(long, env = "QO_AWS_RATE_SCALE", default_value_t = 1.0)]
+    #[arg(long, env = "QO_AWS_RATE_SCALE", default_value_t = 0.8)]
     aws_rate_scale: f64,
     /// Cloud Quotas endpoint for GCP projects without spec.endpoint (a simulator, Private Service
     /// Connect). A plain http:// endpoint is called without credentials.

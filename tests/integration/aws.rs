@@ -33,7 +33,7 @@ async fn factory(sim: &SimHandle, cache_ttl: Duration) -> Arc<AwsFactory> {
     let settings = AwsSettings {
         endpoint: Some(sim.endpoint()),
         cache_ttl,
-        rate_scale: 1.0,
+        ..AwsSettings::default()
     };
     Arc::new(AwsFactory::with_static_credentials(KEY, "secret", "us-east-1", settings).await)
 }

@@ -36,7 +36,8 @@ pub struct AwsSettings {
     pub endpoint: Option<String>,
     /// How long listed quota values are reused.
     pub cache_ttl: Duration,
-    /// Fraction of AWS's documented API rates the operator allows itself.
+    /// Fraction of AWS's documented API rates the operator allows itself; below 1 leaves room
+    /// for network jitter and other clients of the account.
     pub rate_scale: f64,
 }
 
@@ -45,7 +46,7 @@ impl Default for AwsSettings {
         Self {
             endpoint: None,
             cache_ttl: Duration::from_secs(300),
-            rate_scale: 1.0,
+            rate_scale: 0.8,
         }
     }
 }

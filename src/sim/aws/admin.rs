@@ -1,0 +1,160 @@
+//! `/_sim/aws/...`: observe and steer the simulated account over HTTP. No signature needed;
+//! bodies and answers are plain JSON (camelCase). Each route calls one `AwsControl` method.
+
+use std::collections::BTreeMap;
+
+use axum::{
+    Json, Router,
+    extract::{Path, State},
+    http::StatusCode,
+    response::{IntoResponse, Response},
+    routing::{get, post},
+};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{
+    control::{AwsControl, SimError},
+    request::RequestStatus,
+    scenario::{SeedRequest, ThrottleInjection},
+};
+
+/// Human-readable route list, served at `/_sim`.
+pub const ROUTES: &[&str] = &[
+    "GET  /_sim/aws/calls                      per-operation call counters (totals and by account/region)",
+    "POST /_sim/aws/calls/reset                zero the counters",
+    "GET  /_sim/aws/filed                      every request filed (API or console), oldest first",
+    "GET  /_sim/aws/requests                   every request with its current status",
+    "POST /_sim/aws/requests                   seed an open request {account?, region, serviceCode, quotaCode, desiredValue, status?}",
+    "GET  /_sim/aws/requests/{id}              one request",
+    "POST /_sim/aws/requests/{id}/approve      approve now (the applied value becomes DesiredValue)",
+    "POST /_sim/aws/requests/{id}/deny         end without granting {status?: DENIED|NOT_APPROVED|CASE_CLOSED|INVALID_REQUEST, message?}",
+    "POST /_sim/aws/requests/{id}/advance      make the next scheduled move now",
+    "GET  /_sim/aws/values/{account}/{region}/{service}/{code}   applied and default value",
+    "PUT  /_sim/aws/values/{account}/{region}/{service}/{code}   set the applied value {value}",
+    "POST /_sim/aws/throttles                  throttle the next calls {operation, count, account?, region?}",
+];
+
+pub fn router(control: AwsControl) -> Router {
+    Router::new()
+        .route("/_sim/aws/calls", get(calls))
+        .route("/_sim/aws/calls/reset", post(reset))
+        .route("/_sim/aws/filed", get(filed))
+        .route("/_sim/aws/requests", get(requests).post(seed))
+        .route("/_sim/aws/requests/{id}", get(one))
+        .route("/_sim/aws/requests/{id}/approve", post(approve))
+        .route("/_sim/aws/requests/{id}/deny", post(deny))
+        .route("/_sim/aws/requests/{id}/advance", post(advance))
+        .route(
+            "/_sim/aws/values/{account}/{region}/{service}/{code}",
+            get(value).put(set_value),
+        )
+        .route("/_sim/aws/throttles", post(throttle))
+        .with_state(control)
+}
+
+type Ctl = State<AwsControl>;
+
+fn reply<T: serde::Serialize>(r: Result<T, SimError>) -> Response {
+    match r {
+        Ok(v) => Json(v).into_response(),
+        Err(e) => {
+            let status = match e {
+                SimError::NotFound(_) => StatusCode::NOT_FOUND,
+                SimError::Invalid(_) => StatusCode::BAD_REQUEST,
+            };
+            (status, Json(json!({ "error": e.to_string() }))).into_response()
+        }
+    }
+}
+
+async fn calls(State(c): Ctl) -> Response {
+    let by_scope = c.counters();
+    let mut totals: BTreeMap<String, u64> = BTreeMap::new();
+    for s in &by_scope {
+        *totals.entry(s.operation.clone()).or_default() += s.calls;
+    }
+    Json(json!({ "totals": totals, "byScope": by_scope })).into_response()
+}
+
+async fn reset(State(c): Ctl) -> StatusCode {
+    c.reset_counters();
+    StatusCode::NO_CONTENT
+}
+
+async fn filed(State(c): Ctl) -> Response {
+    Json(c.filed()).into_response()
+}
+
+async fn requests(State(c): Ctl) -> Response {
+    Json(c.requests()).into_response()
+}
+
+async fn one(State(c): Ctl, Path(id): Path<String>) -> Response {
+    reply(c.request(&id))
+}
+
+async fn seed(State(c): Ctl, Json(s): Json<SeedRequest>) -> Response {
+    reply(c.seed_open_request(s))
+}
+
+async fn approve(State(c): Ctl, Path(id): Path<String>) -> Response {
+    reply(c.approve(&id))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+struct Deny {
+    status: Option<RequestStatus>,
+    message: Option<String>,
+}
+
+async fn deny(State(c): Ctl, Path(id): Path<String>, body: Option<Json<Deny>>) -> Response {
+    let Deny { status, message } = body.map(|Json(d)| d).unwrap_or_default();
+    let status = status.unwrap_or(RequestStatus::Denied);
+    reply(
+        c.deny(
+            &id,
+            status,
+            message
+                .as_deref()
+                .unwrap_or("denied by the simulator admin"),
+        ),
+    )
+}
+
+async fn advance(State(c): Ctl, Path(id): Path<String>) -> Response {
+    reply(c.advance(&id))
+}
+
+type QuotaPath = Path<(String, String, String, String)>;
+
+async fn value(State(c): Ctl, Path((account, region, service, code)): QuotaPath) -> Response {
+    reply(
+        c.value(&account, &region, &service, &code)
+            .map(|(applied, default)| {
+                json!({ "applied": applied, "default": default, "current": applied.unwrap_or(default) })
+            }),
+    )
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SetValue {
+    value: f64,
+}
+
+async fn set_value(
+    State(c): Ctl,
+    Path((account, region, service, code)): QuotaPath,
+    Json(v): Json<SetValue>,
+) -> Response {
+    reply(
+        c.set_value(&account, &region, &service, &code, v.value)
+            .map(|()| json!({ "value": v.value })),
+    )
+}
+
+async fn throttle(State(c): Ctl, Json(t): Json<ThrottleInjection>) -> Response {
+    reply(c.inject_throttles(t).map(|()| json!({ "ok": true })))
+}

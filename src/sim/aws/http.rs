@@ -1,0 +1,139 @@
+//! The awsJson1_1 endpoint: `POST /` with `X-Amz-Target: ServiceQuotasV20190624.<Operation>`.
+//!
+//! Signatures are not verified: the simulator only reads the access key id and region from the
+//! SigV4 credential scope (`Credential=AKID/date/region/servicequotas/aws4_request`), so any
+//! secret key works and the scenario maps access keys to accounts.
+
+use std::{
+    sync::atomic::{AtomicU64, Ordering},
+    time::Instant,
+};
+
+use axum::{
+    body::Bytes,
+    extract::State,
+    http::{HeaderMap, HeaderValue, header},
+    response::{IntoResponse, Response},
+};
+use jiff::Timestamp;
+
+use super::{Shared, error::AwsError, lock, operation::Operation, ops, wire::Input};
+
+pub const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
+const TARGET_PREFIX: &str = "ServiceQuotasV20190624.";
+
+pub async fn handle(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
+    let mut resp = match answer(&shared, &headers, &body) {
+        Ok(value) => {
+            let mut resp = value.to_string().into_response();
+            resp.headers_mut()
+                .insert(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));
+            resp
+        }
+        Err(e) => e.into_response(),
+    };
+    // The SDKs attach this id to errors; a counter keeps runs reproducible.
+    static REQUEST_IDS: AtomicU64 = AtomicU64::new(1);
+    let n = REQUEST_IDS.fetch_add(1, Ordering::Relaxed);
+    if let Ok(id) = HeaderValue::from_str(&format!("00000000-0000-4000-8000-{n:012x}")) {
+        resp.headers_mut().insert("x-amzn-RequestId", id);
+    }
+    resp
+}
+
+fn answer(
+    shared: &Shared,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<serde_json::Value, AwsError> {
+    let target = header_str(headers, "x-amz-target").unwrap_or_default();
+    let op = target
+        .strip_prefix(TARGET_PREFIX)
+        .and_then(Operation::from_name)
+        .ok_or_else(|| {
+            AwsError::new(
+                "UnknownOperationException",
+                format!("The simulator does not implement `{target}`."),
+            )
+        })?;
+    let (access_key, region) = credential_scope(header_str(headers, "authorization"))?;
+    let mut st = lock(shared);
+    let Some(account) = st.scenario.account_for_key(&access_key).map(String::from) else {
+        return Err(AwsError::new(
+            "UnrecognizedClientException",
+            "The security token included in the request is invalid.",
+        ));
+    };
+    let who = ops::Caller { account, region };
+    let result = if !st
+        .limiter
+        .admit(&who.account, &who.region, op, Instant::now())
+    {
+        Err(AwsError::throttled())
+    } else {
+        parse_input(body)
+            .and_then(|input| ops::dispatch(&mut st, &who, op, input, Timestamp::now()))
+    };
+    let code = result.as_ref().err().map(|e| e.code);
+    st.counters.record(&who.account, &who.region, op, code);
+    tracing::debug!(%op, account = %who.account, region = %who.region, error = ?code, "sim: aws call");
+    result
+}
+
+fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// (access key id, region) from a SigV4 `Authorization` header.
+fn credential_scope(auth: Option<&str>) -> Result<(String, String), AwsError> {
+    let auth = auth.ok_or_else(|| {
+        AwsError::new(
+            "MissingAuthenticationTokenException",
+            "Missing Authentication Token",
+        )
+    })?;
+    let scope = auth
+        .split("Credential=")
+        .nth(1)
+        .and_then(|rest| rest.split([',', ' ']).next())
+        .unwrap_or_default();
+    match scope.split('/').collect::<Vec<_>>()[..] {
+        [key, _date, region, _service, "aws4_request"] if !key.is_empty() && !region.is_empty() => {
+            Ok((key.to_string(), region.to_string()))
+        }
+        _ => Err(AwsError::new(
+            "IncompleteSignatureException",
+            "Authorization header requires a SigV4 Credential=<key>/<date>/<region>/<service>/aws4_request.",
+        )),
+    }
+}
+
+fn parse_input(body: &[u8]) -> Result<Input, AwsError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Input::default());
+    }
+    serde_json::from_slice(body).map_err(|e| AwsError::new("SerializationException", e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_key_and_region_from_the_credential_scope() {
+        let h = "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20240101/eu-west-1/servicequotas/aws4_request, \
+                 SignedHeaders=host;x-amz-date, Signature=abc";
+        assert_eq!(
+            credential_scope(Some(h)).unwrap(),
+            ("AKIDEXAMPLE".to_string(), "eu-west-1".to_string())
+        );
+        assert_eq!(
+            credential_scope(None).unwrap_err().code,
+            "MissingAuthenticationTokenException"
+        );
+        assert_eq!(
+            credential_scope(Some("Bearer x")).unwrap_err().code,
+            "IncompleteSignatureException"
+        );
+    }
+}

@@ -1,0 +1,177 @@
+//! Per (account, region, operation) token buckets at AWS's documented rates, plus throttles
+//! injected by the scenario or an admin call, and the call counters.
+
+use std::{
+    collections::{BTreeMap, HashMap},
+    time::Instant,
+};
+
+use serde::Serialize;
+
+use super::{
+    operation::{Operation, Rate},
+    scenario::{Rates, ThrottleInjection},
+};
+
+struct Bucket {
+    tokens: f64,
+    last: Instant,
+}
+
+pub struct Limiter {
+    rates: Rates,
+    buckets: HashMap<(String, String, Operation), Bucket>,
+    injected: Vec<ThrottleInjection>,
+}
+
+impl Limiter {
+    pub fn new(rates: Rates, injected: Vec<ThrottleInjection>) -> Self {
+        Self {
+            rates,
+            buckets: HashMap::new(),
+            injected,
+        }
+    }
+
+    pub fn inject(&mut self, t: ThrottleInjection) {
+        self.injected.push(t);
+    }
+
+    fn rate(&self, op: Operation) -> Rate {
+        let base = self
+            .rates
+            .overrides
+            .get(op.name())
+            .copied()
+            .unwrap_or_else(|| op.documented_rate());
+        Rate {
+            rate: base.rate * self.rates.scale,
+            // A bucket smaller than one token would refuse everything.
+            burst: (base.burst * self.rates.scale).max(1.0),
+        }
+    }
+
+    /// Whether this call may proceed; false means answer TooManyRequestsException.
+    pub fn admit(&mut self, account: &str, region: &str, op: Operation, now: Instant) -> bool {
+        let injected = self.injected.iter_mut().find(|t| {
+            t.count > 0
+                && t.operation == op.name()
+                && t.account.as_deref().is_none_or(|a| a == account)
+                && t.region.as_deref().is_none_or(|r| r == region)
+        });
+        if let Some(t) = injected {
+            t.count -= 1;
+            return false;
+        }
+        if !self.rates.enabled {
+            return true;
+        }
+        let Rate { rate, burst } = self.rate(op);
+        let key = (account.to_string(), region.to_string(), op);
+        let b = self.buckets.entry(key).or_insert(Bucket {
+            tokens: burst,
+            last: now,
+        });
+        let elapsed = now.saturating_duration_since(b.last).as_secs_f64();
+        b.tokens = (b.tokens + elapsed * rate).min(burst);
+        b.last = now;
+        if b.tokens >= 1.0 {
+            b.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+/// Calls received for one (account, region, operation), throttled ones included.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CallCount {
+    pub account: String,
+    pub region: String,
+    pub operation: String,
+    pub calls: u64,
+    pub throttled: u64,
+    /// Error answers of any kind, throttles included.
+    pub errors: u64,
+}
+
+#[derive(Default)]
+pub struct Counters {
+    by_scope: BTreeMap<(String, String, Operation), CallCount>,
+}
+
+impl Counters {
+    pub fn record(&mut self, account: &str, region: &str, op: Operation, error: Option<&str>) {
+        let key = (account.to_string(), region.to_string(), op);
+        let c = self.by_scope.entry(key).or_insert_with(|| CallCount {
+            account: account.into(),
+            region: region.into(),
+            operation: op.name().into(),
+            ..CallCount::default()
+        });
+        c.calls += 1;
+        if let Some(code) = error {
+            c.errors += 1;
+            if code == "TooManyRequestsException" {
+                c.throttled += 1;
+            }
+        }
+    }
+
+    pub fn all(&self) -> Vec<CallCount> {
+        self.by_scope.values().cloned().collect()
+    }
+
+    pub fn total(&self, op: Operation) -> u64 {
+        self.by_scope
+            .iter()
+            .filter(|((_, _, o), _)| *o == op)
+            .map(|(_, c)| c.calls)
+            .sum()
+    }
+
+    pub fn reset(&mut self) {
+        self.by_scope.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn bucket_allows_burst_then_the_steady_rate() {
+        let mut l = Limiter::new(Rates::default(), Vec::new());
+        let t0 = Instant::now();
+        let op = Operation::RequestServiceQuotaIncrease;
+        let admitted = (0..10).filter(|_| l.admit("a", "r", op, t0)).count();
+        assert_eq!(admitted, 3, "burst of 3");
+        // 3 per second: one token every 333ms.
+        assert!(!l.admit("a", "r", op, t0 + Duration::from_millis(300)));
+        assert!(l.admit("a", "r", op, t0 + Duration::from_millis(340)));
+        // Other regions and accounts have their own buckets.
+        assert!(l.admit("a", "r2", op, t0));
+        assert!(l.admit("b", "r", op, t0));
+    }
+
+    #[test]
+    fn injected_throttles_come_first_and_run_out() {
+        let inj = ThrottleInjection {
+            operation: "GetServiceQuota".into(),
+            count: 2,
+            account: None,
+            region: Some("eu-west-1".into()),
+        };
+        let mut l = Limiter::new(Rates::default(), vec![inj]);
+        let t0 = Instant::now();
+        let op = Operation::GetServiceQuota;
+        assert!(l.admit("a", "us-east-1", op, t0));
+        assert!(!l.admit("a", "eu-west-1", op, t0));
+        assert!(!l.admit("b", "eu-west-1", op, t0));
+        assert!(l.admit("a", "eu-west-1", op, t0));
+    }
+}

@@ -1,0 +1,86 @@
+//! Simulated AWS Service Quotas, speaking awsJson1_1 so the AWS CLI and the Rust SDK work
+//! against it unchanged (`--endpoint-url` / `endpoint_url`).
+//!
+//! Accounts come from the SigV4 access key id (scenario `accounts`, else `defaultAccount`),
+//! regions from the credential scope; signatures are not verified.
+
+mod admin;
+mod catalog;
+mod control;
+mod error;
+mod http;
+mod limiter;
+mod operation;
+mod ops;
+mod paging;
+mod request;
+mod scenario;
+mod state;
+mod wire;
+
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use axum::{Router, routing::post};
+use jiff::Timestamp;
+
+pub use admin::ROUTES as ADMIN_ROUTES;
+pub use catalog::{CLOUD_MAP_INSTANCES_PER_SERVICE, Catalog, QuotaDef};
+pub use control::{AwsControl, SimError};
+pub use error::AwsError;
+pub use limiter::CallCount;
+pub use operation::{Operation, Rate};
+pub use request::{Request, RequestStatus, Source};
+pub use scenario::{
+    AwsScenario, DEFAULT_ACCOUNT, OpenLimits, Outcome, QuotaSetting, Rates, Rule, Schedule,
+    SeedRequest, ThrottleInjection,
+};
+pub use state::FiledRequest;
+
+type Shared = Arc<Mutex<state::AwsState>>;
+
+/// A panic in one handler must not wedge every later call, so a poisoned lock is still used.
+fn lock(shared: &Shared) -> MutexGuard<'_, state::AwsState> {
+    shared.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The simulated Service Quotas of every account in a scenario.
+pub struct AwsSim {
+    control: AwsControl,
+}
+
+impl AwsSim {
+    /// Builds the simulator; `scenario` should come from `Scenario::from_yaml` or be
+    /// `Default`, which are validated.
+    pub fn new(scenario: crate::sim::Scenario) -> Self {
+        Self::from_section(scenario.aws)
+    }
+
+    pub fn from_section(scenario: AwsScenario) -> Self {
+        let state = state::AwsState::new(scenario, Timestamp::now());
+        Self {
+            control: AwsControl {
+                shared: Arc::new(Mutex::new(state)),
+            },
+        }
+    }
+
+    /// The control handle (counters, filing log, admin moves) for in-process use.
+    pub fn control(&self) -> AwsControl {
+        self.control.clone()
+    }
+
+    /// `POST /` (the AWS API) plus `/_sim/aws/...` (admin), ready to merge with other clouds'
+    /// routers on one server.
+    pub fn router(&self) -> Router {
+        Router::new()
+            .route("/", post(http::handle))
+            .with_state(self.control.shared.clone())
+            .merge(admin::router(self.control.clone()))
+    }
+
+    /// Serves on `addr` (use port 0 for any free port) until the handle is dropped.
+    pub async fn serve(self, addr: std::net::SocketAddr) -> anyhow::Result<crate::sim::SimHandle> {
+        let router = self.router();
+        crate::sim::SimHandle::start(addr, router, self.control).await
+    }
+}

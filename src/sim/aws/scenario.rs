@@ -1,0 +1,380 @@
+//! The `aws:` section of a scenario: accounts, quota values, limits, rates and how requests end.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use super::{
+    catalog::Catalog,
+    operation::{Operation, Rate},
+    request::RequestStatus,
+};
+use crate::sim::{
+    delay::Delay,
+    scenario::{ScenarioError, check_account_id},
+};
+
+pub const DEFAULT_ACCOUNT: &str = "123456789012";
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct AwsScenario {
+    /// Access key id -> 12-digit account id.
+    pub accounts: BTreeMap<String, String>,
+    /// The account of any access key not in `accounts` (unless `rejectUnknownKeys`).
+    pub default_account: String,
+    /// Answer unknown access keys with UnrecognizedClientException instead.
+    pub reject_unknown_keys: bool,
+    pub limits: OpenLimits,
+    pub rates: Rates,
+    /// Throttles to answer before the rate limiter is even asked.
+    pub throttles: Vec<ThrottleInjection>,
+    /// When set, global quotas answer only in this region (AWS: us-east-1), NoSuchResource
+    /// elsewhere.
+    pub global_quota_region: Option<String>,
+    pub quotas: Vec<QuotaSetting>,
+    pub schedule: Schedule,
+    /// Requests already open when the simulator starts, as if filed in the console.
+    pub open_requests: Vec<SeedRequest>,
+}
+
+impl Default for AwsScenario {
+    fn default() -> Self {
+        Self {
+            accounts: BTreeMap::new(),
+            default_account: DEFAULT_ACCOUNT.into(),
+            reject_unknown_keys: false,
+            limits: OpenLimits::default(),
+            rates: Rates::default(),
+            throttles: Vec::new(),
+            global_quota_region: None,
+            quotas: Vec::new(),
+            schedule: Schedule::default(),
+            open_requests: Vec::new(),
+        }
+    }
+}
+
+/// AWS allows 2 open increase requests per region and 20 per account.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct OpenLimits {
+    pub open_per_region: u32,
+    pub open_per_account: u32,
+}
+
+impl Default for OpenLimits {
+    fn default() -> Self {
+        Self {
+            open_per_region: 2,
+            open_per_account: 20,
+        }
+    }
+}
+
+/// Per (account, region, operation) token buckets at AWS's documented rates.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct Rates {
+    pub enabled: bool,
+    /// Multiplies every rate and burst (0.1 = ten times stricter than AWS).
+    pub scale: f64,
+    /// Operation name -> rate, replacing the documented one (before `scale`).
+    pub overrides: BTreeMap<String, Rate>,
+}
+
+impl Default for Rates {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            scale: 1.0,
+            overrides: BTreeMap::new(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ThrottleInjection {
+    pub operation: String,
+    pub count: u32,
+    #[serde(default)]
+    pub account: Option<String>,
+    #[serde(default)]
+    pub region: Option<String>,
+}
+
+/// One quota's value (optionally in one account and/or region) and/or its definition.
+/// Definition fields (name, default, unit, adjustable, global) hold everywhere, so they are
+/// refused on an entry scoped to an account or region.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct QuotaSetting {
+    pub service_code: String,
+    pub quota_code: String,
+    #[serde(default)]
+    pub account: Option<String>,
+    #[serde(default)]
+    pub region: Option<String>,
+    /// The applied value; implies `applied: true`.
+    #[serde(default)]
+    pub value: Option<f64>,
+    /// Whether an applied value exists (GetServiceQuota answers NoSuchResource when not).
+    /// Defaults to true for adjustable quotas.
+    #[serde(default)]
+    pub applied: Option<bool>,
+    #[serde(default)]
+    pub quota_name: Option<String>,
+    #[serde(default)]
+    pub service_name: Option<String>,
+    #[serde(default, rename = "default")]
+    pub default_value: Option<f64>,
+    #[serde(default)]
+    pub unit: Option<String>,
+    #[serde(default)]
+    pub adjustable: Option<bool>,
+    #[serde(default)]
+    pub global: Option<bool>,
+}
+
+impl QuotaSetting {
+    pub fn defines_something(&self) -> bool {
+        self.quota_name.is_some()
+            || self.service_name.is_some()
+            || self.default_value.is_some()
+            || self.unit.is_some()
+            || self.adjustable.is_some()
+            || self.global.is_some()
+    }
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct Schedule {
+    /// Every request waits for admin calls, whatever the rules say.
+    pub manual: bool,
+    /// The rule for requests no rule matches.
+    pub default: Rule,
+    /// The first matching rule decides a request's fate.
+    pub rules: Vec<Rule>,
+}
+
+impl Default for Schedule {
+    fn default() -> Self {
+        Self {
+            manual: false,
+            default: Rule {
+                case_opened_after: Some(Delay::millis(1_000)),
+                close_after: Delay::millis(2_000),
+                ..Rule::default()
+            },
+            rules: Vec::new(),
+        }
+    }
+}
+
+/// How requests for matching quotas end. Without `caseOpenedAfter` no support case is opened
+/// and the request goes from PENDING to its outcome `closeAfter` after filing; with it, the
+/// request is CASE_OPENED (and gets a CaseId) after `caseOpenedAfter`, then reaches its outcome
+/// `closeAfter` later. A request filed with SupportCaseAllowed=false ends NOT_APPROVED where a
+/// case would have opened.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Rule {
+    #[serde(default)]
+    pub account: Option<String>,
+    #[serde(default)]
+    pub region: Option<String>,
+    #[serde(default)]
+    pub service_code: Option<String>,
+    #[serde(default)]
+    pub quota_code: Option<String>,
+    #[serde(default)]
+    pub outcome: Outcome,
+    #[serde(default)]
+    pub case_opened_after: Option<Delay>,
+    #[serde(default = "immediate")]
+    pub close_after: Delay,
+    /// Why it ended; AWS's wire shape has no such field, so it shows only under /_sim.
+    #[serde(default)]
+    pub message: Option<String>,
+}
+
+fn immediate() -> Delay {
+    Delay::IMMEDIATE
+}
+
+impl Rule {
+    pub fn matches(&self, account: &str, region: &str, service: &str, code: &str) -> bool {
+        let ok = |want: &Option<String>, have: &str| want.as_deref().is_none_or(|w| w == have);
+        ok(&self.account, account)
+            && ok(&self.region, region)
+            && ok(&self.service_code, service)
+            && ok(&self.quota_code, code)
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    #[default]
+    Approve,
+    Deny,
+    NotApproved,
+    CaseClosed,
+    InvalidRequest,
+    /// Never closes by itself (until an admin call).
+    StayOpen,
+}
+
+impl Outcome {
+    pub fn final_status(self) -> Option<RequestStatus> {
+        match self {
+            Outcome::Approve => Some(RequestStatus::Approved),
+            Outcome::Deny => Some(RequestStatus::Denied),
+            Outcome::NotApproved => Some(RequestStatus::NotApproved),
+            Outcome::CaseClosed => Some(RequestStatus::CaseClosed),
+            Outcome::InvalidRequest => Some(RequestStatus::InvalidRequest),
+            Outcome::StayOpen => None,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SeedRequest {
+    /// Defaults to `defaultAccount`.
+    #[serde(default)]
+    pub account: Option<String>,
+    pub region: String,
+    pub service_code: String,
+    pub quota_code: String,
+    pub desired_value: f64,
+    /// PENDING (default) or CASE_OPENED.
+    #[serde(default)]
+    pub status: Option<RequestStatus>,
+}
+
+impl AwsScenario {
+    /// Checks what serde cannot; `at` is this section's path (`aws`).
+    pub fn validate(&self, at: &str) -> Result<(), ScenarioError> {
+        check_account_id(&format!("{at}.defaultAccount"), &self.default_account)?;
+        for (key, id) in &self.accounts {
+            check_account_id(&format!("{at}.accounts.{key}"), id)?;
+        }
+        if !(self.rates.scale.is_finite() && self.rates.scale > 0.0) {
+            let msg = "must be a positive number (use `enabled: false` to turn rates off)";
+            return Err(ScenarioError::new(format!("{at}.rates.scale"), msg));
+        }
+        for (name, rate) in &self.rates.overrides {
+            let field = format!("{at}.rates.overrides.{name}");
+            name.parse::<Operation>()
+                .map_err(|m| ScenarioError::new(&field, m))?;
+            if !(rate.rate > 0.0 && rate.burst >= 1.0) {
+                let msg = "rate must be > 0 and burst >= 1";
+                return Err(ScenarioError::new(field, msg));
+            }
+        }
+        for (i, t) in self.throttles.iter().enumerate() {
+            let field = format!("{at}.throttles[{i}]");
+            t.operation
+                .parse::<Operation>()
+                .map_err(|m| ScenarioError::new(format!("{field}.operation"), m))?;
+            if let Some(a) = &t.account {
+                check_account_id(&format!("{field}.account"), a)?;
+            }
+        }
+        self.validate_quotas(at)?;
+        for (i, r) in self.schedule.rules.iter().enumerate() {
+            if let Some(a) = &r.account {
+                check_account_id(&format!("{at}.schedule.rules[{i}].account"), a)?;
+            }
+        }
+        self.validate_seeds(at)
+    }
+
+    fn validate_quotas(&self, at: &str) -> Result<(), ScenarioError> {
+        let built_in = Catalog::built_in();
+        for (i, q) in self.quotas.iter().enumerate() {
+            let field = |name: &str| format!("{at}.quotas[{i}].{name}");
+            if let Some(a) = &q.account {
+                check_account_id(&field("account"), a)?;
+            }
+            let scoped = q.account.is_some() || q.region.is_some();
+            if scoped && q.defines_something() {
+                let msg = "name, default, unit, adjustable and global hold in every account and \
+                           region: put them on an entry without account/region";
+                return Err(ScenarioError::new(field("account"), msg));
+            }
+            let known = built_in.get(&q.service_code, &q.quota_code).is_some()
+                || self.quotas.iter().any(|o| {
+                    o.quota_name.is_some()
+                        && o.service_code == q.service_code
+                        && o.quota_code == q.quota_code
+                });
+            if !known {
+                let msg = format!(
+                    "{}/{} is not a built-in quota: give it a quotaName (and default, adjustable)",
+                    q.service_code, q.quota_code
+                );
+                return Err(ScenarioError::new(field("quotaName"), msg));
+            }
+            if q.applied == Some(false) && q.value.is_some() {
+                let msg = "a value with `applied: false` would never be seen; drop one of them";
+                return Err(ScenarioError::new(field("value"), msg));
+            }
+            for (name, v) in [("value", q.value), ("default", q.default_value)] {
+                if v.is_some_and(|v| !(v.is_finite() && v >= 0.0)) {
+                    return Err(ScenarioError::new(field(name), "must be a number >= 0"));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn validate_seeds(&self, at: &str) -> Result<(), ScenarioError> {
+        let catalog = Catalog::for_scenario(self);
+        for (i, s) in self.open_requests.iter().enumerate() {
+            let field = |name: &str| format!("{at}.openRequests[{i}].{name}");
+            if let Some(a) = &s.account {
+                check_account_id(&field("account"), a)?;
+            }
+            if catalog.get(&s.service_code, &s.quota_code).is_none() {
+                let msg = format!("unknown quota {}/{}", s.service_code, s.quota_code);
+                return Err(ScenarioError::new(field("quotaCode"), msg));
+            }
+            if let Some(st) = s.status
+                && !st.is_open()
+            {
+                let msg = "an open request is PENDING or CASE_OPENED";
+                return Err(ScenarioError::new(field("status"), msg));
+            }
+        }
+        Ok(())
+    }
+
+    /// The account an access key belongs to; None when unknown keys are refused.
+    pub fn account_for_key(&self, access_key: &str) -> Option<&str> {
+        match self.accounts.get(access_key) {
+            Some(id) => Some(id),
+            None if self.reject_unknown_keys => None,
+            None => Some(&self.default_account),
+        }
+    }
+
+    /// The rule deciding a request's fate (after `schedule.manual`).
+    pub fn rule_for(&self, account: &str, region: &str, service: &str, code: &str) -> Rule {
+        let rule = self
+            .schedule
+            .rules
+            .iter()
+            .find(|r| r.matches(account, region, service, code))
+            .unwrap_or(&self.schedule.default);
+        let mut rule = rule.clone();
+        if self.schedule.manual {
+            rule.case_opened_after = rule.case_opened_after.map(|_| Delay::Manual);
+            rule.close_after = Delay::Manual;
+        }
+        rule
+    }
+}

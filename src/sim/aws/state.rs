@@ -1,0 +1,300 @@
+//! Everything the simulated Service Quotas remembers: applied values, requests, the filing log,
+//! rate limiter and counters. One mutex guards it; every call is short.
+
+use std::collections::HashMap;
+
+use jiff::Timestamp;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use super::{
+    catalog::{Catalog, QuotaDef},
+    limiter::{Counters, Limiter},
+    request::{NewRequest, Request, RequestStatus, Source},
+    scenario::AwsScenario,
+};
+
+/// One entry of the filing log: every request filed through the API or seeded.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FiledRequest {
+    pub id: String,
+    pub account: String,
+    pub region: String,
+    pub service_code: String,
+    pub quota_code: String,
+    pub desired_value: f64,
+    pub filed_at: Timestamp,
+    pub source: Source,
+}
+
+/// (account, region or `*` for a global quota, service, quota code).
+type ValueKey = (String, String, String, String);
+
+pub struct AwsState {
+    pub scenario: AwsScenario,
+    pub catalog: Catalog,
+    /// Values set since start (approvals, admin); they win over the scenario.
+    values: HashMap<ValueKey, f64>,
+    pub requests: Vec<Request>,
+    pub filed: Vec<FiledRequest>,
+    seq: u64,
+    cases: u64,
+    pub limiter: Limiter,
+    pub counters: Counters,
+}
+
+/// What a new request is about; checks (limits, values) are the caller's.
+pub struct Filing<'a> {
+    pub account: &'a str,
+    pub region: &'a str,
+    pub def: &'a QuotaDef,
+    pub desired_value: f64,
+    pub support_case_allowed: bool,
+    pub source: Source,
+}
+
+impl AwsState {
+    /// A fresh state; the scenario must have been validated (seeds name known quotas).
+    pub fn new(scenario: AwsScenario, now: Timestamp) -> Self {
+        let catalog = Catalog::for_scenario(&scenario);
+        let limiter = Limiter::new(scenario.rates.clone(), scenario.throttles.clone());
+        let mut state = Self {
+            catalog,
+            values: HashMap::new(),
+            requests: Vec::new(),
+            filed: Vec::new(),
+            seq: 0,
+            cases: 0,
+            limiter,
+            counters: Counters::default(),
+            scenario,
+        };
+        for seed in state.scenario.open_requests.clone() {
+            let account = seed
+                .account
+                .unwrap_or_else(|| state.scenario.default_account.clone());
+            let Some(def) = state
+                .catalog
+                .get(&seed.service_code, &seed.quota_code)
+                .cloned()
+            else {
+                continue;
+            };
+            let filing = Filing {
+                account: &account,
+                region: &seed.region,
+                def: &def,
+                desired_value: seed.desired_value,
+                support_case_allowed: true,
+                source: Source::Console,
+            };
+            let idx = state.file(filing, now);
+            if seed.status == Some(RequestStatus::CaseOpened) {
+                state.open_case(idx, now);
+            }
+        }
+        state
+    }
+
+    fn region_key(def: &QuotaDef, region: &str) -> String {
+        if def.global {
+            "*".into()
+        } else {
+            region.into()
+        }
+    }
+
+    /// The applied value, None when the quota still runs on its default (GetServiceQuota then
+    /// answers NoSuchResource).
+    pub fn applied_value(&self, account: &str, region: &str, def: &QuotaDef) -> Option<f64> {
+        let key = (
+            account.to_string(),
+            Self::region_key(def, region),
+            def.service_code.clone(),
+            def.quota_code.clone(),
+        );
+        if let Some(v) = self.values.get(&key) {
+            return Some(*v);
+        }
+        // The most specific scenario setting wins: account+region, account, region, neither.
+        let setting = self
+            .scenario
+            .quotas
+            .iter()
+            .filter(|q| q.service_code == def.service_code && q.quota_code == def.quota_code)
+            .filter(|q| q.value.is_some() || q.applied.is_some())
+            .filter(|q| q.account.as_deref().is_none_or(|a| a == account))
+            .filter(|q| def.global || q.region.as_deref().is_none_or(|r| r == region))
+            .max_by_key(|q| 2 * u8::from(q.account.is_some()) + u8::from(q.region.is_some()));
+        let applied = match setting {
+            Some(q) => q.applied.unwrap_or(true),
+            None => def.adjustable,
+        };
+        applied.then(|| setting.and_then(|q| q.value).unwrap_or(def.default_value))
+    }
+
+    /// What limits the account right now: the applied value, else the default.
+    pub fn current_value(&self, account: &str, region: &str, def: &QuotaDef) -> f64 {
+        self.applied_value(account, region, def)
+            .unwrap_or(def.default_value)
+    }
+
+    pub fn set_value(&mut self, account: &str, region: &str, def: &QuotaDef, value: f64) {
+        let key = (
+            account.to_string(),
+            Self::region_key(def, region),
+            def.service_code.clone(),
+            def.quota_code.clone(),
+        );
+        self.values.insert(key, value);
+    }
+
+    /// Whether `caller` sees `req`: same account, and same region unless the quota is global.
+    pub fn visible(&self, req: &Request, account: &str, region: &str) -> bool {
+        let global = self
+            .catalog
+            .get(&req.service_code, &req.quota_code)
+            .is_some_and(|d| d.global);
+        req.account == account && (global || req.region == region)
+    }
+
+    /// The open request for this quota in this account (and region, unless global).
+    pub fn open_request_for(
+        &self,
+        account: &str,
+        region: &str,
+        def: &QuotaDef,
+    ) -> Option<&Request> {
+        self.requests.iter().find(|r| {
+            r.status.is_open()
+                && r.service_code == def.service_code
+                && r.quota_code == def.quota_code
+                && self.visible(r, account, region)
+        })
+    }
+
+    /// Open requests filed in (account, region) and in the whole account.
+    pub fn open_counts(&self, account: &str, region: &str) -> (u32, u32) {
+        let open = || {
+            self.requests
+                .iter()
+                .filter(|r| r.status.is_open() && r.account == account)
+        };
+        let in_region = open().filter(|r| r.region == region).count() as u32;
+        (in_region, open().count() as u32)
+    }
+
+    /// Adds a request (PENDING) and logs it; returns its index.
+    pub fn file(&mut self, f: Filing<'_>, now: Timestamp) -> usize {
+        self.seq += 1;
+        let digest = Sha256::digest(format!("{}/{}/{}", f.account, f.region, self.seq));
+        let id = hex::encode(&digest[..16]);
+        let rule =
+            self.scenario
+                .rule_for(f.account, f.region, &f.def.service_code, &f.def.quota_code);
+        let req = Request::new(NewRequest {
+            id: id.clone(),
+            account: f.account.into(),
+            region: f.region.into(),
+            service_code: f.def.service_code.clone(),
+            quota_code: f.def.quota_code.clone(),
+            desired_value: f.desired_value,
+            support_case_allowed: f.support_case_allowed,
+            source: f.source,
+            rule,
+            now,
+        });
+        self.filed.push(FiledRequest {
+            id,
+            account: req.account.clone(),
+            region: req.region.clone(),
+            service_code: req.service_code.clone(),
+            quota_code: req.quota_code.clone(),
+            desired_value: req.desired_value,
+            filed_at: now,
+            source: f.source,
+        });
+        tracing::info!(
+            id = %req.id, account = %req.account, region = %req.region,
+            quota = %format!("{}/{}", req.service_code, req.quota_code),
+            value = req.desired_value, "sim: increase request filed"
+        );
+        self.requests.push(req);
+        self.requests.len() - 1
+    }
+
+    pub fn index_of(&self, id: &str) -> Option<usize> {
+        self.requests.iter().position(|r| r.id == id)
+    }
+
+    fn next_case_id(cases: &mut u64) -> String {
+        *cases += 1;
+        format!("{}", 17_000_000_000u64 + *cases)
+    }
+
+    /// Moves every request whose time has come (called before each API or admin call).
+    pub fn tick(&mut self, now: Timestamp) {
+        for idx in 0..self.requests.len() {
+            let cases = &mut self.cases;
+            let entered = self.requests[idx].settle(now, &mut || Self::next_case_id(cases));
+            self.after_moves(idx, &entered);
+        }
+    }
+
+    /// Records a read of request `idx` (see `Request::record_read`).
+    pub fn record_read(&mut self, idx: usize, now: Timestamp) {
+        let cases = &mut self.cases;
+        let entered = self.requests[idx].record_read(now, &mut || Self::next_case_id(cases));
+        self.after_moves(idx, &entered);
+    }
+
+    /// Admin: the next move now. Err when the request has none.
+    pub fn advance(&mut self, idx: usize, now: Timestamp) -> Result<RequestStatus, String> {
+        let cases = &mut self.cases;
+        let moved = self.requests[idx].advance(now, &mut || Self::next_case_id(cases));
+        let status = moved.ok_or_else(|| {
+            let r = &self.requests[idx];
+            format!(
+                "request {} is {:?} and has no next step; approve or deny it",
+                r.id, r.status
+            )
+        })?;
+        self.after_moves(idx, &[status]);
+        Ok(status)
+    }
+
+    /// Admin / seed: opens the support case now.
+    pub fn open_case(&mut self, idx: usize, now: Timestamp) {
+        let case = Self::next_case_id(&mut self.cases);
+        let r = &mut self.requests[idx];
+        r.case_id.get_or_insert(case);
+        r.close(RequestStatus::CaseOpened, None, now);
+    }
+
+    /// Admin: closes request `idx` with `status` now.
+    pub fn close(
+        &mut self,
+        idx: usize,
+        status: RequestStatus,
+        message: Option<String>,
+        now: Timestamp,
+    ) {
+        self.requests[idx].close(status, message, now);
+        self.after_moves(idx, &[status]);
+    }
+
+    /// An approval applies the requested value, as AWS does.
+    fn after_moves(&mut self, idx: usize, entered: &[RequestStatus]) {
+        for status in entered {
+            let r = &self.requests[idx];
+            tracing::info!(id = %r.id, status = ?status, "sim: request moved");
+        }
+        if entered.contains(&RequestStatus::Approved) {
+            let r = self.requests[idx].clone();
+            if let Some(def) = self.catalog.get(&r.service_code, &r.quota_code).cloned() {
+                self.set_value(&r.account, &r.region, &def, r.desired_value);
+            }
+        }
+    }
+}

@@ -1,0 +1,151 @@
+//! The JSON shapes on the wire, field for field as in the botocore model
+//! `service-quotas/2019-06-24` (PascalCase; timestamps as epoch seconds).
+
+use std::collections::BTreeMap;
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use super::{catalog::QuotaDef, request::Request};
+
+/// Every input member of the operations served; each operation reads the ones it has.
+/// Unknown members are ignored, as the SDKs may send newer ones.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Input {
+    pub service_code: Option<String>,
+    pub quota_code: Option<String>,
+    pub next_token: Option<String>,
+    pub max_results: Option<i64>,
+    pub desired_value: Option<f64>,
+    pub context_id: Option<String>,
+    pub support_case_allowed: Option<bool>,
+    pub request_id: Option<String>,
+    pub status: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ServiceInfo {
+    pub service_code: String,
+    pub service_name: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct MetricInfo {
+    pub metric_namespace: String,
+    pub metric_name: String,
+    pub metric_dimensions: BTreeMap<String, String>,
+    pub metric_statistic_recommendation: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ServiceQuota {
+    pub service_code: String,
+    pub service_name: String,
+    pub quota_arn: String,
+    pub quota_code: String,
+    pub quota_name: String,
+    pub value: f64,
+    pub unit: String,
+    pub adjustable: bool,
+    pub global_quota: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub usage_metric: Option<MetricInfo>,
+    pub quota_applied_at_level: &'static str,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct RequestedServiceQuotaChange {
+    pub id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub case_id: Option<String>,
+    pub service_code: String,
+    pub service_name: String,
+    pub quota_code: String,
+    pub quota_name: String,
+    pub desired_value: f64,
+    pub status: super::request::RequestStatus,
+    pub created: f64,
+    pub last_updated: f64,
+    pub requester: String,
+    pub quota_arn: String,
+    pub global_quota: bool,
+    pub unit: String,
+    pub quota_requested_at_level: &'static str,
+}
+
+/// `arn:aws:servicequotas:<region>:<account>:<service>/<code>`, as AWS formats quota ARNs.
+pub fn quota_arn(def: &QuotaDef, account: &str, region: &str) -> String {
+    format!(
+        "arn:aws:servicequotas:{region}:{account}:{}/{}",
+        def.service_code, def.quota_code
+    )
+}
+
+pub fn service_quota(def: &QuotaDef, account: &str, region: &str, value: f64) -> ServiceQuota {
+    ServiceQuota {
+        service_code: def.service_code.clone(),
+        service_name: def.service_name.clone(),
+        quota_arn: quota_arn(def, account, region),
+        quota_code: def.quota_code.clone(),
+        quota_name: def.quota_name.clone(),
+        value,
+        unit: def.unit.clone(),
+        adjustable: def.adjustable,
+        global_quota: def.global,
+        usage_metric: def.usage.as_ref().map(|(resource, class)| MetricInfo {
+            metric_namespace: "AWS/Usage".into(),
+            metric_name: "ResourceCount".into(),
+            metric_dimensions: [
+                ("Class", class.as_str()),
+                ("Resource", resource.as_str()),
+                ("Service", "EC2"),
+                ("Type", "Resource"),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+            metric_statistic_recommendation: "Maximum".into(),
+        }),
+        quota_applied_at_level: "ACCOUNT",
+    }
+}
+
+pub fn requested_change(req: &Request, def: &QuotaDef) -> RequestedServiceQuotaChange {
+    let requester = match req.source {
+        super::request::Source::Api => format!(
+            r#"{{"accountId":"{0}","callerArn":"arn:aws:iam::{0}:root"}}"#,
+            req.account
+        ),
+        super::request::Source::Console => format!(
+            r#"{{"accountId":"{0}","callerArn":"arn:aws:iam::{0}:user/console"}}"#,
+            req.account
+        ),
+    };
+    RequestedServiceQuotaChange {
+        id: req.id.clone(),
+        case_id: req.case_id.clone(),
+        service_code: def.service_code.clone(),
+        service_name: def.service_name.clone(),
+        quota_code: def.quota_code.clone(),
+        quota_name: def.quota_name.clone(),
+        desired_value: req.desired_value,
+        status: req.status,
+        created: epoch_seconds(req.created),
+        last_updated: epoch_seconds(req.last_updated),
+        requester,
+        quota_arn: quota_arn(def, &req.account, &req.region),
+        global_quota: def.global,
+        unit: def.unit.clone(),
+        quota_requested_at_level: "ACCOUNT",
+    }
+}
+
+/// awsJson1_1 timestamps are epoch seconds, as JSON numbers, here to the millisecond.
+pub fn epoch_seconds(t: Timestamp) -> f64 {
+    t.as_millisecond() as f64 / 1000.0
+}

@@ -1,0 +1,71 @@
+//! `quota-operator sim`: serve a scenario (or the default one) for demos and manual tests.
+
+use std::{net::SocketAddr, path::PathBuf};
+
+use super::{EXAMPLE_SCENARIO, Scenario, Sim};
+use crate::telemetry::{self, LogFormat};
+
+#[derive(Clone, Debug, clap::Args)]
+pub struct SimArgs {
+    /// Scenario YAML (see `--print-example`); the default scenario when absent.
+    #[arg(long, env = "QO_SIM_SCENARIO")]
+    pub scenario: Option<PathBuf>,
+    /// Address to listen on; port 0 picks a free port. Keep it on loopback: there is no auth.
+    #[arg(long, env = "QO_SIM_LISTEN", default_value = "127.0.0.1:4599")]
+    pub listen: SocketAddr,
+    /// Print a commented example scenario and exit.
+    #[arg(long)]
+    pub print_example: bool,
+    /// Check the scenario file and exit.
+    #[arg(long)]
+    pub check: bool,
+    #[arg(long, env = "QO_LOG_FORMAT", value_enum, default_value = "text")]
+    pub log_format: LogFormat,
+}
+
+/// Runs the `sim` subcommand until Ctrl-C or SIGTERM.
+pub async fn run_cli(args: SimArgs) -> anyhow::Result<()> {
+    if args.print_example {
+        print!("{EXAMPLE_SCENARIO}");
+        return Ok(());
+    }
+    let scenario = match &args.scenario {
+        Some(path) => Scenario::from_file(path)?,
+        None => Scenario::default(),
+    };
+    if args.check {
+        println!("scenario OK");
+        return Ok(());
+    }
+    telemetry::init(args.log_format);
+    let handle = Sim::new(scenario).serve(args.listen).await?;
+    let endpoint = handle.endpoint();
+    println!("AWS Service Quotas simulator: {endpoint}");
+    println!("  aws service-quotas list-services --endpoint-url {endpoint}");
+    println!("GCP Cloud Quotas simulator: {endpoint}/v1/");
+    println!(
+        "  CLOUDSDK_API_ENDPOINT_OVERRIDES_CLOUDQUOTAS={endpoint}/ CLOUDSDK_AUTH_ACCESS_TOKEN=dummy \\"
+    );
+    println!(
+        "    gcloud alpha quotas info describe CPUS-per-project-region --project demo-project --service compute.googleapis.com"
+    );
+    println!("  admin routes: curl {endpoint}/_sim");
+    shutdown_signal().await;
+    handle.shutdown().await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut s) = signal(SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}

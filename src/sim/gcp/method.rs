@@ -1,0 +1,114 @@
+//! The Cloud Quotas methods the simulator serves, and how often each was called.
+
+use std::{collections::BTreeMap, fmt, str::FromStr};
+
+use serde::Serialize;
+
+use super::error::Code;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Method {
+    ListQuotaInfos,
+    GetQuotaInfo,
+    ListQuotaPreferences,
+    GetQuotaPreference,
+    CreateQuotaPreference,
+    UpdateQuotaPreference,
+}
+
+impl Method {
+    pub const ALL: [Method; 6] = [
+        Method::ListQuotaInfos,
+        Method::GetQuotaInfo,
+        Method::ListQuotaPreferences,
+        Method::GetQuotaPreference,
+        Method::CreateQuotaPreference,
+        Method::UpdateQuotaPreference,
+    ];
+
+    /// The RPC name, as in `google.api.cloudquotas.v1.CloudQuotas/<name>`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Method::ListQuotaInfos => "ListQuotaInfos",
+            Method::GetQuotaInfo => "GetQuotaInfo",
+            Method::ListQuotaPreferences => "ListQuotaPreferences",
+            Method::GetQuotaPreference => "GetQuotaPreference",
+            Method::CreateQuotaPreference => "CreateQuotaPreference",
+            Method::UpdateQuotaPreference => "UpdateQuotaPreference",
+        }
+    }
+
+    pub fn is_write(self) -> bool {
+        matches!(
+            self,
+            Method::CreateQuotaPreference | Method::UpdateQuotaPreference
+        )
+    }
+}
+
+impl fmt::Display for Method {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Method {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Method::ALL
+            .into_iter()
+            .find(|m| m.name() == s)
+            .ok_or_else(|| {
+                let all: Vec<_> = Method::ALL.iter().map(|m| m.name()).collect();
+                format!("unknown method `{s}`; one of {}", all.join(", "))
+            })
+    }
+}
+
+/// Calls of one method in one project, and the errors answered, by google.rpc code.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CallCount {
+    pub project: String,
+    pub method: String,
+    pub calls: u64,
+    pub errors: BTreeMap<String, u64>,
+}
+
+#[derive(Default)]
+pub struct Counters {
+    by: BTreeMap<(String, Method), CallCount>,
+}
+
+impl Counters {
+    pub fn record(&mut self, project: &str, method: Method, error: Option<Code>) {
+        let c = self
+            .by
+            .entry((project.to_string(), method))
+            .or_insert_with(|| CallCount {
+                project: project.to_string(),
+                method: method.name().to_string(),
+                ..CallCount::default()
+            });
+        c.calls += 1;
+        if let Some(code) = error {
+            *c.errors.entry(code.name().to_string()).or_default() += 1;
+        }
+    }
+
+    pub fn total(&self, method: Method) -> u64 {
+        self.by
+            .iter()
+            .filter(|((_, m), _)| *m == method)
+            .map(|(_, c)| c.calls)
+            .sum()
+    }
+
+    pub fn all(&self) -> Vec<CallCount> {
+        self.by.values().cloned().collect()
+    }
+
+    pub fn reset(&mut self) {
+        self.by.clear();
+    }
+}

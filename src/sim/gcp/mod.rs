@@ -1,0 +1,80 @@
+//! Simulated GCP Cloud Quotas v1, speaking its REST+JSON surface so the official Rust client
+//! (`with_endpoint`) and gcloud (`CLOUDSDK_API_ENDPOINT_OVERRIDES_CLOUDQUOTAS`) work against it
+//! unchanged.
+//!
+//! Every project in a path exists (unless the scenario lists `projects`); values, usage and
+//! preferences are per project. Increases reconcile on the scenario's schedule and end granted,
+//! partly granted or refused; decreases apply at once, behind Google's safety checks.
+
+mod admin;
+mod catalog;
+mod control;
+mod error;
+mod http;
+mod listing;
+mod method;
+mod preference;
+mod scenario;
+mod state;
+mod wire;
+mod write;
+
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use axum::Router;
+
+pub use admin::ROUTES as ADMIN_ROUTES;
+pub use catalog::{COMPUTE, Catalog, Dims, IneligibilityReason, QuotaDef, REGIONS};
+pub use control::{GcpControl, dims};
+pub use error::{Code, GcpError};
+pub use method::{CallCount, Method};
+pub use preference::{Origin, Preference};
+pub use scenario::{
+    Fault, GcpScenario, Outcome, QuotaInfoDef, Rule, Schedule, SeedPreference, ValueSetting,
+};
+pub use state::{Change, PreferenceWrite};
+
+type Shared = Arc<Mutex<state::GcpState>>;
+
+/// A panic in one handler must not wedge every later call, so a poisoned lock is still used.
+fn lock(shared: &Shared) -> MutexGuard<'_, state::GcpState> {
+    shared.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The simulated Cloud Quotas of every project in a scenario.
+pub struct GcpSim {
+    control: GcpControl,
+}
+
+impl GcpSim {
+    /// Builds the simulator from a scenario that came from `Scenario::from_yaml` or `Default`.
+    pub fn new(scenario: crate::sim::Scenario) -> Self {
+        Self::from_section(scenario.gcp)
+    }
+
+    pub fn from_section(scenario: GcpScenario) -> Self {
+        Self {
+            control: GcpControl {
+                shared: Arc::new(Mutex::new(state::GcpState::new(scenario))),
+            },
+        }
+    }
+
+    /// The control handle (counters, write log, admin moves) for in-process use.
+    pub fn control(&self) -> GcpControl {
+        self.control.clone()
+    }
+
+    /// Serves on `addr` (port 0: any free port) until the handle is dropped; AWS runs beside it
+    /// on its default scenario.
+    pub async fn serve(self, addr: std::net::SocketAddr) -> anyhow::Result<crate::sim::SimHandle> {
+        let aws = crate::sim::AwsSim::from_section(Default::default());
+        crate::sim::Sim::from_parts(aws, self).serve(addr).await
+    }
+
+    /// `/v1/...` (the API) plus `/_sim/gcp/...` (admin), ready to merge with other clouds'
+    /// routers on one server.
+    pub fn router(&self) -> Router {
+        http::router(self.control.shared.clone()).merge(admin::router(self.control.clone()))
+    }
+}

@@ -1,0 +1,382 @@
+//! The `gcp:` section of a scenario: which projects exist, quota definitions and values, how
+//! increase requests end, injected faults, and preferences already open when the simulator starts.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::{
+    catalog::{COMPUTE, Catalog, Dims, IneligibilityReason},
+    error::Code,
+    method::Method,
+    state::GcpState,
+};
+use crate::sim::{delay::Delay, scenario::ScenarioError};
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct GcpScenario {
+    /// When non-empty only these projects exist; any other answers PERMISSION_DENIED, as Google
+    /// does for a project the caller cannot see. Empty: every project exists.
+    pub projects: Vec<String>,
+    /// Regions a `region` dimension may name besides the built-in list.
+    pub regions: Vec<String>,
+    /// Quota definitions: new quotas, or fields overriding a built-in one.
+    pub quota_infos: Vec<QuotaInfoDef>,
+    /// Quota values and usage, per project (or every project) and dimensions.
+    pub values: Vec<ValueSetting>,
+    pub schedule: Schedule,
+    /// Errors to answer before a call is even looked at.
+    pub faults: Vec<Fault>,
+    /// Preferences already reconciling at start, as if made in the console.
+    pub preferences: Vec<SeedPreference>,
+}
+
+fn compute() -> String {
+    COMPUTE.into()
+}
+
+/// A quota definition. For a quota the simulator does not know, `metric` and `default` are
+/// required; for a built-in one every field is an override.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct QuotaInfoDef {
+    #[serde(default = "compute")]
+    pub service: String,
+    pub quota_id: String,
+    #[serde(default)]
+    pub metric: Option<String>,
+    #[serde(default)]
+    pub dimensions: Option<Vec<String>>,
+    #[serde(default, rename = "default")]
+    pub default_value: Option<i64>,
+    #[serde(default)]
+    pub display_name: Option<String>,
+    #[serde(default)]
+    pub unit: Option<String>,
+    #[serde(default)]
+    pub fixed: Option<bool>,
+    #[serde(default)]
+    pub concurrent: Option<bool>,
+    #[serde(default)]
+    pub eligible: Option<bool>,
+    #[serde(default)]
+    pub ineligibility_reason: Option<IneligibilityReason>,
+}
+
+/// A quota value and/or usage. Without `project` it holds in every project (a project's own
+/// entry wins); without `region`/`dimensions` it is the quota's default entry in that project.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ValueSetting {
+    #[serde(default = "compute")]
+    pub service: String,
+    pub quota_id: String,
+    #[serde(default)]
+    pub project: Option<String>,
+    /// Shorthand for `dimensions: {region: ...}`.
+    #[serde(default)]
+    pub region: Option<String>,
+    #[serde(default)]
+    pub dimensions: Dims,
+    #[serde(default)]
+    pub value: Option<i64>,
+    /// What is in use; decreases below it need QUOTA_DECREASE_BELOW_USAGE.
+    #[serde(default)]
+    pub usage: Option<i64>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct Schedule {
+    /// Every increase waits for an admin call, whatever the rules say.
+    pub manual: bool,
+    /// The rule for increases no rule matches.
+    pub default: Rule,
+    /// The first matching rule decides how an increase ends.
+    pub rules: Vec<Rule>,
+}
+
+impl Default for Schedule {
+    fn default() -> Self {
+        Self {
+            manual: false,
+            default: Rule {
+                after: Delay::millis(2_000),
+                ..Rule::default()
+            },
+            rules: Vec::new(),
+        }
+    }
+}
+
+/// How matching increase requests end, `after` their filing: granted in full, in part
+/// (`grantedValue`, else `grantFraction` of the way from the old value, default half), refused,
+/// or never by themselves (`stay`).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Rule {
+    #[serde(default)]
+    pub project: Option<String>,
+    #[serde(default)]
+    pub service: Option<String>,
+    #[serde(default)]
+    pub quota_id: Option<String>,
+    #[serde(default)]
+    pub region: Option<String>,
+    #[serde(default)]
+    pub outcome: Outcome,
+    #[serde(default)]
+    pub after: Delay,
+    #[serde(default)]
+    pub grant_fraction: Option<f64>,
+    #[serde(default)]
+    pub granted_value: Option<i64>,
+    /// quotaConfig.stateDetail once it ends (a default message for partial and refused).
+    #[serde(default)]
+    pub state_detail: Option<String>,
+}
+
+impl Rule {
+    pub fn matches(&self, project: &str, service: &str, quota_id: &str, dims: &Dims) -> bool {
+        let ok = |want: &Option<String>, have: Option<&str>| {
+            want.as_deref().is_none_or(|w| Some(w) == have)
+        };
+        ok(&self.project, Some(project))
+            && ok(&self.service, Some(service))
+            && ok(&self.quota_id, Some(quota_id))
+            && ok(&self.region, dims.get("region").map(String::as_str))
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    #[default]
+    Grant,
+    Partial,
+    Refuse,
+    /// Stays reconciling until an admin call.
+    Stay,
+}
+
+/// The next `count` calls of `method` (in `project`, if set) answer `code` (default
+/// RESOURCE_EXHAUSTED, HTTP 429).
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Fault {
+    pub method: String,
+    pub count: u32,
+    #[serde(default)]
+    pub project: Option<String>,
+    #[serde(default = "exhausted")]
+    pub code: Code,
+    #[serde(default)]
+    pub message: Option<String>,
+}
+
+fn exhausted() -> Code {
+    Code::ResourceExhausted
+}
+
+/// A reconciling increase made outside the API under test (the console, gcloud, a colleague).
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SeedPreference {
+    pub project: String,
+    pub id: String,
+    #[serde(default = "compute")]
+    pub service: String,
+    pub quota_id: String,
+    #[serde(default)]
+    pub region: Option<String>,
+    #[serde(default)]
+    pub dimensions: Dims,
+    pub preferred_value: i64,
+    #[serde(default)]
+    pub justification: Option<String>,
+    #[serde(default)]
+    pub contact_email: Option<String>,
+    #[serde(default)]
+    pub annotations: BTreeMap<String, String>,
+}
+
+/// `dimensions` plus the `region` shorthand; Err when they disagree.
+pub fn merge_region(region: Option<&str>, dims: &Dims) -> Result<Dims, String> {
+    let mut all = dims.clone();
+    if let Some(r) = region {
+        match all.insert("region".into(), r.into()) {
+            Some(other) if other != r => {
+                return Err(format!(
+                    "region `{r}` disagrees with dimensions.region `{other}`"
+                ));
+            }
+            _ => {}
+        }
+    }
+    Ok(all)
+}
+
+impl GcpScenario {
+    /// Checks what serde cannot; `at` is this section's path (`gcp`).
+    pub fn validate(&self, at: &str) -> Result<(), ScenarioError> {
+        for (i, p) in self.projects.iter().enumerate() {
+            check_name(&format!("{at}.projects[{i}]"), p)?;
+        }
+        for (i, r) in self.regions.iter().enumerate() {
+            check_name(&format!("{at}.regions[{i}]"), r)?;
+        }
+        let built_in = Catalog::built_in();
+        for (i, d) in self.quota_infos.iter().enumerate() {
+            let field = |name: &str| format!("{at}.quotaInfos[{i}].{name}");
+            let known = built_in.get(&d.service, &d.quota_id).is_some();
+            if !known && d.metric.is_none() {
+                let msg = format!(
+                    "{}/{} is not a built-in quota: give it a metric (and default)",
+                    d.service, d.quota_id
+                );
+                return Err(ScenarioError::new(field("metric"), msg));
+            }
+            if !known && d.default_value.is_none() {
+                let msg = "a new quota needs its default value";
+                return Err(ScenarioError::new(field("default"), msg));
+            }
+            if d.default_value.is_some_and(|v| v < 0) {
+                return Err(ScenarioError::new(field("default"), "must be >= 0"));
+            }
+            if d.eligible == Some(true) && d.ineligibility_reason.is_some() {
+                let msg = "an eligible quota has no ineligibility reason";
+                return Err(ScenarioError::new(field("ineligibilityReason"), msg));
+            }
+        }
+        let catalog = Catalog::for_scenario(self);
+        self.validate_values(at, &catalog)?;
+        self.validate_rules(at, &catalog)?;
+        for (i, f) in self.faults.iter().enumerate() {
+            f.method
+                .parse::<Method>()
+                .map_err(|m| ScenarioError::new(format!("{at}.faults[{i}].method"), m))?;
+        }
+        // Seeds are checked by seeding them, so the rules cannot drift from the API's.
+        let mut state = GcpState::new(GcpScenario {
+            preferences: Vec::new(),
+            ..self.clone()
+        });
+        let now = jiff::Timestamp::now();
+        for (i, seed) in self.preferences.iter().enumerate() {
+            state.seed(seed.clone(), now).map_err(|(name, message)| {
+                ScenarioError::new(format!("{at}.preferences[{i}].{name}"), message)
+            })?;
+        }
+        Ok(())
+    }
+
+    fn validate_values(&self, at: &str, catalog: &Catalog) -> Result<(), ScenarioError> {
+        for (i, v) in self.values.iter().enumerate() {
+            let field = |name: &str| format!("{at}.values[{i}].{name}");
+            let def = catalog.get(&v.service, &v.quota_id).ok_or_else(|| {
+                let msg = format!("unknown quota {}/{}", v.service, v.quota_id);
+                ScenarioError::new(field("quotaId"), msg)
+            })?;
+            if let Some(p) = &v.project {
+                self.check_project(&field("project"), p)?;
+            }
+            let dims = merge_region(v.region.as_deref(), &v.dimensions)
+                .map_err(|m| ScenarioError::new(field("region"), m))?;
+            catalog.check_dims(def, &dims).map_err(|(key, m)| {
+                let name = if v.region.is_some() && key == "region" {
+                    "region".to_string()
+                } else {
+                    format!("dimensions.{key}")
+                };
+                ScenarioError::new(field(&name), m)
+            })?;
+            if v.value.is_none() && v.usage.is_none() {
+                return Err(ScenarioError::new(field("value"), "set a value or a usage"));
+            }
+            for (name, n) in [("value", v.value), ("usage", v.usage)] {
+                if n.is_some_and(|n| n < 0) {
+                    return Err(ScenarioError::new(field(name), "must be >= 0"));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn validate_rules(&self, at: &str, catalog: &Catalog) -> Result<(), ScenarioError> {
+        let rules = std::iter::once((format!("{at}.schedule.default"), &self.schedule.default))
+            .chain(
+                (self.schedule.rules.iter().enumerate())
+                    .map(|(i, r)| (format!("{at}.schedule.rules[{i}]"), r)),
+            );
+        for (path, r) in rules {
+            let field = |name: &str| format!("{path}.{name}");
+            if let (Some(s), Some(q)) = (&r.service, &r.quota_id)
+                && catalog.get(s, q).is_none()
+            {
+                let msg = format!("unknown quota {s}/{q}");
+                return Err(ScenarioError::new(field("quotaId"), msg));
+            }
+            if let Some(reg) = &r.region
+                && !catalog.regions.contains(reg)
+            {
+                let msg = format!("`{reg}` is not a known region");
+                return Err(ScenarioError::new(field("region"), msg));
+            }
+            let partial = r.outcome == Outcome::Partial;
+            if let Some(f) = r.grant_fraction {
+                if !partial {
+                    let msg = "only a `partial` outcome grants a fraction";
+                    return Err(ScenarioError::new(field("grantFraction"), msg));
+                }
+                if !(f > 0.0 && f < 1.0) {
+                    let msg = "must be between 0 and 1 (exclusive)";
+                    return Err(ScenarioError::new(field("grantFraction"), msg));
+                }
+            }
+            if r.granted_value.is_some() && !partial {
+                let msg = "only a `partial` outcome takes a grantedValue";
+                return Err(ScenarioError::new(field("grantedValue"), msg));
+            }
+        }
+        Ok(())
+    }
+
+    fn check_project(&self, field: &str, project: &str) -> Result<(), ScenarioError> {
+        check_name(field, project)?;
+        if !self.projects.is_empty() && !self.projects.iter().any(|p| p == project) {
+            let msg = format!("`{project}` is not in `projects`");
+            return Err(ScenarioError::new(field, msg));
+        }
+        Ok(())
+    }
+
+    /// Whether a project exists for the simulated API.
+    pub fn project_exists(&self, project: &str) -> bool {
+        self.projects.is_empty() || self.projects.iter().any(|p| p == project)
+    }
+
+    /// The rule deciding how an increase ends (after `schedule.manual`).
+    pub fn rule_for(&self, project: &str, service: &str, quota_id: &str, dims: &Dims) -> Rule {
+        let mut rule = self
+            .schedule
+            .rules
+            .iter()
+            .find(|r| r.matches(project, service, quota_id, dims))
+            .unwrap_or(&self.schedule.default)
+            .clone();
+        if self.schedule.manual {
+            rule.after = Delay::Manual;
+        }
+        rule
+    }
+}
+
+/// Project ids and regions end up in resource names, so they cannot hold `/` or be empty.
+fn check_name(field: &str, name: &str) -> Result<(), ScenarioError> {
+    if name.is_empty() || name.contains(['/', ' ']) {
+        let msg = format!("`{name}` must be non-empty, without `/` or spaces");
+        return Err(ScenarioError::new(field, msg));
+    }
+    Ok(())
+}

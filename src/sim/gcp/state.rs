@@ -1,0 +1,414 @@
+//! Everything the simulated Cloud Quotas remembers: quota values and usage per project and
+//! dimensions, preferences, the write log, counters and injected faults. One mutex guards it;
+//! every call is short.
+
+use std::collections::HashMap;
+
+use jiff::Timestamp;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use super::{
+    catalog::{Catalog, Dims, QuotaDef},
+    error::{Code, GcpError},
+    method::{Counters, Method},
+    preference::{Origin, Preference, Verdict},
+    scenario::{Fault, GcpScenario, SeedPreference, merge_region},
+};
+
+/// One entry of the write log: every preference stored through the API or seeded.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PreferenceWrite {
+    pub project: String,
+    pub id: String,
+    pub service: String,
+    pub quota_id: String,
+    pub dimensions: Dims,
+    pub preferred_value: i64,
+    /// The quota value when it was written.
+    pub previous_value: i64,
+    pub change: Change,
+    /// `CreateQuotaPreference`, `UpdateQuotaPreference`, or `console` for a seed.
+    pub source: String,
+    pub at: Timestamp,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Change {
+    Increase,
+    Decrease,
+    /// The preferred value equals the quota value, or only annotations or text changed.
+    Unchanged,
+}
+
+/// (project, None for every project), service, quota id, dimensions.
+type ValueKey = (Option<String>, String, String, Dims);
+
+pub struct GcpState {
+    pub scenario: GcpScenario,
+    pub catalog: Catalog,
+    values: HashMap<ValueKey, i64>,
+    usage: HashMap<ValueKey, i64>,
+    pub prefs: Vec<Preference>,
+    pub writes: Vec<PreferenceWrite>,
+    pub counters: Counters,
+    faults: Vec<Fault>,
+    seq: u64,
+}
+
+impl GcpState {
+    /// A fresh state. Seeds that do not fit are skipped with a warning; `Scenario::validate`
+    /// reports them by field before this is reached.
+    pub fn new(scenario: GcpScenario) -> Self {
+        let mut state = Self {
+            catalog: Catalog::for_scenario(&scenario),
+            values: HashMap::new(),
+            usage: HashMap::new(),
+            prefs: Vec::new(),
+            writes: Vec::new(),
+            counters: Counters::default(),
+            faults: scenario.faults.clone(),
+            seq: 0,
+            scenario,
+        };
+        for v in state.scenario.values.clone() {
+            let Ok(dims) = merge_region(v.region.as_deref(), &v.dimensions) else {
+                continue;
+            };
+            let key = (
+                v.project.clone(),
+                v.service.clone(),
+                v.quota_id.clone(),
+                dims,
+            );
+            if let Some(value) = v.value {
+                state.values.insert(key.clone(), value);
+            }
+            if let Some(usage) = v.usage {
+                state.usage.insert(key, usage);
+            }
+        }
+        let now = Timestamp::now();
+        for seed in state.scenario.preferences.clone() {
+            if let Err((field, message)) = state.seed(seed, now) {
+                tracing::warn!(%field, %message, "sim: gcp seed preference skipped");
+            }
+        }
+        state
+    }
+
+    /// The value for `dims`: the most specific entry whose dimensions all match (a project's
+    /// own entry before an every-project one), else the quota's default.
+    pub fn value_of(&self, project: &str, def: &QuotaDef, dims: &Dims) -> i64 {
+        lookup(&self.values, project, def, dims).unwrap_or(def.default_value)
+    }
+
+    pub fn usage_of(&self, project: &str, def: &QuotaDef, dims: &Dims) -> i64 {
+        lookup(&self.usage, project, def, dims).unwrap_or(0)
+    }
+
+    pub fn set_value(&mut self, project: &str, service: &str, quota_id: &str, dims: &Dims, v: i64) {
+        let key = (
+            Some(project.into()),
+            service.into(),
+            quota_id.into(),
+            dims.clone(),
+        );
+        self.values.insert(key, v);
+    }
+
+    pub fn set_usage(&mut self, project: &str, service: &str, quota_id: &str, dims: &Dims, v: i64) {
+        let key = (
+            Some(project.into()),
+            service.into(),
+            quota_id.into(),
+            dims.clone(),
+        );
+        self.usage.insert(key, v);
+    }
+
+    /// QuotaInfo.dimensionsInfos for a project: the default entry (no dimensions) first, then
+    /// every set of dimensions that has a value of its own.
+    pub fn dimension_infos(&self, project: &str, def: &QuotaDef) -> Vec<(Dims, i64)> {
+        let mut sets: Vec<Dims> = self
+            .values
+            .keys()
+            .filter(|(p, s, q, d)| {
+                *s == def.service
+                    && *q == def.quota_id
+                    && !d.is_empty()
+                    && p.as_deref().is_none_or(|p| p == project)
+            })
+            .map(|(_, _, _, d)| d.clone())
+            .collect();
+        sets.sort();
+        sets.dedup();
+        std::iter::once(Dims::new())
+            .chain(sets)
+            .map(|d| {
+                let v = self.value_of(project, def, &d);
+                (d, v)
+            })
+            .collect()
+    }
+
+    fn next_hex(&mut self, what: &str) -> String {
+        self.seq += 1;
+        hex::encode(&Sha256::digest(format!("{what}/{}", self.seq))[..10])
+    }
+
+    pub fn next_etag(&mut self) -> String {
+        self.next_hex("etag")
+    }
+
+    pub fn next_trace_id(&mut self) -> String {
+        self.next_hex("trace")
+    }
+
+    pub fn generated_id(&mut self) -> String {
+        self.next_hex("id")
+    }
+
+    pub fn find(&self, project: &str, id: &str) -> Option<usize> {
+        self.prefs
+            .iter()
+            .position(|p| p.project == project && p.id == id)
+    }
+
+    /// The preference for the same quota and dimensions (there is at most one per project).
+    pub fn find_same(
+        &self,
+        project: &str,
+        service: &str,
+        quota_id: &str,
+        dims: &Dims,
+    ) -> Option<usize> {
+        self.prefs.iter().position(|p| {
+            p.project == project
+                && p.service == service
+                && p.quota_id == quota_id
+                && p.dimensions == *dims
+        })
+    }
+
+    /// Marks `p` as a new open increase from `from`, on the rule the scenario gives it.
+    pub fn open_increase(&mut self, p: &mut Preference, from: i64, now: Timestamp) {
+        p.reconciling = true;
+        p.granted_value = Some(from);
+        p.from_value = from;
+        p.state_detail.clear();
+        p.trace_id = self.next_trace_id();
+        p.rule = self
+            .scenario
+            .rule_for(&p.project, &p.service, &p.quota_id, &p.dimensions);
+        p.filed_at = now;
+        p.polls = 0;
+    }
+
+    /// Ends every open increase whose time has come, stamped with the time it was due, so what
+    /// a reader sees does not depend on when it looked.
+    pub fn tick(&mut self, now: Timestamp) {
+        for idx in 0..self.prefs.len() {
+            if let Some(at) = self.prefs[idx].due()
+                && at <= now
+                && let Some(verdict) = self.prefs[idx].scheduled_verdict()
+            {
+                self.resolve(idx, verdict, at);
+            }
+        }
+    }
+
+    /// Records a read of preference `idx` after the reader saw it (see `Preference::record_read`).
+    pub fn record_read(&mut self, idx: usize, now: Timestamp) {
+        if self.prefs[idx].record_read()
+            && let Some(verdict) = self.prefs[idx].scheduled_verdict()
+        {
+            self.resolve(idx, verdict, now);
+        }
+    }
+
+    /// Ends the open increase of preference `idx`; a grant (full or partial) changes the value.
+    pub fn resolve(&mut self, idx: usize, verdict: Verdict, at: Timestamp) {
+        let etag = self.next_etag();
+        let p = &mut self.prefs[idx];
+        let granted = match &verdict {
+            Verdict::Grant => p.preferred_value,
+            Verdict::Partial(g, _) => *g,
+            Verdict::Refuse(_) => p.from_value,
+        };
+        p.state_detail = match verdict {
+            Verdict::Grant => String::new(),
+            Verdict::Partial(_, why) | Verdict::Refuse(why) => why,
+        };
+        p.reconciling = false;
+        p.granted_value = Some(granted);
+        p.update_time = at.max(p.update_time);
+        p.etag = etag;
+        tracing::info!(
+            name = %p.name(), granted, preferred = p.preferred_value, "sim: gcp preference reconciled"
+        );
+        let p = p.clone();
+        if granted != p.from_value {
+            self.set_value(&p.project, &p.service, &p.quota_id, &p.dimensions, granted);
+        }
+    }
+
+    pub fn log_write(&mut self, p: &Preference, previous_value: i64, source: &str, now: Timestamp) {
+        let change = match p.preferred_value.cmp(&previous_value) {
+            std::cmp::Ordering::Greater => Change::Increase,
+            std::cmp::Ordering::Less => Change::Decrease,
+            std::cmp::Ordering::Equal => Change::Unchanged,
+        };
+        tracing::info!(name = %p.name(), value = p.preferred_value, ?change, "sim: gcp preference written");
+        self.writes.push(PreferenceWrite {
+            project: p.project.clone(),
+            id: p.id.clone(),
+            service: p.service.clone(),
+            quota_id: p.quota_id.clone(),
+            dimensions: p.dimensions.clone(),
+            preferred_value: p.preferred_value,
+            previous_value,
+            change,
+            source: source.into(),
+            at: now,
+        });
+    }
+
+    /// Adds a reconciling increase as if made in the console. Err: (field, message).
+    pub fn seed(&mut self, s: SeedPreference, now: Timestamp) -> Result<usize, (String, String)> {
+        let err = |field: &str, msg: String| (field.to_string(), msg);
+        if !self.scenario.project_exists(&s.project) {
+            return Err(err(
+                "project",
+                format!("`{}` is not in `projects`", s.project),
+            ));
+        }
+        check_id(&s.id).map_err(|m| err("id", m))?;
+        if self.find(&s.project, &s.id).is_some() {
+            return Err(err("id", format!("preference `{}` already exists", s.id)));
+        }
+        let def = (self.catalog.get(&s.service, &s.quota_id).cloned()).ok_or_else(|| {
+            err(
+                "quotaId",
+                format!("unknown quota {}/{}", s.service, s.quota_id),
+            )
+        })?;
+        let dims =
+            merge_region(s.region.as_deref(), &s.dimensions).map_err(|m| err("region", m))?;
+        self.catalog.check_dims(&def, &dims).map_err(|(key, m)| {
+            let field = if key == "region" && s.region.is_some() {
+                "region".into()
+            } else {
+                format!("dimensions.{key}")
+            };
+            (field, m)
+        })?;
+        if let Some(other) = self.find_same(&s.project, &s.service, &s.quota_id, &dims) {
+            let msg = format!(
+                "{} already targets these dimensions",
+                self.prefs[other].name()
+            );
+            return Err(err("dimensions", msg));
+        }
+        if def.is_fixed || def.ineligible.is_some() {
+            return Err(err("quotaId", format!("{} cannot be raised", def.quota_id)));
+        }
+        let from = self.value_of(&s.project, &def, &dims);
+        if s.preferred_value <= from {
+            let msg = format!(
+                "a seeded preference is an open increase: {} is not above the current value {from}",
+                s.preferred_value
+            );
+            return Err(err("preferredValue", msg));
+        }
+        let mut p = Preference {
+            project: s.project,
+            id: s.id,
+            service: s.service,
+            quota_id: s.quota_id,
+            dimensions: dims,
+            preferred_value: s.preferred_value,
+            granted_value: None,
+            state_detail: String::new(),
+            trace_id: String::new(),
+            annotations: s.annotations,
+            origin: Origin::CloudConsole,
+            etag: self.next_etag(),
+            create_time: now,
+            update_time: now,
+            reconciling: false,
+            justification: s.justification.unwrap_or_default(),
+            contact_email: s
+                .contact_email
+                .unwrap_or_else(|| "someone@example.com".into()),
+            from_value: from,
+            rule: Default::default(),
+            filed_at: now,
+            polls: 0,
+        };
+        self.open_increase(&mut p, from, now);
+        self.log_write(&p, from, "console", now);
+        self.prefs.push(p);
+        Ok(self.prefs.len() - 1)
+    }
+
+    pub fn inject(&mut self, fault: Fault) {
+        self.faults.push(fault);
+    }
+
+    /// The injected error for this call, if one is still due.
+    pub fn take_fault(&mut self, method: Method, project: &str) -> Option<GcpError> {
+        let f = self.faults.iter_mut().find(|f| {
+            f.count > 0
+                && f.method == method.name()
+                && f.project.as_deref().is_none_or(|p| p == project)
+        })?;
+        f.count -= 1;
+        let message = f.message.clone().unwrap_or_else(|| match f.code {
+            Code::ResourceExhausted => {
+                let kind = if method.is_write() { "Write" } else { "Read" };
+                format!(
+                    "Quota exceeded for quota metric '{kind} requests' and limit '{kind} requests \
+                     per minute' of service 'cloudquotas.googleapis.com' for consumer \
+                     'projects/{project}'."
+                )
+            }
+            code => format!("simulated {} for {method}", code.name()),
+        });
+        Some(GcpError::new(f.code, message))
+    }
+}
+
+fn lookup(map: &HashMap<ValueKey, i64>, project: &str, def: &QuotaDef, dims: &Dims) -> Option<i64> {
+    map.iter()
+        .filter(|((p, s, q, d), _)| {
+            *s == def.service
+                && *q == def.quota_id
+                && p.as_deref().is_none_or(|p| p == project)
+                && d.iter().all(|(k, v)| dims.get(k) == Some(v))
+        })
+        // Most dimensions first, then a project's own entry; the dimensions break ties so the
+        // answer never depends on hash order.
+        .max_by(|((pa, _, _, da), _), ((pb, _, _, db), _)| {
+            (da.len(), pa.is_some(), da).cmp(&(db.len(), pb.is_some(), db))
+        })
+        .map(|(_, v)| *v)
+}
+
+/// Preference ids end up in resource names: letters, digits, `-` and `_`, at most 63.
+pub fn check_id(id: &str) -> Result<(), String> {
+    let ok = !id.is_empty()
+        && id.len() <= 63
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{id}` is not a valid quota preference id: use 1 to 63 letters, digits, `-` or `_`"
+        ))
+    }
+}
