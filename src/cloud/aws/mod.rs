@@ -220,9 +220,7 @@ impl AwsProvider {
     }
 
     async fn list_quotas(&self, region: &str, service: &str) -> Result<ServiceQuotas, CloudError> {
-        let mut quotas = ServiceQuotas::default();
-        let mut token: Option<String> = None;
-        loop {
+        let quotas = all_pages(|token| async move {
             let page = self
                 .call(region, "ListServiceQuotas", |c| async move {
                     c.list_service_quotas()
@@ -234,16 +232,14 @@ impl AwsProvider {
                         .map_err(convert::error)
                 })
                 .await?;
-            for q in page.quotas() {
-                quotas
-                    .by_code
-                    .insert(q.quota_code().unwrap_or_default().to_string(), view(q));
-            }
-            token = page.next_token().map(str::to_string);
-            if token.is_none() {
-                return Ok(quotas);
-            }
-        }
+            Ok((
+                page.quotas().iter().map(view).collect(),
+                page.next_token().map(str::to_string),
+            ))
+        })
+        .await?;
+        let by_code = quotas.into_iter().map(|q| (q.id.clone(), q)).collect();
+        Ok(ServiceQuotas { by_code })
     }
 
     async fn list_defaults(
@@ -251,9 +247,7 @@ impl AwsProvider {
         region: &str,
         service: &str,
     ) -> Result<Vec<QuotaView>, CloudError> {
-        let mut quotas = vec![];
-        let mut token: Option<String> = None;
-        loop {
+        all_pages(|token| async move {
             let page = self
                 .call(region, "ListAWSDefaultServiceQuotas", |c| async move {
                     c.list_aws_default_service_quotas()
@@ -265,12 +259,12 @@ impl AwsProvider {
                         .map_err(convert::error)
                 })
                 .await?;
-            quotas.extend(page.quotas().iter().map(view));
-            token = page.next_token().map(str::to_string);
-            if token.is_none() {
-                return Ok(quotas);
-            }
-        }
+            Ok((
+                page.quotas().iter().map(view).collect(),
+                page.next_token().map(str::to_string),
+            ))
+        })
+        .await
     }
 
     /// A quota ListServiceQuotas did not list: its applied value, else its default.
@@ -322,15 +316,12 @@ impl AwsProvider {
         code: &str,
         status: RequestStatus,
     ) -> Result<Vec<RequestView>, CloudError> {
-        let mut found = vec![];
-        let mut token: Option<String> = None;
-        loop {
+        let operation = "ListRequestedServiceQuotaChangeHistoryByQuota";
+        all_pages(|token| {
             let status = status.clone();
-            let page = self
-                .call(
-                    region,
-                    "ListRequestedServiceQuotaChangeHistoryByQuota",
-                    |c| async move {
+            async move {
+                let page = self
+                    .call(region, operation, |c| async move {
                         c.list_requested_service_quota_change_history_by_quota()
                             .service_code(service)
                             .quota_code(code)
@@ -339,14 +330,34 @@ impl AwsProvider {
                             .send()
                             .await
                             .map_err(convert::error)
-                    },
-                )
-                .await?;
-            found.extend(page.requested_quotas().iter().map(convert::request));
-            token = page.next_token().map(str::to_string);
-            if token.is_none() {
-                return Ok(found);
+                    })
+                    .await?;
+                let requests = page
+                    .requested_quotas()
+                    .iter()
+                    .map(convert::request)
+                    .collect();
+                Ok((requests, page.next_token().map(str::to_string)))
             }
+        })
+        .await
+    }
+}
+
+/// Walks every page of a listing: `page(token)` answers one page's items and the next token.
+async fn all_pages<T, F, Fut>(mut page: F) -> Result<Vec<T>, CloudError>
+where
+    F: FnMut(Option<String>) -> Fut,
+    Fut: Future<Output = Result<(Vec<T>, Option<String>), CloudError>>,
+{
+    let mut items = vec![];
+    let mut token = None;
+    loop {
+        let (batch, next) = page(token).await?;
+        items.extend(batch);
+        match next {
+            Some(next) => token = Some(next),
+            None => return Ok(items),
         }
     }
 }
