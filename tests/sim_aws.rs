@@ -433,7 +433,7 @@ fn scenario_errors_name_the_field() {
             &format!("aws:\n  openRequests:\n  - {{{}}}\n", &seed[20..]),
             "aws.openRequests[0].region",
         ),
-        ("gcp: {}\n", "gcp"),
+        ("azure: {}\n", "azure"),
     ];
     for (yaml, field) in cases {
         let err = Scenario::from_yaml(yaml).expect_err(yaml);

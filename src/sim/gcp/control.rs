@@ -144,8 +144,7 @@ impl GcpControl {
     /// schedule like any other.
     pub fn seed_preference(&self, seed: SeedPreference) -> Result<Preference, SimError> {
         self.with(|st, now| {
-            let idx = st
-                .seed(seed, now)
+            let idx = super::seed::seed(st, seed, now)
                 .map_err(|(field, m)| SimError::Invalid(format!("{field}: {m}")))?;
             Ok(st.prefs[idx].clone())
         })

@@ -8,7 +8,7 @@ use axum::{
     extract::{Path, Query, State, rejection::QueryRejection},
     http::{HeaderValue, Method as HttpMethod, StatusCode, Uri, header},
     response::{IntoResponse, Response},
-    routing::{any, get},
+    routing::get,
 };
 use jiff::Timestamp;
 use serde_json::{Value, json};
@@ -19,8 +19,9 @@ use super::{
     listing::{Filter, order, page},
     lock,
     method::Method,
+    params::Params,
     state::GcpState,
-    wire::{self, Enc, Mask, SafetyChecks},
+    wire::{self, Mask, SafetyChecks},
     write::{self, WriteRequest},
 };
 
@@ -43,63 +44,13 @@ pub fn router(shared: Shared) -> Router {
             &format!("{BASE}/quotaPreferences/{{id}}"),
             get(get_pref).patch(update_pref),
         )
-        .route("/v1/{*rest}", any(not_served))
+        // A fallback, not a `/v1/{*rest}` route, which would clash with the routes above; it
+        // sees every unmatched path of the merged server, so it answers non-/v1 ones plainly.
+        .fallback(not_served)
         .with_state(shared)
 }
 
 type Q = Result<Query<Vec<(String, String)>>, QueryRejection>;
-
-/// Query parameters; repeated ones (ignoreSafetyChecks) keep every value.
-struct Params(Vec<(String, String)>);
-
-impl Params {
-    fn get(&self, key: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .rev()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
-    }
-
-    fn all(&self, key: &str) -> impl Iterator<Item = &str> {
-        self.0
-            .iter()
-            .filter(move |(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
-    }
-
-    fn text(&self, key: &str) -> String {
-        self.get(key).unwrap_or_default().to_string()
-    }
-
-    /// gcloud sends `True`, the Rust client `true`.
-    fn flag(&self, key: &str) -> Result<bool, GcpError> {
-        match self.get(key).map(str::to_ascii_lowercase).as_deref() {
-            None | Some("false" | "0" | "") => Ok(false),
-            Some("true" | "1") => Ok(true),
-            Some(other) => Err(GcpError::invalid(format!(
-                "Invalid value at '{key}' (TYPE_BOOL), \"{other}\""
-            ))),
-        }
-    }
-
-    fn number(&self, key: &str) -> Result<i64, GcpError> {
-        let v = self.get(key).unwrap_or("0");
-        v.parse().map_err(|_| {
-            GcpError::invalid(format!("Invalid value at '{key}' (TYPE_INT32), \"{v}\""))
-        })
-    }
-
-    fn enc(&self) -> Enc {
-        let alt = self
-            .get("$alt")
-            .or_else(|| self.get("alt"))
-            .unwrap_or_default();
-        Enc {
-            ints: alt.contains("enum-encoding=int"),
-        }
-    }
-}
 
 /// The project and location from the path, for one call.
 struct Scope {
@@ -397,6 +348,9 @@ async fn update_pref(
 
 /// Anything else under /v1 gets a google.rpc answer the clients can read, not an empty 404.
 async fn not_served(method: HttpMethod, uri: Uri) -> Response {
+    if !uri.path().starts_with("/v1/") {
+        return StatusCode::NOT_FOUND.into_response();
+    }
     GcpError::not_found(format!(
         "The simulator does not serve {method} {}.",
         uri.path()

@@ -2,7 +2,8 @@
 //!
 //! Filters follow AIP-160 as far as Cloud Quotas documents them: terms `field=value` (or
 //! `field:value`, which gcloud sends, or `!=`) joined by AND and OR, where OR binds tighter.
-//! Fields: reconciling, service, quotaId (quota_id), request_type (the request origin).
+//! Fields: reconciling, service, quotaId (quota_id), request_type (the request origin) and
+//! dimensions.<name> (gcloud passes its `--filter`, e.g. `dimensions.region:us-central1`, on).
 
 use std::cmp::Ordering;
 
@@ -17,12 +18,13 @@ struct Term {
     value: String,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 enum Field {
     Reconciling,
     Service,
     QuotaId,
     RequestType,
+    Dimension(String),
 }
 
 /// A parsed filter: every group must hold, a group holds when any of its terms does.
@@ -48,11 +50,12 @@ impl Filter {
     pub fn matches(&self, p: &Preference) -> bool {
         self.0.iter().all(|group| {
             group.iter().any(|t| {
-                let have = match t.field {
+                let have = match &t.field {
                     Field::Reconciling => p.reconciling.to_string(),
                     Field::Service => p.service.clone(),
                     Field::QuotaId => p.quota_id.clone(),
                     Field::RequestType => p.origin.name().to_string(),
+                    Field::Dimension(key) => p.dimensions.get(key).cloned().unwrap_or_default(),
                 };
                 (have == t.value) != t.negate
             })
@@ -81,12 +84,15 @@ fn term(text: &str) -> Result<Term, GcpError> {
         "service" => Field::Service,
         "quotaId" | "quota_id" => Field::QuotaId,
         "request_type" | "requestType" => Field::RequestType,
-        other => {
-            return Err(GcpError::invalid(format!(
-                "Invalid filter field `{other}`: the simulator filters on reconciling, service, \
-                 quota_id and request_type"
-            )));
-        }
+        other => match other.strip_prefix("dimensions.") {
+            Some(key) if !key.is_empty() => Field::Dimension(key.to_string()),
+            _ => {
+                return Err(GcpError::invalid(format!(
+                    "Invalid filter field `{other}`: the simulator filters on reconciling, \
+                     service, quota_id, request_type and dimensions.<name>"
+                )));
+            }
+        },
     };
     let mut value = value.trim().trim_matches('"').to_string();
     if field == Field::Reconciling {
@@ -205,6 +211,7 @@ mod tests {
         assert_eq!(f.0.len(), 2);
         assert_eq!(f.0[1].len(), 2);
         assert!(Filter::parse("reconciling:True").is_ok());
+        assert!(Filter::parse("dimensions.region:us-central1 AND reconciling:true").is_ok());
         let err = Filter::parse("create_time>2024").unwrap_err();
         assert!(err.message.contains("create_time>2024"), "{err}");
         assert!(Filter::parse("reconciling=maybe").is_err());

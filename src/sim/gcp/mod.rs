@@ -5,6 +5,14 @@
 //! Every project in a path exists (unless the scenario lists `projects`); values, usage and
 //! preferences are per project. Increases reconcile on the scenario's schedule and end granted,
 //! partly granted or refused; decreases apply at once, behind Google's safety checks.
+//!
+//! Choices where Google's documentation is silent (kept in one place so they are easy to
+//! revisit): while reconciling, `grantedValue` shows the value in force; any change to a
+//! preference, the end of its increase included, gives it a new etag; a second preference for
+//! the same quota and dimensions answers ALREADY_EXISTS; safety-check, fixed and ineligible
+//! refusals are FAILED_PRECONDITION, a missing contact email INVALID_ARGUMENT; a decrease
+//! carries no trace id. Only `projects/` containers are served (folders and organizations
+//! answer UNIMPLEMENTED), and QuotaAdjusterSettings is not.
 
 mod admin;
 mod catalog;
@@ -13,8 +21,10 @@ mod error;
 mod http;
 mod listing;
 mod method;
+mod params;
 mod preference;
 mod scenario;
+mod seed;
 mod state;
 mod wire;
 mod write;

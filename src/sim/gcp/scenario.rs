@@ -264,7 +264,7 @@ impl GcpScenario {
         });
         let now = jiff::Timestamp::now();
         for (i, seed) in self.preferences.iter().enumerate() {
-            state.seed(seed.clone(), now).map_err(|(name, message)| {
+            super::seed::seed(&mut state, seed.clone(), now).map_err(|(name, message)| {
                 ScenarioError::new(format!("{at}.preferences[{i}].{name}"), message)
             })?;
         }

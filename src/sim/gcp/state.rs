@@ -12,8 +12,8 @@ use super::{
     catalog::{Catalog, Dims, QuotaDef},
     error::{Code, GcpError},
     method::{Counters, Method},
-    preference::{Origin, Preference, Verdict},
-    scenario::{Fault, GcpScenario, SeedPreference, merge_region},
+    preference::{Preference, Verdict},
+    scenario::{Fault, GcpScenario, merge_region},
 };
 
 /// One entry of the write log: every preference stored through the API or seeded.
@@ -39,7 +39,8 @@ pub struct PreferenceWrite {
 pub enum Change {
     Increase,
     Decrease,
-    /// The preferred value equals the quota value, or only annotations or text changed.
+    /// The preferred value equals the quota value in force (e.g. an annotations-only update of
+    /// a granted preference).
     Unchanged,
 }
 
@@ -92,7 +93,7 @@ impl GcpState {
         }
         let now = Timestamp::now();
         for seed in state.scenario.preferences.clone() {
-            if let Err((field, message)) = state.seed(seed, now) {
+            if let Err((field, message)) = super::seed::seed(&mut state, seed, now) {
                 tracing::warn!(%field, %message, "sim: gcp seed preference skipped");
             }
         }
@@ -274,84 +275,6 @@ impl GcpState {
             source: source.into(),
             at: now,
         });
-    }
-
-    /// Adds a reconciling increase as if made in the console. Err: (field, message).
-    pub fn seed(&mut self, s: SeedPreference, now: Timestamp) -> Result<usize, (String, String)> {
-        let err = |field: &str, msg: String| (field.to_string(), msg);
-        if !self.scenario.project_exists(&s.project) {
-            return Err(err(
-                "project",
-                format!("`{}` is not in `projects`", s.project),
-            ));
-        }
-        check_id(&s.id).map_err(|m| err("id", m))?;
-        if self.find(&s.project, &s.id).is_some() {
-            return Err(err("id", format!("preference `{}` already exists", s.id)));
-        }
-        let def = (self.catalog.get(&s.service, &s.quota_id).cloned()).ok_or_else(|| {
-            err(
-                "quotaId",
-                format!("unknown quota {}/{}", s.service, s.quota_id),
-            )
-        })?;
-        let dims =
-            merge_region(s.region.as_deref(), &s.dimensions).map_err(|m| err("region", m))?;
-        self.catalog.check_dims(&def, &dims).map_err(|(key, m)| {
-            let field = if key == "region" && s.region.is_some() {
-                "region".into()
-            } else {
-                format!("dimensions.{key}")
-            };
-            (field, m)
-        })?;
-        if let Some(other) = self.find_same(&s.project, &s.service, &s.quota_id, &dims) {
-            let msg = format!(
-                "{} already targets these dimensions",
-                self.prefs[other].name()
-            );
-            return Err(err("dimensions", msg));
-        }
-        if def.is_fixed || def.ineligible.is_some() {
-            return Err(err("quotaId", format!("{} cannot be raised", def.quota_id)));
-        }
-        let from = self.value_of(&s.project, &def, &dims);
-        if s.preferred_value <= from {
-            let msg = format!(
-                "a seeded preference is an open increase: {} is not above the current value {from}",
-                s.preferred_value
-            );
-            return Err(err("preferredValue", msg));
-        }
-        let mut p = Preference {
-            project: s.project,
-            id: s.id,
-            service: s.service,
-            quota_id: s.quota_id,
-            dimensions: dims,
-            preferred_value: s.preferred_value,
-            granted_value: None,
-            state_detail: String::new(),
-            trace_id: String::new(),
-            annotations: s.annotations,
-            origin: Origin::CloudConsole,
-            etag: self.next_etag(),
-            create_time: now,
-            update_time: now,
-            reconciling: false,
-            justification: s.justification.unwrap_or_default(),
-            contact_email: s
-                .contact_email
-                .unwrap_or_else(|| "someone@example.com".into()),
-            from_value: from,
-            rule: Default::default(),
-            filed_at: now,
-            polls: 0,
-        };
-        self.open_increase(&mut p, from, now);
-        self.log_write(&p, from, "console", now);
-        self.prefs.push(p);
-        Ok(self.prefs.len() - 1)
     }
 
     pub fn inject(&mut self, fault: Fault) {

@@ -1,0 +1,298 @@
+//! The GCP provider: the official Cloud Quotas client against the simulator over HTTP.
+
+use std::{sync::Arc, time::Duration};
+
+use quota_operator::{
+    api::CloudAccount,
+    cloud::{
+        ErrorKind, FileContext, Phase, ProviderFactory, QuotaProvider, QuotaRef, Target,
+        gcp::{GcpFactory, GcpSettings, preference_id},
+    },
+    sim::{Scenario, Sim, SimHandle},
+};
+
+const PROJECT: &str = "demo-project";
+const CPUS: &str = "CPUS-per-project-region";
+
+async fn start_sim(gcp: &str) -> SimHandle {
+    let scenario = Scenario::from_yaml(&format!("gcp:\n{gcp}")).expect("scenario");
+    Sim::new(scenario)
+        .serve("127.0.0.1:0".parse().unwrap())
+        .await
+        .expect("sim")
+}
+
+async fn provider(sim: &SimHandle) -> Arc<dyn QuotaProvider> {
+    let factory = GcpFactory::new(GcpSettings {
+        endpoint: Some(sim.endpoint()),
+        cache_ttl: Duration::from_millis(200),
+    });
+    let account: CloudAccount = serde_json::from_value(serde_json::json!({
+        "metadata": {"name": "prod-gcp"},
+        "spec": {"gcp": {"project": PROJECT, "contactEmail": "quotas@example.com"}, "namespaceSelector": {}}
+    }))
+    .unwrap();
+    factory.provider(&account).await.expect("provider")
+}
+
+fn cpus(region: &str) -> Target {
+    target(CPUS, region)
+}
+
+fn target(quota_id: &str, region: &str) -> Target {
+    Target {
+        quota: QuotaRef::Gcp {
+            service: "compute.googleapis.com".into(),
+            quota_id: quota_id.into(),
+            dimensions: vec![],
+        },
+        region: region.into(),
+    }
+}
+
+fn context(allow_decrease: bool) -> FileContext {
+    FileContext {
+        justification: Some("batch platform".into()),
+        contact_email: Some("quotas@example.com".into()),
+        allow_decrease,
+    }
+}
+
+fn pref_name(region: &str) -> String {
+    format!(
+        "projects/{PROJECT}/locations/global/quotaPreferences/{}",
+        preference_id(CPUS, region, &[])
+    )
+}
+
+const MANUAL: &str = "  schedule: {manual: true}\n";
+
+#[tokio::test]
+async fn reads_values_per_region_and_eligibility() {
+    let sim = start_sim(&format!(
+        "{MANUAL}  values:\n  - {{quotaId: {CPUS}, region: us-central1, value: 100}}\n"
+    ))
+    .await;
+    let p = provider(&sim).await;
+    let central = p.quota(&cpus("us-central1")).await.unwrap();
+    assert_eq!(
+        (central.id.as_str(), central.value, central.adjustable),
+        (CPUS, 100.0, true)
+    );
+    let west = p.quota(&cpus("europe-west4")).await.unwrap();
+    assert_eq!(
+        west.value, 24.0,
+        "the default entry covers regions without their own"
+    );
+    assert_eq!(
+        sim.gcp().calls("GetQuotaInfo"),
+        1,
+        "one QuotaInfo read serves every region"
+    );
+
+    let ops = p
+        .quota(&target(
+            "GLOBAL-CONCURRENT-OPERATIONS-per-project",
+            "global",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(ops.value, 500.0);
+    let regional = p
+        .quota(&target(
+            "REGIONAL-CONCURRENT-OPERATIONS-per-project-region",
+            "us-central1",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(regional.value, 500.0);
+
+    let unknown = p
+        .quota(&target("NO-SUCH-QUOTA", "us-central1"))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (unknown.kind, unknown.code.as_str()),
+        (ErrorKind::NotFound, "NOT_FOUND")
+    );
+}
+
+#[tokio::test]
+async fn fixed_and_ineligible_quotas_are_not_adjustable() {
+    let sim = start_sim(&format!(
+        "{MANUAL}  quotaInfos:\n  - {{quotaId: FIXED-THING, metric: compute.googleapis.com/fixed, default: 10, fixed: true}}\n  - {{quotaId: NOT-ELIGIBLE, metric: compute.googleapis.com/ne, default: 10, eligible: false}}\n"
+    ))
+    .await;
+    let p = provider(&sim).await;
+    assert!(
+        !p.quota(&target("FIXED-THING", "global"))
+            .await
+            .unwrap()
+            .adjustable
+    );
+    assert!(
+        !p.quota(&target("NOT-ELIGIBLE", "global"))
+            .await
+            .unwrap()
+            .adjustable
+    );
+}
+
+#[tokio::test]
+async fn one_stable_preference_per_region_followed_to_a_full_grant() {
+    let sim = start_sim(MANUAL).await;
+    let p = provider(&sim).await;
+    let t = cpus("us-central1");
+    assert_eq!(p.open_request(&t, CPUS).await.unwrap(), None);
+
+    let filed = p.file(&t, CPUS, 200, &context(false)).await.unwrap();
+    assert_eq!(filed.id, pref_name("us-central1"));
+    assert_eq!(
+        (filed.status.as_str(), filed.phase, filed.requested_value),
+        ("RECONCILING", Phase::Open, 200.0)
+    );
+    let open = p
+        .open_request(&t, CPUS)
+        .await
+        .unwrap()
+        .expect("reconciling preference");
+    assert_eq!(open.id, filed.id);
+
+    // Asking again (a spec change) updates the same preference: still one.
+    p.file(&t, CPUS, 300, &context(false)).await.unwrap();
+    assert_eq!(sim.gcp().preferences().len(), 1);
+    assert_eq!(sim.gcp().writes().len(), 2);
+
+    sim.gcp()
+        .grant(PROJECT, &preference_id(CPUS, "us-central1", &[]))
+        .unwrap();
+    let granted = p.request(&t, &filed.id).await.unwrap();
+    assert_eq!(
+        (granted.status.as_str(), granted.phase),
+        ("GRANTED", Phase::Approved)
+    );
+    assert_eq!(
+        p.quota(&t).await.unwrap().value,
+        300.0,
+        "a closed preference refreshes the value"
+    );
+}
+
+#[tokio::test]
+async fn partial_grant_and_refusal_are_told_apart() {
+    let sim = start_sim(
+        "  schedule:\n    rules:\n    - {region: europe-west4, outcome: partial, grantedValue: 60, after: 1 polls, stateDetail: \"only 60 available\"}\n    - {region: us-central1, outcome: refuse, after: 1 polls, stateDetail: \"not enough history\"}\n"
+    )
+    .await;
+    let p = provider(&sim).await;
+    let west = cpus("europe-west4");
+    let filed = p.file(&west, CPUS, 100, &context(false)).await.unwrap();
+    let mut view = p.request(&west, &filed.id).await.unwrap();
+    for _ in 0..5 {
+        if !view.phase.is_open() {
+            break;
+        }
+        view = p.request(&west, &filed.id).await.unwrap();
+    }
+    assert_eq!(
+        (view.status.as_str(), view.phase),
+        ("PARTIALLY_GRANTED", Phase::PartiallyGranted)
+    );
+    assert_eq!(
+        (view.granted_value, view.requested_value),
+        (Some(60.0), 100.0)
+    );
+    assert_eq!(view.message.as_deref(), Some("only 60 available"));
+
+    let central = cpus("us-central1");
+    let filed = p.file(&central, CPUS, 100, &context(false)).await.unwrap();
+    let mut view = p.request(&central, &filed.id).await.unwrap();
+    for _ in 0..5 {
+        if !view.phase.is_open() {
+            break;
+        }
+        view = p.request(&central, &filed.id).await.unwrap();
+    }
+    assert_eq!(
+        (view.status.as_str(), view.phase),
+        ("REFUSED", Phase::Denied)
+    );
+    assert_eq!(view.message.as_deref(), Some("not enough history"));
+}
+
+#[tokio::test]
+async fn a_stale_etag_is_read_again_once() {
+    let sim = start_sim(&format!(
+        "{MANUAL}  faults:\n  - {{method: UpdateQuotaPreference, count: 1, code: ABORTED}}\n"
+    ))
+    .await;
+    let p = provider(&sim).await;
+    let filed = p
+        .file(&cpus("us-central1"), CPUS, 200, &context(false))
+        .await
+        .unwrap();
+    assert_eq!(filed.phase, Phase::Open);
+    assert_eq!(
+        sim.gcp().calls("UpdateQuotaPreference"),
+        2,
+        "ABORTED, then the retry"
+    );
+
+    let twice = start_sim(&format!(
+        "{MANUAL}  faults:\n  - {{method: UpdateQuotaPreference, count: 2, code: ABORTED}}\n"
+    ))
+    .await;
+    let p = provider(&twice).await;
+    let err = p
+        .file(&cpus("us-central1"), CPUS, 200, &context(false))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, "ABORTED");
+    assert!(twice.gcp().preferences().is_empty());
+}
+
+#[tokio::test]
+async fn decreases_need_the_spec_and_respect_usage() {
+    let sim = start_sim(&format!(
+        "{MANUAL}  values:\n  - {{quotaId: {CPUS}, region: us-central1, value: 1000, usage: 700}}\n"
+    ))
+    .await;
+    let p = provider(&sim).await;
+    let t = cpus("us-central1");
+
+    let refused = p.file(&t, CPUS, 500, &context(false)).await.unwrap_err();
+    assert_eq!(refused.code, "DECREASE_NOT_ALLOWED");
+    assert!(sim.gcp().writes().is_empty(), "nothing was sent");
+
+    let below_usage = p.file(&t, CPUS, 500, &context(true)).await.unwrap_err();
+    assert_eq!(
+        below_usage.kind,
+        ErrorKind::InvalidArgument,
+        "{below_usage}"
+    );
+    assert_eq!(p.quota(&t).await.unwrap().value, 1000.0);
+
+    let lowered = p.file(&t, CPUS, 800, &context(true)).await.unwrap();
+    assert_eq!(lowered.phase, Phase::Approved, "decreases apply at once");
+    assert_eq!(p.quota(&t).await.unwrap().value, 800.0);
+}
+
+#[tokio::test]
+async fn a_preference_opened_in_the_console_is_adopted() {
+    let sim = start_sim(&format!(
+        "{MANUAL}  preferences:\n  - {{project: {PROJECT}, id: console-made, quotaId: {CPUS}, region: us-central1, preferredValue: 512, contactEmail: a@example.com}}\n"
+    ))
+    .await;
+    let p = provider(&sim).await;
+    let open = p
+        .open_request(&cpus("us-central1"), CPUS)
+        .await
+        .unwrap()
+        .expect("adopted");
+    assert!(open.id.ends_with("/console-made"), "{}", open.id);
+    assert_eq!(open.requested_value, 512.0);
+    assert_eq!(
+        p.open_request(&cpus("europe-west4"), CPUS).await.unwrap(),
+        None
+    );
+}
