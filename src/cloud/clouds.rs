@@ -18,6 +18,10 @@ pub struct Clouds {
 }
 
 impl Clouds {
+    pub fn new(aws: AwsFactory, gcp: GcpFactory) -> Self {
+        Self { aws, gcp }
+    }
+
     /// AWS credentials and region come from the default chain (IRSA, EKS Pod Identity, env);
     /// GCP's from Application Default Credentials (Workload Identity).
     pub async fn from_env(aws: AwsSettings, gcp: GcpSettings) -> Self {

@@ -179,6 +179,21 @@ impl TestEnv {
         name
     }
 
+    /// Creates a GCP CloudAccount for `project` that admits namespaces labelled allowed=true.
+    pub async fn gcp_account(&self, name: &str, project: &str) -> String {
+        let name = self.unique(name);
+        self.create_account(json!({
+            "metadata": {"name": name},
+            "spec": {
+                "gcp": {"project": project, "contactEmail": "quotas@example.com"},
+                "namespaceSelector": {"matchLabels": {"quota-operator.dev/allowed": "true"}}
+            }
+        }))
+        .await
+        .expect("create CloudAccount");
+        name
+    }
+
     pub async fn create_account(&self, obj: Value) -> Result<CloudAccount, kube::Error> {
         let obj: CloudAccount = serde_json::from_value(obj).expect("CloudAccount JSON");
         self.accounts().create(&PostParams::default(), &obj).await

@@ -1,0 +1,219 @@
+//! End to end with GCP: the operator on the real API server, the official Cloud Quotas client,
+//! and the simulator, whose write log proves how many QuotaPreferences were made.
+
+use std::{sync::Arc, time::Duration};
+
+use quota_operator::{
+    api::{QuotaRequirement, TargetState},
+    cloud::{
+        Clouds,
+        aws::{AwsFactory, AwsSettings},
+        gcp::{GcpFactory, GcpSettings},
+    },
+    sim::{Scenario, Sim, SimHandle},
+};
+use serde_json::json;
+use tokio::process::Command;
+
+use crate::harness::{TestEnv, kubeconfig};
+
+const PROJECT: &str = "demo-project";
+
+async fn sim(yaml: &str) -> SimHandle {
+    let scenario = Scenario::from_yaml(yaml).expect("scenario");
+    Sim::new(scenario)
+        .serve("127.0.0.1:0".parse().unwrap())
+        .await
+        .expect("sim")
+}
+
+async fn clouds(sim: &SimHandle) -> Arc<Clouds> {
+    let aws = AwsSettings {
+        endpoint: Some(sim.endpoint()),
+        cache_ttl: Duration::from_millis(300),
+        ..AwsSettings::default()
+    };
+    let gcp = GcpSettings {
+        endpoint: Some(sim.endpoint()),
+        cache_ttl: Duration::from_millis(300),
+    };
+    let aws = AwsFactory::with_static_credentials("AKIDGCPE2E", "secret", "us-east-1", aws).await;
+    Arc::new(Clouds::new(aws, GcpFactory::new(gcp)))
+}
+
+fn cpus(name: &str, account: &str, value: i64) -> serde_json::Value {
+    json!({
+        "metadata": {"name": name},
+        "spec": {
+            "accountRef": account,
+            "gcp": {"service": "compute.googleapis.com", "quotaId": "CPUS-per-project-region"},
+            "regions": ["us-central1", "europe-west4"],
+            "desiredValue": value,
+            "justification": "GKE node pools"
+        }
+    })
+}
+
+fn all(qr: &QuotaRequirement, state: TargetState) -> bool {
+    qr.status
+        .as_ref()
+        .is_some_and(|s| !s.targets.is_empty() && s.targets.iter().all(|t| t.state == state))
+}
+
+#[tokio::test]
+async fn cpus_in_two_regions_make_one_preference_each_and_are_satisfied_when_granted() {
+    let sim = sim("gcp:\n  schedule:\n    default: {outcome: grant, after: 1500ms}\n").await;
+    let mut env = TestEnv::new("gcp-cpus").await;
+    let account = env.gcp_account("gcp", PROJECT).await;
+    env.create_qr(cpus("cpus", &account, 400)).await;
+    env.start_operator_with(clouds(&sim).await);
+
+    let requested = env
+        .wait_qr("cpus", |qr| all(qr, TargetState::Requested))
+        .await;
+    for t in &requested.status.as_ref().unwrap().targets {
+        let request = t.request.as_ref().unwrap();
+        assert_eq!(request.status, "RECONCILING");
+        assert!(
+            request
+                .id
+                .ends_with(&format!("qo-cpus-per-project-region-{}", t.region)),
+            "{}",
+            request.id
+        );
+    }
+    let done = env
+        .wait_qr("cpus", |qr| all(qr, TargetState::Satisfied))
+        .await;
+    assert!(
+        done.status
+            .unwrap()
+            .targets
+            .iter()
+            .all(|t| t.current_value == Some(400.0))
+    );
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let preferences = sim.gcp().preferences();
+    assert_eq!(preferences.len(), 2, "one preference per region");
+    assert_eq!(sim.gcp().writes().len(), 2, "each written once");
+}
+
+#[tokio::test]
+async fn a_partial_grant_shows_granted_and_preferred_values() {
+    let sim = sim(
+        "gcp:\n  schedule:\n    default: {outcome: partial, grantedValue: 250, after: 1s, stateDetail: \"only 250 CPUs available in this region\"}\n",
+    )
+    .await;
+    let mut env = TestEnv::new("gcp-partial").await;
+    let account = env.gcp_account("gcp", PROJECT).await;
+    env.create_qr(cpus("cpus", &account, 400)).await;
+    env.start_operator_with(clouds(&sim).await);
+
+    let partial = env
+        .wait_qr("cpus", |qr| all(qr, TargetState::PartiallyGranted))
+        .await;
+    for t in &partial.status.as_ref().unwrap().targets {
+        let request = t.request.as_ref().unwrap();
+        assert_eq!(
+            (request.granted_value, request.requested_value),
+            (Some(250.0), 400.0)
+        );
+        assert_eq!(request.status, "PARTIALLY_GRANTED");
+        let message = t.message.as_deref().unwrap();
+        assert!(message.contains("granted 250 of 400"), "{message}");
+        assert!(message.contains("only 250 CPUs"), "{message}");
+        assert_eq!(t.current_value, Some(250.0));
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(
+        sim.gcp().writes().len(),
+        2,
+        "a partial grant is not asked again on resync"
+    );
+}
+
+#[tokio::test]
+async fn restarting_the_operator_mid_way_creates_nothing_new() {
+    let sim = sim("gcp:\n  schedule: {manual: true}\n").await;
+    let mut env = TestEnv::new("gcp-restart").await;
+    let account = env.gcp_account("gcp", PROJECT).await;
+    env.create_qr(cpus("cpus", &account, 400)).await;
+    env.start_operator_with(clouds(&sim).await);
+    env.wait_qr("cpus", |qr| all(qr, TargetState::Requested))
+        .await;
+    env.kill_operator();
+    assert_eq!(sim.gcp().writes().len(), 2);
+
+    env.start_operator_with(clouds(&sim).await);
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(
+        sim.gcp().writes().len(),
+        2,
+        "the restarted operator follows, it does not write"
+    );
+    for p in sim.gcp().preferences() {
+        sim.gcp().grant(PROJECT, &p.id).unwrap();
+    }
+    env.wait_qr("cpus", |qr| all(qr, TargetState::Satisfied))
+        .await;
+    assert_eq!(sim.gcp().writes().len(), 2);
+}
+
+#[tokio::test]
+async fn kubectl_shows_aws_and_gcp_requirements_side_by_side() {
+    let sim = sim("aws:\n  schedule: {manual: true}\ngcp:\n  schedule: {manual: true}\n").await;
+    let mut env = TestEnv::new("side-by-side").await;
+    let gcp = env.gcp_account("gcp", PROJECT).await;
+    let aws = env.aws_account("aws", "123456789012").await;
+    env.create_qr(cpus("gcp-cpus", &gcp, 400)).await;
+    env.create_qr(json!({
+        "metadata": {"name": "aws-spot"},
+        "spec": {
+            "accountRef": aws,
+            "aws": {"serviceCode": "ec2", "quotaCode": "L-34B43A08"},
+            "regions": ["us-east-1", "eu-west-1"],
+            "desiredValue": 2000
+        }
+    }))
+    .await;
+    env.start_operator_with(clouds(&sim).await);
+    env.wait_qr("gcp-cpus", |qr| all(qr, TargetState::Requested))
+        .await;
+    env.wait_qr("aws-spot", |qr| all(qr, TargetState::Requested))
+        .await;
+
+    let out = Command::new("kubectl")
+        .arg("--kubeconfig")
+        .arg(kubeconfig())
+        .args(["get", "qr", "-n", &env.ns])
+        .output()
+        .await
+        .expect("kubectl");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let rows: Vec<Vec<&str>> = text
+        .lines()
+        .skip(1)
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    assert_eq!(rows.len(), 2, "{text}");
+    let row = |name: &str| {
+        rows.iter()
+            .find(|r| r[0] == name)
+            .unwrap_or_else(|| panic!("{name}: {text}"))
+    };
+    assert_eq!(
+        &row("aws-spot")[1..6],
+        [aws.as_str(), "ec2/L-34B43A08", "2000", "Requested", "True"]
+    );
+    assert_eq!(
+        &row("gcp-cpus")[1..6],
+        [
+            gcp.as_str(),
+            "compute.googleapis.com/CPUS-per-project-region",
+            "400",
+            "Requested",
+            "True"
+        ]
+    );
+    println!("{text}");
+}
