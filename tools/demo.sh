@@ -25,7 +25,7 @@ KUBECONFIG=$(QO_WATCH_PID=$$ tools/controlplane/start.sh "$work/controlplane" | 
 export KUBECONFIG
 kubectl version 2>/dev/null | grep -i server || true
 
-say "starting the AWS Service Quotas simulator (examples/simulator/scenario.yaml)"
+say "starting the cloud simulator: AWS Service Quotas and GCP Cloud Quotas (examples/simulator/scenario.yaml)"
 "$bin" sim --scenario examples/simulator/scenario.yaml --listen 127.0.0.1:0 >"$work/sim.out" 2>"$work/sim.log" &
 pids+=($!)
 for _ in $(seq 50); do
@@ -40,10 +40,10 @@ say "installing the CRDs"
 kubectl apply --server-side -f crds/crds.yaml
 kubectl wait --for=condition=Established crd --all --timeout=60s >/dev/null
 
-say "starting the operator (the real AWS SDK, pointed at the simulator)"
+say "starting the operator (the real AWS SDK and Cloud Quotas client, pointed at the simulator)"
 AWS_ACCESS_KEY_ID=AKIADEMOPRODEXAMPLE AWS_SECRET_ACCESS_KEY=demo-secret AWS_REGION=us-east-1 \
 	AWS_EC2_METADATA_DISABLED=true AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null \
-	QO_AWS_ENDPOINT_URL=$endpoint QO_POLL_SECONDS=1 QO_RESYNC_SECONDS=10 QO_AWS_CACHE_TTL_SECONDS=1 \
+	QO_AWS_ENDPOINT_URL=$endpoint QO_GCP_ENDPOINT_URL=$endpoint QO_POLL_SECONDS=1 QO_RESYNC_SECONDS=10 QO_AWS_CACHE_TTL_SECONDS=1 QO_GCP_CACHE_TTL_SECONDS=1 \
 	"$bin" run >"$work/operator.log" 2>&1 &
 pids+=($!)
 
@@ -51,7 +51,8 @@ say "applying examples/"
 kubectl apply -f examples/
 
 say "watching kubectl get qr -n team-batch (until every requirement settles)"
-terminal='^(Satisfied|Denied|NotAdjustable|PartiallyGranted|Blocked|AccountNotAllowed)$'
+# Settled: every object has per-region states and none is still moving (Requested, Queued, Error).
+moving='^(Requested|Queued|Error)$'
 last=""
 deadline=$((SECONDS + timeout_s))
 while :; do
@@ -60,10 +61,11 @@ while :; do
 		printf '\n[%3ss]\n%s\n' "$SECONDS" "$table"
 		last=$table
 	fi
-	states=$(kubectl get qr -n team-batch -o jsonpath='{range .items[*]}{.status.summary}{"\n"}{end}')
-	total=$(printf '%s\n' "$states" | grep -c . || true)
-	settled=$(printf '%s\n' "$states" | grep -Ec "$terminal" || true)
-	if [ "$total" -gt 0 ] && [ "$settled" -eq "$total" ]; then break; fi
+	objects=$(kubectl get qr -n team-batch -o name | grep -c . || true)
+	observed=$(kubectl get qr -n team-batch -o jsonpath='{range .items[?(@.status.targets)]}{.metadata.name}{"\n"}{end}' | grep -c . || true)
+	states=$(kubectl get qr -n team-batch -o jsonpath='{range .items[*].status.targets[*]}{.state}{"\n"}{end}')
+	in_flight=$(printf '%s\n' "$states" | grep -Ec "$moving" || true)
+	if [ "$objects" -gt 0 ] && [ "$observed" -eq "$objects" ] && [ "$in_flight" -eq 0 ]; then break; fi
 	if [ "$SECONDS" -ge "$deadline" ]; then
 		echo "not settled after ${timeout_s}s; operator log:" >&2
 		tail -n 40 "$work/operator.log" >&2
@@ -72,11 +74,22 @@ while :; do
 	sleep 1
 done
 
-say "what the simulator received (every increase filed)"
-curl -fsS "$endpoint/_sim/aws/filed" | python3 -m json.tool
+say "what the simulator received: every AWS increase request filed, every GCP QuotaPreference written"
+python3 - "$endpoint" <<'PY'
+import json, sys, urllib.request
+endpoint = sys.argv[1]
+def get(path):
+    with urllib.request.urlopen(endpoint + path) as r:
+        return json.load(r)
+for r in get("/_sim/aws/filed"):
+    print(f"  aws  {r['region']:<14} {r['serviceCode']}/{r['quotaCode']} -> {r['desiredValue']:g}")
+for w in get("/_sim/gcp/writes"):
+    print(f"  gcp  {w['id']} -> {w['preferredValue']}")
+PY
 
-say "why p-spot is Denied"
-kubectl get qr p-spot -n team-batch -o jsonpath='{.status.targets[0].message}{"\n"}'
+say "why p-spot is Denied and gcp-cpus PartiallyGranted"
+kubectl get qr p-spot gcp-cpus -n team-batch \
+	-o jsonpath='{range .items[*]}{.metadata.name}{":\n"}{range .status.targets[*]}{"  "}{.region}{": "}{.message}{"\n"}{end}{end}'
 
 say "events"
 kubectl get events -n team-batch --sort-by=.metadata.creationTimestamp \

@@ -85,26 +85,46 @@ pub fn preference(p: &QuotaPreference) -> RequestView {
 }
 
 /// A QuotaPreference id that says what it is for and is the same on every run:
-/// `qo-cpus-per-project-region-us-central1`, lowercase, at most 63 characters.
+/// `qo-cpus-per-project-region-us-central1`, lowercase, at most 63 characters. When too long the
+/// quota id is shortened (the region and dimensions are kept whole) and a hash keeps it unique.
 pub fn preference_id(quota_id: &str, region: &str, dimensions: &[(String, String)]) -> String {
-    let mut parts = vec!["qo".to_string(), quota_id.to_string()];
+    let clean = |s: &str| -> String {
+        s.to_ascii_lowercase()
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+            .collect()
+    };
+    let mut place: Vec<String> = vec![];
     if region != "global" {
-        parts.push(region.to_string());
+        place.push(clean(region));
     }
-    parts.extend(dimensions.iter().map(|(_, v)| v.clone()));
-    let id: String = parts
-        .join("-")
-        .to_ascii_lowercase()
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
-        .collect();
-    if id.len() <= 63 {
-        return id;
+    place.extend(dimensions.iter().map(|(_, v)| clean(v)));
+    let place = place.join("-");
+    let head = format!("qo-{}", clean(quota_id));
+    let whole = [head.as_str(), place.as_str()]
+        .iter()
+        .filter(|s| !s.is_empty())
+        .copied()
+        .collect::<Vec<_>>()
+        .join("-");
+    if whole.len() <= 63 {
+        return whole;
     }
-    // Too long: keep a readable head and make it unique with a hash of the whole.
     use sha2::{Digest, Sha256};
-    let hash = hex::encode(&Sha256::digest(id.as_bytes())[..4]);
-    format!("{}-{hash}", id[..54].trim_end_matches('-'))
+    let hash = hex::encode(&Sha256::digest(whole.as_bytes())[..4]);
+    let room = 63usize.saturating_sub(place.len() + hash.len() + 2).max(4);
+    let head = head[..room.min(head.len())].trim_end_matches('-');
+    let id = [head, hash.as_str(), place.as_str()]
+        .iter()
+        .filter(|s| !s.is_empty())
+        .copied()
+        .collect::<Vec<_>>()
+        .join("-");
+    id.chars()
+        .take(63)
+        .collect::<String>()
+        .trim_end_matches('-')
+        .to_string()
 }
 
 #[cfg(test)]
@@ -205,7 +225,21 @@ mod tests {
             63.min("qo-gpus-per-gpu-family-per-project-region-us-east4-nvidia-l4".len())
         );
         let long = preference_id(&"X".repeat(80), "us-central1", &[]);
-        assert!(long.len() <= 63 && long.starts_with("qo-xxx"), "{long}");
+        assert!(
+            long.len() <= 63 && long.starts_with("qo-xxx") && long.ends_with("-us-central1"),
+            "{long}"
+        );
+        let ops = preference_id(
+            "REGIONAL-CONCURRENT-OPERATIONS-per-project-region",
+            "us-central1",
+            &[],
+        );
+        assert!(
+            ops.len() <= 63
+                && ops.starts_with("qo-regional-concurrent")
+                && ops.ends_with("-us-central1"),
+            "{ops}"
+        );
         assert_eq!(long, preference_id(&"X".repeat(80), "us-central1", &[]));
     }
 }
