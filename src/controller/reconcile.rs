@@ -194,7 +194,7 @@ async fn reconcile_target(
         message: None,
     };
 
-    let view = match provider.quota(&target).await {
+    let mut view = match provider.quota(&target).await {
         Ok(view) => view,
         Err(e) => {
             status.message = Some(e.to_string());
@@ -249,6 +249,25 @@ async fn reconcile_target(
                 return (status, None, quota_id);
             }
         }
+    }
+
+    // A request that closed just now may have changed the value read above: read it again, so a
+    // terminal state (which is not polled again) shows the value the cloud settled on.
+    let was_open = |t: &Tracked| t.view.phase.is_open();
+    let closed_now = prev
+        .and_then(|t| t.request.as_ref())
+        .map(tracked_from_status)
+        .is_some_and(|before| was_open(&before))
+        && own_request.as_ref().is_some_and(|t| !was_open(t));
+    if closed_now {
+        match provider.quota(&target).await {
+            Ok(fresh) => view = fresh,
+            Err(e) => {
+                status.message = Some(e.to_string());
+                return (status, None, quota_id);
+            }
+        }
+        status.current_value = Some(view.value);
     }
 
     let me = object_key(obj);

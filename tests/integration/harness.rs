@@ -53,7 +53,10 @@ pub fn kubeconfig() -> &'static PathBuf {
 }
 
 pub async fn client() -> Client {
-    quota_operator::telemetry::init(quota_operator::telemetry::LogFormat::Text);
+    // Operator logs only on request (RUST_LOG=info cargo test ...): they drown test output.
+    if std::env::var_os("RUST_LOG").is_some() {
+        quota_operator::telemetry::init(quota_operator::telemetry::LogFormat::Text);
+    }
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let path = kubeconfig().clone();
     let kubeconfig = Kubeconfig::read_from(&path).expect("read kubeconfig");
