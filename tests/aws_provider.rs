@@ -324,3 +324,24 @@ async fn the_limiter_keeps_a_burst_under_the_documented_rate() {
         "12 calls of one operation at 4/s after a burst of 4 take two seconds"
     );
 }
+
+#[tokio::test]
+async fn a_cloud_accounts_own_endpoint_is_used() {
+    let sim = sim(&base_scenario("")).await;
+    // No operator-wide endpoint: only the account's spec.endpoint leads to the simulator.
+    let factory =
+        AwsFactory::with_static_credentials(KEY, "secret", "us-east-1", AwsSettings::default())
+            .await;
+    let account: CloudAccount = serde_json::from_value(serde_json::json!({
+        "metadata": {"name": "with-endpoint"},
+        "spec": {"aws": {"accountId": ACCOUNT}, "endpoint": sim.endpoint(), "namespaceSelector": {}}
+    }))
+    .unwrap();
+    let p = factory.provider(&account).await.unwrap();
+    let spot = p
+        .quota(&target("ec2", Some("L-34B43A08"), None, "us-east-1"))
+        .await
+        .unwrap();
+    assert_eq!(spot.id, "L-34B43A08");
+    assert_eq!(sim.aws().calls("ListServiceQuotas"), 1);
+}

@@ -141,24 +141,46 @@ async fn observe_and_act(obj: &QuotaRequirement, ctx: &Context) -> Outcome {
         Err(e) => return Outcome::stopped(obj, "CloudError", e.to_string(), true),
     };
 
-    let regional = spec.regions.iter().map(|region| {
-        let target = Target {
+    let targets: Vec<Target> = spec
+        .regions
+        .iter()
+        .map(|region| Target {
             quota: quota.clone(),
             region: region.clone(),
-        };
-        reconcile_target(obj, ctx, &account, provider.as_ref(), target)
-    });
-    let results = join_all(regional).await;
+        })
+        .collect();
+    let Some((home, others)) = targets.split_first() else {
+        return Outcome::stopped(obj, "InvalidSpec", "spec.regions is empty".into(), false);
+    };
+    // The first region goes first: if the quota turns out to be global (the same in every
+    // region), it is reconciled there once and the other regions show the same result.
+    let first = reconcile_target(obj, ctx, &account, provider.as_ref(), home.clone()).await;
+    let mut results = vec![];
+    if first.global {
+        let mirrored = others
+            .iter()
+            .map(|t| first.mirrored(&t.region))
+            .collect::<Vec<_>>();
+        results.push(first);
+        results.extend(mirrored);
+    } else {
+        let rest = others
+            .iter()
+            .map(|t| reconcile_target(obj, ctx, &account, provider.as_ref(), t.clone()));
+        let rest = join_all(rest).await;
+        results.push(first);
+        results.extend(rest);
+    }
     let quota_label = results
         .iter()
-        .find_map(|(_, _, id)| id.clone())
+        .find_map(|r| r.quota_id.clone())
         .map(|id| format!("{}/{id}", quota.service()));
     let mut notes = vec![];
     let targets = results
         .into_iter()
-        .map(|(t, note, _)| {
-            notes.extend(note);
-            t
+        .map(|r| {
+            notes.extend(r.note);
+            r.status
         })
         .collect();
     Outcome {
@@ -170,15 +192,51 @@ async fn observe_and_act(obj: &QuotaRequirement, ctx: &Context) -> Outcome {
     }
 }
 
-/// One region: returns its status, an event if a request was filed or adopted, and the resolved
-/// quota id.
+/// What one region came to.
+struct TargetResult {
+    status: TargetStatus,
+    /// An event, when a request was filed or adopted.
+    note: Option<Note>,
+    /// The resolved quota code or id, once the cloud was read.
+    quota_id: Option<String>,
+    /// The quota is the same in every region.
+    global: bool,
+}
+
+impl TargetResult {
+    fn new(status: TargetStatus, note: Option<Note>, quota_id: Option<String>) -> Self {
+        Self {
+            status,
+            note,
+            quota_id,
+            global: false,
+        }
+    }
+
+    /// The same result shown for another region of a global quota.
+    fn mirrored(&self, region: &str) -> Self {
+        let mut status = self.status.clone();
+        status.region = region.to_string();
+        let home = &self.status.region;
+        let message = status.message.take().unwrap_or_default();
+        status.message = Some(format!("global quota, reconciled in {home}: {message}"));
+        Self {
+            status,
+            note: None,
+            quota_id: self.quota_id.clone(),
+            global: true,
+        }
+    }
+}
+
+/// One region, from reading the quota to filing what is needed.
 async fn reconcile_target(
     obj: &QuotaRequirement,
     ctx: &Context,
     account: &CloudAccount,
     provider: &dyn QuotaProvider,
     target: Target,
-) -> (TargetStatus, Option<Note>, Option<String>) {
+) -> TargetResult {
     let prev = previous(obj, &target.region);
     let own_request = prev
         .and_then(|t| t.request.as_ref())
@@ -198,7 +256,7 @@ async fn reconcile_target(
         Ok(view) => view,
         Err(e) => {
             status.message = Some(e.to_string());
-            return (status, None, None);
+            return TargetResult::new(status, None, None);
         }
     };
     status.current_value = Some(view.value);
@@ -225,7 +283,7 @@ async fn reconcile_target(
                 }
                 Err(e) => {
                     status.message = Some(e.to_string());
-                    return (status, None, quota_id);
+                    return TargetResult::new(status, None, quota_id);
                 }
             }
         }
@@ -246,7 +304,7 @@ async fn reconcile_target(
             }
             Err(e) => {
                 status.message = Some(e.to_string());
-                return (status, None, quota_id);
+                return TargetResult::new(status, None, quota_id);
             }
         }
     }
@@ -264,7 +322,7 @@ async fn reconcile_target(
             Ok(fresh) => view = fresh,
             Err(e) => {
                 status.message = Some(e.to_string());
-                return (status, None, quota_id);
+                return TargetResult::new(status, None, quota_id);
             }
         }
         status.current_value = Some(view.value);
@@ -348,7 +406,12 @@ async fn reconcile_target(
     status.state = state;
     status.message = Some(message);
     status.request = request.map(|t| status_from_tracked(&t));
-    (status, note, quota_id)
+    TargetResult {
+        status,
+        note,
+        quota_id,
+        global: view.global,
+    }
 }
 
 /// Where one value of the quota applies: a region (or everywhere), narrowed by GCP dimensions.

@@ -412,3 +412,44 @@ async fn a_resync_of_200_objects_costs_calls_per_combination_not_per_object() {
         "a resync of satisfied objects only lists: {counters:?}"
     );
 }
+
+#[tokio::test]
+async fn a_global_quota_is_reconciled_once_not_once_per_region() {
+    let sim = sim("  schedule:\n    default: {outcome: approve, closeAfter: 1s}\n").await;
+    let mut env = TestEnv::new("aws-global").await;
+    let account = env.aws_account("aws", ACCOUNT).await;
+    // IAM roles per account: one value for the whole account, whatever the region.
+    env.create_qr(qr(
+        "roles",
+        &account,
+        "iam",
+        "L-FE177D64",
+        &["us-east-1", "eu-west-1"],
+        2000,
+    ))
+    .await;
+    env.start_operator_with(factory(&sim, Duration::from_millis(300)).await);
+
+    let requested = env
+        .wait_qr("roles", |qr| all(qr, TargetState::Requested))
+        .await;
+    let targets = &requested.status.as_ref().unwrap().targets;
+    assert_eq!(
+        targets[0].request, targets[1].request,
+        "both regions show the one request"
+    );
+    let mirrored = targets[1].message.as_deref().unwrap();
+    assert!(
+        mirrored.contains("global quota, reconciled in us-east-1"),
+        "{mirrored}"
+    );
+    env.wait_qr("roles", |qr| all(qr, TargetState::Satisfied))
+        .await;
+    assert_eq!(sim.aws().filed().len(), 1, "one request for a global quota");
+    assert_eq!(
+        sim.aws()
+            .calls_in(ACCOUNT, "eu-west-1", "ListServiceQuotas"),
+        0,
+        "eu-west-1 never read"
+    );
+}

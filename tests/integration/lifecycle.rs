@@ -51,6 +51,14 @@ fn all(qr: &QuotaRequirement, state: TargetState) -> bool {
     !s.is_empty() && s.iter().all(|x| *x == state)
 }
 
+/// The reasons of the events recorded in the test's namespace.
+async fn event_reasons(env: &TestEnv) -> Vec<String> {
+    use k8s_openapi::api::events::v1::Event;
+    let events: kube::Api<Event> = kube::Api::namespaced(env.client.clone(), &env.ns);
+    let list = events.list(&Default::default()).await.expect("list events");
+    list.items.into_iter().filter_map(|e| e.reason).collect()
+}
+
 /// Lets several resync and poll periods pass (the test operator resyncs every 500 ms).
 async fn several_resyncs() {
     tokio::time::sleep(Duration::from_secs(3)).await;
@@ -180,6 +188,13 @@ async fn denied_request_shows_the_message_and_is_not_refiled_until_the_spec_chan
 
     several_resyncs().await;
     assert_eq!(cloud.filed_count(), 1, "a denial is not re-filed on resync");
+    let reasons = event_reasons(&env).await;
+    for reason in ["RequestFiled", "Denied"] {
+        assert!(
+            reasons.iter().any(|r| r == reason),
+            "no {reason} event in {reasons:?}"
+        );
+    }
     let qr = env.qrs().get("spot").await.unwrap();
     assert!(all(&qr, TargetState::Denied));
     let message = qr.status.as_ref().unwrap().targets[0]
