@@ -4,5 +4,6 @@
 pub mod api;
 pub mod cloud;
 pub mod controller;
+pub mod shutdown;
 pub mod sim;
 pub mod telemetry;

@@ -101,23 +101,13 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
     let providers: Arc<dyn cloud::ProviderFactory> =
         Arc::new(cloud::Clouds::from_env(aws, gcp).await);
     tracing::info!("quota-operator starting");
-    controller::run(client, providers, config, shutdown_signal()).await;
+    controller::run(
+        client,
+        providers,
+        config,
+        quota_operator::shutdown::signal(),
+    )
+    .await;
     tracing::info!("quota-operator stopped");
     Ok(())
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        {
-            s.recv().await;
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
 }

@@ -50,22 +50,6 @@ pub async fn run_cli(args: SimArgs) -> anyhow::Result<()> {
         "    gcloud alpha quotas info describe CPUS-per-project-region --project demo-project --service compute.googleapis.com"
     );
     println!("  admin routes: curl {endpoint}/_sim");
-    shutdown_signal().await;
+    crate::shutdown::signal().await;
     handle.shutdown().await
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        use tokio::signal::unix::{SignalKind, signal};
-        if let Ok(mut s) = signal(SignalKind::terminate()) {
-            s.recv().await;
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
 }
