@@ -38,11 +38,12 @@ async fn factory(sim: &SimHandle, cache_ttl: Duration) -> Arc<AwsFactory> {
     Arc::new(AwsFactory::with_static_credentials(KEY, "secret", "us-east-1", settings).await)
 }
 
+const SPOT: (&str, &str) = ("ec2", "L-34B43A08");
+
 fn qr(
     name: &str,
     account: &str,
-    service: &str,
-    code: &str,
+    (service, code): (&str, &str),
     regions: &[&str],
     value: i64,
 ) -> serde_json::Value {
@@ -55,6 +56,14 @@ fn qr(
             "desiredValue": value
         }
     })
+}
+
+/// A simulator with `scenario`, a fresh namespace and an AWS CloudAccount it may use.
+async fn setup(namespace: &str, scenario: &str) -> (SimHandle, TestEnv, String) {
+    let sim = sim(scenario).await;
+    let env = TestEnv::new(namespace).await;
+    let account = env.aws_account("aws", ACCOUNT).await;
+    (sim, env, account)
 }
 
 fn all(qr: &QuotaRequirement, state: TargetState) -> bool {
@@ -73,17 +82,11 @@ fn request_status(qr: &QuotaRequirement) -> Vec<String> {
 
 #[tokio::test]
 async fn spot_in_two_regions_files_one_request_each_and_follows_the_case_to_satisfied() {
-    let sim = sim(
-        "  quotas:\n  - {serviceCode: ec2, quotaCode: L-34B43A08, value: 640}\n  schedule:\n    default: {outcome: approve, caseOpenedAfter: 800ms, closeAfter: 2500ms}\n",
-    )
-    .await;
-    let mut env = TestEnv::new("aws-spot").await;
-    let account = env.aws_account("aws", ACCOUNT).await;
+    let (sim, mut env, account) = setup("aws-spot", "  quotas:\n  - {serviceCode: ec2, quotaCode: L-34B43A08, value: 640}\n  schedule:\n    default: {outcome: approve, caseOpenedAfter: 800ms, closeAfter: 2500ms}\n").await;
     env.create_qr(qr(
         "spot",
         &account,
-        "ec2",
-        "L-34B43A08",
+        SPOT,
         &["us-east-1", "eu-west-1"],
         2000,
     ))
@@ -129,14 +132,15 @@ async fn spot_in_two_regions_files_one_request_each_and_follows_the_case_to_sati
 
 #[tokio::test]
 async fn denied_request_ends_denied_and_is_not_filed_again() {
-    let sim = sim("  schedule:\n    default: {outcome: deny, closeAfter: 700ms}\n").await;
-    let mut env = TestEnv::new("aws-denied").await;
-    let account = env.aws_account("aws", ACCOUNT).await;
+    let (sim, mut env, account) = setup(
+        "aws-denied",
+        "  schedule:\n    default: {outcome: deny, closeAfter: 700ms}\n",
+    )
+    .await;
     env.create_qr(qr(
         "p-spot",
         &account,
-        "ec2",
-        "L-7212CCBC",
+        ("ec2", "L-7212CCBC"),
         &["us-east-1"],
         256,
     ))
@@ -208,21 +212,9 @@ impl QuotaProvider for StopAfterFilingProvider {
 
 #[tokio::test]
 async fn a_crash_between_filing_and_status_files_nothing_new_after_restart() {
-    let sim = sim(
-        "  quotas:\n  - {serviceCode: ec2, quotaCode: L-34B43A08, value: 640}\n  schedule:\n    manual: true\n",
-    )
-    .await;
-    let mut env = TestEnv::new("aws-crash").await;
-    let account = env.aws_account("aws", ACCOUNT).await;
-    env.create_qr(qr(
-        "spot",
-        &account,
-        "ec2",
-        "L-34B43A08",
-        &["us-east-1"],
-        2000,
-    ))
-    .await;
+    let (sim, mut env, account) = setup("aws-crash", "  quotas:\n  - {serviceCode: ec2, quotaCode: L-34B43A08, value: 640}\n  schedule:\n    manual: true\n").await;
+    env.create_qr(qr("spot", &account, SPOT, &["us-east-1"], 2000))
+        .await;
 
     let filed = Arc::new(Notify::new());
     let crashing = StopAfterFiling {
@@ -269,30 +261,17 @@ async fn a_crash_between_filing_and_status_files_nothing_new_after_restart() {
 
 #[tokio::test]
 async fn open_request_limit_queues_then_files_when_a_slot_frees() {
-    let sim = sim(
-        "  limits: {openPerRegion: 1, openPerAccount: 20}\n  schedule:\n    default: {outcome: approve, closeAfter: 1500ms}\n",
-    )
-    .await;
-    let mut env = TestEnv::new("aws-queued").await;
-    let account = env.aws_account("aws", ACCOUNT).await;
+    let (sim, mut env, account) = setup("aws-queued", "  limits: {openPerRegion: 1, openPerAccount: 20}\n  schedule:\n    default: {outcome: approve, closeAfter: 1500ms}\n").await;
     env.create_qr(qr(
         "fargate",
         &account,
-        "fargate",
-        "L-3032A538",
+        ("fargate", "L-3032A538"),
         &["us-east-1"],
         500,
     ))
     .await;
-    env.create_qr(qr(
-        "spot",
-        &account,
-        "ec2",
-        "L-34B43A08",
-        &["us-east-1"],
-        500,
-    ))
-    .await;
+    env.create_qr(qr("spot", &account, SPOT, &["us-east-1"], 500))
+        .await;
     env.start_operator_with(factory(&sim, Duration::from_millis(300)).await);
 
     let queued = env
@@ -329,15 +308,8 @@ async fn throttling_slows_the_operator_down_and_it_still_converges() {
     }
     let mut env = TestEnv::new("aws-throttled").await;
     let account = env.aws_account("aws", ACCOUNT).await;
-    env.create_qr(qr(
-        "spot",
-        &account,
-        "ec2",
-        "L-34B43A08",
-        &["us-east-1"],
-        2000,
-    ))
-    .await;
+    env.create_qr(qr("spot", &account, SPOT, &["us-east-1"], 2000))
+        .await;
     env.start_operator_with(factory(&sim, Duration::from_millis(300)).await);
 
     env.wait_qr("spot", |qr| all(qr, TargetState::Satisfied))
@@ -353,9 +325,7 @@ async fn throttling_slows_the_operator_down_and_it_still_converges() {
 
 #[tokio::test]
 async fn a_resync_of_200_objects_costs_calls_per_combination_not_per_object() {
-    let sim = sim("  rates: {enabled: false}\n").await;
-    let mut env = TestEnv::new("aws-scale").await;
-    let account = env.aws_account("aws", ACCOUNT).await;
+    let (sim, mut env, account) = setup("aws-scale", "  rates: {enabled: false}\n").await;
     // 200 objects over 3 (account, region, service) combinations, all already satisfied.
     let combos = [
         ("ec2", "L-34B43A08", "us-east-1"),
@@ -368,8 +338,7 @@ async fn a_resync_of_200_objects_costs_calls_per_combination_not_per_object() {
         env.create_qr(qr(
             &format!("q{i:03}"),
             &account,
-            service,
-            code,
+            (service, code),
             &[region],
             value,
         ))
@@ -415,15 +384,16 @@ async fn a_resync_of_200_objects_costs_calls_per_combination_not_per_object() {
 
 #[tokio::test]
 async fn a_global_quota_is_reconciled_once_not_once_per_region() {
-    let sim = sim("  schedule:\n    default: {outcome: approve, closeAfter: 1s}\n").await;
-    let mut env = TestEnv::new("aws-global").await;
-    let account = env.aws_account("aws", ACCOUNT).await;
+    let (sim, mut env, account) = setup(
+        "aws-global",
+        "  schedule:\n    default: {outcome: approve, closeAfter: 1s}\n",
+    )
+    .await;
     // IAM roles per account: one value for the whole account, whatever the region.
     env.create_qr(qr(
         "roles",
         &account,
-        "iam",
-        "L-FE177D64",
+        ("iam", "L-FE177D64"),
         &["us-east-1", "eu-west-1"],
         2000,
     ))
