@@ -10,6 +10,7 @@ pub mod plan;
 mod reconcile;
 pub mod resolve;
 pub mod status;
+mod target;
 
 use std::{future::Future, sync::Arc, time::Duration};
 
