@@ -3,6 +3,7 @@
 
 use std::{fmt, time::Duration};
 
+use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Deserializer, Serialize, Serializer, de};
 
 /// When a request leaves its current state.
@@ -22,6 +23,16 @@ impl Delay {
 
     pub fn millis(ms: u64) -> Self {
         Delay::After(Duration::from_millis(ms))
+    }
+
+    /// When a state entered at `since` ends by time alone; None when reads or an admin call
+    /// must move it (`0 polls` needs no read, so it is due at once).
+    pub fn due(self, since: Timestamp) -> Option<Timestamp> {
+        match self {
+            Delay::After(d) => Some(add(since, d)),
+            Delay::Polls(0) => Some(since),
+            Delay::Polls(_) | Delay::Manual => None,
+        }
     }
 
     /// Parses the YAML string forms; the error says what was expected.
@@ -55,6 +66,14 @@ impl Delay {
                 format!("`{text}`: expected milliseconds, `<n>ms`, `<n>s`, `<n>m`, `<n> polls` or `manual`")
             })
     }
+}
+
+/// Saturates, so a huge delay means "never" rather than a panic.
+pub(crate) fn add(t: Timestamp, d: Duration) -> Timestamp {
+    SignedDuration::try_from(d)
+        .ok()
+        .and_then(|d| t.checked_add(d).ok())
+        .unwrap_or(Timestamp::MAX)
 }
 
 /// Immediately: the next look at the request sees it moved.

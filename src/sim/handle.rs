@@ -50,16 +50,6 @@ pub struct SimHandle {
 }
 
 impl SimHandle {
-    /// For `AwsSim::serve`: GCP runs beside it on its default scenario.
-    pub(crate) async fn start(
-        addr: SocketAddr,
-        router: Router,
-        aws: AwsControl,
-    ) -> anyhow::Result<Self> {
-        let gcp = GcpSim::from_section(gcp::GcpScenario::default());
-        Self::start_all(addr, router.merge(gcp.router()), aws, gcp.control()).await
-    }
-
     async fn start_all(
         addr: SocketAddr,
         router: Router,

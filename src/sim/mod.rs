@@ -1,10 +1,12 @@
 //! Cloud simulators speaking the real AWS and GCP wire protocols (tests, demo, benchmarks).
 //!
-//! Layout: `scenario` (the YAML file, one section per cloud) and `delay` are shared; each cloud
-//! lives in its own module (`aws`, `gcp`) with a `router()` merged with the others on one
-//! server, and a control handle usable from Rust and over `/_sim/<cloud>/...`. `Sim` serves
-//! every cloud of a scenario; `AwsSim` / `GcpSim` serve one scenario section (the other cloud
-//! runs beside it on its defaults).
+//! Layout: `scenario` (the YAML file, one section per cloud, and the schedule shape), `delay`,
+//! `paging` (page tokens), `shared` (the state's lock) and `admin` (admin answers) serve both
+//! clouds, so they behave alike where the real ones do; each cloud lives in its own module
+//! (`aws`, `gcp`) with a `router()` merged with the others on one server, and a control handle
+//! usable from Rust and over `/_sim/<cloud>/...`. `Sim` serves every cloud of a scenario;
+//! `AwsSim` / `GcpSim` serve one scenario section (the other cloud runs beside it on its
+//! defaults).
 //!
 //! ```no_run
 //! # async fn demo() -> anyhow::Result<()> {
@@ -16,14 +18,18 @@
 //! # Ok(()) }
 //! ```
 
+mod admin;
 pub mod aws;
 mod cli;
 mod delay;
 pub mod gcp;
 mod handle;
+mod paging;
 mod scenario;
+mod shared;
 
-pub use aws::{AwsControl, AwsSim, FiledRequest, Operation, Request, RequestStatus, SimError};
+pub use admin::SimError;
+pub use aws::{AwsControl, AwsSim, FiledRequest, Operation, Request, RequestStatus};
 pub use cli::{SimArgs, run_cli};
 pub use delay::Delay;
 pub use gcp::{GcpControl, GcpSim};

@@ -81,6 +81,50 @@ impl Scenario {
     }
 }
 
+/// How a cloud's increase requests end: the first rule that matches one, else `default`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(
+    default,
+    deny_unknown_fields,
+    bound(deserialize = "R: ScheduleRule + Deserialize<'de>")
+)]
+pub struct Schedule<R> {
+    /// Every request waits for admin calls, whatever the rules say.
+    pub manual: bool,
+    /// The rule for requests no rule matches.
+    pub default: R,
+    /// The first matching rule decides a request's fate.
+    pub rules: Vec<R>,
+}
+
+/// What a cloud's rule type tells the shared `Schedule`.
+pub trait ScheduleRule: Clone {
+    /// The rule of a scenario that sets none: the cloud's usual pace.
+    fn usual() -> Self;
+    /// The rule with every timed move left to admin calls (`schedule.manual`).
+    fn manual(self) -> Self;
+}
+
+impl<R: ScheduleRule> Default for Schedule<R> {
+    fn default() -> Self {
+        Self {
+            manual: false,
+            default: R::usual(),
+            rules: Vec::new(),
+        }
+    }
+}
+
+impl<R: ScheduleRule> Schedule<R> {
+    /// The rule deciding a request's fate: the first that `matches`, else the default, made
+    /// manual when the whole schedule is.
+    pub fn rule_for(&self, matches: impl Fn(&R) -> bool) -> R {
+        let rule = self.rules.iter().find(|r| matches(r));
+        let rule = rule.unwrap_or(&self.default).clone();
+        if self.manual { rule.manual() } else { rule }
+    }
+}
+
 /// AWS account ids are exactly 12 digits; anything else is a typo worth stopping on.
 pub(crate) fn check_account_id(field: &str, id: &str) -> Result<(), ScenarioError> {
     if id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit()) {

@@ -1,8 +1,6 @@
 //! `/_sim/aws/...`: observe and steer the simulated account over HTTP. No signature needed;
 //! bodies and answers are plain JSON (camelCase). Each route calls one `AwsControl` method.
 
-use std::collections::BTreeMap;
-
 use axum::{
     Json, Router,
     extract::{Path, State},
@@ -14,10 +12,11 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::{
-    control::{AwsControl, SimError},
+    control::AwsControl,
     request::RequestStatus,
     scenario::{SeedRequest, ThrottleInjection},
 };
+use crate::sim::admin::{counters, reply};
 
 /// Human-readable route list, served at `/_sim`.
 pub const ROUTES: &[&str] = &[
@@ -55,26 +54,8 @@ pub fn router(control: AwsControl) -> Router {
 
 type Ctl = State<AwsControl>;
 
-fn reply<T: serde::Serialize>(r: Result<T, SimError>) -> Response {
-    match r {
-        Ok(v) => Json(v).into_response(),
-        Err(e) => {
-            let status = match e {
-                SimError::NotFound(_) => StatusCode::NOT_FOUND,
-                SimError::Invalid(_) => StatusCode::BAD_REQUEST,
-            };
-            (status, Json(json!({ "error": e.to_string() }))).into_response()
-        }
-    }
-}
-
 async fn calls(State(c): Ctl) -> Response {
-    let by_scope = c.counters();
-    let mut totals: BTreeMap<String, u64> = BTreeMap::new();
-    for s in &by_scope {
-        *totals.entry(s.operation.clone()).or_default() += s.calls;
-    }
-    Json(json!({ "totals": totals, "byScope": by_scope })).into_response()
+    counters(&c.counters(), "byScope", |s| (&s.operation, s.calls))
 }
 
 async fn reset(State(c): Ctl) -> StatusCode {

@@ -7,21 +7,16 @@ use super::{
     Shared,
     catalog::QuotaDef,
     limiter::CallCount,
-    lock,
     operation::Operation,
-    request::{Request, RequestStatus, Source},
+    request::{FiledRequest, Request, RequestStatus},
     scenario::{SeedRequest, ThrottleInjection},
-    state::{AwsState, FiledRequest, Filing},
+    state::AwsState,
 };
-use crate::sim::scenario::check_account_id;
-
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum SimError {
-    #[error("not found: {0}")]
-    NotFound(String),
-    #[error("invalid: {0}")]
-    Invalid(String),
-}
+use crate::sim::{
+    admin::SimError,
+    scenario::check_account_id,
+    shared::{current, lock},
+};
 
 /// A cloneable handle on the simulated Service Quotas state.
 #[derive(Clone)]
@@ -30,12 +25,8 @@ pub struct AwsControl {
 }
 
 impl AwsControl {
-    /// Runs `f` on the state after due moves are made, so what it sees is current.
     fn with<T>(&self, f: impl FnOnce(&mut AwsState, Timestamp) -> T) -> T {
-        let now = Timestamp::now();
-        let mut st = lock(&self.shared);
-        st.tick(now);
-        f(&mut st, now)
+        current(&self.shared, f)
     }
 
     /// Calls received for an operation (by its wire name), all accounts and regions, throttled
@@ -142,15 +133,7 @@ impl AwsControl {
                     def.service_code, def.quota_code, seed.region
                 )));
             }
-            let filing = Filing {
-                account: &account,
-                region: &seed.region,
-                def: &def,
-                desired_value: seed.desired_value,
-                support_case_allowed: true,
-                source: Source::Console,
-            };
-            let idx = st.file(filing, now);
+            let idx = st.file_seed(&account, &seed.region, &def, seed.desired_value, now);
             match seed.status {
                 None | Some(RequestStatus::Pending) => {}
                 Some(RequestStatus::CaseOpened) => st.open_case(idx, now),

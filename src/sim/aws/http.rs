@@ -17,7 +17,8 @@ use axum::{
 };
 use jiff::Timestamp;
 
-use super::{Shared, error::AwsError, lock, operation::Operation, ops, wire::Input};
+use super::{Shared, error::AwsError, operation::Operation, ops, wire::Input};
+use crate::sim::shared::lock;
 
 pub const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
 const TARGET_PREFIX: &str = "ServiceQuotasV20190624.";

@@ -18,30 +18,26 @@ mod scenario;
 mod state;
 mod wire;
 
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex};
 
 use axum::{Router, routing::post};
 use jiff::Timestamp;
 
 pub use admin::ROUTES as ADMIN_ROUTES;
 pub use catalog::{CLOUD_MAP_INSTANCES_PER_SERVICE, Catalog, QuotaDef};
-pub use control::{AwsControl, SimError};
+pub use control::AwsControl;
 pub use error::AwsError;
 pub use limiter::CallCount;
 pub use operation::{Operation, Rate};
-pub use request::{Request, RequestStatus, Source};
+pub use request::{FiledRequest, Request, RequestStatus, Source};
 pub use scenario::{
     AwsScenario, DEFAULT_ACCOUNT, OpenLimits, Outcome, QuotaSetting, Rates, Rule, Schedule,
     SeedRequest, ThrottleInjection,
 };
-pub use state::FiledRequest;
 
-type Shared = Arc<Mutex<state::AwsState>>;
+pub use crate::sim::admin::SimError;
 
-/// A panic in one handler must not wedge every later call, so a poisoned lock is still used.
-fn lock(shared: &Shared) -> MutexGuard<'_, state::AwsState> {
-    shared.lock().unwrap_or_else(PoisonError::into_inner)
-}
+type Shared = crate::sim::shared::Shared<state::AwsState>;
 
 /// The simulated Service Quotas of every account in a scenario.
 pub struct AwsSim {
@@ -78,9 +74,10 @@ impl AwsSim {
             .merge(admin::router(self.control.clone()))
     }
 
-    /// Serves on `addr` (use port 0 for any free port) until the handle is dropped.
+    /// Serves on `addr` (use port 0 for any free port) until the handle is dropped; GCP runs
+    /// beside it on its default scenario.
     pub async fn serve(self, addr: std::net::SocketAddr) -> anyhow::Result<crate::sim::SimHandle> {
-        let router = self.router();
-        crate::sim::SimHandle::start(addr, router, self.control).await
+        let gcp = crate::sim::GcpSim::from_section(Default::default());
+        crate::sim::Sim::from_parts(self, gcp).serve(addr).await
     }
 }

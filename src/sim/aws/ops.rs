@@ -12,6 +12,7 @@ use super::{
     state::{AwsState, Filing},
     wire::{self, Input, ServiceInfo},
 };
+use crate::sim::shared::Ticks;
 
 /// Who is calling: the account from the access key, the region from the credential scope.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -86,12 +87,7 @@ fn list_services(st: &AwsState, who: &Caller, input: &Input) -> Result<Value, Aw
         })
         .collect();
     let query = format!("ListServices/{}/{}", who.account, who.region);
-    let (items, next) = page(
-        &services,
-        input.next_token.as_deref(),
-        input.max_results,
-        &query,
-    )?;
+    let (items, next) = page_of(&services, input, &query)?;
     Ok(with_token(json!({ "Services": items }), next))
 }
 
@@ -168,12 +164,7 @@ fn list_quotas(
         who.region,
         code_filter.unwrap_or("")
     );
-    let (items, next) = page(
-        &quotas,
-        input.next_token.as_deref(),
-        input.max_results,
-        &query,
-    )?;
+    let (items, next) = page_of(&quotas, input, &query)?;
     Ok(with_token(json!({ "Quotas": items }), next))
 }
 
@@ -216,23 +207,18 @@ fn request_increase(
     }
     let (in_region, in_account) = st.open_counts(&who.account, &who.region);
     let limits = &st.scenario.limits;
-    if in_region >= limits.open_per_region {
-        return Err(AwsError::new(
-            "QuotaExceededException",
-            format!(
-                "You have exceeded the maximum number ({}) of open service quota increase requests in this Region.",
-                limits.open_per_region
-            ),
-        ));
-    }
-    if in_account >= limits.open_per_account {
-        return Err(AwsError::new(
-            "QuotaExceededException",
-            format!(
-                "You have exceeded the maximum number ({}) of open service quota increase requests for this account.",
-                limits.open_per_account
-            ),
-        ));
+    for (open, max, scope) in [
+        (in_region, limits.open_per_region, "in this Region"),
+        (in_account, limits.open_per_account, "for this account"),
+    ] {
+        if open >= max {
+            return Err(AwsError::new(
+                "QuotaExceededException",
+                format!(
+                    "You have exceeded the maximum number ({max}) of open service quota increase requests {scope}."
+                ),
+            ));
+        }
     }
     let idx = st.file(
         Filing {
@@ -290,12 +276,7 @@ fn history(
         code.unwrap_or_default(),
         status
     );
-    let (idxs, next) = page(
-        &matching,
-        input.next_token.as_deref(),
-        input.max_results,
-        &query,
-    )?;
+    let (idxs, next) = page_of(&matching, input, &query)?;
     let out = changes(st, &idxs);
     for i in idxs {
         st.record_read(i, now);
@@ -311,6 +292,15 @@ fn changes(st: &AwsState, idxs: &[usize]) -> Vec<wire::RequestedServiceQuotaChan
             Some(wire::requested_change(r, def))
         })
         .collect()
+}
+
+/// A page of `items` as the input's NextToken and MaxResults ask.
+fn page_of<T: Clone>(
+    items: &[T],
+    input: &Input,
+    query: &str,
+) -> Result<(Vec<T>, Option<String>), AwsError> {
+    page(items, input.next_token.as_deref(), input.max_results, query)
 }
 
 fn with_token(mut body: Value, next: Option<String>) -> Value {

@@ -1,9 +1,8 @@
-//! MaxResults / NextToken paging. Tokens are opaque to clients but bound to the query that made
-//! them, so a token replayed against another query is refused like AWS refuses a stale one.
-
-use sha2::{Digest, Sha256};
+//! MaxResults / NextToken paging on the shared page tokens; a replayed or foreign token is
+//! InvalidPaginationTokenException, as AWS answers a stale one.
 
 use super::error::AwsError;
+use crate::sim::paging;
 
 /// AWS's page size when MaxResults is absent.
 const DEFAULT_PAGE: usize = 100;
@@ -25,31 +24,7 @@ pub fn page<T: Clone>(
             )));
         }
     };
-    let start = match token {
-        None | Some("") => 0,
-        Some(t) => decode(t, query)
-            .filter(|&o| o <= items.len())
-            .ok_or_else(AwsError::bad_token)?,
-    };
-    let end = (start + size).min(items.len());
-    let next = (end < items.len()).then(|| encode(end, query));
-    Ok((items[start..end].to_vec(), next))
-}
-
-fn fingerprint(query: &str) -> String {
-    hex::encode(&Sha256::digest(query.as_bytes())[..8])
-}
-
-// Hex keeps the token inside the model's `^[a-zA-Z0-9/+]*={0,2}$` pattern.
-fn encode(offset: usize, query: &str) -> String {
-    hex::encode(format!("{offset}.{}", fingerprint(query)))
-}
-
-fn decode(token: &str, query: &str) -> Option<usize> {
-    let raw = String::from_utf8(hex::decode(token).ok()?).ok()?;
-    let (offset, fp) = raw.split_once('.')?;
-    (fp == fingerprint(query)).then_some(())?;
-    offset.parse().ok()
+    paging::page(items, token.unwrap_or_default(), size, query).map_err(|_| AwsError::bad_token())
 }
 
 #[cfg(test)]

@@ -1,9 +1,7 @@
 //! One quota increase request and its life: PENDING -> (CASE_OPENED ->) an outcome, moved by
 //! time, by polls or by admin calls as its scenario rule says.
 
-use std::time::Duration;
-
-use jiff::{SignedDuration, Timestamp};
+use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use super::scenario::{Outcome, Rule};
@@ -41,6 +39,20 @@ pub enum Source {
     Console,
 }
 
+/// One entry of the filing log: every request filed through the API or seeded.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FiledRequest {
+    pub id: String,
+    pub account: String,
+    pub region: String,
+    pub service_code: String,
+    pub quota_code: String,
+    pub desired_value: f64,
+    pub filed_at: Timestamp,
+    pub source: Source,
+}
+
 /// A request as the simulator keeps it (the wire shape is built from this).
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -73,36 +85,24 @@ enum Step {
     Close,
 }
 
-pub struct NewRequest {
-    pub id: String,
-    pub account: String,
-    pub region: String,
-    pub service_code: String,
-    pub quota_code: String,
-    pub desired_value: f64,
-    pub support_case_allowed: bool,
-    pub source: Source,
-    pub rule: Rule,
-    pub now: Timestamp,
-}
-
 impl Request {
-    pub fn new(n: NewRequest) -> Self {
+    /// A PENDING request for what was filed.
+    pub fn new(filed: &FiledRequest, support_case_allowed: bool, rule: Rule) -> Self {
         Self {
-            id: n.id,
+            id: filed.id.clone(),
             case_id: None,
-            account: n.account,
-            region: n.region,
-            service_code: n.service_code,
-            quota_code: n.quota_code,
-            desired_value: n.desired_value,
+            account: filed.account.clone(),
+            region: filed.region.clone(),
+            service_code: filed.service_code.clone(),
+            quota_code: filed.quota_code.clone(),
+            desired_value: filed.desired_value,
             status: RequestStatus::Pending,
-            created: n.now,
-            last_updated: n.now,
-            support_case_allowed: n.support_case_allowed,
-            source: n.source,
+            created: filed.filed_at,
+            last_updated: filed.filed_at,
+            support_case_allowed,
+            source: filed.source,
             message: None,
-            rule: n.rule,
+            rule,
             polls_in_state: 0,
         }
     }
@@ -130,14 +130,9 @@ impl Request {
     ) -> Vec<RequestStatus> {
         let mut entered = Vec::new();
         while let Some((delay, step)) = self.next_step() {
-            let at = match delay {
-                Delay::After(d) => add(self.last_updated, d),
-                Delay::Polls(0) => self.last_updated,
-                _ => break,
-            };
-            if at > now {
+            let Some(at) = delay.due(self.last_updated).filter(|&at| at <= now) else {
                 break;
-            }
+            };
             entered.push(self.take(step, at, case_ids));
         }
         entered
@@ -214,30 +209,25 @@ impl Request {
     }
 }
 
-fn add(t: Timestamp, d: Duration) -> Timestamp {
-    SignedDuration::try_from(d)
-        .ok()
-        .and_then(|d| t.checked_add(d).ok())
-        .unwrap_or(Timestamp::MAX)
-}
-
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
+    use crate::sim::delay::add;
 
     fn req(rule: Rule, now: Timestamp) -> Request {
-        Request::new(NewRequest {
+        let filed = FiledRequest {
             id: "r1".into(),
             account: "123456789012".into(),
             region: "us-east-1".into(),
             service_code: "ec2".into(),
             quota_code: "L-34B43A08".into(),
             desired_value: 100.0,
-            support_case_allowed: true,
+            filed_at: now,
             source: Source::Api,
-            rule,
-            now,
-        })
+        };
+        Request::new(&filed, true, rule)
     }
 
     fn case_ids() -> impl FnMut() -> String {

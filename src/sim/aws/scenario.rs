@@ -11,7 +11,7 @@ use super::{
 };
 use crate::sim::{
     delay::Delay,
-    scenario::{ScenarioError, check_account_id},
+    scenario::{self, ScenarioError, ScheduleRule, check_account_id},
 };
 
 pub const DEFAULT_ACCOUNT: &str = "123456789012";
@@ -148,30 +148,7 @@ impl QuotaSetting {
     }
 }
 
-#[derive(Clone, Debug, Deserialize)]
-#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
-pub struct Schedule {
-    /// Every request waits for admin calls, whatever the rules say.
-    pub manual: bool,
-    /// The rule for requests no rule matches.
-    pub default: Rule,
-    /// The first matching rule decides a request's fate.
-    pub rules: Vec<Rule>,
-}
-
-impl Default for Schedule {
-    fn default() -> Self {
-        Self {
-            manual: false,
-            default: Rule {
-                case_opened_after: Some(Delay::millis(1_000)),
-                close_after: Delay::millis(2_000),
-                ..Rule::default()
-            },
-            rules: Vec::new(),
-        }
-    }
-}
+pub type Schedule = scenario::Schedule<Rule>;
 
 /// How requests for matching quotas end. Without `caseOpenedAfter` no support case is opened
 /// and the request goes from PENDING to its outcome `closeAfter` after filing; with it, the
@@ -202,6 +179,23 @@ pub struct Rule {
 
 fn immediate() -> Delay {
     Delay::IMMEDIATE
+}
+
+impl ScheduleRule for Rule {
+    /// A support case after 1s, approved 2s later.
+    fn usual() -> Self {
+        Rule {
+            case_opened_after: Some(Delay::millis(1_000)),
+            close_after: Delay::millis(2_000),
+            ..Rule::default()
+        }
+    }
+
+    fn manual(mut self) -> Self {
+        self.case_opened_after = self.case_opened_after.map(|_| Delay::Manual);
+        self.close_after = Delay::Manual;
+        self
+    }
 }
 
 impl Rule {
@@ -364,17 +358,7 @@ impl AwsScenario {
 
     /// The rule deciding a request's fate (after `schedule.manual`).
     pub fn rule_for(&self, account: &str, region: &str, service: &str, code: &str) -> Rule {
-        let rule = self
-            .schedule
-            .rules
-            .iter()
-            .find(|r| r.matches(account, region, service, code))
-            .unwrap_or(&self.schedule.default);
-        let mut rule = rule.clone();
-        if self.schedule.manual {
-            rule.case_opened_after = rule.case_opened_after.map(|_| Delay::Manual);
-            rule.close_after = Delay::Manual;
-        }
-        rule
+        self.schedule
+            .rule_for(|r| r.matches(account, region, service, code))
     }
 }

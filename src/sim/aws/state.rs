@@ -4,29 +4,15 @@
 use std::collections::HashMap;
 
 use jiff::Timestamp;
-use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::{
     catalog::{Catalog, QuotaDef},
     limiter::{Counters, Limiter},
-    request::{NewRequest, Request, RequestStatus, Source},
+    request::{FiledRequest, Request, RequestStatus, Source},
     scenario::AwsScenario,
 };
-
-/// One entry of the filing log: every request filed through the API or seeded.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct FiledRequest {
-    pub id: String,
-    pub account: String,
-    pub region: String,
-    pub service_code: String,
-    pub quota_code: String,
-    pub desired_value: f64,
-    pub filed_at: Timestamp,
-    pub source: Source,
-}
+use crate::sim::shared::Ticks;
 
 /// (account, region or `*` for a global quota, service, quota code).
 type ValueKey = (String, String, String, String);
@@ -81,15 +67,7 @@ impl AwsState {
             else {
                 continue;
             };
-            let filing = Filing {
-                account: &account,
-                region: &seed.region,
-                def: &def,
-                desired_value: seed.desired_value,
-                support_case_allowed: true,
-                source: Source::Console,
-            };
-            let idx = state.file(filing, now);
+            let idx = state.file_seed(&account, &seed.region, &def, seed.desired_value, now);
             if seed.status == Some(RequestStatus::CaseOpened) {
                 state.open_case(idx, now);
             }
@@ -97,24 +75,20 @@ impl AwsState {
         state
     }
 
-    fn region_key(def: &QuotaDef, region: &str) -> String {
-        if def.global {
-            "*".into()
-        } else {
-            region.into()
-        }
+    fn value_key(account: &str, region: &str, def: &QuotaDef) -> ValueKey {
+        let region = if def.global { "*" } else { region };
+        (
+            account.to_string(),
+            region.to_string(),
+            def.service_code.clone(),
+            def.quota_code.clone(),
+        )
     }
 
     /// The applied value, None when the quota still runs on its default (GetServiceQuota then
     /// answers NoSuchResource).
     pub fn applied_value(&self, account: &str, region: &str, def: &QuotaDef) -> Option<f64> {
-        let key = (
-            account.to_string(),
-            Self::region_key(def, region),
-            def.service_code.clone(),
-            def.quota_code.clone(),
-        );
-        if let Some(v) = self.values.get(&key) {
+        if let Some(v) = self.values.get(&Self::value_key(account, region, def)) {
             return Some(*v);
         }
         // The most specific scenario setting wins: account+region, account, region, neither.
@@ -141,13 +115,8 @@ impl AwsState {
     }
 
     pub fn set_value(&mut self, account: &str, region: &str, def: &QuotaDef, value: f64) {
-        let key = (
-            account.to_string(),
-            Self::region_key(def, region),
-            def.service_code.clone(),
-            def.quota_code.clone(),
-        );
-        self.values.insert(key, value);
+        self.values
+            .insert(Self::value_key(account, region, def), value);
     }
 
     /// Whether `caller` sees `req`: same account, and same region unless the quota is global.
@@ -193,28 +162,18 @@ impl AwsState {
         let rule =
             self.scenario
                 .rule_for(f.account, f.region, &f.def.service_code, &f.def.quota_code);
-        let req = Request::new(NewRequest {
-            id: id.clone(),
+        let filed = FiledRequest {
+            id,
             account: f.account.into(),
             region: f.region.into(),
             service_code: f.def.service_code.clone(),
             quota_code: f.def.quota_code.clone(),
             desired_value: f.desired_value,
-            support_case_allowed: f.support_case_allowed,
-            source: f.source,
-            rule,
-            now,
-        });
-        self.filed.push(FiledRequest {
-            id,
-            account: req.account.clone(),
-            region: req.region.clone(),
-            service_code: req.service_code.clone(),
-            quota_code: req.quota_code.clone(),
-            desired_value: req.desired_value,
             filed_at: now,
             source: f.source,
-        });
+        };
+        let req = Request::new(&filed, f.support_case_allowed, rule);
+        self.filed.push(filed);
         tracing::info!(
             id = %req.id, account = %req.account, region = %req.region,
             quota = %format!("{}/{}", req.service_code, req.quota_code),
@@ -224,6 +183,26 @@ impl AwsState {
         self.requests.len() - 1
     }
 
+    /// Files a request as if made in the console (scenario and admin seeds).
+    pub fn file_seed(
+        &mut self,
+        account: &str,
+        region: &str,
+        def: &QuotaDef,
+        desired_value: f64,
+        now: Timestamp,
+    ) -> usize {
+        let filing = Filing {
+            account,
+            region,
+            def,
+            desired_value,
+            support_case_allowed: true,
+            source: Source::Console,
+        };
+        self.file(filing, now)
+    }
+
     pub fn index_of(&self, id: &str) -> Option<usize> {
         self.requests.iter().position(|r| r.id == id)
     }
@@ -231,15 +210,6 @@ impl AwsState {
     fn next_case_id(cases: &mut u64) -> String {
         *cases += 1;
         format!("{}", 17_000_000_000u64 + *cases)
-    }
-
-    /// Moves every request whose time has come (called before each API or admin call).
-    pub fn tick(&mut self, now: Timestamp) {
-        for idx in 0..self.requests.len() {
-            let cases = &mut self.cases;
-            let entered = self.requests[idx].settle(now, &mut || Self::next_case_id(cases));
-            self.after_moves(idx, &entered);
-        }
     }
 
     /// Records a read of request `idx` (see `Request::record_read`).
@@ -295,6 +265,17 @@ impl AwsState {
             if let Some(def) = self.catalog.get(&r.service_code, &r.quota_code).cloned() {
                 self.set_value(&r.account, &r.region, &def, r.desired_value);
             }
+        }
+    }
+}
+
+impl Ticks for AwsState {
+    /// Moves every request whose time has come (called before each API or admin call).
+    fn tick(&mut self, now: Timestamp) {
+        for idx in 0..self.requests.len() {
+            let cases = &mut self.cases;
+            let entered = self.requests[idx].settle(now, &mut || Self::next_case_id(cases));
+            self.after_moves(idx, &entered);
         }
     }
 }

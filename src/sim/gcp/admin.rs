@@ -1,8 +1,6 @@
 //! `/_sim/gcp/...`: observe and steer the simulated Cloud Quotas over HTTP. Plain JSON
 //! (camelCase), no token. Each route calls one `GcpControl` method.
 
-use std::collections::BTreeMap;
-
 use axum::{
     Json, Router,
     extract::{Path, Query, State},
@@ -18,7 +16,7 @@ use super::{
     control::GcpControl,
     scenario::{Fault, SeedPreference},
 };
-use crate::sim::SimError;
+use crate::sim::admin::{SimError, counters, reply};
 
 /// Human-readable route list, served at `/_sim` with the other clouds'.
 pub const ROUTES: &[&str] = &[
@@ -60,26 +58,8 @@ pub fn router(control: GcpControl) -> Router {
 type Ctl = State<GcpControl>;
 type PrefPath = Path<(String, String)>;
 
-fn reply<T: serde::Serialize>(r: Result<T, SimError>) -> Response {
-    match r {
-        Ok(v) => Json(v).into_response(),
-        Err(e) => {
-            let status = match e {
-                SimError::NotFound(_) => StatusCode::NOT_FOUND,
-                SimError::Invalid(_) => StatusCode::BAD_REQUEST,
-            };
-            (status, Json(json!({ "error": e.to_string() }))).into_response()
-        }
-    }
-}
-
 async fn calls(State(c): Ctl) -> Response {
-    let by_project = c.counters();
-    let mut totals: BTreeMap<String, u64> = BTreeMap::new();
-    for s in &by_project {
-        *totals.entry(s.method.clone()).or_default() += s.calls;
-    }
-    Json(json!({ "totals": totals, "byProject": by_project })).into_response()
+    counters(&c.counters(), "byProject", |s| (&s.method, s.calls))
 }
 
 async fn reset(State(c): Ctl) -> StatusCode {

@@ -6,13 +6,15 @@ use jiff::Timestamp;
 use super::{
     Shared,
     catalog::{Dims, QuotaDef},
-    lock,
     method::{CallCount, Method},
     preference::{Preference, Verdict},
     scenario::{Fault, SeedPreference},
     state::{GcpState, PreferenceWrite},
 };
-use crate::sim::SimError;
+use crate::sim::{
+    admin::SimError,
+    shared::{current, lock},
+};
 
 /// Builds dimensions: `dims([("region", "us-central1")])`.
 pub fn dims<K: Into<String>, V: Into<String>>(pairs: impl IntoIterator<Item = (K, V)>) -> Dims {
@@ -29,12 +31,8 @@ pub struct GcpControl {
 }
 
 impl GcpControl {
-    /// Runs `f` after due moves are made, so what it sees is current.
     fn with<T>(&self, f: impl FnOnce(&mut GcpState, Timestamp) -> T) -> T {
-        let now = Timestamp::now();
-        let mut st = lock(&self.shared);
-        st.tick(now);
-        f(&mut st, now)
+        current(&self.shared, f)
     }
 
     /// Calls of a method (RPC name, e.g. `UpdateQuotaPreference`) in every project, failed
@@ -187,10 +185,8 @@ impl GcpControl {
         if n < 0 {
             return Err(SimError::Invalid(format!("{n} must be >= 0")));
         }
-        self.with(|st, _| {
-            quota(st, service, quota_id, dims)?;
+        self.on_quota(service, quota_id, dims, |st, _| {
             store(st, project, service, quota_id, dims, n);
-            Ok(())
         })
     }
 
@@ -202,9 +198,8 @@ impl GcpControl {
         quota_id: &str,
         dims: &Dims,
     ) -> Result<i64, SimError> {
-        self.with(|st, _| {
-            let def = quota(st, service, quota_id, dims)?;
-            Ok(st.value_of(project, &def, dims))
+        self.on_quota(service, quota_id, dims, |st, def| {
+            st.value_of(project, def, dims)
         })
     }
 
@@ -215,9 +210,22 @@ impl GcpControl {
         quota_id: &str,
         dims: &Dims,
     ) -> Result<i64, SimError> {
+        self.on_quota(service, quota_id, dims, |st, def| {
+            st.usage_of(project, def, dims)
+        })
+    }
+
+    /// Runs `f` on the state and the quota's definition, once the dimensions are known to fit it.
+    fn on_quota<T>(
+        &self,
+        service: &str,
+        quota_id: &str,
+        dims: &Dims,
+        f: impl FnOnce(&mut GcpState, &QuotaDef) -> T,
+    ) -> Result<T, SimError> {
         self.with(|st, _| {
             let def = quota(st, service, quota_id, dims)?;
-            Ok(st.usage_of(project, &def, dims))
+            Ok(f(st, &def))
         })
     }
 

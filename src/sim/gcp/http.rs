@@ -5,25 +5,29 @@
 use axum::{
     Router,
     body::Bytes,
-    extract::{Path, Query, State, rejection::QueryRejection},
-    http::{HeaderValue, Method as HttpMethod, StatusCode, Uri, header},
+    extract::{
+        FromRequestParts, Path, Query,
+        rejection::{PathRejection, QueryRejection},
+    },
+    http::{HeaderValue, Method as HttpMethod, StatusCode, Uri, header, request::Parts},
     response::{IntoResponse, Response},
     routing::get,
 };
 use jiff::Timestamp;
+use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{
     Shared,
     error::{Code, GcpError},
     listing::{Filter, order, page},
-    lock,
     method::Method,
     params::Params,
     state::GcpState,
     wire::{self, Mask, SafetyChecks},
     write::{self, WriteRequest},
 };
+use crate::sim::shared::current;
 
 pub fn router(shared: Shared) -> Router {
     const BASE: &str = "/v1/{kind}/{project}/locations/{location}";
@@ -52,45 +56,72 @@ pub fn router(shared: Shared) -> Router {
 
 type Q = Result<Query<Vec<(String, String)>>, QueryRejection>;
 
-/// The project and location from the path, for one call.
+/// The project and location from the path, for one call; a route's other segments are the
+/// handler's own.
+#[derive(Deserialize)]
 struct Scope {
     kind: String,
     project: String,
     location: String,
 }
 
-/// Runs one API call: due moves first, then the container and fault checks, then `op`; counts
-/// it and renders the answer.
-fn call(
-    shared: &Shared,
-    method: Method,
+/// What every API handler starts from. The query is kept unparsed so a bad one is answered
+/// only after the container and fault checks, in the order Google checks them.
+struct Call {
+    shared: Shared,
     scope: Scope,
     query: Q,
-    op: impl FnOnce(&mut GcpState, &str, &Params, Timestamp) -> Result<Value, GcpError>,
-) -> Response {
-    let now = Timestamp::now();
-    let mut st = lock(shared);
-    st.tick(now);
-    let project = scope.project.as_str();
-    let result = check_scope(&st, &scope)
-        .and_then(|()| st.take_fault(method, project).map_or(Ok(()), Err))
-        .and_then(|()| {
-            let Query(pairs) = query.map_err(|e| GcpError::invalid(e.body_text()))?;
-            op(&mut st, project, &Params(pairs), now)
+}
+
+impl FromRequestParts<Shared> for Call {
+    type Rejection = PathRejection;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        shared: &Shared,
+    ) -> Result<Self, Self::Rejection> {
+        let Path(scope) = Path::<Scope>::from_request_parts(parts, shared).await?;
+        let query = Query::from_request_parts(parts, shared).await;
+        Ok(Self {
+            shared: shared.clone(),
+            scope,
+            query,
+        })
+    }
+}
+
+impl Call {
+    /// Runs one API call: due moves first, then the container and fault checks, then `op`;
+    /// counts it and renders the answer.
+    fn run(
+        self,
+        method: Method,
+        op: impl FnOnce(&mut GcpState, &str, &Params, Timestamp) -> Result<Value, GcpError>,
+    ) -> Response {
+        let project = self.scope.project.as_str();
+        let result = current(&self.shared, |st, now| {
+            let result = check_scope(st, &self.scope)
+                .and_then(|()| st.take_fault(method, project).map_or(Ok(()), Err))
+                .and_then(|()| {
+                    let Query(pairs) = self.query.map_err(|e| GcpError::invalid(e.body_text()))?;
+                    op(st, project, &Params(pairs), now)
+                });
+            let code = result.as_ref().err().map(|e| e.code);
+            st.counters.record(project, method, code);
+            tracing::debug!(%method, project, error = ?code, "sim: gcp call");
+            result
         });
-    let code = result.as_ref().err().map(|e| e.code);
-    st.counters.record(project, method, code);
-    tracing::debug!(%method, project, error = ?code, "sim: gcp call");
-    match result {
-        Ok(value) => {
-            let mut resp = (StatusCode::OK, value.to_string()).into_response();
-            resp.headers_mut().insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json; charset=UTF-8"),
-            );
-            resp
+        match result {
+            Ok(value) => {
+                let mut resp = (StatusCode::OK, value.to_string()).into_response();
+                resp.headers_mut().insert(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/json; charset=UTF-8"),
+                );
+                resp
+            }
+            Err(e) => e.into_response(),
         }
-        Err(e) => e.into_response(),
     }
 }
 
@@ -119,231 +150,160 @@ fn check_scope(st: &GcpState, s: &Scope) -> Result<(), GcpError> {
     Ok(())
 }
 
-type InfosPath = Path<(String, String, String, String)>;
-
-async fn list_infos(
-    State(s): State<Shared>,
-    Path((kind, project, location, service)): InfosPath,
-    q: Q,
-) -> Response {
-    let scope = Scope {
-        kind,
-        project,
-        location,
-    };
-    call(
-        &s,
-        Method::ListQuotaInfos,
-        scope,
-        q,
-        |st, project, params, _| {
-            if !st.catalog.has_service(&service) {
-                return Err(GcpError::not_found(format!(
-                    "Service `{service}` is not known to the simulator."
-                )));
-            }
-            let enc = params.enc();
-            let infos: Vec<Value> = (st.catalog.of_service(&service).into_iter())
-                .map(|def| {
-                    wire::quota_info(
-                        project,
-                        def,
-                        &st.dimension_infos(project, def),
-                        &st.catalog.regions,
-                        enc,
-                    )
-                })
-                .collect();
-            let query = format!("infos/{project}/{service}");
-            let (items, next) = page(
-                &infos,
-                &params.text("pageToken"),
-                params.number("pageSize")?,
-                &query,
-            )?;
-            Ok(json!({"quotaInfos": items, "nextPageToken": next}))
-        },
-    )
+#[derive(Deserialize)]
+struct InfosPath {
+    service: String,
 }
 
-async fn get_info(
-    State(s): State<Shared>,
-    Path((kind, project, location, service, quota_id)): Path<(
-        String,
-        String,
-        String,
-        String,
-        String,
-    )>,
-    q: Q,
-) -> Response {
-    let scope = Scope {
-        kind,
-        project,
-        location,
-    };
-    call(
-        &s,
-        Method::GetQuotaInfo,
-        scope,
-        q,
-        |st, project, params, _| {
-            let def = st.catalog.get(&service, &quota_id).ok_or_else(|| {
+#[derive(Deserialize)]
+struct InfoPath {
+    service: String,
+    quota_id: String,
+}
+
+#[derive(Deserialize)]
+struct PrefPath {
+    id: String,
+}
+
+async fn list_infos(call: Call, Path(InfosPath { service }): Path<InfosPath>) -> Response {
+    call.run(Method::ListQuotaInfos, |st, project, params, _| {
+        if !st.catalog.has_service(&service) {
+            return Err(GcpError::not_found(format!(
+                "Service `{service}` is not known to the simulator."
+            )));
+        }
+        let enc = params.enc();
+        let infos: Vec<Value> = (st.catalog.of_service(&service).into_iter())
+            .map(|def| {
+                wire::quota_info(
+                    project,
+                    def,
+                    &st.dimension_infos(project, def),
+                    &st.catalog.regions,
+                    enc,
+                )
+            })
+            .collect();
+        let query = format!("infos/{project}/{service}");
+        let (items, next) = page_of(&infos, params, &query)?;
+        Ok(json!({"quotaInfos": items, "nextPageToken": next}))
+    })
+}
+
+async fn get_info(call: Call, Path(path): Path<InfoPath>) -> Response {
+    let InfoPath { service, quota_id } = path;
+    call.run(Method::GetQuotaInfo, |st, project, params, _| {
+        let def = st.catalog.get(&service, &quota_id).ok_or_else(|| {
             GcpError::not_found(format!(
                 "QuotaInfo projects/{project}/locations/global/services/{service}/quotaInfos/{quota_id} not found."
             ))
         })?;
-            let infos = st.dimension_infos(project, def);
-            Ok(wire::quota_info(
-                project,
-                def,
-                &infos,
-                &st.catalog.regions,
-                params.enc(),
-            ))
-        },
-    )
+        let infos = st.dimension_infos(project, def);
+        Ok(wire::quota_info(
+            project,
+            def,
+            &infos,
+            &st.catalog.regions,
+            params.enc(),
+        ))
+    })
 }
 
-type PrefsPath = Path<(String, String, String)>;
-type PrefPath = Path<(String, String, String, String)>;
-
-async fn list_prefs(
-    State(s): State<Shared>,
-    Path((kind, project, location)): PrefsPath,
-    q: Q,
-) -> Response {
-    let scope = Scope {
-        kind,
-        project,
-        location,
-    };
-    call(
-        &s,
-        Method::ListQuotaPreferences,
-        scope,
-        q,
-        |st, project, params, now| {
-            let (filter_text, order_by) = (params.text("filter"), params.text("orderBy"));
-            let filter = Filter::parse(&filter_text)?;
-            let mut matching: Vec<_> = (st.prefs.iter())
-                .filter(|p| p.project == project && filter.matches(p))
-                .cloned()
-                .collect();
-            order(&mut matching, &order_by)?;
-            let query = format!("prefs/{project}/{filter_text}/{order_by}");
-            let (items, next) = page(
-                &matching,
-                &params.text("pageToken"),
-                params.number("pageSize")?,
-                &query,
-            )?;
-            let enc = params.enc();
-            let out: Vec<Value> = items.iter().map(|p| wire::preference(p, enc)).collect();
-            // The listing counts as a read of every preference it returned (for `<n> polls`).
-            for p in &items {
-                if let Some(idx) = st.find(&p.project, &p.id) {
-                    st.record_read(idx, now);
-                }
+async fn list_prefs(call: Call) -> Response {
+    call.run(Method::ListQuotaPreferences, |st, project, params, now| {
+        let (filter_text, order_by) = (params.text("filter"), params.text("orderBy"));
+        let filter = Filter::parse(&filter_text)?;
+        let mut matching: Vec<_> = (st.prefs.iter())
+            .filter(|p| p.project == project && filter.matches(p))
+            .cloned()
+            .collect();
+        order(&mut matching, &order_by)?;
+        let query = format!("prefs/{project}/{filter_text}/{order_by}");
+        let (items, next) = page_of(&matching, params, &query)?;
+        let enc = params.enc();
+        let out: Vec<Value> = items.iter().map(|p| wire::preference(p, enc)).collect();
+        // The listing counts as a read of every preference it returned (for `<n> polls`).
+        for p in &items {
+            if let Some(idx) = st.find(&p.project, &p.id) {
+                st.record_read(idx, now);
             }
-            Ok(json!({"quotaPreferences": out, "nextPageToken": next}))
-        },
+        }
+        Ok(json!({"quotaPreferences": out, "nextPageToken": next}))
+    })
+}
+
+/// A page of `items` as the request's pageToken and pageSize ask.
+fn page_of<T: Clone>(
+    items: &[T],
+    params: &Params,
+    query: &str,
+) -> Result<(Vec<T>, String), GcpError> {
+    page(
+        items,
+        &params.text("pageToken"),
+        params.number("pageSize")?,
+        query,
     )
 }
 
-async fn get_pref(
-    State(s): State<Shared>,
-    Path((kind, project, location, id)): PrefPath,
-    q: Q,
-) -> Response {
-    let scope = Scope {
-        kind,
-        project,
-        location,
-    };
-    call(
-        &s,
-        Method::GetQuotaPreference,
-        scope,
-        q,
-        |st, project, params, now| {
-            let idx = st.find(project, &id).ok_or_else(|| {
+async fn get_pref(call: Call, Path(PrefPath { id }): Path<PrefPath>) -> Response {
+    call.run(Method::GetQuotaPreference, |st, project, params, now| {
+        let idx = st.find(project, &id).ok_or_else(|| {
             GcpError::not_found(format!(
                 "QuotaPreference projects/{project}/locations/global/quotaPreferences/{id} not found."
             ))
         })?;
-            let out = wire::preference(&st.prefs[idx], params.enc());
-            st.record_read(idx, now);
-            Ok(out)
-        },
-    )
+        let out = wire::preference(&st.prefs[idx], params.enc());
+        st.record_read(idx, now);
+        Ok(out)
+    })
 }
 
-async fn create_pref(
-    State(s): State<Shared>,
-    Path((kind, project, location)): PrefsPath,
-    q: Q,
-    body: Bytes,
-) -> Response {
-    let scope = Scope {
-        kind,
-        project,
-        location,
-    };
-    call(
-        &s,
-        Method::CreateQuotaPreference,
-        scope,
-        q,
-        |st, project, params, now| {
-            let id = params.text("quotaPreferenceId");
-            let req = WriteRequest {
-                method: Method::CreateQuotaPreference,
-                project,
-                id: &id,
-                body: wire::parse_preference(&body)?,
-                checks: SafetyChecks::parse(params.all("ignoreSafetyChecks"))?,
-                validate_only: false,
-                allow_missing: false,
-                mask: Mask::ALL,
-            };
-            let p = write::create(st, req, now)?;
-            Ok(wire::preference(&p, params.enc()))
-        },
-    )
+async fn create_pref(call: Call, body: Bytes) -> Response {
+    let method = Method::CreateQuotaPreference;
+    call.run(method, |st, project, params, now| {
+        let id = params.text("quotaPreferenceId");
+        let req = write_request(method, project, &id, &body, params)?;
+        let p = write::create(st, req, now)?;
+        Ok(wire::preference(&p, params.enc()))
+    })
 }
 
-async fn update_pref(
-    State(s): State<Shared>,
-    Path((kind, project, location, id)): PrefPath,
-    q: Q,
-    body: Bytes,
-) -> Response {
-    let scope = Scope {
-        kind,
+async fn update_pref(call: Call, Path(PrefPath { id }): Path<PrefPath>, body: Bytes) -> Response {
+    let method = Method::UpdateQuotaPreference;
+    call.run(method, |st, project, params, now| {
+        let base = write_request(method, project, &id, &body, params)?;
+        let req = WriteRequest {
+            validate_only: params.flag("validateOnly")?,
+            allow_missing: params.flag("allowMissing")?,
+            mask: Mask::parse(params.get("updateMask"))?,
+            ..base
+        };
+        let p = write::update(st, req, now)?;
+        Ok(wire::preference(&p, params.enc()))
+    })
+}
+
+/// What create and update read alike (the body, then the safety checks); the flags and mask
+/// that only update takes start as a create has them.
+fn write_request<'a>(
+    method: Method,
+    project: &'a str,
+    id: &'a str,
+    body: &[u8],
+    params: &Params,
+) -> Result<WriteRequest<'a>, GcpError> {
+    Ok(WriteRequest {
+        method,
         project,
-        location,
-    };
-    call(
-        &s,
-        Method::UpdateQuotaPreference,
-        scope,
-        q,
-        |st, project, params, now| {
-            let req = WriteRequest {
-                method: Method::UpdateQuotaPreference,
-                project,
-                id: &id,
-                body: wire::parse_preference(&body)?,
-                checks: SafetyChecks::parse(params.all("ignoreSafetyChecks"))?,
-                validate_only: params.flag("validateOnly")?,
-                allow_missing: params.flag("allowMissing")?,
-                mask: Mask::parse(params.get("updateMask"))?,
-            };
-            let p = write::update(st, req, now)?;
-            Ok(wire::preference(&p, params.enc()))
-        },
-    )
+        id,
+        body: wire::parse_preference(body)?,
+        checks: SafetyChecks::parse(params.all("ignoreSafetyChecks"))?,
+        validate_only: false,
+        allow_missing: false,
+        mask: Mask::ALL,
+    })
 }
 
 /// Anything else under /v1 gets a google.rpc answer the clients can read, not an empty 404.

@@ -7,9 +7,8 @@
 
 use std::cmp::Ordering;
 
-use sha2::{Digest, Sha256};
-
 use super::{error::GcpError, preference::Preference};
+use crate::sim::paging;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct Term {
@@ -153,8 +152,7 @@ pub fn order(prefs: &mut [Preference], order_by: &str) -> Result<(), GcpError> {
 const DEFAULT_PAGE: usize = 100;
 const MAX_PAGE: usize = 1000;
 
-/// One page and the next token ("" at the end). Tokens are bound to the listing that made them,
-/// so one replayed against another query is refused.
+/// One page and the next token ("" at the end), on the shared page tokens.
 pub fn page<T: Clone>(
     items: &[T],
     token: &str,
@@ -170,35 +168,9 @@ pub fn page<T: Clone>(
         }
         n => (n as usize).min(MAX_PAGE),
     };
-    let start = if token.is_empty() {
-        0
-    } else {
-        decode(token, query)
-            .filter(|&o| o <= items.len())
-            .ok_or_else(|| GcpError::invalid("Invalid page_token."))?
-    };
-    let end = (start + size).min(items.len());
-    let next = if end < items.len() {
-        encode(end, query)
-    } else {
-        String::new()
-    };
-    Ok((items[start..end].to_vec(), next))
-}
-
-fn fingerprint(query: &str) -> String {
-    hex::encode(&Sha256::digest(query.as_bytes())[..8])
-}
-
-fn encode(offset: usize, query: &str) -> String {
-    hex::encode(format!("{offset}.{}", fingerprint(query)))
-}
-
-fn decode(token: &str, query: &str) -> Option<usize> {
-    let raw = String::from_utf8(hex::decode(token).ok()?).ok()?;
-    let (offset, fp) = raw.split_once('.')?;
-    (fp == fingerprint(query)).then_some(())?;
-    offset.parse().ok()
+    let (items, next) = paging::page(items, token, size, query)
+        .map_err(|_| GcpError::invalid("Invalid page_token."))?;
+    Ok((items, next.unwrap_or_default()))
 }
 
 #[cfg(test)]

@@ -29,7 +29,7 @@ mod state;
 mod wire;
 mod write;
 
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex};
 
 use axum::Router;
 
@@ -44,12 +44,7 @@ pub use scenario::{
 };
 pub use state::{Change, PreferenceWrite};
 
-type Shared = Arc<Mutex<state::GcpState>>;
-
-/// A panic in one handler must not wedge every later call, so a poisoned lock is still used.
-fn lock(shared: &Shared) -> MutexGuard<'_, state::GcpState> {
-    shared.lock().unwrap_or_else(PoisonError::into_inner)
-}
+type Shared = crate::sim::shared::Shared<state::GcpState>;
 
 /// The simulated Cloud Quotas of every project in a scenario.
 pub struct GcpSim {

@@ -1,9 +1,9 @@
 //! One QuotaPreference as the simulator keeps it, and when its open increase ends: after a time,
 //! after some reads, or by an admin call, as its scenario rule says.
 
-use std::{collections::BTreeMap, time::Duration};
+use std::collections::BTreeMap;
 
-use jiff::{SignedDuration, Timestamp};
+use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use super::{
@@ -98,11 +98,7 @@ impl Preference {
         if !self.reconciling || self.rule.outcome == Outcome::Stay {
             return None;
         }
-        match self.rule.after {
-            Delay::After(d) => Some(add(self.filed_at, d)),
-            Delay::Polls(0) => Some(self.filed_at),
-            Delay::Polls(_) | Delay::Manual => None,
-        }
+        self.rule.after.due(self.filed_at)
     }
 
     /// Records a read that saw the open increase; true when that read was the last one its
@@ -149,13 +145,6 @@ impl Preference {
             Outcome::Stay => None,
         }
     }
-}
-
-fn add(t: Timestamp, d: Duration) -> Timestamp {
-    SignedDuration::try_from(d)
-        .ok()
-        .and_then(|d| t.checked_add(d).ok())
-        .unwrap_or(Timestamp::MAX)
 }
 
 #[cfg(test)]

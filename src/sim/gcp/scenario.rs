@@ -11,7 +11,10 @@ use super::{
     method::Method,
     state::GcpState,
 };
-use crate::sim::{delay::Delay, scenario::ScenarioError};
+use crate::sim::{
+    delay::Delay,
+    scenario::{self, ScenarioError, ScheduleRule},
+};
 
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(default, deny_unknown_fields, rename_all = "camelCase")]
@@ -86,29 +89,7 @@ pub struct ValueSetting {
     pub usage: Option<i64>,
 }
 
-#[derive(Clone, Debug, Deserialize)]
-#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
-pub struct Schedule {
-    /// Every increase waits for an admin call, whatever the rules say.
-    pub manual: bool,
-    /// The rule for increases no rule matches.
-    pub default: Rule,
-    /// The first matching rule decides how an increase ends.
-    pub rules: Vec<Rule>,
-}
-
-impl Default for Schedule {
-    fn default() -> Self {
-        Self {
-            manual: false,
-            default: Rule {
-                after: Delay::millis(2_000),
-                ..Rule::default()
-            },
-            rules: Vec::new(),
-        }
-    }
-}
+pub type Schedule = scenario::Schedule<Rule>;
 
 /// How matching increase requests end, `after` their filing: granted in full, in part
 /// (`grantedValue`, else `grantFraction` of the way from the old value, default half), refused,
@@ -135,6 +116,21 @@ pub struct Rule {
     /// quotaConfig.stateDetail once it ends (a default message for partial and refused).
     #[serde(default)]
     pub state_detail: Option<String>,
+}
+
+impl ScheduleRule for Rule {
+    /// Granted in full after 2s.
+    fn usual() -> Self {
+        Rule {
+            after: Delay::millis(2_000),
+            ..Rule::default()
+        }
+    }
+
+    fn manual(mut self) -> Self {
+        self.after = Delay::Manual;
+        self
+    }
 }
 
 impl Rule {
@@ -358,17 +354,8 @@ impl GcpScenario {
 
     /// The rule deciding how an increase ends (after `schedule.manual`).
     pub fn rule_for(&self, project: &str, service: &str, quota_id: &str, dims: &Dims) -> Rule {
-        let mut rule = self
-            .schedule
-            .rules
-            .iter()
-            .find(|r| r.matches(project, service, quota_id, dims))
-            .unwrap_or(&self.schedule.default)
-            .clone();
-        if self.schedule.manual {
-            rule.after = Delay::Manual;
-        }
-        rule
+        self.schedule
+            .rule_for(|r| r.matches(project, service, quota_id, dims))
     }
 }
 

@@ -15,6 +15,7 @@ use super::{
     preference::{Preference, Verdict},
     scenario::{Fault, GcpScenario, merge_region},
 };
+use crate::sim::shared::Ticks;
 
 /// One entry of the write log: every preference stored through the API or seeded.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -111,23 +112,18 @@ impl GcpState {
     }
 
     pub fn set_value(&mut self, project: &str, service: &str, quota_id: &str, dims: &Dims, v: i64) {
-        let key = (
-            Some(project.into()),
-            service.into(),
-            quota_id.into(),
-            dims.clone(),
-        );
-        self.values.insert(key, v);
+        self.values
+            .insert(own_key(project, service, quota_id, dims), v);
+    }
+
+    /// Sets the value of the quota and dimensions a preference is for, in its project.
+    pub fn set_value_of(&mut self, p: &Preference, v: i64) {
+        self.set_value(&p.project, &p.service, &p.quota_id, &p.dimensions, v);
     }
 
     pub fn set_usage(&mut self, project: &str, service: &str, quota_id: &str, dims: &Dims, v: i64) {
-        let key = (
-            Some(project.into()),
-            service.into(),
-            quota_id.into(),
-            dims.clone(),
-        );
-        self.usage.insert(key, v);
+        self.usage
+            .insert(own_key(project, service, quota_id, dims), v);
     }
 
     /// QuotaInfo.dimensionsInfos for a project: the default entry (no dimensions) first, then
@@ -208,19 +204,6 @@ impl GcpState {
         p.polls = 0;
     }
 
-    /// Ends every open increase whose time has come, stamped with the time it was due, so what
-    /// a reader sees does not depend on when it looked.
-    pub fn tick(&mut self, now: Timestamp) {
-        for idx in 0..self.prefs.len() {
-            if let Some(at) = self.prefs[idx].due()
-                && at <= now
-                && let Some(verdict) = self.prefs[idx].scheduled_verdict()
-            {
-                self.resolve(idx, verdict, at);
-            }
-        }
-    }
-
     /// Records a read of preference `idx` after the reader saw it (see `Preference::record_read`).
     pub fn record_read(&mut self, idx: usize, now: Timestamp) {
         if self.prefs[idx].record_read()
@@ -252,7 +235,7 @@ impl GcpState {
         );
         let p = p.clone();
         if granted != p.from_value {
-            self.set_value(&p.project, &p.service, &p.quota_id, &p.dimensions, granted);
+            self.set_value_of(&p, granted);
         }
     }
 
@@ -302,6 +285,31 @@ impl GcpState {
         });
         Some(GcpError::new(f.code, message))
     }
+}
+
+impl Ticks for GcpState {
+    /// Ends every open increase whose time has come, stamped with the time it was due, so what
+    /// a reader sees does not depend on when it looked.
+    fn tick(&mut self, now: Timestamp) {
+        for idx in 0..self.prefs.len() {
+            if let Some(at) = self.prefs[idx].due()
+                && at <= now
+                && let Some(verdict) = self.prefs[idx].scheduled_verdict()
+            {
+                self.resolve(idx, verdict, at);
+            }
+        }
+    }
+}
+
+/// The key of a project's own entry (not an every-project one).
+fn own_key(project: &str, service: &str, quota_id: &str, dims: &Dims) -> ValueKey {
+    (
+        Some(project.into()),
+        service.into(),
+        quota_id.into(),
+        dims.clone(),
+    )
 }
 
 fn lookup(map: &HashMap<ValueKey, i64>, project: &str, def: &QuotaDef, dims: &Dims) -> Option<i64> {

@@ -143,13 +143,7 @@ pub fn update(
         return Ok(p);
     }
     if refile && change == Change::Decrease {
-        st.set_value(
-            req.project,
-            &p.service,
-            &p.quota_id,
-            &p.dimensions,
-            p.preferred_value,
-        );
+        st.set_value_of(&p, p.preferred_value);
     }
     st.prefs[idx] = p.clone();
     st.log_write(&p, current, req.method.name(), now);
@@ -225,13 +219,7 @@ fn insert(
         return Ok(p);
     }
     if change == Change::Decrease {
-        st.set_value(
-            req.project,
-            &p.service,
-            &p.quota_id,
-            &p.dimensions,
-            preferred,
-        );
+        st.set_value_of(&p, preferred);
     }
     st.log_write(&p, current, req.method.name(), now);
     st.prefs.push(p.clone());
