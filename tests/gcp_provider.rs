@@ -5,7 +5,8 @@ use std::{sync::Arc, time::Duration};
 use quota_operator::{
     api::CloudAccount,
     cloud::{
-        ErrorKind, FileContext, Phase, ProviderFactory, QuotaProvider, QuotaRef, Target,
+        ErrorKind, FileContext, Phase, ProviderFactory, QuotaProvider, QuotaRef, RequestView,
+        Target,
         gcp::{GcpFactory, GcpSettings, preference_id},
     },
     sim::{Scenario, Sim, SimHandle},
@@ -178,6 +179,19 @@ async fn one_stable_preference_per_region_followed_to_a_full_grant() {
     );
 }
 
+/// Files `value` and reads the preference until it stops reconciling (at most five reads).
+async fn file_and_follow(p: &dyn QuotaProvider, t: &Target, value: i64) -> RequestView {
+    let filed = p.file(t, CPUS, value, &context(false)).await.unwrap();
+    let mut view = p.request(t, &filed.id).await.unwrap();
+    for _ in 0..5 {
+        if !view.phase.is_open() {
+            break;
+        }
+        view = p.request(t, &filed.id).await.unwrap();
+    }
+    view
+}
+
 #[tokio::test]
 async fn partial_grant_and_refusal_are_told_apart() {
     let sim = start_sim(
@@ -186,14 +200,7 @@ async fn partial_grant_and_refusal_are_told_apart() {
     .await;
     let p = provider(&sim).await;
     let west = cpus("europe-west4");
-    let filed = p.file(&west, CPUS, 100, &context(false)).await.unwrap();
-    let mut view = p.request(&west, &filed.id).await.unwrap();
-    for _ in 0..5 {
-        if !view.phase.is_open() {
-            break;
-        }
-        view = p.request(&west, &filed.id).await.unwrap();
-    }
+    let view = file_and_follow(p.as_ref(), &west, 100).await;
     assert_eq!(
         (view.status.as_str(), view.phase),
         ("PARTIALLY_GRANTED", Phase::PartiallyGranted)
@@ -205,14 +212,7 @@ async fn partial_grant_and_refusal_are_told_apart() {
     assert_eq!(view.message.as_deref(), Some("only 60 available"));
 
     let central = cpus("us-central1");
-    let filed = p.file(&central, CPUS, 100, &context(false)).await.unwrap();
-    let mut view = p.request(&central, &filed.id).await.unwrap();
-    for _ in 0..5 {
-        if !view.phase.is_open() {
-            break;
-        }
-        view = p.request(&central, &filed.id).await.unwrap();
-    }
+    let view = file_and_follow(p.as_ref(), &central, 100).await;
     assert_eq!(
         (view.status.as_str(), view.phase),
         ("REFUSED", Phase::Denied)
