@@ -4,6 +4,7 @@
 pub mod api;
 pub mod cloud;
 pub mod controller;
+pub mod probes;
 pub mod shutdown;
 pub mod sim;
 pub mod telemetry;

@@ -43,6 +43,9 @@ struct RunArgs {
     concurrency: u16,
     #[arg(long, env = "QO_LOG_FORMAT", value_enum, default_value = "text")]
     log_format: telemetry::LogFormat,
+    /// Where /healthz and /readyz are served.
+    #[arg(long, env = "QO_PROBE_ADDR", default_value = "0.0.0.0:8080")]
+    probe_addr: std::net::SocketAddr,
     /// Service Quotas endpoint for AWS accounts without spec.endpoint (a simulator, a VPC endpoint).
     #[arg(long, env = "QO_AWS_ENDPOINT_URL")]
     aws_endpoint_url: Option<String>,
@@ -89,6 +92,8 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
         concurrency: args.concurrency,
         ..controller::Config::default()
     };
+    let probes = quota_operator::probes::serve(args.probe_addr, config.readiness.clone()).await?;
+    tracing::info!(%probes, "serving /healthz and /readyz");
     let aws = cloud::aws::AwsSettings {
         endpoint: args.aws_endpoint_url,
         cache_ttl: Duration::from_secs(args.aws_cache_ttl_seconds),

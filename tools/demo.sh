@@ -43,7 +43,7 @@ kubectl wait --for=condition=Established crd --all --timeout=60s >/dev/null
 say "starting the operator (the real AWS SDK and Cloud Quotas client, pointed at the simulator)"
 AWS_ACCESS_KEY_ID=AKIADEMOPRODEXAMPLE AWS_SECRET_ACCESS_KEY=demo-secret AWS_REGION=us-east-1 \
 	AWS_EC2_METADATA_DISABLED=true AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null \
-	QO_AWS_ENDPOINT_URL=$endpoint QO_GCP_ENDPOINT_URL=$endpoint QO_POLL_SECONDS=1 QO_RESYNC_SECONDS=10 QO_AWS_CACHE_TTL_SECONDS=1 QO_GCP_CACHE_TTL_SECONDS=1 \
+	QO_AWS_ENDPOINT_URL=$endpoint QO_GCP_ENDPOINT_URL=$endpoint QO_PROBE_ADDR=127.0.0.1:0 QO_POLL_SECONDS=1 QO_RESYNC_SECONDS=10 QO_AWS_CACHE_TTL_SECONDS=1 QO_GCP_CACHE_TTL_SECONDS=1 \
 	"$bin" run >"$work/operator.log" 2>&1 &
 pids+=($!)
 

@@ -51,6 +51,8 @@ pub struct Config {
     pub concurrency: u16,
     /// Name in events' reportingController.
     pub instance: String,
+    /// Flipped once the caches are synced (served as `/readyz`).
+    pub readiness: crate::probes::Readiness,
 }
 
 impl Default for Config {
@@ -63,6 +65,7 @@ impl Default for Config {
             namespace: None,
             concurrency: 16,
             instance: "quota-operator".into(),
+            readiness: crate::probes::Readiness::default(),
         }
     }
 }
@@ -90,6 +93,7 @@ impl Context {
                 let _ = self.accounts.wait_until_ready().await;
                 let _ = self.namespaces.wait_until_ready().await;
                 let _ = self.requirements.wait_until_ready().await;
+                self.config.readiness.set_ready();
             })
             .await;
     }

@@ -127,6 +127,8 @@ pub struct TestEnv {
     pub client: Client,
     pub ns: String,
     operator: Option<JoinHandle<()>>,
+    /// What the operator serves as `/readyz`.
+    pub readiness: quota_operator::probes::Readiness,
 }
 
 impl TestEnv {
@@ -151,6 +153,7 @@ impl TestEnv {
             client,
             ns,
             operator: None,
+            readiness: Default::default(),
         }
     }
 
@@ -248,6 +251,7 @@ impl TestEnv {
             namespace: Some(self.ns.clone()),
             concurrency: 8,
             instance: format!("test-{}", self.ns),
+            readiness: self.readiness.clone(),
         };
         let client = self.client.clone();
         self.operator = Some(tokio::spawn(controller::run(

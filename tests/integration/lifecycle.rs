@@ -71,12 +71,20 @@ async fn sufficient_quota_is_satisfied_without_a_request() {
     let account = env.aws_account("aws", ACCOUNT_ID).await;
     env.create_qr(spot_qr("spot", &account, &["us-east-1", "eu-west-1"], 2000))
         .await;
+    assert!(
+        !env.readiness.is_ready(),
+        "not ready before the operator runs"
+    );
     env.start_operator(cloud.clone());
 
     let qr = env
         .wait_qr("spot", |qr| all(qr, TargetState::Satisfied))
         .await;
     assert_eq!(summary(&qr), "Satisfied");
+    assert!(
+        env.readiness.is_ready(),
+        "/readyz is ready once the caches are synced"
+    );
     assert_eq!(condition(&qr, "Satisfied"), ("True", "AllSatisfied"));
     assert_eq!(condition(&qr, "Ready").0, "True");
     assert_eq!(condition(&qr, "Progressing").0, "False");

@@ -1,0 +1,82 @@
+//! `/healthz` and `/readyz` for the kubelet: alive while the process serves, ready once the
+//! controller's caches hold the cluster (before that, status it writes could be based on a
+//! partial view).
+
+use std::{
+    net::SocketAddr,
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+};
+
+use axum::{Router, http::StatusCode, routing::get};
+
+/// Set by the controller once its stores are ready; read by `/readyz`.
+#[derive(Clone, Debug, Default)]
+pub struct Readiness(Arc<AtomicBool>);
+
+impl Readiness {
+    pub fn set_ready(&self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+
+    pub fn is_ready(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+pub fn router(readiness: Readiness) -> Router {
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route(
+            "/readyz",
+            get(move || async move {
+                if readiness.is_ready() {
+                    (StatusCode::OK, "ready")
+                } else {
+                    (StatusCode::SERVICE_UNAVAILABLE, "caches not synced yet")
+                }
+            }),
+        )
+}
+
+/// Serves the probes on `addr` until the process ends; returns the bound address.
+pub async fn serve(addr: SocketAddr, readiness: Readiness) -> anyhow::Result<SocketAddr> {
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    let bound = listener.local_addr()?;
+    tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, router(readiness)).await {
+            tracing::error!(error = %e, "probe server stopped");
+        }
+    });
+    Ok(bound)
+}
+
+#[cfg(test)]
+mod tests {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    use super::*;
+
+    async fn status_line(addr: SocketAddr, path: &str) -> String {
+        let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let request = format!("GET {path} HTTP/1.1\r\nHost: probe\r\nConnection: close\r\n\r\n");
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).await.unwrap();
+        response.lines().next().unwrap_or_default().to_string()
+    }
+
+    #[tokio::test]
+    async fn ready_only_after_the_controller_says_so() {
+        let readiness = Readiness::default();
+        let addr = serve("127.0.0.1:0".parse().unwrap(), readiness.clone())
+            .await
+            .unwrap();
+        assert!(status_line(addr, "/healthz").await.contains("200"));
+        assert!(status_line(addr, "/readyz").await.contains("503"));
+        readiness.set_ready();
+        assert!(status_line(addr, "/readyz").await.contains("200"));
+    }
+}
