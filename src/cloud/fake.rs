@@ -241,6 +241,22 @@ impl QuotaProvider for FakeProvider {
         }))
     }
 
+    async fn latest_request(
+        &self,
+        target: &Target,
+        quota_id: &str,
+    ) -> Result<Option<RequestView>, CloudError> {
+        let slot = self.slot(target, quota_id);
+        Ok(self.cloud.with(|s| {
+            self.count(s, "ListRequestedServiceQuotaChangeHistoryByQuota");
+            s.requests
+                .iter()
+                .rev()
+                .find(|r| r.slot == slot)
+                .map(|r| r.view.clone())
+        }))
+    }
+
     async fn request(&self, _target: &Target, id: &str) -> Result<RequestView, CloudError> {
         self.cloud.with(|s| {
             self.count(s, "GetRequestedServiceQuotaChange");

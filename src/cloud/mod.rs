@@ -193,6 +193,14 @@ pub trait QuotaProvider: Send + Sync {
         quota_id: &str,
     ) -> Result<Option<RequestView>, CloudError>;
 
+    /// The most recent request for the quota, whatever its status: how a denial that happened
+    /// while no status recorded the request is still found.
+    async fn latest_request(
+        &self,
+        target: &Target,
+        quota_id: &str,
+    ) -> Result<Option<RequestView>, CloudError>;
+
     /// A request by id, as the cloud reports it now.
     async fn request(&self, target: &Target, id: &str) -> Result<RequestView, CloudError>;
 

@@ -2,14 +2,16 @@
 //! what this process already filed, at the cloud's open requests (adopting one opened elsewhere,
 //! or by a run that crashed before writing status), and only then files.
 
+use jiff::Timestamp;
+
 use crate::{
     api::TargetState,
-    cloud::{CloudError, ErrorKind, FileContext, QuotaProvider, RequestView, Target},
+    cloud::{CloudError, ErrorKind, FileContext, Phase, QuotaProvider, RequestView, Target},
 };
 
 use super::{
     ledger::{KeyEntry, Ledger},
-    plan::Tracked,
+    plan::{self, Tracked},
 };
 
 /// What filing came to.
@@ -19,14 +21,18 @@ pub enum Filed {
     New(RequestView),
     /// An open request was found and followed instead.
     Adopted(RequestView),
+    /// A request for at least this value was closed without a full grant and never recorded in
+    /// status (the operator stopped between filing and writing): it counts as this object's own.
+    FoundClosed(RequestView),
     /// The cloud holds the request back (open-request limits); try again later.
     Queued(CloudError),
     Failed(CloudError),
 }
 
 impl Filed {
-    /// The state, message and request to record for a target that asked for `value`.
-    pub fn outcome(&self, value: i64) -> (TargetState, String, Option<Tracked>) {
+    /// The state, message and request to record for a target that asked for `value`, at the
+    /// object's `generation`.
+    pub fn outcome(&self, value: i64, generation: i64) -> (TargetState, String, Option<Tracked>) {
         let track = |view: &RequestView| {
             Some(Tracked {
                 view: view.clone(),
@@ -55,6 +61,18 @@ impl Filed {
                 ),
                 track(view),
             ),
+            Self::FoundClosed(view) => {
+                let state = if view.phase == Phase::PartiallyGranted {
+                    TargetState::PartiallyGranted
+                } else {
+                    TargetState::Denied
+                };
+                let tracked = Tracked {
+                    view: view.clone(),
+                    closed_at_generation: Some(generation),
+                };
+                (state, plan::closed_message(view), Some(tracked))
+            }
             Self::Queued(e) => (
                 TargetState::Queued,
                 format!("the cloud holds the request back: {e}"),
@@ -77,6 +95,9 @@ pub struct FileCall<'a> {
     pub quota_id: &'a str,
     pub value: i64,
     pub context: &'a FileContext,
+    /// When the object has no request in its status: its creation time. A request closed since
+    /// then without a full grant was this object's, lost by a crash, and is not filed again.
+    pub unrecorded_since: Option<Timestamp>,
 }
 
 pub async fn file(call: FileCall<'_>) -> Filed {
@@ -88,6 +109,19 @@ pub async fn file(call: FileCall<'_>) -> Filed {
         Ok(Some(view)) => return Filed::Adopted(view),
         Ok(None) => {}
         Err(e) => return Filed::Failed(e),
+    }
+    if let Some(since) = call.unrecorded_since {
+        match call
+            .provider
+            .latest_request(call.target, call.quota_id)
+            .await
+        {
+            Ok(Some(view)) if closed_unrecorded(&view, since, call.value) => {
+                return Filed::FoundClosed(view);
+            }
+            Ok(_) => {}
+            Err(e) => return Filed::Failed(e),
+        }
     }
     let filed = call
         .provider
@@ -109,6 +143,12 @@ pub async fn file(call: FileCall<'_>) -> Filed {
         }
         Err(e) => Filed::Failed(e),
     }
+}
+
+fn closed_unrecorded(view: &RequestView, since: Timestamp, value: i64) -> bool {
+    matches!(view.phase, Phase::Denied | Phase::PartiallyGranted)
+        && view.submitted_at.is_some_and(|at| at >= since)
+        && view.requested_value >= value as f64
 }
 
 async fn adopt(call: &FileCall<'_>) -> Result<Option<RequestView>, CloudError> {

@@ -160,7 +160,7 @@ pub fn plan(input: &PlanInput<'_>) -> Plan {
     }
 }
 
-fn closed_message(view: &RequestView) -> String {
+pub fn closed_message(view: &RequestView) -> String {
     let mut message = match view.granted_value {
         Some(granted) if view.phase == Phase::PartiallyGranted => format!(
             "request {} granted {granted} of {}",

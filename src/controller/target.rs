@@ -210,6 +210,10 @@ pub async fn reconcile_target(
                 quota_id: &view.id,
                 value,
                 context: &context,
+                unrecorded_since: own_request
+                    .is_none()
+                    .then(|| obj.metadata.creation_timestamp.as_ref().map(|t| t.0))
+                    .flatten(),
             })
             .await;
             let note = match &filed {
@@ -225,7 +229,7 @@ pub async fn reconcile_target(
                     target.region, v.id, v.requested_value, v.status
                 ),
             });
-            let (state, message, request) = filed.outcome(value);
+            let (state, message, request) = filed.outcome(value, generation);
             // Keep the last request on record when filing failed, so history is not lost.
             (state, message, request.or(own_request), note)
         }

@@ -194,6 +194,13 @@ impl QuotaProvider for StopAfterFilingProvider {
     ) -> Result<Option<RequestView>, CloudError> {
         self.inner.open_request(target, id).await
     }
+    async fn latest_request(
+        &self,
+        target: &Target,
+        id: &str,
+    ) -> Result<Option<RequestView>, CloudError> {
+        self.inner.latest_request(target, id).await
+    }
     async fn request(&self, target: &Target, id: &str) -> Result<RequestView, CloudError> {
         self.inner.request(target, id).await
     }
@@ -257,6 +264,45 @@ async fn a_crash_between_filing_and_status_files_nothing_new_after_restart() {
     sim.aws().approve(&id).unwrap();
     env.wait_qr("spot", |qr| all(qr, TargetState::Satisfied))
         .await;
+}
+
+#[tokio::test]
+async fn a_denial_during_a_crash_between_filing_and_status_is_not_forgotten() {
+    let (sim, mut env, account) =
+        setup("aws-crash-denied", "  schedule:\n    manual: true\n").await;
+    env.create_qr(qr("spot", &account, SPOT, &["us-east-1"], 2000))
+        .await;
+    let filed = Arc::new(Notify::new());
+    let crashing = StopAfterFiling {
+        inner: factory(&sim, Duration::from_millis(500)).await,
+        filed: filed.clone(),
+    };
+    env.start_operator_with(Arc::new(crashing));
+    tokio::time::timeout(Duration::from_secs(30), filed.notified())
+        .await
+        .expect("the operator filed");
+    env.kill_operator();
+    let id = sim.aws().filed()[0].id.clone();
+    sim.aws()
+        .deny(&id, quota_operator::sim::RequestStatus::Denied, "no")
+        .unwrap();
+
+    env.start_operator_with(factory(&sim, Duration::from_millis(500)).await);
+    let denied = env.wait_qr("spot", |qr| all(qr, TargetState::Denied)).await;
+    assert_eq!(
+        denied.status.as_ref().unwrap().targets[0]
+            .request
+            .as_ref()
+            .unwrap()
+            .id,
+        id
+    );
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(
+        sim.aws().filed().len(),
+        1,
+        "not filed again after the restart"
+    );
 }
 
 #[tokio::test]

@@ -400,3 +400,53 @@ async fn non_adjustable_quota_is_reported_and_never_filed() {
     several_resyncs().await;
     assert_eq!(cloud.calls("RequestServiceQuotaIncrease"), 0);
 }
+
+#[tokio::test]
+async fn a_denial_while_no_status_recorded_the_request_is_found_not_refiled() {
+    let mut env = TestEnv::new("lost-denial").await;
+    let cloud = spot_cloud(640.0);
+    let account = env.aws_account("aws", ACCOUNT_ID).await;
+    env.create_qr(spot_qr("spot", &account, &["us-east-1"], 2000))
+        .await;
+    // As if an earlier run filed for this object, stopped before writing status, and AWS denied
+    // the request while no operator was running.
+    let lost = cloud.seed_open_request(spot("us-east-1"), 2000.0);
+    cloud.deny(&lost, "DENIED", "Not approved.");
+    env.start_operator(cloud.clone());
+
+    let qr = env.wait_qr("spot", |qr| all(qr, TargetState::Denied)).await;
+    let request = qr.status.as_ref().unwrap().targets[0]
+        .request
+        .clone()
+        .unwrap();
+    assert_eq!(request.id, lost);
+    assert_eq!(request.closed_at_generation, qr.metadata.generation);
+    several_resyncs().await;
+    assert_eq!(
+        cloud.filed_count(),
+        0,
+        "the denial is not forgotten by filing again"
+    );
+}
+
+#[tokio::test]
+async fn a_denial_from_before_the_object_existed_does_not_block_it() {
+    let mut env = TestEnv::new("old-denial").await;
+    let cloud = spot_cloud(640.0);
+    let old = cloud.seed_open_request(spot("us-east-1"), 2000.0);
+    cloud.deny(&old, "DENIED", "Not approved.");
+    // creationTimestamp has whole seconds: make sure the object is younger than the denial.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let account = env.aws_account("aws", ACCOUNT_ID).await;
+    env.create_qr(spot_qr("spot", &account, &["us-east-1"], 2000))
+        .await;
+    env.start_operator(cloud.clone());
+
+    env.wait_qr("spot", |qr| all(qr, TargetState::Requested))
+        .await;
+    assert_eq!(
+        cloud.filed_count(),
+        1,
+        "someone else's old denial is history, not this object's"
+    );
+}

@@ -417,6 +417,37 @@ impl QuotaProvider for AwsProvider {
         Ok(open.into_iter().max_by_key(|r| r.submitted_at))
     }
 
+    async fn latest_request(
+        &self,
+        target: &Target,
+        quota_id: &str,
+    ) -> Result<Option<RequestView>, CloudError> {
+        let (service, _, _) = aws_ref(target)?;
+        let region = target.region.as_str();
+        let operation = "ListRequestedServiceQuotaChangeHistoryByQuota";
+        let all = all_pages(|token| async move {
+            let page = self
+                .call(region, operation, |c| async move {
+                    c.list_requested_service_quota_change_history_by_quota()
+                        .service_code(service)
+                        .quota_code(quota_id)
+                        .set_next_token(token)
+                        .send()
+                        .await
+                        .map_err(convert::error)
+                })
+                .await?;
+            let requests = page
+                .requested_quotas()
+                .iter()
+                .map(convert::request)
+                .collect();
+            Ok((requests, page.next_token().map(str::to_string)))
+        })
+        .await?;
+        Ok(all.into_iter().max_by_key(|r| r.submitted_at))
+    }
+
     async fn request(&self, target: &Target, id: &str) -> Result<RequestView, CloudError> {
         let region = target.region.as_str();
         let out = self

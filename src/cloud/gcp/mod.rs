@@ -321,6 +321,18 @@ impl QuotaProvider for GcpProvider {
         }
     }
 
+    async fn latest_request(
+        &self,
+        target: &Target,
+        _quota_id: &str,
+    ) -> Result<Option<RequestView>, CloudError> {
+        let t = gcp_target(target)?;
+        let own = self
+            .get_preference(&self.preference_name(&t.preference_id))
+            .await?;
+        Ok(own.as_ref().map(convert::preference))
+    }
+
     async fn request(&self, target: &Target, id: &str) -> Result<RequestView, CloudError> {
         let t = gcp_target(target)?;
         let preference = self.get_preference(id).await?.ok_or_else(|| {
