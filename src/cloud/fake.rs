@@ -175,6 +175,24 @@ impl FakeProvider {
         *s.calls.entry(op).or_default() += 1;
     }
 
+    /// The newest request in the quota's history that `pick` accepts (one history call).
+    fn newest(
+        &self,
+        target: &Target,
+        code: &str,
+        pick: impl Fn(&RequestView) -> bool,
+    ) -> Option<RequestView> {
+        let slot = self.slot(target, code);
+        self.cloud.with(|s| {
+            self.count(s, "ListRequestedServiceQuotaChangeHistoryByQuota");
+            s.requests
+                .iter()
+                .rev()
+                .find(|r| r.slot == slot && pick(&r.view))
+                .map(|r| r.view.clone())
+        })
+    }
+
     fn slot(&self, target: &Target, code: &str) -> Slot {
         Slot::new(&self.account, &target.region, target.quota.service(), code)
     }
@@ -231,14 +249,7 @@ impl QuotaProvider for FakeProvider {
         target: &Target,
         quota_id: &str,
     ) -> Result<Option<RequestView>, CloudError> {
-        let slot = self.slot(target, quota_id);
-        Ok(self.cloud.with(|s| {
-            self.count(s, "ListRequestedServiceQuotaChangeHistoryByQuota");
-            s.requests
-                .iter()
-                .find(|r| r.slot == slot && r.view.phase.is_open())
-                .map(|r| r.view.clone())
-        }))
+        Ok(self.newest(target, quota_id, |v| v.phase.is_open()))
     }
 
     async fn latest_request(
@@ -246,15 +257,7 @@ impl QuotaProvider for FakeProvider {
         target: &Target,
         quota_id: &str,
     ) -> Result<Option<RequestView>, CloudError> {
-        let slot = self.slot(target, quota_id);
-        Ok(self.cloud.with(|s| {
-            self.count(s, "ListRequestedServiceQuotaChangeHistoryByQuota");
-            s.requests
-                .iter()
-                .rev()
-                .find(|r| r.slot == slot)
-                .map(|r| r.view.clone())
-        }))
+        Ok(self.newest(target, quota_id, |_| true))
     }
 
     async fn request(&self, _target: &Target, id: &str) -> Result<RequestView, CloudError> {

@@ -217,15 +217,12 @@ impl QuotaProvider for StopAfterFilingProvider {
     }
 }
 
-#[tokio::test]
-async fn a_crash_between_filing_and_status_files_nothing_new_after_restart() {
-    let (sim, mut env, account) = setup("aws-crash", "  quotas:\n  - {serviceCode: ec2, quotaCode: L-34B43A08, value: 640}\n  schedule:\n    manual: true\n").await;
-    env.create_qr(qr("spot", &account, SPOT, &["us-east-1"], 2000))
-        .await;
-
+/// Runs an operator that stops for good right after its first filing, then kills it, as a crash
+/// between filing and writing status would.
+async fn crash_after_filing(env: &mut TestEnv, sim: &SimHandle) {
     let filed = Arc::new(Notify::new());
     let crashing = StopAfterFiling {
-        inner: factory(&sim, Duration::from_millis(500)).await,
+        inner: factory(sim, Duration::from_millis(500)).await,
         filed: filed.clone(),
     };
     env.start_operator_with(Arc::new(crashing));
@@ -233,6 +230,14 @@ async fn a_crash_between_filing_and_status_files_nothing_new_after_restart() {
         .await
         .expect("the operator filed");
     env.kill_operator();
+}
+
+#[tokio::test]
+async fn a_crash_between_filing_and_status_files_nothing_new_after_restart() {
+    let (sim, mut env, account) = setup("aws-crash", "  quotas:\n  - {serviceCode: ec2, quotaCode: L-34B43A08, value: 640}\n  schedule:\n    manual: true\n").await;
+    env.create_qr(qr("spot", &account, SPOT, &["us-east-1"], 2000))
+        .await;
+    crash_after_filing(&mut env, &sim).await;
 
     let before = env.qrs().get("spot").await.unwrap();
     assert!(
@@ -272,16 +277,7 @@ async fn a_denial_during_a_crash_between_filing_and_status_is_not_forgotten() {
         setup("aws-crash-denied", "  schedule:\n    manual: true\n").await;
     env.create_qr(qr("spot", &account, SPOT, &["us-east-1"], 2000))
         .await;
-    let filed = Arc::new(Notify::new());
-    let crashing = StopAfterFiling {
-        inner: factory(&sim, Duration::from_millis(500)).await,
-        filed: filed.clone(),
-    };
-    env.start_operator_with(Arc::new(crashing));
-    tokio::time::timeout(Duration::from_secs(30), filed.notified())
-        .await
-        .expect("the operator filed");
-    env.kill_operator();
+    crash_after_filing(&mut env, &sim).await;
     let id = sim.aws().filed()[0].id.clone();
     sim.aws()
         .deny(&id, quota_operator::sim::RequestStatus::Denied, "no")

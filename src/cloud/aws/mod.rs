@@ -309,12 +309,13 @@ impl AwsProvider {
         })
     }
 
-    async fn open_with_status(
+    /// The quota's request history in a region, only requests in `status` when given.
+    async fn history(
         &self,
         region: &str,
         service: &str,
         code: &str,
-        status: RequestStatus,
+        status: Option<RequestStatus>,
     ) -> Result<Vec<RequestView>, CloudError> {
         let operation = "ListRequestedServiceQuotaChangeHistoryByQuota";
         all_pages(|token| {
@@ -325,7 +326,7 @@ impl AwsProvider {
                         c.list_requested_service_quota_change_history_by_quota()
                             .service_code(service)
                             .quota_code(code)
-                            .status(status)
+                            .set_status(status)
                             .set_next_token(token)
                             .send()
                             .await
@@ -408,10 +409,10 @@ impl QuotaProvider for AwsProvider {
         let (service, _, _) = aws_ref(target)?;
         let region = target.region.as_str();
         let mut open = self
-            .open_with_status(region, service, quota_id, RequestStatus::CaseOpened)
+            .history(region, service, quota_id, Some(RequestStatus::CaseOpened))
             .await?;
         open.extend(
-            self.open_with_status(region, service, quota_id, RequestStatus::Pending)
+            self.history(region, service, quota_id, Some(RequestStatus::Pending))
                 .await?,
         );
         Ok(open.into_iter().max_by_key(|r| r.submitted_at))
@@ -423,28 +424,9 @@ impl QuotaProvider for AwsProvider {
         quota_id: &str,
     ) -> Result<Option<RequestView>, CloudError> {
         let (service, _, _) = aws_ref(target)?;
-        let region = target.region.as_str();
-        let operation = "ListRequestedServiceQuotaChangeHistoryByQuota";
-        let all = all_pages(|token| async move {
-            let page = self
-                .call(region, operation, |c| async move {
-                    c.list_requested_service_quota_change_history_by_quota()
-                        .service_code(service)
-                        .quota_code(quota_id)
-                        .set_next_token(token)
-                        .send()
-                        .await
-                        .map_err(convert::error)
-                })
-                .await?;
-            let requests = page
-                .requested_quotas()
-                .iter()
-                .map(convert::request)
-                .collect();
-            Ok((requests, page.next_token().map(str::to_string)))
-        })
-        .await?;
+        let all = self
+            .history(&target.region, service, quota_id, None)
+            .await?;
         Ok(all.into_iter().max_by_key(|r| r.submitted_at))
     }
 
