@@ -6,5 +6,4 @@ pub mod cloud;
 pub mod controller;
 pub mod probes;
 pub mod shutdown;
-pub mod sim;
 pub mod telemetry;

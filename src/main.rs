@@ -23,8 +23,6 @@ enum Command {
     Run(RunArgs),
     /// Print every CRD as YAML.
     Crd,
-    /// Serve the cloud simulator (AWS Service Quotas wire protocol) for demos and manual tests.
-    Sim(quota_operator::sim::SimArgs),
 }
 
 #[derive(clap::Args)]
@@ -73,7 +71,6 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Run(args) => run(args).await,
-        Command::Sim(args) => quota_operator::sim::run_cli(args).await,
     }
 }
 

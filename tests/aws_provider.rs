@@ -8,10 +8,10 @@ use quota_operator::{
         ErrorKind, FileContext, Phase, ProviderFactory, QuotaProvider, QuotaRef, Target,
         aws::{AwsFactory, AwsSettings},
     },
-    sim::{
-        AwsSim, Scenario, SimHandle,
-        aws::{SeedRequest, ThrottleInjection},
-    },
+};
+use quota_sim::{
+    AwsSim, Scenario, SimHandle,
+    aws::{SeedRequest, ThrottleInjection},
 };
 
 const ACCOUNT: &str = "111111111111";

@@ -9,8 +9,8 @@ use quota_operator::{
         Target,
         gcp::{GcpFactory, GcpSettings, preference_id},
     },
-    sim::{Scenario, Sim, SimHandle},
 };
+use quota_sim::{Scenario, Sim, SimHandle};
 
 const PROJECT: &str = "demo-project";
 const CPUS: &str = "CPUS-per-project-region";

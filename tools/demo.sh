@@ -16,9 +16,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-say "building quota-operator"
-cargo build --quiet --bin quota-operator
+say "building quota-operator and the cloud simulator (quota-sim)"
+cargo build --quiet --bin quota-operator --bin quota-sim
 bin=$root/target/debug/quota-operator
+sim=$root/target/debug/quota-sim
 
 say "starting a local control plane (kube-apiserver + etcd; the first run builds them)"
 KUBECONFIG=$(QO_WATCH_PID=$$ tools/controlplane/start.sh "$work/controlplane" | tail -n 1)
@@ -26,7 +27,7 @@ export KUBECONFIG
 kubectl version 2>/dev/null | grep -i server || true
 
 say "starting the cloud simulator: AWS Service Quotas and GCP Cloud Quotas (examples/simulator/scenario.yaml)"
-"$bin" sim --scenario examples/simulator/scenario.yaml --listen 127.0.0.1:0 >"$work/sim.out" 2>"$work/sim.log" &
+"$sim" --scenario examples/simulator/scenario.yaml --listen 127.0.0.1:0 >"$work/sim.out" 2>"$work/sim.log" &
 pids+=($!)
 for _ in $(seq 50); do
 	endpoint=$(sed -n 's/^AWS Service Quotas simulator: //p' "$work/sim.out")

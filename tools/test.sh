@@ -13,12 +13,12 @@ tools/ensure-tools.sh
 step "cargo fmt --check"
 cargo fmt --all -- --check
 
-step "cargo clippy --all-targets -- -D warnings"
-cargo clippy --all-targets -- -D warnings
+step "cargo clippy --workspace --all-targets -- -D warnings"
+cargo clippy --workspace --all-targets -- -D warnings
 
 step "test control plane (cached build)"
 bin=$(tools/controlplane/build.sh | tail -n 1)
 echo "kube-apiserver and etcd in $bin" >&2
 
-step "cargo test"
-cargo test --all-targets -- "$@"
+step "cargo test (the operator and the simulator)"
+cargo test --workspace --all-targets -- "$@"

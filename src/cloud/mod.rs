@@ -2,7 +2,6 @@
 
 pub mod aws;
 mod clouds;
-pub mod fake;
 pub mod gcp;
 mod per_account;
 

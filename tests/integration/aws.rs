@@ -10,8 +10,8 @@ use quota_operator::{
         CloudError, FileContext, ProviderFactory, QuotaProvider, QuotaView, RequestView, Target,
         aws::{AwsFactory, AwsSettings},
     },
-    sim::{AwsSim, Scenario, SimHandle, aws::ThrottleInjection},
 };
+use quota_sim::{AwsSim, Scenario, SimHandle, aws::ThrottleInjection};
 use serde_json::json;
 use tokio::sync::Notify;
 
@@ -280,7 +280,7 @@ async fn a_denial_during_a_crash_between_filing_and_status_is_not_forgotten() {
     crash_after_filing(&mut env, &sim).await;
     let id = sim.aws().filed()[0].id.clone();
     sim.aws()
-        .deny(&id, quota_operator::sim::RequestStatus::Denied, "no")
+        .deny(&id, quota_sim::RequestStatus::Denied, "no")
         .unwrap();
 
     env.start_operator_with(factory(&sim, Duration::from_millis(500)).await);

@@ -10,8 +10,8 @@ use quota_operator::{
         aws::{AwsFactory, AwsSettings},
         gcp::{GcpFactory, GcpSettings},
     },
-    sim::{Scenario, Sim, SimHandle},
 };
+use quota_sim::{Scenario, Sim, SimHandle};
 use serde_json::json;
 use tokio::process::Command;
 

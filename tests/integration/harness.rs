@@ -19,10 +19,12 @@ use kube::{
 };
 use quota_operator::{
     api::{CloudAccount, QuotaRequirement},
-    cloud::{ProviderFactory, fake::FakeCloud, fake::FakeFactory},
+    cloud::ProviderFactory,
     controller,
 };
 use serde_json::{Value, json};
+
+use crate::fake::{FakeCloud, FakeFactory};
 use tokio::task::JoinHandle;
 
 pub const ROOT: &str = env!("CARGO_MANIFEST_DIR");

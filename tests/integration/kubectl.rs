@@ -2,14 +2,14 @@
 
 use std::process::Stdio;
 
-use quota_operator::{
-    api::TargetState,
-    cloud::fake::{FakeCloud, Slot},
-};
+use quota_operator::api::TargetState;
 use serde_json::json;
 use tokio::process::Command;
 
-use crate::harness::{TestEnv, kubeconfig};
+use crate::{
+    fake::{FakeCloud, Slot},
+    harness::{TestEnv, kubeconfig},
+};
 
 fn kubectl(env: &TestEnv) -> Command {
     let mut cmd = Command::new("kubectl");

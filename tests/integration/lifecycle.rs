@@ -2,13 +2,13 @@
 
 use std::time::Duration;
 
-use quota_operator::{
-    api::{QuotaRequirement, TargetState},
-    cloud::fake::{FakeCloud, Slot},
-};
+use quota_operator::api::{QuotaRequirement, TargetState};
 use serde_json::json;
 
-use crate::harness::{TestEnv, condition, summary};
+use crate::{
+    fake::{FakeCloud, Slot},
+    harness::{TestEnv, condition, summary},
+};
 
 const ACCOUNT_ID: &str = "111122223333";
 const SPOT: &str = "L-34B43A08";

@@ -5,7 +5,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use super::scenario::{Outcome, Rule};
-use crate::sim::delay::Delay;
+use crate::delay::Delay;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -214,7 +214,7 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::sim::delay::add;
+    use crate::delay::add;
 
     fn req(rule: Rule, now: Timestamp) -> Request {
         let filed = FiledRequest {

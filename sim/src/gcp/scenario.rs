@@ -11,7 +11,7 @@ use super::{
     method::Method,
     state::GcpState,
 };
-use crate::sim::{
+use crate::{
     delay::Delay,
     scenario::{self, ScenarioError, ScheduleRule},
 };

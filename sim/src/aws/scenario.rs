@@ -9,7 +9,7 @@ use super::{
     operation::{Operation, Rate},
     request::RequestStatus,
 };
-use crate::sim::{
+use crate::{
     delay::Delay,
     scenario::{self, ScenarioError, ScheduleRule, check_account_id},
 };

@@ -1,9 +1,8 @@
-//! `quota-operator sim`: serve a scenario (or the default one) for demos and manual tests.
+//! `quota-sim`: serve a scenario (or the default one) for the demo, benchmarks and manual tests.
 
 use std::{net::SocketAddr, path::PathBuf};
 
 use super::{EXAMPLE_SCENARIO, Scenario, Sim};
-use crate::telemetry::{self, LogFormat};
 
 #[derive(Clone, Debug, clap::Args)]
 pub struct SimArgs {
@@ -19,11 +18,12 @@ pub struct SimArgs {
     /// Check the scenario file and exit.
     #[arg(long)]
     pub check: bool,
-    #[arg(long, env = "QO_LOG_FORMAT", value_enum, default_value = "text")]
-    pub log_format: LogFormat,
+    /// Log lines as JSON objects instead of text.
+    #[arg(long)]
+    pub json_logs: bool,
 }
 
-/// Runs the `sim` subcommand until Ctrl-C or SIGTERM.
+/// Serves until Ctrl-C or SIGTERM.
 pub async fn run_cli(args: SimArgs) -> anyhow::Result<()> {
     if args.print_example {
         print!("{EXAMPLE_SCENARIO}");
@@ -37,7 +37,7 @@ pub async fn run_cli(args: SimArgs) -> anyhow::Result<()> {
         println!("scenario OK");
         return Ok(());
     }
-    telemetry::init(args.log_format);
+    init_logs(args.json_logs);
     let handle = Sim::new(scenario).serve(args.listen).await?;
     let endpoint = handle.endpoint();
     println!("AWS Service Quotas simulator: {endpoint}");
@@ -50,6 +50,24 @@ pub async fn run_cli(args: SimArgs) -> anyhow::Result<()> {
         "    gcloud alpha quotas info describe CPUS-per-project-region --project demo-project --service compute.googleapis.com"
     );
     println!("  admin routes: curl {endpoint}/_sim");
-    crate::shutdown::signal().await;
+    stop_signal().await;
     handle.shutdown().await
+}
+
+/// `RUST_LOG` overrides the default `info` level.
+fn init_logs(json: bool) {
+    use tracing_subscriber::{EnvFilter, fmt, prelude::*};
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let registry = tracing_subscriber::registry().with(filter);
+    let _ = if json {
+        registry.with(fmt::layer().json()).try_init()
+    } else {
+        registry.with(fmt::layer().with_target(false)).try_init()
+    };
+}
+
+async fn stop_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
+    tokio::select! { _ = tokio::signal::ctrl_c() => {}, _ = term.recv() => {} }
 }

@@ -16,7 +16,7 @@ use super::{
     control::GcpControl,
     scenario::{Fault, SeedPreference},
 };
-use crate::sim::admin::{SimError, counters, reply};
+use crate::admin::{SimError, counters, reply};
 
 /// Human-readable route list, served at `/_sim` with the other clouds'.
 pub const ROUTES: &[&str] = &[

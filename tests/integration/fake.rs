@@ -1,4 +1,4 @@
-//! An in-memory cloud for pure unit tests and controller tests: AWS-like rules (one open request
+//! An in-memory cloud for controller tests (compiled only into the test binary): AWS-like rules (one open request
 //! per quota, no increase below the current value), with outcomes decided by the test.
 
 use std::{
@@ -9,11 +9,13 @@ use std::{
 use async_trait::async_trait;
 use jiff::Timestamp;
 
-use super::{
-    CloudError, ErrorKind, FileContext, Phase, ProviderFactory, QuotaProvider, QuotaRef, QuotaView,
-    RequestView, Target,
+use quota_operator::{
+    api::CloudAccount,
+    cloud::{
+        CloudError, ErrorKind, FileContext, Phase, ProviderFactory, QuotaProvider, QuotaRef,
+        QuotaView, RequestView, Target,
+    },
 };
-use crate::api::CloudAccount;
 
 /// Where a quota lives: (account or project id, region, service, quota code).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -80,10 +82,6 @@ impl FakeCloud {
             adjustable,
         };
         self.with(|s| s.quotas.insert(slot, quota));
-    }
-
-    pub fn value(&self, slot: &Slot) -> Option<f64> {
-        self.with(|s| s.quotas.get(slot).map(|q| q.value))
     }
 
     /// Puts an open request in the history as if someone had filed it in the console.

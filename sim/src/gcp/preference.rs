@@ -10,7 +10,7 @@ use super::{
     catalog::Dims,
     scenario::{Outcome, Rule},
 };
-use crate::sim::delay::Delay;
+use crate::delay::Delay;
 
 /// Who made the preference (QuotaConfig.requestOrigin).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -11,7 +11,7 @@ use super::{
     scenario::{Fault, SeedPreference},
     state::{GcpState, PreferenceWrite},
 };
-use crate::sim::{
+use crate::{
     admin::SimError,
     shared::{current, lock},
 };

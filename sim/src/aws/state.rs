@@ -12,7 +12,7 @@ use super::{
     request::{FiledRequest, Request, RequestStatus, Source},
     scenario::AwsScenario,
 };
-use crate::sim::shared::Ticks;
+use crate::shared::Ticks;
 
 /// (account, region or `*` for a global quota, service, quota code).
 type ValueKey = (String, String, String, String);

@@ -12,7 +12,7 @@ use super::{
     state::{AwsState, Filing},
     wire::{self, Input, ServiceInfo},
 };
-use crate::sim::shared::Ticks;
+use crate::shared::Ticks;
 
 /// Who is calling: the account from the access key, the region from the credential scope.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -18,7 +18,7 @@ use axum::{
 use jiff::Timestamp;
 
 use super::{Shared, error::AwsError, operation::Operation, ops, wire::Input};
-use crate::sim::shared::lock;
+use crate::shared::lock;
 
 pub const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
 const TARGET_PREFIX: &str = "ServiceQuotasV20190624.";

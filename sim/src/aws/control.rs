@@ -12,7 +12,7 @@ use super::{
     scenario::{SeedRequest, ThrottleInjection},
     state::AwsState,
 };
-use crate::sim::{
+use crate::{
     admin::SimError,
     scenario::check_account_id,
     shared::{current, lock},

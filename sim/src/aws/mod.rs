@@ -35,9 +35,9 @@ pub use scenario::{
     SeedRequest, ThrottleInjection,
 };
 
-pub use crate::sim::admin::SimError;
+pub use crate::admin::SimError;
 
-type Shared = crate::sim::shared::Shared<state::AwsState>;
+type Shared = crate::shared::Shared<state::AwsState>;
 
 /// The simulated Service Quotas of every account in a scenario.
 pub struct AwsSim {
@@ -47,7 +47,7 @@ pub struct AwsSim {
 impl AwsSim {
     /// Builds the simulator; `scenario` should come from `Scenario::from_yaml` or be
     /// `Default`, which are validated.
-    pub fn new(scenario: crate::sim::Scenario) -> Self {
+    pub fn new(scenario: crate::Scenario) -> Self {
         Self::from_section(scenario.aws)
     }
 
@@ -76,8 +76,8 @@ impl AwsSim {
 
     /// Serves on `addr` (use port 0 for any free port) until the handle is dropped; GCP runs
     /// beside it on its default scenario.
-    pub async fn serve(self, addr: std::net::SocketAddr) -> anyhow::Result<crate::sim::SimHandle> {
-        let gcp = crate::sim::GcpSim::from_section(Default::default());
-        crate::sim::Sim::from_parts(self, gcp).serve(addr).await
+    pub async fn serve(self, addr: std::net::SocketAddr) -> anyhow::Result<crate::SimHandle> {
+        let gcp = crate::GcpSim::from_section(Default::default());
+        crate::Sim::from_parts(self, gcp).serve(addr).await
     }
 }

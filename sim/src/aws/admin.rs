@@ -16,7 +16,7 @@ use super::{
     request::RequestStatus,
     scenario::{SeedRequest, ThrottleInjection},
 };
-use crate::sim::admin::{counters, reply};
+use crate::admin::{counters, reply};
 
 /// Human-readable route list, served at `/_sim`.
 pub const ROUTES: &[&str] = &[

@@ -8,7 +8,7 @@
 use std::cmp::Ordering;
 
 use super::{error::GcpError, preference::Preference};
-use crate::sim::paging;
+use crate::paging;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct Term {

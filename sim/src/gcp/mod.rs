@@ -44,7 +44,7 @@ pub use scenario::{
 };
 pub use state::{Change, PreferenceWrite};
 
-type Shared = crate::sim::shared::Shared<state::GcpState>;
+type Shared = crate::shared::Shared<state::GcpState>;
 
 /// The simulated Cloud Quotas of every project in a scenario.
 pub struct GcpSim {
@@ -53,7 +53,7 @@ pub struct GcpSim {
 
 impl GcpSim {
     /// Builds the simulator from a scenario that came from `Scenario::from_yaml` or `Default`.
-    pub fn new(scenario: crate::sim::Scenario) -> Self {
+    pub fn new(scenario: crate::Scenario) -> Self {
         Self::from_section(scenario.gcp)
     }
 
@@ -72,9 +72,9 @@ impl GcpSim {
 
     /// Serves on `addr` (port 0: any free port) until the handle is dropped; AWS runs beside it
     /// on its default scenario.
-    pub async fn serve(self, addr: std::net::SocketAddr) -> anyhow::Result<crate::sim::SimHandle> {
-        let aws = crate::sim::AwsSim::from_section(Default::default());
-        crate::sim::Sim::from_parts(aws, self).serve(addr).await
+    pub async fn serve(self, addr: std::net::SocketAddr) -> anyhow::Result<crate::SimHandle> {
+        let aws = crate::AwsSim::from_section(Default::default());
+        crate::Sim::from_parts(aws, self).serve(addr).await
     }
 
     /// `/v1/...` (the API) plus `/_sim/gcp/...` (admin), ready to merge with other clouds'

@@ -15,7 +15,7 @@ use super::{
     preference::{Preference, Verdict},
     scenario::{Fault, GcpScenario, merge_region},
 };
-use crate::sim::shared::Ticks;
+use crate::shared::Ticks;
 
 /// One entry of the write log: every preference stored through the API or seeded.
 #[derive(Clone, Debug, PartialEq, Serialize)]

@@ -1,4 +1,6 @@
-//! Cloud simulators speaking the real AWS and GCP wire protocols (tests, demo, benchmarks).
+#![forbid(unsafe_code)]
+
+//! quota-sim: cloud simulators speaking the real AWS and GCP wire protocols (tests, demo, benchmarks).
 //!
 //! Layout: `scenario` (the YAML file, one section per cloud, and the schedule shape), `delay`,
 //! `paging` (page tokens), `shared` (the state's lock) and `admin` (admin answers) serve both
@@ -10,7 +12,7 @@
 //!
 //! ```no_run
 //! # async fn demo() -> anyhow::Result<()> {
-//! use quota_operator::sim::{Scenario, Sim};
+//! use quota_sim::{Scenario, Sim};
 //! let sim = Sim::new(Scenario::default()).serve("127.0.0.1:0".parse()?).await?;
 //! // AWS: --endpoint-url for the CLI, endpoint_url for the SDK. GCP: with_endpoint for the
 //! // Cloud Quotas client, CLOUDSDK_API_ENDPOINT_OVERRIDES_CLOUDQUOTAS=<endpoint>/ for gcloud.

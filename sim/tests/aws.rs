@@ -13,7 +13,7 @@ use aws_sdk_servicequotas::{
     error::ProvideErrorMetadata,
     types::RequestStatus as SdkStatus,
 };
-use quota_operator::sim::{AwsSim, RequestStatus, Scenario, SimHandle, aws::ThrottleInjection};
+use quota_sim::{AwsSim, RequestStatus, Scenario, SimHandle, aws::ThrottleInjection};
 use serde_json::{Value, json};
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
@@ -440,7 +440,7 @@ fn scenario_errors_name_the_field() {
         assert_eq!(err.field, field, "{yaml} -> {err}");
         assert!(err.to_string().contains(field), "{err}");
     }
-    Scenario::from_yaml(quota_operator::sim::EXAMPLE_SCENARIO).expect("the example parses");
+    Scenario::from_yaml(quota_sim::EXAMPLE_SCENARIO).expect("the example parses");
 }
 
 #[tokio::test]

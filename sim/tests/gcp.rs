@@ -14,7 +14,7 @@ use google_cloud_api_cloudquotas_v1::{
 };
 use google_cloud_gax::error::{Error, rpc::Code};
 use google_cloud_wkt::FieldMask;
-use quota_operator::sim::{
+use quota_sim::{
     GcpSim, Scenario, SimHandle,
     gcp::{Change, Code as SimCode, Fault, dims},
 };
@@ -832,7 +832,7 @@ fn scenario_errors_name_the_field() {
         assert!(err.to_string().contains(field), "{err}");
     }
     Scenario::from_yaml("gcp: {}\n").expect("an empty gcp section is the default");
-    Scenario::from_yaml(quota_operator::sim::EXAMPLE_SCENARIO).expect("the example parses");
+    Scenario::from_yaml(quota_sim::EXAMPLE_SCENARIO).expect("the example parses");
 }
 
 /// Runs `gcloud alpha quotas <args>` against the simulator with a throwaway configuration, a

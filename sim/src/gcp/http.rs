@@ -27,7 +27,7 @@ use super::{
     wire::{self, Mask, SafetyChecks},
     write::{self, WriteRequest},
 };
-use crate::sim::shared::current;
+use crate::shared::current;
 
 pub fn router(shared: Shared) -> Router {
     const BASE: &str = "/v1/{kind}/{project}/locations/{location}";

@@ -2,7 +2,7 @@
 //! InvalidPaginationTokenException, as AWS answers a stale one.
 
 use super::error::AwsError;
-use crate::sim::paging;
+use crate::paging;
 
 /// AWS's page size when MaxResults is absent.
 const DEFAULT_PAGE: usize = 100;
