@@ -58,6 +58,7 @@ pub struct CloudAccountSpec {
 
 /// How to reach one AWS account.
 #[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[x_kube(validation = Rule::new("!has(self.roleArn) || self.roleArn.split(':')[4] == self.accountId").message("spec.aws.roleArn must be a role in spec.aws.accountId (the ARN's account field differs)").field_path(".roleArn"))]
 #[serde(rename_all = "camelCase")]
 pub struct AwsAccount {
     /// The 12-digit AWS account id, as a string (e.g. "123456789012").
@@ -84,11 +85,11 @@ pub struct GcpAccount {
     #[x_kube(validation = Rule::new("self.matches('^[a-z][a-z0-9-]{4,28}[a-z0-9]$')").message("spec.gcp.project must be a GCP project id (6-30 lowercase letters, digits and hyphens)"))]
     #[schemars(length(max = 30))]
     pub project: String,
-    /// Email Google contacts about quota increase requests (required by Cloud Quotas for increases).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Email Google contacts about quota increase requests. Required: Cloud Quotas refuses an
+    /// increase without one.
     #[x_kube(validation = Rule::new("self.matches('^[^@ ]+@[^@ ]+$')").message("spec.gcp.contactEmail must be an email address"))]
-    #[schemars(length(max = 254))]
-    pub contact_email: Option<String>,
+    #[schemars(length(min = 3, max = 254))]
+    pub contact_email: String,
 }
 
 /// Limits an admin sets on what may be requested in an account.

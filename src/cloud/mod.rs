@@ -75,11 +75,20 @@ pub struct QuotaView {
     /// The resolved quota code (AWS) or quota id (GCP).
     pub id: String,
     pub name: String,
-    /// The applied value, or the default when none was ever applied.
+    /// The applied value, or the default when none was ever applied. [`UNLIMITED`] (-1) means
+    /// the quota has no limit: every need is met.
     pub value: f64,
     pub adjustable: bool,
     /// The same quota in every region (AWS GlobalQuota): reconciled once, not per region.
     pub global: bool,
+}
+
+/// What both clouds answer for a quota without a limit, as a current and as a granted value.
+pub const UNLIMITED: f64 = -1.0;
+
+/// Whether a quota value (current or granted) meets `need`: an unlimited value meets every need.
+pub fn meets(value: f64, need: f64) -> bool {
+    value == UNLIMITED || value >= need
 }
 
 /// How far a request has come, in the operator's terms.
@@ -144,6 +153,8 @@ pub enum ErrorKind {
     InvalidArgument,
     /// Credentials or permissions.
     AccessDenied,
+    /// The credentials reach another account than the CloudAccount names (STS says who we are).
+    AccountMismatch,
     /// The quota cannot be changed.
     NotAdjustable,
     /// 5xx, network, timeouts.

@@ -194,11 +194,7 @@ pub async fn reconcile_target(
         Plan::File { value } => {
             let context = FileContext {
                 justification: obj.spec.justification.clone(),
-                contact_email: account
-                    .spec
-                    .gcp
-                    .as_ref()
-                    .and_then(|g| g.contact_email.clone()),
+                contact_email: account.spec.gcp.as_ref().map(|g| g.contact_email.clone()),
                 allow_decrease: obj.spec.allow_decrease,
             };
             let filed = act::file(FileCall {

@@ -198,9 +198,19 @@ async fn invalid_cloud_accounts_are_rejected_naming_the_field() {
             "spec.aws.roleArn",
         ),
         (
+            "role in another account",
+            json!({"aws": {"accountId": "123456789012", "roleArn": "arn:aws:iam::210987654321:role/quota-operator"}}),
+            "spec.aws.roleArn must be a role in spec.aws.accountId",
+        ),
+        (
             "bad project id",
-            json!({"gcp": {"project": "My_Project"}}),
+            json!({"gcp": {"project": "My_Project", "contactEmail": "q@example.com"}}),
             "spec.gcp.project",
+        ),
+        (
+            "gcp without a contact email",
+            json!({"gcp": {"project": "my-project"}}),
+            "spec.gcp.contactEmail",
         ),
         (
             "guardrail factor below one",
