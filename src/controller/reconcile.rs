@@ -18,7 +18,7 @@ use super::{
 };
 use crate::{
     api::{QuotaRequirement, TargetState, TargetStatus},
-    cloud::{QuotaRef, Target},
+    cloud::{ErrorKind, QuotaRef, Target},
 };
 
 pub fn object_key(obj: &QuotaRequirement) -> String {
@@ -135,6 +135,14 @@ async fn observe_and_act(obj: &QuotaRequirement, ctx: &Context) -> Outcome {
     };
     let provider = match ctx.providers.provider(&account).await {
         Ok(p) => p,
+        // The account itself is wrong (credentials reach another account, an endpoint the
+        // operator may not send credentials to): nothing will change until the account does.
+        Err(e) if e.kind == ErrorKind::AccountMismatch => {
+            return Outcome::stopped(obj, "AccountMismatch", e.to_string(), false);
+        }
+        Err(e) if e.kind == ErrorKind::InvalidArgument => {
+            return Outcome::stopped(obj, "AccountInvalid", e.to_string(), false);
+        }
         Err(e) => return Outcome::stopped(obj, "CloudError", e.to_string(), true),
     };
 
