@@ -114,3 +114,14 @@ pub struct CloudAccountStatus {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub conditions: Vec<Condition>,
 }
+
+impl CloudAccount {
+    /// The AWS account id or GCP project: what requests are filed in.
+    pub fn cloud_id(&self) -> &str {
+        match (&self.spec.aws, &self.spec.gcp) {
+            (Some(aws), _) => &aws.account_id,
+            (None, Some(gcp)) => &gcp.project,
+            (None, None) => "",
+        }
+    }
+}

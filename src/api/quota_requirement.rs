@@ -55,10 +55,12 @@ pub struct QuotaRequirementSpec {
     #[x_kube(merge_strategy = ListMerge::Set)]
     #[schemars(length(min = 1, max = 40), inner(length(min = 1, max = 32)))]
     pub regions: Vec<String>,
-    /// The value the quota must reach, in the quota's own unit (vCPUs, count, ...).
-    #[schemars(range(min = 1, max = 1_000_000_000_000_i64))]
+    /// The value the quota must reach, in the quota's own unit (vCPUs, count, ...). At most
+    /// 10,000,000,000, the largest value AWS's RequestServiceQuotaIncrease accepts.
+    #[schemars(range(min = 1, max = 10_000_000_000_i64))]
     pub desired_value: i64,
-    /// Why the increase is needed; sent with the request to the cloud.
+    /// Why the increase is needed. Sent to GCP as the QuotaPreference's justification; AWS's
+    /// increase request has no such field, so on AWS it is shown in status and events only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(max = 1024))]
     pub justification: Option<String>,
@@ -124,6 +126,69 @@ pub struct QuotaRequirementStatus {
     /// One entry per region.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub targets: Vec<TargetStatus>,
+    /// Increases this object is about to file, by scope (region, or `global`, with GCP
+    /// dimensions), written before the cloud is called and cleared once the request is recorded
+    /// in `targets`: after a crash in between, the request found in the cloud's history is known
+    /// to be this object's.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub filings: BTreeMap<String, FilingIntent>,
+}
+
+/// An increase this object began to file.
+#[derive(JsonSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct FilingIntent {
+    /// The value about to be asked for.
+    pub value: i64,
+    /// When the operator decided to file (before calling the cloud).
+    pub at: Time,
+    /// The quota and the object the request is for.
+    pub owner: RequestOwner,
+}
+
+/// Whose request a tracked request is: the quota it is for and the object that filed it. A
+/// request is used only while this matches the object's current spec and account.
+#[derive(JsonSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct RequestOwner {
+    /// The CloudAccount (spec.accountRef) it was filed through.
+    pub account_ref: String,
+    /// The AWS account id or GCP project it was filed in.
+    pub account: String,
+    /// The service code (AWS) or service name (GCP).
+    pub service: String,
+    /// The quota code (AWS) or quota id (GCP).
+    pub quota: String,
+    /// The region (or `global`), followed by GCP dimensions as `/key=value`.
+    pub scope: String,
+    /// The object that filed it; absent when it was adopted (filed by someone else).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filed_by: Option<FiledBy>,
+}
+
+/// The object and generation that filed a request.
+#[derive(JsonSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct FiledBy {
+    /// metadata.uid of the QuotaRequirement.
+    pub uid: String,
+    /// Its metadata.generation when it filed.
+    pub generation: i64,
+}
+
+/// How far a request has come, in the operator's terms (the cloud's own word is in `status`).
+#[derive(JsonSchema, Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RequestPhase {
+    /// Waiting for the cloud (AWS PENDING or CASE_OPENED; a reconciling GCP preference).
+    Open,
+    /// Granted in full (or the quota became unlimited).
+    Approved,
+    /// Closed without a grant (DENIED, NOT_APPROVED, CASE_CLOSED, INVALID_REQUEST, refused).
+    ClosedWithoutGrant,
+    /// Granted less than asked (GCP).
+    PartiallyGranted,
+    /// A status word the operator does not know; followed like an open request.
+    Unknown,
 }
 
 /// The state of the quota in one region.
@@ -224,4 +289,10 @@ pub struct RequestStatus {
     /// new request is filed only once the generation moves past it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub closed_at_generation: Option<i64>,
+    /// Where the request stands.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phase: Option<RequestPhase>,
+    /// The quota and object the request belongs to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<RequestOwner>,
 }

@@ -10,7 +10,8 @@ use std::{
 
 use crate::cloud::{CloudError, QuotaProvider, RequestView, Target};
 
-/// One quota in one account, in one region (or `global` for quotas that are the same everywhere).
+/// One quota in one cloud account (AWS account id or GCP project, so two CloudAccounts that name
+/// the same account share it), in one scope (a region or `global`, with GCP dimensions).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct QuotaKey {
     pub account: String,
@@ -80,6 +81,14 @@ impl Ledger {
         let view = provider.request(target, id).await?;
         self.remember(account, &view);
         Ok(view)
+    }
+
+    /// The request as last seen by this process, however old.
+    pub fn cached(&self, account: &str, id: &str) -> Option<RequestView> {
+        let requests = self.requests.lock().expect("ledger lock");
+        requests
+            .get(&(account.to_string(), id.to_string()))
+            .map(|(view, _)| view.clone())
     }
 
     pub fn remember(&self, account: &str, view: &RequestView) {

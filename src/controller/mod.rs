@@ -6,8 +6,10 @@ pub mod aggregate;
 mod backoff;
 mod events;
 mod ledger;
+mod object;
 pub mod plan;
 mod reconcile;
+mod record;
 pub mod resolve;
 pub mod status;
 mod target;
@@ -201,7 +203,7 @@ fn refs(
 }
 
 fn error_policy(obj: Arc<QuotaRequirement>, error: &Error, ctx: Arc<Context>) -> Action {
-    let delay = ctx.backoff.next(&reconcile::object_key(&obj));
-    tracing::warn!(object = %reconcile::object_key(&obj), reason = error.reason(), error = %error, ?delay, "reconcile failed");
+    let delay = ctx.backoff.next(&object::key(&obj));
+    tracing::warn!(object = %object::key(&obj), reason = error.reason(), error = %error, ?delay, "reconcile failed");
     Action::requeue(delay)
 }

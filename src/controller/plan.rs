@@ -1,16 +1,20 @@
 //! Plan: given one target's observed state, decide what to do. Pure: no clients, no clock of its
-//! own, so every rule is unit-tested here.
+//! own, so every rule is unit-tested here. This is the one place that decides what a request
+//! means for an object: whether it is followed, waited for, taken as a refusal, or filed anew.
 
 use jiff::{SignedDuration, Timestamp};
 
 use crate::{
     api::TargetState,
-    cloud::{Phase, RequestView},
+    cloud::{Phase, RequestView, UNLIMITED, meets},
 };
 
 /// How long an approved request may take to show in the quota's value before it is no longer
 /// trusted to be on its way.
 const APPROVAL_APPLY_GRACE: SignedDuration = SignedDuration::from_hours(1);
+
+/// How much earlier than the recorded intent the cloud's clock may date the request it made.
+const CLOCK_SKEW: SignedDuration = SignedDuration::from_mins(5);
 
 /// A request this object recorded in its status, as the cloud reports it now.
 #[derive(Clone, Debug, PartialEq)]
@@ -18,6 +22,26 @@ pub struct Tracked {
     pub view: RequestView,
     /// The object's generation when the request closed without a full grant.
     pub closed_at_generation: Option<i64>,
+    /// This object filed it (rather than adopting one filed by someone else).
+    pub filed_by_me: bool,
+}
+
+/// What the cloud's request history says of the quota, read (under the quota's filing lock)
+/// only when a request might be filed.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct History {
+    pub open: Option<RequestView>,
+    pub latest: Option<RequestView>,
+}
+
+/// A filing this object began: recorded before the cloud was called, so that after a crash the
+/// request it made is known to be this object's.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Intent {
+    pub value: i64,
+    pub at: Timestamp,
+    /// The object's generation when it decided to file.
+    pub generation: i64,
 }
 
 #[derive(Clone, Debug)]
@@ -33,10 +57,14 @@ pub struct PlanInput<'a> {
     pub allow_decrease: bool,
     /// A guardrail that forbids this object's value.
     pub blocked: Option<String>,
-    /// The last request recorded in this object's status.
+    /// The last request recorded in this object's status, if it is still for this quota.
     pub own_request: Option<&'a Tracked>,
     /// An open request for the quota known to this process (filed or adopted by any object).
     pub open_request: Option<&'a RequestView>,
+    /// The cloud's history, once read.
+    pub history: Option<&'a History>,
+    /// A filing this object recorded and may not have seen through.
+    pub intent: Option<&'a Intent>,
 }
 
 /// What to do for one target. Short-lived (one reconcile step), so its size does not matter.
@@ -49,7 +77,9 @@ pub enum Plan {
         message: String,
         request: Option<Tracked>,
     },
-    /// Ask the cloud for `value` (after looking for an open request to adopt).
+    /// A request may be needed: read the cloud's history (under the filing lock) and plan again.
+    ReadHistory,
+    /// Ask the cloud for `value`.
     File { value: i64 },
 }
 
@@ -61,24 +91,34 @@ fn hold(state: TargetState, message: String, request: Option<Tracked>) -> Plan {
     }
 }
 
+/// Whether a request that closed without a full grant settles this object's need at its current
+/// generation: it asked for no more than the object needs, and the spec has not changed since.
+/// A refused combined request for more than the object needs leaves the object free to ask for
+/// its own need, once: that request, if refused too, settles it.
+pub fn settles(t: &Tracked, own_value: i64, generation: i64) -> bool {
+    matches!(t.view.phase, Phase::Denied | Phase::PartiallyGranted)
+        && t.closed_at_generation.unwrap_or(generation) >= generation
+        && t.view.requested_value <= own_value as f64
+}
+
 pub fn plan(input: &PlanInput<'_>) -> Plan {
     let current = input.current;
     let own = input.own_value as f64;
     let kept = input.own_request.cloned();
+    let claimed = claimed(input);
+    let own_request = claimed.as_ref().or(input.own_request);
 
-    if input.allow_decrease && input.is_driver && current > input.effective as f64 {
-        if input.open_request.is_none() && input.own_request.is_none_or(|t| !t.view.phase.is_open())
-        {
-            return Plan::File {
-                value: input.effective,
-            };
-        }
-    } else if current >= own {
+    let decrease = input.allow_decrease
+        && input.is_driver
+        && current != UNLIMITED
+        && current > input.effective as f64;
+    if !decrease && meets(current, own) {
         let message = if input.effective > input.own_value && !input.is_driver {
-            format!("current value {current} meets this object's {own}")
+            format!("current value {} meets this object's {own}", shown(current))
         } else {
             format!(
-                "current value {current} meets the desired {}",
+                "current value {} meets the desired {}",
+                shown(current),
                 input.effective
             )
         };
@@ -93,40 +133,37 @@ pub fn plan(input: &PlanInput<'_>) -> Plan {
         );
     }
 
-    if let Some(tracked) = input.own_request
-        && matches!(tracked.view.phase, Phase::Denied | Phase::PartiallyGranted)
+    if let Some(t) = own_request
+        && settles(t, input.own_value, input.generation)
     {
-        let stamped = tracked.closed_at_generation.unwrap_or(input.generation);
-        if stamped >= input.generation {
-            let state = if tracked.view.phase == Phase::Denied {
-                TargetState::Denied
-            } else {
-                TargetState::PartiallyGranted
-            };
-            let message = closed_message(&tracked.view);
-            let request = Tracked {
-                view: tracked.view.clone(),
-                closed_at_generation: Some(stamped),
-            };
-            return hold(state, message, Some(request));
-        }
+        let state = if t.view.phase == Phase::Denied {
+            TargetState::Denied
+        } else {
+            TargetState::PartiallyGranted
+        };
+        let request = Tracked {
+            closed_at_generation: Some(t.closed_at_generation.unwrap_or(input.generation)),
+            ..t.clone()
+        };
+        return hold(state, closed_message(&t.view), Some(request));
     }
 
     if let Some(reason) = &input.blocked {
         return hold(TargetState::Blocked, reason.clone(), kept);
     }
 
-    let open = input
-        .own_request
+    let open = own_request
         .filter(|t| t.view.phase.is_open())
         .map(|t| &t.view)
-        .or(input.open_request);
+        .or(input.open_request)
+        .or(input.history.and_then(|h| h.open.as_ref()));
     if let Some(view) = open {
         let tracked = Tracked {
             view: view.clone(),
             closed_at_generation: None,
+            filed_by_me: own_request.is_some_and(|t| t.view.id == view.id && t.filed_by_me),
         };
-        if view.requested_value >= input.effective as f64 {
+        if decrease || view.requested_value >= input.effective as f64 {
             let message = format!(
                 "request {} for {} is {}",
                 view.id, view.requested_value, view.status
@@ -140,23 +177,61 @@ pub fn plan(input: &PlanInput<'_>) -> Plan {
         return hold(TargetState::Queued, message, Some(tracked));
     }
 
-    if let Some(tracked) = input.own_request
-        && tracked.view.phase == Phase::Approved
-        && tracked.view.requested_value >= input.effective as f64
-        && tracked
-            .view
-            .updated_at
-            .is_some_and(|at| input.now.duration_since(at) < APPROVAL_APPLY_GRACE)
-    {
+    // An approved request for enough is on its way, whoever filed it (one approved while the
+    // operator was down included): wait for the value rather than ask again.
+    let approved = own_request
+        .map(|t| &t.view)
+        .into_iter()
+        .chain(input.history.and_then(|h| h.latest.as_ref()))
+        .find(|v| {
+            v.phase == Phase::Approved
+                && v.requested_value >= input.effective as f64
+                && v.updated_at
+                    .is_some_and(|at| input.now.duration_since(at) < APPROVAL_APPLY_GRACE)
+        });
+    if let Some(view) = approved {
         let message = format!(
             "request {} was approved; waiting for the new value to apply",
-            tracked.view.id
+            view.id
         );
-        return hold(TargetState::Requested, message, kept);
+        let request = Tracked {
+            view: view.clone(),
+            closed_at_generation: None,
+            filed_by_me: own_request.is_some_and(|t| t.view.id == view.id && t.filed_by_me),
+        };
+        return hold(TargetState::Requested, message, Some(request));
     }
 
+    if input.history.is_none() {
+        return Plan::ReadHistory;
+    }
     Plan::File {
         value: input.effective,
+    }
+}
+
+/// The request in the cloud's history that this object's recorded intent made, if the history
+/// has one: same value, made no earlier than the intent (give or take clock skew).
+fn claimed(input: &PlanInput<'_>) -> Option<Tracked> {
+    let intent = input.intent?;
+    let latest = input.history?.latest.as_ref()?;
+    let made_after = latest
+        .submitted_at
+        .is_some_and(|at| at >= intent.at - CLOCK_SKEW);
+    (made_after && latest.requested_value == intent.value as f64).then(|| Tracked {
+        view: latest.clone(),
+        closed_at_generation: (!latest.phase.is_open() && latest.phase != Phase::Approved)
+            .then_some(intent.generation),
+        filed_by_me: true,
+    })
+}
+
+/// -1 is how the clouds say "no limit".
+fn shown(value: f64) -> String {
+    if value == UNLIMITED {
+        "unlimited (-1)".into()
+    } else {
+        value.to_string()
     }
 }
 

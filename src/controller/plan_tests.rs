@@ -20,6 +20,26 @@ fn tracked(view: RequestView, closed_at: Option<i64>) -> Tracked {
     Tracked {
         view,
         closed_at_generation: closed_at,
+        filed_by_me: true,
+    }
+}
+
+/// What the target step does: plan, and when the plan needs the cloud's history, plan again
+/// with `history` (empty unless a test gives one).
+fn decide(i: &PlanInput<'_>) -> Plan {
+    decide_with(i, &History::default())
+}
+
+fn decide_with(i: &PlanInput<'_>, history: &History) -> Plan {
+    match plan(i) {
+        Plan::ReadHistory => {
+            let mut with = i.clone();
+            with.history = Some(history);
+            let again = plan(&with);
+            assert_ne!(again, Plan::ReadHistory, "history is read once");
+            again
+        }
+        other => other,
     }
 }
 
@@ -36,24 +56,26 @@ fn input<'a>(current: f64, own: i64) -> PlanInput<'a> {
         blocked: None,
         own_request: None,
         open_request: None,
+        history: None,
+        intent: None,
     }
 }
 
 fn state(plan: &Plan) -> Option<TargetState> {
     match plan {
         Plan::Hold { state, .. } => Some(*state),
-        Plan::File { .. } => None,
+        Plan::File { .. } | Plan::ReadHistory => None,
     }
 }
 
 #[test]
 fn current_value_that_meets_the_need_is_satisfied_without_filing() {
     assert_eq!(
-        state(&plan(&input(2000.0, 2000))),
+        state(&decide(&input(2000.0, 2000))),
         Some(TargetState::Satisfied)
     );
     assert_eq!(
-        state(&plan(&input(5000.0, 2000))),
+        state(&decide(&input(5000.0, 2000))),
         Some(TargetState::Satisfied)
     );
 }
@@ -63,14 +85,14 @@ fn a_shortfall_files_the_effective_value() {
     let mut i = input(640.0, 1000);
     i.effective = 2000;
     i.is_driver = false;
-    assert_eq!(plan(&i), Plan::File { value: 2000 });
+    assert_eq!(decide(&i), Plan::File { value: 2000 });
 }
 
 #[test]
 fn non_adjustable_quota_is_never_filed() {
     let mut i = input(10.0, 100);
     i.adjustable = false;
-    assert_eq!(state(&plan(&i)), Some(TargetState::NotAdjustable));
+    assert_eq!(state(&decide(&i)), Some(TargetState::NotAdjustable));
 }
 
 #[test]
@@ -78,7 +100,7 @@ fn an_open_request_is_followed_not_refiled() {
     let own = tracked(request("r1", "CASE_OPENED", 2000.0), None);
     let mut i = input(640.0, 2000);
     i.own_request = Some(&own);
-    assert_eq!(state(&plan(&i)), Some(TargetState::Requested));
+    assert_eq!(state(&decide(&i)), Some(TargetState::Requested));
 }
 
 #[test]
@@ -86,7 +108,7 @@ fn an_open_request_known_to_the_process_is_adopted() {
     let open = request("r1", "PENDING", 2000.0);
     let mut i = input(640.0, 2000);
     i.open_request = Some(&open);
-    let Plan::Hold { state, request, .. } = plan(&i) else {
+    let Plan::Hold { state, request, .. } = decide(&i) else {
         panic!("must not file")
     };
     assert_eq!(state, TargetState::Requested);
@@ -98,7 +120,7 @@ fn an_open_request_below_the_need_queues_the_larger_one() {
     let open = request("r1", "PENDING", 1000.0);
     let mut i = input(640.0, 2000);
     i.open_request = Some(&open);
-    assert_eq!(state(&plan(&i)), Some(TargetState::Queued));
+    assert_eq!(state(&decide(&i)), Some(TargetState::Queued));
 }
 
 #[test]
@@ -107,7 +129,7 @@ fn an_unknown_status_word_is_followed_never_taken_as_success() {
     assert_eq!(own.view.phase, Phase::Unknown);
     let mut i = input(640.0, 2000);
     i.own_request = Some(&own);
-    assert_eq!(state(&plan(&i)), Some(TargetState::Requested));
+    assert_eq!(state(&decide(&i)), Some(TargetState::Requested));
 }
 
 #[test]
@@ -119,7 +141,7 @@ fn denied_request_is_stamped_and_not_refiled_until_the_spec_changes() {
         state,
         request,
         message,
-    } = plan(&i)
+    } = decide(&i)
     else {
         panic!("must not file")
     };
@@ -137,7 +159,7 @@ fn denied_request_is_stamped_and_not_refiled_until_the_spec_changes() {
     let mut changed = input(640.0, 2500);
     changed.generation = 2;
     changed.own_request = Some(&stamped);
-    assert_eq!(plan(&changed), Plan::File { value: 2500 });
+    assert_eq!(decide(&changed), Plan::File { value: 2500 });
 }
 
 fn state_of(i: &PlanInput<'_>) -> Option<TargetState> {
@@ -172,7 +194,7 @@ fn approved_request_waits_for_the_value_instead_of_refiling() {
     let mut stale = approved.clone();
     stale.view.updated_at = Some(Timestamp::now() - SignedDuration::from_hours(2));
     i.own_request = Some(&stale);
-    assert_eq!(plan(&i), Plan::File { value: 2000 });
+    assert_eq!(decide(&i), Plan::File { value: 2000 });
 }
 
 #[test]
@@ -180,7 +202,7 @@ fn approved_request_for_less_than_the_new_need_files_again() {
     let approved = tracked(request("r1", "APPROVED", 1000.0), None);
     let mut i = input(1000.0, 2000);
     i.own_request = Some(&approved);
-    assert_eq!(plan(&i), Plan::File { value: 2000 });
+    assert_eq!(decide(&i), Plan::File { value: 2000 });
 }
 
 #[test]
@@ -188,7 +210,145 @@ fn decrease_only_when_allowed_and_driving() {
     let mut i = input(3000.0, 2000);
     assert_eq!(state_of(&i), Some(TargetState::Satisfied));
     i.allow_decrease = true;
-    assert_eq!(plan(&i), Plan::File { value: 2000 });
+    assert_eq!(decide(&i), Plan::File { value: 2000 });
     i.is_driver = false;
+    assert_eq!(state_of(&i), Some(TargetState::Satisfied));
+}
+
+#[test]
+fn nothing_is_filed_before_the_history_is_read() {
+    assert_eq!(plan(&input(640.0, 2000)), Plan::ReadHistory);
+}
+
+#[test]
+fn an_open_request_in_the_history_is_adopted_not_duplicated() {
+    let history = History {
+        open: Some(request("console", "CASE_OPENED", 2500.0)),
+        latest: None,
+    };
+    let Plan::Hold { state, request, .. } = decide_with(&input(640.0, 2000), &history) else {
+        panic!("must not file")
+    };
+    assert_eq!(state, TargetState::Requested);
+    let request = request.unwrap();
+    assert_eq!(request.view.id, "console");
+    assert!(!request.filed_by_me, "adopted, not filed by this object");
+}
+
+#[test]
+fn a_refused_combined_request_above_this_objects_need_lets_it_file_its_own_once() {
+    // Another object drove the request to 2000; this one needs 1000.
+    let combined = tracked(request("r1", "DENIED", 2000.0), None);
+    let mut i = input(640.0, 1000);
+    i.own_request = Some(&combined);
+    assert_eq!(decide(&i), Plan::File { value: 1000 });
+
+    // Its own request for 1000, refused too, settles it.
+    let own = tracked(request("r2", "DENIED", 1000.0), None);
+    i.own_request = Some(&own);
+    assert_eq!(state_of(&i), Some(TargetState::Denied));
+    assert!(settles(&own, 1000, 1));
+    assert!(!settles(&combined, 1000, 1));
+}
+
+#[test]
+fn an_approved_request_in_the_history_is_waited_for_after_a_crash() {
+    let history = History {
+        open: None,
+        latest: Some(request("r1", "APPROVED", 2000.0)),
+    };
+    assert_eq!(
+        state(&decide_with(&input(640.0, 2000), &history)),
+        Some(TargetState::Requested)
+    );
+    let small = History {
+        open: None,
+        latest: Some(request("r1", "APPROVED", 1000.0)),
+    };
+    assert_eq!(
+        decide_with(&input(640.0, 2000), &small),
+        Plan::File { value: 2000 }
+    );
+}
+
+fn intent_at(value: i64, at: Timestamp) -> Intent {
+    Intent {
+        value,
+        at,
+        generation: 1,
+    }
+}
+
+#[test]
+fn a_request_made_by_this_objects_recorded_filing_is_claimed_after_a_crash() {
+    let now = Timestamp::now();
+    let mut denied = request("r1", "DENIED", 2000.0);
+    denied.submitted_at = Some(now);
+    let history = History {
+        open: None,
+        latest: Some(denied.clone()),
+    };
+    let intent = intent_at(2000, now - SignedDuration::from_secs(1));
+    let mut i = input(640.0, 2000);
+    i.intent = Some(&intent);
+    let Plan::Hold { state, request, .. } = decide_with(&i, &history) else {
+        panic!("the request it made must be claimed, not filed again")
+    };
+    assert_eq!(state, TargetState::Denied);
+    let request = request.unwrap();
+    assert!(request.filed_by_me);
+    assert_eq!(request.closed_at_generation, Some(1));
+}
+
+#[test]
+fn a_refusal_this_object_did_not_file_is_never_claimed() {
+    let now = Timestamp::now();
+    let mut denied = request("r1", "DENIED", 2000.0);
+    denied.submitted_at = Some(now);
+    let history = History {
+        open: None,
+        latest: Some(denied),
+    };
+    // No intent: someone else's refusal.
+    assert_eq!(
+        decide_with(&input(640.0, 2000), &history),
+        Plan::File { value: 2000 }
+    );
+    // An intent for another value, or made after the request: not this object's request.
+    let other_value = intent_at(3000, now);
+    let mut i = input(640.0, 2000);
+    i.intent = Some(&other_value);
+    assert_eq!(decide_with(&i, &history), Plan::File { value: 2000 });
+    let later = intent_at(2000, now + SignedDuration::from_mins(10));
+    i.intent = Some(&later);
+    assert_eq!(decide_with(&i, &history), Plan::File { value: 2000 });
+}
+
+#[test]
+fn an_unlimited_quota_meets_every_need() {
+    let Plan::Hold { state, message, .. } = decide(&input(-1.0, 1_000_000)) else {
+        panic!("must not file")
+    };
+    assert_eq!(state, TargetState::Satisfied);
+    assert!(message.contains("unlimited"), "{message}");
+    // Not even an allowed decrease lowers an unlimited quota.
+    let mut i = input(-1.0, 100);
+    i.allow_decrease = true;
+    assert_eq!(state_of(&i), Some(TargetState::Satisfied));
+}
+
+#[test]
+fn a_guardrail_blocks_a_decrease_too() {
+    let mut i = input(3000.0, 2000);
+    i.allow_decrease = true;
+    i.blocked = Some("over the guardrail".into());
+    assert_eq!(state_of(&i), Some(TargetState::Blocked));
+}
+
+#[test]
+fn a_terminal_state_turns_satisfied_when_the_quota_is_raised_elsewhere() {
+    let denied = tracked(request("r1", "DENIED", 2000.0), Some(1));
+    let mut i = input(2000.0, 2000);
+    i.own_request = Some(&denied);
     assert_eq!(state_of(&i), Some(TargetState::Satisfied));
 }

@@ -12,6 +12,7 @@ use kube::{
 use super::{
     Context, Error, events,
     events::Note,
+    object::{self, previous},
     resolve,
     status::{self, Blocker},
     target::reconcile_target,
@@ -21,14 +22,10 @@ use crate::{
     cloud::{ErrorKind, QuotaRef, Target},
 };
 
-pub fn object_key(obj: &QuotaRequirement) -> String {
-    format!("{}/{}", obj.namespace().unwrap_or_default(), obj.name_any())
-}
-
 pub async fn reconcile(obj: Arc<QuotaRequirement>, ctx: Arc<Context>) -> Result<Action, Error> {
     ctx.stores_ready().await;
 
-    let key = object_key(&obj);
+    let key = object::key(&obj);
     tracing::debug!(object = %key, "reconciling");
     let outcome = observe_and_act(&obj, &ctx).await;
     let status = status::build(
@@ -50,6 +47,14 @@ pub async fn reconcile(obj: Arc<QuotaRequirement>, ctx: Arc<Context>) -> Result<
     if status::write(&api, &obj, &status).await? {
         tracing::info!(object = %key, summary = status.summary.as_deref().unwrap_or_default(), "status updated");
     }
+    // Intents are cleared only once the requests they announced are in the status just written.
+    let settled_intents: Vec<String> = status
+        .filings
+        .keys()
+        .filter(|scope| !outcome.kept_intents.contains(scope))
+        .cloned()
+        .collect();
+    status::clear_intents(&api, &obj, &settled_intents).await?;
     events::publish(&ctx.recorder, &obj, &notes).await;
 
     let has = |s: TargetState| status.targets.iter().any(|t| t.state == s);
@@ -57,12 +62,12 @@ pub async fn reconcile(obj: Arc<QuotaRequirement>, ctx: Arc<Context>) -> Result<
         return Ok(Action::requeue(ctx.backoff.next(&key)));
     }
     ctx.backoff.reset(&key);
+    // Terminal states are re-read too: a quota raised elsewhere turns Satisfied, and a quota that
+    // could not be raised may become adjustable. Nothing is filed again until the spec changes.
     Ok(if has(TargetState::Requested) || has(TargetState::Queued) {
         Action::requeue(ctx.config.poll)
-    } else if has(TargetState::Satisfied) {
-        Action::requeue(ctx.config.resync)
     } else {
-        Action::await_change()
+        Action::requeue(ctx.config.resync)
     })
 }
 
@@ -72,6 +77,8 @@ struct Outcome {
     blocker: Option<Blocker>,
     notes: Vec<Note>,
     retry: bool,
+    /// Filing intents whose outcome is unknown, or that were not looked at: they stay.
+    kept_intents: Vec<String>,
 }
 
 impl Outcome {
@@ -95,22 +102,21 @@ impl Outcome {
                 message: Some(message.clone()),
             })
             .collect();
+        // Nothing was looked at: every intent stays until the account or spec lets it be judged.
+        let kept_intents = obj
+            .status
+            .as_ref()
+            .map(|s| s.filings.keys().cloned().collect())
+            .unwrap_or_default();
         Self {
             quota: None,
             targets,
             blocker: Some(Blocker { reason, message }),
             notes: vec![],
             retry,
+            kept_intents,
         }
     }
-}
-
-pub(super) fn previous<'a>(obj: &'a QuotaRequirement, region: &str) -> Option<&'a TargetStatus> {
-    obj.status
-        .as_ref()?
-        .targets
-        .iter()
-        .find(|t| t.region == region)
 }
 
 async fn observe_and_act(obj: &QuotaRequirement, ctx: &Context) -> Outcome {
@@ -180,19 +186,30 @@ async fn observe_and_act(obj: &QuotaRequirement, ctx: &Context) -> Outcome {
         .iter()
         .find_map(|r| r.quota_id.clone())
         .map(|id| format!("{}/{id}", quota.service()));
+    let all_judged = results.iter().all(|r| r.scope.is_some());
     let mut notes = vec![];
+    let mut kept_intents = vec![];
     let targets = results
         .into_iter()
         .map(|r| {
             notes.extend(r.note);
+            if let Some(scope) = r.scope.filter(|_| r.keep_intent) {
+                kept_intents.push(scope);
+            }
             r.status
         })
         .collect();
+    // While some target could not be judged (its quota could not be read), every intent stays:
+    // the one it may have left is claimed once it can be.
+    if !all_judged && let Some(status) = &obj.status {
+        kept_intents.extend(status.filings.keys().cloned());
+    }
     Outcome {
         quota: quota_label,
         targets,
         blocker: None,
         notes,
         retry: false,
+        kept_intents,
     }
 }

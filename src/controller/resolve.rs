@@ -108,9 +108,11 @@ pub fn guardrail_violation(
             "{value} exceeds the account's guardrail spec.guardrails.maxValues[{quota_id}] = {max}"
         ));
     }
+    // A quota at 0 could otherwise be raised without bound; an unlimited one needs no request.
+    let base = current.max(1.0);
     if let Some(factor) = g.max_increase_factor
-        && current > 0.0
-        && value as f64 > current * factor
+        && current != crate::cloud::UNLIMITED
+        && value as f64 > base * factor
     {
         return Some(format!(
             "{value} is more than spec.guardrails.maxIncreaseFactor ({factor}) times the current value {current}"
@@ -208,5 +210,17 @@ mod tests {
         let too_fast = guardrail_violation(Some(&g), "L-1216C47A", 3000, 640.0).unwrap();
         assert!(too_fast.contains("maxIncreaseFactor"), "{too_fast}");
         assert_eq!(guardrail_violation(None, "L-1", 1_000_000, 1.0), None);
+    }
+
+    #[test]
+    fn the_increase_factor_counts_from_at_least_one_so_a_zero_quota_is_bounded_too() {
+        let g = Guardrails {
+            max_increase_factor: Some(4.0),
+            max_values: Default::default(),
+        };
+        assert_eq!(guardrail_violation(Some(&g), "L-1", 4, 0.0), None);
+        let unbounded = guardrail_violation(Some(&g), "L-1", 5, 0.0).unwrap();
+        assert!(unbounded.contains("maxIncreaseFactor"), "{unbounded}");
+        assert_eq!(guardrail_violation(Some(&g), "L-1", 1_000_000, -1.0), None);
     }
 }

@@ -9,7 +9,7 @@ use kube::{
 use serde_json::json;
 
 use crate::api::{
-    QuotaRequirement, QuotaRequirementStatus, TargetState, TargetStatus,
+    FilingIntent, QuotaRequirement, QuotaRequirementStatus, TargetState, TargetStatus,
     conditions::{self, Desired},
 };
 
@@ -43,6 +43,7 @@ pub fn build(
         quota: quota.or(old.quota),
         summary: Some(summary),
         targets,
+        filings: old.filings,
     }
 }
 
@@ -164,13 +165,21 @@ fn desired_conditions(targets: &[TargetStatus], blocker: Option<&Blocker>) -> Ve
 }
 
 /// Writes `status` with server-side apply unless it equals what the object already has.
-/// Returns whether a patch was sent.
+/// Returns whether a patch was sent. `filings` are left alone: they are written (and cleared)
+/// one key at a time by [`record_intent`] and [`clear_intents`], so that regions filing at once
+/// never overwrite each other's, and this apply never owns them.
 pub async fn write(
     api: &Api<QuotaRequirement>,
     obj: &QuotaRequirement,
     status: &QuotaRequirementStatus,
 ) -> kube::Result<bool> {
-    if obj.status.as_ref() == Some(status) {
+    let mut status = status.clone();
+    status.filings.clear();
+    let mut old = obj.status.clone();
+    if let Some(old) = &mut old {
+        old.filings.clear();
+    }
+    if old.as_ref() == Some(&status) {
         return Ok(false);
     }
     let patch = json!({
@@ -182,4 +191,44 @@ pub async fn write(
     api.patch_status(&obj.name_any(), &params, &Patch::Apply(&patch))
         .await?;
     Ok(true)
+}
+
+/// Records, before the cloud is called, that this object is about to file for `scope`.
+pub async fn record_intent(
+    api: &Api<QuotaRequirement>,
+    obj: &QuotaRequirement,
+    scope: &str,
+    intent: &FilingIntent,
+) -> kube::Result<()> {
+    let patch = json!({"status": {"filings": {scope: intent}}});
+    api.patch_status(
+        &obj.name_any(),
+        &PatchParams::default(),
+        &Patch::Merge(&patch),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Removes the intents whose requests are now recorded (or were never made).
+pub async fn clear_intents(
+    api: &Api<QuotaRequirement>,
+    obj: &QuotaRequirement,
+    scopes: &[String],
+) -> kube::Result<()> {
+    if scopes.is_empty() {
+        return Ok(());
+    }
+    let nulls: serde_json::Map<String, serde_json::Value> = scopes
+        .iter()
+        .map(|s| (s.clone(), serde_json::Value::Null))
+        .collect();
+    let patch = json!({"status": {"filings": nulls}});
+    api.patch_status(
+        &obj.name_any(),
+        &PatchParams::default(),
+        &Patch::Merge(&patch),
+    )
+    .await?;
+    Ok(())
 }

@@ -1,22 +1,24 @@
-//! One region of one QuotaRequirement: observe the quota and any open request, plan, and file
-//! what is needed.
+//! One region of one QuotaRequirement: observe the quota and the request that belongs to it,
+//! plan, and file what is needed.
 
 use jiff::Timestamp;
-use kube::{ResourceExt, runtime::reflector::ObjectRef};
+use kube::{Api, ResourceExt, runtime::reflector::ObjectRef};
 
 use super::{
     Context,
-    act::{self, FileCall},
+    act::{self, FileCall, Filed},
     aggregate::{self, Contribution},
     events::{self, Note},
-    ledger::QuotaKey,
+    ledger::{KeyEntry, QuotaKey},
+    object,
     plan::{self, Plan, PlanInput, Tracked},
-    reconcile::{object_key, previous},
-    resolve, status,
+    record, resolve, status,
 };
 use crate::{
-    api::{CloudAccount, QuotaRequirement, RequestStatus, TargetState, TargetStatus},
-    cloud::{FileContext, Phase, QuotaProvider, QuotaRef, QuotaView, RequestView, Target},
+    api::{CloudAccount, FiledBy, QuotaRequirement, RequestOwner, TargetState, TargetStatus},
+    cloud::{
+        CloudError, ErrorKind, FileContext, QuotaProvider, QuotaRef, QuotaView, RequestView, Target,
+    },
 };
 
 /// What one region came to.
@@ -28,15 +30,28 @@ pub struct TargetResult {
     pub quota_id: Option<String>,
     /// The quota is the same in every region.
     pub global: bool,
+    /// The key of this target's filing intent in status, once known.
+    pub scope: Option<String>,
+    /// Whether a recorded filing intent must stay (the outcome of a filing is unknown).
+    pub keep_intent: bool,
 }
 
 impl TargetResult {
-    fn new(status: TargetStatus, note: Option<Note>, quota_id: Option<String>) -> Self {
+    /// The cloud could not be read or followed: nothing was decided.
+    fn undecided(mut status: TargetStatus, e: &CloudError, quota_id: Option<String>) -> Self {
+        status.state = if e.kind == ErrorKind::NotAdjustable {
+            TargetState::NotAdjustable
+        } else {
+            TargetState::Error
+        };
+        status.message = Some(e.to_string());
         Self {
             status,
-            note,
+            note: None,
             quota_id,
             global: false,
+            scope: None,
+            keep_intent: true,
         }
     }
 
@@ -52,6 +67,8 @@ impl TargetResult {
             note: None,
             quota_id: self.quota_id.clone(),
             global: true,
+            scope: self.scope.clone(),
+            keep_intent: self.keep_intent,
         }
     }
 }
@@ -64,11 +81,8 @@ pub async fn reconcile_target(
     provider: &dyn QuotaProvider,
     target: Target,
 ) -> TargetResult {
-    let prev = previous(obj, &target.region);
-    let own_request = prev
-        .and_then(|t| t.request.as_ref())
-        .map(tracked_from_status);
-    let account_name = account.name_any();
+    let prev = object::previous(obj, &target.region);
+    let cloud_id = account.cloud_id().to_string();
     let mut status = TargetStatus {
         region: target.region.clone(),
         current_value: prev.and_then(|t| t.current_value),
@@ -81,96 +95,91 @@ pub async fn reconcile_target(
 
     let mut view = match provider.quota(&target).await {
         Ok(view) => view,
-        Err(e) => {
-            status.message = Some(e.to_string());
-            return TargetResult::new(status, None, None);
-        }
+        Err(e) => return TargetResult::undecided(status, &e, None),
     };
     status.current_value = Some(view.value);
     let quota_id = Some(view.id.clone());
-    let key = QuotaKey {
-        account: account_name.clone(),
-        service: target.quota.service().to_string(),
-        quota: view.id.clone(),
-        scope: scope(&target, &view),
-    };
-    let entry = ctx.ledger.entry(&key);
+    let owner = owner(obj, account, &target, &view);
+    let entry = ctx.ledger.entry(&QuotaKey {
+        account: cloud_id.clone(),
+        service: owner.service.clone(),
+        quota: owner.quota.clone(),
+        scope: owner.scope.clone(),
+    });
 
-    // Follow what is open: this object's own request, and any other this process knows of.
-    let own_request = match own_request {
+    // A recorded request is used only while it is still for this quota in this account.
+    let recorded = prev
+        .and_then(|t| t.request.as_ref())
+        .and_then(|r| record::tracked(r, &owner));
+    if recorded.is_none() {
+        status.request = None;
+    }
+    let was_open = recorded.as_ref().is_some_and(|t| t.view.phase.is_open());
+    let own_request = match recorded {
         Some(t) if t.view.phase.is_open() => {
             match ctx
                 .ledger
-                .refresh(&account_name, provider, &target, &t.view.id)
+                .refresh(&cloud_id, provider, &target, &t.view.id)
                 .await
             {
                 Ok(view) => {
                     entry.record(&view);
                     Some(Tracked { view, ..t })
                 }
-                Err(e) => {
-                    status.message = Some(e.to_string());
-                    return TargetResult::new(status, None, quota_id);
+                // The cloud no longer knows it: the history decides what happened.
+                Err(e) if e.kind == ErrorKind::NotFound => {
+                    status.request = None;
+                    None
                 }
+                Err(e) => return TargetResult::undecided(status, &e, quota_id),
             }
         }
         other => other,
     };
-    let mut open_request = entry.open();
-    if let Some(open) = open_request.clone()
-        && own_request.as_ref().is_none_or(|t| t.view.id != open.id)
-    {
-        match ctx
-            .ledger
-            .refresh(&account_name, provider, &target, &open.id)
-            .await
-        {
-            Ok(view) => {
-                entry.record(&view);
-                open_request = Some(view).filter(|v| v.phase.is_open());
-            }
-            Err(e) => {
-                status.message = Some(e.to_string());
-                return TargetResult::new(status, None, quota_id);
-            }
-        }
-    }
+    let open_request =
+        match follow_open(ctx, &cloud_id, provider, &entry, &target, &own_request).await {
+            Ok(open) => open,
+            Err(e) => return TargetResult::undecided(status, &e, quota_id),
+        };
 
     // A request that closed just now may have changed the value read above: read it again, so a
     // terminal state (which is not polled again) shows the value the cloud settled on.
-    let was_open = |t: &Tracked| t.view.phase.is_open();
-    let closed_now = prev
-        .and_then(|t| t.request.as_ref())
-        .map(tracked_from_status)
-        .is_some_and(|before| was_open(&before))
-        && own_request.as_ref().is_some_and(|t| !was_open(t));
-    if closed_now {
+    if was_open
+        && own_request
+            .as_ref()
+            .is_some_and(|t| !t.view.phase.is_open())
+    {
         match provider.quota(&target).await {
             Ok(fresh) => view = fresh,
-            Err(e) => {
-                status.message = Some(e.to_string());
-                return TargetResult::new(status, None, quota_id);
-            }
+            Err(e) => return TargetResult::undecided(status, &e, quota_id),
         }
         status.current_value = Some(view.value);
     }
 
-    let me = object_key(obj);
+    let me = object::key(obj);
     let guardrails = account.spec.guardrails.as_ref();
     let blocked =
         resolve::guardrail_violation(guardrails, &view.id, obj.spec.desired_value, view.value);
+    let generation = obj.metadata.generation.unwrap_or_default();
     let own = Contribution {
         object: me.clone(),
         value: obj.spec.desired_value,
-        eligible: blocked.is_none() && !denied_now(prev, obj.metadata.generation),
+        eligible: blocked.is_none()
+            && !own_request
+                .as_ref()
+                .is_some_and(|t| plan::settles(t, obj.spec.desired_value, generation)),
     };
     let others = contributions(ctx, obj, account, &target, &view);
     let effective = aggregate::effective(&own, &others);
     status.desired_value = Some(effective.value);
     status.driven_by = Some(effective.driven_by.clone());
 
-    let generation = obj.metadata.generation.unwrap_or_default();
-    let input = PlanInput {
+    let intent = obj
+        .status
+        .as_ref()
+        .and_then(|s| s.filings.get(&owner.scope))
+        .and_then(|f| record::intent(f, &owner));
+    let mut input = PlanInput {
         now: Timestamp::now(),
         generation,
         current: view.value,
@@ -182,23 +191,46 @@ pub async fn reconcile_target(
         blocked,
         own_request: own_request.as_ref(),
         open_request: open_request.as_ref(),
+        history: None,
+        intent: intent.as_ref(),
     };
-    let decision = plan::plan(&input);
+    let mut decision = plan::plan(&input);
     tracing::debug!(object = %me, region = %target.region, ?decision, "planned");
-    let (state, message, request, note) = match decision {
-        Plan::Hold {
-            state,
-            message,
-            request,
-        } => (state, message, request, None),
-        Plan::File { value } => {
+
+    let mut keep_intent = false;
+    let mut filed = None;
+    if decision == Plan::ReadHistory {
+        // Only one reconcile at a time may decide to file for a quota.
+        let _only_one_filer = entry.filing.lock().await;
+        let history =
+            match act::history(&cloud_id, provider, &ctx.ledger, &entry, &target, &view.id).await {
+                Ok(h) => h,
+                Err(e) => return TargetResult::undecided(status, &e, quota_id),
+            };
+        input.history = Some(&history);
+        decision = plan::plan(&input);
+        tracing::debug!(object = %me, region = %target.region, ?decision, "planned with history");
+        if let Plan::File { value } = decision {
+            let api: Api<QuotaRequirement> =
+                Api::namespaced(ctx.client.clone(), &obj.namespace().unwrap_or_default());
+            let intent = record::filing(value, &owner, Timestamp::now());
+            if let Err(e) = status::record_intent(&api, obj, &owner.scope, &intent).await {
+                let e = CloudError::new(
+                    ErrorKind::Unavailable,
+                    "KubeApi",
+                    format!(
+                        "could not record the filing intent before filing, so nothing was filed: {e}"
+                    ),
+                );
+                return TargetResult::undecided(status, &e, quota_id);
+            }
             let context = FileContext {
                 justification: obj.spec.justification.clone(),
                 contact_email: account.spec.gcp.as_ref().map(|g| g.contact_email.clone()),
                 allow_decrease: obj.spec.allow_decrease,
             };
-            let filed = act::file(FileCall {
-                account: &account_name,
+            let outcome = act::file(FileCall {
+                account: &cloud_id,
                 provider,
                 ledger: &ctx.ledger,
                 entry: &entry,
@@ -206,39 +238,119 @@ pub async fn reconcile_target(
                 quota_id: &view.id,
                 value,
                 context: &context,
-                unrecorded_since: own_request
-                    .is_none()
-                    .then(|| obj.metadata.creation_timestamp.as_ref().map(|t| t.0))
-                    .flatten(),
             })
             .await;
-            let note = match &filed {
-                act::Filed::New(v) => Some((events::REQUEST_FILED, v)),
-                act::Filed::Adopted(v) => Some((events::REQUEST_ADOPTED, v)),
-                _ => None,
-            }
-            .map(|(reason, v)| Note {
-                warning: false,
-                reason,
-                message: format!(
-                    "{}: request {} for {} ({})",
-                    target.region, v.id, v.requested_value, v.status
-                ),
-            });
-            let (state, message, request) = filed.outcome(value, generation);
-            // Keep the last request on record when filing failed, so history is not lost.
-            (state, message, request.or(own_request), note)
+            keep_intent = outcome.may_have_filed();
+            filed = Some(outcome);
         }
+    }
+
+    let (state, message, request) = match (&decision, &filed) {
+        (
+            Plan::Hold {
+                state,
+                message,
+                request,
+            },
+            _,
+        ) => (*state, message.clone(), request.clone()),
+        (_, Some(outcome)) => outcome.outcome(),
+        _ => unreachable!("a plan with history is Hold or File"),
     };
+    let note = note(
+        &target,
+        prev.and_then(|t| t.request.as_ref()).map(|r| r.id.as_str()),
+        state,
+        request.as_ref(),
+        &filed,
+    );
     status.state = state;
     status.message = Some(message);
-    status.request = request.map(|t| status_from_tracked(&t));
+    // Keep the last request on record when filing failed, so history is not lost.
+    if let Some(t) = request.or(own_request) {
+        status.request = Some(record::record(&t, &owner));
+    }
     TargetResult {
         status,
         note,
         quota_id,
         global: view.global,
+        scope: Some(owner.scope),
+        keep_intent,
     }
+}
+
+/// The request as it would be recorded now: this quota, filed by this object at its generation.
+fn owner(
+    obj: &QuotaRequirement,
+    account: &CloudAccount,
+    target: &Target,
+    view: &QuotaView,
+) -> RequestOwner {
+    RequestOwner {
+        account_ref: obj.spec.account_ref.clone(),
+        account: account.cloud_id().to_string(),
+        service: target.quota.service().to_string(),
+        quota: view.id.clone(),
+        scope: scope(target, view),
+        filed_by: Some(FiledBy {
+            uid: obj.uid().unwrap_or_default(),
+            generation: obj.metadata.generation.unwrap_or_default(),
+        }),
+    }
+}
+
+/// Any other open request this process knows of for the quota, as the cloud reports it now.
+async fn follow_open(
+    ctx: &Context,
+    cloud_id: &str,
+    provider: &dyn QuotaProvider,
+    entry: &KeyEntry,
+    target: &Target,
+    own: &Option<Tracked>,
+) -> Result<Option<RequestView>, CloudError> {
+    let Some(open) = entry.open() else {
+        return Ok(None);
+    };
+    if own.as_ref().is_some_and(|t| t.view.id == open.id) {
+        return Ok(Some(open).filter(|_| own.as_ref().is_some_and(|t| t.view.phase.is_open())));
+    }
+    let view = ctx
+        .ledger
+        .refresh(cloud_id, provider, target, &open.id)
+        .await?;
+    entry.record(&view);
+    Ok(Some(view).filter(|v| v.phase.is_open()))
+}
+
+/// RequestFiled for a new request; RequestAdopted when the target now follows a request that
+/// someone else opened.
+fn note(
+    target: &Target,
+    before: Option<&str>,
+    state: TargetState,
+    request: Option<&Tracked>,
+    filed: &Option<Filed>,
+) -> Option<Note> {
+    let (reason, view) = match (filed, request) {
+        (Some(Filed::New(v)), _) => (events::REQUEST_FILED, v),
+        (None, Some(t))
+            if matches!(state, TargetState::Requested | TargetState::Queued)
+                && !t.filed_by_me
+                && before != Some(t.view.id.as_str()) =>
+        {
+            (events::REQUEST_ADOPTED, &t.view)
+        }
+        _ => return None,
+    };
+    Some(Note {
+        warning: false,
+        reason,
+        message: format!(
+            "{}: request {} for {} ({})",
+            target.region, view.id, view.requested_value, view.status
+        ),
+    })
 }
 
 /// Where one value of the quota applies: a region (or everywhere), narrowed by GCP dimensions.
@@ -256,7 +368,8 @@ fn scope(target: &Target, view: &QuotaView) -> String {
     scope
 }
 
-/// Every other object that needs the same quota in the same account and region.
+/// Every other object that needs the same quota in the same account and scope. A global quota
+/// is one value whatever region an object lists first.
 fn contributions(
     ctx: &Context,
     obj: &QuotaRequirement,
@@ -265,11 +378,12 @@ fn contributions(
     view: &QuotaView,
 ) -> Vec<Contribution> {
     let label = format!("{}/{}", target.quota.service(), view.id);
+    let account_name = account.name_any();
     ctx.requirements
         .state()
         .iter()
-        .filter(|o| o.uid() != obj.uid() && o.spec.account_ref == account.name_any())
-        .filter(|o| o.spec.regions.contains(&target.region))
+        .filter(|o| o.uid() != obj.uid() && o.spec.account_ref == account_name)
+        .filter(|o| view.global || o.spec.regions.contains(&target.region))
         .filter(|o| {
             QuotaRef::from_spec(&o.spec).is_some_and(|q| {
                 same_dimensions(&q, &target.quota)
@@ -294,14 +408,48 @@ fn contributions(
                 view.value,
             )
             .is_none();
-            let denied = denied_now(previous(o, &target.region), o.metadata.generation);
             Contribution {
-                object: object_key(o),
+                object: object::key(o),
                 value: o.spec.desired_value,
-                eligible: allowed && guarded && !denied,
+                eligible: allowed && guarded && !settled(ctx, o, account, target, view),
             }
         })
         .collect()
+}
+
+/// Whether another object's need was refused at its generation, judged by the freshest view of
+/// its request this process has (its status may not show the refusal yet).
+fn settled(
+    ctx: &Context,
+    o: &QuotaRequirement,
+    account: &CloudAccount,
+    target: &Target,
+    view: &QuotaView,
+) -> bool {
+    let region = if view.global {
+        o.spec
+            .regions
+            .first()
+            .map(String::as_str)
+            .unwrap_or_default()
+    } else {
+        target.region.as_str()
+    };
+    let owner = owner(o, account, target, view);
+    let Some(mut tracked) = object::previous(o, region)
+        .and_then(|t| t.request.as_ref())
+        .and_then(|r| record::tracked(r, &owner))
+    else {
+        return false;
+    };
+    if let Some(fresh) = ctx.ledger.cached(account.cloud_id(), &tracked.view.id) {
+        tracked.view = fresh;
+    }
+    plan::settles(
+        &tracked,
+        o.spec.desired_value,
+        o.metadata.generation.unwrap_or_default(),
+    )
 }
 
 fn same_dimensions(a: &QuotaRef, b: &QuotaRef) -> bool {
@@ -309,50 +457,5 @@ fn same_dimensions(a: &QuotaRef, b: &QuotaRef) -> bool {
         (QuotaRef::Gcp { dimensions: x, .. }, QuotaRef::Gcp { dimensions: y, .. }) => x == y,
         (QuotaRef::Aws { .. }, QuotaRef::Aws { .. }) => true,
         _ => false,
-    }
-}
-
-/// Whether the object's request for this target was refused at its current generation.
-fn denied_now(prev: Option<&TargetStatus>, generation: Option<i64>) -> bool {
-    prev.and_then(|t| t.request.as_ref())
-        .and_then(|r| r.closed_at_generation)
-        .is_some_and(|g| Some(g) >= generation)
-}
-
-fn tracked_from_status(r: &RequestStatus) -> Tracked {
-    let phase = match r.status.as_str() {
-        "RECONCILING" => Phase::Open,
-        "GRANTED" => Phase::Approved,
-        "PARTIALLY_GRANTED" => Phase::PartiallyGranted,
-        "REFUSED" => Phase::Denied,
-        other => Phase::from_aws_status(other),
-    };
-    Tracked {
-        view: RequestView {
-            id: r.id.clone(),
-            case_id: r.case_id.clone(),
-            status: r.status.clone(),
-            phase,
-            requested_value: r.requested_value,
-            granted_value: r.granted_value,
-            submitted_at: r.submitted_at.as_ref().map(|t| t.0),
-            updated_at: r.updated_at.as_ref().map(|t| t.0),
-            message: r.status_message.clone(),
-        },
-        closed_at_generation: r.closed_at_generation,
-    }
-}
-
-fn status_from_tracked(t: &Tracked) -> RequestStatus {
-    RequestStatus {
-        id: t.view.id.clone(),
-        case_id: t.view.case_id.clone(),
-        status: t.view.status.clone(),
-        requested_value: t.view.requested_value,
-        granted_value: t.view.granted_value,
-        submitted_at: t.view.submitted_at.map(status::time),
-        status_message: t.view.message.clone(),
-        updated_at: t.view.updated_at.map(status::time),
-        closed_at_generation: t.closed_at_generation,
     }
 }

@@ -406,10 +406,29 @@ async fn a_denial_while_no_status_recorded_the_request_is_found_not_refiled() {
     let mut env = TestEnv::new("lost-denial").await;
     let cloud = spot_cloud(640.0);
     let account = env.aws_account("aws", ACCOUNT_ID).await;
-    env.create_qr(spot_qr("spot", &account, &["us-east-1"], 2000))
+    let qr = env
+        .create_qr(spot_qr("spot", &account, &["us-east-1"], 2000))
         .await;
-    // As if an earlier run filed for this object, stopped before writing status, and AWS denied
-    // the request while no operator was running.
+    // As if an earlier run recorded its intent, filed, stopped before writing the request into
+    // status, and AWS denied the request while no operator was running.
+    let intent = json!({"status": {"filings": {"us-east-1": {
+        "value": 2000,
+        "at": jiff::Timestamp::now().to_string(),
+        "owner": {
+            "accountRef": account, "account": ACCOUNT_ID, "service": "ec2", "quota": SPOT,
+            "scope": "us-east-1",
+            "filedBy": {"uid": qr.metadata.uid.clone().unwrap(), "generation": 1}
+        }
+    }}}});
+    env.qrs()
+        .patch_status(
+            "spot",
+            &Default::default(),
+            &kube::api::Patch::Merge(&intent),
+        )
+        .await
+        .expect("record the intent");
+    tokio::time::sleep(Duration::from_millis(1100)).await;
     let lost = cloud.seed_open_request(spot("us-east-1"), 2000.0);
     cloud.deny(&lost, "DENIED", "Not approved.");
     env.start_operator(cloud.clone());
@@ -426,6 +445,11 @@ async fn a_denial_while_no_status_recorded_the_request_is_found_not_refiled() {
         cloud.filed_count(),
         0,
         "the denial is not forgotten by filing again"
+    );
+    let qr = env.qrs().get("spot").await.unwrap();
+    assert!(
+        qr.status.unwrap().filings.is_empty(),
+        "the intent is cleared once its request is recorded"
     );
 }
 

@@ -174,7 +174,7 @@ async fn invalid_cloud_accounts_are_rejected_naming_the_field() {
     let cases: Vec<(&str, Value, &str)> = vec![
         (
             "both aws and gcp",
-            json!({"aws": {"accountId": "123456789012"}, "gcp": {"project": "my-project"}}),
+            json!({"aws": {"accountId": "123456789012"}, "gcp": {"project": "my-project", "contactEmail": "q@example.com"}}),
             "exactly one of spec.aws or spec.gcp",
         ),
         (
