@@ -1,0 +1,283 @@
+#!/usr/bin/env python3
+"""Checks on `helm template` output for tools/chart-test.sh.
+
+Usage: chart-checks.py MODE NAMESPACE < rendered.yaml
+       chart-checks.py dashboard DASHBOARD_JSON RULES_OUT
+       chart-checks.py readme README CHART_DIR
+
+Prints "ok   <check>" or "FAIL <check>: <why>" per check; chart-test.sh counts them.
+"""
+import json
+import sys
+
+import yaml
+
+results = []
+
+
+def check(name, cond, why=""):
+    results.append((name, bool(cond), why))
+
+
+def by_kind(docs, kind):
+    return [d for d in docs if d.get("kind") == kind]
+
+
+def one(docs, kind):
+    found = by_kind(docs, kind)
+    check(f"exactly one {kind}", len(found) == 1, f"found {len(found)}")
+    return found[0] if found else {}
+
+
+def arg_after(args, flag):
+    return args[args.index(flag) + 1] if flag in args and args.index(flag) + 1 < len(args) else None
+
+
+# The ClusterRole the operator may have, and no more: (apiGroup, resource) -> verbs.
+CLUSTER_RULES = {
+    ("quota-operator.dev", "quotarequirements"): {"get", "list", "watch"},
+    ("quota-operator.dev", "cloudaccounts"): {"get", "list", "watch"},
+    ("quota-operator.dev", "quotarequirements/status"): {"get", "patch", "update"},
+    ("quota-operator.dev", "cloudaccounts/status"): {"get", "patch", "update"},
+    ("", "namespaces"): {"get", "list", "watch"},
+    ("events.k8s.io", "events"): {"create", "patch"},
+    ("", "events"): {"create", "patch"},
+}
+LEASE_VERBS = {"get", "list", "watch", "create", "update", "patch"}
+
+
+def flatten_rules(rules):
+    out = {}
+    for r in rules:
+        check("no resourceNames or nonResourceURLs wildcards", "*" not in r.get("verbs", []) and "*" not in r.get("resources", []) and "*" not in r.get("apiGroups", []), str(r))
+        for g in r.get("apiGroups", []):
+            for res in r.get("resources", []):
+                out.setdefault((g, res), set()).update(r.get("verbs", []))
+    return out
+
+
+def common(docs, ns, expect):
+    dep = one(docs, "Deployment")
+    spec = dep.get("spec", {})
+    pod = spec.get("template", {}).get("spec", {})
+    c = (pod.get("containers") or [{}])[0]
+    args = c.get("args", [])
+    psc, csc = pod.get("securityContext", {}), c.get("securityContext", {})
+
+    check("replicas", spec.get("replicas") == expect["replicas"], f"{spec.get('replicas')} != {expect['replicas']}")
+    check("strategy", spec.get("strategy", {}).get("type") == expect["strategy"], str(spec.get("strategy")))
+    check("args start with run", args[:1] == ["run"], str(args))
+    le = "--leader-election" in args
+    check("--leader-election iff enabled", le == expect["leader_election"], str(args))
+    if expect["leader_election"]:
+        check("--leader-election-namespace is the release namespace", arg_after(args, "--leader-election-namespace") == ns, str(args))
+        check("--leader-election-lease-name", arg_after(args, "--leader-election-lease-name") == expect["lease"], str(args))
+    check("--probe-addr", arg_after(args, "--probe-addr") == expect["probe_addr"], str(args))
+    check("--log-format", arg_after(args, "--log-format") == expect["log_format"], str(args))
+    port = c.get("ports", [{}])[0]
+    check("container port", port.get("containerPort") == expect["port"] and port.get("name") == "http", str(port))
+    for probe, path in (("livenessProbe", "/healthz"), ("readinessProbe", "/readyz")):
+        hg = c.get(probe, {}).get("httpGet", {})
+        check(f"{probe} on {path}", hg.get("path") == path and hg.get("port") == "http", str(hg))
+
+    for k in ("runAsUser", "runAsGroup", "fsGroup"):
+        v = psc.get(k)
+        check(f"pod {k} is the number 65532", isinstance(v, int) and not isinstance(v, bool) and v == 65532, repr(v))
+    check("pod runAsNonRoot", psc.get("runAsNonRoot") is True)
+    check("pod seccomp RuntimeDefault", psc.get("seccompProfile", {}).get("type") == "RuntimeDefault")
+    for k in ("runAsUser", "runAsGroup"):
+        v = csc.get(k)
+        check(f"container {k} is the number 65532", isinstance(v, int) and not isinstance(v, bool) and v == 65532, repr(v))
+    check("container runAsNonRoot", csc.get("runAsNonRoot") is True)
+    check("readOnlyRootFilesystem", csc.get("readOnlyRootFilesystem") is True)
+    check("allowPrivilegeEscalation false", csc.get("allowPrivilegeEscalation") is False)
+    check("capabilities drop ALL", csc.get("capabilities", {}).get("drop") == ["ALL"] and not csc.get("capabilities", {}).get("add"))
+    check("container seccomp RuntimeDefault", csc.get("seccompProfile", {}).get("type") == "RuntimeDefault")
+    check("no privileged, hostNetwork, hostPID", not csc.get("privileged") and not pod.get("hostNetwork") and not pod.get("hostPID"))
+
+    sel = spec.get("selector", {}).get("matchLabels", {})
+    labels = spec.get("template", {}).get("metadata", {}).get("labels", {})
+    check("selector matches pod labels", sel and all(labels.get(k) == v for k, v in sel.items()), f"{sel} vs {labels}")
+
+    sa_name = pod.get("serviceAccountName")
+    sas = by_kind(docs, "ServiceAccount")
+    check("the pod's ServiceAccount is rendered", any(s["metadata"]["name"] == sa_name for s in sas), sa_name)
+
+    for d in docs:
+        if d.get("kind") in ("ClusterRole", "ClusterRoleBinding"):
+            check(f"{d['kind']} has no namespace", "namespace" not in d.get("metadata", {}))
+        elif d.get("kind") == "ConfigMap":
+            pass
+        else:
+            check(f"{d.get('kind')} {d['metadata'].get('name')} in the release namespace", d["metadata"].get("namespace") == ns, str(d["metadata"].get("namespace")))
+
+    cr = one(docs, "ClusterRole")
+    rules = flatten_rules(cr.get("rules", []))
+    check("ClusterRole is exactly the least-privilege set", rules == CLUSTER_RULES,
+          f"extra: { {k: v for k, v in rules.items() if CLUSTER_RULES.get(k) != v} }, missing: {[k for k in CLUSTER_RULES if k not in rules]}")
+    check("ClusterRole: no secrets", not any(res.startswith("secrets") for _, res in rules), str(rules))
+    check("ClusterRole: writes only status subresources and events",
+          all(res.endswith("/status") or res == "events" for (g, res), verbs in rules.items() if verbs - {"get", "list", "watch"}))
+    crb = one(docs, "ClusterRoleBinding")
+    check("ClusterRoleBinding binds the ClusterRole to the ServiceAccount",
+          crb.get("roleRef", {}).get("name") == cr["metadata"]["name"]
+          and crb.get("subjects") == [{"kind": "ServiceAccount", "name": sa_name, "namespace": ns}], str(crb.get("subjects")))
+
+    roles = by_kind(docs, "Role")
+    if expect["leader_election"]:
+        check("one Role (leases)", len(roles) == 1, str(len(roles)))
+        if roles:
+            rr = flatten_rules(roles[0].get("rules", []))
+            check("Role: leases get/list/watch/create/update/patch, nothing else", rr == {("coordination.k8s.io", "leases"): LEASE_VERBS}, str(rr))
+            rb = one(docs, "RoleBinding")
+            check("RoleBinding binds the Role to the ServiceAccount",
+                  rb.get("roleRef", {}).get("name") == roles[0]["metadata"]["name"]
+                  and rb.get("subjects") == [{"kind": "ServiceAccount", "name": sa_name, "namespace": ns}])
+    else:
+        check("no lease Role without leader election", not roles and not by_kind(docs, "RoleBinding"))
+
+    pdbs = by_kind(docs, "PodDisruptionBudget")
+    if expect["pdb"] is None:
+        check("no PodDisruptionBudget", not pdbs, str(len(pdbs)))
+    else:
+        check("one PodDisruptionBudget", len(pdbs) == 1)
+        if pdbs:
+            check("PDB minAvailable", pdbs[0]["spec"].get("minAvailable") == expect["pdb"], str(pdbs[0]["spec"]))
+            check("PDB selects the pods", pdbs[0]["spec"].get("selector", {}).get("matchLabels") == sel)
+
+    svc = one(docs, "Service")
+    sp = (svc.get("spec", {}).get("ports") or [{}])[0]
+    check("Service targets the http port", sp.get("targetPort") == "http" and sp.get("name") == "http-metrics" and sp.get("port") == expect["port"], str(sp))
+    check("Service selects the pods", svc.get("spec", {}).get("selector") == sel)
+    return dep, pod, c, sa_name, svc
+
+
+def mode_default(docs, ns):
+    common(docs, ns, dict(replicas=2, strategy="RollingUpdate", leader_election=True, lease="quota-operator-leader",
+                          probe_addr="0.0.0.0:8080", log_format="json", port=8080, pdb=1))
+    dep = one(docs, "Deployment")
+    ru = dep["spec"]["strategy"].get("rollingUpdate", {})
+    check("rollingUpdate maxSurge 1 maxUnavailable 0", ru == {"maxSurge": 1, "maxUnavailable": 0}, str(ru))
+    aff = dep["spec"]["template"]["spec"].get("affinity", {})
+    check("default soft anti-affinity by hostname", "preferredDuringSchedulingIgnoredDuringExecution" in aff.get("podAntiAffinity", {}), str(aff))
+    for kind in ("ServiceMonitor", "NetworkPolicy", "ConfigMap"):
+        check(f"no {kind} by default", not by_kind(docs, kind))
+    sa = one(docs, "ServiceAccount")
+    check("no ServiceAccount annotations by default", not sa["metadata"].get("annotations"))
+
+
+def mode_all_on(docs, ns):
+    dep, pod, c, sa_name, svc = common(docs, ns, dict(replicas=3, strategy="RollingUpdate", leader_election=True, lease="qo-leader",
+                                                  probe_addr="[::]:9090", log_format="text", port=9090, pdb=2))
+    check("image by digest", c.get("image", "").endswith("@sha256:" + "0123456789abcdef" * 4), c.get("image"))
+    check("ServiceAccount name from values", sa_name == "quota-operator-controller", sa_name)
+    env = {e["name"]: e.get("value") for e in c.get("env", [])}
+    check("env from values", env.get("QO_NAMESPACE") == "team-batch" and env.get("HTTPS_PROXY") and env.get("QO_AWS_ENDPOINT_URL", "").startswith("https://vpce-"), str(env))
+    check("extraArgs appended", c["args"][-2:] == ["--concurrency", "8"], str(c["args"]))
+    sa = one(docs, "ServiceAccount")
+    ann = sa["metadata"].get("annotations", {})
+    check("IRSA and GKE annotations", ann.get("eks.amazonaws.com/role-arn") and ann.get("iam.gke.io/gcp-service-account"), str(ann))
+
+    sm = one(docs, "ServiceMonitor")
+    check("ServiceMonitor apiVersion", sm.get("apiVersion") == "monitoring.coreos.com/v1")
+    ep = (sm.get("spec", {}).get("endpoints") or [{}])[0]
+    check("ServiceMonitor scrapes /metrics on the Service port", ep.get("port") == svc["spec"]["ports"][0]["name"] and ep.get("path") == "/metrics" and ep.get("interval") == "15s", str(ep))
+    check("ServiceMonitor selects the Service", all(svc["metadata"]["labels"].get(k) == v for k, v in sm["spec"]["selector"]["matchLabels"].items()))
+    check("ServiceMonitor labels", sm["metadata"]["labels"].get("release") == "kube-prometheus-stack")
+
+    np = one(docs, "NetworkPolicy")
+    nps = np.get("spec", {})
+    check("NetworkPolicy selects the pods", nps.get("podSelector", {}).get("matchLabels") == dep["spec"]["selector"]["matchLabels"])
+    check("NetworkPolicy both directions", sorted(nps.get("policyTypes", [])) == ["Egress", "Ingress"])
+    ports = [(p.get("port"), p.get("protocol")) for e in nps.get("egress", []) for p in e.get("ports", [])]
+    check("egress DNS udp+tcp", (53, "UDP") in ports and (53, "TCP") in ports, str(ports))
+    check("egress HTTPS 443", (443, "TCP") in ports, str(ports))
+    cidrs = [t.get("ipBlock", {}).get("cidr") for e in nps.get("egress", []) for t in e.get("to", [])]
+    check("egress to the API server CIDRs", cidrs == ["172.20.0.0/16", "2001:db8::/64"], str(cidrs))
+    ing = nps.get("ingress", [{}])[0]
+    check("ingress to the metrics port from monitoring", ing.get("ports") == [{"port": "http", "protocol": "TCP"}] and ing.get("from"), str(ing))
+
+    cm = one(docs, "ConfigMap")
+    check("dashboard ConfigMap labelled for the Grafana sidecar", cm["metadata"].get("labels", {}).get("grafana_dashboard") == "1", str(cm["metadata"].get("labels")))
+    check("dashboard ConfigMap namespace", cm["metadata"].get("namespace") == "monitoring")
+    try:
+        d = json.loads(cm["data"]["quota-operator.json"])
+        check("dashboard JSON in the ConfigMap", d.get("uid") == "quota-operator" and len(d.get("panels", [])) > 10)
+    except Exception as e:  # noqa: BLE001
+        check("dashboard JSON in the ConfigMap", False, str(e))
+
+
+def mode_no_le(docs, ns):
+    common(docs, ns, dict(replicas=1, strategy="Recreate", leader_election=False, lease=None,
+                          probe_addr="0.0.0.0:8080", log_format="json", port=8080, pdb=None))
+    dep = one(docs, "Deployment")
+    check("Recreate has no rollingUpdate", "rollingUpdate" not in dep["spec"]["strategy"])
+
+
+# Every metric the dashboard must chart (issue 8's list).
+DASHBOARD_METRICS = [
+    "controller_runtime_reconcile_total", "controller_runtime_reconcile_errors_total",
+    "controller_runtime_reconcile_time_seconds_bucket", "workqueue_depth",
+    "quota_operator_quota_current_value", "quota_operator_quota_desired_value", "quota_operator_targets",
+    "quota_operator_open_requests", "quota_operator_open_request_age_seconds",
+    "quota_operator_request_duration_seconds_bucket", "quota_operator_cloud_api_calls_total",
+    "quota_operator_cloud_api_errors_total", "quota_operator_cloud_api_throttles_total", "quota_operator_leader",
+]
+
+
+def mode_dashboard(path, rules_out):
+    import re
+    with open(path) as f:
+        d = json.load(f)
+    panels = d.get("panels", [])
+    ids = [p.get("id") for p in panels]
+    check("dashboard panel ids unique", len(ids) == len(set(ids)), str(ids))
+    exprs = [t["expr"] for p in panels for t in p.get("targets", [])]
+    for p in panels:
+        if p.get("type") != "row":
+            check(f"panel '{p.get('title')}' uses the datasource variable", p.get("datasource", {}).get("uid") == "${datasource}" and p.get("targets"))
+            check(f"panel '{p.get('title')}' has a gridPos", {"h", "w", "x", "y"} <= set(p.get("gridPos", {})))
+    for m in DASHBOARD_METRICS:
+        check(f"dashboard charts {m}", any(re.search(r"\b" + m + r"\b", e) for e in exprs))
+    names = {v["name"] for v in d.get("templating", {}).get("list", [])}
+    used = set(re.findall(r"\$(\w+)", " ".join(exprs))) - {"__rate_interval"}
+    check("dashboard variables are defined", used <= names, f"{used - names}")
+    # A rules file so promtool can parse every expression (Grafana variables substituted).
+    rules = []
+    for i, e in enumerate(exprs):
+        e = e.replace("$__rate_interval", "5m").replace("$namespace", ".*").replace("$account", ".*")
+        rules.append({"record": f"dashboard:expr_{i}", "expr": e})
+    with open(rules_out, "w") as f:
+        yaml.safe_dump({"groups": [{"name": "dashboard", "rules": rules}]}, f)
+
+
+def mode_readme(readme, chart):
+    """README's argocd-cm snippet must be the tested health scripts, byte for byte."""
+    with open(readme) as f:
+        text = f.read()
+    start = text.index("```yaml\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: argocd-cm")
+    block = text[text.index("\n", start) + 1:text.index("\n```", start) + 1]
+    cm = yaml.safe_load(block)
+    for kind in ("QuotaRequirement", "CloudAccount"):
+        key = f"resource.customizations.health.quota-operator.dev_{kind}"
+        with open(f"{chart}/health/quota-operator.dev_{kind}.lua") as f:
+            want = f.read()
+        check(f"README's argocd-cm {kind} script is health/quota-operator.dev_{kind}.lua", cm.get("data", {}).get(key) == want)
+
+
+def main():
+    mode = sys.argv[1]
+    if mode == "dashboard":
+        mode_dashboard(sys.argv[2], sys.argv[3])
+    elif mode == "readme":
+        mode_readme(sys.argv[2], sys.argv[3])
+    else:
+        ns = sys.argv[2]
+        docs = [d for d in yaml.safe_load_all(sys.stdin) if d]
+        {"default": mode_default, "all-on": mode_all_on, "no-le": mode_no_le}[mode](docs, ns)
+    for name, ok, why in results:
+        print(f"ok   {mode}: {name}" if ok else f"FAIL {mode}: {name}: {why}")
+
+
+if __name__ == "__main__":
+    main()

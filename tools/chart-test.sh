@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# Proves the Helm chart with a real helm v4 (built from the Go module proxy, cached):
+# helm lint --strict with the default values and with ci/all-on-values.yaml, helm template in
+# both modes and without leader election, each rendering checked (tools/chart-checks.py: HA,
+# security context, least-privilege RBAC, PDB, Service, ServiceMonitor, NetworkPolicy, dashboard),
+# the refusals (two replicas without leader election, values the schema forbids), the Grafana
+# dashboard's PromQL (promtool check rules), the README's Argo CD snippet, and helm package.
+# Prints one line per check and "N passed, M failed"; exits non-zero on any failure.
+set -uo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+chart=$(cd "$here/../charts/quota-operator" && pwd)
+ns=quota-system
+
+helm_bin=$("$here/helm/build.sh" | tail -n 1) || { echo "chart-test: building helm failed" >&2; exit 1; }
+promtool_bin=$("$here/promtool/build.sh" | tail -n 1) || { echo "chart-test: building promtool failed" >&2; exit 1; }
+helm=$helm_bin/helm
+promtool=$promtool_bin/promtool
+
+# Python with PyYAML for the checks: the machine's python3, else Debian's.
+py=python3
+if ! "$py" -c 'import yaml' 2>/dev/null; then
+	py=/usr/bin/python3
+	if ! "$py" -c 'import yaml' 2>/dev/null; then
+		echo "chart-test: installing python3-yaml from Debian" >&2
+		(apt-cache show python3-yaml >/dev/null 2>&1 || apt-get update -qq) >&2
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-yaml >&2
+	fi
+fi
+
+# Helm keeps its own state out of the user's home.
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+export HELM_CACHE_HOME=$work/cache HELM_CONFIG_HOME=$work/config HELM_DATA_HOME=$work/data
+
+passed=0 failed=0
+ok() { passed=$((passed + 1)); echo "ok   $*"; }
+bad() { failed=$((failed + 1)); echo "FAIL $*"; }
+# Count the lines chart-checks.py prints (fed by process substitution, not a pipe, so the
+# counters live in this shell; a checker that prints nothing or dies is a failure).
+tally() {
+	local line n=0
+	while IFS= read -r line; do
+		n=$((n + 1))
+		case $line in
+		"ok   "*) ok "${line#ok   }" ;;
+		*) bad "${line#FAIL }" ;;
+		esac
+	done
+	[ "$n" -gt 0 ] || bad "a checker printed nothing"
+}
+run() { # name, command...: passes when the command succeeds
+	local name=$1
+	shift
+	if out=$("$@" 2>&1); then ok "$name"; else bad "$name: $out"; fi
+}
+refused() { # name, expected message (grep -E), helm args...: passes when helm fails with it
+	local name=$1 want=$2
+	shift 2
+	if out=$("$helm" template qo "$chart" -n "$ns" "$@" 2>&1); then
+		bad "$name: rendered, should have been refused"
+	elif grep -qE -- "$want" <<<"$out"; then
+		ok "$name: $(grep -E -- "$want" <<<"$out" | head -1 | cut -c1-200)"
+	else
+		bad "$name: refused without the expected message /$want/: $out"
+	fi
+}
+
+echo "helm: $("$helm" version --short)"
+
+run "helm lint --strict (default values)" "$helm" lint --strict "$chart"
+run "helm lint --strict (ci/all-on-values.yaml)" "$helm" lint --strict "$chart" -f "$chart/ci/all-on-values.yaml"
+run "helm lint --strict (leader election off, 1 replica)" "$helm" lint --strict "$chart" --set leaderElection.enabled=false --set replicaCount=1
+
+render() { # mode, helm args...
+	local mode=$1
+	shift
+	if "$helm" template qo "$chart" -n "$ns" "$@" >"$work/$mode.yaml" 2>"$work/$mode.err"; then
+		ok "helm template ($mode)"
+		tally < <("$py" "$here/chart-checks.py" "$mode" "$ns" <"$work/$mode.yaml" 2>&1)
+	else
+		bad "helm template ($mode): $(cat "$work/$mode.err")"
+	fi
+}
+render default
+render all-on -f "$chart/ci/all-on-values.yaml"
+render no-le --set leaderElection.enabled=false --set replicaCount=1
+
+refused "two replicas without leader election" "leaderElection.enabled is false" --set leaderElection.enabled=false --set replicaCount=2
+refused "default replicas without leader election" "without leader election two replicas would both reconcile" --set leaderElection.enabled=false
+printf 'replicaCount: "two"\n' >"$work/two.yaml"
+refused "replicaCount: \"two\" in a values file" "at '/replicaCount': got string, want integer" -f "$work/two.yaml"
+refused "replicaCount=two with --set-string" "at '/replicaCount': got string, want integer" --set-string replicaCount=two
+refused "unknown top-level value" "additional properties 'replicas' not allowed" --set replicas=2
+refused "unknown nested value" "at '/leaderElection': additional properties 'leaseNmae' not allowed" --set leaderElection.leaseNmae=x
+refused "logFormat: xml" "at '/logFormat': value must be one of" --set logFormat=xml
+refused "probe.port out of range" "at '/probe/port': maximum" --set probe.port=70000
+refused "image.pullPolicy: Sometimes" "at '/image/pullPolicy': value must be one of" --set image.pullPolicy=Sometimes
+refused "serviceMonitor.interval: 30 seconds" "at '/serviceMonitor/interval'" --set "serviceMonitor.interval=30 seconds"
+refused "ServiceMonitor without Service" "serviceMonitor.enabled needs service.enabled" --set serviceMonitor.enabled=true --set service.enabled=false
+refused "serviceAccount.create false without a name" "serviceAccount.name is required" --set serviceAccount.create=false
+
+tally < <("$py" "$here/chart-checks.py" dashboard "$chart/dashboards/quota-operator.json" "$work/dashboard-rules.yaml" 2>&1)
+run "promtool check rules: every dashboard query parses" "$promtool" check rules "$work/dashboard-rules.yaml"
+tally < <("$py" "$here/chart-checks.py" readme "$chart/README.md" "$chart" 2>&1)
+
+if "$helm" package "$chart" -d "$work" >"$work/package.out" 2>&1; then
+	tgz=$(ls "$work"/quota-operator-*.tgz)
+	files=$(tar tzf "$tgz")
+	if grep -q 'quota-operator/dashboards/quota-operator.json' <<<"$files" &&
+		grep -q 'quota-operator/values.schema.json' <<<"$files" &&
+		grep -q 'quota-operator/crds/' <<<"$files" &&
+		! grep -q 'testdata/\|/ci/' <<<"$files"; then
+		ok "helm package: $(basename "$tgz") has the dashboard, schema and CRDs, no test data"
+	else
+		bad "helm package contents: $files"
+	fi
+else
+	bad "helm package: $(cat "$work/package.out")"
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]
