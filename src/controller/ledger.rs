@@ -43,6 +43,16 @@ impl KeyEntry {
     }
 }
 
+impl KeyEntry {
+    /// The cloud no longer knows the request: it is not open as far as this process knows.
+    pub fn forget(&self, id: &str) {
+        let mut open = self.open.lock().expect("ledger lock");
+        if open.as_ref().is_some_and(|o| o.id == id) {
+            *open = None;
+        }
+    }
+}
+
 pub struct Ledger {
     keys: Mutex<HashMap<QuotaKey, Arc<KeyEntry>>>,
     requests: Mutex<HashMap<(String, String), (RequestView, Instant)>>,

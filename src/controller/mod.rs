@@ -9,6 +9,7 @@ mod ledger;
 mod object;
 pub mod plan;
 mod reconcile;
+mod reconciles;
 mod record;
 pub mod resolve;
 pub mod status;
@@ -37,6 +38,7 @@ use crate::{
 
 pub use backoff::Backoff;
 pub use ledger::Ledger;
+pub use reconciles::Reconciles;
 
 /// How often things happen; every interval is a flag of `quota-operator run`.
 #[derive(Clone, Debug)]
@@ -55,6 +57,8 @@ pub struct Config {
     pub instance: String,
     /// Flipped once the caches are synced (served as `/readyz`).
     pub readiness: crate::probes::Readiness,
+    /// Counts finished reconciles per object.
+    pub reconciles: Arc<Reconciles>,
 }
 
 impl Default for Config {
@@ -68,6 +72,7 @@ impl Default for Config {
             concurrency: 16,
             instance: "quota-operator".into(),
             readiness: crate::probes::Readiness::default(),
+            reconciles: Arc::default(),
         }
     }
 }

@@ -56,6 +56,7 @@ pub async fn reconcile(obj: Arc<QuotaRequirement>, ctx: Arc<Context>) -> Result<
         .collect();
     status::clear_intents(&api, &obj, &settled_intents).await?;
     events::publish(&ctx.recorder, &obj, &notes).await;
+    ctx.config.reconciles.record(&key);
 
     let has = |s: TargetState| status.targets.iter().any(|t| t.state == s);
     if has(TargetState::Error) || outcome.retry {

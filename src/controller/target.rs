@@ -315,12 +315,21 @@ async fn follow_open(
     if own.as_ref().is_some_and(|t| t.view.id == open.id) {
         return Ok(Some(open).filter(|_| own.as_ref().is_some_and(|t| t.view.phase.is_open())));
     }
-    let view = ctx
+    match ctx
         .ledger
         .refresh(cloud_id, provider, target, &open.id)
-        .await?;
-    entry.record(&view);
-    Ok(Some(view).filter(|v| v.phase.is_open()))
+        .await
+    {
+        Ok(view) => {
+            entry.record(&view);
+            Ok(Some(view).filter(|v| v.phase.is_open()))
+        }
+        Err(e) if e.kind == ErrorKind::NotFound => {
+            entry.forget(&open.id);
+            Ok(None)
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// RequestFiled for a new request; RequestAdopted when the target now follows a request that

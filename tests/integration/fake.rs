@@ -118,6 +118,22 @@ impl FakeCloud {
         });
     }
 
+    /// Approves an open request without applying its value yet (AWS applies it later).
+    pub fn approve_unapplied(&self, id: &str) {
+        self.with(|s| {
+            if let Some(req) = s.requests.iter_mut().find(|r| r.view.id == id) {
+                req.view.status = "APPROVED".into();
+                req.view.phase = Phase::Approved;
+                req.view.updated_at = Some(Timestamp::now());
+            }
+        });
+    }
+
+    /// Drops a request from the cloud's records, as if the cloud no longer knew it.
+    pub fn forget(&self, id: &str) {
+        self.with(|s| s.requests.retain(|r| r.view.id != id));
+    }
+
     /// Closes an open request without granting it.
     pub fn deny(&self, id: &str, status: &str, message: &str) {
         self.with(|s| {

@@ -131,6 +131,8 @@ pub struct TestEnv {
     operator: Option<JoinHandle<()>>,
     /// What the operator serves as `/readyz`.
     pub readiness: quota_operator::probes::Readiness,
+    /// Finished reconciles per object, across operator restarts in this test.
+    pub reconciles: Arc<controller::Reconciles>,
 }
 
 impl TestEnv {
@@ -156,6 +158,7 @@ impl TestEnv {
             ns,
             operator: None,
             readiness: Default::default(),
+            reconciles: Default::default(),
         }
     }
 
@@ -254,6 +257,7 @@ impl TestEnv {
             concurrency: 8,
             instance: format!("test-{}", self.ns),
             readiness: self.readiness.clone(),
+            reconciles: self.reconciles.clone(),
         };
         let client = self.client.clone();
         self.operator = Some(tokio::spawn(controller::run(
@@ -268,6 +272,23 @@ impl TestEnv {
     pub fn kill_operator(&mut self) {
         if let Some(op) = self.operator.take() {
             op.abort();
+        }
+    }
+
+    /// Waits until the operator has finished `n` more reconciles of `name` than it had when
+    /// called: what every "nothing more happened" assertion waits on instead of a bare sleep, so
+    /// it cannot pass with the operator asleep.
+    pub async fn reconciled(&self, name: &str, n: u64) {
+        let key = format!("{}/{name}", self.ns);
+        let start = self.reconciles.count(&key);
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        while self.reconciles.count(&key) < start + n {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{name} was reconciled {} times in 30s, expected {n}",
+                self.reconciles.count(&key) - start
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
 

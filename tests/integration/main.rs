@@ -7,4 +7,5 @@ mod gcp;
 mod harness;
 mod kubectl;
 mod lifecycle;
+mod ownership;
 mod validation;
