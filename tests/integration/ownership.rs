@@ -104,7 +104,7 @@ async fn a_changed_account_ref_drops_the_old_request_and_files_in_the_new_accoun
     let new = request_id(&moved).unwrap();
     assert_eq!(
         filed_in(&cloud, B, SPOT),
-        [new.clone()],
+        std::slice::from_ref(&new),
         "filed in account B"
     );
     let owner = target(&moved)
