@@ -12,8 +12,8 @@
 //! the same quota and dimensions, under any id, answers ALREADY_EXISTS (the API documents one
 //! preference per quota and set of dimensions, not its refusal of a second); an update keeps
 //! the preference's requestOrigin; -1 (unlimited) ranks above every value; safety-check, fixed
-//! and ineligible refusals are FAILED_PRECONDITION, a missing contact email INVALID_ARGUMENT; a decrease
-//! carries no trace id. Only `projects/` containers are served (folders and organizations
+//! and ineligible refusals are FAILED_PRECONDITION, a missing contact email INVALID_ARGUMENT;
+//! a decrease carries no trace id. Only `projects/` containers are served (folders and organizations
 //! answer UNIMPLEMENTED), and QuotaAdjusterSettings is not.
 
 mod admin;

@@ -1,5 +1,5 @@
-//! Where a project's credentials may go: Google's own endpoints, the operator's `--gcp-endpoint-url`
-//! and the endpoints an admin allowed with `--allowed-endpoint`. A CloudAccount's
+//! Where a project's credentials may go: Google's own endpoints, the operator's default GCP
+//! endpoint and the endpoints an admin allowed with `--allowed-endpoint`. A CloudAccount's
 //! `spec.endpoint` is written by whoever may create CloudAccounts, so it is checked against that
 //! list rather than trusted: otherwise any such user could collect the operator's token.
 

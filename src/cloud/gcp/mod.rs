@@ -322,7 +322,10 @@ impl QuotaProvider for GcpProvider {
         self.forget(w.service, w.quota_id);
         let preference = preference?;
         let view = convert::preference(&preference, &w.own_id);
-        tracing::info!(project = %self.project, quota = w.quota_id, value, preference = %view.id, "wrote quota preference");
+        tracing::info!(
+            project = %self.project, quota = w.quota_id, value, preference = %view.id,
+            "wrote quota preference"
+        );
         Ok(view)
     }
 }

@@ -86,7 +86,10 @@ impl Preferences {
         let filter = format!("service=\"{}\" AND quota_id=\"{}\"", w.service, w.quota_id);
         match self.search(w, &filter).await {
             Err(e) if e.kind == ErrorKind::InvalidArgument => {
-                tracing::warn!(project = %self.project, %filter, error = %e, "preference filter refused; listing every preference");
+                tracing::warn!(
+                    project = %self.project, %filter, error = %e,
+                    "preference filter refused; listing every preference"
+                );
                 self.search(w, "").await
             }
             found => found,
