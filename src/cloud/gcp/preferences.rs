@@ -21,7 +21,9 @@ use crate::cloud::{CloudError, ErrorKind, FileContext};
 pub struct Wanted<'a> {
     pub service: &'a str,
     pub quota_id: &'a str,
+    /// Matched exactly: a preference for fewer or more dimensions is another preference.
     pub dimensions: HashMap<String, String>,
+    /// [`super::ids::preference_id`] of the above.
     pub own_id: String,
 }
 
@@ -34,7 +36,9 @@ impl Wanted<'_> {
 /// One write: the value, what it was raised from, and what goes with it.
 pub struct Write<'a> {
     pub value: i64,
+    /// The value in force, read just before.
     pub from: i64,
+    /// The write lowers the quota (the spec allowed it): Google's 10% safety check is waived.
     pub lowers: bool,
     pub context: &'a FileContext,
 }
@@ -46,6 +50,7 @@ pub struct Preferences {
 }
 
 impl Preferences {
+    /// `projects/{project}/locations/global/quotaPreferences/{id}`.
     pub fn name(&self, id: &str) -> String {
         format!(
             "projects/{}/locations/global/quotaPreferences/{id}",
