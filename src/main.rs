@@ -99,6 +99,7 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
     let gcp = cloud::gcp::GcpSettings {
         endpoint: args.gcp_endpoint_url,
         cache_ttl: Duration::from_secs(args.gcp_cache_ttl_seconds),
+        ..cloud::gcp::GcpSettings::default()
     };
     let providers: Arc<dyn cloud::ProviderFactory> =
         Arc::new(cloud::Clouds::from_env(aws, gcp).await);

@@ -8,7 +8,7 @@ use quota_operator::{
     cloud::{
         Clouds,
         aws::{AwsFactory, AwsSettings},
-        gcp::{GcpFactory, GcpSettings},
+        gcp::{GcpFactory, GcpSettings, preference_id},
     },
 };
 use quota_sim::{Scenario, Sim, SimHandle};
@@ -36,6 +36,7 @@ async fn clouds(sim: &SimHandle) -> Arc<Clouds> {
     let gcp = GcpSettings {
         endpoint: Some(sim.endpoint()),
         cache_ttl: Duration::from_millis(300),
+        ..GcpSettings::default()
     };
     let aws = AwsFactory::with_static_credentials("AKIDGCPE2E", "secret", "us-east-1", aws).await;
     Arc::new(Clouds::new(aws, GcpFactory::new(gcp)))
@@ -74,13 +75,13 @@ async fn cpus_in_two_regions_make_one_preference_each_and_are_satisfied_when_gra
     for t in &requested.status.as_ref().unwrap().targets {
         let request = t.request.as_ref().unwrap();
         assert_eq!(request.status, "RECONCILING");
-        assert!(
-            request
-                .id
-                .ends_with(&format!("qo-cpus-per-project-region-{}", t.region)),
-            "{}",
-            request.id
+        let own = preference_id(
+            "compute.googleapis.com",
+            "CPUS-per-project-region",
+            &t.region,
+            &[],
         );
+        assert!(request.id.ends_with(&format!("/{own}")), "{}", request.id);
     }
     let done = env
         .wait_qr("cpus", |qr| all(qr, TargetState::Satisfied))

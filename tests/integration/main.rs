@@ -4,6 +4,7 @@
 mod aws;
 mod fake;
 mod gcp;
+mod gcp_preferences;
 mod harness;
 mod kubectl;
 mod lifecycle;

@@ -24,9 +24,10 @@ pub const ROUTES: &[&str] = &[
     "POST /_sim/gcp/calls/reset                zero the counters",
     "GET  /_sim/gcp/writes                     every preference write (API or console), oldest first",
     "GET  /_sim/gcp/preferences                every preference in every project",
-    "POST /_sim/gcp/preferences                seed a reconciling increase {project, id, service?, quotaId, region?, dimensions?, preferredValue, contactEmail?, justification?, annotations?}",
+    "POST /_sim/gcp/preferences                seed a reconciling increase {project, id, service?, quotaId, region?, dimensions?, preferredValue, contactEmail?, justification?, annotations?, origin?}",
     "GET  /_sim/gcp/preferences/{project}/{id} one preference",
     "POST /_sim/gcp/preferences/{project}/{id}/grant    grant in full now",
+    "POST /_sim/gcp/preferences/{project}/{id}/unlimited grant without a limit (-1) now",
     "POST /_sim/gcp/preferences/{project}/{id}/partial  grant in part now {grantedValue, stateDetail?}",
     "POST /_sim/gcp/preferences/{project}/{id}/refuse   refuse now {stateDetail?}",
     "POST /_sim/gcp/preferences/{project}/{id}/advance  end it as its schedule rule says, now",
@@ -44,6 +45,7 @@ pub fn router(control: GcpControl) -> Router {
         .route("/_sim/gcp/preferences", get(preferences).post(seed))
         .route(PREF, get(one))
         .route(&format!("{PREF}/grant"), post(grant))
+        .route(&format!("{PREF}/unlimited"), post(unlimited))
         .route(&format!("{PREF}/partial"), post(partial))
         .route(&format!("{PREF}/refuse"), post(refuse))
         .route(&format!("{PREF}/advance"), post(advance))
@@ -85,6 +87,10 @@ async fn one(State(c): Ctl, Path((project, id)): PrefPath) -> Response {
 
 async fn grant(State(c): Ctl, Path((project, id)): PrefPath) -> Response {
     reply(c.grant(&project, &id))
+}
+
+async fn unlimited(State(c): Ctl, Path((project, id)): PrefPath) -> Response {
+    reply(c.grant_unlimited(&project, &id))
 }
 
 #[derive(Deserialize, Default)]

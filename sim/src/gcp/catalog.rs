@@ -14,6 +14,23 @@ pub type Dims = BTreeMap<String, String>;
 
 pub const COMPUTE: &str = "compute.googleapis.com";
 
+/// A quota value without a limit, as QuotaInfo shows it and as a preference may ask or be granted.
+pub const UNLIMITED: i64 = -1;
+
+/// Orders quota values, with [`UNLIMITED`] above every other value.
+pub fn compare_values(a: i64, b: i64) -> std::cmp::Ordering {
+    let rank = |v: i64| if v == UNLIMITED { i64::MAX } else { v };
+    rank(a).cmp(&rank(b))
+}
+
+/// Why a value cannot be a quota value, if it cannot: below -1 (unlimited).
+pub fn check_value(v: i64) -> Result<(), String> {
+    if v < UNLIMITED {
+        return Err(format!("{v} must be >= 0, or -1 for unlimited"));
+    }
+    Ok(())
+}
+
 /// Why a quota cannot be raised (QuotaIncreaseEligibility.IneligibilityReason).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -92,9 +109,9 @@ impl QuotaDef {
     }
 }
 
-/// Compute Engine quotas the operator and the tests use. The fixed and the ineligible one stand in
-/// for the real kinds (system limits, quotas a new project may not raise); their values are not
-/// Google's.
+/// Compute Engine quotas the operator and the tests use. The fixed, the ineligible and the
+/// unlimited one stand in for the real kinds (system limits, quotas a new project may not raise,
+/// quotas QuotaInfo reports as -1); their values are not Google's.
 fn built_in_quotas() -> Vec<QuotaDef> {
     vec![
         QuotaDef {
@@ -148,6 +165,16 @@ fn built_in_quotas() -> Vec<QuotaDef> {
                 "regional_concurrent_operations",
                 &["region"],
                 500,
+            )
+        },
+        QuotaDef {
+            quota_display_name: "Resource policies per project per region".into(),
+            metric_display_name: "Resource policies".into(),
+            ..QuotaDef::new(
+                "RESOURCE-POLICIES-per-project-region",
+                "resource_policies",
+                &["region"],
+                UNLIMITED,
             )
         },
         QuotaDef {

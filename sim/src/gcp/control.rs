@@ -78,6 +78,11 @@ impl GcpControl {
         self.end(project, id, |_| Ok(Verdict::Grant))
     }
 
+    /// Grants an open increase without a limit now: the value becomes -1 (unlimited).
+    pub fn grant_unlimited(&self, project: &str, id: &str) -> Result<Preference, SimError> {
+        self.end(project, id, |_| Ok(Verdict::Unlimited))
+    }
+
     /// Grants part of an open increase now: `granted` must lie strictly between the value it
     /// was raised from and the preferred value.
     pub fn grant_partial(
@@ -149,7 +154,7 @@ impl GcpControl {
     }
 
     /// Sets a quota value in one project for exactly these dimensions (empty: the project's
-    /// default entry), as if Google had changed it.
+    /// default entry), as if Google had changed it; -1 is unlimited.
     pub fn set_value(
         &self,
         project: &str,
@@ -158,6 +163,7 @@ impl GcpControl {
         dims: &Dims,
         value: i64,
     ) -> Result<(), SimError> {
+        super::catalog::check_value(value).map_err(SimError::Invalid)?;
         self.set(project, service, quota_id, dims, value, GcpState::set_value)
     }
 
@@ -170,6 +176,9 @@ impl GcpControl {
         dims: &Dims,
         usage: i64,
     ) -> Result<(), SimError> {
+        if usage < 0 {
+            return Err(SimError::Invalid(format!("usage {usage} must be >= 0")));
+        }
         self.set(project, service, quota_id, dims, usage, GcpState::set_usage)
     }
 
@@ -182,9 +191,6 @@ impl GcpControl {
         n: i64,
         store: fn(&mut GcpState, &str, &str, &str, &Dims, i64),
     ) -> Result<(), SimError> {
-        if n < 0 {
-            return Err(SimError::Invalid(format!("{n} must be >= 0")));
-        }
         self.on_quota(service, quota_id, dims, |st, _| {
             store(st, project, service, quota_id, dims, n);
         })

@@ -1,11 +1,17 @@
 //! ListQuotaPreferences `filter` and `orderBy`, and pageSize / pageToken paging for both lists.
 //!
-//! Filters follow AIP-160 as far as Cloud Quotas documents them: terms `field=value` (or
-//! `field:value`, which gcloud sends, or `!=`) joined by AND and OR, where OR binds tighter.
-//! Fields: reconciling, service, quotaId (quota_id), request_type (the request origin) and
-//! dimensions.<name> (gcloud passes its `--filter`, e.g. `dimensions.region:us-central1`, on).
+//! Filters follow AIP-160 as far as Cloud Quotas documents them ("by their state, type,
+//! create/update time range": `reconciling=true AND request_type=CLOUD_CONSOLE`,
+//! `reconciling=true OR creation_time>2022-12-03T10:30:00`): terms joined by AND and OR, where
+//! OR binds tighter. Terms compare with `=` (or `:`, which gcloud sends) and `!=`; the times
+//! also with `<`, `<=`, `>`, `>=`. Fields: reconciling, request_type (the request origin:
+//! ORIGIN_UNSPECIFIED, CLOUD_CONSOLE, AUTO_ADJUSTER), create_time (or creation_time),
+//! update_time, and, beyond what Google documents, service, quotaId and dimensions.<name>
+//! (gcloud's own help filters on `dimensions.region:us-central1`). Anything else is refused.
 
 use std::cmp::Ordering;
+
+use jiff::{Timestamp, civil::DateTime, tz::TimeZone};
 
 use super::{error::GcpError, preference::Preference};
 use crate::paging;
@@ -13,8 +19,44 @@ use crate::paging;
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct Term {
     field: Field,
-    negate: bool,
+    op: Op,
     value: String,
+    /// The value as a time, for the time fields.
+    at: Option<Timestamp>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Op {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+impl Op {
+    /// Longest first, so `>=` is not read as `>`.
+    const ALL: [(&'static str, Op); 7] = [
+        ("!=", Op::Ne),
+        (">=", Op::Ge),
+        ("<=", Op::Le),
+        ("=", Op::Eq),
+        (":", Op::Eq),
+        (">", Op::Gt),
+        ("<", Op::Lt),
+    ];
+
+    fn holds(self, o: Ordering) -> bool {
+        match self {
+            Op::Eq => o.is_eq(),
+            Op::Ne => o.is_ne(),
+            Op::Lt => o.is_lt(),
+            Op::Le => o.is_le(),
+            Op::Gt => o.is_gt(),
+            Op::Ge => o.is_ge(),
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -23,7 +65,15 @@ enum Field {
     Service,
     QuotaId,
     RequestType,
+    CreateTime,
+    UpdateTime,
     Dimension(String),
+}
+
+impl Field {
+    fn is_time(&self) -> bool {
+        matches!(self, Field::CreateTime | Field::UpdateTime)
+    }
 }
 
 /// A parsed filter: every group must hold, a group holds when any of its terms does.
@@ -47,18 +97,29 @@ impl Filter {
     }
 
     pub fn matches(&self, p: &Preference) -> bool {
-        self.0.iter().all(|group| {
-            group.iter().any(|t| {
-                let have = match &t.field {
-                    Field::Reconciling => p.reconciling.to_string(),
-                    Field::Service => p.service.clone(),
-                    Field::QuotaId => p.quota_id.clone(),
-                    Field::RequestType => p.origin.name().to_string(),
-                    Field::Dimension(key) => p.dimensions.get(key).cloned().unwrap_or_default(),
-                };
-                (have == t.value) != t.negate
-            })
-        })
+        self.0.iter().all(|group| group.iter().any(|t| t.holds(p)))
+    }
+}
+
+impl Term {
+    fn holds(&self, p: &Preference) -> bool {
+        let time = match &self.field {
+            Field::CreateTime => Some(p.create_time),
+            Field::UpdateTime => Some(p.update_time),
+            _ => None,
+        };
+        if let (Some(have), Some(want)) = (time, self.at) {
+            return self.op.holds(have.cmp(&want));
+        }
+        let have = match &self.field {
+            Field::Reconciling => p.reconciling.to_string(),
+            Field::Service => p.service.clone(),
+            Field::QuotaId => p.quota_id.clone(),
+            Field::RequestType => p.origin.name().to_string(),
+            Field::Dimension(key) => p.dimensions.get(key).cloned().unwrap_or_default(),
+            Field::CreateTime | Field::UpdateTime => return false,
+        };
+        self.op.holds(have.cmp(&self.value))
     }
 }
 
@@ -69,31 +130,41 @@ fn split_words<'a>(text: &'a str, word: &str) -> Vec<&'a str> {
 
 fn term(text: &str) -> Result<Term, GcpError> {
     let text = text.trim();
-    let (field, negate, value) = if let Some((f, v)) = text.split_once("!=") {
-        (f, true, v)
-    } else if let Some(i) = text.find(['=', ':']) {
-        (&text[..i], false, &text[i + 1..])
-    } else {
+    let found = Op::ALL
+        .iter()
+        .filter_map(|(sym, op)| text.find(sym).map(|i| (i, *sym, *op)))
+        // The leftmost operator; at one position the longest (the list is longest first).
+        .min_by_key(|(i, _, _)| *i);
+    let Some((i, sym, op)) = found else {
         return Err(GcpError::invalid(format!(
             "Invalid filter `{text}`: expected <field>=<value>"
         )));
     };
+    let (field, value) = (&text[..i], &text[i + sym.len()..]);
     let field = match field.trim() {
         "reconciling" => Field::Reconciling,
         "service" => Field::Service,
         "quotaId" | "quota_id" => Field::QuotaId,
         "request_type" | "requestType" => Field::RequestType,
+        "create_time" | "createTime" | "creation_time" => Field::CreateTime,
+        "update_time" | "updateTime" => Field::UpdateTime,
         other => match other.strip_prefix("dimensions.") {
             Some(key) if !key.is_empty() => Field::Dimension(key.to_string()),
             _ => {
                 return Err(GcpError::invalid(format!(
                     "Invalid filter field `{other}`: the simulator filters on reconciling, \
-                     service, quota_id, request_type and dimensions.<name>"
+                     request_type, create_time, update_time, service, quota_id and \
+                     dimensions.<name>"
                 )));
             }
         },
     };
     let mut value = value.trim().trim_matches('"').to_string();
+    if !field.is_time() && !matches!(op, Op::Eq | Op::Ne) {
+        return Err(GcpError::invalid(format!(
+            "Invalid filter `{text}`: only times compare with <, <=, > and >="
+        )));
+    }
     if field == Field::Reconciling {
         value = value.to_ascii_lowercase();
         if value != "true" && value != "false" {
@@ -102,10 +173,28 @@ fn term(text: &str) -> Result<Term, GcpError> {
             )));
         }
     }
+    let at = if field.is_time() {
+        Some(time(&value).ok_or_else(|| {
+            GcpError::invalid(format!(
+                "Invalid filter `{text}`: `{value}` is not a time such as 2022-12-03T10:30:00"
+            ))
+        })?)
+    } else {
+        None
+    };
     Ok(Term {
         field,
-        negate,
+        op,
         value,
+        at,
+    })
+}
+
+/// An RFC 3339 time, or one without an offset (as in Google's example), read as UTC.
+fn time(text: &str) -> Option<Timestamp> {
+    text.parse::<Timestamp>().ok().or_else(|| {
+        let civil: DateTime = text.parse().ok()?;
+        civil.to_zoned(TimeZone::UTC).ok().map(|z| z.timestamp())
     })
 }
 
@@ -187,6 +276,12 @@ mod tests {
         let err = Filter::parse("create_time>2024").unwrap_err();
         assert!(err.message.contains("create_time>2024"), "{err}");
         assert!(Filter::parse("reconciling=maybe").is_err());
+        assert!(Filter::parse("quota_id>X").is_err());
+        let err = Filter::parse("etag=x").unwrap_err();
+        assert!(err.message.contains("etag"), "{err}");
+        let f = Filter::parse("reconciling=true OR creation_time>2022-12-03T10:30:00").unwrap();
+        assert_eq!(f.0[0][1].op, Op::Gt);
+        assert!(Filter::parse("update_time>=2024-01-01T00:00:00Z").is_ok());
     }
 
     #[test]

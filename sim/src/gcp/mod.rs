@@ -9,9 +9,11 @@
 //! Choices where Google's documentation is silent (kept in one place so they are easy to
 //! revisit): while reconciling, `grantedValue` shows the value in force; any change to a
 //! preference, the end of its increase included, gives it a new etag; a second preference for
-//! the same quota and dimensions answers ALREADY_EXISTS; safety-check, fixed and ineligible
-//! refusals are FAILED_PRECONDITION, a missing contact email INVALID_ARGUMENT; a decrease
-//! carries no trace id. Only `projects/` containers are served (folders and organizations
+//! the same quota and dimensions, under any id, answers ALREADY_EXISTS (the API documents one
+//! preference per quota and set of dimensions, not its refusal of a second); an update keeps
+//! the preference's requestOrigin; -1 (unlimited) ranks above every value; safety-check, fixed
+//! and ineligible refusals are FAILED_PRECONDITION, a missing contact email INVALID_ARGUMENT;
+//! a decrease carries no trace id. Only `projects/` containers are served (folders and organizations
 //! answer UNIMPLEMENTED), and QuotaAdjusterSettings is not.
 
 mod admin;
@@ -34,7 +36,7 @@ use std::sync::{Arc, Mutex};
 use axum::Router;
 
 pub use admin::ROUTES as ADMIN_ROUTES;
-pub use catalog::{COMPUTE, Catalog, Dims, IneligibilityReason, QuotaDef, REGIONS};
+pub use catalog::{COMPUTE, Catalog, Dims, IneligibilityReason, QuotaDef, REGIONS, UNLIMITED};
 pub use control::{GcpControl, dims};
 pub use error::{Code, GcpError};
 pub use method::{CallCount, Method};

@@ -12,13 +12,18 @@ use super::{
 };
 use crate::delay::Delay;
 
-/// Who made the preference (QuotaConfig.requestOrigin).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// Who made the preference (QuotaConfig.requestOrigin). The simulator keeps the origin of the
+/// creation when the preference is later updated through the API (Google does not say).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Origin {
-    /// Through the API (`ORIGIN_UNSPECIFIED` on the wire).
+    /// Through the API: gcloud, Terraform, client libraries (`ORIGIN_UNSPECIFIED` on the wire).
+    #[serde(alias = "ORIGIN_UNSPECIFIED")]
     Api,
+    #[default]
     CloudConsole,
+    /// Google's Quota Adjuster, which raises quotas by itself as usage grows.
+    AutoAdjuster,
 }
 
 impl Origin {
@@ -26,6 +31,7 @@ impl Origin {
         match self {
             Origin::Api => 0,
             Origin::CloudConsole => 1,
+            Origin::AutoAdjuster => 2,
         }
     }
 
@@ -33,6 +39,7 @@ impl Origin {
         match self {
             Origin::Api => "ORIGIN_UNSPECIFIED",
             Origin::CloudConsole => "CLOUD_CONSOLE",
+            Origin::AutoAdjuster => "AUTO_ADJUSTER",
         }
     }
 }
@@ -77,6 +84,8 @@ pub struct Preference {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Verdict {
     Grant,
+    /// Granted without a limit (-1), whatever was asked.
+    Unlimited,
     /// The value granted and why.
     Partial(i64, String),
     /// Why not.

@@ -6,9 +6,10 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    catalog::{COMPUTE, Catalog, Dims, IneligibilityReason},
+    catalog::{COMPUTE, Catalog, Dims, IneligibilityReason, check_value},
     error::Code,
     method::Method,
+    preference::Origin,
     state::GcpState,
 };
 use crate::{
@@ -175,7 +176,8 @@ fn exhausted() -> Code {
     Code::ResourceExhausted
 }
 
-/// A reconciling increase made outside the API under test (the console, gcloud, a colleague).
+/// A reconciling increase made outside the API under test (the console, the Quota Adjuster,
+/// gcloud, Terraform, a colleague).
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct SeedPreference {
@@ -195,6 +197,10 @@ pub struct SeedPreference {
     pub contact_email: Option<String>,
     #[serde(default)]
     pub annotations: BTreeMap<String, String>,
+    /// Who made it: CLOUD_CONSOLE (the default), AUTO_ADJUSTER (Google's Quota Adjuster) or
+    /// ORIGIN_UNSPECIFIED (gcloud, Terraform, another API client).
+    #[serde(default)]
+    pub origin: Origin,
 }
 
 /// `dimensions` plus the `region` shorthand; Err when they disagree.
@@ -237,8 +243,8 @@ impl GcpScenario {
                 let msg = "a new quota needs its default value";
                 return Err(ScenarioError::new(field("default"), msg));
             }
-            if d.default_value.is_some_and(|v| v < 0) {
-                return Err(ScenarioError::new(field("default"), "must be >= 0"));
+            if let Some(Err(m)) = d.default_value.map(check_value) {
+                return Err(ScenarioError::new(field("default"), m));
             }
             if d.eligible == Some(true) && d.ineligibility_reason.is_some() {
                 let msg = "an eligible quota has no ineligibility reason";
@@ -290,10 +296,11 @@ impl GcpScenario {
             if v.value.is_none() && v.usage.is_none() {
                 return Err(ScenarioError::new(field("value"), "set a value or a usage"));
             }
-            for (name, n) in [("value", v.value), ("usage", v.usage)] {
-                if n.is_some_and(|n| n < 0) {
-                    return Err(ScenarioError::new(field(name), "must be >= 0"));
-                }
+            if let Some(Err(m)) = v.value.map(check_value) {
+                return Err(ScenarioError::new(field("value"), m));
+            }
+            if v.usage.is_some_and(|n| n < 0) {
+                return Err(ScenarioError::new(field("usage"), "must be >= 0"));
             }
         }
         Ok(())

@@ -1,9 +1,11 @@
-//! Preferences made outside the API under test (the console, gcloud, a colleague): scenario
-//! `preferences` and the admin seed route. They are open increases and follow the schedule.
+//! Preferences made outside the API under test (the console, the Quota Adjuster, gcloud, a
+//! colleague): scenario `preferences` and the admin seed route. They are open increases and
+//! follow the schedule; the write log names their origin as the source.
 
 use jiff::Timestamp;
 
 use super::{
+    catalog::{check_value, compare_values},
     preference::{Origin, Preference},
     scenario::{SeedPreference, merge_region},
     state::{GcpState, check_id},
@@ -53,7 +55,8 @@ pub fn seed(
         return Err(err("quotaId", format!("{} cannot be raised", def.quota_id)));
     }
     let from = st.value_of(&s.project, &def, &dims);
-    if s.preferred_value <= from {
+    check_value(s.preferred_value).map_err(|m| err("preferredValue", m))?;
+    if compare_values(s.preferred_value, from) != std::cmp::Ordering::Greater {
         let msg = format!(
             "a seeded preference is an open increase: {} is not above the current value {from}",
             s.preferred_value
@@ -71,7 +74,7 @@ pub fn seed(
         state_detail: String::new(),
         trace_id: String::new(),
         annotations: s.annotations,
-        origin: Origin::CloudConsole,
+        origin: s.origin,
         etag: st.next_etag(),
         create_time: now,
         update_time: now,
@@ -86,7 +89,12 @@ pub fn seed(
         polls: 0,
     };
     st.open_increase(&mut p, from, now);
-    st.log_write(&p, from, "console", now);
+    let source = match p.origin {
+        Origin::CloudConsole => "console",
+        Origin::AutoAdjuster => "quota-adjuster",
+        Origin::Api => "elsewhere",
+    };
+    st.log_write(&p, from, source, now);
     st.prefs.push(p);
     Ok(st.prefs.len() - 1)
 }

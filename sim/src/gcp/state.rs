@@ -9,7 +9,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::{
-    catalog::{Catalog, Dims, QuotaDef},
+    catalog::{Catalog, Dims, QuotaDef, UNLIMITED, compare_values},
     error::{Code, GcpError},
     method::{Counters, Method},
     preference::{Preference, Verdict},
@@ -30,7 +30,8 @@ pub struct PreferenceWrite {
     /// The quota value when it was written.
     pub previous_value: i64,
     pub change: Change,
-    /// `CreateQuotaPreference`, `UpdateQuotaPreference`, or `console` for a seed.
+    /// `CreateQuotaPreference`, `UpdateQuotaPreference`, or for a seed `console`,
+    /// `quota-adjuster` or `elsewhere` (its origin).
     pub source: String,
     pub at: Timestamp,
 }
@@ -219,11 +220,12 @@ impl GcpState {
         let p = &mut self.prefs[idx];
         let granted = match &verdict {
             Verdict::Grant => p.preferred_value,
+            Verdict::Unlimited => UNLIMITED,
             Verdict::Partial(g, _) => *g,
             Verdict::Refuse(_) => p.from_value,
         };
         p.state_detail = match verdict {
-            Verdict::Grant => String::new(),
+            Verdict::Grant | Verdict::Unlimited => String::new(),
             Verdict::Partial(_, why) | Verdict::Refuse(why) => why,
         };
         p.reconciling = false;
@@ -240,7 +242,7 @@ impl GcpState {
     }
 
     pub fn log_write(&mut self, p: &Preference, previous_value: i64, source: &str, now: Timestamp) {
-        let change = match p.preferred_value.cmp(&previous_value) {
+        let change = match compare_values(p.preferred_value, previous_value) {
             std::cmp::Ordering::Greater => Change::Increase,
             std::cmp::Ordering::Less => Change::Decrease,
             std::cmp::Ordering::Equal => Change::Unchanged,

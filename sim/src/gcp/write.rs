@@ -1,14 +1,17 @@
 //! CreateQuotaPreference and UpdateQuotaPreference: what is checked, what is stored.
 //!
-//! Increases wait (reconciling) and need a contact email; decreases apply at once but are
-//! refused past 10% or below usage unless the matching safety check is ignored; fixed and
-//! ineligible quotas refuse increases; dimensions, service and quota id never change; a stale
-//! etag answers ABORTED; every stored write gets a new etag and a line in the write log.
+//! Values are ordered with -1 (unlimited) above all others, so asking -1 is an increase and any
+//! limit on an unlimited quota a decrease. Increases wait (reconciling) and need a contact email;
+//! decreases apply at once but are refused past 10% or below usage unless the matching safety
+//! check is ignored; fixed and ineligible quotas refuse increases; dimensions, service and quota
+//! id never change; a second preference for the same quota and dimensions, under any id, answers
+//! ALREADY_EXISTS; a stale etag answers ABORTED; every stored write gets a new etag and a line in
+//! the write log.
 
 use jiff::Timestamp;
 
 use super::{
-    catalog::{Dims, QuotaDef},
+    catalog::{Dims, QuotaDef, UNLIMITED, compare_values},
     error::GcpError,
     method::Method,
     preference::{Origin, Preference},
@@ -249,14 +252,14 @@ fn decide(
     email: &str,
     checks: SafetyChecks,
 ) -> Result<Change, GcpError> {
-    if preferred < 0 {
+    if preferred < UNLIMITED {
         return Err(GcpError::invalid(format!(
-            "quota_config.preferred_value must be >= 0, got {preferred}"
+            "quota_config.preferred_value must be greater than or equal to -1, got {preferred}"
         )));
     }
     let from = st.value_of(project, def, dims);
     let id = &def.quota_id;
-    let change = match preferred.cmp(&from) {
+    let change = match compare_values(preferred, from) {
         std::cmp::Ordering::Greater => Change::Increase,
         std::cmp::Ordering::Less => Change::Decrease,
         std::cmp::Ordering::Equal => return Ok(Change::Unchanged),
@@ -280,7 +283,9 @@ fn decide(
         }
         return Ok(change);
     }
-    if (from - preferred).saturating_mul(10) > from && !checks.percentage {
+    // From unlimited, any limit is a decrease of more than 10%.
+    let steep = from == UNLIMITED || (from - preferred).saturating_mul(10) > from;
+    if steep && !checks.percentage {
         return Err(GcpError::precondition(format!(
             "Decreasing {id} from {from} to {preferred} is more than 10%; add \
              QUOTA_DECREASE_PERCENTAGE_TOO_HIGH to ignore_safety_checks to proceed"

@@ -3,15 +3,12 @@
 
 use std::collections::HashMap;
 
-use google_cloud_api_cloudquotas_v1::model::{QuotaInfo, QuotaPreference};
+use google_cloud_api_cloudquotas_v1::model::{QuotaInfo, QuotaPreference, quota_config::Origin};
 use google_cloud_gax::error::rpc::Code;
 use jiff::Timestamp;
 
-use crate::cloud::{CloudError, ErrorKind, Phase, RequestView};
-
-/// Annotation that records the value a preference was raised from, so a later
-/// `grantedValue < preferredValue` can be told apart: above it is a partial grant, at it a refusal.
-pub const FROM_ANNOTATION: &str = "quota-operator.dev/from-value";
+use super::marks::Mark;
+use crate::cloud::{CloudError, ErrorKind, Phase, RequestView, UNLIMITED, meets};
 
 pub fn error(err: google_cloud_gax::error::Error) -> CloudError {
     let Some(status) = err.status() else {
@@ -55,22 +52,55 @@ fn timestamp(t: Option<&google_cloud_wkt::Timestamp>) -> Option<Timestamp> {
     t.and_then(|t| Timestamp::from_second(t.seconds()).ok())
 }
 
-pub fn preference(p: &QuotaPreference) -> RequestView {
+/// Whether `granted` is all that `preferred` asked: -1 (unlimited) grants anything, and only -1
+/// grants a preferred -1.
+fn grants(granted: i64, preferred: i64) -> bool {
+    if preferred == UNLIMITED as i64 {
+        granted == UNLIMITED as i64
+    } else {
+        meets(granted as f64, preferred as f64)
+    }
+}
+
+/// A preference as the operator's request view. `own_id` is the id the operator gives its own
+/// preference for this quota; any other id is someone else's preference that the operator keeps
+/// up to date, and the message says who made it (`requestOrigin`).
+pub fn preference(p: &QuotaPreference, own_id: &str) -> RequestView {
     let config = p.quota_config.clone().unwrap_or_default();
     let preferred = config.preferred_value;
     let granted = config.granted_value;
-    let from = config
-        .annotations
-        .get(FROM_ANNOTATION)
-        .and_then(|v| v.parse::<i64>().ok());
+    let mark = Mark::read(&config.annotations, preferred);
+    let from = mark.map(|m| m.from);
     let (status, phase) = match granted {
         _ if p.reconciling => ("RECONCILING", Phase::Open),
-        Some(g) if g >= preferred => ("GRANTED", Phase::Approved),
-        Some(g) if from.is_some_and(|f| g > f) => ("PARTIALLY_GRANTED", Phase::PartiallyGranted),
+        Some(g) if grants(g, preferred) => ("GRANTED", Phase::Approved),
+        // Above the value it was raised from, below the one asked: a partial grant.
+        Some(g) if from.is_some_and(|f| g > f && f != UNLIMITED as i64) => {
+            ("PARTIALLY_GRANTED", Phase::PartiallyGranted)
+        }
         Some(_) => ("REFUSED", Phase::Denied),
         // Not reconciling and nothing granted yet: treat as still in flight, never as success.
         None => ("PENDING", Phase::Unknown),
     };
+    let id = p.name.rsplit('/').next().unwrap_or_default();
+    let made_elsewhere = (id != own_id).then(|| {
+        let origin = config.request_origin.name().unwrap_or("UNKNOWN");
+        let who = match config.request_origin {
+            Origin::CloudConsole => "in the Cloud Console",
+            Origin::AutoAdjuster => "by Google's Quota Adjuster",
+            _ => "through the API (gcloud, Terraform or another client)",
+        };
+        format!(
+            "preference {id} was made {who} (requestOrigin {origin}); the operator updates it \
+             rather than making a second"
+        )
+    });
+    let detail = Some(config.state_detail.clone()).filter(|s| !s.is_empty());
+    let message = match (detail, made_elsewhere) {
+        (Some(d), Some(m)) => Some(format!("{d}; {m}")),
+        (d, m) => d.or(m),
+    };
+    let updated_at = timestamp(p.update_time.as_ref());
     RequestView {
         id: p.name.clone(),
         case_id: Some(config.trace_id.clone()).filter(|t| !t.is_empty()),
@@ -78,53 +108,12 @@ pub fn preference(p: &QuotaPreference) -> RequestView {
         phase,
         requested_value: preferred as f64,
         granted_value: granted.map(|g| g as f64),
-        submitted_at: timestamp(p.create_time.as_ref()),
-        updated_at: timestamp(p.update_time.as_ref()),
-        message: Some(config.state_detail.clone()).filter(|s| !s.is_empty()),
+        // When the value in force was written: the operator's own record of its write, else the
+        // last change Google reports (a preference made long ago was not filed then).
+        submitted_at: mark.and_then(|m| m.at).or(updated_at),
+        updated_at,
+        message,
     }
-}
-
-/// A QuotaPreference id that says what it is for and is the same on every run:
-/// `qo-cpus-per-project-region-us-central1`, lowercase, at most 63 characters. When too long the
-/// quota id is shortened (the region and dimensions are kept whole) and a hash keeps it unique.
-pub fn preference_id(quota_id: &str, region: &str, dimensions: &[(String, String)]) -> String {
-    let clean = |s: &str| -> String {
-        s.to_ascii_lowercase()
-            .chars()
-            .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
-            .collect()
-    };
-    let mut place: Vec<String> = vec![];
-    if region != "global" {
-        place.push(clean(region));
-    }
-    place.extend(dimensions.iter().map(|(_, v)| clean(v)));
-    let place = place.join("-");
-    let head = format!("qo-{}", clean(quota_id));
-    let whole = [head.as_str(), place.as_str()]
-        .iter()
-        .filter(|s| !s.is_empty())
-        .copied()
-        .collect::<Vec<_>>()
-        .join("-");
-    if whole.len() <= 63 {
-        return whole;
-    }
-    use sha2::{Digest, Sha256};
-    let hash = hex::encode(&Sha256::digest(whole.as_bytes())[..4]);
-    let room = 63usize.saturating_sub(place.len() + hash.len() + 2).max(4);
-    let head = head[..room.min(head.len())].trim_end_matches('-');
-    let id = [head, hash.as_str(), place.as_str()]
-        .iter()
-        .filter(|s| !s.is_empty())
-        .copied()
-        .collect::<Vec<_>>()
-        .join("-");
-    id.chars()
-        .take(63)
-        .collect::<String>()
-        .trim_end_matches('-')
-        .to_string()
 }
 
 #[cfg(test)]
@@ -161,6 +150,8 @@ mod tests {
         );
     }
 
+    const OWN: &str = "qo-own";
+
     fn pref(
         reconciling: bool,
         preferred: i64,
@@ -174,72 +165,102 @@ mod tests {
             config = config.set_granted_value(g);
         }
         if let Some(f) = from {
-            config = config.set_annotations([(FROM_ANNOTATION, f.to_string())]);
+            let mark = Mark {
+                from: f,
+                value: preferred,
+                at: None,
+            };
+            config = config.set_annotations(mark.merged_into(&HashMap::new()));
         }
         QuotaPreference::new()
-            .set_name("projects/p/locations/global/quotaPreferences/x")
+            .set_name(format!(
+                "projects/p/locations/global/quotaPreferences/{OWN}"
+            ))
             .set_reconciling(reconciling)
             .set_quota_config(config)
     }
 
+    fn phase(p: &QuotaPreference) -> Phase {
+        preference(p, OWN).phase
+    }
+
     #[test]
     fn preference_phases() {
+        assert_eq!(phase(&pref(true, 100, Some(24), Some(24))), Phase::Open);
         assert_eq!(
-            preference(&pref(true, 100, Some(24), Some(24))).phase,
-            Phase::Open
-        );
-        assert_eq!(
-            preference(&pref(false, 100, Some(100), Some(24))).phase,
+            phase(&pref(false, 100, Some(100), Some(24))),
             Phase::Approved
         );
-        let partial = preference(&pref(false, 100, Some(60), Some(24)));
+        let partial = preference(&pref(false, 100, Some(60), Some(24)), OWN);
         assert_eq!(
             (partial.phase, partial.status.as_str()),
             (Phase::PartiallyGranted, "PARTIALLY_GRANTED")
         );
         assert_eq!(partial.granted_value, Some(60.0));
         assert_eq!(partial.message.as_deref(), Some("why"));
+        assert_eq!(phase(&pref(false, 100, Some(24), Some(24))), Phase::Denied);
+        assert_eq!(phase(&pref(false, 100, None, None)), Phase::Unknown);
+    }
+
+    #[test]
+    fn unlimited_grants_are_approved_never_refused_or_partial() {
+        let unlimited = preference(&pref(false, 1000, Some(-1), Some(24)), OWN);
         assert_eq!(
-            preference(&pref(false, 100, Some(24), Some(24))).phase,
-            Phase::Denied
+            (unlimited.phase, unlimited.status.as_str()),
+            (Phase::Approved, "GRANTED")
+        );
+        assert_eq!(unlimited.granted_value, Some(-1.0));
+        assert_eq!(phase(&pref(false, -1, Some(-1), Some(24))), Phase::Approved);
+        assert_eq!(
+            phase(&pref(false, -1, Some(500), Some(24))),
+            Phase::PartiallyGranted,
+            "asked unlimited, got a limit above the old value"
+        );
+        assert_eq!(phase(&pref(false, -1, Some(24), Some(24))), Phase::Denied);
+    }
+
+    #[test]
+    fn someone_elses_preference_says_who_made_it() {
+        let mut console = pref(true, 512, Some(24), None);
+        console.name = "projects/p/locations/global/quotaPreferences/console-made".into();
+        let mut config = console.quota_config.clone().unwrap();
+        config.request_origin = Origin::CloudConsole;
+        console.quota_config = Some(config);
+        let view = preference(&console, OWN);
+        let message = view.message.unwrap();
+        assert!(
+            message.contains("console-made")
+                && message.contains("Cloud Console")
+                && message.contains("CLOUD_CONSOLE"),
+            "{message}"
         );
         assert_eq!(
-            preference(&pref(false, 100, None, None)).phase,
-            Phase::Unknown
+            preference(&pref(true, 512, None, None), OWN)
+                .message
+                .as_deref(),
+            Some("why")
         );
     }
 
     #[test]
-    fn preference_ids_are_readable_stable_and_short() {
+    fn submitted_at_is_the_operators_write_else_the_last_update() {
+        let written: Timestamp = "2025-03-01T00:00:00Z".parse().unwrap();
+        let changed = google_cloud_wkt::Timestamp::clamp(1_750_000_000, 0);
+        let mut p = pref(false, 100, Some(24), None).set_update_time(changed);
+        let view = preference(&p, OWN);
         assert_eq!(
-            preference_id("CPUS-per-project-region", "us-central1", &[]),
-            "qo-cpus-per-project-region-us-central1"
+            view.submitted_at,
+            Timestamp::from_second(1_750_000_000).ok()
         );
-        assert_eq!(
-            preference_id("GPUS-ALL-REGIONS-per-project", "global", &[]),
-            "qo-gpus-all-regions-per-project"
-        );
-        let dims = [("gpu_family".to_string(), "NVIDIA_L4".to_string())];
-        assert_eq!(
-            preference_id("GPUS-per-gpu-family-per-project-region", "us-east4", &dims).len(),
-            63.min("qo-gpus-per-gpu-family-per-project-region-us-east4-nvidia-l4".len())
-        );
-        let long = preference_id(&"X".repeat(80), "us-central1", &[]);
-        assert!(
-            long.len() <= 63 && long.starts_with("qo-xxx") && long.ends_with("-us-central1"),
-            "{long}"
-        );
-        let ops = preference_id(
-            "REGIONAL-CONCURRENT-OPERATIONS-per-project-region",
-            "us-central1",
-            &[],
-        );
-        assert!(
-            ops.len() <= 63
-                && ops.starts_with("qo-regional-concurrent")
-                && ops.ends_with("-us-central1"),
-            "{ops}"
-        );
-        assert_eq!(long, preference_id(&"X".repeat(80), "us-central1", &[]));
+        assert_eq!(view.updated_at, view.submitted_at);
+        let mark = Mark {
+            from: 24,
+            value: 100,
+            at: Some(written),
+        };
+        let mut config = p.quota_config.clone().unwrap();
+        config.annotations = mark.merged_into(&HashMap::new());
+        p.quota_config = Some(config);
+        assert_eq!(preference(&p, OWN).submitted_at, Some(written));
     }
 }

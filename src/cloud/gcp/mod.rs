@@ -1,9 +1,15 @@
 //! GCP Cloud Quotas through the official client: QuotaInfo for current values and eligibility,
-//! one QuotaPreference per (project, quota, dimensions) with a stable id, upserted with PATCH
-//! allowMissing and the etag. Application Default Credentials (Workload Identity) in real use;
-//! anonymous against a plain-http endpoint such as the simulator.
+//! and the one QuotaPreference per (project, quota, dimensions) as desired state: the existing
+//! one, whoever made it, updated with its etag, or the operator's own under a stable id.
+//! Application Default Credentials (Workload Identity) in real use, sent only to Google's
+//! endpoints or ones the operator's flags allow; anonymous against a plain-http endpoint such as
+//! the simulator.
 
 mod convert;
+mod endpoint;
+mod ids;
+mod marks;
+mod preferences;
 
 use std::{
     collections::HashMap,
@@ -12,25 +18,28 @@ use std::{
 };
 
 use async_trait::async_trait;
-use google_cloud_api_cloudquotas_v1::{
-    client::CloudQuotas,
-    model::{QuotaConfig, QuotaInfo, QuotaPreference, QuotaSafetyCheck},
-};
-use google_cloud_gax::error::rpc::Code;
+use google_cloud_api_cloudquotas_v1::{client::CloudQuotas, model::QuotaInfo};
 
+use self::preferences::{Preferences, Wanted, Write};
 use super::{
     CloudError, ErrorKind, FileContext, ProviderFactory, QuotaProvider, QuotaRef, QuotaView,
-    RequestView, Target, per_account::PerAccount,
+    RequestView, Target, UNLIMITED, per_account::PerAccount,
 };
 use crate::api::CloudAccount;
 
-pub use convert::preference_id;
+pub use endpoint::FLAG as ALLOWED_ENDPOINT_FLAG;
+pub use ids::{MAX_ID, preference_id};
 
 /// Operator-wide GCP settings (flags of `quota-operator run`).
 #[derive(Clone, Debug)]
 pub struct GcpSettings {
-    /// Endpoint for every project without its own `spec.endpoint`.
+    /// Endpoint for every project without its own `spec.endpoint`; a CloudAccount may name it
+    /// too.
     pub endpoint: Option<String>,
+    /// Further endpoints a CloudAccount's `spec.endpoint` may name (`--allowed-endpoint`): a
+    /// Private Service Connect or proxy endpoint the admin trusts with the operator's
+    /// credentials. Google's own `https://*.googleapis.com` endpoints need no entry.
+    pub allowed_endpoints: Vec<String>,
     /// How long a QuotaInfo is reused.
     pub cache_ttl: Duration,
 }
@@ -39,11 +48,13 @@ impl Default for GcpSettings {
     fn default() -> Self {
         Self {
             endpoint: None,
+            allowed_endpoints: Vec::new(),
             cache_ttl: Duration::from_secs(300),
         }
     }
 }
 
+/// Builds one [`GcpProvider`] per CloudAccount, after checking where its credentials would go.
 pub struct GcpFactory {
     settings: GcpSettings,
     providers: PerAccount<GcpProvider>,
@@ -61,6 +72,13 @@ impl GcpFactory {
         let gcp = account.spec.gcp.as_ref().ok_or_else(|| {
             CloudError::new(ErrorKind::Other, "NotAGcpAccount", "spec.gcp is not set")
         })?;
+        if let Some(named) = &account.spec.endpoint {
+            endpoint::check(
+                named,
+                self.settings.endpoint.as_deref(),
+                &self.settings.allowed_endpoints,
+            )?;
+        }
         let endpoint = account
             .spec
             .endpoint
@@ -89,7 +107,11 @@ impl GcpFactory {
             .map_err(|e| CloudError::new(ErrorKind::Unavailable, "CLIENT", e.to_string()))?;
         Ok(GcpProvider {
             project: gcp.project.clone(),
-            client,
+            client: client.clone(),
+            preferences: Preferences {
+                client,
+                project: gcp.project.clone(),
+            },
             infos: Mutex::default(),
             ttl: self.settings.cache_ttl,
         })
@@ -111,19 +133,12 @@ impl ProviderFactory for GcpFactory {
 pub struct GcpProvider {
     project: String,
     client: CloudQuotas,
+    preferences: Preferences,
     infos: Mutex<HashMap<String, (Instant, QuotaInfo)>>,
     ttl: Duration,
 }
 
-struct GcpTarget<'a> {
-    service: &'a str,
-    quota_id: &'a str,
-    /// Every dimension, the region included unless the quota is global.
-    dimensions: HashMap<String, String>,
-    preference_id: String,
-}
-
-fn gcp_target(target: &Target) -> Result<GcpTarget<'_>, CloudError> {
+fn wanted(target: &Target) -> Result<Wanted<'_>, CloudError> {
     let QuotaRef::Gcp {
         service,
         quota_id,
@@ -140,25 +155,37 @@ fn gcp_target(target: &Target) -> Result<GcpTarget<'_>, CloudError> {
     if target.region != "global" {
         all.insert("region".into(), target.region.clone());
     }
-    Ok(GcpTarget {
+    Ok(Wanted {
         service,
         quota_id,
         dimensions: all,
-        preference_id: convert::preference_id(quota_id, &target.region, dimensions),
+        own_id: ids::preference_id(service, quota_id, &target.region, dimensions),
     })
+}
+
+/// Whether writing `value` would lower a quota now at `current`; -1 (unlimited) is above every
+/// value, so any limit lowers it.
+fn lowers(current: i64, value: i64) -> bool {
+    let unlimited = UNLIMITED as i64;
+    match (current == unlimited, value == unlimited) {
+        (_, true) => false,
+        (true, false) => true,
+        (false, false) => value < current,
+    }
+}
+
+fn shown(value: i64) -> String {
+    if value == UNLIMITED as i64 {
+        "-1 (unlimited)".into()
+    } else {
+        value.to_string()
+    }
 }
 
 impl GcpProvider {
     fn info_name(&self, service: &str, quota_id: &str) -> String {
         format!(
             "projects/{}/locations/global/services/{service}/quotaInfos/{quota_id}",
-            self.project
-        )
-    }
-
-    fn preference_name(&self, id: &str) -> String {
-        format!(
-            "projects/{}/locations/global/quotaPreferences/{id}",
             self.project
         )
     }
@@ -190,84 +217,19 @@ impl GcpProvider {
             .expect("info cache")
             .remove(&self.info_name(service, quota_id));
     }
-
-    async fn get_preference(&self, name: &str) -> Result<Option<QuotaPreference>, CloudError> {
-        match self
-            .client
-            .get_quota_preference()
-            .set_name(name)
-            .send()
-            .await
-        {
-            Ok(p) => Ok(Some(p)),
-            Err(e) if e.status().is_some_and(|s| s.code == Code::NotFound) => Ok(None),
-            Err(e) => Err(convert::error(e)),
-        }
-    }
-
-    async fn upsert(
-        &self,
-        t: &GcpTarget<'_>,
-        value: i64,
-        from: i64,
-        context: &FileContext,
-    ) -> Result<QuotaPreference, google_cloud_gax::error::Error> {
-        let name = self.preference_name(&t.preference_id);
-        let etag = match self
-            .client
-            .get_quota_preference()
-            .set_name(&name)
-            .send()
-            .await
-        {
-            Ok(existing) => existing.etag,
-            Err(e) if e.status().is_some_and(|s| s.code == Code::NotFound) => String::new(),
-            Err(e) => return Err(e),
-        };
-        let config = QuotaConfig::new()
-            .set_preferred_value(value)
-            .set_annotations([(convert::FROM_ANNOTATION, from.to_string())]);
-        let preference = QuotaPreference::new()
-            .set_name(&name)
-            .set_service(t.service)
-            .set_quota_id(t.quota_id)
-            .set_dimensions(t.dimensions.clone())
-            .set_quota_config(config)
-            .set_justification(context.justification.clone().unwrap_or_default())
-            .set_contact_email(context.contact_email.clone().unwrap_or_default())
-            .set_etag(etag);
-        let mask = google_cloud_wkt::FieldMask::default().set_paths([
-            "quota_config.preferred_value",
-            "quota_config.annotations",
-            "justification",
-            "contact_email",
-        ]);
-        let checks = if value < from {
-            vec![QuotaSafetyCheck::QuotaDecreasePercentageTooHigh]
-        } else {
-            vec![]
-        };
-        self.client
-            .update_quota_preference()
-            .set_quota_preference(preference)
-            .set_update_mask(mask)
-            .set_allow_missing(true)
-            .set_ignore_safety_checks(checks)
-            .send()
-            .await
-    }
 }
 
 #[async_trait]
 impl QuotaProvider for GcpProvider {
+    /// The value in force, as QuotaInfo reports it: -1 when the quota has no limit.
     async fn quota(&self, target: &Target) -> Result<QuotaView, CloudError> {
-        let t = gcp_target(target)?;
-        let info = self.info(t.service, t.quota_id).await?;
-        let value = convert::value_for(&info, &t.dimensions).ok_or_else(|| {
+        let w = wanted(target)?;
+        let info = self.info(w.service, w.quota_id).await?;
+        let value = convert::value_for(&info, &w.dimensions).ok_or_else(|| {
             CloudError::new(
                 ErrorKind::NotFound,
                 "NOT_FOUND",
-                format!("{} has no value for {:?}", t.quota_id, t.dimensions),
+                format!("{} has no value for {:?}", w.quota_id, w.dimensions),
             )
         })?;
         let eligible = info
@@ -275,7 +237,7 @@ impl QuotaProvider for GcpProvider {
             .as_ref()
             .is_none_or(|e| e.is_eligible);
         Ok(QuotaView {
-            id: t.quota_id.to_string(),
+            id: w.quota_id.to_string(),
             name: info.quota_display_name.clone(),
             value: value as f64,
             adjustable: !info.is_fixed && eligible,
@@ -283,72 +245,51 @@ impl QuotaProvider for GcpProvider {
         })
     }
 
+    /// The preference for the quota, if it is reconciling, whoever made it and under any id.
     async fn open_request(
         &self,
         target: &Target,
         _quota_id: &str,
     ) -> Result<Option<RequestView>, CloudError> {
-        let t = gcp_target(target)?;
-        if let Some(own) = self
-            .get_preference(&self.preference_name(&t.preference_id))
-            .await?
-            && own.reconciling
-        {
-            return Ok(Some(convert::preference(&own)));
-        }
-        // One opened by someone else (console, gcloud) for the same quota and dimensions.
-        let parent = format!("projects/{}/locations/global", self.project);
-        let mut token = String::new();
-        loop {
-            let page = self
-                .client
-                .list_quota_preferences()
-                .set_parent(&parent)
-                .set_filter("reconciling=true")
-                .set_page_token(&token)
-                .send()
-                .await
-                .map_err(convert::error)?;
-            if let Some(p) = page.quota_preferences.iter().find(|p| {
-                p.service == t.service && p.quota_id == t.quota_id && p.dimensions == t.dimensions
-            }) {
-                return Ok(Some(convert::preference(p)));
-            }
-            if page.next_page_token.is_empty() {
-                return Ok(None);
-            }
-            token = page.next_page_token;
-        }
+        let w = wanted(target)?;
+        let found = self.preferences.find(&w).await?;
+        Ok(found
+            .filter(|p| p.reconciling)
+            .map(|p| convert::preference(&p, &w.own_id)))
     }
 
+    /// The preference for the quota in any state; its submitted time is when the operator last
+    /// wrote it (else its updateTime), so a refusal of the operator's write is recognised after a
+    /// crash even on a preference made long before.
     async fn latest_request(
         &self,
         target: &Target,
         _quota_id: &str,
     ) -> Result<Option<RequestView>, CloudError> {
-        let t = gcp_target(target)?;
-        let own = self
-            .get_preference(&self.preference_name(&t.preference_id))
-            .await?;
-        Ok(own.as_ref().map(convert::preference))
+        let w = wanted(target)?;
+        let found = self.preferences.find(&w).await?;
+        Ok(found.map(|p| convert::preference(&p, &w.own_id)))
     }
 
     async fn request(&self, target: &Target, id: &str) -> Result<RequestView, CloudError> {
-        let t = gcp_target(target)?;
-        let preference = self.get_preference(id).await?.ok_or_else(|| {
+        let w = wanted(target)?;
+        let preference = self.preferences.get(id).await?.ok_or_else(|| {
             CloudError::new(
                 ErrorKind::NotFound,
                 "NOT_FOUND",
                 format!("{id} does not exist"),
             )
         })?;
-        let view = convert::preference(&preference);
+        let view = convert::preference(&preference, &w.own_id);
         if !view.phase.is_open() {
-            self.forget(t.service, t.quota_id);
+            self.forget(w.service, w.quota_id);
         }
         Ok(view)
     }
 
+    /// Writes `value` into the quota's one preference. The value in force is read afresh first,
+    /// past the cache: a decrease the spec does not allow is refused here, before anything is
+    /// sent, even when the quota was raised elsewhere since the last read.
     async fn file(
         &self,
         target: &Target,
@@ -356,27 +297,51 @@ impl QuotaProvider for GcpProvider {
         value: i64,
         context: &FileContext,
     ) -> Result<RequestView, CloudError> {
-        let t = gcp_target(target)?;
+        let w = wanted(target)?;
+        self.forget(w.service, w.quota_id);
         let from = self.quota(target).await?.value as i64;
-        if value < from && !context.allow_decrease {
+        let lowers = lowers(from, value);
+        if lowers && !context.allow_decrease {
             return Err(CloudError::new(
                 ErrorKind::InvalidArgument,
                 "DECREASE_NOT_ALLOWED",
                 format!(
-                    "{value} is below the current {from}; set spec.allowDecrease to lower a quota"
+                    "{} is below the current {}; set spec.allowDecrease to lower a quota",
+                    shown(value),
+                    shown(from)
                 ),
             ));
         }
-        let mut result = self.upsert(&t, value, from, context).await;
-        // A stale etag (someone changed the preference between our read and write): read again once.
-        if let Err(e) = &result
-            && e.status().is_some_and(|s| s.code == Code::Aborted)
-        {
-            result = self.upsert(&t, value, from, context).await;
-        }
-        let preference = result.map_err(convert::error)?;
-        self.forget(t.service, t.quota_id);
-        tracing::info!(project = %self.project, quota = t.quota_id, value, "upserted quota preference");
-        Ok(convert::preference(&preference))
+        let write = Write {
+            value,
+            from,
+            lowers,
+            context,
+        };
+        let preference = self.preferences.write(&w, &write).await;
+        self.forget(w.service, w.quota_id);
+        let preference = preference?;
+        let view = convert::preference(&preference, &w.own_id);
+        tracing::info!(
+            project = %self.project, quota = w.quota_id, value, preference = %view.id,
+            "wrote quota preference"
+        );
+        Ok(view)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unlimited_is_above_every_value() {
+        assert!(lowers(100, 99));
+        assert!(!lowers(100, 100) && !lowers(100, 101));
+        assert!(
+            lowers(-1, 1_000_000),
+            "a limit on an unlimited quota lowers it"
+        );
+        assert!(!lowers(-1, -1) && !lowers(100, -1));
     }
 }

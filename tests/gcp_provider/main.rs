@@ -1,5 +1,7 @@
 //! The GCP provider: the official Cloud Quotas client against the simulator over HTTP.
 
+mod preferences;
+
 use std::{sync::Arc, time::Duration};
 
 use quota_operator::{
@@ -13,6 +15,7 @@ use quota_operator::{
 use quota_sim::{Scenario, Sim, SimHandle};
 
 const PROJECT: &str = "demo-project";
+const COMPUTE: &str = "compute.googleapis.com";
 const CPUS: &str = "CPUS-per-project-region";
 
 async fn start_sim(gcp: &str) -> SimHandle {
@@ -24,16 +27,30 @@ async fn start_sim(gcp: &str) -> SimHandle {
 }
 
 async fn provider(sim: &SimHandle) -> Arc<dyn QuotaProvider> {
+    provider_caching(sim, Duration::from_millis(200)).await
+}
+
+/// A provider whose QuotaInfo cache lasts `ttl`.
+async fn provider_caching(sim: &SimHandle, ttl: Duration) -> Arc<dyn QuotaProvider> {
     let factory = GcpFactory::new(GcpSettings {
         endpoint: Some(sim.endpoint()),
-        cache_ttl: Duration::from_millis(200),
+        cache_ttl: ttl,
+        ..GcpSettings::default()
     });
-    let account: CloudAccount = serde_json::from_value(serde_json::json!({
+    factory.provider(&account(None)).await.expect("provider")
+}
+
+/// The CloudAccount of [`PROJECT`], with its own `spec.endpoint` when given.
+fn account(endpoint: Option<&str>) -> CloudAccount {
+    serde_json::from_value(serde_json::json!({
         "metadata": {"name": "prod-gcp"},
-        "spec": {"gcp": {"project": PROJECT, "contactEmail": "quotas@example.com"}, "namespaceSelector": {}}
+        "spec": {
+            "gcp": {"project": PROJECT, "contactEmail": "quotas@example.com"},
+            "endpoint": endpoint,
+            "namespaceSelector": {}
+        }
     }))
-    .unwrap();
-    factory.provider(&account).await.expect("provider")
+    .unwrap()
 }
 
 fn cpus(region: &str) -> Target {
@@ -41,9 +58,13 @@ fn cpus(region: &str) -> Target {
 }
 
 fn target(quota_id: &str, region: &str) -> Target {
+    service_target(COMPUTE, quota_id, region)
+}
+
+fn service_target(service: &str, quota_id: &str, region: &str) -> Target {
     Target {
         quota: QuotaRef::Gcp {
-            service: "compute.googleapis.com".into(),
+            service: service.into(),
             quota_id: quota_id.into(),
             dimensions: vec![],
         },
@@ -59,10 +80,14 @@ fn context(allow_decrease: bool) -> FileContext {
     }
 }
 
+fn own_id(region: &str) -> String {
+    preference_id(COMPUTE, CPUS, region, &[])
+}
+
 fn pref_name(region: &str) -> String {
     format!(
         "projects/{PROJECT}/locations/global/quotaPreferences/{}",
-        preference_id(CPUS, region, &[])
+        own_id(region)
     )
 }
 
@@ -164,9 +189,7 @@ async fn one_stable_preference_per_region_followed_to_a_full_grant() {
     assert_eq!(sim.gcp().preferences().len(), 1);
     assert_eq!(sim.gcp().writes().len(), 2);
 
-    sim.gcp()
-        .grant(PROJECT, &preference_id(CPUS, "us-central1", &[]))
-        .unwrap();
+    sim.gcp().grant(PROJECT, &own_id("us-central1")).unwrap();
     let granted = p.request(&t, &filed.id).await.unwrap();
     assert_eq!(
         (granted.status.as_str(), granted.phase),

@@ -2,6 +2,8 @@
 //! (google-cloud-api-cloudquotas-v1) and gcloud, over HTTP on loopback. Schedules use polls or
 //! manual moves, so the assertions do not depend on machine speed.
 
+mod preferences;
+
 use std::{collections::HashMap, process::Output};
 
 use google_cloud_api_cloudquotas_v1::{
@@ -254,7 +256,7 @@ async fn quota_infos_show_defaults_and_per_project_values() {
         }
         token = page.next_page_token;
     }
-    assert_eq!((seen.len(), pages), (7, 3), "{seen:?}");
+    assert_eq!((seen.len(), pages), (8, 3), "{seen:?}");
     assert!(
         seen.is_sorted()
             && seen
