@@ -60,6 +60,12 @@ struct RunArgs {
     /// Seconds a QuotaInfo is reused before it is read again.
     #[arg(long, env = "QO_GCP_CACHE_TTL_SECONDS", default_value_t = 300)]
     gcp_cache_ttl_seconds: u64,
+    /// An endpoint a CloudAccount's spec.endpoint may name (a VPC endpoint, Private Service
+    /// Connect, a simulator). Credentials go only to the clouds' own endpoints, to the
+    /// --aws-endpoint-url / --gcp-endpoint-url values and to these. Repeatable; comma-separated in
+    /// the environment.
+    #[arg(long = "allowed-endpoint", env = "QO_ALLOWED_ENDPOINTS", value_delimiter = ',')]
+    allowed_endpoints: Vec<String>,
 }
 
 #[tokio::main]
@@ -99,7 +105,7 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
     let gcp = cloud::gcp::GcpSettings {
         endpoint: args.gcp_endpoint_url,
         cache_ttl: Duration::from_secs(args.gcp_cache_ttl_seconds),
-        ..cloud::gcp::GcpSettings::default()
+        allowed_endpoints: args.allowed_endpoints.clone(),
     };
     let providers: Arc<dyn cloud::ProviderFactory> =
         Arc::new(cloud::Clouds::from_env(aws, gcp).await);

@@ -112,7 +112,6 @@ async fn a_console_preference_is_raised_through_it_and_stays_the_only_one() {
 /// to count -1 as meeting every need (`cloud::meets` instead of `current >= own` in
 /// `controller/plan.rs`), which is outside this branch. With that one-line change it passes.
 #[tokio::test]
-#[ignore = "needs the planner to use cloud::meets for the current value"]
 async fn an_unlimited_quota_is_satisfied_at_minus_one_without_a_write() {
     let sim = sim("gcp:\n  schedule: {manual: true}\n").await;
     let mut env = TestEnv::new("gcp-unlimited").await;
