@@ -64,7 +64,11 @@ struct RunArgs {
     /// Connect, a simulator). Credentials go only to the clouds' own endpoints, to the
     /// --aws-endpoint-url / --gcp-endpoint-url values and to these. Repeatable; comma-separated in
     /// the environment.
-    #[arg(long = "allowed-endpoint", env = "QO_ALLOWED_ENDPOINTS", value_delimiter = ',')]
+    #[arg(
+        long = "allowed-endpoint",
+        env = "QO_ALLOWED_ENDPOINTS",
+        value_delimiter = ','
+    )]
     allowed_endpoints: Vec<String>,
 }
 
