@@ -105,6 +105,7 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
         endpoint: args.aws_endpoint_url,
         cache_ttl: Duration::from_secs(args.aws_cache_ttl_seconds),
         rate_scale: args.aws_rate_scale,
+        ..Default::default()
     };
     let gcp = cloud::gcp::GcpSettings {
         endpoint: args.gcp_endpoint_url,

@@ -328,10 +328,13 @@ async fn the_limiter_keeps_a_burst_under_the_documented_rate() {
 #[tokio::test]
 async fn a_cloud_accounts_own_endpoint_is_used() {
     let sim = sim(&base_scenario("")).await;
-    // No operator-wide endpoint: only the account's spec.endpoint leads to the simulator.
-    let factory =
-        AwsFactory::with_static_credentials(KEY, "secret", "us-east-1", AwsSettings::default())
-            .await;
+    // No operator-wide endpoint: only the account's spec.endpoint leads to the simulator, an
+    // endpoint the operator's settings allow.
+    let settings = AwsSettings {
+        allowed_endpoints: vec![sim.endpoint()],
+        ..AwsSettings::default()
+    };
+    let factory = AwsFactory::with_static_credentials(KEY, "secret", "us-east-1", settings).await;
     let account: CloudAccount = serde_json::from_value(serde_json::json!({
         "metadata": {"name": "with-endpoint"},
         "spec": {"aws": {"accountId": ACCOUNT}, "endpoint": sim.endpoint(), "namespaceSelector": {}}

@@ -2,6 +2,7 @@
 //! the whole run; every test has its own namespace and its own in-process operator.
 
 mod aws;
+mod aws_accounts;
 mod fake;
 mod gcp;
 mod gcp_preferences;

@@ -13,6 +13,7 @@ use serde_json::json;
 
 use super::{
     control::AwsControl,
+    fault::FaultInjection,
     request::RequestStatus,
     scenario::{SeedRequest, ThrottleInjection},
 };
@@ -32,6 +33,9 @@ pub const ROUTES: &[&str] = &[
     "GET  /_sim/aws/values/{account}/{region}/{service}/{code}   applied and default value",
     "PUT  /_sim/aws/values/{account}/{region}/{service}/{code}   set the applied value {value}",
     "POST /_sim/aws/throttles                  throttle the next calls {operation, count, account?, region?}",
+    "POST /_sim/aws/faults                     inject a fault {operation, fault: accessDenied|html500|stall, count?, account?, region?, delay?}",
+    "POST /_sim/aws/faults/clear               drop every fault still to answer",
+    "GET  /_sim/aws/sts/calls                  STS calls by action",
 ];
 
 pub fn router(control: AwsControl) -> Router {
@@ -49,6 +53,9 @@ pub fn router(control: AwsControl) -> Router {
             get(value).put(set_value),
         )
         .route("/_sim/aws/throttles", post(throttle))
+        .route("/_sim/aws/faults", post(inject_fault))
+        .route("/_sim/aws/faults/clear", post(clear_faults))
+        .route("/_sim/aws/sts/calls", get(sts_calls))
         .with_state(control)
 }
 
@@ -138,4 +145,23 @@ async fn set_value(
 
 async fn throttle(State(c): Ctl, Json(t): Json<ThrottleInjection>) -> Response {
     reply(c.inject_throttles(t).map(|()| json!({ "ok": true })))
+}
+
+async fn inject_fault(State(c): Ctl, Json(f): Json<FaultInjection>) -> Response {
+    reply(c.inject_fault(f).map(|()| json!({ "ok": true })))
+}
+
+async fn clear_faults(State(c): Ctl) -> StatusCode {
+    c.clear_faults();
+    StatusCode::NO_CONTENT
+}
+
+async fn sts_calls(State(c): Ctl) -> Response {
+    let actions = ["AssumeRole", "GetCallerIdentity"].map(|a| (a, c.sts_calls(a)));
+    Json(
+        actions
+            .into_iter()
+            .collect::<std::collections::BTreeMap<_, _>>(),
+    )
+    .into_response()
 }

@@ -18,6 +18,9 @@ pub struct QuotaDef {
     pub global: bool,
     /// CloudWatch `AWS/Usage` dimensions `(Resource, Class)`, where AWS publishes usage.
     pub usage: Option<(String, String)>,
+    /// For a quota applied to each resource rather than to the account
+    /// (QuotaAppliedAtLevel RESOURCE): the resource type its QuotaContext names.
+    pub resource_type: Option<String>,
 }
 
 const SERVICES: &[(&str, &str)] = &[
@@ -25,6 +28,7 @@ const SERVICES: &[(&str, &str)] = &[
     ("ec2", "Amazon Elastic Compute Cloud (Amazon EC2)"),
     ("ecs", "Amazon Elastic Container Service (Amazon ECS)"),
     ("elasticloadbalancing", "Elastic Load Balancing (ELB)"),
+    ("es", "Amazon OpenSearch Service"),
     ("fargate", "AWS Fargate"),
     ("iam", "AWS Identity and Access Management (IAM)"),
     ("vpc", "Amazon Virtual Private Cloud (Amazon VPC)"),
@@ -33,6 +37,18 @@ const SERVICES: &[(&str, &str)] = &[
 /// The code AWS gives Cloud Map's "Instances per service" was not found in a primary source;
 /// this stand-in is deliberately unlike a real `L-` code so nobody copies it into a spec.
 pub const CLOUD_MAP_INSTANCES_PER_SERVICE: &str = "L-SIM-CLOUDMAP-INSTANCES-PER-SERVICE";
+
+/// AWS's own example of a resource-level quota is OpenSearch's "Instances per domain"
+/// (QuotaContextInfo in the API reference); its `L-` code and default were not confirmed in a
+/// primary source, so this stand-in code is deliberately unlike a real one.
+pub const OPENSEARCH_INSTANCES_PER_DOMAIN: &str = "L-SIM-ES-INSTANCES-PER-DOMAIN";
+
+/// Resource-level quotas of the built-in table: (service, code, resource type).
+const RESOURCE_LEVEL: &[(&str, &str, &str)] = &[(
+    "es",
+    OPENSEARCH_INSTANCES_PER_DOMAIN,
+    "AWS::OpenSearchService::Domain",
+)];
 
 /// (service, code, name, default, adjustable, global, usage class). Defaults are those of a new
 /// account; vCPU quotas publish usage as `AWS/Usage` `ResourceCount` with Resource `vCPU`.
@@ -71,6 +87,7 @@ const BUILT_IN: &[Row] = &[
     ("elasticloadbalancing", "L-B211E961", "Targets per Availability Zone per Network Load Balancer", 500.0, true, false, None),
     ("iam", "L-FE177D64", "Roles per account", 1000.0, true, true, None),
     ("AWSCloudMap", CLOUD_MAP_INSTANCES_PER_SERVICE, "Instances per service", 1000.0, false, false, None),
+    ("es", OPENSEARCH_INSTANCES_PER_DOMAIN, "Instances per domain", 1002.0, true, false, None),
 ];
 
 /// Every quota by (service code, quota code); ordered, so listings are stable.
@@ -94,6 +111,10 @@ impl Catalog {
                 adjustable,
                 global,
                 usage: class.map(|c| ("vCPU".to_string(), c.to_string())),
+                resource_type: RESOURCE_LEVEL
+                    .iter()
+                    .find(|(s, c, _)| *s == svc && *c == code)
+                    .map(|(_, _, t)| t.to_string()),
             };
             quotas.insert((svc.into(), code.into()), def);
         }
@@ -116,6 +137,7 @@ impl Catalog {
                 adjustable: true,
                 global: false,
                 usage: None,
+                resource_type: None,
             });
             let overrides = [
                 (&q.quota_name, &mut def.quota_name),
@@ -130,6 +152,9 @@ impl Catalog {
             def.default_value = q.default_value.unwrap_or(def.default_value);
             def.adjustable = q.adjustable.unwrap_or(def.adjustable);
             def.global = q.global.unwrap_or(def.global);
+            if q.resource_type.is_some() {
+                def.resource_type.clone_from(&q.resource_type);
+            }
         }
         cat
     }
@@ -193,6 +218,11 @@ mod tests {
         assert!(!cat.get("ecs", "L-86C34207").unwrap().adjustable);
         assert!(!cat.get("ecs", "L-B7718569").unwrap().adjustable);
         assert!(cat.get("iam", "L-FE177D64").unwrap().global);
+        let per_domain = cat.get("es", OPENSEARCH_INSTANCES_PER_DOMAIN).unwrap();
+        assert_eq!(
+            per_domain.resource_type.as_deref(),
+            Some("AWS::OpenSearchService::Domain")
+        );
         assert!(
             !cat.get("AWSCloudMap", CLOUD_MAP_INSTANCES_PER_SERVICE)
                 .unwrap()

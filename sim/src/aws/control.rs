@@ -6,6 +6,7 @@ use jiff::Timestamp;
 use super::{
     Shared,
     catalog::QuotaDef,
+    fault::FaultInjection,
     limiter::CallCount,
     operation::Operation,
     request::{FiledRequest, Request, RequestStatus},
@@ -181,6 +182,38 @@ impl AwsControl {
             let def = quota(st, service, code)?;
             Ok((st.applied_value(account, region, &def), def.default_value))
         })
+    }
+
+    /// STS calls of an action (`AssumeRole`, `GetCallerIdentity`), every account.
+    pub fn sts_calls(&self, action: &str) -> u64 {
+        let st = lock(&self.shared);
+        st.sts_calls
+            .iter()
+            .filter(|((_, a), _)| a == action)
+            .map(|(_, n)| n)
+            .sum()
+    }
+
+    /// Every call that reached the AWS side, Service Quotas and STS, refused ones included.
+    pub fn total_calls(&self) -> u64 {
+        let st = lock(&self.shared);
+        let quotas: u64 = st.counters.all().iter().map(|c| c.calls).sum();
+        quotas + st.sts_calls.values().sum::<u64>()
+    }
+
+    /// Answers matching calls with a fault (AccessDenied, an HTML 500, a stall) from now on,
+    /// `count` times or for good.
+    pub fn inject_fault(&self, fault: FaultInjection) -> Result<(), SimError> {
+        fault
+            .validate()
+            .map_err(|(field, m)| SimError::Invalid(format!("{field}: {m}")))?;
+        lock(&self.shared).faults.push(fault);
+        Ok(())
+    }
+
+    /// Drops every fault still to answer (the scenario's too).
+    pub fn clear_faults(&self) {
+        lock(&self.shared).faults.clear();
     }
 
     /// Answers the next `count` matching calls with TooManyRequestsException.

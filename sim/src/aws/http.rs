@@ -1,4 +1,5 @@
-//! The awsJson1_1 endpoint: `POST /` with `X-Amz-Target: ServiceQuotasV20190624.<Operation>`.
+//! The AWS endpoint: `POST /` with `X-Amz-Target: ServiceQuotasV20190624.<Operation>` is
+//! Service Quotas (awsJson1_1); a form body with `Action=` is STS (awsQuery).
 //!
 //! Signatures are not verified: the simulator only reads the access key id and region from the
 //! SigV4 credential scope (`Credential=AKID/date/region/servicequotas/aws4_request`), so any
@@ -17,21 +18,30 @@ use axum::{
 };
 use jiff::Timestamp;
 
-use super::{Shared, error::AwsError, operation::Operation, ops, wire::Input};
+use super::{
+    Shared,
+    error::AwsError,
+    fault::{self, Injected},
+    operation::Operation,
+    ops, sts,
+    wire::Input,
+};
 use crate::shared::lock;
 
 pub const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
 const TARGET_PREFIX: &str = "ServiceQuotasV20190624.";
 
 pub async fn handle(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
-    let mut resp = match answer(&shared, &headers, &body) {
-        Ok(value) => {
-            let mut resp = value.to_string().into_response();
-            resp.headers_mut()
-                .insert(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));
-            resp
-        }
-        Err(e) => e.into_response(),
+    let mut resp = if headers.get("x-amz-target").is_none() && sts::is_query(&body) {
+        let key = credential_scope(header_str(&headers, "authorization")).ok();
+        sts::answer(
+            &mut lock(&shared),
+            key.as_ref().map(|(k, _)| k.as_str()),
+            &body,
+            Timestamp::now(),
+        )
+    } else {
+        service_quotas(&shared, &headers, &body).await
     };
     // The SDKs attach this id to errors; a counter keeps runs reproducible.
     static REQUEST_IDS: AtomicU64 = AtomicU64::new(1);
@@ -42,11 +52,41 @@ pub async fn handle(State(shared): State<Shared>, headers: HeaderMap, body: Byte
     resp
 }
 
-fn answer(
-    shared: &Shared,
-    headers: &HeaderMap,
-    body: &[u8],
-) -> Result<serde_json::Value, AwsError> {
+/// A Service Quotas call: an injected fault first (a stall waits outside the lock, then
+/// answers), then the rate limiter, then the operation.
+async fn service_quotas(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> Response {
+    let (op, who) = match caller(shared, headers) {
+        Ok(call) => call,
+        Err(e) => return e.into_response(),
+    };
+    let injected = {
+        let mut st = lock(shared);
+        let injected = fault::take(&mut st.faults, &who.account, &who.region, op);
+        if let Some(code) = injected.as_ref().and_then(Injected::code) {
+            st.counters
+                .record(&who.account, &who.region, op, Some(code));
+        }
+        injected
+    };
+    match injected {
+        Some(Injected::Refuse(e)) => return e.into_response(),
+        Some(Injected::Html500) => return fault::html_500(),
+        Some(Injected::Stall(d)) => tokio::time::sleep(d).await,
+        None => {}
+    }
+    match answer(shared, op, &who, body) {
+        Ok(value) => {
+            let mut resp = value.to_string().into_response();
+            resp.headers_mut()
+                .insert(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));
+            resp
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
+/// The operation and who calls it, from the target header and the SigV4 credential scope.
+fn caller(shared: &Shared, headers: &HeaderMap) -> Result<(Operation, ops::Caller), AwsError> {
     let target = header_str(headers, "x-amz-target").unwrap_or_default();
     let op = target
         .strip_prefix(TARGET_PREFIX)
@@ -58,22 +98,30 @@ fn answer(
             )
         })?;
     let (access_key, region) = credential_scope(header_str(headers, "authorization"))?;
-    let mut st = lock(shared);
-    let Some(account) = st.scenario.account_for_key(&access_key).map(String::from) else {
+    let st = lock(shared);
+    let Some(account) = st.account_for_key(&access_key).map(String::from) else {
         return Err(AwsError::new(
             "UnrecognizedClientException",
             "The security token included in the request is invalid.",
         ));
     };
-    let who = ops::Caller { account, region };
+    Ok((op, ops::Caller { account, region }))
+}
+
+fn answer(
+    shared: &Shared,
+    op: Operation,
+    who: &ops::Caller,
+    body: &[u8],
+) -> Result<serde_json::Value, AwsError> {
+    let mut st = lock(shared);
     let result = if !st
         .limiter
         .admit(&who.account, &who.region, op, Instant::now())
     {
         Err(AwsError::throttled())
     } else {
-        parse_input(body)
-            .and_then(|input| ops::dispatch(&mut st, &who, op, input, Timestamp::now()))
+        parse_input(body).and_then(|input| ops::dispatch(&mut st, who, op, input, Timestamp::now()))
     };
     let code = result.as_ref().err().map(|e| e.code);
     st.counters.record(&who.account, &who.region, op, code);

@@ -1,13 +1,15 @@
-//! Simulated AWS Service Quotas, speaking awsJson1_1 so the AWS CLI and the Rust SDK work
-//! against it unchanged (`--endpoint-url` / `endpoint_url`).
+//! Simulated AWS Service Quotas (awsJson1_1) and STS (awsQuery), so the AWS CLI and the Rust
+//! SDK work against it unchanged (`--endpoint-url` / `endpoint_url`).
 //!
-//! Accounts come from the SigV4 access key id (scenario `accounts`, else `defaultAccount`),
-//! regions from the credential scope; signatures are not verified.
+//! Accounts come from the SigV4 access key id (temporary credentials from AssumeRole, then
+//! scenario `accounts`, else `defaultAccount`), regions from the credential scope; signatures
+//! are not verified.
 
 mod admin;
 mod catalog;
 mod control;
 mod error;
+mod fault;
 mod http;
 mod limiter;
 mod operation;
@@ -16,6 +18,7 @@ mod paging;
 mod request;
 mod scenario;
 mod state;
+mod sts;
 mod wire;
 
 use std::sync::{Arc, Mutex};
@@ -24,15 +27,18 @@ use axum::{Router, routing::post};
 use jiff::Timestamp;
 
 pub use admin::ROUTES as ADMIN_ROUTES;
-pub use catalog::{CLOUD_MAP_INSTANCES_PER_SERVICE, Catalog, QuotaDef};
+pub use catalog::{
+    CLOUD_MAP_INSTANCES_PER_SERVICE, Catalog, OPENSEARCH_INSTANCES_PER_DOMAIN, QuotaDef,
+};
 pub use control::AwsControl;
 pub use error::AwsError;
+pub use fault::{Fault, FaultInjection};
 pub use limiter::CallCount;
 pub use operation::{Operation, Rate};
 pub use request::{FiledRequest, Request, RequestStatus, Source};
 pub use scenario::{
-    AwsScenario, DEFAULT_ACCOUNT, OpenLimits, Outcome, QuotaSetting, Rates, Rule, Schedule,
-    SeedRequest, ThrottleInjection,
+    AwsScenario, DEFAULT_ACCOUNT, ERROR_REASON_CODES, ErrorReason, OpenLimits, Outcome,
+    QuotaSetting, Rates, RoleSetting, Rule, Schedule, SeedRequest, ThrottleInjection,
 };
 
 pub use crate::admin::SimError;

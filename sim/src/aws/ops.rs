@@ -34,6 +34,10 @@ pub fn dispatch(
         Operation::ListServices => list_services(st, who, &input),
         Operation::GetServiceQuota => {
             let def = quota(st, who, &input)?;
+            if let Some(reason) = st.error_reason(&who.account, &who.region, &def) {
+                let q = wire::service_quota(&def, &who.account, &who.region, 0.0).failed(reason);
+                return Ok(json!({ "Quota": q }));
+            }
             let value = st.applied_value(&who.account, &who.region, &def).ok_or_else(|| {
                 AwsError::no_such_resource(format!(
                     "The request failed because quota {} has no applied value in this account and \
@@ -101,12 +105,6 @@ fn quota(st: &AwsState, who: &Caller, input: &Input) -> Result<QuotaDef, AwsErro
         .quota_code
         .as_deref()
         .ok_or_else(|| AwsError::missing("QuotaCode"))?;
-    if input.context_id.is_some() {
-        // Every simulated quota is applied at ACCOUNT level; resource contexts do not exist.
-        return Err(AwsError::illegal_argument(format!(
-            "ContextId is only valid for resource-level quotas; {code} is applied at ACCOUNT level."
-        )));
-    }
     if !st.catalog.has_service(service) {
         return Err(AwsError::no_such_service());
     }
@@ -115,6 +113,11 @@ fn quota(st: &AwsState, who: &Caller, input: &Input) -> Result<QuotaDef, AwsErro
         .get(service, code)
         .filter(|d| reachable(st, d, &who.region))
         .ok_or_else(|| AwsError::no_such_quota(service, code))?;
+    if input.context_id.is_some() && def.resource_type.is_none() {
+        return Err(AwsError::illegal_argument(format!(
+            "ContextId is only valid for resource-level quotas; {code} is applied at ACCOUNT level."
+        )));
+    }
     Ok(def.clone())
 }
 
@@ -152,6 +155,9 @@ fn list_quotas(
         .filter_map(|d| {
             if defaults {
                 Some(wire::service_quota(d, "", &who.region, d.default_value))
+            } else if let Some(reason) = st.error_reason(&who.account, &who.region, d) {
+                let q = wire::service_quota(d, &who.account, &who.region, 0.0);
+                Some(q.failed(reason))
             } else {
                 let v = st.applied_value(&who.account, &who.region, d)?;
                 Some(wire::service_quota(d, &who.account, &who.region, v))

@@ -2,10 +2,11 @@
 
 use std::collections::BTreeMap;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::{
     catalog::Catalog,
+    fault::FaultInjection,
     operation::{Operation, Rate},
     request::RequestStatus,
 };
@@ -36,6 +37,10 @@ pub struct AwsScenario {
     pub schedule: Schedule,
     /// Requests already open when the simulator starts, as if filed in the console.
     pub open_requests: Vec<SeedRequest>,
+    /// Refusals, proxy errors and stalls answered instead of (or before) the real answer.
+    pub faults: Vec<FaultInjection>,
+    /// IAM roles STS AssumeRole knows; each belongs to the account in its ARN.
+    pub roles: Vec<RoleSetting>,
 }
 
 impl Default for AwsScenario {
@@ -51,8 +56,72 @@ impl Default for AwsScenario {
             quotas: Vec::new(),
             schedule: Schedule::default(),
             open_requests: Vec::new(),
+            faults: Vec::new(),
+            roles: Vec::new(),
         }
     }
+}
+
+/// A role STS lets callers assume (any known caller may: trust policies are not modelled
+/// beyond the external id).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RoleSetting {
+    /// `arn:aws:iam::<account>:role/<name>`.
+    pub arn: String,
+    /// When set, AssumeRole must pass exactly this ExternalId.
+    #[serde(default)]
+    pub external_id: Option<String>,
+    /// False: AssumeRole answers AccessDenied, as for a trust policy that leaves the caller out.
+    #[serde(default = "yes")]
+    pub assumable: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl RoleSetting {
+    /// The account in the ARN (validated: `arn:aws:iam::<12 digits>:role/<name>`).
+    pub fn account(&self) -> &str {
+        self.arn.split(':').nth(4).unwrap_or_default()
+    }
+
+    /// The role's name, the part after `role/` (with any path).
+    pub fn name(&self) -> &str {
+        self.arn.split_once(":role/").map_or("", |(_, n)| n)
+    }
+
+    fn validate(&self, field: &str) -> Result<(), ScenarioError> {
+        let parts: Vec<&str> = self.arn.splitn(6, ':').collect();
+        let ok = matches!(parts[..], ["arn", "aws", "iam", "", _, rest] if rest.len() > 5 && rest.starts_with("role/"));
+        if !ok {
+            let msg = format!("`{}` is not arn:aws:iam::<account>:role/<name>", self.arn);
+            return Err(ScenarioError::new(format!("{field}.arn"), msg));
+        }
+        check_account_id(&format!("{field}.arn"), self.account())
+    }
+}
+
+/// The codes AWS gives a quota whose value it could not fetch (botocore `ErrorCode`).
+pub const ERROR_REASON_CODES: [&str; 4] = [
+    "DEPENDENCY_ACCESS_DENIED_ERROR",
+    "DEPENDENCY_THROTTLING_ERROR",
+    "DEPENDENCY_SERVICE_ERROR",
+    "SERVICE_QUOTA_NOT_AVAILABLE_ERROR",
+];
+
+/// A quota AWS answers with an `ErrorReason` and no `Value` (its value could not be fetched).
+/// camelCase in the scenario like every other field, PascalCase on the wire.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(
+    deny_unknown_fields,
+    rename_all(serialize = "PascalCase", deserialize = "camelCase")
+)]
+pub struct ErrorReason {
+    /// One of [`ERROR_REASON_CODES`].
+    pub error_code: String,
+    pub error_message: String,
 }
 
 /// AWS allows 2 open increase requests per region and 20 per account.
@@ -135,6 +204,14 @@ pub struct QuotaSetting {
     pub adjustable: Option<bool>,
     #[serde(default)]
     pub global: Option<bool>,
+    /// The quota applies to each resource of this type (e.g. `AWS::OpenSearchService::Domain`),
+    /// not to the account: answered with QuotaAppliedAtLevel RESOURCE and a QuotaContext.
+    #[serde(default)]
+    pub resource_type: Option<String>,
+    /// AWS could not fetch the value: GetServiceQuota and ListServiceQuotas answer the quota
+    /// with this ErrorReason (`{ErrorCode, ErrorMessage}`) and no Value.
+    #[serde(default)]
+    pub error_reason: Option<ErrorReason>,
 }
 
 impl QuotaSetting {
@@ -145,6 +222,7 @@ impl QuotaSetting {
             || self.unit.is_some()
             || self.adjustable.is_some()
             || self.global.is_some()
+            || self.resource_type.is_some()
     }
 }
 
@@ -278,6 +356,17 @@ impl AwsScenario {
                 check_account_id(&format!("{field}.account"), a)?;
             }
         }
+        for (i, f) in self.faults.iter().enumerate() {
+            let field = format!("{at}.faults[{i}]");
+            f.validate()
+                .map_err(|(name, m)| ScenarioError::new(format!("{field}.{name}"), m))?;
+            if let Some(a) = &f.account {
+                check_account_id(&format!("{field}.account"), a)?;
+            }
+        }
+        for (i, r) in self.roles.iter().enumerate() {
+            r.validate(&format!("{at}.roles[{i}]"))?;
+        }
         self.validate_quotas(at)?;
         for (i, r) in self.schedule.rules.iter().enumerate() {
             if let Some(a) = &r.account {
@@ -312,6 +401,12 @@ impl AwsScenario {
                     q.service_code, q.quota_code
                 );
                 return Err(ScenarioError::new(field("quotaName"), msg));
+            }
+            if let Some(reason) = &q.error_reason
+                && !ERROR_REASON_CODES.contains(&reason.error_code.as_str())
+            {
+                let msg = format!("expected one of {}", ERROR_REASON_CODES.join(", "));
+                return Err(ScenarioError::new(field("errorReason.errorCode"), msg));
             }
             if q.applied == Some(false) && q.value.is_some() {
                 let msg = "a value with `applied: false` would never be seen; drop one of them";

@@ -1,16 +1,17 @@
 //! Everything the simulated Service Quotas remembers: applied values, requests, the filing log,
 //! rate limiter and counters. One mutex guards it; every call is short.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use jiff::Timestamp;
 use sha2::{Digest, Sha256};
 
 use super::{
     catalog::{Catalog, QuotaDef},
+    fault::FaultInjection,
     limiter::{Counters, Limiter},
     request::{FiledRequest, Request, RequestStatus, Source},
-    scenario::AwsScenario,
+    scenario::{AwsScenario, ErrorReason},
 };
 use crate::shared::Ticks;
 
@@ -28,6 +29,23 @@ pub struct AwsState {
     cases: u64,
     pub limiter: Limiter,
     pub counters: Counters,
+    /// Faults still to answer (scenario `faults` plus injected ones).
+    pub faults: Vec<FaultInjection>,
+    /// Temporary credentials STS handed out, by access key id.
+    pub sessions: HashMap<String, Session>,
+    /// STS calls by (account, action).
+    pub sts_calls: BTreeMap<(String, String), u64>,
+    sessions_issued: u64,
+}
+
+/// Who a set of temporary credentials acts as.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Session {
+    pub account: String,
+    /// `arn:aws:sts::<account>:assumed-role/<role>/<session>`.
+    pub arn: String,
+    /// `<role id>:<session>`, as STS reports an assumed role's UserId.
+    pub user_id: String,
 }
 
 /// What a new request is about; checks (limits, values) are the caller's.
@@ -54,6 +72,10 @@ impl AwsState {
             cases: 0,
             limiter,
             counters: Counters::default(),
+            faults: scenario.faults.clone(),
+            sessions: HashMap::new(),
+            sts_calls: BTreeMap::new(),
+            sessions_issued: 0,
             scenario,
         };
         for seed in state.scenario.open_requests.clone() {
@@ -106,6 +128,36 @@ impl AwsState {
             None => def.adjustable,
         };
         applied.then(|| setting.and_then(|q| q.value).unwrap_or(def.default_value))
+    }
+
+    /// Why AWS cannot give the quota's value here, when the scenario says it cannot (the most
+    /// specific setting wins, as for values).
+    pub fn error_reason(&self, account: &str, region: &str, def: &QuotaDef) -> Option<ErrorReason> {
+        self.scenario
+            .quotas
+            .iter()
+            .filter(|q| q.service_code == def.service_code && q.quota_code == def.quota_code)
+            .filter(|q| q.error_reason.is_some())
+            .filter(|q| q.account.as_deref().is_none_or(|a| a == account))
+            .filter(|q| def.global || q.region.as_deref().is_none_or(|r| r == region))
+            .max_by_key(|q| 2 * u8::from(q.account.is_some()) + u8::from(q.region.is_some()))
+            .and_then(|q| q.error_reason.clone())
+    }
+
+    /// The account an access key acts in: temporary credentials from STS first, then the
+    /// scenario's keys. None when the key is unknown and unknown keys are refused.
+    pub fn account_for_key(&self, access_key: &str) -> Option<&str> {
+        match self.sessions.get(access_key) {
+            Some(s) => Some(&s.account),
+            None => self.scenario.account_for_key(access_key),
+        }
+    }
+
+    /// Records temporary credentials for `session`; returns their number (for unique keys).
+    pub fn add_session(&mut self, access_key: String, session: Session) -> u64 {
+        self.sessions.insert(access_key, session);
+        self.sessions_issued += 1;
+        self.sessions_issued
     }
 
     /// What limits the account right now: the applied value, else the default.

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use super::{catalog::QuotaDef, request::Request};
+use super::{catalog::QuotaDef, request::Request, scenario::ErrorReason};
 
 /// Every input member of the operations served; each operation reads the ones it has.
 /// Unknown members are ignored, as the SDKs may send newer ones.
@@ -48,13 +48,37 @@ pub struct ServiceQuota {
     pub quota_arn: String,
     pub quota_code: String,
     pub quota_name: String,
-    pub value: f64,
+    /// Absent when AWS could not fetch it (`ErrorReason` says why).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<f64>,
     pub unit: String,
     pub adjustable: bool,
     pub global_quota: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub usage_metric: Option<MetricInfo>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_reason: Option<ErrorReason>,
     pub quota_applied_at_level: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quota_context: Option<QuotaContext>,
+}
+
+/// What a resource-level quota applies to; `ContextId` `*` is every resource of the type.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct QuotaContext {
+    pub context_scope: &'static str,
+    pub context_scope_type: String,
+    pub context_id: String,
+}
+
+impl ServiceQuota {
+    /// The quota as AWS answers it when the value could not be fetched: no Value.
+    pub fn failed(mut self, reason: ErrorReason) -> Self {
+        self.value = None;
+        self.error_reason = Some(reason);
+        self
+    }
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -93,7 +117,7 @@ pub fn service_quota(def: &QuotaDef, account: &str, region: &str, value: f64) ->
         quota_arn: quota_arn(def, account, region),
         quota_code: def.quota_code.clone(),
         quota_name: def.quota_name.clone(),
-        value,
+        value: Some(value),
         unit: def.unit.clone(),
         adjustable: def.adjustable,
         global_quota: def.global,
@@ -111,7 +135,21 @@ pub fn service_quota(def: &QuotaDef, account: &str, region: &str, value: f64) ->
             .collect(),
             metric_statistic_recommendation: "Maximum".into(),
         }),
-        quota_applied_at_level: "ACCOUNT",
+        error_reason: None,
+        quota_applied_at_level: level(def),
+        quota_context: def.resource_type.as_ref().map(|t| QuotaContext {
+            context_scope: "RESOURCE",
+            context_scope_type: t.clone(),
+            context_id: "*".into(),
+        }),
+    }
+}
+
+fn level(def: &QuotaDef) -> &'static str {
+    if def.resource_type.is_some() {
+        "RESOURCE"
+    } else {
+        "ACCOUNT"
     }
 }
 
@@ -141,7 +179,7 @@ pub fn requested_change(req: &Request, def: &QuotaDef) -> RequestedServiceQuotaC
         quota_arn: quota_arn(def, &req.account, &req.region),
         global_quota: def.global,
         unit: def.unit.clone(),
-        quota_requested_at_level: "ACCOUNT",
+        quota_requested_at_level: level(def),
     }
 }
 

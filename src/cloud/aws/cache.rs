@@ -1,6 +1,7 @@
 //! The current values, one ListServiceQuotas walk per (account, region, service) per TTL, shared
 //! by every object and every reconcile: the cost of a resync follows the distinct combinations,
-//! not the number of QuotaRequirements.
+//! not the number of QuotaRequirements. When the listing is refused, the refusal is what is
+//! cached for the TTL, together with the quotas read one by one meanwhile.
 
 use std::{
     collections::HashMap,
@@ -8,19 +9,53 @@ use std::{
     time::{Duration, Instant},
 };
 
-use crate::cloud::QuotaView;
+use super::convert::Entry;
+use crate::cloud::CloudError;
 
-/// All quotas of one service in one region of one account, by code.
+/// How a service's quotas are known in one region of one account.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum Mode {
+    /// ListServiceQuotas answered: every quota with a value is in `by_code`.
+    #[default]
+    Listed,
+    /// ListServiceQuotas was refused or failed (the error says how): quotas are read one by
+    /// one, and `by_code` holds those read so far.
+    SingleReads(CloudError),
+}
+
+/// The quotas of one service in one region of one account, by code.
 #[derive(Clone, Debug, Default)]
 pub struct ServiceQuotas {
-    pub by_code: HashMap<String, QuotaView>,
+    pub mode: Mode,
+    pub by_code: HashMap<String, Entry>,
+    /// Quota name -> code, from ListAWSDefaultServiceQuotas (filled in single-read mode).
+    pub names: HashMap<String, String>,
 }
 
 impl ServiceQuotas {
-    pub fn find(&self, code: Option<&str>, name: Option<&str>) -> Option<&QuotaView> {
+    pub fn listed(entries: Vec<Entry>) -> Self {
+        let by_code = entries
+            .into_iter()
+            .map(|e| (e.view.id.clone(), e))
+            .collect();
+        Self {
+            mode: Mode::Listed,
+            by_code,
+            names: HashMap::new(),
+        }
+    }
+
+    pub fn single_reads(why: CloudError) -> Self {
+        Self {
+            mode: Mode::SingleReads(why),
+            ..Self::default()
+        }
+    }
+
+    pub fn find(&self, code: Option<&str>, name: Option<&str>) -> Option<&Entry> {
         match (code, name) {
             (Some(code), _) => self.by_code.get(code),
-            (None, Some(name)) => self.by_code.values().find(|q| q.name == name),
+            (None, Some(name)) => self.by_code.values().find(|q| q.view.name == name),
             (None, None) => None,
         }
     }
@@ -79,18 +114,33 @@ impl QuotaCache {
         Ok(quotas)
     }
 
-    /// Adds a quota learnt another way (a default value) to a fresh entry.
-    pub async fn add(&self, region: &str, service: &str, view: QuotaView) {
+    /// Adds a quota learnt another way (a single read, a default value) to a fresh entry.
+    pub async fn add(&self, region: &str, service: &str, entry: Entry) {
         let slot = self.slot(region, service);
         let mut slot = slot.lock().await;
         if let Some((_, quotas)) = &mut slot.fetched {
-            quotas.by_code.insert(view.id.clone(), view);
+            quotas.by_code.insert(entry.view.id.clone(), entry);
         }
     }
 
-    /// Forgets a service's values, after a request that may change them.
+    /// Adds quota names (name -> code) to a fresh entry.
+    pub async fn add_names(&self, region: &str, service: &str, names: HashMap<String, String>) {
+        let slot = self.slot(region, service);
+        let mut slot = slot.lock().await;
+        if let Some((_, quotas)) = &mut slot.fetched {
+            quotas.names.extend(names);
+        }
+    }
+
+    /// Forgets a service's values, after a request that may change them. A refused listing
+    /// stays remembered until the TTL: asking again now would only be refused again.
     pub async fn invalidate(&self, region: &str, service: &str) {
-        self.slot(region, service).lock().await.fetched = None;
+        let slot = self.slot(region, service);
+        let mut slot = slot.lock().await;
+        match &mut slot.fetched {
+            Some((_, quotas)) if quotas.mode != Mode::Listed => quotas.by_code.clear(),
+            _ => slot.fetched = None,
+        }
     }
 }
 
@@ -99,14 +149,18 @@ mod tests {
     use std::sync::atomic::{AtomicU32, Ordering};
 
     use super::*;
+    use crate::cloud::{ErrorKind, QuotaView};
 
-    fn view(code: &str, name: &str) -> QuotaView {
-        QuotaView {
-            id: code.into(),
-            name: name.into(),
-            value: 5.0,
-            adjustable: true,
-            global: false,
+    fn entry(code: &str, name: &str) -> Entry {
+        Entry {
+            view: QuotaView {
+                id: code.into(),
+                name: name.into(),
+                value: 5.0,
+                adjustable: true,
+                global: false,
+            },
+            problem: None,
         }
     }
 
@@ -122,9 +176,7 @@ mod tests {
                     .get("us-east-1", "ec2", || async {
                         fetches.fetch_add(1, Ordering::SeqCst);
                         tokio::time::sleep(Duration::from_millis(20)).await;
-                        Ok::<_, ()>(ServiceQuotas {
-                            by_code: [("L-1".to_string(), view("L-1", "one"))].into(),
-                        })
+                        Ok::<_, ()>(ServiceQuotas::listed(vec![entry("L-1", "one")]))
                     })
                     .await
                     .unwrap()
@@ -143,5 +195,24 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(fetches.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn a_refused_listing_survives_invalidation_until_the_ttl() {
+        let cache = QuotaCache::new(Duration::from_millis(200));
+        let refused = CloudError::new(ErrorKind::AccessDenied, "AccessDeniedException", "no");
+        let fetch = || async { Ok::<_, ()>(ServiceQuotas::single_reads(refused.clone())) };
+        cache.get("r", "ec2", fetch).await.unwrap();
+        cache.add("r", "ec2", entry("L-1", "one")).await;
+        cache.invalidate("r", "ec2").await;
+        let again = cache
+            .get("r", "ec2", || async { Err::<ServiceQuotas, ()>(()) })
+            .await
+            .expect("no new listing before the TTL");
+        assert_eq!(again.mode, Mode::SingleReads(refused.clone()));
+        assert!(
+            again.by_code.is_empty(),
+            "values read before the request are forgotten"
+        );
     }
 }

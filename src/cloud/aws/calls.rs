@@ -1,0 +1,278 @@
+//! Every Service Quotas call one account makes: one SDK client per region, each call through
+//! the rate limiter, answers converted to the operator's types.
+
+use std::{collections::HashMap, sync::Mutex};
+
+use aws_config::{Region, SdkConfig};
+use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_sdk_servicequotas::{Client, types::RequestStatus};
+
+use super::{
+    convert::{self, Entry},
+    limiter::Limiter,
+};
+use crate::cloud::{CloudError, ErrorKind, RequestView};
+
+/// One account's clients and limiter.
+pub struct Calls {
+    pub account: String,
+    /// Carries the timeouts; region, credentials and endpoint are set per client.
+    pub base: SdkConfig,
+    pub credentials: Option<SharedCredentialsProvider>,
+    pub endpoint: Option<String>,
+    clients: Mutex<HashMap<String, Client>>,
+    limiter: Limiter,
+}
+
+impl Calls {
+    pub fn new(
+        account: String,
+        base: SdkConfig,
+        credentials: Option<SharedCredentialsProvider>,
+        endpoint: Option<String>,
+        limiter: Limiter,
+    ) -> Self {
+        Self {
+            account,
+            base,
+            credentials,
+            endpoint,
+            clients: Mutex::default(),
+            limiter,
+        }
+    }
+
+    fn client(&self, region: &str) -> Client {
+        let mut clients = self.clients.lock().expect("clients lock");
+        clients
+            .entry(region.to_string())
+            .or_insert_with(|| {
+                let mut config = aws_sdk_servicequotas::config::Builder::from(&self.base)
+                    .region(Region::new(region.to_string()));
+                if let Some(endpoint) = &self.endpoint {
+                    config = config.endpoint_url(endpoint);
+                }
+                if let Some(credentials) = &self.credentials {
+                    config = config.credentials_provider(credentials.clone());
+                }
+                Client::from_conf(config.build())
+            })
+            .clone()
+    }
+
+    /// Every call goes through the limiter, and tells it how AWS answered.
+    async fn call<T, F, Fut>(
+        &self,
+        region: &str,
+        operation: &'static str,
+        f: F,
+    ) -> Result<T, CloudError>
+    where
+        F: FnOnce(Client) -> Fut,
+        Fut: Future<Output = Result<T, CloudError>>,
+    {
+        self.limiter.acquire(&self.account, region, operation).await;
+        let result = f(self.client(region)).await;
+        match &result {
+            Err(e) if e.kind == ErrorKind::Throttled => {
+                self.limiter.throttled(&self.account, region, operation);
+                tracing::info!(account = %self.account, region, operation, "throttled by AWS; slowing down");
+            }
+            Ok(_) => self.limiter.succeeded(&self.account, region, operation),
+            Err(_) => {}
+        }
+        result
+    }
+
+    /// ListServiceQuotas, every page.
+    pub async fn list_quotas(&self, region: &str, service: &str) -> Result<Vec<Entry>, CloudError> {
+        all_pages(|token| async move {
+            let page = self
+                .call(region, "ListServiceQuotas", |c| async move {
+                    c.list_service_quotas()
+                        .service_code(service)
+                        .max_results(100)
+                        .set_next_token(token)
+                        .send()
+                        .await
+                        .map_err(convert::error)
+                })
+                .await?;
+            Ok((
+                page.quotas().iter().map(convert::quota).collect(),
+                page.next_token().map(str::to_string),
+            ))
+        })
+        .await
+    }
+
+    /// ListAWSDefaultServiceQuotas, every page: names and default values.
+    pub async fn list_defaults(
+        &self,
+        region: &str,
+        service: &str,
+    ) -> Result<Vec<Entry>, CloudError> {
+        all_pages(|token| async move {
+            let page = self
+                .call(region, "ListAWSDefaultServiceQuotas", |c| async move {
+                    c.list_aws_default_service_quotas()
+                        .service_code(service)
+                        .max_results(100)
+                        .set_next_token(token)
+                        .send()
+                        .await
+                        .map_err(convert::error)
+                })
+                .await?;
+            Ok((
+                page.quotas().iter().map(convert::quota).collect(),
+                page.next_token().map(str::to_string),
+            ))
+        })
+        .await
+    }
+
+    /// One quota: its applied value (GetServiceQuota), else its default
+    /// (GetAWSDefaultServiceQuota) when AWS says none was ever applied.
+    pub async fn read_one(
+        &self,
+        region: &str,
+        service: &str,
+        code: &str,
+    ) -> Result<Entry, CloudError> {
+        let applied = self
+            .call(region, "GetServiceQuota", |c| async move {
+                c.get_service_quota()
+                    .service_code(service)
+                    .quota_code(code)
+                    .send()
+                    .await
+                    .map_err(convert::error)
+            })
+            .await;
+        let quota = match applied {
+            Ok(out) => out.quota().map(convert::quota),
+            Err(e) if e.kind == ErrorKind::NotFound => self
+                .call(region, "GetAWSDefaultServiceQuota", |c| async move {
+                    c.get_aws_default_service_quota()
+                        .service_code(service)
+                        .quota_code(code)
+                        .send()
+                        .await
+                        .map_err(convert::error)
+                })
+                .await?
+                .quota()
+                .map(convert::quota),
+            Err(e) => return Err(e),
+        };
+        quota.ok_or_else(|| {
+            CloudError::new(
+                ErrorKind::NotFound,
+                "NoSuchResourceException",
+                format!("AWS answered no quota {code} in {service} ({region})"),
+            )
+        })
+    }
+
+    /// The quota's request history in a region, only requests in `status` when given.
+    pub async fn history(
+        &self,
+        region: &str,
+        service: &str,
+        code: &str,
+        status: Option<RequestStatus>,
+    ) -> Result<Vec<RequestView>, CloudError> {
+        let operation = "ListRequestedServiceQuotaChangeHistoryByQuota";
+        all_pages(|token| {
+            let status = status.clone();
+            async move {
+                let page = self
+                    .call(region, operation, |c| async move {
+                        c.list_requested_service_quota_change_history_by_quota()
+                            .service_code(service)
+                            .quota_code(code)
+                            .set_status(status)
+                            .set_next_token(token)
+                            .send()
+                            .await
+                            .map_err(convert::error)
+                    })
+                    .await?;
+                let requests = page
+                    .requested_quotas()
+                    .iter()
+                    .map(convert::request)
+                    .collect();
+                Ok((requests, page.next_token().map(str::to_string)))
+            }
+        })
+        .await
+    }
+
+    /// GetRequestedServiceQuotaChange.
+    pub async fn request(&self, region: &str, id: &str) -> Result<RequestView, CloudError> {
+        let out = self
+            .call(region, "GetRequestedServiceQuotaChange", |c| async move {
+                c.get_requested_service_quota_change()
+                    .request_id(id)
+                    .send()
+                    .await
+                    .map_err(convert::error)
+            })
+            .await?;
+        out.requested_quota().map(convert::request).ok_or_else(|| {
+            CloudError::new(
+                ErrorKind::NotFound,
+                "NoSuchResourceException",
+                format!("AWS answered no request {id}"),
+            )
+        })
+    }
+
+    /// RequestServiceQuotaIncrease.
+    pub async fn file(
+        &self,
+        region: &str,
+        service: &str,
+        code: &str,
+        value: i64,
+    ) -> Result<RequestView, CloudError> {
+        let out = self
+            .call(region, "RequestServiceQuotaIncrease", |c| async move {
+                c.request_service_quota_increase()
+                    .service_code(service)
+                    .quota_code(code)
+                    .desired_value(value as f64)
+                    .send()
+                    .await
+                    .map_err(convert::error)
+            })
+            .await?;
+        out.requested_quota().map(convert::request).ok_or_else(|| {
+            CloudError::new(
+                ErrorKind::Other,
+                "EmptyResponse",
+                "RequestServiceQuotaIncrease returned no request",
+            )
+        })
+    }
+}
+
+/// Walks every page of a listing: `page(token)` answers one page's items and the next token.
+async fn all_pages<T, F, Fut>(mut page: F) -> Result<Vec<T>, CloudError>
+where
+    F: FnMut(Option<String>) -> Fut,
+    Fut: Future<Output = Result<(Vec<T>, Option<String>), CloudError>>,
+{
+    let mut items = vec![];
+    let mut token = None;
+    loop {
+        let (batch, next) = page(token).await?;
+        items.extend(batch);
+        match next {
+            Some(next) => token = Some(next),
+            None => return Ok(items),
+        }
+    }
+}
