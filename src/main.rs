@@ -105,6 +105,7 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
         endpoint: args.aws_endpoint_url,
         cache_ttl: Duration::from_secs(args.aws_cache_ttl_seconds),
         rate_scale: args.aws_rate_scale,
+        allowed_endpoints: args.allowed_endpoints.clone(),
         ..Default::default()
     };
     let gcp = cloud::gcp::GcpSettings {
