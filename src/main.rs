@@ -4,7 +4,7 @@ use std::{sync::Arc, time::Duration};
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
-use quota_operator::{api, cloud, controller, telemetry};
+use quota_operator::{api, cloud, controller, leader, shutdown, telemetry};
 
 #[derive(Parser)]
 #[command(
@@ -20,7 +20,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the controller against the cluster in KUBECONFIG or the in-cluster config.
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// Print every CRD as YAML.
     Crd,
 }
@@ -60,6 +60,28 @@ struct RunArgs {
     /// Seconds a QuotaInfo is reused before it is read again.
     #[arg(long, env = "QO_GCP_CACHE_TTL_SECONDS", default_value_t = 300)]
     gcp_cache_ttl_seconds: u64,
+    /// Hold a Lease before reconciling, so only one replica acts (run two for availability).
+    #[arg(long, env = "QO_LEADER_ELECTION")]
+    leader_election: bool,
+    /// Namespace of the Lease (default: the pod's namespace, from POD_NAMESPACE).
+    #[arg(long, env = "QO_LEADER_ELECTION_NAMESPACE")]
+    leader_election_namespace: Option<String>,
+    #[arg(
+        long,
+        env = "QO_LEADER_ELECTION_LEASE_NAME",
+        default_value = "quota-operator-leader"
+    )]
+    leader_election_lease_name: String,
+    /// This replica's name in the Lease (default: POD_NAME, else the host name).
+    #[arg(long, env = "POD_NAME")]
+    leader_election_identity: Option<String>,
+    /// Seconds a holder's claim lasts after its last renewal: how long a standby waits after the
+    /// holder dies.
+    #[arg(long, env = "QO_LEADER_ELECTION_LEASE_SECONDS", default_value_t = 15)]
+    leader_election_lease_seconds: u64,
+    /// Seconds before expiry the holder renews; also the most clock skew tolerated.
+    #[arg(long, env = "QO_LEADER_ELECTION_GRACE_SECONDS", default_value_t = 5)]
+    leader_election_grace_seconds: u64,
     /// An endpoint a CloudAccount's spec.endpoint may name (a VPC endpoint, Private Service
     /// Connect, a simulator). Credentials go only to the clouds' own endpoints, to the
     /// --aws-endpoint-url / --gcp-endpoint-url values and to these. Repeatable; comma-separated in
@@ -80,18 +102,21 @@ async fn main() -> anyhow::Result<()> {
             print!("{}", api::crds_yaml());
             Ok(())
         }
-        Command::Run(args) => run(args).await,
+        Command::Run(args) => run(*args).await,
     }
 }
 
 async fn run(args: RunArgs) -> anyhow::Result<()> {
     telemetry::init(args.log_format);
+    let election = leader_settings(&args)?;
     rustls::crypto::aws_lc_rs::default_provider()
         .install_default()
         .map_err(|_| anyhow::anyhow!("a rustls crypto provider was already installed"))?;
-    let client = kube::Client::try_default()
+    let kube_config = kube::Config::infer()
         .await
-        .context("connecting to the Kubernetes API (KUBECONFIG or in-cluster)")?;
+        .context("finding the Kubernetes API (KUBECONFIG or in-cluster)")?;
+    let client =
+        kube::Client::try_from(kube_config.clone()).context("connecting to the Kubernetes API")?;
     let config = controller::Config {
         resync: Duration::from_secs(args.resync_seconds),
         poll: Duration::from_secs(args.poll_seconds),
@@ -116,13 +141,51 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
     let providers: Arc<dyn cloud::ProviderFactory> =
         Arc::new(cloud::Clouds::from_env(aws, gcp).await);
     tracing::info!("quota-operator starting");
-    controller::run(
-        client,
-        providers,
-        config,
-        quota_operator::shutdown::signal(),
-    )
-    .await;
+    let Some(settings) = election else {
+        controller::run(client, providers, config, shutdown::signal()).await;
+        tracing::info!("quota-operator stopped");
+        return Ok(());
+    };
+    // A standby is ready: it serves probes and metrics, and a rollout must be able to start it.
+    config.readiness.set_ready();
+    let (leading, _) = tokio::sync::watch::channel(false);
+    leader::run_elected(kube_config, settings, leading, shutdown::signal(), |stop| {
+        let (client, providers, config) = (client.clone(), providers.clone(), config.clone());
+        async move {
+            let mut stop = stop;
+            let stopped = async move {
+                let _ = stop.wait_for(|s| *s).await;
+            };
+            controller::run(client, providers, config, stopped).await;
+        }
+    })
+    .await?;
     tracing::info!("quota-operator stopped");
     Ok(())
+}
+
+fn leader_settings(args: &RunArgs) -> anyhow::Result<Option<leader::LeaderSettings>> {
+    if !args.leader_election {
+        return Ok(None);
+    }
+    let namespace = args
+        .leader_election_namespace
+        .clone()
+        .or_else(|| std::env::var("POD_NAMESPACE").ok())
+        .context("--leader-election needs --leader-election-namespace (or POD_NAMESPACE)")?;
+    let identity = args.leader_election_identity.clone().unwrap_or_else(|| {
+        let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "quota-operator".into());
+        format!("{host}-{}", std::process::id())
+    });
+    anyhow::ensure!(
+        args.leader_election_grace_seconds < args.leader_election_lease_seconds,
+        "--leader-election-grace-seconds must be less than --leader-election-lease-seconds"
+    );
+    Ok(Some(leader::LeaderSettings {
+        namespace,
+        lease_name: args.leader_election_lease_name.clone(),
+        identity,
+        lease_seconds: args.leader_election_lease_seconds,
+        grace_seconds: args.leader_election_grace_seconds,
+    }))
 }

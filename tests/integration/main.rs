@@ -8,6 +8,8 @@ mod gcp;
 mod gcp_preferences;
 mod harness;
 mod kubectl;
+mod leader;
 mod lifecycle;
 mod ownership;
+mod process;
 mod validation;
