@@ -2,16 +2,21 @@
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 
+// Types in kstatus terms (what Flux and Argo CD read): Ready only when every region is
+// satisfied; Reconciling while the operator is still working (a request open or queued, a cloud
+// error being retried); Stalled when nothing will change until the spec or account does.
+// Satisfied stays for `kubectl wait --for=condition=Satisfied`.
 pub const READY: &str = "Ready";
 pub const SATISFIED: &str = "Satisfied";
-pub const PROGRESSING: &str = "Progressing";
+pub const RECONCILING: &str = "Reconciling";
+pub const STALLED: &str = "Stalled";
 
-pub const REASON_OBSERVED: &str = "Observed";
 pub const REASON_CLOUD_ERROR: &str = "CloudError";
 pub const REASON_ALL_SATISFIED: &str = "AllSatisfied";
 pub const REASON_REQUEST_OPEN: &str = "RequestOpen";
 pub const REASON_QUEUED: &str = "Queued";
 pub const REASON_IDLE: &str = "Idle";
+pub const REASON_NOT_STALLED: &str = "NotStalled";
 
 /// A condition as the controller wants it now, before timestamps.
 #[derive(Clone, Debug, PartialEq)]

@@ -114,7 +114,9 @@ pub struct QuotaRequirementStatus {
     /// The metadata.generation this status was computed for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed_generation: Option<i64>,
-    /// `Ready`, `Satisfied` and `Progressing`, with Kubernetes condition semantics.
+    /// `Ready` (every region satisfied), `Satisfied` (the same, for `kubectl wait`),
+    /// `Reconciling` (a request open or queued, or a cloud error being retried) and `Stalled`
+    /// (nothing changes until the spec or account does), in kstatus terms.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub conditions: Vec<Condition>,
     /// The quota as the cloud names it (`ec2/L-34B43A08`, `compute.googleapis.com/CPUS-per-project-region`).

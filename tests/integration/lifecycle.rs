@@ -87,7 +87,8 @@ async fn sufficient_quota_is_satisfied_without_a_request() {
     );
     assert_eq!(condition(&qr, "Satisfied"), ("True", "AllSatisfied"));
     assert_eq!(condition(&qr, "Ready").0, "True");
-    assert_eq!(condition(&qr, "Progressing").0, "False");
+    assert_eq!(condition(&qr, "Reconciling").0, "False");
+    assert_eq!(condition(&qr, "Stalled").0, "False");
     let status = qr.status.unwrap();
     assert_eq!(status.observed_generation, qr.metadata.generation);
     assert_eq!(status.quota.as_deref(), Some("ec2/L-34B43A08"));
@@ -126,7 +127,8 @@ async fn shortfall_files_one_request_per_region_and_is_satisfied_after_approval(
     let qr = env
         .wait_qr("spot", |qr| all(qr, TargetState::Requested))
         .await;
-    assert_eq!(condition(&qr, "Progressing"), ("True", "RequestOpen"));
+    assert_eq!(condition(&qr, "Reconciling"), ("True", "RequestOpen"));
+    assert_eq!(condition(&qr, "Ready").0, "False");
     assert_eq!(condition(&qr, "Satisfied"), ("False", "Requested"));
     several_resyncs().await;
     let requests = cloud.requests();

@@ -7,6 +7,7 @@ mod fake;
 mod gcp;
 mod gcp_preferences;
 mod harness;
+mod health;
 mod kubectl;
 mod leader;
 mod lifecycle;
