@@ -62,31 +62,34 @@ where
 
         tracing::info!(identity = %settings.identity, "acquired the lease: reconciling");
         leading.send_replace(true);
+        crate::metrics::set_leader(true);
         let (stop, stopped) = watch::channel(false);
         let mut term: JoinHandle<()> = tokio::spawn(work(stopped));
         let lost = loop {
             tokio::select! {
-                r = manager.changed() => match r {
-                    Ok(true) => continue,
-                    Ok(false) => break "another replica holds the lease".to_string(),
-                    Err(e) => break format!("the lease could not be renewed: {e}"),
-                },
-                _ = &mut term => break "the controller stopped".to_string(),
-                () = &mut shutdown => {
-                    let _ = stop.send(true);
-                    let _ = (&mut term).await;
-                    leading.send_replace(false);
-                    if let Err(e) = manager.release().await {
-                        tracing::warn!(error = %e, "could not release the lease; it expires on its own");
+                    r = manager.changed() => match r {
+                        Ok(true) => continue,
+                        Ok(false) => break "another replica holds the lease".to_string(),
+                        Err(e) => break format!("the lease could not be renewed: {e}"),
+                    },
+                    _ = &mut term => break "the controller stopped".to_string(),
+                    () = &mut shutdown => {
+                        let _ = stop.send(true);
+                        let _ = (&mut term).await;
+                        leading.send_replace(false);
+            crate::metrics::set_leader(false);
+                        if let Err(e) = manager.release().await {
+                            tracing::warn!(error = %e, "could not release the lease; it expires on its own");
+                        }
+                        tracing::info!("released the lease");
+                        return Ok(());
                     }
-                    tracing::info!("released the lease");
-                    return Ok(());
                 }
-            }
         };
         term.abort();
         let _ = term.await;
         leading.send_replace(false);
+        crate::metrics::set_leader(false);
         tracing::warn!(reason = %lost, "stepped down: stopped reconciling");
         // A fresh manager: the old one may still believe it leads.
         let _ = manager.release().await;

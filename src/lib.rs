@@ -5,6 +5,7 @@ pub mod api;
 pub mod cloud;
 pub mod controller;
 pub mod leader;
+pub mod metrics;
 pub mod probes;
 pub mod shutdown;
 pub mod telemetry;

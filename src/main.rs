@@ -125,7 +125,7 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
         ..controller::Config::default()
     };
     let probes = quota_operator::probes::serve(args.probe_addr, config.readiness.clone()).await?;
-    tracing::info!(%probes, "serving /healthz and /readyz");
+    tracing::info!(%probes, "serving /healthz, /readyz and /metrics");
     let aws = cloud::aws::AwsSettings {
         endpoint: args.aws_endpoint_url,
         cache_ttl: Duration::from_secs(args.aws_cache_ttl_seconds),
@@ -142,6 +142,7 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
         Arc::new(cloud::Clouds::from_env(aws, gcp).await);
     tracing::info!("quota-operator starting");
     let Some(settings) = election else {
+        quota_operator::metrics::set_leader(true);
         controller::run(client, providers, config, shutdown::signal()).await;
         tracing::info!("quota-operator stopped");
         return Ok(());

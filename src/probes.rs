@@ -29,6 +29,7 @@ impl Readiness {
 pub fn router(readiness: Readiness) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
+        .route("/metrics", get(metrics))
         .route(
             "/readyz",
             get(move || async move {
@@ -39,6 +40,26 @@ pub fn router(readiness: Readiness) -> Router {
                 }
             }),
         )
+}
+
+/// OpenMetrics when the scraper asks for it (Prometheus does), else the classic text format.
+async fn metrics(headers: axum::http::HeaderMap) -> impl axum::response::IntoResponse {
+    let wants_openmetrics = headers
+        .get(axum::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("application/openmetrics-text"));
+    let (content_type, body) = if wants_openmetrics {
+        (
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+            crate::metrics::render_openmetrics(),
+        )
+    } else {
+        (
+            "text/plain; version=0.0.4; charset=utf-8",
+            crate::metrics::render_text(),
+        )
+    };
+    ([(axum::http::header::CONTENT_TYPE, content_type)], body)
 }
 
 /// Serves the probes on `addr` until the process ends; returns the bound address.

@@ -5,7 +5,7 @@ use kube::{
     runtime::events::{Event, EventType, Recorder},
 };
 
-use crate::api::{QuotaRequirement, TargetState, TargetStatus};
+use crate::api::{QuotaRequirement, RequestPhase, TargetState, TargetStatus};
 
 pub const REQUEST_FILED: &str = "RequestFiled";
 pub const REQUEST_ADOPTED: &str = "RequestAdopted";
@@ -43,6 +43,32 @@ pub fn transitions(old: &[TargetStatus], new: &[TargetStatus]) -> Vec<Note> {
                 reason,
                 message,
             })
+        })
+        .collect()
+}
+
+/// How long each request that closed in this reconcile was open (filing to close), from the
+/// cloud's own times.
+pub fn closed_requests(old: &[TargetStatus], new: &[TargetStatus]) -> Vec<std::time::Duration> {
+    new.iter()
+        .filter_map(|t| {
+            let now = t.request.as_ref()?;
+            let before = old
+                .iter()
+                .find(|o| o.region == t.region)?
+                .request
+                .as_ref()?;
+            let was_open = before
+                .phase
+                .is_none_or(|p| matches!(p, RequestPhase::Open | RequestPhase::Unknown));
+            let is_closed = now
+                .phase
+                .is_some_and(|p| !matches!(p, RequestPhase::Open | RequestPhase::Unknown));
+            if before.id != now.id || !was_open || !is_closed {
+                return None;
+            }
+            let (from, to) = (now.submitted_at.as_ref()?.0, now.updated_at.as_ref()?.0);
+            to.duration_since(from).try_into().ok()
         })
         .collect()
 }

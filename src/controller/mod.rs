@@ -152,6 +152,7 @@ pub async fn run(
     .default_backoff()
     .touched_objects();
 
+    crate::metrics::set_max_concurrent(config.concurrency);
     let controller = Controller::new(requirements, wc)
         .with_config(controller::Config::default().concurrency(config.concurrency));
     let store = controller.store();
@@ -186,13 +187,20 @@ pub async fn run(
             })
         })
         .graceful_shutdown_on(shutdown)
-        .run(reconcile::reconcile, error_policy, ctx)
+        .run(timed_reconcile, error_policy, ctx)
         .for_each(|result| async move {
             if let Err(e) = result {
                 tracing::debug!(error = %e, "reconcile did not complete");
             }
         })
         .await;
+}
+
+async fn timed_reconcile(obj: Arc<QuotaRequirement>, ctx: Arc<Context>) -> Result<Action, Error> {
+    let timer = crate::metrics::reconcile_started();
+    let result = reconcile::reconcile(obj, ctx).await;
+    timer.finished(result.is_ok());
+    result
 }
 
 fn refs(

@@ -40,6 +40,15 @@ pub async fn reconcile(obj: Arc<QuotaRequirement>, ctx: Arc<Context>) -> Result<
         .as_ref()
         .map(|s| s.targets.as_slice())
         .unwrap_or_default();
+    crate::metrics::targets(
+        &key,
+        &obj.spec.account_ref,
+        status.quota.as_deref(),
+        &status.targets,
+    );
+    for closed in events::closed_requests(old_targets, &status.targets) {
+        crate::metrics::request_closed(closed);
+    }
     let mut notes = outcome.notes;
     notes.extend(events::transitions(old_targets, &status.targets));
     let api: Api<QuotaRequirement> =

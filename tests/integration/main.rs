@@ -11,6 +11,7 @@ mod health;
 mod kubectl;
 mod leader;
 mod lifecycle;
+mod metrics;
 mod ownership;
 mod process;
 mod validation;

@@ -73,6 +73,7 @@ impl Calls {
     {
         self.limiter.acquire(&self.account, region, operation).await;
         let result = f(self.client(region)).await;
+        crate::metrics::observe("aws", operation, &result);
         match &result {
             Err(e) if e.kind == ErrorKind::Throttled => {
                 self.limiter.throttled(&self.account, region, operation);

@@ -203,7 +203,9 @@ impl GcpProvider {
             .set_name(&name)
             .send()
             .await
-            .map_err(convert::error)?;
+            .map_err(convert::error);
+        crate::metrics::observe("gcp", "GetQuotaInfo", &info);
+        let info = info?;
         self.infos
             .lock()
             .expect("info cache")

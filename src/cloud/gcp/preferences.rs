@@ -64,7 +64,7 @@ impl Preferences {
 
     /// A preference by full name; None when the cloud does not know it.
     pub async fn get(&self, name: &str) -> Result<Option<QuotaPreference>, CloudError> {
-        match self
+        let result = match self
             .client
             .get_quota_preference()
             .set_name(name)
@@ -74,7 +74,9 @@ impl Preferences {
             Ok(p) => Ok(Some(p)),
             Err(e) if e.status().is_some_and(|s| s.code == Code::NotFound) => Ok(None),
             Err(e) => Err(convert::error(e)),
-        }
+        };
+        crate::metrics::observe("gcp", "GetQuotaPreference", &result);
+        result
     }
 
     /// The preference for `w`, under any id and in any state: the operator's own id first (one
@@ -116,7 +118,9 @@ impl Preferences {
                 .set_page_token(&token)
                 .send()
                 .await
-                .map_err(convert::error)?;
+                .map_err(convert::error);
+            crate::metrics::observe("gcp", "ListQuotaPreferences", &page);
+            let page = page?;
             if let Some(p) = page.quota_preferences.into_iter().find(|p| w.is(p)) {
                 return Ok(Some(p));
             }

@@ -1,0 +1,397 @@
+//! Prometheus metrics, served at `/metrics` on the probe port. The controller's series use
+//! controller-runtime's names, so dashboards made for Go operators work; the product's own are
+//! under `quota_operator_`. One process-wide registry: every layer reports into it without the
+//! handle being threaded through the pipeline.
+
+use std::{
+    collections::HashMap,
+    sync::{LazyLock, Mutex, atomic::AtomicU64},
+    time::Duration,
+};
+
+use prometheus_client::{
+    encoding::text::encode,
+    metrics::{counter::Counter, family::Family, gauge::Gauge, histogram::Histogram},
+    registry::{Registry, Unit},
+};
+
+use crate::api::{TargetState, TargetStatus};
+
+/// The name the controller reports as, in every `controller` label.
+pub const CONTROLLER: &str = "quotarequirement";
+
+type Labels<const N: usize> = [(&'static str, String); N];
+type FloatGauge = Gauge<f64, AtomicU64>;
+
+struct Metrics {
+    registry: Registry,
+    reconciles: Family<Labels<2>, Counter>,
+    reconcile_errors: Family<Labels<1>, Counter>,
+    reconcile_time: Family<Labels<1>, Histogram>,
+    active_workers: Family<Labels<1>, Gauge>,
+    max_concurrent: Family<Labels<1>, Gauge>,
+    current_value: Family<Labels<3>, FloatGauge>,
+    desired_value: Family<Labels<3>, FloatGauge>,
+    targets: Family<Labels<1>, Gauge>,
+    open_requests: Family<Labels<3>, Gauge>,
+    open_request_age: Family<Labels<3>, FloatGauge>,
+    request_duration: Histogram,
+    cloud_calls: Family<Labels<2>, Counter>,
+    cloud_errors: Family<Labels<3>, Counter>,
+    cloud_throttles: Family<Labels<2>, Counter>,
+    leader: Gauge,
+    /// Each object's target states, so `targets{state}` counts the fleet, not reconciles.
+    states: Mutex<HashMap<String, Vec<TargetState>>>,
+}
+
+fn seconds_buckets() -> Histogram {
+    Histogram::new([
+        0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0,
+    ])
+}
+
+static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
+    let mut registry = Registry::default();
+    let m = Metrics {
+        registry: Registry::default(),
+        reconciles: Family::default(),
+        reconcile_errors: Family::default(),
+        reconcile_time: Family::new_with_constructor(seconds_buckets),
+        active_workers: Family::default(),
+        max_concurrent: Family::default(),
+        current_value: Family::default(),
+        desired_value: Family::default(),
+        targets: Family::default(),
+        open_requests: Family::default(),
+        open_request_age: Family::default(),
+        // Filing to close: minutes to weeks (support cases).
+        request_duration: Histogram::new([
+            60.0,
+            300.0,
+            900.0,
+            3600.0,
+            14400.0,
+            86400.0,
+            259_200.0,
+            604_800.0,
+            2_592_000.0,
+        ]),
+        cloud_calls: Family::default(),
+        cloud_errors: Family::default(),
+        cloud_throttles: Family::default(),
+        leader: Gauge::default(),
+        states: Mutex::default(),
+    };
+    registry.register(
+        "controller_runtime_reconcile",
+        "Reconciles by result (success, error, requeue_after)",
+        m.reconciles.clone(),
+    );
+    registry.register(
+        "controller_runtime_reconcile_errors",
+        "Reconciles that returned an error",
+        m.reconcile_errors.clone(),
+    );
+    registry.register_with_unit(
+        "controller_runtime_reconcile_time",
+        "Time per reconcile",
+        Unit::Seconds,
+        m.reconcile_time.clone(),
+    );
+    registry.register(
+        "controller_runtime_active_workers",
+        "Reconciles running now",
+        m.active_workers.clone(),
+    );
+    registry.register(
+        "controller_runtime_max_concurrent_reconciles",
+        "Reconciles allowed at once",
+        m.max_concurrent.clone(),
+    );
+    registry.register(
+        "quota_operator_quota_current_value",
+        "The quota's value as the cloud reports it (-1: unlimited)",
+        m.current_value.clone(),
+    );
+    registry.register(
+        "quota_operator_quota_desired_value",
+        "The effective desired value (the largest need among the objects naming the quota)",
+        m.desired_value.clone(),
+    );
+    registry.register(
+        "quota_operator_targets",
+        "Targets (object and region) by state",
+        m.targets.clone(),
+    );
+    registry.register(
+        "quota_operator_open_requests",
+        "Open increase requests followed, per quota",
+        m.open_requests.clone(),
+    );
+    registry.register_with_unit(
+        "quota_operator_open_request_age",
+        "Age of the open request, per quota",
+        Unit::Seconds,
+        m.open_request_age.clone(),
+    );
+    registry.register_with_unit(
+        "quota_operator_request_duration",
+        "Time from filing a request to its close",
+        Unit::Seconds,
+        m.request_duration.clone(),
+    );
+    registry.register(
+        "quota_operator_cloud_api_calls",
+        "Calls to the clouds' quota APIs",
+        m.cloud_calls.clone(),
+    );
+    registry.register(
+        "quota_operator_cloud_api_errors",
+        "Cloud API calls that failed, by the cloud's error code",
+        m.cloud_errors.clone(),
+    );
+    registry.register(
+        "quota_operator_cloud_api_throttles",
+        "Cloud API calls answered with throttling",
+        m.cloud_throttles.clone(),
+    );
+    registry.register(
+        "quota_operator_leader",
+        "1 while this replica holds the lease (or runs without leader election)",
+        m.leader.clone(),
+    );
+    Metrics { registry, ..m }
+});
+
+/// The exposition in OpenMetrics, what Prometheus asks for.
+pub fn render_openmetrics() -> String {
+    let mut out = String::new();
+    encode(&mut out, &METRICS.registry).expect("metrics encode into a String");
+    out
+}
+
+/// The exposition in the Prometheus text format (0.0.4), for clients that do not ask for
+/// OpenMetrics (promtool, curl, older scrapers). The two differ in metadata only: OpenMetrics
+/// names a counter family without `_total` and has `# UNIT` and `# EOF` lines.
+pub fn render_text() -> String {
+    let open = render_openmetrics();
+    let counters: std::collections::HashSet<&str> = open
+        .lines()
+        .filter_map(|l| l.strip_prefix("# TYPE "))
+        .filter_map(|l| l.strip_suffix(" counter"))
+        .collect();
+    let mut out = String::with_capacity(open.len());
+    for line in open.lines() {
+        if line.starts_with("# UNIT ") || line == "# EOF" {
+            continue;
+        }
+        let meta = ["# HELP ", "# TYPE "]
+            .into_iter()
+            .find_map(|p| line.strip_prefix(p).map(|rest| (p, rest)));
+        match meta {
+            Some((prefix, rest)) => {
+                let (name, tail) = rest.split_once(' ').unwrap_or((rest, ""));
+                let name = if counters.contains(name) {
+                    format!("{name}_total")
+                } else {
+                    name.to_string()
+                };
+                out.push_str(&format!("{prefix}{name} {tail}\n"));
+            }
+            None => {
+                out.push_str(line);
+                out.push('\n');
+            }
+        }
+    }
+    out
+}
+
+fn controller() -> Labels<1> {
+    [("controller", CONTROLLER.to_string())]
+}
+
+pub fn set_max_concurrent(n: u16) {
+    METRICS
+        .max_concurrent
+        .get_or_create(&controller())
+        .set(n.into());
+}
+
+pub fn set_leader(leading: bool) {
+    METRICS.leader.set(leading.into());
+}
+
+/// A reconcile began; the guard records its time, result and the worker's release.
+pub fn reconcile_started() -> ReconcileTimer {
+    METRICS.active_workers.get_or_create(&controller()).inc();
+    ReconcileTimer(std::time::Instant::now())
+}
+
+pub struct ReconcileTimer(std::time::Instant);
+
+impl ReconcileTimer {
+    pub fn finished(self, ok: bool) {
+        let c = controller();
+        METRICS.active_workers.get_or_create(&c).dec();
+        METRICS
+            .reconcile_time
+            .get_or_create(&c)
+            .observe(self.0.elapsed().as_secs_f64());
+        // Every successful reconcile asks to be requeued (resync or poll).
+        let result = if ok { "requeue_after" } else { "error" };
+        METRICS
+            .reconciles
+            .get_or_create(&[("controller", CONTROLLER.into()), ("result", result.into())])
+            .inc();
+        if !ok {
+            METRICS.reconcile_errors.get_or_create(&c).inc();
+        }
+    }
+}
+
+/// One object's targets after a reconcile: values, states and open requests per quota.
+pub fn targets(object: &str, account: &str, quota: Option<&str>, targets: &[TargetStatus]) {
+    let quota = quota.unwrap_or("unresolved");
+    for t in targets {
+        let labels = [
+            ("account", account.to_string()),
+            ("region", t.region.clone()),
+            ("quota", quota.to_string()),
+        ];
+        if let Some(v) = t.current_value {
+            METRICS.current_value.get_or_create(&labels).set(v);
+        }
+        if let Some(v) = t.desired_value {
+            METRICS.desired_value.get_or_create(&labels).set(v as f64);
+        }
+        let open = t.state == TargetState::Requested
+            && t.request.as_ref().is_some_and(|r| {
+                r.phase.is_none_or(|p| {
+                    matches!(
+                        p,
+                        crate::api::RequestPhase::Open | crate::api::RequestPhase::Unknown
+                    )
+                })
+            });
+        METRICS
+            .open_requests
+            .get_or_create(&labels)
+            .set(open.into());
+        let age = t
+            .request
+            .as_ref()
+            .filter(|_| open)
+            .and_then(|r| r.submitted_at.as_ref())
+            .map(|at| jiff::Timestamp::now().duration_since(at.0).as_secs_f64())
+            .unwrap_or(0.0);
+        METRICS.open_request_age.get_or_create(&labels).set(age);
+    }
+    let states: Vec<TargetState> = targets.iter().map(|t| t.state).collect();
+    let mut all = METRICS.states.lock().expect("metrics states");
+    if let Some(old) = all.insert(object.to_string(), states.clone()) {
+        for s in old {
+            METRICS
+                .targets
+                .get_or_create(&[("state", s.as_str().into())])
+                .dec();
+        }
+    }
+    for s in states {
+        METRICS
+            .targets
+            .get_or_create(&[("state", s.as_str().into())])
+            .inc();
+    }
+}
+
+/// A request this object followed closed: how long it was open.
+pub fn request_closed(open_for: Duration) {
+    METRICS.request_duration.observe(open_for.as_secs_f64());
+}
+
+/// One call to a cloud API, with what it came to (`Err` carries the cloud's error code).
+pub fn cloud_call(cloud: &'static str, operation: &'static str, outcome: Result<(), (&str, bool)>) {
+    let labels = [
+        ("cloud", cloud.to_string()),
+        ("operation", operation.to_string()),
+    ];
+    METRICS.cloud_calls.get_or_create(&labels).inc();
+    if let Err((code, throttled)) = outcome {
+        METRICS
+            .cloud_errors
+            .get_or_create(&[
+                ("cloud", cloud.to_string()),
+                ("operation", operation.to_string()),
+                ("code", code.to_string()),
+            ])
+            .inc();
+        if throttled {
+            METRICS.cloud_throttles.get_or_create(&labels).inc();
+        }
+    }
+}
+
+/// Records a cloud call's result.
+pub fn observe<T>(
+    cloud: &'static str,
+    operation: &'static str,
+    result: &Result<T, crate::cloud::CloudError>,
+) {
+    let outcome = match result {
+        Ok(_) => Ok(()),
+        Err(e) => Err((
+            e.code.as_str(),
+            e.kind == crate::cloud::ErrorKind::Throttled,
+        )),
+    };
+    cloud_call(cloud, operation, outcome);
+}
+
+/// An object was deleted: its targets no longer count.
+pub fn forget(object: &str) {
+    if let Some(old) = METRICS
+        .states
+        .lock()
+        .expect("metrics states")
+        .remove(object)
+    {
+        for s in old {
+            METRICS
+                .targets
+                .get_or_create(&[("state", s.as_str().into())])
+                .dec();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_follow_controller_runtime_and_carry_the_suffixes_dashboards_expect() {
+        let t = reconcile_started();
+        t.finished(true);
+        cloud_call(
+            "aws",
+            "ListServiceQuotas",
+            Err(("TooManyRequestsException", true)),
+        );
+        let text = render_text();
+        assert!(render_openmetrics().ends_with("# EOF\n"));
+        assert!(
+            text.contains("# TYPE controller_runtime_reconcile_total counter"),
+            "{text}"
+        );
+        for name in [
+            "controller_runtime_reconcile_total{controller=\"quotarequirement\",result=\"requeue_after\"}",
+            "controller_runtime_reconcile_time_seconds_bucket",
+            "quota_operator_cloud_api_calls_total{cloud=\"aws\",operation=\"ListServiceQuotas\"}",
+            "quota_operator_cloud_api_throttles_total",
+            "quota_operator_cloud_api_errors_total{cloud=\"aws\",operation=\"ListServiceQuotas\",code=\"TooManyRequestsException\"}",
+        ] {
+            assert!(text.contains(name), "{name} missing from:\n{text}");
+        }
+    }
+}

@@ -1,0 +1,119 @@
+//! `/metrics` of a running operator process, linted by Prometheus's own `promtool check metrics`
+//! (built from the Go module proxy, tools/promtool), with the series dashboards rely on.
+
+use std::{process::Command, time::Duration};
+
+use quota_operator::api::TargetState;
+use quota_sim::{AwsSim, Scenario};
+use serde_json::json;
+
+use crate::{
+    harness::{ROOT, TestEnv},
+    process::{KEY, OperatorProcess},
+};
+
+const ACCOUNT: &str = "111111111111";
+
+async fn scrape(addr: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    stream
+        .write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.unwrap();
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    response.split_once("\r\n\r\n").unwrap().1.to_string()
+}
+
+#[tokio::test]
+async fn a_running_operators_metrics_pass_promtool_and_name_what_dashboards_read() {
+    let yaml = format!(
+        "aws:\n  accounts: {{{KEY}: \"{ACCOUNT}\"}}\n  quotas:\n  - {{serviceCode: ec2, quotaCode: L-34B43A08, value: 640}}\n  schedule:\n    default: {{outcome: approve, closeAfter: 2s}}\n"
+    );
+    let sim = AwsSim::new(Scenario::from_yaml(&yaml).unwrap())
+        .serve("127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let env = TestEnv::new("metrics").await;
+    let account = env.aws_account("aws", ACCOUNT).await;
+    let operator = OperatorProcess::start("m", &env.ns, &sim.endpoint(), &[]);
+    env.create_qr(serde_json::from_value(json!({
+        "metadata": {"name": "spot"},
+        "spec": {"accountRef": account, "aws": {"serviceCode": "ec2", "quotaCode": "L-34B43A08"},
+                 "regions": ["us-east-1"], "desiredValue": 2000}
+    })).unwrap())
+    .await;
+    env.wait_qr("spot", |qr| {
+        qr.status.as_ref().is_some_and(|s| {
+            s.targets.iter().all(|t| t.state == TargetState::Satisfied) && !s.targets.is_empty()
+        })
+    })
+    .await;
+    operator.wait_log("/metrics", Duration::from_secs(5)).await;
+    let log = operator.log();
+    let addr = log
+        .split("probes=")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .expect("the probe address in the log")
+        .to_string();
+    let text = scrape(&addr).await;
+    for series in [
+        "controller_runtime_reconcile_total{controller=\"quotarequirement\",result=\"requeue_after\"}",
+        "controller_runtime_reconcile_time_seconds_bucket",
+        "controller_runtime_max_concurrent_reconciles{controller=\"quotarequirement\"}",
+        "quota_operator_quota_current_value{account=",
+        "quota_operator_quota_desired_value{account=",
+        "quota_operator_targets{state=\"Satisfied\"} 1",
+        "quota_operator_request_duration_seconds_count 1",
+        "quota_operator_cloud_api_calls_total{cloud=\"aws\",operation=\"RequestServiceQuotaIncrease\"} 1",
+        "quota_operator_leader 1",
+    ] {
+        assert!(text.contains(series), "{series} missing:\n{text}");
+    }
+
+    let build = Command::new(format!("{ROOT}/tools/promtool/build.sh"))
+        .output()
+        .expect("build promtool");
+    assert!(
+        build.status.success(),
+        "{}",
+        String::from_utf8_lossy(&build.stderr)
+    );
+    let bin = String::from_utf8_lossy(&build.stdout)
+        .lines()
+        .last()
+        .unwrap()
+        .trim()
+        .to_string();
+    let mut check = Command::new(format!("{bin}/promtool"))
+        .args(["check", "metrics"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    check
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let out = check.wait_with_output().unwrap();
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    println!(
+        "promtool check metrics: exit {:?} {said}",
+        out.status.code()
+    );
+    assert!(
+        out.status.success() && said.trim().is_empty(),
+        "promtool: {said}"
+    );
+}
