@@ -28,6 +28,16 @@ use serde::{Deserialize, Serialize};
         json_path = ".spec.gcp.project"
     ),
     printcolumn(
+        name = "Ready",
+        type_ = "string",
+        json_path = ".status.conditions[?(@.type==\"Ready\")].status"
+    ),
+    printcolumn(
+        name = "Reason",
+        type_ = "string",
+        json_path = ".status.conditions[?(@.type==\"Ready\")].reason"
+    ),
+    printcolumn(
         name = "Age",
         type_ = "date",
         json_path = ".metadata.creationTimestamp"
@@ -110,7 +120,12 @@ pub struct Guardrails {
 #[derive(JsonSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
 #[serde(rename_all = "camelCase")]
 pub struct CloudAccountStatus {
-    /// Conditions of the account (reserved for credential checks).
+    /// The metadata.generation this status was computed for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_generation: Option<i64>,
+    /// `Ready`: the credentials load and (AWS) STS confirms they act in spec.aws.accountId; its
+    /// message is the last error otherwise. `Stalled`: the account is wrong (another account,
+    /// an endpoint the operator may not use) and nothing changes until its spec does.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub conditions: Vec<Condition>,
 }

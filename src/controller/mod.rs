@@ -1,6 +1,7 @@
 //! The controller: watches QuotaRequirements (and the CloudAccounts and Namespaces they depend
 //! on) and runs the pipeline resolve -> observe -> plan -> act -> status for each.
 
+mod accounts;
 mod act;
 pub mod aggregate;
 mod backoff;
@@ -59,6 +60,10 @@ pub struct Config {
     pub readiness: crate::probes::Readiness,
     /// Counts finished reconciles per object.
     pub reconciles: Arc<Reconciles>,
+    /// Write CloudAccount status (whether each account can be reached). Off for in-process
+    /// test operators that share one API server, so they do not fight over cluster-scoped
+    /// objects.
+    pub account_status: bool,
 }
 
 impl Default for Config {
@@ -73,6 +78,7 @@ impl Default for Config {
             instance: "quota-operator".into(),
             readiness: crate::probes::Readiness::default(),
             reconciles: Arc::default(),
+            account_status: true,
         }
     }
 }
@@ -153,7 +159,7 @@ pub async fn run(
     .touched_objects();
 
     crate::metrics::set_max_concurrent(config.concurrency);
-    let controller = Controller::new(requirements, wc)
+    let controller = Controller::new(requirements, wc.clone())
         .with_config(controller::Config::default().concurrency(config.concurrency));
     let store = controller.store();
     let by_account = store.clone();
@@ -162,6 +168,23 @@ pub async fn run(
         controller: "quota-operator".into(),
         instance: Some(config.instance.clone()),
     };
+    let account_status = config.account_status.then(|| {
+        let ctx = Arc::new(accounts::AccountContext {
+            client: client.clone(),
+            providers: providers.clone(),
+            resync: config.resync,
+            retry: config.backoff_max,
+        });
+        Controller::new(Api::<CloudAccount>::all(client.clone()), wc.clone())
+            .run(accounts::reconcile, account_error_policy, ctx)
+            .for_each(|_| async {})
+    });
+    let (stop_accounts, accounts_stopped) = tokio::sync::oneshot::channel::<()>();
+    let account_status = tokio::spawn(async move {
+        if let Some(writer) = account_status {
+            tokio::select! { () = writer => {}, _ = accounts_stopped => {} }
+        }
+    });
     let ctx = Arc::new(Context {
         recorder: Recorder::new(client.clone(), reporter),
         client,
@@ -194,6 +217,17 @@ pub async fn run(
             }
         })
         .await;
+    let _ = stop_accounts.send(());
+    let _ = account_status.await;
+}
+
+fn account_error_policy(
+    account: Arc<CloudAccount>,
+    error: &Error,
+    ctx: Arc<accounts::AccountContext>,
+) -> Action {
+    tracing::warn!(account = %account.name_any(), error = %error, "account status not written");
+    Action::requeue(ctx.retry)
 }
 
 async fn timed_reconcile(obj: Arc<QuotaRequirement>, ctx: Arc<Context>) -> Result<Action, Error> {

@@ -258,6 +258,7 @@ impl TestEnv {
             instance: format!("test-{}", self.ns),
             readiness: self.readiness.clone(),
             reconciles: self.reconciles.clone(),
+            account_status: false,
         };
         let client = self.client.clone();
         self.operator = Some(tokio::spawn(controller::run(

@@ -1,6 +1,7 @@
 //! Integration tests on a real kube-apiserver + etcd (see tools/controlplane). One server serves
 //! the whole run; every test has its own namespace and its own in-process operator.
 
+mod account_status;
 mod aws;
 mod aws_accounts;
 mod fake;

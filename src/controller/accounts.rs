@@ -1,0 +1,171 @@
+//! CloudAccount status: whether the operator can act in the account. Building an account's
+//! provider is where credentials are loaded and (AWS) STS says which account they reach, so its
+//! outcome is what `kubectl get cloudaccounts` shows.
+
+use std::{sync::Arc, time::Duration};
+
+use kube::{
+    Api, ResourceExt,
+    api::{Patch, PatchParams},
+    runtime::controller::Action,
+};
+use serde_json::json;
+
+use super::{Error, status::FIELD_MANAGER};
+use crate::{
+    api::{
+        CloudAccount, CloudAccountStatus,
+        conditions::{self, Desired, READY, STALLED},
+    },
+    cloud::{CloudError, ErrorKind, ProviderFactory},
+};
+
+pub const REASON_VERIFIED: &str = "Verified";
+pub const REASON_CREDENTIALS_LOADED: &str = "CredentialsLoaded";
+
+pub struct AccountContext {
+    pub client: kube::Client,
+    pub providers: Arc<dyn ProviderFactory>,
+    pub resync: Duration,
+    pub retry: Duration,
+}
+
+/// The Ready reason for a failure to reach the account.
+fn reason(e: &CloudError) -> &'static str {
+    match e.kind {
+        ErrorKind::AccountMismatch => "AccountMismatch",
+        ErrorKind::InvalidArgument => "AccountInvalid",
+        ErrorKind::AccessDenied => "CredentialsFailed",
+        _ => "CloudError",
+    }
+}
+
+/// What the status should say after trying the account's provider. Pure, so it is unit-tested.
+pub fn desired(account: &CloudAccount, built: &Result<(), CloudError>) -> Vec<Desired> {
+    let id = account.cloud_id();
+    let (ready, stalled) = match built {
+        Ok(()) if account.spec.aws.is_some() => (
+            Desired {
+                type_: READY,
+                status: true,
+                reason: REASON_VERIFIED.into(),
+                message: format!("STS confirms the credentials act in account {id}"),
+            },
+            None,
+        ),
+        Ok(()) => (
+            Desired {
+                type_: READY,
+                status: true,
+                reason: REASON_CREDENTIALS_LOADED.into(),
+                message: format!("credentials for project {id} loaded"),
+            },
+            None,
+        ),
+        Err(e) => {
+            let ready = Desired {
+                type_: READY,
+                status: false,
+                reason: reason(e).into(),
+                message: e.to_string(),
+            };
+            // A wrong account or a refused setting waits for the spec to change; anything else
+            // is tried again.
+            let terminal = matches!(
+                e.kind,
+                ErrorKind::AccountMismatch | ErrorKind::InvalidArgument
+            );
+            (ready.clone(), terminal.then_some(ready))
+        }
+    };
+    let stalled = match stalled {
+        Some(r) => Desired {
+            type_: STALLED,
+            ..r
+        },
+        None => Desired {
+            type_: STALLED,
+            status: false,
+            reason: conditions::REASON_NOT_STALLED.into(),
+            message: "nothing waits for a spec change".into(),
+        },
+    };
+    vec![ready, stalled]
+}
+
+pub async fn reconcile(
+    account: Arc<CloudAccount>,
+    ctx: Arc<AccountContext>,
+) -> Result<Action, Error> {
+    let built = ctx.providers.provider(&account).await.map(|_| ());
+    let old = account.status.clone().unwrap_or_default();
+    let generation = account.metadata.generation;
+    let now = super::status::time(jiff::Timestamp::now());
+    let status = CloudAccountStatus {
+        observed_generation: generation,
+        conditions: conditions::merge(&old.conditions, desired(&account, &built), generation, &now),
+    };
+    if account.status.as_ref() != Some(&status) {
+        let api: Api<CloudAccount> = Api::all(ctx.client.clone());
+        let patch = json!({
+            "apiVersion": "quota-operator.dev/v1alpha1",
+            "kind": "CloudAccount",
+            "status": status,
+        });
+        api.patch_status(
+            &account.name_any(),
+            &PatchParams::apply(FIELD_MANAGER).force(),
+            &Patch::Apply(&patch),
+        )
+        .await?;
+        tracing::info!(account = %account.name_any(), ready = built.is_ok(), "account status updated");
+    }
+    Ok(Action::requeue(if built.is_ok() {
+        ctx.resync
+    } else {
+        ctx.retry
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn aws() -> CloudAccount {
+        serde_json::from_value(json!({
+            "metadata": {"name": "prod"},
+            "spec": {"aws": {"accountId": "111111111111"}}
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_verified_account_is_ready_and_a_wrong_one_stalls_naming_both() {
+        let ok = desired(&aws(), &Ok(()));
+        assert_eq!((ok[0].status, ok[0].reason.as_str()), (true, "Verified"));
+        assert!(!ok[1].status);
+        let mismatch = CloudError::new(
+            ErrorKind::AccountMismatch,
+            "AccountMismatch",
+            "spec.aws.accountId is 111111111111 but STS says 222222222222",
+        );
+        let bad = desired(&aws(), &Err(mismatch));
+        assert_eq!(
+            (bad[0].status, bad[0].reason.as_str()),
+            (false, "AccountMismatch")
+        );
+        assert!(bad[0].message.contains("222222222222"));
+        assert_eq!(
+            (bad[1].status, bad[1].reason.as_str()),
+            (true, "AccountMismatch")
+        );
+    }
+
+    #[test]
+    fn a_transient_failure_is_not_ready_but_not_stalled() {
+        let down = CloudError::new(ErrorKind::Unavailable, "HTTP 503", "Service Unavailable");
+        let d = desired(&aws(), &Err(down));
+        assert_eq!((d[0].status, d[0].reason.as_str()), (false, "CloudError"));
+        assert!(!d[1].status);
+    }
+}
