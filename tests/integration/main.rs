@@ -4,6 +4,7 @@
 mod account_status;
 mod aws;
 mod aws_accounts;
+mod chart;
 mod fake;
 mod gcp;
 mod gcp_preferences;

@@ -21,6 +21,18 @@ impl OperatorProcess {
     /// Starts `quota-operator run` watching `namespace`, with the AWS and GCP endpoints at `sim`
     /// and short intervals; `extra` adds flags.
     pub fn start(name: &str, namespace: &str, sim: &str, extra: &[&str]) -> Self {
+        Self::start_with_kubeconfig(name, namespace, sim, extra, kubeconfig())
+    }
+
+    /// As [`start`](Self::start), acting with `kubeconfig` (e.g. one that impersonates a
+    /// ServiceAccount).
+    pub fn start_with_kubeconfig(
+        name: &str,
+        namespace: &str,
+        sim: &str,
+        extra: &[&str],
+        kubeconfig: &std::path::Path,
+    ) -> Self {
         let log = std::env::temp_dir().join(format!("qo-{namespace}-{name}.log"));
         let file = std::fs::File::create(&log).expect("operator log file");
         let child = Command::new(env!("CARGO_BIN_EXE_quota-operator"))
@@ -36,7 +48,7 @@ impl OperatorProcess {
                 "1",
             ])
             .args(extra)
-            .env("KUBECONFIG", kubeconfig())
+            .env("KUBECONFIG", kubeconfig)
             .env("RUST_LOG", "info")
             .env("AWS_ACCESS_KEY_ID", KEY)
             .env("AWS_SECRET_ACCESS_KEY", "secret")
