@@ -8,6 +8,14 @@ if ! command -v aws >/dev/null; then
 	echo "ensure-tools: installing the AWS CLI from PyPI" >&2
 	python3 -m pip install --quiet awscli
 fi
-for tool in cargo go openssl curl kubectl gcloud aws; do
+# The chart tests read JSON with jq and check renders with python3 + PyYAML.
+missing=()
+command -v jq >/dev/null || missing+=(jq)
+python3 -c 'import yaml' 2>/dev/null || missing+=(python3-yaml)
+if [ ${#missing[@]} -gt 0 ]; then
+	echo "ensure-tools: installing ${missing[*]} from Debian" >&2
+	apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >&2
+fi
+for tool in cargo go openssl curl kubectl gcloud aws jq; do
 	command -v "$tool" >/dev/null || { echo "ensure-tools: $tool is required on PATH" >&2; exit 1; }
 done

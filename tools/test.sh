@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# The one command that runs every test: formatting, lints, the CRD drift test, unit tests,
-# simulator tests, and integration tests on a real kube-apiserver + etcd built from pinned Go
-# modules (tools/controlplane; the first run builds it, later runs reuse the cache).
+# The one command that runs every test: formatting, lints, the CRD drift test, the Helm chart
+# (helm lint/template/install with a real helm), the Argo CD and kstatus health checks, doc
+# tests, unit tests, simulator tests, and integration tests on a real kube-apiserver + etcd
+# built from pinned Go modules (tools/controlplane, tools/helm, tools/promtool, tools/kstatus:
+# the first run builds them, later runs reuse the cache).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -19,6 +21,20 @@ cargo clippy --workspace --all-targets -- -D warnings
 step "test control plane (cached build)"
 bin=$(tools/controlplane/build.sh | tail -n 1)
 echo "kube-apiserver and etcd in $bin" >&2
+
+step "Go tools for the chart and health checks: helm, promtool, kstatus (cached builds)"
+for tool in helm promtool kstatus; do
+	echo "$tool in $(tools/$tool/build.sh | tail -n 1)" >&2
+done
+
+step "the chart and the GitOps health checks (real helm, promtool, kstatus, Lua 5.1)"
+tools/argocd-health-test.sh
+tools/kstatus/test.sh
+tools/chart-test.sh
+tools/chart-install-test.sh
+
+step "doc tests"
+cargo test --workspace --doc
 
 step "cargo test (the operator and the simulator)"
 cargo test --workspace --all-targets -- "$@"
