@@ -81,6 +81,7 @@ pub fn desired(account: &CloudAccount, built: &Result<(), CloudError>) -> Vec<De
     let stalled = match stalled {
         Some(r) => Desired {
             type_: STALLED,
+            status: true,
             ..r
         },
         None => Desired {

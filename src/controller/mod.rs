@@ -7,6 +7,7 @@ pub mod aggregate;
 mod backoff;
 mod events;
 mod ledger;
+mod needs;
 mod object;
 pub mod plan;
 mod reconcile;
@@ -89,6 +90,8 @@ pub struct Context {
     pub accounts: Store<CloudAccount>,
     pub namespaces: Store<PartialObjectMeta<Namespace>>,
     pub requirements: Store<QuotaRequirement>,
+    /// Which objects need which quota, for aggregation.
+    pub needs: Arc<needs::Needs>,
     pub ledger: Ledger,
     pub backoff: Backoff,
     pub recorder: Recorder,
@@ -153,15 +156,35 @@ pub async fn run(
         watcher(
             Api::<PartialObjectMeta<Namespace>>::all(client.clone()),
             wc.clone(),
-        ),
+        )
+        .modify(|ns| ns.managed_fields_mut().clear()),
     )
     .default_backoff()
     .touched_objects();
 
     crate::metrics::set_max_concurrent(config.concurrency);
-    let controller = Controller::new(requirements, wc.clone())
+    // The controller's own watch, with two things added: the needs index follows every event,
+    // and objects are cached without what the operator never reads (managedFields, the
+    // last-applied annotation), which is most of an object's size.
+    let (store, writer) = reflector::store();
+    let needs = Arc::new(needs::Needs::default());
+    let index = needs.clone();
+    let trigger = watcher(requirements, wc.clone())
+        .default_backoff()
+        .modify(|qr: &mut QuotaRequirement| {
+            qr.managed_fields_mut().clear();
+            qr.annotations_mut()
+                .remove("kubectl.kubernetes.io/last-applied-configuration");
+        })
+        .reflect(writer)
+        .inspect(move |event| {
+            if let Ok(event) = event {
+                index.apply(event);
+            }
+        })
+        .applied_objects();
+    let controller = Controller::for_stream(trigger, store.clone())
         .with_config(controller::Config::default().concurrency(config.concurrency));
-    let store = controller.store();
     let by_account = store.clone();
     let by_namespace = store.clone();
     let reporter = Reporter {
@@ -192,6 +215,7 @@ pub async fn run(
         accounts,
         namespaces,
         requirements: store,
+        needs,
         ledger: Ledger::new(config.poll / 2),
         backoff: Backoff::new(config.backoff_base, config.backoff_max),
         config,

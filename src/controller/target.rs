@@ -10,7 +10,7 @@ use super::{
     aggregate::{self, Contribution},
     events::{self, Note},
     ledger::{KeyEntry, QuotaKey},
-    object,
+    needs, object,
     plan::{self, Plan, PlanInput, Tracked},
     record, resolve, status,
 };
@@ -169,7 +169,7 @@ pub async fn reconcile_target(
                 .as_ref()
                 .is_some_and(|t| plan::settles(t, obj.spec.desired_value, generation)),
     };
-    let others = contributions(ctx, obj, account, &target, &view);
+    let others = best_other(ctx, obj, account, &target, &view);
     let effective = aggregate::effective(&own, &others);
     status.desired_value = Some(effective.value);
     status.driven_by = Some(effective.driven_by.clone());
@@ -377,52 +377,55 @@ fn scope(target: &Target, view: &QuotaView) -> String {
     scope
 }
 
-/// Every other object that needs the same quota in the same account and scope. A global quota
-/// is one value whatever region an object lists first.
-fn contributions(
+/// The largest need of another object that may push this quota up: found through the needs
+/// index (largest first), so only objects that could drive the quota are looked at.
+fn best_other(
     ctx: &Context,
     obj: &QuotaRequirement,
     account: &CloudAccount,
     target: &Target,
     view: &QuotaView,
 ) -> Vec<Contribution> {
-    let label = format!("{}/{}", target.quota.service(), view.id);
-    let account_name = account.name_any();
-    ctx.requirements
-        .state()
-        .iter()
-        .filter(|o| o.uid() != obj.uid() && o.spec.account_ref == account_name)
-        .filter(|o| view.global || o.spec.regions.contains(&target.region))
-        .filter(|o| {
-            QuotaRef::from_spec(&o.spec).is_some_and(|q| {
-                same_dimensions(&q, &target.quota)
-                    && q.service() == target.quota.service()
-                    && (q.direct_id() == Some(view.id.as_str())
-                        || o.status.as_ref().and_then(|s| s.quota.as_deref())
-                            == Some(label.as_str()))
-            })
-        })
-        .map(|o| {
-            let namespace = o.namespace().unwrap_or_default();
-            let labels = ctx
-                .namespaces
-                .get(&ObjectRef::new(&namespace))
-                .map(|n| n.labels().clone());
-            let allowed =
-                resolve::check_account(&o.spec, &namespace, labels.as_ref(), Some(account)).is_ok();
-            let guarded = resolve::guardrail_violation(
+    let keys = needs::lookup_keys(
+        &obj.spec.account_ref,
+        &target.quota,
+        &target.region,
+        &view.id,
+        &view.name,
+        view.global,
+    );
+    let me = object::key(obj);
+    let eligible = |name: &str| {
+        let Some((namespace, n)) = name.split_once('/') else {
+            return false;
+        };
+        let Some(o) = ctx.requirements.get(&ObjectRef::new(n).within(namespace)) else {
+            return false;
+        };
+        let labels = ctx
+            .namespaces
+            .get(&ObjectRef::new(namespace))
+            .map(|ns| ns.labels().clone());
+        let allowed =
+            resolve::check_account(&o.spec, namespace, labels.as_ref(), Some(account)).is_ok();
+        allowed
+            && resolve::guardrail_violation(
                 account.spec.guardrails.as_ref(),
                 &view.id,
                 o.spec.desired_value,
                 view.value,
             )
-            .is_none();
-            Contribution {
-                object: object::key(o),
-                value: o.spec.desired_value,
-                eligible: allowed && guarded && !settled(ctx, o, account, target, view),
-            }
+            .is_none()
+            && !settled(ctx, &o, account, target, view)
+    };
+    ctx.needs
+        .best_other(&keys, &me, eligible)
+        .map(|(value, object)| Contribution {
+            object,
+            value,
+            eligible: true,
         })
+        .into_iter()
         .collect()
 }
 
@@ -459,12 +462,4 @@ fn settled(
         o.spec.desired_value,
         o.metadata.generation.unwrap_or_default(),
     )
-}
-
-fn same_dimensions(a: &QuotaRef, b: &QuotaRef) -> bool {
-    match (a, b) {
-        (QuotaRef::Gcp { dimensions: x, .. }, QuotaRef::Gcp { dimensions: y, .. }) => x == y,
-        (QuotaRef::Aws { .. }, QuotaRef::Aws { .. }) => true,
-        _ => false,
-    }
 }

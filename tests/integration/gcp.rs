@@ -204,7 +204,7 @@ async fn kubectl_shows_aws_and_gcp_requirements_side_by_side() {
     };
     assert_eq!(
         &row("aws-spot")[1..6],
-        [aws.as_str(), "ec2/L-34B43A08", "2000", "Requested", "True"]
+        [aws.as_str(), "ec2/L-34B43A08", "2000", "Requested", "False"]
     );
     assert_eq!(
         &row("gcp-cpus")[1..6],
@@ -213,7 +213,7 @@ async fn kubectl_shows_aws_and_gcp_requirements_side_by_side() {
             "compute.googleapis.com/CPUS-per-project-region",
             "400",
             "Requested",
-            "True"
+            "False"
         ]
     );
     println!("{text}");

@@ -84,7 +84,7 @@ async fn kubectl_get_shows_the_columns_and_kubectl_wait_returns_when_satisfied()
             "ec2/L-34B43A08",
             "2000",
             "Requested",
-            "True"
+            "False"
         ]
     );
 

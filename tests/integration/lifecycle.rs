@@ -129,7 +129,7 @@ async fn shortfall_files_one_request_per_region_and_is_satisfied_after_approval(
         .await;
     assert_eq!(condition(&qr, "Reconciling"), ("True", "RequestOpen"));
     assert_eq!(condition(&qr, "Ready").0, "False");
-    assert_eq!(condition(&qr, "Satisfied"), ("False", "Requested"));
+    assert_eq!(condition(&qr, "Satisfied"), ("False", "RequestOpen"));
     several_resyncs().await;
     let requests = cloud.requests();
     assert_eq!(

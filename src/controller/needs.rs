@@ -1,0 +1,366 @@
+//! The needs index: which objects ask for which quota, kept up to date from the watch, so
+//! aggregation looks at the few objects that can drive a quota instead of scanning the whole
+//! store for every region of every object (which made the cost per object grow with the fleet).
+//!
+//! Objects are filed under (account, service, dimensions, quota as the spec names it, region),
+//! and also under region `*` for quotas that turn out to be global, ordered by value (largest
+//! first, ties by name), so the driver is usually the first object looked at.
+
+use std::{
+    cmp::Reverse,
+    collections::{BTreeSet, HashMap},
+    sync::RwLock,
+};
+
+use kube::runtime::watcher;
+
+use super::object;
+use crate::api::QuotaRequirement;
+
+/// How the spec names the quota: by code (or GCP quota id), or by AWS quota name.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Quota {
+    Id(String),
+    Name(String),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct NeedKey {
+    pub account_ref: String,
+    pub service: String,
+    pub dimensions: Vec<(String, String)>,
+    pub quota: Quota,
+    /// A region, or `*` for every region (how a global quota is looked up).
+    pub region: String,
+}
+
+pub const ANY_REGION: &str = "*";
+
+type Ranked = BTreeSet<(Reverse<i64>, String)>;
+
+#[derive(Default)]
+struct State {
+    by_key: HashMap<NeedKey, Ranked>,
+    /// Where each object (`namespace/name`) is filed, and at what value.
+    by_object: HashMap<String, (Vec<NeedKey>, i64)>,
+    /// Objects listed since the watch (re)started, swapped in when the listing is complete.
+    relisting: Option<Vec<QuotaRequirement>>,
+}
+
+#[derive(Default)]
+pub struct Needs {
+    state: RwLock<State>,
+}
+
+/// Where an object is filed.
+fn keys(obj: &QuotaRequirement) -> Vec<NeedKey> {
+    let spec = &obj.spec;
+    let (service, quota, dimensions) = match (&spec.aws, &spec.gcp) {
+        (Some(aws), None) => {
+            let quota = match (&aws.quota_code, &aws.quota_name) {
+                (Some(code), _) => Quota::Id(code.clone()),
+                (None, Some(name)) => Quota::Name(name.clone()),
+                (None, None) => return vec![],
+            };
+            (aws.service_code.clone(), quota, vec![])
+        }
+        (None, Some(gcp)) => (
+            gcp.service.clone(),
+            Quota::Id(gcp.quota_id.clone()),
+            gcp.dimensions.clone().into_iter().collect(),
+        ),
+        _ => return vec![],
+    };
+    spec.regions
+        .iter()
+        .map(String::as_str)
+        .chain([ANY_REGION])
+        .map(|region| NeedKey {
+            account_ref: spec.account_ref.clone(),
+            service: service.clone(),
+            dimensions: dimensions.clone(),
+            quota: quota.clone(),
+            region: region.to_string(),
+        })
+        .collect()
+}
+
+impl State {
+    fn insert(&mut self, obj: &QuotaRequirement) {
+        let name = object::key(obj);
+        self.remove(&name);
+        let keys = keys(obj);
+        let value = obj.spec.desired_value;
+        for k in &keys {
+            self.by_key
+                .entry(k.clone())
+                .or_default()
+                .insert((Reverse(value), name.clone()));
+        }
+        self.by_object.insert(name, (keys, value));
+    }
+
+    fn remove(&mut self, name: &str) {
+        let Some((keys, value)) = self.by_object.remove(name) else {
+            return;
+        };
+        for k in keys {
+            if let Some(ranked) = self.by_key.get_mut(&k) {
+                ranked.remove(&(Reverse(value), name.to_string()));
+                if ranked.is_empty() {
+                    self.by_key.remove(&k);
+                }
+            }
+        }
+    }
+}
+
+impl Needs {
+    /// Follows the watch: what the controller's store sees, the index sees.
+    pub fn apply(&self, event: &watcher::Event<QuotaRequirement>) {
+        let mut state = self.state.write().expect("needs index");
+        match event {
+            watcher::Event::Apply(obj) => state.insert(obj),
+            watcher::Event::Delete(obj) => state.remove(&object::key(obj)),
+            watcher::Event::Init => state.relisting = Some(vec![]),
+            watcher::Event::InitApply(obj) => {
+                if let Some(list) = state.relisting.as_mut() {
+                    list.push(obj.clone());
+                }
+            }
+            watcher::Event::InitDone => {
+                let listed = state.relisting.take().unwrap_or_default();
+                state.by_key.clear();
+                state.by_object.clear();
+                for obj in &listed {
+                    state.insert(obj);
+                }
+            }
+        }
+    }
+
+    /// The largest need under any of `keys`, other than `me`'s, that `eligible` accepts:
+    /// `(value, namespace/name)`. Looks at objects from the largest value down and stops at the
+    /// first eligible one, so the cost does not grow with the number of objects.
+    pub fn best_other(
+        &self,
+        keys: &[NeedKey],
+        me: &str,
+        mut eligible: impl FnMut(&str) -> bool,
+    ) -> Option<(i64, String)> {
+        let state = self.state.read().expect("needs index");
+        keys.iter()
+            .filter_map(|k| state.by_key.get(k))
+            .filter_map(|ranked| {
+                ranked
+                    .iter()
+                    .filter(|(_, name)| name != me)
+                    .find(|(_, name)| eligible(name))
+                    .map(|(Reverse(v), name)| (*v, name.clone()))
+            })
+            .max_by(|a, b| a.0.cmp(&b.0).then_with(|| b.1.cmp(&a.1)))
+    }
+
+    pub fn len(&self) -> usize {
+        self.state.read().expect("needs index").by_object.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// The keys to look a target's quota up under, once the cloud has named it.
+pub fn lookup_keys(
+    account_ref: &str,
+    quota: &crate::cloud::QuotaRef,
+    region: &str,
+    id: &str,
+    name: &str,
+    global: bool,
+) -> Vec<NeedKey> {
+    let dimensions = match quota {
+        crate::cloud::QuotaRef::Gcp { dimensions, .. } => dimensions.clone(),
+        crate::cloud::QuotaRef::Aws { .. } => vec![],
+    };
+    let region = if global { ANY_REGION } else { region };
+    [Quota::Id(id.to_string()), Quota::Name(name.to_string())]
+        .into_iter()
+        .map(|q| NeedKey {
+            account_ref: account_ref.to_string(),
+            service: quota.service().to_string(),
+            dimensions: dimensions.clone(),
+            quota: q,
+            region: region.to_string(),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::cloud::QuotaRef;
+
+    fn qr(ns: &str, name: &str, code: &str, regions: &[&str], value: i64) -> QuotaRequirement {
+        serde_json::from_value(json!({
+            "metadata": {"name": name, "namespace": ns},
+            "spec": {"accountRef": "prod", "aws": {"serviceCode": "ec2", "quotaCode": code},
+                     "regions": regions, "desiredValue": value}
+        }))
+        .unwrap()
+    }
+
+    fn spot(region: &str, global: bool) -> Vec<NeedKey> {
+        let quota = QuotaRef::Aws {
+            service_code: "ec2".into(),
+            quota_code: Some("L-1".into()),
+            quota_name: None,
+        };
+        lookup_keys("prod", &quota, region, "L-1", "Spot", global)
+    }
+
+    #[test]
+    fn the_largest_eligible_other_need_is_found_and_deletes_are_followed() {
+        let needs = Needs::default();
+        needs.apply(&watcher::Event::Apply(qr(
+            "a",
+            "small",
+            "L-1",
+            &["us-east-1"],
+            100,
+        )));
+        needs.apply(&watcher::Event::Apply(qr(
+            "b",
+            "big",
+            "L-1",
+            &["us-east-1"],
+            900,
+        )));
+        needs.apply(&watcher::Event::Apply(qr(
+            "c",
+            "other",
+            "L-2",
+            &["us-east-1"],
+            5000,
+        )));
+        needs.apply(&watcher::Event::Apply(qr(
+            "d",
+            "elsewhere",
+            "L-1",
+            &["eu-west-1"],
+            7000,
+        )));
+        let keys = spot("us-east-1", false);
+        assert_eq!(
+            needs.best_other(&keys, "a/small", |_| true),
+            Some((900, "b/big".into()))
+        );
+        assert_eq!(
+            needs.best_other(&keys, "b/big", |_| true),
+            Some((100, "a/small".into()))
+        );
+        // Ineligible objects are skipped, not counted.
+        assert_eq!(needs.best_other(&keys, "a/small", |n| n != "b/big"), None);
+        // A value change moves the object; a delete removes it.
+        needs.apply(&watcher::Event::Apply(qr(
+            "b",
+            "big",
+            "L-1",
+            &["us-east-1"],
+            50,
+        )));
+        assert_eq!(
+            needs.best_other(&keys, "x/y", |_| true),
+            Some((100, "a/small".into()))
+        );
+        needs.apply(&watcher::Event::Delete(qr(
+            "a",
+            "small",
+            "L-1",
+            &["us-east-1"],
+            100,
+        )));
+        assert_eq!(
+            needs.best_other(&keys, "x/y", |_| true),
+            Some((50, "b/big".into()))
+        );
+    }
+
+    #[test]
+    fn a_global_quota_is_one_need_whatever_region_an_object_lists() {
+        let needs = Needs::default();
+        needs.apply(&watcher::Event::Apply(qr(
+            "a",
+            "x",
+            "L-1",
+            &["eu-west-1", "us-east-1"],
+            300,
+        )));
+        needs.apply(&watcher::Event::Apply(qr(
+            "b",
+            "y",
+            "L-1",
+            &["ap-south-1"],
+            800,
+        )));
+        assert_eq!(
+            needs.best_other(&spot("us-east-1", true), "a/x", |_| true),
+            Some((800, "b/y".into()))
+        );
+        assert_eq!(
+            needs.best_other(&spot("us-east-1", false), "a/x", |_| true),
+            None
+        );
+    }
+
+    #[test]
+    fn a_relist_replaces_what_the_index_held() {
+        let needs = Needs::default();
+        needs.apply(&watcher::Event::Apply(qr(
+            "a",
+            "gone",
+            "L-1",
+            &["us-east-1"],
+            100,
+        )));
+        needs.apply(&watcher::Event::Init);
+        needs.apply(&watcher::Event::InitApply(qr(
+            "b",
+            "kept",
+            "L-1",
+            &["us-east-1"],
+            200,
+        )));
+        needs.apply(&watcher::Event::InitDone);
+        assert_eq!(needs.len(), 1);
+        assert_eq!(
+            needs.best_other(&spot("us-east-1", false), "z/z", |_| true),
+            Some((200, "b/kept".into()))
+        );
+    }
+
+    #[test]
+    fn ties_go_to_the_first_name() {
+        let needs = Needs::default();
+        needs.apply(&watcher::Event::Apply(qr(
+            "b",
+            "y",
+            "L-1",
+            &["us-east-1"],
+            500,
+        )));
+        needs.apply(&watcher::Event::Apply(qr(
+            "a",
+            "x",
+            "L-1",
+            &["us-east-1"],
+            500,
+        )));
+        assert_eq!(
+            needs.best_other(&spot("us-east-1", false), "z/z", |_| true),
+            Some((500, "a/x".into()))
+        );
+    }
+}
