@@ -4,6 +4,7 @@
 pub mod api;
 pub mod cloud;
 pub mod controller;
+pub mod explain;
 pub mod probes;
 pub mod shutdown;
 pub mod telemetry;
