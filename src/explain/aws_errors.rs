@@ -330,7 +330,7 @@ mod tests {
 
     #[test]
     fn a_region_is_required() {
-        // SAFETY of the assertion: only meaningful when the environment names no region.
+        // Meaningful only when the environment names no region (it is the last fallback).
         if std::env::var_os("AWS_REGION").is_some()
             || std::env::var_os("AWS_DEFAULT_REGION").is_some()
         {

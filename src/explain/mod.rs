@@ -170,3 +170,6 @@ fn aws_region_for(text: &str, options: &Options, code: &str) -> Result<String, E
         })
         .ok_or_else(|| ExplainError::NeedsRegion { code: code.into() })
 }
+
+#[cfg(test)]
+mod tests;

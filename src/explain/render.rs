@@ -60,7 +60,12 @@ pub fn object_name(f: &Finding) -> String {
 
 /// The justification: the error quoted, within the CRD's 1024 characters.
 pub fn justification(f: &Finding) -> String {
-    let text = format!("quota-operator explain: {} ({})", f.error_code, f.quoted);
+    // The quoted line usually carries the code already (the AWS CLI's "An error occurred (X)").
+    let text = if f.quoted.contains(&f.error_code) {
+        format!("quota-operator explain: {}", f.quoted)
+    } else {
+        format!("quota-operator explain: {}: {}", f.error_code, f.quoted)
+    };
     text.chars().take(1024).collect()
 }
 

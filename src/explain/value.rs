@@ -32,15 +32,11 @@ pub struct Proposal {
     pub basis: Basis,
 }
 
-/// Rounds up to two significant digits above 100 (1283 -> 1300), to whole units below: values
-/// people will read in review and status.
+/// Rounds up to a whole unit, within the CRD's range. Values stay exact (twice 64 is 128, not a
+/// "rounder" 130): reviewers check the arithmetic in the comment, and vCPU counts are often
+/// powers of two.
 pub fn round_up(x: f64) -> i64 {
-    let x = x.clamp(1.0, MAX);
-    if x <= 100.0 {
-        return x.ceil() as i64;
-    }
-    let step = 10f64.powi(x.log10().floor() as i32 - 1);
-    ((x / step).ceil() * step).min(MAX) as i64
+    x.clamp(1.0, MAX).ceil() as i64
 }
 
 /// Twice `limit`, and at least one more than it (a limit of 0 becomes 1).
@@ -128,9 +124,8 @@ mod tests {
         assert_eq!(round_up(16.0), 16);
         assert_eq!(round_up(0.2), 1);
         assert_eq!(round_up(64.5), 65);
-        assert_eq!(round_up(1283.0), 1300);
+        assert_eq!(round_up(1283.0), 1283);
         assert_eq!(round_up(2000.0), 2000);
-        assert_eq!(round_up(1001.0), 1100);
         assert_eq!(round_up(1e12), 10_000_000_000);
     }
 
@@ -166,7 +161,7 @@ mod tests {
     fn live_current_plus_need_or_doubled_never_below_the_text() {
         // current 640 with no stated need: doubled.
         let p = propose(&finding(None, None, None), Some(640.0));
-        assert_eq!(p.value, 1300);
+        assert_eq!(p.value, 1280);
         // A stated limit above the live value still wins.
         assert_eq!(
             propose(&finding(Some(1000.0), None, None), Some(640.0)).value,
