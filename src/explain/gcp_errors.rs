@@ -169,7 +169,8 @@ fn concurrent_finding(
         ),
         advice: Some(advice),
         project,
-        quoted: text::line_with(raw, CONCURRENT, 300),
+        // Quoted from the fields, not a line: pasted JSON may put the reason on a line of its own.
+        quoted: quoted_concurrent(raw, &scope, operation_type),
         slug: if regional {
             "gcp-regional-concurrent-operations"
         } else {
@@ -177,6 +178,23 @@ fn concurrent_finding(
         }
         .into(),
     }
+}
+
+fn quoted_concurrent(raw: &str, scope: &str, operation_type: Option<&str>) -> String {
+    let message = json_in(raw)
+        .and_then(|j| error_message(&j))
+        .unwrap_or_else(|| "Quota on concurrent operations exceeded".into());
+    let operation = operation_type.map_or(String::new(), |t| format!(", {t}"));
+    format!("{CONCURRENT} ({message}, {scope}{operation})")
+}
+
+/// `error.message` of a google.rpc.Status body (or a bare Status).
+fn error_message(json: &Value) -> Option<String> {
+    let status = json.get("error").unwrap_or(json);
+    status
+        .get("message")
+        .and_then(Value::as_str)
+        .map(str::to_string)
 }
 
 /// Compute's `errorDetails[].quotaInfo` {metricName, limitName, dimensions, limit}: limitName is
@@ -203,7 +221,11 @@ fn quota_info(info: &Value, raw: &str) -> Option<Finding> {
         }
     }
     let limit = info.get("limit").and_then(Value::as_f64);
-    Some(compute_finding(quota, &id, region, limit, None, raw))
+    let mut found = compute_finding(quota, &id, region, limit, None, raw);
+    if let Some(message) = json_in(raw).and_then(|j| error_message(&j)) {
+        found.quoted = message;
+    }
+    Some(found)
 }
 
 /// `Quota 'N2_CPUS' exceeded. Limit: 24.0 in region europe-west1.` / `... Limit: 0.0 globally.`

@@ -214,13 +214,23 @@ pub fn explanation(r: &Report<'_>) -> String {
             );
         }
     }
-    let _ = writeln!(
-        e,
-        "The YAML on stdout keeps it at {} or more ({}): the operator files one increase when \
-         the current value is lower and follows it to the end.",
-        r.proposal.value,
-        basis_comment(r.proposal, f.unit)
-    );
+    if r.proposal.basis == Basis::Placeholder {
+        let _ = writeln!(
+            e,
+            "The error states no limit, so desiredValue in the YAML on stdout is a placeholder \
+             ({}): set it to the {} you need, or rerun with --live to start from the current \
+             value.",
+            r.proposal.value, f.unit
+        );
+    } else {
+        let _ = writeln!(
+            e,
+            "The YAML on stdout keeps it at {} or more ({}): the operator files one increase \
+             when the current value is lower and follows it to the end.",
+            r.proposal.value,
+            basis_comment(r.proposal, f.unit)
+        );
+    }
     if r.account.is_none() {
         let _ = writeln!(
             e,
