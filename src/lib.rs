@@ -4,6 +4,7 @@
 pub mod api;
 pub mod cloud;
 pub mod controller;
+pub mod explain;
 pub mod leader;
 pub mod metrics;
 pub mod probes;

@@ -4,7 +4,7 @@ use std::{sync::Arc, time::Duration};
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
-use quota_operator::{api, cloud, controller, leader, shutdown, telemetry};
+use quota_operator::{api, cloud, controller, explain, leader, shutdown, telemetry};
 
 #[derive(Parser)]
 #[command(
@@ -23,6 +23,8 @@ enum Command {
     Run(Box<RunArgs>),
     /// Print every CRD as YAML.
     Crd,
+    /// Read a cloud quota error on stdin; print the QuotaRequirement that prevents it.
+    Explain(explain::cli::ExplainArgs),
 }
 
 #[derive(clap::Args)]
@@ -95,14 +97,15 @@ struct RunArgs {
 }
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> anyhow::Result<std::process::ExitCode> {
     let cli = Cli::parse();
     match cli.command {
         Command::Crd => {
             print!("{}", api::crds_yaml());
-            Ok(())
+            Ok(std::process::ExitCode::SUCCESS)
         }
-        Command::Run(args) => run(*args).await,
+        Command::Explain(args) => Ok(explain::cli::run(args).await),
+        Command::Run(args) => run(*args).await.map(|()| std::process::ExitCode::SUCCESS),
     }
 }
 

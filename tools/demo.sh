@@ -17,7 +17,8 @@ cleanup() {
 trap cleanup EXIT
 
 say "building quota-operator and the cloud simulator (quota-sim)"
-cargo build --quiet --bin quota-operator --bin quota-sim
+# -p for both: the root package is the only default member, so --bin quota-sim alone is not found.
+cargo build --quiet -p quota-operator -p quota-sim --bins
 bin=$root/target/debug/quota-operator
 sim=$root/target/debug/quota-sim
 

@@ -1,0 +1,266 @@
+//! `quota-operator explain` as users run it: the built binary, the error on stdin, the YAML on
+//! stdout, the explanation on stderr, the exit code; `--live` against the simulator (the real
+//! AWS and Cloud Quotas clients over HTTP).
+
+use std::process::Stdio;
+
+use quota_operator::api::QuotaRequirement;
+use quota_sim::{Scenario, Sim, SimHandle};
+use tokio::{io::AsyncWriteExt, process::Command};
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+/// Runs the binary with `args` and `stdin`, in an environment with no cloud settings of the
+/// caller's (region, credentials, endpoints), plus `env`.
+async fn explain(args: &[&str], stdin: &str, env: &[(&str, &str)]) -> Run {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_quota-operator"));
+    cmd.arg("explain").args(args);
+    for var in [
+        "AWS_REGION",
+        "AWS_DEFAULT_REGION",
+        "AWS_PROFILE",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "QO_AWS_ENDPOINT_URL",
+        "QO_GCP_ENDPOINT_URL",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("quota-operator runs");
+    let mut input = child.stdin.take().unwrap();
+    input.write_all(stdin.as_bytes()).await.unwrap();
+    drop(input);
+    let out = child.wait_with_output().await.unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8(out.stdout).unwrap(),
+        stderr: String::from_utf8(out.stderr).unwrap(),
+    }
+}
+
+fn parsed(run: &Run) -> QuotaRequirement {
+    assert_eq!(run.code, 0, "stderr: {}", run.stderr);
+    serde_yaml::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}\nstdout:\n{}", run.stdout))
+}
+
+const SPOT: &str = "An error occurred (MaxSpotInstanceCountExceeded) when calling the RunInstances \
+                    operation: Max spot instance count exceeded";
+
+#[tokio::test]
+async fn spot_error_with_an_instance_type_prints_the_spot_quota_for_its_family() {
+    let run = explain(
+        &[
+            "--instance-type",
+            "m5.2xlarge",
+            "--region",
+            "us-east-1",
+            "--account",
+            "prod-aws",
+        ],
+        SPOT,
+        &[],
+    )
+    .await;
+    let qr = parsed(&run);
+    let aws = qr.spec.aws.as_ref().unwrap();
+    assert_eq!(
+        (aws.service_code.as_str(), aws.quota_code.as_deref()),
+        ("ec2", Some("L-34B43A08"))
+    );
+    assert_eq!(
+        (qr.spec.account_ref.as_str(), qr.spec.regions.as_slice()),
+        ("prod-aws", &["us-east-1".to_string()][..])
+    );
+    assert!(
+        run.stderr.contains("count the vCPUs") && run.stderr.contains("--live"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stdout.contains("CHANGE-ME"),
+        "the placeholder value is marked: {}",
+        run.stdout
+    );
+}
+
+#[tokio::test]
+async fn spot_error_without_an_instance_type_names_the_flag() {
+    let run = explain(&["--region", "us-east-1"], SPOT, &[]).await;
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stdout.is_empty());
+    assert!(run.stderr.contains("--instance-type"), "{}", run.stderr);
+}
+
+#[tokio::test]
+async fn not_a_quota_error_exits_1_with_a_message() {
+    let run = explain(
+        &[],
+        "An error occurred (UnauthorizedOperation) when calling the RunInstances operation: You \
+         are not authorized to perform this operation.",
+        &[],
+    )
+    .await;
+    assert_eq!(run.code, 1);
+    assert!(run.stdout.is_empty());
+    assert!(run.stderr.contains("not a quota error"), "{}", run.stderr);
+}
+
+#[tokio::test]
+async fn elb_targets_region_comes_from_the_arn_and_the_limit_is_doubled() {
+    let run = explain(
+        &[],
+        "TooManyTargets: The maximum number of targets per load balancer '1000' has been reached \
+         on load balancer 'arn:aws:elasticloadbalancing:eu-west-1:111111111111:loadbalancer/app/web/50dc6c'",
+        &[],
+    )
+    .await;
+    let qr = parsed(&run);
+    assert_eq!(
+        qr.spec.aws.unwrap().quota_code.as_deref(),
+        Some("L-7E6692B2")
+    );
+    assert_eq!(
+        (qr.spec.regions[0].as_str(), qr.spec.desired_value),
+        ("eu-west-1", 2000)
+    );
+}
+
+#[tokio::test]
+async fn gcp_quota_sentence_and_concurrent_operations() {
+    let run = explain(
+        &["--account", "prod-gcp"],
+        "Quota 'CPUS' exceeded.  Limit: 8.0 in region us-east1.",
+        &[],
+    )
+    .await;
+    let qr = parsed(&run);
+    let gcp = qr.spec.gcp.unwrap();
+    assert_eq!(gcp.quota_id, "CPUS-per-project-region");
+    assert_eq!(
+        (qr.spec.regions[0].as_str(), qr.spec.desired_value),
+        ("us-east1", 16)
+    );
+
+    let body = r#"{"error": {"code": 403, "message": "Rate Limit Exceeded", "errors": [{"message":
+      "Rate Limit Exceeded", "domain": "usageLimits", "reason": "rateLimitExceeded"}], "details": [{
+      "@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "CONCURRENT_OPERATIONS_QUOTA_EXCEEDED",
+      "domain": "compute.googleapis.com", "metadatas": {"containerType": "PROJECT", "containerId":
+      "demo-project", "quotaMetric": "compute.googleapis.com/regional_concurrent_operations",
+      "quotaLimit": "RegionalConcurrentOperationsPerProject", "operationType": "instances.insert",
+      "location": "us-central1"}}]}}"#;
+    let run = explain(&[], body, &[]).await;
+    let qr = parsed(&run);
+    assert_eq!(
+        qr.spec.gcp.unwrap().quota_id,
+        "REGIONAL-CONCURRENT-OPERATIONS-per-project-region"
+    );
+    assert!(run.stderr.contains("concurrency limit"), "{}", run.stderr);
+    assert!(run.stderr.contains("demo-project"), "{}", run.stderr);
+}
+
+async fn sim() -> SimHandle {
+    let scenario = Scenario::from_yaml(
+        "aws:\n  accounts: {AKIDEXPLAIN: \"111111111111\"}\n  quotas:\n  - {serviceCode: ec2, quotaCode: L-34B43A08, value: 640}\n\
+         gcp:\n  values:\n  - {quotaId: CPUS-per-project-region, value: 96}\n",
+    )
+    .expect("scenario");
+    Sim::new(scenario)
+        .serve("127.0.0.1:0".parse().unwrap())
+        .await
+        .expect("sim")
+}
+
+#[tokio::test]
+async fn live_reads_the_current_value_and_asks_for_more() {
+    let sim = sim().await;
+    let endpoint = sim.endpoint();
+    let creds = [
+        ("AWS_ACCESS_KEY_ID", "AKIDEXPLAIN"),
+        ("AWS_SECRET_ACCESS_KEY", "secret"),
+        ("AWS_REGION", "us-east-1"),
+    ];
+    // No limit in the text: the live 640 is doubled.
+    let run = explain(
+        &[
+            "--instance-type",
+            "c6i.4xlarge",
+            "--live",
+            "--aws-endpoint-url",
+            &endpoint,
+        ],
+        SPOT,
+        &creds,
+    )
+    .await;
+    let qr = parsed(&run);
+    assert_eq!(qr.spec.desired_value, 1280, "{}", run.stdout);
+    assert!(
+        run.stderr.contains("Current value (--live): 640 vCPUs"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        !run.stdout.contains("CHANGE-ME: the error"),
+        "no placeholder value with --live"
+    );
+
+    // GCP: the text says 8, the project has 96 now: current + need (doubled) wins.
+    let run = explain(
+        &[
+            "--live",
+            "--gcp-endpoint-url",
+            &endpoint,
+            "--project",
+            "demo-project",
+        ],
+        "Quota 'CPUS' exceeded. Limit: 8.0 in region us-central1.",
+        &[],
+    )
+    .await;
+    let qr = parsed(&run);
+    assert_eq!(qr.spec.desired_value, 192, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("Current value (--live): 96 CPUs"),
+        "{}",
+        run.stderr
+    );
+
+    // Without credentials --live fails with exit 3 and prints no YAML.
+    let run = explain(
+        &[
+            "--instance-type",
+            "c6i.4xlarge",
+            "--region",
+            "us-east-1",
+            "--live",
+            "--aws-endpoint-url",
+            &endpoint,
+        ],
+        SPOT,
+        &[],
+    )
+    .await;
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(
+        run.stdout.is_empty() && run.stderr.contains("--live"),
+        "{}",
+        run.stderr
+    );
+    sim.shutdown().await.unwrap();
+}
