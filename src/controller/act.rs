@@ -56,6 +56,8 @@ pub struct FileCall<'a> {
     pub quota_id: &'a str,
     pub value: i64,
     pub context: &'a FileContext,
+    /// The uid of the object filing.
+    pub filer: &'a str,
 }
 
 pub async fn file(call: FileCall<'_>) -> Filed {
@@ -67,6 +69,8 @@ pub async fn file(call: FileCall<'_>) -> Filed {
         Ok(view) => {
             call.entry.record(&view);
             call.ledger.remember(call.account, &view);
+            call.ledger
+                .remember_filer(call.account, &view.id, call.filer);
             Filed::New(view)
         }
         // AlreadyOpen: someone opened one since the history was read; it is adopted next time.

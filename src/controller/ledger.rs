@@ -55,6 +55,9 @@ impl KeyEntry {
 
 pub struct Ledger {
     keys: Mutex<HashMap<QuotaKey, Arc<KeyEntry>>>,
+    /// Which object (uid) filed each request this process filed: a reconcile that runs on an
+    /// object whose status does not show the request yet still knows it is its own.
+    filers: Mutex<HashMap<(String, String), String>>,
     requests: Mutex<HashMap<(String, String), (RequestView, Instant)>>,
     ttl: Duration,
 }
@@ -64,6 +67,7 @@ impl Ledger {
     pub fn new(ttl: Duration) -> Self {
         Self {
             keys: Mutex::default(),
+            filers: Mutex::default(),
             requests: Mutex::default(),
             ttl,
         }
@@ -91,6 +95,17 @@ impl Ledger {
         let view = provider.request(target, id).await?;
         self.remember(account, &view);
         Ok(view)
+    }
+
+    pub fn remember_filer(&self, account: &str, id: &str, uid: &str) {
+        let mut filers = self.filers.lock().expect("ledger lock");
+        filers.insert((account.to_string(), id.to_string()), uid.to_string());
+    }
+
+    /// The uid of the object that filed request `id` in this process, if one did.
+    pub fn filer(&self, account: &str, id: &str) -> Option<String> {
+        let filers = self.filers.lock().expect("ledger lock");
+        filers.get(&(account.to_string(), id.to_string())).cloned()
     }
 
     /// The request as last seen by this process, however old.

@@ -65,6 +65,9 @@ pub struct PlanInput<'a> {
     pub history: Option<&'a History>,
     /// A filing this object recorded and may not have seen through.
     pub intent: Option<&'a Intent>,
+    /// The id of an open request this object filed in this process (its status may not show
+    /// it yet).
+    pub filed_here: Option<&'a str>,
 }
 
 /// What to do for one target. Short-lived (one reconcile step), so its size does not matter.
@@ -161,7 +164,8 @@ pub fn plan(input: &PlanInput<'_>) -> Plan {
         let tracked = Tracked {
             view: view.clone(),
             closed_at_generation: None,
-            filed_by_me: own_request.is_some_and(|t| t.view.id == view.id && t.filed_by_me),
+            filed_by_me: own_request.is_some_and(|t| t.view.id == view.id && t.filed_by_me)
+                || input.filed_here == Some(view.id.as_str()),
         };
         if decrease || view.requested_value >= input.effective as f64 {
             let message = format!(
@@ -197,7 +201,8 @@ pub fn plan(input: &PlanInput<'_>) -> Plan {
         let request = Tracked {
             view: view.clone(),
             closed_at_generation: None,
-            filed_by_me: own_request.is_some_and(|t| t.view.id == view.id && t.filed_by_me),
+            filed_by_me: own_request.is_some_and(|t| t.view.id == view.id && t.filed_by_me)
+                || input.filed_here == Some(view.id.as_str()),
         };
         return hold(TargetState::Requested, message, Some(request));
     }

@@ -58,6 +58,7 @@ fn input<'a>(current: f64, own: i64) -> PlanInput<'a> {
         open_request: None,
         history: None,
         intent: None,
+        filed_here: None,
     }
 }
 
@@ -351,4 +352,20 @@ fn a_terminal_state_turns_satisfied_when_the_quota_is_raised_elsewhere() {
     let mut i = input(2000.0, 2000);
     i.own_request = Some(&denied);
     assert_eq!(state_of(&i), Some(TargetState::Satisfied));
+}
+
+#[test]
+fn a_request_this_object_filed_is_its_own_even_before_its_status_shows_it() {
+    let open = request("r1", "PENDING", 2000.0);
+    let mut i = input(640.0, 2000);
+    i.open_request = Some(&open);
+    let Plan::Hold { request, .. } = decide(&i) else {
+        panic!("must not file")
+    };
+    assert!(!request.unwrap().filed_by_me, "someone else's by default");
+    i.filed_here = Some("r1");
+    let Plan::Hold { request, .. } = decide(&i) else {
+        panic!("must not file")
+    };
+    assert!(request.unwrap().filed_by_me);
 }

@@ -179,6 +179,11 @@ pub async fn reconcile_target(
         .as_ref()
         .and_then(|s| s.filings.get(&owner.scope))
         .and_then(|f| record::intent(f, &owner));
+    let uid = obj.uid().unwrap_or_default();
+    let filed_here = open_request
+        .as_ref()
+        .map(|v| v.id.clone())
+        .filter(|id| ctx.ledger.filer(&cloud_id, id).as_deref() == Some(uid.as_str()));
     let mut input = PlanInput {
         now: Timestamp::now(),
         generation,
@@ -193,6 +198,7 @@ pub async fn reconcile_target(
         open_request: open_request.as_ref(),
         history: None,
         intent: intent.as_ref(),
+        filed_here: filed_here.as_deref(),
     };
     let mut decision = plan::plan(&input);
     tracing::debug!(object = %me, region = %target.region, ?decision, "planned");
@@ -238,6 +244,7 @@ pub async fn reconcile_target(
                 quota_id: &view.id,
                 value,
                 context: &context,
+                filer: &uid,
             })
             .await;
             keep_intent = outcome.may_have_filed();
