@@ -6,7 +6,10 @@ fn crds_directory_matches_the_rust_types() {
     let generated = quota_operator::api::crds_yaml();
     for file in [
         concat!(env!("CARGO_MANIFEST_DIR"), "/crds/crds.yaml"),
-        concat!(env!("CARGO_MANIFEST_DIR"), "/charts/quota-operator/crds/crds.yaml"),
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/charts/quota-operator/crds/crds.yaml"
+        ),
     ] {
         let committed = std::fs::read_to_string(file).expect("read the committed CRDs");
         assert!(

@@ -118,7 +118,7 @@ async fn spot_in_two_regions_files_one_request_each_and_follows_the_case_to_sati
             .all(|t| t.current_value == Some(2000.0))
     );
 
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    env.reconciled("spot", 3).await;
     let filed = sim.aws().filed();
     assert_eq!(filed.len(), 2, "{filed:?}");
     for region in ["us-east-1", "eu-west-1"] {
@@ -155,7 +155,7 @@ async fn denied_request_ends_denied_and_is_not_filed_again() {
     let message = target.message.as_deref().unwrap();
     assert!(message.contains("DENIED"), "{message}");
     assert_eq!(condition(&denied, "Satisfied"), ("False", "Denied"));
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    env.reconciled("p-spot", 3).await;
     assert_eq!(sim.aws().filed().len(), 1, "never re-filed");
 }
 
@@ -258,7 +258,7 @@ async fn a_crash_between_filing_and_status_files_nothing_new_after_restart() {
         .id
         .clone();
     assert_eq!(id, sim.aws().filed()[0].id);
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    env.reconciled("spot", 3).await;
     assert_eq!(
         sim.aws().filed().len(),
         1,
@@ -293,7 +293,7 @@ async fn a_denial_during_a_crash_between_filing_and_status_is_not_forgotten() {
             .id,
         id
     );
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    env.reconciled("spot", 3).await;
     assert_eq!(
         sim.aws().filed().len(),
         1,

@@ -95,8 +95,8 @@ async fn a_wrong_account_id_is_blocked_and_nothing_is_filed() {
         message.contains(ACCOUNT_A) && message.contains(OPERATOR_ACCOUNT),
         "names both accounts: {message}"
     );
-    // Give the operator time to misbehave: still nothing read or filed.
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    // Three reconciles later: still nothing read or filed.
+    env.reconciled("spot", 3).await;
     assert!(sim.aws().filed().is_empty(), "{:?}", sim.aws().filed());
     assert_eq!(sim.aws().calls("ListServiceQuotas"), 0);
     assert_eq!(sim.aws().calls("RequestServiceQuotaIncrease"), 0);

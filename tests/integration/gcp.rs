@@ -93,7 +93,7 @@ async fn cpus_in_two_regions_make_one_preference_each_and_are_satisfied_when_gra
             .iter()
             .all(|t| t.current_value == Some(400.0))
     );
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    env.reconciled("cpus", 3).await;
     let preferences = sim.gcp().preferences();
     assert_eq!(preferences.len(), 2, "one preference per region");
     assert_eq!(sim.gcp().writes().len(), 2, "each written once");
@@ -125,7 +125,7 @@ async fn a_partial_grant_shows_granted_and_preferred_values() {
         assert!(message.contains("only 250 CPUs"), "{message}");
         assert_eq!(t.current_value, Some(250.0));
     }
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    env.reconciled("cpus", 3).await;
     assert_eq!(
         sim.gcp().writes().len(),
         2,
@@ -146,7 +146,7 @@ async fn restarting_the_operator_mid_way_creates_nothing_new() {
     assert_eq!(sim.gcp().writes().len(), 2);
 
     env.start_operator_with(clouds(&sim).await);
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    env.reconciled("cpus", 3).await;
     assert_eq!(
         sim.gcp().writes().len(),
         2,

@@ -97,7 +97,7 @@ async fn a_console_preference_is_raised_through_it_and_stays_the_only_one() {
         .wait_qr("cpus", |qr| only(qr, TargetState::Satisfied))
         .await;
     assert_eq!(done.status.unwrap().targets[0].current_value, Some(400.0));
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    env.reconciled("cpus", 3).await;
     let prefs = sim.gcp().preferences();
     assert_eq!(prefs.len(), 1, "{prefs:?}");
     assert_eq!(
@@ -128,7 +128,7 @@ async fn an_unlimited_quota_is_satisfied_at_minus_one_without_a_write() {
         .wait_qr("policies", |qr| only(qr, TargetState::Satisfied))
         .await;
     assert_eq!(done.status.unwrap().targets[0].current_value, Some(-1.0));
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    env.reconciled("policies", 3).await;
     assert!(sim.gcp().writes().is_empty(), "{:?}", sim.gcp().writes());
     assert_eq!(sim.gcp().calls("UpdateQuotaPreference"), 0);
 }

@@ -60,10 +60,6 @@ async fn event_reasons(env: &TestEnv) -> Vec<String> {
 }
 
 /// Lets several resync and poll periods pass (the test operator resyncs every 500 ms).
-async fn several_resyncs() {
-    tokio::time::sleep(Duration::from_secs(3)).await;
-}
-
 #[tokio::test]
 async fn sufficient_quota_is_satisfied_without_a_request() {
     let mut env = TestEnv::new("satisfied").await;
@@ -103,7 +99,7 @@ async fn sufficient_quota_is_satisfied_without_a_request() {
 
     // Resyncs that change nothing write nothing: the object's resourceVersion stays put.
     let version = qr.metadata.resource_version.clone();
-    several_resyncs().await;
+    env.reconciled("spot", 3).await;
     let again = env.qrs().get("spot").await.unwrap();
     assert_eq!(
         again.metadata.resource_version, version,
@@ -130,7 +126,7 @@ async fn shortfall_files_one_request_per_region_and_is_satisfied_after_approval(
     assert_eq!(condition(&qr, "Reconciling"), ("True", "RequestOpen"));
     assert_eq!(condition(&qr, "Ready").0, "False");
     assert_eq!(condition(&qr, "Satisfied"), ("False", "RequestOpen"));
-    several_resyncs().await;
+    env.reconciled("spot", 3).await;
     let requests = cloud.requests();
     assert_eq!(
         requests.len(),
@@ -167,7 +163,7 @@ async fn shortfall_files_one_request_per_region_and_is_satisfied_after_approval(
         assert_eq!(request.status, "APPROVED");
         assert!(ids.contains(&request.id));
     }
-    several_resyncs().await;
+    env.reconciled("spot", 3).await;
     assert_eq!(cloud.filed_count(), 2, "no request after approval");
 }
 
@@ -196,7 +192,7 @@ async fn denied_request_shows_the_message_and_is_not_refiled_until_the_spec_chan
     assert!(message.contains("enough usage history"), "{message}");
     assert_eq!(target.request.as_ref().unwrap().status, "DENIED");
 
-    several_resyncs().await;
+    env.reconciled("spot", 3).await;
     assert_eq!(cloud.filed_count(), 1, "a denial is not re-filed on resync");
     let reasons = event_reasons(&env).await;
     for reason in ["RequestFiled", "Denied"] {
@@ -228,7 +224,7 @@ async fn denied_request_shows_the_message_and_is_not_refiled_until_the_spec_chan
         .unwrap();
     env.wait_qr("spot", |qr| all(qr, TargetState::Requested))
         .await;
-    several_resyncs().await;
+    env.reconciled("spot", 3).await;
     assert_eq!(cloud.filed_count(), 2);
 }
 
@@ -253,7 +249,7 @@ async fn open_request_in_the_cloud_history_is_adopted_not_duplicated() {
             .id,
         seeded
     );
-    several_resyncs().await;
+    env.reconciled("spot", 3).await;
     assert_eq!(
         cloud.filed_count(),
         0,
@@ -285,7 +281,8 @@ async fn two_objects_naming_one_quota_make_one_request_at_the_larger_value() {
         assert_eq!(target.desired_value, Some(3000), "{name}");
         assert_eq!(target.driven_by.as_deref(), Some(driver.as_str()), "{name}");
     }
-    several_resyncs().await;
+    env.reconciled("small", 3).await;
+    env.reconciled("large", 3).await;
     let requests = cloud.requests();
     assert_eq!(
         requests.len(),
@@ -317,7 +314,7 @@ async fn namespace_outside_the_account_selector_is_not_allowed_and_files_nothing
     assert_eq!(condition(&qr, "Ready").0, "False");
     assert_eq!(summary(&qr), "AccountNotAllowed");
     assert!(all(&qr, TargetState::Blocked));
-    several_resyncs().await;
+    env.reconciled("spot", 3).await;
     assert_eq!(cloud.filed_count(), 0);
     assert_eq!(
         cloud.calls("GetServiceQuota"),
@@ -353,7 +350,7 @@ async fn guardrail_blocks_a_request_above_the_account_limit() {
         .clone()
         .unwrap();
     assert!(message.contains("maxValues[L-34B43A08]"), "{message}");
-    several_resyncs().await;
+    env.reconciled("spot", 3).await;
     assert_eq!(cloud.filed_count(), 0);
 }
 
@@ -399,7 +396,7 @@ async fn non_adjustable_quota_is_reported_and_never_filed() {
     env.start_operator(cloud.clone());
     env.wait_qr("ecs", |qr| all(qr, TargetState::NotAdjustable))
         .await;
-    several_resyncs().await;
+    env.reconciled("ecs", 3).await;
     assert_eq!(cloud.calls("RequestServiceQuotaIncrease"), 0);
 }
 
@@ -442,7 +439,7 @@ async fn a_denial_while_no_status_recorded_the_request_is_found_not_refiled() {
         .unwrap();
     assert_eq!(request.id, lost);
     assert_eq!(request.closed_at_generation, qr.metadata.generation);
-    several_resyncs().await;
+    env.reconciled("spot", 3).await;
     assert_eq!(
         cloud.filed_count(),
         0,
