@@ -40,10 +40,10 @@ fn undescribed(schema: &serde_json::Value, path: &str, missing: &mut Vec<String>
     if let Some(props) = schema.get("properties").and_then(|p| p.as_object()) {
         for (name, prop) in props {
             let here = format!("{path}.{name}");
-            if !prop
+            if prop
                 .get("description")
                 .and_then(|d| d.as_str())
-                .is_some_and(|d| !d.is_empty())
+                .is_none_or(str::is_empty)
             {
                 missing.push(here.clone());
             }
