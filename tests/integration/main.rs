@@ -14,6 +14,7 @@ mod kubectl;
 mod leader;
 mod lifecycle;
 mod metrics;
+mod mixed;
 mod ownership;
 mod process;
 mod validation;
