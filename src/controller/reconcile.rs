@@ -159,6 +159,12 @@ async fn observe_and_act(obj: &QuotaRequirement, ctx: &Context) -> Outcome {
         Err(e) if e.kind == ErrorKind::InvalidArgument => {
             return Outcome::stopped(obj, "AccountInvalid", e.to_string(), false);
         }
+        // The account's role cannot be assumed (a trust policy, an external id): an admin must
+        // act. Like every blocked object it is looked at again at the next resync.
+        Err(e) if e.kind == ErrorKind::AccessDenied => {
+            let message = format!("CloudAccount {}: {e}", spec.account_ref);
+            return Outcome::stopped(obj, "AccountAccessDenied", message, false);
+        }
         Err(e) => return Outcome::stopped(obj, "CloudError", e.to_string(), true),
     };
 

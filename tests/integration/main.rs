@@ -5,6 +5,7 @@ mod account_status;
 mod aws;
 mod aws_accounts;
 mod chart;
+mod errors;
 mod fake;
 mod gcp;
 mod gcp_preferences;

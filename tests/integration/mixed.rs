@@ -81,12 +81,21 @@ async fn aws_a_satisfied_region_beside_a_denied_one_files_nothing_more_over_five
     env.wait_qr("spot", |qr| states(qr) == want).await;
     assert_eq!(sim.aws().filed().len(), 1);
 
-    let reads = || sim.aws().calls_in(ACCOUNT, "us-east-1", "ListServiceQuotas");
+    let reads = || {
+        sim.aws()
+            .calls_in(ACCOUNT, "us-east-1", "ListServiceQuotas")
+    };
     let before = reads();
     env.reconciled("spot", RESYNCS).await;
     let reread = reads() - before;
-    println!("{RESYNCS} resyncs: us-east-1 read {reread} times, filings {}", sim.aws().filed().len());
-    assert!(reread >= 2, "the satisfied region is re-read ({reread} reads)");
+    println!(
+        "{RESYNCS} resyncs: us-east-1 read {reread} times, filings {}",
+        sim.aws().filed().len()
+    );
+    assert!(
+        reread >= 2,
+        "the satisfied region is re-read ({reread} reads)"
+    );
     assert_eq!(sim.aws().filed().len(), 1, "the denial is not filed again");
     let qr = env.qrs().get("spot").await.unwrap();
     assert_eq!(states(&qr), want);
@@ -122,7 +131,10 @@ async fn gcp_satisfied_partially_granted_and_refused_regions_write_nothing_more(
     let before = reads();
     env.reconciled("cpus", RESYNCS).await;
     let reread = reads() - before;
-    println!("{RESYNCS} resyncs: {reread} QuotaInfo reads, writes {}", sim.gcp().writes().len());
+    println!(
+        "{RESYNCS} resyncs: {reread} QuotaInfo reads, writes {}",
+        sim.gcp().writes().len()
+    );
     assert!(reread >= 2, "the quota is re-read ({reread} reads)");
     assert_eq!(sim.gcp().writes().len(), writes, "nothing written again");
     assert_eq!(states(&env.qrs().get("cpus").await.unwrap()), want);
@@ -147,7 +159,11 @@ async fn four_states_in_one_object_stay_put_while_it_keeps_being_reconciled() {
     .await;
     env.start_operator(cloud.clone());
     env.wait_qr("spot", |qr| {
-        states(qr).iter().filter(|(_, s)| *s == TargetState::Requested).count() == 2
+        states(qr)
+            .iter()
+            .filter(|(_, s)| *s == TargetState::Requested)
+            .count()
+            == 2
     })
     .await;
     for r in cloud.requests() {
@@ -166,7 +182,10 @@ async fn four_states_in_one_object_stay_put_while_it_keeps_being_reconciled() {
     env.wait_qr("spot", |qr| states(qr) == want).await;
     let (filed, reads) = (cloud.filed_count(), cloud.calls("GetServiceQuota"));
     env.reconciled("spot", RESYNCS).await;
-    assert!(cloud.calls("GetServiceQuota") >= reads + RESYNCS, "every region re-read");
+    assert!(
+        cloud.calls("GetServiceQuota") >= reads + RESYNCS,
+        "every region re-read"
+    );
     assert_eq!(cloud.filed_count(), filed);
     assert_eq!(states(&env.qrs().get("spot").await.unwrap()), want);
 }
