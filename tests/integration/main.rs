@@ -6,6 +6,7 @@ mod aws;
 mod aws_accounts;
 mod chart;
 mod errors;
+mod examples;
 mod fake;
 mod gcp;
 mod gcp_preferences;
