@@ -26,8 +26,10 @@ mod cli;
 mod delay;
 pub mod gcp;
 mod handle;
+mod invalid;
 mod paging;
 mod scenario;
+mod schedule;
 mod shared;
 
 pub use admin::SimError;

@@ -3,6 +3,7 @@
 
 use serde::Deserialize;
 
+pub use super::invalid::ScenarioError;
 use super::{aws::AwsScenario, gcp::GcpScenario};
 
 /// A whole simulator scenario. `Scenario::default()` is a demo set-up: one AWS account
@@ -14,45 +15,6 @@ use super::{aws::AwsScenario, gcp::GcpScenario};
 pub struct Scenario {
     pub aws: AwsScenario,
     pub gcp: GcpScenario,
-}
-
-/// A scenario that could not be used, naming the offending field by its YAML path
-/// (e.g. `aws.quotas[2].quotaName`).
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("scenario field `{field}`: {message}")]
-pub struct ScenarioError {
-    pub field: String,
-    pub message: String,
-}
-
-impl ScenarioError {
-    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            field: field.into(),
-            message: message.into(),
-        }
-    }
-
-    /// serde_yaml reports `path: message at line L column C`; the path alone does not name
-    /// an unknown or missing field, so that name is appended to it.
-    fn from_yaml(err: &serde_yaml::Error) -> Self {
-        let text = err.to_string();
-        let (path, message) = match text.split_once(": ") {
-            Some((p, m)) if !p.contains(' ') => (p.to_string(), m.to_string()),
-            _ => (String::new(), text.clone()),
-        };
-        let named = ["unknown field `", "missing field `"]
-            .iter()
-            .find_map(|prefix| message.strip_prefix(prefix))
-            .and_then(|rest| rest.split('`').next());
-        let field = match (path.as_str(), named) {
-            ("" | ".", Some(name)) => name.to_string(),
-            (p, Some(name)) => format!("{p}.{name}"),
-            ("", None) => "(document)".to_string(),
-            (p, None) => p.to_string(),
-        };
-        Self { field, message }
-    }
 }
 
 impl Scenario {
@@ -78,62 +40,6 @@ impl Scenario {
     pub fn validate(&self) -> Result<(), ScenarioError> {
         self.aws.validate("aws")?;
         self.gcp.validate("gcp")
-    }
-}
-
-/// How a cloud's increase requests end: the first rule that matches one, else `default`.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(
-    default,
-    deny_unknown_fields,
-    bound(deserialize = "R: ScheduleRule + Deserialize<'de>")
-)]
-pub struct Schedule<R> {
-    /// Every request waits for admin calls, whatever the rules say.
-    pub manual: bool,
-    /// The rule for requests no rule matches.
-    pub default: R,
-    /// The first matching rule decides a request's fate.
-    pub rules: Vec<R>,
-}
-
-/// What a cloud's rule type tells the shared `Schedule`.
-pub trait ScheduleRule: Clone {
-    /// The rule of a scenario that sets none: the cloud's usual pace.
-    fn usual() -> Self;
-    /// The rule with every timed move left to admin calls (`schedule.manual`).
-    fn manual(self) -> Self;
-}
-
-impl<R: ScheduleRule> Default for Schedule<R> {
-    fn default() -> Self {
-        Self {
-            manual: false,
-            default: R::usual(),
-            rules: Vec::new(),
-        }
-    }
-}
-
-impl<R: ScheduleRule> Schedule<R> {
-    /// The rule deciding a request's fate: the first that `matches`, else the default, made
-    /// manual when the whole schedule is.
-    pub fn rule_for(&self, matches: impl Fn(&R) -> bool) -> R {
-        let rule = self.rules.iter().find(|r| matches(r));
-        let rule = rule.unwrap_or(&self.default).clone();
-        if self.manual { rule.manual() } else { rule }
-    }
-}
-
-/// AWS account ids are exactly 12 digits; anything else is a typo worth stopping on.
-pub(crate) fn check_account_id(field: &str, id: &str) -> Result<(), ScenarioError> {
-    if id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit()) {
-        Ok(())
-    } else {
-        Err(ScenarioError::new(
-            field,
-            format!("`{id}` is not a 12-digit AWS account id"),
-        ))
     }
 }
 

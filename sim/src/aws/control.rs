@@ -15,7 +15,7 @@ use super::{
 };
 use crate::{
     admin::SimError,
-    scenario::check_account_id,
+    invalid::check_account_id,
     shared::{current, lock},
 };
 

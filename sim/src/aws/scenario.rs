@@ -12,7 +12,8 @@ use super::{
 };
 use crate::{
     delay::Delay,
-    scenario::{self, ScenarioError, ScheduleRule, check_account_id},
+    invalid::{ScenarioError, check_account_id},
+    schedule::{self, ScheduleRule},
 };
 
 pub const DEFAULT_ACCOUNT: &str = "123456789012";
@@ -226,7 +227,7 @@ impl QuotaSetting {
     }
 }
 
-pub type Schedule = scenario::Schedule<Rule>;
+pub type Schedule = schedule::Schedule<Rule>;
 
 /// How requests for matching quotas end. Without `caseOpenedAfter` no support case is opened
 /// and the request goes from PENDING to its outcome `closeAfter` after filing; with it, the

@@ -14,7 +14,8 @@ use super::{
 };
 use crate::{
     delay::Delay,
-    scenario::{self, ScenarioError, ScheduleRule},
+    invalid::ScenarioError,
+    schedule::{self, ScheduleRule},
 };
 
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -90,7 +91,7 @@ pub struct ValueSetting {
     pub usage: Option<i64>,
 }
 
-pub type Schedule = scenario::Schedule<Rule>;
+pub type Schedule = schedule::Schedule<Rule>;
 
 /// How matching increase requests end, `after` their filing: granted in full, in part
 /// (`grantedValue`, else `grantFraction` of the way from the old value, default half), refused,
