@@ -342,6 +342,51 @@ mod tests {
     }
 
     #[test]
+    fn gcp_needs_are_filed_by_quota_id_and_dimensions() {
+        let gcp = |name: &str, family: &str, value: i64| -> QuotaRequirement {
+            serde_json::from_value(json!({
+                "metadata": {"name": name, "namespace": "ns"},
+                "spec": {"accountRef": "prod",
+                         "gcp": {"service": "compute.googleapis.com", "quotaId": "GPUS",
+                                 "dimensions": {"gpu_family": family}},
+                         "regions": ["us-central1"], "desiredValue": value}
+            }))
+            .unwrap()
+        };
+        let needs = Needs::default();
+        needs.apply(&watcher::Event::Apply(gcp("l4", "NVIDIA_L4", 8)));
+        needs.apply(&watcher::Event::Apply(gcp("a100", "NVIDIA_A100", 64)));
+        let quota = QuotaRef::Gcp {
+            service: "compute.googleapis.com".into(),
+            quota_id: "GPUS".into(),
+            dimensions: vec![("gpu_family".into(), "NVIDIA_L4".into())],
+        };
+        let keys = lookup_keys("prod", &quota, "us-central1", "GPUS", "GPUs", false);
+        assert_eq!(
+            needs.best_other(&keys, "ns/other", |_| true),
+            Some((8, "ns/l4".into())),
+            "another GPU family is another quota"
+        );
+    }
+
+    #[test]
+    fn a_quota_named_by_name_is_found_under_its_name() {
+        let needs = Needs::default();
+        let by_name: QuotaRequirement = serde_json::from_value(json!({
+            "metadata": {"name": "named", "namespace": "ns"},
+            "spec": {"accountRef": "prod", "aws": {"serviceCode": "ec2", "quotaName": "Spot"},
+                     "regions": ["us-east-1"], "desiredValue": 700}
+        }))
+        .unwrap();
+        needs.apply(&watcher::Event::Apply(by_name));
+        assert_eq!(
+            needs.best_other(&spot("us-east-1", false), "a/b", |_| true),
+            Some((700, "ns/named".into()))
+        );
+        assert!(!needs.is_empty());
+    }
+
+    #[test]
     fn ties_go_to_the_first_name() {
         let needs = Needs::default();
         needs.apply(&watcher::Event::Apply(qr(
