@@ -333,8 +333,15 @@ mod tests {
             &["us-east-1"],
             200,
         )));
+        needs.apply(&watcher::Event::InitApply(qr(
+            "c",
+            "also",
+            "L-2",
+            &["us-east-1"],
+            300,
+        )));
         needs.apply(&watcher::Event::InitDone);
-        assert_eq!(needs.len(), 1);
+        assert_eq!(needs.len(), 2);
         assert_eq!(
             needs.best_other(&spot("us-east-1", false), "z/z", |_| true),
             Some((200, "b/kept".into()))
