@@ -68,6 +68,9 @@ pub struct PlanInput<'a> {
     /// The id of an open request this object filed in this process (its status may not show
     /// it yet).
     pub filed_here: Option<&'a str>,
+    /// A request for exactly this object's need, refused since the object exists, that another
+    /// object on the quota recorded (the combined request, when this object never recorded it).
+    pub peer_refusal: Option<&'a Tracked>,
 }
 
 /// What to do for one target. Short-lived (one reconcile step), so its size does not matter.
@@ -109,7 +112,19 @@ pub fn plan(input: &PlanInput<'_>) -> Plan {
     let own = input.own_value as f64;
     let kept = input.own_request.cloned();
     let claimed = claimed(input);
-    let own_request = claimed.as_ref().or(input.own_request);
+    // Nothing of its own on record: a refusal of exactly its need, recorded by the object that
+    // drove the combined request, is its refusal too.
+    let via_peer = input
+        .own_request
+        .is_none()
+        .then_some(input.peer_refusal)
+        .flatten()
+        .map(|t| Tracked {
+            filed_by_me: false,
+            closed_at_generation: Some(input.generation),
+            ..t.clone()
+        });
+    let own_request = claimed.as_ref().or(input.own_request).or(via_peer.as_ref());
 
     let decrease = input.allow_decrease
         && input.is_driver

@@ -59,6 +59,7 @@ fn input<'a>(current: f64, own: i64) -> PlanInput<'a> {
         history: None,
         intent: None,
         filed_here: None,
+        peer_refusal: None,
     }
 }
 
@@ -368,4 +369,25 @@ fn a_request_this_object_filed_is_its_own_even_before_its_status_shows_it() {
         panic!("must not file")
     };
     assert!(request.unwrap().filed_by_me);
+}
+
+#[test]
+fn a_refusal_of_exactly_this_need_recorded_by_the_driver_settles_an_object_with_none_of_its_own() {
+    let combined = tracked(request("r1", "DENIED", 2000.0), Some(1));
+    let mut i = input(640.0, 2000);
+    i.peer_refusal = Some(&combined);
+    let Plan::Hold {
+        state,
+        request: shown,
+        ..
+    } = decide(&i)
+    else {
+        panic!("the same value must not be filed again after its refusal")
+    };
+    assert_eq!(state, TargetState::Denied);
+    assert!(!shown.unwrap().filed_by_me);
+    // With a request of its own on record, that one decides.
+    let own = tracked(request("r2", "CASE_OPENED", 2000.0), None);
+    i.own_request = Some(&own);
+    assert_eq!(state_of(&i), Some(TargetState::Requested));
 }

@@ -169,8 +169,8 @@ pub async fn reconcile_target(
                 .as_ref()
                 .is_some_and(|t| plan::settles(t, obj.spec.desired_value, generation)),
     };
-    let others = best_other(ctx, obj, account, &target, &view);
-    let effective = aggregate::effective(&own, &others);
+    let peers = peers(ctx, obj, account, &target, &view);
+    let effective = aggregate::effective(&own, &peers.best);
     status.desired_value = Some(effective.value);
     status.driven_by = Some(effective.driven_by.clone());
 
@@ -199,6 +199,7 @@ pub async fn reconcile_target(
         history: None,
         intent: intent.as_ref(),
         filed_here: filed_here.as_deref(),
+        peer_refusal: peers.refusal.as_ref(),
     };
     let mut decision = plan::plan(&input);
     tracing::debug!(object = %me, region = %target.region, ?decision, "planned");
@@ -384,15 +385,25 @@ fn scope(target: &Target, view: &QuotaView) -> String {
     scope
 }
 
+/// What the other objects on the quota say: the largest need that may push it up, and a refusal
+/// one of them recorded for exactly this object's need.
+struct Peers {
+    best: Vec<Contribution>,
+    refusal: Option<Tracked>,
+}
+
 /// The largest need of another object that may push this quota up: found through the needs
-/// index (largest first), so only objects that could drive the quota are looked at.
-fn best_other(
+/// index (largest first), so only objects that could drive the quota are looked at. On the way
+/// it notes a refusal another object recorded of a request for exactly this object's need, made
+/// since this object exists: a combined request this object never recorded (it was not
+/// reconciled, or the operator stopped) is still its refusal, not a reason to ask again.
+fn peers(
     ctx: &Context,
     obj: &QuotaRequirement,
     account: &CloudAccount,
     target: &Target,
     view: &QuotaView,
-) -> Vec<Contribution> {
+) -> Peers {
     let keys = needs::lookup_keys(
         &obj.spec.account_ref,
         &target.quota,
@@ -402,7 +413,10 @@ fn best_other(
         view.global,
     );
     let me = object::key(obj);
-    let eligible = |name: &str| {
+    let created = obj.metadata.creation_timestamp.as_ref().map(|t| t.0);
+    let need = obj.spec.desired_value as f64;
+    let mut refusal = None;
+    let mut eligible = |name: &str| {
         let Some((namespace, n)) = name.split_once('/') else {
             return false;
         };
@@ -415,6 +429,18 @@ fn best_other(
             .map(|ns| ns.labels().clone());
         let allowed =
             resolve::check_account(&o.spec, namespace, labels.as_ref(), Some(account)).is_ok();
+        if let Some(refused) = settled(ctx, &o, account, target, view) {
+            let for_me = refused.view.requested_value == need
+                && refused
+                    .view
+                    .submitted_at
+                    .zip(created)
+                    .is_some_and(|(at, born)| at >= born);
+            if for_me && refusal.is_none() {
+                refusal = Some(refused);
+            }
+            return false;
+        }
         allowed
             && resolve::guardrail_violation(
                 account.spec.guardrails.as_ref(),
@@ -423,17 +449,18 @@ fn best_other(
                 view.value,
             )
             .is_none()
-            && !settled(ctx, &o, account, target, view)
     };
-    ctx.needs
-        .best_other(&keys, &me, eligible)
+    let best = ctx
+        .needs
+        .best_other(&keys, &me, &mut eligible)
         .map(|(value, object)| Contribution {
             object,
             value,
             eligible: true,
         })
         .into_iter()
-        .collect()
+        .collect();
+    Peers { best, refusal }
 }
 
 /// Whether another object's need was refused at its generation, judged by the freshest view of
@@ -444,7 +471,7 @@ fn settled(
     account: &CloudAccount,
     target: &Target,
     view: &QuotaView,
-) -> bool {
+) -> Option<Tracked> {
     let region = if view.global {
         o.spec
             .regions
@@ -455,12 +482,9 @@ fn settled(
         target.region.as_str()
     };
     let owner = owner(o, account, target, view);
-    let Some(mut tracked) = object::previous(o, region)
+    let mut tracked = object::previous(o, region)
         .and_then(|t| t.request.as_ref())
-        .and_then(|r| record::tracked(r, &owner))
-    else {
-        return false;
-    };
+        .and_then(|r| record::tracked(r, &owner))?;
     if let Some(fresh) = ctx.ledger.cached(account.cloud_id(), &tracked.view.id) {
         tracked.view = fresh;
     }
@@ -469,4 +493,5 @@ fn settled(
         o.spec.desired_value,
         o.metadata.generation.unwrap_or_default(),
     )
+    .then_some(tracked)
 }

@@ -283,3 +283,48 @@ async fn an_approval_that_has_not_applied_yet_is_waited_for_after_a_crash() {
         .await;
     assert_eq!(cloud.filed_count(), 0);
 }
+
+#[tokio::test]
+async fn an_object_that_never_recorded_the_refused_combined_request_does_not_ask_again() {
+    let mut env = TestEnv::new("own-unrecorded").await;
+    let cloud = cloud();
+    let a = env.aws_account("a", A).await;
+    env.create_qr(qr("driver", &a, SPOT, 2000)).await;
+    env.create_qr(qr("rider", &a, SPOT, 2000)).await;
+    env.start_operator(cloud.clone());
+    let id = request_id(&requested(&env, "driver").await).unwrap();
+    requested(&env, "rider").await;
+    assert_eq!(cloud.filed_count(), 1);
+
+    // As if the operator stopped before the rider's status recorded the request, and AWS
+    // refused it while no operator ran.
+    env.kill_operator();
+    env.qrs()
+        .patch_status(
+            "rider",
+            &Default::default(),
+            &kube::api::Patch::Merge(&json!({"status": {"targets": []}})),
+        )
+        .await
+        .unwrap();
+    cloud.deny(&id, "DENIED", "Not approved.");
+    env.start_operator(cloud.clone());
+    env.wait_qr("driver", |qr| target(qr).state == TargetState::Denied)
+        .await;
+    let rider = env
+        .wait_qr("rider", |qr| {
+            qr.status.as_ref().is_some_and(|s| {
+                s.targets
+                    .first()
+                    .is_some_and(|t| t.state == TargetState::Denied)
+            })
+        })
+        .await;
+    assert_eq!(request_id(&rider), Some(id));
+    env.reconciled("rider", 3).await;
+    assert_eq!(
+        cloud.filed_count(),
+        1,
+        "the refused value is not filed again"
+    );
+}
