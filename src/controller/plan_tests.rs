@@ -391,3 +391,35 @@ fn a_refusal_of_exactly_this_need_recorded_by_the_driver_settles_an_object_with_
     i.own_request = Some(&own);
     assert_eq!(state_of(&i), Some(TargetState::Requested));
 }
+
+#[test]
+fn an_allowed_decrease_to_the_current_value_is_already_satisfied() {
+    let mut i = input(2000.0, 2000);
+    i.allow_decrease = true;
+    assert_eq!(state_of(&i), Some(TargetState::Satisfied));
+}
+
+#[test]
+fn a_satisfied_message_says_whose_need_is_met() {
+    let message = |i: &PlanInput<'_>| match decide(i) {
+        Plan::Hold { message, .. } => message,
+        other => panic!("{other:?}"),
+    };
+    // Riding on a larger need that is not met yet, this object's own is.
+    let mut rider = input(1500.0, 1000);
+    rider.effective = 2000;
+    rider.is_driver = false;
+    assert_eq!(
+        message(&rider),
+        "current value 1500 meets this object's 1000"
+    );
+    // The driver, or an object whose need is the effective one, speaks of the desired value.
+    let driver = input(2500.0, 2000);
+    assert_eq!(
+        message(&driver),
+        "current value 2500 meets the desired 2000"
+    );
+    let mut equal = input(2500.0, 2000);
+    equal.is_driver = false;
+    assert_eq!(message(&equal), "current value 2500 meets the desired 2000");
+}
