@@ -81,7 +81,8 @@ fn files(path: &Path, recursive: bool, top: bool) -> Result<Vec<PathBuf>, PathEr
     Ok(out)
 }
 
-/// The objects of one file's text: empty documents skipped, lists expanded.
+/// The objects of one file's text: empty documents skipped, lists expanded; a document that is
+/// not YAML is reported and ends the file, as it ends `kubectl apply`.
 pub fn documents(file: &str, text: &str) -> Vec<Document> {
     let mut out = vec![];
     for doc in serde_yaml::Deserializer::from_str(text) {
@@ -111,10 +112,14 @@ pub fn documents(file: &str, text: &str) -> Vec<Document> {
                 file: file.into(),
                 object: Err(format!("a document must be an object, not {other}")),
             }),
-            Err(e) => out.push(Document {
-                file: file.into(),
-                object: Err(e),
-            }),
+            Err(e) => {
+                out.push(Document {
+                    file: file.into(),
+                    object: Err(e),
+                });
+                // The parser cannot resynchronise after an error (it would yield it forever).
+                break;
+            }
         }
     }
     out
@@ -128,7 +133,7 @@ mod tests {
     fn documents_skip_empties_expand_lists_and_keep_parse_errors() {
         let docs = documents(
             "f.yaml",
-            "---\n# only a comment\n---\nkind: List\nitems: [{kind: A}, {kind: B}]\n---\nkind: C\n---\n[1, 2]\n---\n{unclosed\n",
+            "---\n# only a comment\n---\nkind: List\nitems: [{kind: A}, {kind: B}]\n---\nkind: C\n---\n[1, 2]\n---\n{unclosed\n---\nkind: D\n",
         );
         let kinds: Vec<_> = docs
             .iter()

@@ -126,10 +126,11 @@ impl Report {
         let count = |v| self.objects.iter().filter(|o| o.verdict == v).count();
         let mut files: Vec<&str> = self.objects.iter().map(|o| o.file.as_str()).collect();
         files.dedup();
+        let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
         let mut line = format!(
-            "{} objects in {} files: {} valid, {} invalid",
-            self.objects.len(),
-            files.len(),
+            "{} in {}: {} valid, {} invalid",
+            plural(self.objects.len(), "object"),
+            plural(files.len(), "file"),
             count(Verdict::Valid),
             count(Verdict::Invalid)
         );
@@ -151,7 +152,7 @@ impl Report {
                 }
             }
             let parts: Vec<String> = words.iter().map(|(w, n)| format!("{n} {w}")).collect();
-            line.push_str(&format!("; {} targets", targets.len()));
+            line.push_str(&format!("; {}", plural(targets.len(), "target")));
             if !parts.is_empty() {
                 line.push_str(&format!(": {}", parts.join(", ")));
             }
