@@ -7,6 +7,7 @@ pub mod controller;
 pub mod explain;
 pub mod leader;
 pub mod metrics;
+pub mod plan;
 pub mod probes;
 pub mod shutdown;
 pub mod telemetry;

@@ -4,7 +4,7 @@ use std::{sync::Arc, time::Duration};
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
-use quota_operator::{api, cloud, controller, explain, leader, shutdown, telemetry};
+use quota_operator::{api, cloud, controller, explain, leader, plan, shutdown, telemetry};
 
 #[derive(Parser)]
 #[command(
@@ -25,6 +25,9 @@ enum Command {
     Crd,
     /// Read a cloud quota error on stdin; print the QuotaRequirement that prevents it.
     Explain(explain::cli::ExplainArgs),
+    /// Validate QuotaRequirements and CloudAccounts offline as admission would, and with --live
+    /// show what the operator would do (for GitOps pull requests).
+    Plan(plan::cli::PlanArgs),
 }
 
 #[derive(clap::Args)]
@@ -105,6 +108,7 @@ async fn main() -> anyhow::Result<std::process::ExitCode> {
             Ok(std::process::ExitCode::SUCCESS)
         }
         Command::Explain(args) => Ok(explain::cli::run(args).await),
+        Command::Plan(args) => Ok(plan::cli::run(args).await),
         Command::Run(args) => run(*args).await.map(|()| std::process::ExitCode::SUCCESS),
     }
 }

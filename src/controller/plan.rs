@@ -68,9 +68,9 @@ pub struct PlanInput<'a> {
     /// The id of an open request this object filed in this process (its status may not show
     /// it yet).
     pub filed_here: Option<&'a str>,
-    /// A request for exactly this object's need, refused since the object exists, that another
+    /// A request for exactly this object's need, made since the object exists, that another
     /// object on the quota recorded (the combined request, when this object never recorded it).
-    pub peer_refusal: Option<&'a Tracked>,
+    pub peer_request: Option<&'a Tracked>,
 }
 
 /// What to do for one target. Short-lived (one reconcile step), so its size does not matter.
@@ -112,17 +112,26 @@ pub fn plan(input: &PlanInput<'_>) -> Plan {
     let own = input.own_value as f64;
     let kept = input.own_request.cloned();
     let claimed = claimed(input);
-    // Nothing of its own on record: a refusal of exactly its need, recorded by the object that
-    // drove the combined request, is its refusal too.
+    // Nothing of its own on record: the refusal of a request for exactly its need, recorded by
+    // the object that drove it, is its refusal too, whether that object's status or the
+    // cloud's history says so first.
     let via_peer = input
         .own_request
         .is_none()
-        .then_some(input.peer_refusal)
+        .then_some(input.peer_request)
         .flatten()
-        .map(|t| Tracked {
-            filed_by_me: false,
+        .map(|p| {
+            input
+                .history
+                .and_then(|h| h.latest.as_ref())
+                .filter(|l| l.id == p.view.id)
+                .unwrap_or(&p.view)
+        })
+        .filter(|v| matches!(v.phase, Phase::Denied | Phase::PartiallyGranted))
+        .map(|view| Tracked {
+            view: view.clone(),
             closed_at_generation: Some(input.generation),
-            ..t.clone()
+            filed_by_me: false,
         });
     let own_request = claimed.as_ref().or(input.own_request).or(via_peer.as_ref());
 

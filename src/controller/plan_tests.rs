@@ -59,7 +59,7 @@ fn input<'a>(current: f64, own: i64) -> PlanInput<'a> {
         history: None,
         intent: None,
         filed_here: None,
-        peer_refusal: None,
+        peer_request: None,
     }
 }
 
@@ -375,7 +375,7 @@ fn a_request_this_object_filed_is_its_own_even_before_its_status_shows_it() {
 fn a_refusal_of_exactly_this_need_recorded_by_the_driver_settles_an_object_with_none_of_its_own() {
     let combined = tracked(request("r1", "DENIED", 2000.0), Some(1));
     let mut i = input(640.0, 2000);
-    i.peer_refusal = Some(&combined);
+    i.peer_request = Some(&combined);
     let Plan::Hold {
         state,
         request: shown,
@@ -422,4 +422,22 @@ fn a_satisfied_message_says_whose_need_is_met() {
     let mut equal = input(2500.0, 2000);
     equal.is_driver = false;
     assert_eq!(message(&equal), "current value 2500 meets the desired 2000");
+}
+
+#[test]
+fn a_combined_request_the_driver_still_shows_open_is_refused_as_the_history_says() {
+    let recorded_open = tracked(request("r1", "CASE_OPENED", 2000.0), None);
+    let mut refused = request("r1", "DENIED", 2000.0);
+    refused.submitted_at = Some(Timestamp::now());
+    let history = History {
+        open: None,
+        latest: Some(refused),
+    };
+    let mut i = input(640.0, 2000);
+    i.peer_request = Some(&recorded_open);
+    assert_eq!(
+        state(&decide_with(&i, &history)),
+        Some(TargetState::Denied),
+        "the history shows the driver's request refused: not filed again"
+    );
 }

@@ -199,7 +199,7 @@ pub async fn reconcile_target(
         history: None,
         intent: intent.as_ref(),
         filed_here: filed_here.as_deref(),
-        peer_refusal: peers.refusal.as_ref(),
+        peer_request: peers.request.as_ref(),
     };
     let mut decision = plan::plan(&input);
     tracing::debug!(object = %me, region = %target.region, ?decision, "planned");
@@ -385,18 +385,18 @@ fn scope(target: &Target, view: &QuotaView) -> String {
     scope
 }
 
-/// What the other objects on the quota say: the largest need that may push it up, and a refusal
+/// What the other objects on the quota say: the largest need that may push it up, and a request
 /// one of them recorded for exactly this object's need.
 struct Peers {
     best: Vec<Contribution>,
-    refusal: Option<Tracked>,
+    request: Option<Tracked>,
 }
 
 /// The largest need of another object that may push this quota up: found through the needs
 /// index (largest first), so only objects that could drive the quota are looked at. On the way
-/// it notes a refusal another object recorded of a request for exactly this object's need, made
-/// since this object exists: a combined request this object never recorded (it was not
-/// reconciled, or the operator stopped) is still its refusal, not a reason to ask again.
+/// it notes a request another object recorded for exactly this object's need, made since this
+/// object exists: if that combined request, which this object never recorded (it was not
+/// reconciled, or the operator stopped), is refused, the refusal is this object's too.
 fn peers(
     ctx: &Context,
     obj: &QuotaRequirement,
@@ -415,7 +415,7 @@ fn peers(
     let me = object::key(obj);
     let created = obj.metadata.creation_timestamp.as_ref().map(|t| t.0);
     let need = obj.spec.desired_value as f64;
-    let mut refusal = None;
+    let mut request = None;
     let mut eligible = |name: &str| {
         let Some((namespace, n)) = name.split_once('/') else {
             return false;
@@ -429,19 +429,27 @@ fn peers(
             .map(|ns| ns.labels().clone());
         let allowed =
             resolve::check_account(&o.spec, namespace, labels.as_ref(), Some(account)).is_ok();
-        if let Some(refused) = settled(ctx, &o, account, target, view) {
-            let for_me = refused.view.requested_value == need
-                && refused
-                    .view
-                    .submitted_at
-                    .zip(created)
-                    .is_some_and(|(at, born)| at >= born);
-            if for_me && refusal.is_none() {
-                refusal = Some(refused);
-            }
-            return false;
+        let recorded = recorded(ctx, &o, account, target, view);
+        if request.is_none()
+            && let Some(r) = recorded.as_ref().filter(|r| {
+                r.view.requested_value == need
+                    && r.view
+                        .submitted_at
+                        .zip(created)
+                        .is_some_and(|(at, born)| at >= born)
+            })
+        {
+            request = Some(r.clone());
         }
-        allowed
+        let settled = recorded.is_some_and(|t| {
+            plan::settles(
+                &t,
+                o.spec.desired_value,
+                o.metadata.generation.unwrap_or_default(),
+            )
+        });
+        !settled
+            && allowed
             && resolve::guardrail_violation(
                 account.spec.guardrails.as_ref(),
                 &view.id,
@@ -460,12 +468,12 @@ fn peers(
         })
         .into_iter()
         .collect();
-    Peers { best, refusal }
+    Peers { best, request }
 }
 
-/// Whether another object's need was refused at its generation, judged by the freshest view of
-/// its request this process has (its status may not show the refusal yet).
-fn settled(
+/// The request another object's status records for the quota, as freshly as this process knows
+/// it (its status may not show a refusal yet).
+fn recorded(
     ctx: &Context,
     o: &QuotaRequirement,
     account: &CloudAccount,
@@ -488,10 +496,5 @@ fn settled(
     if let Some(fresh) = ctx.ledger.cached(account.cloud_id(), &tracked.view.id) {
         tracked.view = fresh;
     }
-    plan::settles(
-        &tracked,
-        o.spec.desired_value,
-        o.metadata.generation.unwrap_or_default(),
-    )
-    .then_some(tracked)
+    Some(tracked)
 }

@@ -5,6 +5,8 @@ mod account_status;
 mod aws;
 mod aws_accounts;
 mod chart;
+#[path = "../support/corpus.rs"]
+mod corpus;
 mod errors;
 mod examples;
 mod fake;

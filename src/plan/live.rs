@@ -1,0 +1,305 @@
+//! `--live`: each target's current value, read through the operator's own providers (the same
+//! SDK clients, endpoints and account verification as `quota-operator run`), and the action the
+//! controller's pure planner takes on it. Nothing is filed: only reads (the quota, and the
+//! request history when the planner asks for it).
+
+use std::{
+    collections::{BTreeMap, HashMap},
+    sync::Arc,
+};
+
+use jiff::Timestamp;
+use kube::ResourceExt;
+
+use super::report::{Action, TargetPlan};
+use crate::{
+    api::{CloudAccount, QuotaRequirement, TargetState},
+    cloud::{CloudError, ProviderFactory, QuotaProvider, QuotaRef, QuotaView, Target},
+    controller::{
+        aggregate::{self, Contribution},
+        plan::{self, History, Plan, PlanInput},
+        resolve::{self, AccountProblem},
+    },
+};
+
+/// What the files say of the cluster: the accounts, and the labels of the namespaces they
+/// define (a namespace not in the files has labels `plan` cannot know).
+#[derive(Default)]
+pub struct World<'a> {
+    pub accounts: Vec<&'a CloudAccount>,
+    pub namespaces: BTreeMap<String, BTreeMap<String, String>>,
+}
+
+/// One region of one requirement, once read.
+struct Read<'a> {
+    object: usize,
+    target: Target,
+    account: Option<&'a CloudAccount>,
+    outcome: Result<(Arc<dyn QuotaProvider>, QuotaView), TargetPlan>,
+}
+
+/// The plan of every region of every requirement, in order.
+pub async fn plan_all(
+    requirements: &[QuotaRequirement],
+    world: &World<'_>,
+    factory: &dyn ProviderFactory,
+) -> Vec<Vec<TargetPlan>> {
+    let mut providers: HashMap<String, Result<Arc<dyn QuotaProvider>, CloudError>> = HashMap::new();
+    let mut reads = vec![];
+    for (object, qr) in requirements.iter().enumerate() {
+        let Some(quota) = QuotaRef::from_spec(&qr.spec) else {
+            continue;
+        };
+        let account = account_for(qr, world);
+        for region in &qr.spec.regions {
+            let target = Target {
+                quota: quota.clone(),
+                region: region.clone(),
+            };
+            let outcome = match &account {
+                Err(problem) => Err(unplanned(
+                    qr,
+                    &target,
+                    Action::AccountProblem,
+                    problem.message(),
+                )),
+                Ok(account) => {
+                    let provider = match providers.get(&account.name_any()) {
+                        Some(p) => p.clone(),
+                        None => {
+                            let p = factory.provider(account).await;
+                            providers.insert(account.name_any(), p.clone());
+                            p
+                        }
+                    };
+                    match provider {
+                        Err(e) => Err(unplanned(qr, &target, Action::Error, &e.to_string())),
+                        Ok(p) => match p.quota(&target).await {
+                            Ok(view) => Ok((p, view)),
+                            Err(e) => {
+                                let action = if e.kind == crate::cloud::ErrorKind::NotAdjustable {
+                                    Action::NotAdjustable
+                                } else {
+                                    Action::Error
+                                };
+                                Err(unplanned(qr, &target, action, &e.to_string()))
+                            }
+                        },
+                    }
+                }
+            };
+            reads.push(Read {
+                object,
+                target,
+                account: account.as_ref().ok().copied(),
+                outcome,
+            });
+        }
+    }
+    let mut plans = vec![vec![]; requirements.len()];
+    for read in &reads {
+        let plan = match &read.outcome {
+            Err(plan) => plan.clone(),
+            Ok((provider, view)) => {
+                let others = others(requirements, &reads, read);
+                plan_one(
+                    &requirements[read.object],
+                    read,
+                    provider.as_ref(),
+                    view,
+                    &others,
+                )
+                .await
+            }
+        };
+        plans[read.object].push(plan);
+    }
+    plans
+}
+
+/// The object's CloudAccount from the files, checked as the controller checks it; the namespace
+/// rule only when the files define the namespace.
+fn account_for<'a>(
+    qr: &QuotaRequirement,
+    world: &World<'a>,
+) -> Result<&'a CloudAccount, AccountProblem> {
+    let found = world
+        .accounts
+        .iter()
+        .copied()
+        .find(|a| a.name_any() == qr.spec.account_ref);
+    let namespace = namespace(qr);
+    let labels = world.namespaces.get(&namespace);
+    match resolve::check_account(&qr.spec, &namespace, labels, found) {
+        Err(AccountProblem::NotFound(m)) => Err(AccountProblem::NotFound(format!(
+            "{m} in the files given (add it, or pass --account-file)"
+        ))),
+        Err(AccountProblem::NotAllowed(_)) if labels.is_none() => {
+            Ok(found.expect("only a found account is checked for the namespace"))
+        }
+        other => other,
+    }
+}
+
+fn namespace(qr: &QuotaRequirement) -> String {
+    qr.namespace().unwrap_or_else(|| "default".into())
+}
+
+fn unplanned(qr: &QuotaRequirement, target: &Target, action: Action, message: &str) -> TargetPlan {
+    TargetPlan {
+        region: target.region.clone(),
+        quota: label(&target.quota, None),
+        current: None,
+        desired: qr.spec.desired_value,
+        action,
+        message: message.to_string(),
+    }
+}
+
+fn label(quota: &QuotaRef, view: Option<&QuotaView>) -> String {
+    let id = view
+        .map(|v| v.id.as_str())
+        .or(quota.direct_id())
+        .unwrap_or("(by name)");
+    format!("{}/{id}", quota.service())
+}
+
+/// Where one value of the quota applies, as the aggregation keys it.
+fn scope(read: &Read<'_>, view: &QuotaView) -> (String, String, String, String) {
+    let region = if view.global {
+        "global"
+    } else {
+        read.target.region.as_str()
+    };
+    let account = read.account.map(|a| a.name_any()).unwrap_or_default();
+    let dims = match &read.target.quota {
+        QuotaRef::Gcp { dimensions, .. } => format!("{dimensions:?}"),
+        QuotaRef::Aws { .. } => String::new(),
+    };
+    (account, view.id.clone(), region.to_string(), dims)
+}
+
+/// The other objects of the files that need the same quota in the same place, as the
+/// aggregation sees them (ineligible when a guardrail blocks them).
+fn others(
+    requirements: &[QuotaRequirement],
+    reads: &[Read<'_>],
+    me: &Read<'_>,
+) -> Vec<Contribution> {
+    let Ok((_, my_view)) = &me.outcome else {
+        return vec![];
+    };
+    let key = scope(me, my_view);
+    reads
+        .iter()
+        .filter(|r| r.object != me.object)
+        .filter_map(|r| {
+            let (_, view) = r.outcome.as_ref().ok()?;
+            (scope(r, view) == key).then_some((r, view))
+        })
+        .map(|(r, view)| {
+            let qr = &requirements[r.object];
+            let guardrails = r.account.and_then(|a| a.spec.guardrails.as_ref());
+            Contribution {
+                object: key_of(qr),
+                value: qr.spec.desired_value,
+                eligible: resolve::guardrail_violation(
+                    guardrails,
+                    &view.id,
+                    qr.spec.desired_value,
+                    view.value,
+                )
+                .is_none(),
+            }
+        })
+        .collect()
+}
+
+fn key_of(qr: &QuotaRequirement) -> String {
+    format!("{}/{}", namespace(qr), qr.name_any())
+}
+
+async fn plan_one(
+    qr: &QuotaRequirement,
+    read: &Read<'_>,
+    provider: &dyn QuotaProvider,
+    view: &QuotaView,
+    others: &[Contribution],
+) -> TargetPlan {
+    let guardrails = read.account.and_then(|a| a.spec.guardrails.as_ref());
+    let blocked =
+        resolve::guardrail_violation(guardrails, &view.id, qr.spec.desired_value, view.value);
+    let me = key_of(qr);
+    let own = Contribution {
+        object: me.clone(),
+        value: qr.spec.desired_value,
+        eligible: blocked.is_none(),
+    };
+    let effective = aggregate::effective(&own, others);
+    let mut input = PlanInput {
+        now: Timestamp::now(),
+        generation: 1,
+        current: view.value,
+        adjustable: view.adjustable,
+        own_value: qr.spec.desired_value,
+        effective: effective.value,
+        is_driver: effective.driven_by == me,
+        allow_decrease: qr.spec.allow_decrease,
+        blocked,
+        own_request: None,
+        open_request: None,
+        history: None,
+        intent: None,
+        filed_here: None,
+        peer_request: None,
+    };
+    let mut decision = plan::plan(&input);
+    let history;
+    if decision == Plan::ReadHistory {
+        // The operator reads the request history before it files: an open request is adopted.
+        let read_history = async {
+            let open = provider.open_request(&read.target, &view.id).await?;
+            let latest = provider.latest_request(&read.target, &view.id).await?;
+            Ok::<_, CloudError>(History { open, latest })
+        };
+        match read_history.await {
+            Ok(h) => history = h,
+            Err(e) => {
+                let mut plan = unplanned(qr, &read.target, Action::Error, &e.to_string());
+                plan.current = Some(view.value);
+                plan.quota = label(&read.target.quota, Some(view));
+                return plan;
+            }
+        }
+        input.history = Some(&history);
+        decision = plan::plan(&input);
+    }
+    let (action, message) = match decision {
+        Plan::File { value } => (
+            Action::File { value },
+            format!("current value {} is below {value}", view.value),
+        ),
+        Plan::Hold { state, message, .. } => (action_of(state), message),
+        Plan::ReadHistory => (Action::Error, "the planner asked for history twice".into()),
+    };
+    TargetPlan {
+        region: read.target.region.clone(),
+        quota: label(&read.target.quota, Some(view)),
+        current: Some(view.value),
+        desired: effective.value,
+        action,
+        message,
+    }
+}
+
+fn action_of(state: TargetState) -> Action {
+    match state {
+        TargetState::Satisfied => Action::Satisfied,
+        TargetState::Requested => Action::Requested,
+        TargetState::Queued => Action::Queued,
+        TargetState::Blocked => Action::Blocked,
+        TargetState::NotAdjustable => Action::NotAdjustable,
+        // Denials need a recorded request, which a plan never has; anything else is a failure.
+        TargetState::Denied | TargetState::PartiallyGranted | TargetState::Error => Action::Error,
+    }
+}

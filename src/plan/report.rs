@@ -1,0 +1,167 @@
+//! What `plan` found, in one serializable shape that every output format renders.
+
+use serde::Serialize;
+
+use super::field::FieldError;
+
+/// Everything `plan` found.
+#[derive(Clone, Debug, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Report {
+    /// Whether current values were read (`--live`).
+    pub live: bool,
+    pub objects: Vec<ObjectReport>,
+}
+
+/// Whether an object would be admitted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Verdict {
+    Valid,
+    Invalid,
+    /// Not one of quota-operator's kinds (a Namespace): passed over.
+    Skipped,
+}
+
+/// One object of one file.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ObjectReport {
+    pub file: String,
+    /// `QuotaRequirement`, `CloudAccount`, another kind, or empty when unreadable.
+    pub kind: String,
+    /// `namespace/name` for namespaced objects, `name` otherwise.
+    pub name: String,
+    pub verdict: Verdict,
+    /// The API server's errors, when invalid.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<ReportedError>,
+    /// What the operator would do per region (`--live`, valid QuotaRequirements).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub targets: Vec<TargetPlan>,
+}
+
+/// One admission error.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ReportedError {
+    /// The field it names (`<nil>` for a note about the whole object).
+    pub field: String,
+    /// The line `kubectl apply` would print.
+    pub message: String,
+}
+
+impl From<&FieldError> for ReportedError {
+    fn from(e: &FieldError) -> Self {
+        Self {
+            field: e.field.clone(),
+            message: e.to_string(),
+        }
+    }
+}
+
+/// What the operator would do in one region.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TargetPlan {
+    pub region: String,
+    /// `ec2/L-34B43A08`, `compute.googleapis.com/CPUS-per-project-region`.
+    pub quota: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current: Option<f64>,
+    /// The value the operator would hold the quota to (the largest of the files' objects on
+    /// this quota and region).
+    pub desired: i64,
+    pub action: Action,
+    /// Why, in the planner's words (or the cloud's error).
+    pub message: String,
+}
+
+/// The operator's next step for a target.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase", tag = "kind")]
+pub enum Action {
+    /// Nothing: the current value meets the need.
+    Satisfied,
+    /// An increase request for `value` would be filed.
+    File { value: i64 },
+    /// A request for enough is already open (it would be adopted, not filed again).
+    Requested,
+    /// An open request for less must close first.
+    Queued,
+    /// A guardrail of the CloudAccount forbids the value.
+    Blocked,
+    /// The quota cannot be raised.
+    NotAdjustable,
+    /// The account in the files does not serve this object.
+    AccountProblem,
+    /// The cloud could not be read.
+    Error,
+}
+
+impl Action {
+    /// How the action reads in a table: `satisfied`, `file 2000`, `blocked`.
+    pub fn word(&self) -> String {
+        match self {
+            Self::Satisfied => "satisfied".into(),
+            Self::File { value } => format!("file {value}"),
+            Self::Requested => "requested".into(),
+            Self::Queued => "queued".into(),
+            Self::Blocked => "blocked".into(),
+            Self::NotAdjustable => "not adjustable".into(),
+            Self::AccountProblem => "account problem".into(),
+            Self::Error => "error".into(),
+        }
+    }
+}
+
+impl Report {
+    pub fn invalid(&self) -> impl Iterator<Item = &ObjectReport> {
+        self.objects
+            .iter()
+            .filter(|o| o.verdict == Verdict::Invalid)
+    }
+
+    /// One line: `14 objects in 12 files: 13 valid, 1 invalid, 2 skipped; 3 to file, 4 satisfied`.
+    pub fn summary(&self) -> String {
+        let count = |v| self.objects.iter().filter(|o| o.verdict == v).count();
+        let mut files: Vec<&str> = self.objects.iter().map(|o| o.file.as_str()).collect();
+        files.dedup();
+        let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+        let mut line = format!(
+            "{} in {}: {} valid, {} invalid",
+            plural(self.objects.len(), "object"),
+            plural(files.len(), "file"),
+            count(Verdict::Valid),
+            count(Verdict::Invalid)
+        );
+        let skipped = count(Verdict::Skipped);
+        if skipped > 0 {
+            line.push_str(&format!(", {skipped} skipped"));
+        }
+        if self.live {
+            let targets: Vec<&TargetPlan> = self.objects.iter().flat_map(|o| &o.targets).collect();
+            let mut words: Vec<(String, usize)> = vec![];
+            for t in &targets {
+                let word = match t.action {
+                    Action::File { .. } => "to file".to_string(),
+                    ref a => a.word(),
+                };
+                match words.iter_mut().find(|(w, _)| *w == word) {
+                    Some((_, n)) => *n += 1,
+                    None => words.push((word, 1)),
+                }
+            }
+            let parts: Vec<String> = words.iter().map(|(w, n)| format!("{n} {w}")).collect();
+            line.push_str(&format!("; {}", plural(targets.len(), "target")));
+            if !parts.is_empty() {
+                line.push_str(&format!(": {}", parts.join(", ")));
+            }
+        }
+        line
+    }
+
+    /// 1 when any object is invalid, else 0.
+    pub fn exit_code(&self) -> u8 {
+        u8::from(self.invalid().next().is_some())
+    }
+}

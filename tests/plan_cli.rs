@@ -1,0 +1,305 @@
+//! `quota-operator plan` as a CI job runs it: the built binary on files and directories, its
+//! output formats and exit codes, and `--live` against the simulator (the real Service Quotas
+//! and STS clients over HTTP).
+
+use std::path::Path;
+
+use quota_sim::{Scenario, Sim, SimHandle, aws::SeedRequest};
+use serde_json::Value;
+use tokio::process::Command;
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+/// Runs `quota-operator plan ARGS` with none of the caller's cloud settings, plus `env`.
+async fn plan(args: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_quota-operator"));
+    cmd.arg("plan").args(args);
+    for var in [
+        "AWS_REGION",
+        "AWS_DEFAULT_REGION",
+        "AWS_PROFILE",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "QO_AWS_ENDPOINT_URL",
+        "QO_GCP_ENDPOINT_URL",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().await.expect("quota-operator runs");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8(out.stdout).unwrap(),
+        stderr: String::from_utf8(out.stderr).unwrap(),
+    }
+}
+
+fn root(path: &str) -> String {
+    format!("{}/{path}", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn write(dir: &Path, name: &str, text: &str) {
+    std::fs::write(dir.join(name), text).unwrap();
+}
+
+const VALID_QR: &str = "apiVersion: quota-operator.dev/v1alpha1\nkind: QuotaRequirement\n\
+metadata: {name: spot, namespace: team-batch}\n\
+spec: {accountRef: prod-aws, aws: {serviceCode: ec2, quotaCode: L-34B43A08}, regions: [us-east-1], desiredValue: 2000}\n";
+
+#[tokio::test]
+async fn every_example_is_valid_and_plan_exits_0() {
+    let run = plan(&["-f", &root("examples")], &[]).await;
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("0 invalid"), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("QuotaRequirement team-batch/spot-standard-vcpu")
+            && !run.stdout.contains("INVALID"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[tokio::test]
+async fn a_directory_with_an_invalid_file_exits_1_naming_the_field() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "good.yaml", VALID_QR);
+    write(
+        dir.path(),
+        "bad.yaml",
+        &VALID_QR
+            .replace("name: spot,", "name: bad,")
+            .replace("L-34B43A08", "34B43A08"),
+    );
+    let run = plan(&["-f", dir.path().to_str().unwrap()], &[]).await;
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains(
+            "spec.aws.quotaCode: Invalid value: \"34B43A08\": spec.aws.quotaCode must look like L-34B43A08"
+        ),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.find("INVALID").unwrap() < run.stdout.find("FILE").unwrap(),
+        "invalid objects come first: {}",
+        run.stdout
+    );
+}
+
+#[tokio::test]
+async fn the_admission_corpus_is_refused_with_the_servers_messages() {
+    let run = plan(&["-f", &root("tests/admission")], &[]).await;
+    assert_eq!(run.code, 1);
+    for line in [
+        "spec.gcp.contactEmail: Required value",
+        "spec.regions[1]: Duplicate value: \"us-east-1\"",
+        "strict decoding error: unknown field \"spec.region\"",
+        "some validation rules were not checked because the object was invalid",
+    ] {
+        assert!(run.stdout.contains(line), "{line}\n{}", run.stdout);
+    }
+}
+
+#[tokio::test]
+async fn json_and_markdown_carry_the_same_verdicts() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "two.yaml",
+        &format!(
+            "{VALID_QR}---\n{}",
+            VALID_QR
+                .replace("name: spot,", "name: bad,")
+                .replace("desiredValue: 2000", "desiredValue: 0")
+        ),
+    );
+    let file = dir.path().join("two.yaml");
+    let json = plan(&["-f", file.to_str().unwrap(), "-o", "json"], &[]).await;
+    assert_eq!(json.code, 1);
+    let report: Value = serde_json::from_str(&json.stdout).unwrap();
+    let verdicts: Vec<&str> = report["objects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["verdict"].as_str().unwrap())
+        .collect();
+    assert_eq!(verdicts, ["valid", "invalid"]);
+    assert_eq!(
+        report["objects"][1]["errors"][0]["field"],
+        "spec.desiredValue"
+    );
+
+    let md = plan(&["-f", file.to_str().unwrap(), "--output", "markdown"], &[]).await;
+    assert_eq!(md.code, 1);
+    assert!(
+        md.stdout.starts_with("**quota-operator plan**: **invalid objects found**. 2 objects in 1 file: 1 valid, 1 invalid"),
+        "{}",
+        md.stdout
+    );
+    assert!(md.stdout.contains("#### Invalid objects"), "{}", md.stdout);
+    assert!(
+        md.stdout
+            .contains("| QuotaRequirement team-batch/spot | valid |"),
+        "{}",
+        md.stdout
+    );
+}
+
+#[tokio::test]
+async fn usage_errors_exit_2() {
+    let missing = plan(&["-f", "/nonexistent/quotas"], &[]).await;
+    assert_eq!(missing.code, 2);
+    assert!(
+        missing.stderr.contains("/nonexistent/quotas"),
+        "{}",
+        missing.stderr
+    );
+    let no_files = plan(&[], &[]).await;
+    assert_eq!(no_files.code, 2, "{}", no_files.stderr);
+    let bad_format = plan(&["-f", &root("examples"), "-o", "xml"], &[]).await;
+    assert_eq!(bad_format.code, 2);
+}
+
+async fn sim() -> SimHandle {
+    let scenario = Scenario::from_yaml(
+        "aws:\n  accounts: {AKIDPLAN: \"111111111111\"}\n  schedule: {manual: true}\n  quotas:\n\
+         \x20 - {serviceCode: ec2, quotaCode: L-34B43A08, value: 640}\n\
+         \x20 - {serviceCode: fargate, quotaCode: L-3032A538, value: 4000}\n\
+         \x20 - {serviceCode: ec2, quotaCode: L-7212CCBC, value: 64}\n",
+    )
+    .expect("scenario");
+    Sim::new(scenario)
+        .serve("127.0.0.1:0".parse().unwrap())
+        .await
+        .expect("sim")
+}
+
+const LIVE_FILES: &str = "apiVersion: quota-operator.dev/v1alpha1\nkind: CloudAccount\n\
+metadata: {name: prod-aws}\n\
+spec:\n  aws: {accountId: \"111111111111\"}\n  namespaceSelector: {matchLabels: {allowed: \"true\"}}\n\
+\x20 guardrails: {maxValues: {L-7212CCBC: 128}}\n\
+---\napiVersion: v1\nkind: Namespace\nmetadata: {name: team-batch, labels: {allowed: \"true\"}}\n\
+---\napiVersion: quota-operator.dev/v1alpha1\nkind: QuotaRequirement\n\
+metadata: {name: spot, namespace: team-batch}\n\
+spec: {accountRef: prod-aws, aws: {serviceCode: ec2, quotaCode: L-34B43A08}, regions: [us-east-1, eu-west-1], desiredValue: 2000}\n\
+---\napiVersion: quota-operator.dev/v1alpha1\nkind: QuotaRequirement\n\
+metadata: {name: fargate, namespace: team-batch}\n\
+spec: {accountRef: prod-aws, aws: {serviceCode: fargate, quotaCode: L-3032A538}, regions: [us-east-1], desiredValue: 1000}\n\
+---\napiVersion: quota-operator.dev/v1alpha1\nkind: QuotaRequirement\n\
+metadata: {name: p-spot, namespace: team-batch}\n\
+spec: {accountRef: prod-aws, aws: {serviceCode: ec2, quotaCode: L-7212CCBC}, regions: [us-east-1], desiredValue: 256}\n\
+---\napiVersion: quota-operator.dev/v1alpha1\nkind: QuotaRequirement\n\
+metadata: {name: ecs-instances, namespace: team-batch}\n\
+spec: {accountRef: prod-aws, aws: {serviceCode: ecs, quotaCode: L-86C34207}, regions: [us-east-1], desiredValue: 8000}\n";
+
+#[tokio::test]
+async fn live_plan_against_the_simulator_files_what_is_short_and_nothing_else() {
+    let sim = sim().await;
+    // Someone already asked for enough in eu-west-1: the operator would adopt it, not file again.
+    sim.aws()
+        .seed_open_request(SeedRequest {
+            account: Some("111111111111".into()),
+            region: "eu-west-1".into(),
+            service_code: "ec2".into(),
+            quota_code: "L-34B43A08".into(),
+            desired_value: 3000.0,
+            status: None,
+        })
+        .unwrap();
+    let endpoint = sim.endpoint();
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "quotas.yaml", LIVE_FILES);
+    let creds = [
+        ("AWS_ACCESS_KEY_ID", "AKIDPLAN"),
+        ("AWS_SECRET_ACCESS_KEY", "secret"),
+        ("AWS_REGION", "us-east-1"),
+    ];
+    let file = dir.path().join("quotas.yaml");
+    let args = [
+        "-f",
+        file.to_str().unwrap(),
+        "--live",
+        "--aws-endpoint-url",
+        &endpoint,
+    ];
+    let run = plan(&[&args[..], &["-o", "json"]].concat(), &creds).await;
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let report: Value = serde_json::from_str(&run.stdout).unwrap();
+    let actions: Vec<(String, String, String)> = report["objects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|o| {
+            let name = o["name"].as_str().unwrap().to_string();
+            o["targets"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+                .into_iter()
+                .map(move |t| {
+                    let action = match t["action"]["kind"].as_str().unwrap() {
+                        "file" => format!("file {}", t["action"]["value"]),
+                        other => other.to_string(),
+                    };
+                    (
+                        name.clone(),
+                        t["region"].as_str().unwrap().to_string(),
+                        action,
+                    )
+                })
+        })
+        .collect();
+    let want = [
+        ("team-batch/spot", "us-east-1", "file 2000"),
+        ("team-batch/spot", "eu-west-1", "requested"),
+        ("team-batch/fargate", "us-east-1", "satisfied"),
+        ("team-batch/p-spot", "us-east-1", "blocked"),
+        ("team-batch/ecs-instances", "us-east-1", "notAdjustable"),
+    ];
+    let want: Vec<(String, String, String)> = want
+        .iter()
+        .map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string()))
+        .collect();
+    assert_eq!(actions, want);
+
+    // The table says the same, with the guardrail it hit; and nothing was filed.
+    let table = plan(&args, &creds).await;
+    assert_eq!(table.code, 0, "{}", table.stderr);
+    let words = |line: &str| line.split_whitespace().collect::<Vec<_>>().join(" ");
+    let rows: Vec<String> = table.stdout.lines().map(words).collect();
+    for row in [
+        "QuotaRequirement team-batch/spot us-east-1 ec2/L-34B43A08 640 2000 file 2000",
+        "QuotaRequirement team-batch/fargate us-east-1 fargate/L-3032A538 4000 1000 satisfied",
+    ] {
+        assert!(
+            rows.iter().any(|r| r.ends_with(row)),
+            "{row}\n{}",
+            table.stdout
+        );
+    }
+    for text in [
+        "maxValues[L-7212CCBC] = 128",
+        "requested (request",
+        "for 3000 is PENDING",
+    ] {
+        assert!(table.stdout.contains(text), "{text}\n{}", table.stdout);
+    }
+    let md = plan(&[&args[..], &["-o", "markdown"]].concat(), &creds).await;
+    assert!(md.stdout.contains("| QuotaRequirement team-batch/spot | us-east-1 | ec2/L-34B43A08 | 640 | 2000 | file 2000 |"), "{}", md.stdout);
+    assert_eq!(
+        sim.aws().calls("RequestServiceQuotaIncrease"),
+        0,
+        "plan only reads"
+    );
+}
