@@ -16,6 +16,7 @@
 #   QO_BENCH_NO_BUILD=1      use the binaries already built
 #   QO_BENCH_TIMEOUT         seconds to wait for everything to settle (default 1800)
 #   QO_BENCH_RESYNC_SECONDS  --resync-seconds of the resync measurement (default 30)
+#   QO_BENCH_ACCOUNTS        accounts the objects spread over (default 4, 1 to 9)
 #   QO_BENCH_KEEP=1          keep the work directory (logs, scenario)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."

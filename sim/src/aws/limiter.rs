@@ -196,12 +196,21 @@ mod tests {
             region: None,
             every: Some(2),
         };
-        let mut l = Limiter::new(Rates { enabled: false, ..Rates::default() }, vec![inj]);
+        let mut l = Limiter::new(
+            Rates {
+                enabled: false,
+                ..Rates::default()
+            },
+            vec![inj],
+        );
         let t0 = Instant::now();
         let op = Operation::GetServiceQuota;
         let admitted: Vec<bool> = (0..6).map(|_| l.admit("a", "r", op, t0)).collect();
         assert_eq!(admitted, [true, false, true, false, true, false]);
-        assert!(l.admit("a", "r", Operation::ListServiceQuotas, t0), "other operations pass");
+        assert!(
+            l.admit("a", "r", Operation::ListServiceQuotas, t0),
+            "other operations pass"
+        );
         l.clear_injected();
         assert!((0..4).all(|_| l.admit("a", "r", op, t0)));
     }
