@@ -282,6 +282,7 @@ async fn throttling_is_retried_and_the_call_still_succeeds() {
             count: 2,
             account: None,
             region: None,
+            every: None,
         })
         .unwrap();
     let p = provider(&sim).await;

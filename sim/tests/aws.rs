@@ -727,6 +727,7 @@ async fn sdk_retries_injected_throttles() {
         count: 2,
         account: None,
         region: None,
+        every: None,
     };
     sim.inject_throttles(injection).unwrap();
     let retry = RetryConfig::standard().with_max_attempts(3);

@@ -345,6 +345,7 @@ async fn throttling_slows_the_operator_down_and_it_still_converges() {
                 count,
                 account: None,
                 region: None,
+                every: None,
             })
             .unwrap();
     }

@@ -150,6 +150,7 @@ async fn throttling_past_the_retry_budget_is_retried_with_backoff_and_heals() {
                 count: 12,
                 account: None,
                 region: None,
+                every: None,
             })
             .unwrap();
     }

@@ -71,35 +71,37 @@ pub async fn client() -> Client {
 /// Installs the CRDs (once per process) and waits until the server serves them.
 async fn install_crds(client: &Client) {
     static DONE: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
-    DONE.get_or_init(|| async {
-        let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
-        let yaml = quota_operator::api::crds_yaml();
-        for doc in yaml.split("---\n") {
-            let crd: CustomResourceDefinition = serde_yaml::from_str(doc).expect("CRD");
-            let pp = PatchParams::apply("quota-operator-tests").force();
-            crds.patch(&crd.name_any(), &pp, &Patch::Apply(&crd))
-                .await
-                .expect("apply CRD");
-            eventually(Duration::from_secs(30), || async {
-                let c = crds.get(&crd.name_any()).await.ok()?;
-                let established = c
-                    .status?
-                    .conditions?
-                    .iter()
-                    .any(|c| c.type_ == "Established" && c.status == "True");
-                established.then_some(())
-            })
-            .await;
-        }
-        // Discovery lags establishment a little; wait until the resources answer.
+    DONE.get_or_init(|| install_crds_on(client)).await;
+}
+
+/// Installs the CRDs on the server `client` talks to (a test's own control plane too) and waits
+/// until it serves them.
+pub async fn install_crds_on(client: &Client) {
+    let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
+    let yaml = quota_operator::api::crds_yaml();
+    for doc in yaml.split("---\n") {
+        let crd: CustomResourceDefinition = serde_yaml::from_str(doc).expect("CRD");
+        let pp = PatchParams::apply("quota-operator-tests").force();
+        crds.patch(&crd.name_any(), &pp, &Patch::Apply(&crd))
+            .await
+            .expect("apply CRD");
         eventually(Duration::from_secs(30), || async {
-            let qr: Api<QuotaRequirement> = Api::all(client.clone());
-            let ca: Api<CloudAccount> = Api::all(client.clone());
-            (qr.list(&Default::default()).await.is_ok()
-                && ca.list(&Default::default()).await.is_ok())
-            .then_some(())
+            let c = crds.get(&crd.name_any()).await.ok()?;
+            let established = c
+                .status?
+                .conditions?
+                .iter()
+                .any(|c| c.type_ == "Established" && c.status == "True");
+            established.then_some(())
         })
         .await;
+    }
+    // Discovery lags establishment a little; wait until the resources answer.
+    eventually(Duration::from_secs(30), || async {
+        let qr: Api<QuotaRequirement> = Api::all(client.clone());
+        let ca: Api<CloudAccount> = Api::all(client.clone());
+        (qr.list(&Default::default()).await.is_ok() && ca.list(&Default::default()).await.is_ok())
+            .then_some(())
     })
     .await;
 }

@@ -5,11 +5,15 @@ mod account_status;
 mod aws;
 mod aws_accounts;
 mod chart;
+mod controlplane;
 #[path = "../support/corpus.rs"]
 mod corpus;
 mod errors;
 mod examples;
 mod fake;
+mod faults;
+mod faults_audit;
+mod faults_check;
 mod gcp;
 mod gcp_preferences;
 mod harness;

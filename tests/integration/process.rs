@@ -2,7 +2,8 @@
 //! SIGKILL, leader election between replicas, a restart. Its log goes to a file the test reads.
 
 use std::{
-    path::PathBuf,
+    fs::OpenOptions,
+    path::{Path, PathBuf},
     process::{Child, Command, Stdio},
     time::Duration,
 };
@@ -31,41 +32,16 @@ impl OperatorProcess {
         namespace: &str,
         sim: &str,
         extra: &[&str],
-        kubeconfig: &std::path::Path,
+        kubeconfig: &Path,
     ) -> Self {
-        let log = std::env::temp_dir().join(format!("qo-{namespace}-{name}.log"));
-        let file = std::fs::File::create(&log).expect("operator log file");
-        let child = Command::new(env!("CARGO_BIN_EXE_quota-operator"))
-            .arg("run")
-            .args(["--namespace", namespace])
-            .args(["--probe-addr", "127.0.0.1:0"])
-            .args(["--aws-endpoint-url", sim, "--gcp-endpoint-url", sim])
-            .args(["--poll-seconds", "1", "--resync-seconds", "2"])
-            .args([
-                "--aws-cache-ttl-seconds",
-                "1",
-                "--gcp-cache-ttl-seconds",
-                "1",
-            ])
-            .args(extra)
-            .env("KUBECONFIG", kubeconfig)
-            .env("RUST_LOG", "info")
-            .env("AWS_ACCESS_KEY_ID", KEY)
-            .env("AWS_SECRET_ACCESS_KEY", "secret")
-            .env("AWS_REGION", "us-east-1")
-            .env("AWS_EC2_METADATA_DISABLED", "true")
-            .env("AWS_CONFIG_FILE", "/dev/null")
-            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-            .stdin(Stdio::null())
-            .stdout(file.try_clone().expect("log file"))
-            .stderr(file)
+        Launch::new(name, namespace, sim, kubeconfig)
+            .extra(extra)
             .spawn()
-            .expect("start quota-operator");
-        Self {
-            name: name.into(),
-            child,
-            log,
-        }
+    }
+
+    /// The exit status once the process has ended (by itself or by a signal), without waiting.
+    pub fn exited(&mut self) -> Option<std::process::ExitStatus> {
+        self.child.try_wait().expect("wait")
     }
 
     pub fn log(&self) -> String {
@@ -113,5 +89,96 @@ impl Drop for OperatorProcess {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// How to start one operator process, for tests that need more than [`OperatorProcess::start`]:
+/// a log that survives restarts, a chattier log level, flags of their own.
+pub struct Launch<'a> {
+    name: &'a str,
+    namespace: &'a str,
+    sim: &'a str,
+    kubeconfig: &'a Path,
+    extra: &'a [&'a str],
+    log_filter: &'a str,
+    append: bool,
+}
+
+impl<'a> Launch<'a> {
+    pub fn new(name: &'a str, namespace: &'a str, sim: &'a str, kubeconfig: &'a Path) -> Self {
+        Self {
+            name,
+            namespace,
+            sim,
+            kubeconfig,
+            extra: &[],
+            log_filter: "info",
+            append: false,
+        }
+    }
+
+    pub fn extra(mut self, extra: &'a [&'a str]) -> Self {
+        self.extra = extra;
+        self
+    }
+
+    /// `RUST_LOG` of the process (default `info`).
+    pub fn log_filter(mut self, filter: &'a str) -> Self {
+        self.log_filter = filter;
+        self
+    }
+
+    /// Appends to the log of an earlier process of the same name and namespace instead of
+    /// starting it afresh, so one file tells the story of every restart.
+    pub fn append_log(mut self) -> Self {
+        self.append = true;
+        self
+    }
+
+    pub fn spawn(self) -> OperatorProcess {
+        let log = std::env::temp_dir().join(format!("qo-{}-{}.log", self.namespace, self.name));
+        let file = OpenOptions::new()
+            .create(true)
+            .write(true)
+            .append(self.append)
+            .truncate(!self.append)
+            .open(&log)
+            .expect("operator log file");
+        let child = Command::new(env!("CARGO_BIN_EXE_quota-operator"))
+            .arg("run")
+            .args(["--namespace", self.namespace])
+            .args(["--probe-addr", "127.0.0.1:0"])
+            .args([
+                "--aws-endpoint-url",
+                self.sim,
+                "--gcp-endpoint-url",
+                self.sim,
+            ])
+            .args(["--poll-seconds", "1", "--resync-seconds", "2"])
+            .args([
+                "--aws-cache-ttl-seconds",
+                "1",
+                "--gcp-cache-ttl-seconds",
+                "1",
+            ])
+            .args(self.extra)
+            .env("KUBECONFIG", self.kubeconfig)
+            .env("RUST_LOG", self.log_filter)
+            .env("AWS_ACCESS_KEY_ID", KEY)
+            .env("AWS_SECRET_ACCESS_KEY", "secret")
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("AWS_CONFIG_FILE", "/dev/null")
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+            .stdin(Stdio::null())
+            .stdout(file.try_clone().expect("log file"))
+            .stderr(file)
+            .spawn()
+            .expect("start quota-operator");
+        OperatorProcess {
+            name: self.name.into(),
+            child,
+            log,
+        }
     }
 }

@@ -7,6 +7,7 @@
 #   DIR/kubeconfig                      admin kubeconfig (static token, CA only)
 #   DIR/etcd.pid, DIR/apiserver.pid     server pids (DIR/watchdog.pid with QO_WATCH_PID)
 #   DIR/etcd.log, DIR/apiserver.log     server logs
+#   DIR/apiserver.cmd                   the kube-apiserver command line (for restart-apiserver.sh)
 #   DIR/pki/                            CA, serving cert, service-account key, tokens.csv
 #   DIR/etcd-data/                      etcd data (wiped on every start)
 # Any servers already recorded in DIR are stopped first.
@@ -44,7 +45,7 @@ fi
 [ -x "$bin/kube-apiserver" ] && [ -x "$bin/etcd" ] || die "no kube-apiserver/etcd in '$bin'"
 
 t0=$(date +%s.%N)
-rm -f "$dir/kubeconfig" "$dir/etcd.pid" "$dir/apiserver.pid" "$dir/watchdog.pid"
+rm -f "$dir/kubeconfig" "$dir/etcd.pid" "$dir/apiserver.pid" "$dir/watchdog.pid" "$dir/apiserver.restarting"
 
 # --- PKI ---------------------------------------------------------------------
 pki=$dir/pki
@@ -163,8 +164,10 @@ deadline=$(($(date +%s) + ready_timeout))
 api_port='' api_pid=''
 for attempt in 1 2 3 4 5; do
 	api_port=$(pick_port "$etcd_port" "$peer_port") || die "no free port"
+	# The whole command line is kept (NUL-separated) so restart-apiserver.sh can start the same
+	# server on the same port and etcd.
 	# shellcheck disable=SC2086
-	"$bin/kube-apiserver" \
+	api_cmd=("$bin/kube-apiserver" \
 		--etcd-servers="http://127.0.0.1:$etcd_port" \
 		--bind-address=127.0.0.1 \
 		--advertise-address=127.0.0.1 \
@@ -182,8 +185,9 @@ for attempt in 1 2 3 4 5; do
 		--endpoint-reconciler-type=none \
 		--disable-admission-plugins=ServiceAccount \
 		--allow-privileged=true \
-		${QO_APISERVER_EXTRA_ARGS:-} \
-		</dev/null >"$dir/apiserver.log" 2>&1 &
+		${QO_APISERVER_EXTRA_ARGS:-})
+	printf '%s\0' "${api_cmd[@]}" >"$dir/apiserver.cmd"
+	"${api_cmd[@]}" </dev/null >"$dir/apiserver.log" 2>&1 &
 	api_pid=$!
 	started_pids+=("$api_pid")
 	ok=''
@@ -242,9 +246,14 @@ if [ -n "${QO_WATCH_PID:-}" ]; then
 	alive "$QO_WATCH_PID" || die "QO_WATCH_PID=$QO_WATCH_PID is not running"
 	(
 		trap '' HUP INT
-		while alive "$QO_WATCH_PID" && alive "$api_pid"; do sleep 1; done
+		# restart-apiserver.sh replaces the pid in apiserver.pid and marks the gap in between, so
+		# a restarted server is followed, not taken for a stopped one.
+		current_api() { cat "$dir/apiserver.pid" 2>/dev/null || echo "$api_pid"; }
+		while alive "$QO_WATCH_PID" && { alive "$(current_api)" || [ -e "$dir/apiserver.restarting" ]; }; do
+			sleep 1
+		done
 		# kube-apiserver first: with etcd gone it hangs on shutdown.
-		for p in "$api_pid" "$etcd_pid"; do
+		for p in "$(current_api)" "$etcd_pid"; do
 			kill "$p" 2>/dev/null || continue
 			for _ in $(seq 100); do
 				alive "$p" || break

@@ -32,7 +32,8 @@ pub const ROUTES: &[&str] = &[
     "POST /_sim/aws/requests/{id}/advance      make the next scheduled move now",
     "GET  /_sim/aws/values/{account}/{region}/{service}/{code}   applied and default value",
     "PUT  /_sim/aws/values/{account}/{region}/{service}/{code}   set the applied value {value}",
-    "POST /_sim/aws/throttles                  throttle the next calls {operation, count, account?, region?}",
+    "POST /_sim/aws/throttles                  throttle the next calls {operation, count, account?, region?, every?}",
+    "POST /_sim/aws/throttles/clear            drop every injected throttle still to answer",
     "POST /_sim/aws/faults                     inject a fault {operation, fault: accessDenied|html500|stall, count?, account?, region?, delay?}",
     "POST /_sim/aws/faults/clear               drop every fault still to answer",
     "GET  /_sim/aws/sts/calls                  STS calls by action",
@@ -53,6 +54,7 @@ pub fn router(control: AwsControl) -> Router {
             get(value).put(set_value),
         )
         .route("/_sim/aws/throttles", post(throttle))
+        .route("/_sim/aws/throttles/clear", post(clear_throttles))
         .route("/_sim/aws/faults", post(inject_fault))
         .route("/_sim/aws/faults/clear", post(clear_faults))
         .route("/_sim/aws/sts/calls", get(sts_calls))
@@ -145,6 +147,11 @@ async fn set_value(
 
 async fn throttle(State(c): Ctl, Json(t): Json<ThrottleInjection>) -> Response {
     reply(c.inject_throttles(t).map(|()| json!({ "ok": true })))
+}
+
+async fn clear_throttles(State(c): Ctl) -> StatusCode {
+    c.clear_throttles();
+    StatusCode::NO_CONTENT
 }
 
 async fn inject_fault(State(c): Ctl, Json(f): Json<FaultInjection>) -> Response {

@@ -57,6 +57,12 @@ impl AwsControl {
         lock(&self.shared).filed.clone()
     }
 
+    /// How many requests have been filed (API or console): `filed().len()` without the copy,
+    /// for callers that poll it.
+    pub fn filed_count(&self) -> usize {
+        lock(&self.shared).filed.len()
+    }
+
     /// Every request with its current status, oldest first.
     pub fn requests(&self) -> Vec<Request> {
         self.with(|st, _| st.requests.clone())
@@ -216,14 +222,23 @@ impl AwsControl {
         lock(&self.shared).faults.clear();
     }
 
-    /// Answers the next `count` matching calls with TooManyRequestsException.
+    /// Answers the next `count` matching calls (or one in every `every`) with
+    /// TooManyRequestsException.
     pub fn inject_throttles(&self, injection: ThrottleInjection) -> Result<(), SimError> {
         injection
             .operation
             .parse::<Operation>()
             .map_err(SimError::Invalid)?;
+        if injection.every == Some(0) {
+            return Err(SimError::Invalid("every: must be at least 1".into()));
+        }
         lock(&self.shared).limiter.inject(injection);
         Ok(())
+    }
+
+    /// Drops every injected throttle still to answer (the scenario's too); the rate limits stay.
+    pub fn clear_throttles(&self) {
+        lock(&self.shared).limiter.clear_injected();
     }
 }
 

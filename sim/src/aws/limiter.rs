@@ -21,7 +21,8 @@ struct Bucket {
 pub struct Limiter {
     rates: Rates,
     buckets: HashMap<(String, String, Operation), Bucket>,
-    injected: Vec<ThrottleInjection>,
+    /// Injected throttles, each with the matching calls it has seen (for `every`).
+    injected: Vec<(ThrottleInjection, u32)>,
 }
 
 impl Limiter {
@@ -29,12 +30,17 @@ impl Limiter {
         Self {
             rates,
             buckets: HashMap::new(),
-            injected,
+            injected: injected.into_iter().map(|t| (t, 0)).collect(),
         }
     }
 
     pub fn inject(&mut self, t: ThrottleInjection) {
-        self.injected.push(t);
+        self.injected.push((t, 0));
+    }
+
+    /// Drops every injected throttle still to answer (the scenario's too).
+    pub fn clear_injected(&mut self) {
+        self.injected.clear();
     }
 
     fn rate(&self, op: Operation) -> Rate {
@@ -53,15 +59,20 @@ impl Limiter {
 
     /// Whether this call may proceed; false means answer TooManyRequestsException.
     pub fn admit(&mut self, account: &str, region: &str, op: Operation, now: Instant) -> bool {
-        let injected = self.injected.iter_mut().find(|t| {
+        let injected = self.injected.iter_mut().find(|(t, _)| {
             t.count > 0
                 && t.operation == op.name()
                 && t.account.as_deref().is_none_or(|a| a == account)
                 && t.region.as_deref().is_none_or(|r| r == region)
         });
-        if let Some(t) = injected {
-            t.count -= 1;
-            return false;
+        if let Some((t, seen)) = injected {
+            *seen += 1;
+            // `every: n` throttles the nth matching call of each n; the others go on to the
+            // rate limiter as usual.
+            if *seen % t.every.unwrap_or(1).max(1) == 0 {
+                t.count -= 1;
+                return false;
+            }
         }
         if !self.rates.enabled {
             return true;
@@ -165,6 +176,7 @@ mod tests {
             count: 2,
             account: None,
             region: Some("eu-west-1".into()),
+            every: None,
         };
         let mut l = Limiter::new(Rates::default(), vec![inj]);
         let t0 = Instant::now();
@@ -173,5 +185,33 @@ mod tests {
         assert!(!l.admit("a", "eu-west-1", op, t0));
         assert!(!l.admit("b", "eu-west-1", op, t0));
         assert!(l.admit("a", "eu-west-1", op, t0));
+    }
+
+    #[test]
+    fn every_second_call_throttled_until_cleared() {
+        let inj = ThrottleInjection {
+            operation: "GetServiceQuota".into(),
+            count: u32::MAX,
+            account: None,
+            region: None,
+            every: Some(2),
+        };
+        let mut l = Limiter::new(
+            Rates {
+                enabled: false,
+                ..Rates::default()
+            },
+            vec![inj],
+        );
+        let t0 = Instant::now();
+        let op = Operation::GetServiceQuota;
+        let admitted: Vec<bool> = (0..6).map(|_| l.admit("a", "r", op, t0)).collect();
+        assert_eq!(admitted, [true, false, true, false, true, false]);
+        assert!(
+            l.admit("a", "r", Operation::ListServiceQuotas, t0),
+            "other operations pass"
+        );
+        l.clear_injected();
+        assert!((0..4).all(|_| l.admit("a", "r", op, t0)));
     }
 }

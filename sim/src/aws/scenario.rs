@@ -167,11 +167,17 @@ impl Default for Rates {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ThrottleInjection {
     pub operation: String,
+    /// How many calls to throttle.
     pub count: u32,
     #[serde(default)]
     pub account: Option<String>,
     #[serde(default)]
     pub region: Option<String>,
+    /// Throttle one matching call in every `every` (2: every other call, half of them) instead
+    /// of each one, until `count` have been throttled: a throttling storm that still lets some
+    /// calls through.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub every: Option<u32>,
 }
 
 /// One quota's value (optionally in one account and/or region) and/or its definition.
