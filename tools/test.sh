@@ -38,3 +38,6 @@ cargo test --workspace --doc
 
 step "cargo test (the operator and the simulator)"
 cargo test --workspace --all-targets -- "$@"
+
+step "benchmark, small: 200 objects on the debug build (figures only; tools/bench.sh N for real runs)"
+QO_BENCH_PROFILE=dev QO_BENCH_NO_BUILD=1 QO_BENCH_RESYNC_SECONDS=10 tools/bench.sh 200
