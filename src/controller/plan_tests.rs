@@ -441,3 +441,92 @@ fn a_combined_request_the_driver_still_shows_open_is_refused_as_the_history_says
         "the history shows the driver's request refused: not filed again"
     );
 }
+
+fn held(plan: Plan) -> (TargetState, Tracked) {
+    match plan {
+        Plan::Hold {
+            state,
+            request: Some(request),
+            ..
+        } => (state, request),
+        other => panic!("expected a held request, got {other:?}"),
+    }
+}
+
+#[test]
+fn who_filed_a_followed_request_is_kept() {
+    // Its own open request stays its own; an adopted one stays adopted.
+    let mine = tracked(request("r1", "CASE_OPENED", 2000.0), None);
+    let mut i = input(640.0, 2000);
+    i.own_request = Some(&mine);
+    assert!(held(decide(&i)).1.filed_by_me);
+    let adopted = Tracked {
+        filed_by_me: false,
+        ..mine.clone()
+    };
+    i.own_request = Some(&adopted);
+    assert!(!held(decide(&i)).1.filed_by_me);
+    // Another open request than the one on record is not this object's.
+    let closed_mine = tracked(request("r0", "APPROVED", 1000.0), None);
+    let other = request("r9", "PENDING", 2000.0);
+    i.own_request = Some(&closed_mine);
+    i.open_request = Some(&other);
+    let (state, shown) = held(decide(&i));
+    assert_eq!(
+        (state, shown.view.id.as_str(), shown.filed_by_me),
+        (TargetState::Requested, "r9", false)
+    );
+}
+
+#[test]
+fn an_approved_request_waited_for_keeps_its_filer() {
+    let mine = tracked(request("r1", "APPROVED", 2000.0), None);
+    let mut i = input(640.0, 2000);
+    i.own_request = Some(&mine);
+    assert!(held(decide(&i)).1.filed_by_me);
+    let theirs = History {
+        open: None,
+        latest: Some(request("r2", "APPROVED", 2000.0)),
+    };
+    let (state, shown) = held(decide_with(&input(640.0, 2000), &theirs));
+    assert_eq!((state, shown.filed_by_me), (TargetState::Requested, false));
+}
+
+#[test]
+fn a_claimed_request_that_is_open_or_approved_is_not_stamped_as_refused() {
+    let now = Timestamp::now();
+    let intent = intent_at(2000, now - SignedDuration::from_secs(1));
+    for status in ["CASE_OPENED", "APPROVED"] {
+        let mut made = request("r1", status, 2000.0);
+        made.submitted_at = Some(now);
+        let history = History {
+            open: None,
+            latest: Some(made),
+        };
+        let mut i = input(640.0, 2000);
+        i.intent = Some(&intent);
+        let (state, claimed) = held(decide_with(&i, &history));
+        assert_eq!(state, TargetState::Requested, "{status}");
+        assert!(claimed.filed_by_me, "{status}");
+        assert_eq!(claimed.closed_at_generation, None, "{status}");
+    }
+}
+
+#[test]
+fn closing_messages_say_what_was_granted_or_refused() {
+    let mut partial = request("p1", "PARTIALLY_GRANTED", 400.0);
+    partial.phase = Phase::PartiallyGranted;
+    partial.granted_value = Some(256.0);
+    partial.message = None;
+    assert_eq!(
+        closed_message(&partial),
+        "request p1 granted 256 of 400; change the spec to ask again"
+    );
+    let mut denied = request("d1", "DENIED", 400.0);
+    denied.granted_value = Some(0.0);
+    denied.message = Some("no history".into());
+    assert_eq!(
+        closed_message(&denied),
+        "request d1 for 400 was DENIED: no history; change the spec to ask again"
+    );
+}
