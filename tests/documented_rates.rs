@@ -1,0 +1,44 @@
+//! AWS's documented Service Quotas API rates, transcribed here by hand from
+//! shared/reference/aws-service-quotas.md ("API rates (steady + burst per second)"), not computed
+//! from the code they check: the operator's limiter and the simulator's throttling must both
+//! follow them, for every operation either one knows.
+
+use quota_operator::cloud::aws::documented_rate;
+use quota_sim::Operation;
+
+/// (operation, steady per second, burst), as AWS documents them.
+const DOCUMENTED: [(&str, f64, f64); 9] = [
+    ("GetServiceQuota", 5.0, 5.0),
+    ("GetAWSDefaultServiceQuota", 5.0, 5.0),
+    ("GetRequestedServiceQuotaChange", 5.0, 5.0),
+    ("ListRequestedServiceQuotaChangeHistory", 5.0, 5.0),
+    ("ListRequestedServiceQuotaChangeHistoryByQuota", 5.0, 5.0),
+    ("ListServiceQuotas", 10.0, 10.0),
+    ("ListAWSDefaultServiceQuotas", 10.0, 10.0),
+    ("ListServices", 10.0, 10.0),
+    ("RequestServiceQuotaIncrease", 3.0, 3.0),
+];
+
+#[test]
+fn the_operators_limiter_uses_the_documented_rates() {
+    for (operation, rate, burst) in DOCUMENTED {
+        assert_eq!(documented_rate(operation), (rate, burst), "{operation}");
+    }
+}
+
+#[test]
+fn the_simulator_throttles_at_the_documented_rates_for_every_operation_it_serves() {
+    for op in Operation::ALL {
+        let (_, rate, burst) = DOCUMENTED
+            .iter()
+            .find(|(name, ..)| *name == op.name())
+            .unwrap_or_else(|| panic!("{} is not in the documented table", op.name()));
+        let r = op.documented_rate();
+        assert_eq!((r.rate, r.burst), (*rate, *burst), "{}", op.name());
+    }
+    assert_eq!(
+        Operation::ALL.len(),
+        DOCUMENTED.len(),
+        "every documented operation is served"
+    );
+}
