@@ -3,17 +3,12 @@
 //! promises, so the README's examples cannot rot unseen. Names are made unique to the test:
 //! objects go into the test's namespace and CloudAccounts get its prefix.
 
-use std::{collections::BTreeMap, sync::Arc, time::Duration};
+use std::{collections::BTreeMap, time::Duration};
 
-use quota_operator::cloud::{
-    Clouds,
-    aws::{AwsFactory, AwsSettings},
-    gcp::{GcpFactory, GcpSettings},
-};
 use quota_sim::{Scenario, Sim};
 use serde_json::Value;
 
-use crate::harness::{ROOT, TestEnv, summary};
+use crate::harness::{ROOT, TestEnv, sim_clouds, summary};
 
 /// Every document of every example, and each `expect:` line.
 fn examples() -> (Vec<Value>, BTreeMap<String, String>) {
@@ -54,21 +49,7 @@ async fn every_example_reaches_the_state_its_comment_promises() {
         .serve("127.0.0.1:0".parse().unwrap())
         .await
         .unwrap();
-    let ttl = Duration::from_millis(300);
-    let aws = AwsSettings {
-        endpoint: Some(sim.endpoint()),
-        cache_ttl: ttl,
-        ..AwsSettings::default()
-    };
-    let gcp = GcpSettings {
-        endpoint: Some(sim.endpoint()),
-        cache_ttl: ttl,
-        ..GcpSettings::default()
-    };
-    let aws =
-        AwsFactory::with_static_credentials("AKIADEMOPRODEXAMPLE", "secret", "us-east-1", aws)
-            .await;
-    let clouds = Arc::new(Clouds::new(aws, GcpFactory::new(gcp)));
+    let clouds = sim_clouds(&sim, "AKIADEMOPRODEXAMPLE", Duration::from_millis(300)).await;
 
     let mut env = TestEnv::new("examples").await;
     let (objects, expected) = examples();

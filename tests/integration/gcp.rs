@@ -1,21 +1,17 @@
 //! End to end with GCP: the operator on the real API server, the official Cloud Quotas client,
 //! and the simulator, whose write log proves how many QuotaPreferences were made.
 
-use std::{sync::Arc, time::Duration};
+use std::time::Duration;
 
 use quota_operator::{
     api::{QuotaRequirement, TargetState},
-    cloud::{
-        Clouds,
-        aws::{AwsFactory, AwsSettings},
-        gcp::{GcpFactory, GcpSettings, preference_id},
-    },
+    cloud::gcp::preference_id,
 };
 use quota_sim::{Scenario, Sim, SimHandle};
 use serde_json::json;
 use tokio::process::Command;
 
-use crate::harness::{TestEnv, kubeconfig};
+use crate::harness::{TestEnv, kubeconfig, sim_clouds};
 
 const PROJECT: &str = "demo-project";
 
@@ -25,21 +21,6 @@ async fn sim(yaml: &str) -> SimHandle {
         .serve("127.0.0.1:0".parse().unwrap())
         .await
         .expect("sim")
-}
-
-async fn clouds(sim: &SimHandle) -> Arc<Clouds> {
-    let aws = AwsSettings {
-        endpoint: Some(sim.endpoint()),
-        cache_ttl: Duration::from_millis(300),
-        ..AwsSettings::default()
-    };
-    let gcp = GcpSettings {
-        endpoint: Some(sim.endpoint()),
-        cache_ttl: Duration::from_millis(300),
-        ..GcpSettings::default()
-    };
-    let aws = AwsFactory::with_static_credentials("AKIDGCPE2E", "secret", "us-east-1", aws).await;
-    Arc::new(Clouds::new(aws, GcpFactory::new(gcp)))
 }
 
 fn cpus(name: &str, account: &str, value: i64) -> serde_json::Value {
@@ -67,7 +48,7 @@ async fn cpus_in_two_regions_make_one_preference_each_and_are_satisfied_when_gra
     let mut env = TestEnv::new("gcp-cpus").await;
     let account = env.gcp_account("gcp", PROJECT).await;
     env.create_qr(cpus("cpus", &account, 400)).await;
-    env.start_operator_with(clouds(&sim).await);
+    env.start_operator_with(sim_clouds(&sim, "AKIDGCPE2E", Duration::from_millis(300)).await);
 
     let requested = env
         .wait_qr("cpus", |qr| all(qr, TargetState::Requested))
@@ -108,7 +89,7 @@ async fn a_partial_grant_shows_granted_and_preferred_values() {
     let mut env = TestEnv::new("gcp-partial").await;
     let account = env.gcp_account("gcp", PROJECT).await;
     env.create_qr(cpus("cpus", &account, 400)).await;
-    env.start_operator_with(clouds(&sim).await);
+    env.start_operator_with(sim_clouds(&sim, "AKIDGCPE2E", Duration::from_millis(300)).await);
 
     let partial = env
         .wait_qr("cpus", |qr| all(qr, TargetState::PartiallyGranted))
@@ -139,13 +120,13 @@ async fn restarting_the_operator_mid_way_creates_nothing_new() {
     let mut env = TestEnv::new("gcp-restart").await;
     let account = env.gcp_account("gcp", PROJECT).await;
     env.create_qr(cpus("cpus", &account, 400)).await;
-    env.start_operator_with(clouds(&sim).await);
+    env.start_operator_with(sim_clouds(&sim, "AKIDGCPE2E", Duration::from_millis(300)).await);
     env.wait_qr("cpus", |qr| all(qr, TargetState::Requested))
         .await;
     env.kill_operator();
     assert_eq!(sim.gcp().writes().len(), 2);
 
-    env.start_operator_with(clouds(&sim).await);
+    env.start_operator_with(sim_clouds(&sim, "AKIDGCPE2E", Duration::from_millis(300)).await);
     env.reconciled("cpus", 3).await;
     assert_eq!(
         sim.gcp().writes().len(),
@@ -177,7 +158,7 @@ async fn kubectl_shows_aws_and_gcp_requirements_side_by_side() {
         }
     }))
     .await;
-    env.start_operator_with(clouds(&sim).await);
+    env.start_operator_with(sim_clouds(&sim, "AKIDGCPE2E", Duration::from_millis(300)).await);
     env.wait_qr("gcp-cpus", |qr| all(qr, TargetState::Requested))
         .await;
     env.wait_qr("aws-spot", |qr| all(qr, TargetState::Requested))

@@ -2,20 +2,13 @@
 //! through that preference, and an unlimited quota needs nothing. The simulator's write log and
 //! preference list prove what the operator wrote.
 
-use std::{sync::Arc, time::Duration};
+use std::time::Duration;
 
-use quota_operator::{
-    api::{QuotaRequirement, TargetState},
-    cloud::{
-        Clouds,
-        aws::{AwsFactory, AwsSettings},
-        gcp::{GcpFactory, GcpSettings},
-    },
-};
+use quota_operator::api::{QuotaRequirement, TargetState};
 use quota_sim::{Scenario, Sim, SimHandle};
 use serde_json::json;
 
-use crate::harness::TestEnv;
+use crate::harness::{TestEnv, sim_clouds};
 
 const PROJECT: &str = "demo-project";
 
@@ -25,20 +18,6 @@ async fn sim(yaml: &str) -> SimHandle {
         .serve("127.0.0.1:0".parse().unwrap())
         .await
         .expect("sim")
-}
-
-async fn clouds(sim: &SimHandle) -> Arc<Clouds> {
-    let gcp = GcpSettings {
-        endpoint: Some(sim.endpoint()),
-        cache_ttl: Duration::from_millis(300),
-        ..GcpSettings::default()
-    };
-    let aws = AwsSettings {
-        endpoint: Some(sim.endpoint()),
-        ..AwsSettings::default()
-    };
-    let aws = AwsFactory::with_static_credentials("AKIDGCPE2E", "secret", "us-east-1", aws).await;
-    Arc::new(Clouds::new(aws, GcpFactory::new(gcp)))
 }
 
 fn requirement(name: &str, account: &str, quota_id: &str, value: i64) -> serde_json::Value {
@@ -76,7 +55,7 @@ async fn a_console_preference_is_raised_through_it_and_stays_the_only_one() {
         400,
     ))
     .await;
-    env.start_operator_with(clouds(&sim).await);
+    env.start_operator_with(sim_clouds(&sim, "AKIDGCPE2E", Duration::from_millis(300)).await);
 
     let requested = env
         .wait_qr("cpus", |qr| only(qr, TargetState::Requested))
@@ -123,7 +102,7 @@ async fn an_unlimited_quota_is_satisfied_at_minus_one_without_a_write() {
         100,
     ))
     .await;
-    env.start_operator_with(clouds(&sim).await);
+    env.start_operator_with(sim_clouds(&sim, "AKIDGCPE2E", Duration::from_millis(300)).await);
     let done = env
         .wait_qr("policies", |qr| only(qr, TargetState::Satisfied))
         .await;

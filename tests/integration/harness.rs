@@ -372,3 +372,48 @@ pub fn condition<'a>(qr: &'a QuotaRequirement, type_: &str) -> (&'a str, &'a str
         .map(|c| (c.status.as_str(), c.reason.as_str()))
         .unwrap_or_default()
 }
+
+/// Both clouds' real providers pointed at the simulator: AWS with static credentials for `key`,
+/// GCP anonymous over http; quota caches of `ttl`.
+pub async fn sim_clouds(
+    sim: &quota_sim::SimHandle,
+    key: &str,
+    ttl: Duration,
+) -> Arc<quota_operator::cloud::Clouds> {
+    use quota_operator::cloud::{
+        Clouds,
+        aws::{AwsFactory, AwsSettings},
+        gcp::{GcpFactory, GcpSettings},
+    };
+    let aws = AwsSettings {
+        endpoint: Some(sim.endpoint()),
+        cache_ttl: ttl,
+        ..AwsSettings::default()
+    };
+    let gcp = GcpSettings {
+        endpoint: Some(sim.endpoint()),
+        cache_ttl: ttl,
+        ..GcpSettings::default()
+    };
+    let aws = AwsFactory::with_static_credentials(key, "secret", "us-east-1", aws).await;
+    Arc::new(Clouds::new(aws, GcpFactory::new(gcp)))
+}
+
+/// A Go tool built from the Go module proxy (tools/<name>/build.sh, cached): its binary.
+pub fn go_tool(name: &str) -> PathBuf {
+    let build = Command::new(format!("{ROOT}/tools/{name}/build.sh"))
+        .output()
+        .unwrap_or_else(|e| panic!("tools/{name}/build.sh: {e}"));
+    assert!(
+        build.status.success(),
+        "building {name}: {}",
+        String::from_utf8_lossy(&build.stderr)
+    );
+    let dir = String::from_utf8_lossy(&build.stdout)
+        .lines()
+        .last()
+        .expect("the bin directory")
+        .trim()
+        .to_string();
+    PathBuf::from(dir).join(name)
+}

@@ -9,7 +9,7 @@ use serde_json::json;
 
 use crate::{
     fake::{FakeCloud, Slot},
-    harness::{ROOT, TestEnv},
+    harness::{ROOT, TestEnv, go_tool},
 };
 
 const ACCOUNT: &str = "111122223333";
@@ -43,24 +43,10 @@ fn as_json(qr: &QuotaRequirement) -> serde_json::Value {
 }
 
 fn kstatus(objects: &[serde_json::Value]) -> BTreeMap<String, String> {
-    let build = Command::new(format!("{ROOT}/tools/kstatus/build.sh"))
-        .output()
-        .expect("build kstatus");
-    assert!(
-        build.status.success(),
-        "{}",
-        String::from_utf8_lossy(&build.stderr)
-    );
-    let bin = String::from_utf8_lossy(&build.stdout)
-        .lines()
-        .last()
-        .unwrap()
-        .trim()
-        .to_string();
     let mut file = tempfile::NamedTempFile::new().unwrap();
     file.write_all(serde_json::to_string(objects).unwrap().as_bytes())
         .unwrap();
-    let out = Command::new(format!("{bin}/kstatus"))
+    let out = Command::new(go_tool("kstatus"))
         .arg(file.path())
         .output()
         .expect("run kstatus");

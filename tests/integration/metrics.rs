@@ -8,7 +8,7 @@ use quota_sim::{AwsSim, Scenario};
 use serde_json::json;
 
 use crate::{
-    harness::{ROOT, TestEnv},
+    harness::{TestEnv, go_tool},
     process::{KEY, OperatorProcess},
 };
 
@@ -74,21 +74,7 @@ async fn a_running_operators_metrics_pass_promtool_and_name_what_dashboards_read
         assert!(text.contains(series), "{series} missing:\n{text}");
     }
 
-    let build = Command::new(format!("{ROOT}/tools/promtool/build.sh"))
-        .output()
-        .expect("build promtool");
-    assert!(
-        build.status.success(),
-        "{}",
-        String::from_utf8_lossy(&build.stderr)
-    );
-    let bin = String::from_utf8_lossy(&build.stdout)
-        .lines()
-        .last()
-        .unwrap()
-        .trim()
-        .to_string();
-    let mut check = Command::new(format!("{bin}/promtool"))
+    let mut check = Command::new(go_tool("promtool"))
         .args(["check", "metrics"])
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())

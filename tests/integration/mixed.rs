@@ -2,22 +2,15 @@
 //! its resync schedule, so these tests prove that the refused regions are not filed again while
 //! the operator demonstrably keeps reconciling (and re-reading the satisfied region).
 
-use std::{sync::Arc, time::Duration};
+use std::time::Duration;
 
-use quota_operator::{
-    api::{QuotaRequirement, TargetState},
-    cloud::{
-        Clouds,
-        aws::{AwsFactory, AwsSettings},
-        gcp::{GcpFactory, GcpSettings},
-    },
-};
+use quota_operator::api::{QuotaRequirement, TargetState};
 use quota_sim::{Scenario, Sim, SimHandle};
 use serde_json::json;
 
 use crate::{
     fake::{FakeCloud, Slot},
-    harness::TestEnv,
+    harness::{TestEnv, sim_clouds},
 };
 
 const ACCOUNT: &str = "111111111111";
@@ -29,22 +22,6 @@ async fn sim(yaml: &str) -> SimHandle {
         .serve("127.0.0.1:0".parse().unwrap())
         .await
         .expect("sim")
-}
-
-async fn clouds(sim: &SimHandle) -> Arc<Clouds> {
-    let ttl = Duration::from_millis(200);
-    let aws = AwsSettings {
-        endpoint: Some(sim.endpoint()),
-        cache_ttl: ttl,
-        ..AwsSettings::default()
-    };
-    let gcp = GcpSettings {
-        endpoint: Some(sim.endpoint()),
-        cache_ttl: ttl,
-        ..GcpSettings::default()
-    };
-    let aws = AwsFactory::with_static_credentials(KEY, "secret", "us-east-1", aws).await;
-    Arc::new(Clouds::new(aws, GcpFactory::new(gcp)))
 }
 
 fn states(qr: &QuotaRequirement) -> Vec<(String, TargetState)> {
@@ -73,7 +50,7 @@ async fn aws_a_satisfied_region_beside_a_denied_one_files_nothing_more_over_five
     }))
     .unwrap())
     .await;
-    env.start_operator_with(clouds(&sim).await);
+    env.start_operator_with(sim_clouds(&sim, KEY, Duration::from_millis(200)).await);
     let want = expect(&[
         ("us-east-1", TargetState::Satisfied),
         ("eu-west-1", TargetState::Denied),
@@ -117,7 +94,7 @@ async fn gcp_satisfied_partially_granted_and_refused_regions_write_nothing_more(
     }))
     .unwrap())
     .await;
-    env.start_operator_with(clouds(&sim).await);
+    env.start_operator_with(sim_clouds(&sim, KEY, Duration::from_millis(200)).await);
     let want = expect(&[
         ("us-central1", TargetState::Satisfied),
         ("europe-west4", TargetState::PartiallyGranted),
