@@ -40,6 +40,16 @@ struct Metrics {
     cloud_errors: Family<Labels<3>, Counter>,
     cloud_throttles: Family<Labels<2>, Counter>,
     leader: Gauge,
+    queue_depth: Family<Labels<2>, Gauge>,
+    queue_adds: Family<Labels<2>, Counter>,
+    queue_retries: Family<Labels<2>, Counter>,
+    queue_duration: Family<Labels<2>, Histogram>,
+    work_duration: Family<Labels<2>, Histogram>,
+    /// When each object's next reconcile is due. kube-runtime keeps its queue private, so the
+    /// work queue series are kept from here: an object is queued from the moment its scheduled
+    /// reconcile is due until that reconcile starts (reconciles a watch event brings forward are
+    /// not counted as waiting).
+    due: Mutex<HashMap<String, std::time::Instant>>,
     /// Each object's target states, so `targets{state}` counts the fleet, not reconciles.
     states: Mutex<HashMap<String, Vec<TargetState>>>,
 }
@@ -80,6 +90,12 @@ static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
         cloud_errors: Family::default(),
         cloud_throttles: Family::default(),
         leader: Gauge::default(),
+        queue_depth: Family::default(),
+        queue_adds: Family::default(),
+        queue_retries: Family::default(),
+        queue_duration: Family::new_with_constructor(seconds_buckets),
+        work_duration: Family::new_with_constructor(seconds_buckets),
+        due: Mutex::default(),
         states: Mutex::default(),
     };
     registry.register(
@@ -160,11 +176,70 @@ static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
         "1 while this replica holds the lease (or runs without leader election)",
         m.leader.clone(),
     );
+    registry.register(
+        "workqueue_depth",
+        "Scheduled reconciles that are due and not yet started",
+        m.queue_depth.clone(),
+    );
+    registry.register(
+        "workqueue_adds",
+        "Reconciles scheduled (resyncs, polls and retries)",
+        m.queue_adds.clone(),
+    );
+    registry.register(
+        "workqueue_retries",
+        "Reconciles scheduled again after an error",
+        m.queue_retries.clone(),
+    );
+    registry.register_with_unit(
+        "workqueue_queue_duration",
+        "How long a due reconcile waited for a worker",
+        Unit::Seconds,
+        m.queue_duration.clone(),
+    );
+    registry.register_with_unit(
+        "workqueue_work_duration",
+        "How long a reconcile took",
+        Unit::Seconds,
+        m.work_duration.clone(),
+    );
     Metrics { registry, ..m }
 });
 
+fn queue() -> Labels<2> {
+    [
+        ("name", CONTROLLER.to_string()),
+        ("controller", CONTROLLER.to_string()),
+    ]
+}
+
+/// The object's next reconcile is due in `after` (`retry`: after an error).
+pub fn scheduled(object: &str, after: Duration, retry: bool) {
+    let due = std::time::Instant::now() + after;
+    METRICS
+        .due
+        .lock()
+        .expect("metrics queue")
+        .insert(object.to_string(), due);
+    METRICS.queue_adds.get_or_create(&queue()).inc();
+    if retry {
+        METRICS.queue_retries.get_or_create(&queue()).inc();
+    }
+}
+
+fn refresh_queue_depth() {
+    let now = std::time::Instant::now();
+    let due = METRICS.due.lock().expect("metrics queue");
+    let depth = due.values().filter(|at| **at <= now).count();
+    METRICS
+        .queue_depth
+        .get_or_create(&queue())
+        .set(depth as i64);
+}
+
 /// The exposition in OpenMetrics, what Prometheus asks for.
 pub fn render_openmetrics() -> String {
+    refresh_queue_depth();
     let mut out = String::new();
     encode(&mut out, &METRICS.registry).expect("metrics encode into a String");
     out
@@ -222,10 +297,19 @@ pub fn set_leader(leading: bool) {
     METRICS.leader.set(leading.into());
 }
 
-/// A reconcile began; the guard records its time, result and the worker's release.
-pub fn reconcile_started() -> ReconcileTimer {
+/// A reconcile of `object` began; the guard records its time, result and the worker's release.
+pub fn reconcile_started(object: &str) -> ReconcileTimer {
+    let now = std::time::Instant::now();
+    if let Some(due) = METRICS.due.lock().expect("metrics queue").remove(object)
+        && due <= now
+    {
+        METRICS
+            .queue_duration
+            .get_or_create(&queue())
+            .observe((now - due).as_secs_f64());
+    }
     METRICS.active_workers.get_or_create(&controller()).inc();
-    ReconcileTimer(std::time::Instant::now())
+    ReconcileTimer(now)
 }
 
 pub struct ReconcileTimer(std::time::Instant);
@@ -234,10 +318,9 @@ impl ReconcileTimer {
     pub fn finished(self, ok: bool) {
         let c = controller();
         METRICS.active_workers.get_or_create(&c).dec();
-        METRICS
-            .reconcile_time
-            .get_or_create(&c)
-            .observe(self.0.elapsed().as_secs_f64());
+        let took = self.0.elapsed().as_secs_f64();
+        METRICS.reconcile_time.get_or_create(&c).observe(took);
+        METRICS.work_duration.get_or_create(&queue()).observe(took);
         // Every successful reconcile asks to be requeued (resync or poll).
         let result = if ok { "requeue_after" } else { "error" };
         METRICS
@@ -350,6 +433,7 @@ pub fn observe<T>(
 
 /// An object was deleted: its targets no longer count.
 pub fn forget(object: &str) {
+    METRICS.due.lock().expect("metrics queue").remove(object);
     if let Some(old) = METRICS
         .states
         .lock()
@@ -371,8 +455,10 @@ mod tests {
 
     #[test]
     fn names_follow_controller_runtime_and_carry_the_suffixes_dashboards_expect() {
-        let t = reconcile_started();
+        scheduled("ns/x", Duration::ZERO, false);
+        let t = reconcile_started("ns/x");
         t.finished(true);
+        scheduled("ns/y", Duration::ZERO, true);
         cloud_call(
             "aws",
             "ListServiceQuotas",
@@ -389,6 +475,9 @@ mod tests {
             "controller_runtime_reconcile_time_seconds_bucket",
             "quota_operator_cloud_api_calls_total{cloud=\"aws\",operation=\"ListServiceQuotas\"}",
             "quota_operator_cloud_api_throttles_total",
+            "workqueue_depth{name=\"quotarequirement\",controller=\"quotarequirement\"} 1",
+            "workqueue_retries_total{name=\"quotarequirement\",controller=\"quotarequirement\"} 1",
+            "workqueue_queue_duration_seconds_count{name=\"quotarequirement\",controller=\"quotarequirement\"} 1",
             "quota_operator_cloud_api_errors_total{cloud=\"aws\",operation=\"ListServiceQuotas\",code=\"TooManyRequestsException\"}",
         ] {
             assert!(text.contains(name), "{name} missing from:\n{text}");

@@ -180,6 +180,10 @@ pub async fn run(
         .inspect(move |event| {
             if let Ok(event) = event {
                 index.apply(event);
+                // A deleted object no longer counts in the fleet's metrics.
+                if let watcher::Event::Delete(obj) = event {
+                    crate::metrics::forget(&object::key(obj));
+                }
             }
         })
         .applied_objects();
@@ -255,7 +259,7 @@ fn account_error_policy(
 }
 
 async fn timed_reconcile(obj: Arc<QuotaRequirement>, ctx: Arc<Context>) -> Result<Action, Error> {
-    let timer = crate::metrics::reconcile_started();
+    let timer = crate::metrics::reconcile_started(&object::key(&obj));
     let result = reconcile::reconcile(obj, ctx).await;
     timer.finished(result.is_ok());
     result
@@ -275,6 +279,7 @@ fn refs(
 
 fn error_policy(obj: Arc<QuotaRequirement>, error: &Error, ctx: Arc<Context>) -> Action {
     let delay = ctx.backoff.next(&object::key(&obj));
+    crate::metrics::scheduled(&object::key(&obj), delay, true);
     tracing::warn!(object = %object::key(&obj), reason = error.reason(), error = %error, ?delay, "reconcile failed");
     Action::requeue(delay)
 }

@@ -68,17 +68,22 @@ pub async fn reconcile(obj: Arc<QuotaRequirement>, ctx: Arc<Context>) -> Result<
     ctx.config.reconciles.record(&key);
 
     let has = |s: TargetState| status.targets.iter().any(|t| t.state == s);
-    if has(TargetState::Error) || outcome.retry {
-        return Ok(Action::requeue(ctx.backoff.next(&key)));
-    }
-    ctx.backoff.reset(&key);
-    // Terminal states are re-read too: a quota raised elsewhere turns Satisfied, and a quota that
-    // could not be raised may become adjustable. Nothing is filed again until the spec changes.
-    Ok(if has(TargetState::Requested) || has(TargetState::Queued) {
-        Action::requeue(ctx.config.poll)
+    let retry = has(TargetState::Error) || outcome.retry;
+    let after = if retry {
+        ctx.backoff.next(&key)
     } else {
-        Action::requeue(ctx.config.resync)
-    })
+        ctx.backoff.reset(&key);
+        // Terminal states are re-read too: a quota raised elsewhere turns Satisfied, and a quota
+        // that could not be raised may become adjustable. Nothing is filed again until the spec
+        // changes.
+        if has(TargetState::Requested) || has(TargetState::Queued) {
+            ctx.config.poll
+        } else {
+            ctx.config.resync
+        }
+    };
+    crate::metrics::scheduled(&key, after, retry);
+    Ok(Action::requeue(after))
 }
 
 struct Outcome {

@@ -70,6 +70,8 @@ async fn a_running_operators_metrics_pass_promtool_and_name_what_dashboards_read
         "quota_operator_request_duration_seconds_count 1",
         "quota_operator_cloud_api_calls_total{cloud=\"aws\",operation=\"RequestServiceQuotaIncrease\"} 1",
         "quota_operator_leader 1",
+        "workqueue_adds_total{name=\"quotarequirement\",controller=\"quotarequirement\"}",
+        "workqueue_depth{name=\"quotarequirement\",controller=\"quotarequirement\"}",
     ] {
         assert!(text.contains(series), "{series} missing:\n{text}");
     }
