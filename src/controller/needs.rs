@@ -43,8 +43,9 @@ struct State {
     by_key: HashMap<NeedKey, Ranked>,
     /// Where each object (`namespace/name`) is filed, and at what value.
     by_object: HashMap<String, (Vec<NeedKey>, i64)>,
-    /// Objects listed since the watch (re)started, swapped in when the listing is complete.
-    relisting: Option<Vec<QuotaRequirement>>,
+    /// Where the objects listed since the watch (re)started go, swapped in when the listing is
+    /// complete (only their keys: a copy of 10,000 objects would double the operator's memory).
+    relisting: Option<Vec<Filed>>,
 }
 
 #[derive(Default)]
@@ -85,12 +86,27 @@ fn keys(obj: &QuotaRequirement) -> Vec<NeedKey> {
         .collect()
 }
 
+/// One object as the index files it.
+struct Filed {
+    name: String,
+    keys: Vec<NeedKey>,
+    value: i64,
+}
+
+impl Filed {
+    fn of(obj: &QuotaRequirement) -> Self {
+        Self {
+            name: object::key(obj),
+            keys: keys(obj),
+            value: obj.spec.desired_value,
+        }
+    }
+}
+
 impl State {
-    fn insert(&mut self, obj: &QuotaRequirement) {
-        let name = object::key(obj);
+    fn insert(&mut self, filed: Filed) {
+        let Filed { name, keys, value } = filed;
         self.remove(&name);
-        let keys = keys(obj);
-        let value = obj.spec.desired_value;
         for k in &keys {
             self.by_key
                 .entry(k.clone())
@@ -120,20 +136,20 @@ impl Needs {
     pub fn apply(&self, event: &watcher::Event<QuotaRequirement>) {
         let mut state = self.state.write().expect("needs index");
         match event {
-            watcher::Event::Apply(obj) => state.insert(obj),
+            watcher::Event::Apply(obj) => state.insert(Filed::of(obj)),
             watcher::Event::Delete(obj) => state.remove(&object::key(obj)),
             watcher::Event::Init => state.relisting = Some(vec![]),
             watcher::Event::InitApply(obj) => {
                 if let Some(list) = state.relisting.as_mut() {
-                    list.push(obj.clone());
+                    list.push(Filed::of(obj));
                 }
             }
             watcher::Event::InitDone => {
                 let listed = state.relisting.take().unwrap_or_default();
                 state.by_key.clear();
                 state.by_object.clear();
-                for obj in &listed {
-                    state.insert(obj);
+                for filed in listed {
+                    state.insert(filed);
                 }
             }
         }
