@@ -530,3 +530,21 @@ fn closing_messages_say_what_was_granted_or_refused() {
         "request d1 for 400 was DENIED: no history; change the spec to ask again"
     );
 }
+
+#[test]
+fn someone_elses_approval_is_not_taken_for_this_objects_own() {
+    // Its own approved request is too small; a larger one approved in the history is not its own.
+    let mine = tracked(request("r1", "APPROVED", 1000.0), None);
+    let theirs = History {
+        open: None,
+        latest: Some(request("r2", "APPROVED", 2000.0)),
+    };
+    let mut i = input(640.0, 2000);
+    i.own_request = Some(&mine);
+    let (state, shown) = held(decide_with(&i, &theirs));
+    assert_eq!(
+        (state, shown.view.id.as_str()),
+        (TargetState::Requested, "r2")
+    );
+    assert!(!shown.filed_by_me);
+}
