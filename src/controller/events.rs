@@ -27,6 +27,10 @@ pub fn transitions(old: &[TargetStatus], new: &[TargetStatus]) -> Vec<Note> {
                 return None;
             }
             let (warning, reason) = match (before, t.state) {
+                // A region that is fine the first time it is seen tells nobody anything, and
+                // kube-runtime's recorder scans its whole event cache on every publish: a fleet
+                // of healthy objects at start-up made that quadratic (found with perf).
+                (None, TargetState::Satisfied) => return None,
                 (Some(TargetState::Requested), TargetState::Satisfied) => (false, "Approved"),
                 (_, TargetState::Satisfied) => (false, "Satisfied"),
                 (_, TargetState::Requested) => return None, // told by RequestFiled/RequestAdopted
@@ -130,6 +134,18 @@ mod tests {
         assert_eq!(notes.len(), 1);
         assert_eq!(notes[0].reason, "Approved");
         assert!(transitions(&new, &new).is_empty());
+    }
+
+    #[test]
+    fn a_region_satisfied_when_first_seen_makes_no_event() {
+        assert!(transitions(&[], &[t("a", TargetState::Satisfied)]).is_empty());
+        let first_denied = transitions(&[], &[t("a", TargetState::Denied)]);
+        assert_eq!(first_denied[0].reason, "Denied");
+        let back = transitions(
+            &[t("a", TargetState::Error)],
+            &[t("a", TargetState::Satisfied)],
+        );
+        assert_eq!(back[0].reason, "Satisfied");
     }
 
     #[test]

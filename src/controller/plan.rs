@@ -249,8 +249,8 @@ fn claimed(input: &PlanInput<'_>) -> Option<Tracked> {
         .is_some_and(|at| at >= intent.at - CLOCK_SKEW);
     (made_after && latest.requested_value == intent.value as f64).then(|| Tracked {
         view: latest.clone(),
-        closed_at_generation: (!latest.phase.is_open() && latest.phase != Phase::Approved)
-            .then_some(intent.generation),
+        // Read only for a refusal (see `settles`).
+        closed_at_generation: Some(intent.generation),
         filed_by_me: true,
     })
 }
