@@ -2,11 +2,14 @@
 //! stdout, the explanation on stderr, the exit code; `--live` against the simulator (the real
 //! AWS and Cloud Quotas clients over HTTP).
 
+#[path = "support/cli.rs"]
+mod cli;
+
 use std::process::Stdio;
 
 use quota_operator::api::QuotaRequirement;
 use quota_sim::{Scenario, Sim, SimHandle};
-use tokio::{io::AsyncWriteExt, process::Command};
+use tokio::io::AsyncWriteExt;
 
 struct Run {
     code: i32,
@@ -17,26 +20,8 @@ struct Run {
 /// Runs the binary with `args` and `stdin`, in an environment with no cloud settings of the
 /// caller's (region, credentials, endpoints), plus `env`.
 async fn explain(args: &[&str], stdin: &str, env: &[(&str, &str)]) -> Run {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_quota-operator"));
-    cmd.arg("explain").args(args);
-    for var in [
-        "AWS_REGION",
-        "AWS_DEFAULT_REGION",
-        "AWS_PROFILE",
-        "AWS_ACCESS_KEY_ID",
-        "AWS_SECRET_ACCESS_KEY",
-        "AWS_SESSION_TOKEN",
-        "QO_AWS_ENDPOINT_URL",
-        "QO_GCP_ENDPOINT_URL",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd.env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_CONFIG_FILE", "/dev/null")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null");
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
+    let mut cmd = cli::quota_operator("explain", env);
+    cmd.args(args);
     let mut child = cmd
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

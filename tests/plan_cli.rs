@@ -2,11 +2,13 @@
 //! output formats and exit codes, and `--live` against the simulator (the real Service Quotas
 //! and STS clients over HTTP).
 
+#[path = "support/cli.rs"]
+mod cli;
+
 use std::path::Path;
 
 use quota_sim::{Scenario, Sim, SimHandle, aws::SeedRequest};
 use serde_json::Value;
-use tokio::process::Command;
 
 struct Run {
     code: i32,
@@ -16,26 +18,8 @@ struct Run {
 
 /// Runs `quota-operator plan ARGS` with none of the caller's cloud settings, plus `env`.
 async fn plan(args: &[&str], env: &[(&str, &str)]) -> Run {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_quota-operator"));
-    cmd.arg("plan").args(args);
-    for var in [
-        "AWS_REGION",
-        "AWS_DEFAULT_REGION",
-        "AWS_PROFILE",
-        "AWS_ACCESS_KEY_ID",
-        "AWS_SECRET_ACCESS_KEY",
-        "AWS_SESSION_TOKEN",
-        "QO_AWS_ENDPOINT_URL",
-        "QO_GCP_ENDPOINT_URL",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd.env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_CONFIG_FILE", "/dev/null")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null");
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
+    let mut cmd = cli::quota_operator("plan", env);
+    cmd.args(args);
     let out = cmd.output().await.expect("quota-operator runs");
     Run {
         code: out.status.code().unwrap_or(-1),
