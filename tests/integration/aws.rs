@@ -8,14 +8,14 @@ use quota_operator::{
     api::{CloudAccount, QuotaRequirement, TargetState},
     cloud::{
         CloudError, FileContext, ProviderFactory, QuotaProvider, QuotaView, RequestView, Target,
-        aws::{AwsFactory, AwsSettings},
+        aws::AwsFactory,
     },
 };
 use quota_sim::{AwsSim, Scenario, SimHandle, aws::ThrottleInjection};
 use serde_json::json;
 use tokio::sync::Notify;
 
-use crate::harness::{TestEnv, condition};
+use crate::harness::{TestEnv, condition, sim_aws};
 
 const ACCOUNT: &str = "111111111111";
 const KEY: &str = "AKIDE2EEXAMPLE";
@@ -27,15 +27,6 @@ async fn sim(extra: &str) -> SimHandle {
         .serve("127.0.0.1:0".parse().unwrap())
         .await
         .expect("sim")
-}
-
-async fn factory(sim: &SimHandle, cache_ttl: Duration) -> Arc<AwsFactory> {
-    let settings = AwsSettings {
-        endpoint: Some(sim.endpoint()),
-        cache_ttl,
-        ..AwsSettings::default()
-    };
-    Arc::new(AwsFactory::with_static_credentials(KEY, "secret", "us-east-1", settings).await)
 }
 
 const SPOT: (&str, &str) = ("ec2", "L-34B43A08");
@@ -91,7 +82,7 @@ async fn spot_in_two_regions_files_one_request_each_and_follows_the_case_to_sati
         2000,
     ))
     .await;
-    env.start_operator_with(factory(&sim, Duration::from_millis(500)).await);
+    env.start_operator_with(sim_aws(&sim, KEY, Duration::from_millis(500)).await);
 
     let opened = env
         .wait_qr("spot", |qr| {
@@ -145,7 +136,7 @@ async fn denied_request_ends_denied_and_is_not_filed_again() {
         256,
     ))
     .await;
-    env.start_operator_with(factory(&sim, Duration::from_millis(500)).await);
+    env.start_operator_with(sim_aws(&sim, KEY, Duration::from_millis(500)).await);
 
     let denied = env
         .wait_qr("p-spot", |qr| all(qr, TargetState::Denied))
@@ -222,7 +213,7 @@ impl QuotaProvider for StopAfterFilingProvider {
 async fn crash_after_filing(env: &mut TestEnv, sim: &SimHandle) {
     let filed = Arc::new(Notify::new());
     let crashing = StopAfterFiling {
-        inner: factory(sim, Duration::from_millis(500)).await,
+        inner: sim_aws(sim, KEY, Duration::from_millis(500)).await,
         filed: filed.clone(),
     };
     env.start_operator_with(Arc::new(crashing));
@@ -247,7 +238,7 @@ async fn a_crash_between_filing_and_status_files_nothing_new_after_restart() {
     assert_eq!(sim.aws().filed().len(), 1);
 
     // A fresh operator (new process state, same cloud): it must adopt, not file again.
-    env.start_operator_with(factory(&sim, Duration::from_millis(500)).await);
+    env.start_operator_with(sim_aws(&sim, KEY, Duration::from_millis(500)).await);
     let adopted = env
         .wait_qr("spot", |qr| all(qr, TargetState::Requested))
         .await;
@@ -283,7 +274,7 @@ async fn a_denial_during_a_crash_between_filing_and_status_is_not_forgotten() {
         .deny(&id, quota_sim::RequestStatus::Denied, "no")
         .unwrap();
 
-    env.start_operator_with(factory(&sim, Duration::from_millis(500)).await);
+    env.start_operator_with(sim_aws(&sim, KEY, Duration::from_millis(500)).await);
     let denied = env.wait_qr("spot", |qr| all(qr, TargetState::Denied)).await;
     assert_eq!(
         denied.status.as_ref().unwrap().targets[0]
@@ -314,7 +305,7 @@ async fn open_request_limit_queues_then_files_when_a_slot_frees() {
     .await;
     env.create_qr(qr("spot", &account, SPOT, &["us-east-1"], 500))
         .await;
-    env.start_operator_with(factory(&sim, Duration::from_millis(300)).await);
+    env.start_operator_with(sim_aws(&sim, KEY, Duration::from_millis(300)).await);
 
     let queued = env
         .wait_qr_any(&["fargate", "spot"], |qr| all(qr, TargetState::Queued))
@@ -353,7 +344,7 @@ async fn throttling_slows_the_operator_down_and_it_still_converges() {
     let account = env.aws_account("aws", ACCOUNT).await;
     env.create_qr(qr("spot", &account, SPOT, &["us-east-1"], 2000))
         .await;
-    env.start_operator_with(factory(&sim, Duration::from_millis(300)).await);
+    env.start_operator_with(sim_aws(&sim, KEY, Duration::from_millis(300)).await);
 
     env.wait_qr("spot", |qr| all(qr, TargetState::Satisfied))
         .await;
@@ -388,7 +379,7 @@ async fn a_resync_of_200_objects_costs_calls_per_combination_not_per_object() {
         .await;
     }
     let ttl = Duration::from_secs(1);
-    env.start_operator_with(factory(&sim, ttl).await);
+    env.start_operator_with(sim_aws(&sim, KEY, ttl).await);
     let api = env.qrs();
     crate::harness::eventually(Duration::from_secs(60), || async {
         let list = api.list(&Default::default()).await.ok()?;
@@ -441,7 +432,7 @@ async fn a_global_quota_is_reconciled_once_not_once_per_region() {
         2000,
     ))
     .await;
-    env.start_operator_with(factory(&sim, Duration::from_millis(300)).await);
+    env.start_operator_with(sim_aws(&sim, KEY, Duration::from_millis(300)).await);
 
     let requested = env
         .wait_qr("roles", |qr| all(qr, TargetState::Requested))

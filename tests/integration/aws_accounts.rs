@@ -2,16 +2,13 @@
 //! roles, and a ListServiceQuotas the account refuses or a proxy breaks. The operator on the real
 //! API server, the real SDK, and the simulator's filing log, which records the account.
 
-use std::{sync::Arc, time::Duration};
+use std::time::Duration;
 
-use quota_operator::{
-    api::{QuotaRequirement, TargetState},
-    cloud::aws::{AwsFactory, AwsSettings},
-};
+use quota_operator::api::{QuotaRequirement, TargetState};
 use quota_sim::{AwsSim, Scenario, SimHandle};
 use serde_json::json;
 
-use crate::harness::{TestEnv, condition};
+use crate::harness::{TestEnv, condition, sim_aws};
 
 /// The operator's own key belongs to this account; the CloudAccounts name others.
 const OPERATOR_ACCOUNT: &str = "999999999999";
@@ -28,15 +25,6 @@ async fn sim(extra: &str) -> SimHandle {
         .serve("127.0.0.1:0".parse().unwrap())
         .await
         .expect("sim")
-}
-
-async fn factory(sim: &SimHandle) -> Arc<AwsFactory> {
-    let settings = AwsSettings {
-        endpoint: Some(sim.endpoint()),
-        cache_ttl: Duration::from_millis(500),
-        ..AwsSettings::default()
-    };
-    Arc::new(AwsFactory::with_static_credentials(KEY, "secret", "us-east-1", settings).await)
 }
 
 /// A CloudAccount for `aws` (accountId, roleArn, ...) that admits the test's namespaces.
@@ -83,7 +71,7 @@ async fn a_wrong_account_id_is_blocked_and_nothing_is_filed() {
     // The operator's credentials act in 999999999999, the account says 111111111111.
     let wrong = account(&env, "wrong", json!({"accountId": ACCOUNT_A})).await;
     env.create_qr(spot("spot", &wrong, 2000)).await;
-    env.start_operator_with(factory(&sim).await);
+    env.start_operator_with(sim_aws(&sim, KEY, Duration::from_millis(500)).await);
 
     let blocked = env
         .wait_qr("spot", |qr| all(qr, TargetState::Blocked))
@@ -129,7 +117,7 @@ async fn two_accounts_through_roles_each_request_filed_in_its_own_account() {
     .await;
     env.create_qr(spot("spot-a", &a, 2000)).await;
     env.create_qr(spot("spot-b", &b, 3000)).await;
-    env.start_operator_with(factory(&sim).await);
+    env.start_operator_with(sim_aws(&sim, KEY, Duration::from_millis(500)).await);
 
     for (name, value) in [("spot-a", 2000.0), ("spot-b", 3000.0)] {
         let done = env
@@ -166,7 +154,7 @@ async fn listing_broken_values_still_read(namespace: &str, fault: &str) {
     let own = account(&env, "own", json!({"accountId": OPERATOR_ACCOUNT})).await;
     env.create_qr(spot("met", &own, 500)).await;
     env.create_qr(spot("raise", &own, 2000)).await;
-    env.start_operator_with(factory(&sim).await);
+    env.start_operator_with(sim_aws(&sim, KEY, Duration::from_millis(500)).await);
 
     let met = env
         .wait_qr("met", |qr| all(qr, TargetState::Satisfied))

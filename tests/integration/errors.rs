@@ -3,19 +3,16 @@
 //! the cloud said, is retried with backoff, and turns Satisfied when the cloud heals, filing
 //! nothing extra; an account whose role cannot be assumed is Blocked naming account and role.
 
-use std::{sync::Arc, time::Duration};
+use std::time::Duration;
 
-use quota_operator::{
-    api::{QuotaRequirement, TargetState},
-    cloud::aws::{AwsFactory, AwsSettings},
-};
+use quota_operator::api::{QuotaRequirement, TargetState};
 use quota_sim::{
     AwsSim, Scenario, SimHandle,
     aws::{Fault, FaultInjection, ThrottleInjection},
 };
 use serde_json::json;
 
-use crate::harness::{TestEnv, condition};
+use crate::harness::{TestEnv, condition, sim_aws};
 
 const ACCOUNT: &str = "111111111111";
 const KEY: &str = "AKIDERRORSEXAMPLE";
@@ -28,15 +25,6 @@ async fn sim(extra: &str) -> SimHandle {
         .serve("127.0.0.1:0".parse().unwrap())
         .await
         .expect("sim")
-}
-
-async fn factory(sim: &SimHandle) -> Arc<AwsFactory> {
-    let settings = AwsSettings {
-        endpoint: Some(sim.endpoint()),
-        cache_ttl: Duration::from_millis(200),
-        ..AwsSettings::default()
-    };
-    Arc::new(AwsFactory::with_static_credentials(KEY, "secret", "us-east-1", settings).await)
 }
 
 fn spot(account: &str) -> QuotaRequirement {
@@ -60,7 +48,7 @@ async fn fails_then_heals(namespace: &str, break_reads: impl Fn(&SimHandle), sai
     let account = env.aws_account("aws", ACCOUNT).await;
     env.create_qr(serde_json::to_value(spot(&account)).unwrap())
         .await;
-    env.start_operator_with(factory(&sim).await);
+    env.start_operator_with(sim_aws(&sim, KEY, Duration::from_millis(200)).await);
 
     let failing = env
         .wait_qr("spot", |qr| state(qr) == Some(TargetState::Error))
@@ -158,7 +146,7 @@ async fn throttling_past_the_retry_budget_is_retried_with_backoff_and_heals() {
     let account = env.aws_account("aws", ACCOUNT).await;
     env.create_qr(serde_json::to_value(spot(&account)).unwrap())
         .await;
-    env.start_operator_with(factory(&sim).await);
+    env.start_operator_with(sim_aws(&sim, KEY, Duration::from_millis(200)).await);
     let throttled = env
         .wait_qr("spot", |qr| state(qr) == Some(TargetState::Error))
         .await;
@@ -192,7 +180,7 @@ async fn a_role_that_cannot_be_assumed_blocks_naming_account_and_role() {
     .unwrap();
     env.create_qr(serde_json::to_value(spot(&name)).unwrap())
         .await;
-    env.start_operator_with(factory(&sim).await);
+    env.start_operator_with(sim_aws(&sim, KEY, Duration::from_millis(200)).await);
     let blocked = env
         .wait_qr("spot", |qr| state(qr) == Some(TargetState::Blocked))
         .await;

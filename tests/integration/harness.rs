@@ -399,6 +399,22 @@ pub async fn sim_clouds(
     Arc::new(Clouds::new(aws, GcpFactory::new(gcp)))
 }
 
+/// The AWS provider factory pointed at the simulator, with static credentials for `key` and a
+/// quota cache of `ttl`.
+pub async fn sim_aws(
+    sim: &quota_sim::SimHandle,
+    key: &str,
+    ttl: Duration,
+) -> Arc<quota_operator::cloud::aws::AwsFactory> {
+    use quota_operator::cloud::aws::{AwsFactory, AwsSettings};
+    let settings = AwsSettings {
+        endpoint: Some(sim.endpoint()),
+        cache_ttl: ttl,
+        ..AwsSettings::default()
+    };
+    Arc::new(AwsFactory::with_static_credentials(key, "secret", "us-east-1", settings).await)
+}
+
 /// A Go tool built from the Go module proxy (tools/<name>/build.sh, cached): its binary.
 pub fn go_tool(name: &str) -> PathBuf {
     let build = Command::new(format!("{ROOT}/tools/{name}/build.sh"))
