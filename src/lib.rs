@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 pub mod api;
+pub mod capacity;
 pub mod cloud;
 pub mod controller;
 pub mod explain;

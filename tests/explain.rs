@@ -122,7 +122,7 @@ async fn elb_targets_region_comes_from_the_arn_and_the_limit_is_doubled() {
     );
     assert_eq!(
         (qr.spec.regions[0].as_str(), qr.spec.desired_value),
-        ("eu-west-1", 2000)
+        ("eu-west-1", Some(2000))
     );
 }
 
@@ -139,7 +139,7 @@ async fn gcp_quota_sentence_and_concurrent_operations() {
     assert_eq!(gcp.quota_id, "CPUS-per-project-region");
     assert_eq!(
         (qr.spec.regions[0].as_str(), qr.spec.desired_value),
-        ("us-east1", 16)
+        ("us-east1", Some(16))
     );
 
     let body = r#"{"error": {"code": 403, "message": "Rate Limit Exceeded", "errors": [{"message":
@@ -194,7 +194,7 @@ async fn live_reads_the_current_value_and_asks_for_more() {
     )
     .await;
     let qr = parsed(&run);
-    assert_eq!(qr.spec.desired_value, 1280, "{}", run.stdout);
+    assert_eq!(qr.spec.desired_value, Some(1280), "{}", run.stdout);
     assert!(
         run.stderr.contains("Current value (--live): 640 vCPUs"),
         "{}",
@@ -219,7 +219,13 @@ async fn live_reads_the_current_value_and_asks_for_more() {
     )
     .await;
     let qr = parsed(&run);
-    assert_eq!(qr.spec.desired_value, 192, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(
+        qr.spec.desired_value,
+        Some(192),
+        "{}\n{}",
+        run.stdout,
+        run.stderr
+    );
     assert!(
         run.stderr.contains("Current value (--live): 96 CPUs"),
         "{}",

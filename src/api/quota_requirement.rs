@@ -5,8 +5,8 @@ use kube::{CustomResource, KubeSchema};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-/// One quota, in one account or project, that must be at least `desiredValue` in every listed
-/// region.
+/// One quota, in one account or project, that must be at least `desiredValue` (or hold
+/// `capacity`) in every listed region.
 // The derive's repeated printcolumn(type_ = ...) entries trip this lint; they are distinct columns.
 #[allow(clippy::duplicated_attributes)]
 #[derive(CustomResource, KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -37,6 +37,11 @@ use serde::{Deserialize, Serialize};
 #[x_kube(validation = Rule::new("has(self.aws) != has(self.gcp)").message("exactly one of spec.aws or spec.gcp must be set").reason(Reason::FieldValueInvalid))]
 #[x_kube(validation = Rule::new("!has(self.aws) || self.regions.all(r, r.matches('^[a-z]{2}(-[a-z]+)+-[0-9]+$'))").message("spec.regions: every AWS region must look like us-east-1").field_path(".regions"))]
 #[x_kube(validation = Rule::new("!has(self.gcp) || self.regions.all(r, r == 'global' || r.matches('^[a-z]+-[a-z]+[0-9]+$'))").message("spec.regions: every GCP region must look like us-central1 (or be 'global')").field_path(".regions"))]
+#[x_kube(validation = Rule::new("has(self.desiredValue) != has(self.capacity)").message("exactly one of spec.desiredValue or spec.capacity must be set").reason(Reason::FieldValueInvalid))]
+#[x_kube(validation = Rule::new("!has(self.headroomPercent) || has(self.capacity)").message("spec.headroomPercent applies only to spec.capacity").field_path(".headroomPercent"))]
+#[x_kube(validation = Rule::new("!has(self.capacity) || !has(self.aws) || self.capacity.all(c, !has(c.machineType))").message("spec.capacity: machineType is for GCP quotas; AWS capacity is instanceType (EC2) or vcpu (Fargate)").field_path(".capacity"))]
+#[x_kube(validation = Rule::new("!has(self.capacity) || !has(self.gcp) || self.capacity.all(c, has(c.machineType))").message("spec.capacity: a GCP quota's capacity is machineType entries").field_path(".capacity"))]
+#[x_kube(validation = Rule::new("!has(self.capacity) || self.capacity.all(c, has(c.vcpu)) || self.capacity.all(c, !has(c.vcpu))").message("spec.capacity: vcpu entries (Fargate tasks) cannot be mixed with instance types on one quota").field_path(".capacity"))]
 #[x_kube(validation = Rule::new("!has(self.allowDecrease) || !self.allowDecrease || has(self.gcp)").message("spec.allowDecrease is only supported for gcp quotas (AWS never lowers a quota)").field_path(".allowDecrease"))]
 #[serde(rename_all = "camelCase")]
 pub struct QuotaRequirementSpec {
@@ -56,9 +61,24 @@ pub struct QuotaRequirementSpec {
     #[schemars(length(min = 1, max = 40), inner(length(min = 1, max = 32)))]
     pub regions: Vec<String>,
     /// The value the quota must reach, in the quota's own unit (vCPUs, count, ...). At most
-    /// 10,000,000,000, the largest value AWS's RequestServiceQuotaIncrease accepts.
+    /// 10,000,000,000, the largest value AWS's RequestServiceQuotaIncrease accepts. Exactly one
+    /// of `desiredValue` and `capacity` must be set; several objects' values on one quota take
+    /// the largest.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 1, max = 10_000_000_000_i64))]
-    pub desired_value: i64,
+    pub desired_value: Option<i64>,
+    /// What must run at the same time, instead of a number: EC2 instances (`instanceType`),
+    /// GCP machines (`machineType`) or Fargate tasks (`vcpu`), each with a count. The operator
+    /// reads each type's vCPUs from the cloud's catalog in each region, checks that the type
+    /// counts against this quota, and asks for the sum; the capacity of several objects on one
+    /// quota adds up.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 50))]
+    pub capacity: Option<Vec<CapacityItem>>,
+    /// Extra room on top of `capacity`, in percent (0 to 1000): 10 asks for 110% of it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0, max = 1000))]
+    pub headroom_percent: Option<i32>,
     /// Why the increase is needed. Sent to GCP as the QuotaPreference's justification; AWS's
     /// increase request has no such field, so on AWS it is shown in status and events only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -68,6 +88,31 @@ pub struct QuotaRequirementSpec {
     /// decreases at once). Default false: a higher current value always counts as satisfied.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub allow_decrease: bool,
+}
+
+/// Instances, machines or tasks that must run at the same time: exactly one of `instanceType`,
+/// `machineType` and `vcpu`, and a count.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[x_kube(validation = Rule::new("(has(self.instanceType) ? 1 : 0) + (has(self.machineType) ? 1 : 0) + (has(self.vcpu) ? 1 : 0) == 1").message("spec.capacity[]: exactly one of instanceType, machineType or vcpu must be set").reason(Reason::FieldValueInvalid))]
+#[serde(rename_all = "camelCase")]
+pub struct CapacityItem {
+    /// An EC2 instance type, e.g. `m5.2xlarge` (its vCPUs come from DescribeInstanceTypes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[x_kube(validation = Rule::new("self.matches('^[a-z][a-z0-9-]*[.][a-z0-9-]+$')").message("spec.capacity[].instanceType must look like m5.2xlarge"))]
+    #[schemars(length(max = 64))]
+    pub instance_type: Option<String>,
+    /// A GCP machine type, e.g. `n2-standard-8` (its vCPUs come from the Compute API).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[x_kube(validation = Rule::new("self.matches('^[a-z][a-z0-9]*(-[a-z0-9]+)+$')").message("spec.capacity[].machineType must look like n2-standard-8"))]
+    #[schemars(length(max = 64))]
+    pub machine_type: Option<String>,
+    /// vCPUs of one Fargate task (0.25 to 16).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0.25, max = 16))]
+    pub vcpu: Option<f64>,
+    /// How many run at the same time.
+    #[schemars(range(min = 1, max = 1_000_000))]
+    pub count: i64,
 }
 
 /// An AWS Service Quotas quota, by code or by name.
@@ -213,9 +258,29 @@ pub struct TargetStatus {
     /// The last increase request for this quota, as the cloud reports it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request: Option<RequestStatus>,
+    /// How `spec.capacity` came to a value here: this object's share, the total of every
+    /// object's capacity on the quota, and the arithmetic.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capacity: Option<CapacityStatus>,
     /// A human explanation, with the cloud's error code and message when there is one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+}
+
+/// `spec.capacity` in the quota's unit, in one region.
+#[derive(JsonSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct CapacityStatus {
+    /// This object's capacity, headroom included.
+    pub share: i64,
+    /// The capacity of every object on this quota that may ask for it, added up (they run at
+    /// the same time): what this object needs the quota to be.
+    pub total: i64,
+    /// How the share was computed, e.g. `200 x m5.2xlarge (8 vCPU) = 1600 vCPU`.
+    pub arithmetic: String,
+    /// The other objects' shares in the total, as `namespace/name: N`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub others: Vec<String>,
 }
 
 /// Where one target stands.
@@ -233,7 +298,8 @@ pub enum TargetState {
     PartiallyGranted,
     /// The quota cannot be raised.
     NotAdjustable,
-    /// A CloudAccount guardrail or namespace rule forbids the request.
+    /// A CloudAccount guardrail or namespace rule forbids the request, or the spec cannot be
+    /// met as written (an instance type that does not count against this quota).
     Blocked,
     /// The cloud or the credentials failed; retried with backoff.
     Error,

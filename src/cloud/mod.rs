@@ -7,7 +7,7 @@ mod per_account;
 
 pub use clouds::Clouds;
 
-use std::{fmt, sync::Arc};
+use std::{collections::BTreeMap, fmt, sync::Arc};
 
 use async_trait::async_trait;
 use jiff::Timestamp;
@@ -222,6 +222,21 @@ pub trait QuotaProvider: Send + Sync {
         value: i64,
         context: &FileContext,
     ) -> Result<RequestView, CloudError>;
+
+    /// vCPUs of each instance type (AWS EC2) or machine type (GCP Compute) in `region`, from
+    /// the cloud's own catalog. A type the region does not offer is an error naming it.
+    async fn vcpus(
+        &self,
+        region: &str,
+        types: &[String],
+    ) -> Result<BTreeMap<String, u32>, CloudError> {
+        let _ = (region, types);
+        Err(CloudError::new(
+            ErrorKind::Other,
+            "NotSupported",
+            "this provider has no instance type catalog",
+        ))
+    }
 }
 
 /// Builds (and may cache) the provider for a CloudAccount.

@@ -113,6 +113,7 @@ mod tests {
             region: region.into(),
             current_value: None,
             desired_value: None,
+            capacity: None,
             driven_by: None,
             state,
             request: None,

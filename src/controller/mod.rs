@@ -9,6 +9,7 @@ mod events;
 mod ledger;
 mod needs;
 mod object;
+mod peers;
 pub mod plan;
 mod reconcile;
 mod reconciles;

@@ -3,8 +3,10 @@
 //! store for every region of every object (which made the cost per object grow with the fleet).
 //!
 //! Objects are filed under (account, service, dimensions, quota as the spec names it, region),
-//! and also under region `*` for quotas that turn out to be global, ordered by value (largest
-//! first, ties by name), so the driver is usually the first object looked at.
+//! and also under region `*` for quotas that turn out to be global. A `desiredValue` is ranked
+//! by value (largest first, ties by name), so the driver is usually the first object looked at;
+//! a `capacity` has no value until the cloud's catalog is read, so those objects are listed by
+//! name (their shares add up: every one of them counts).
 
 use std::{
     cmp::Reverse,
@@ -40,9 +42,12 @@ type Ranked = BTreeSet<(Reverse<i64>, String)>;
 
 #[derive(Default)]
 struct State {
+    /// Objects with a `desiredValue`, largest first.
     by_key: HashMap<NeedKey, Ranked>,
-    /// Where each object (`namespace/name`) is filed, and at what value.
-    by_object: HashMap<String, (Vec<NeedKey>, i64)>,
+    /// Objects with a `capacity`, by name.
+    capacity: HashMap<NeedKey, BTreeSet<String>>,
+    /// Where each object (`namespace/name`) is filed, and at what value (None: capacity).
+    by_object: HashMap<String, (Vec<NeedKey>, Option<i64>)>,
     /// Where the objects listed since the watch (re)started go, swapped in when the listing is
     /// complete (only their keys: a copy of 10,000 objects would double the operator's memory).
     relisting: Option<Vec<Filed>>,
@@ -90,7 +95,7 @@ fn keys(obj: &QuotaRequirement) -> Vec<NeedKey> {
 struct Filed {
     name: String,
     keys: Vec<NeedKey>,
-    value: i64,
+    value: Option<i64>,
 }
 
 impl Filed {
@@ -98,7 +103,10 @@ impl Filed {
         Self {
             name: object::key(obj),
             keys: keys(obj),
-            value: obj.spec.desired_value,
+            value: obj
+                .spec
+                .desired_value
+                .filter(|_| obj.spec.capacity.is_none()),
         }
     }
 }
@@ -108,10 +116,20 @@ impl State {
         let Filed { name, keys, value } = filed;
         self.remove(&name);
         for k in &keys {
-            self.by_key
-                .entry(k.clone())
-                .or_default()
-                .insert((Reverse(value), name.clone()));
+            match value {
+                Some(v) => {
+                    self.by_key
+                        .entry(k.clone())
+                        .or_default()
+                        .insert((Reverse(v), name.clone()));
+                }
+                None => {
+                    self.capacity
+                        .entry(k.clone())
+                        .or_default()
+                        .insert(name.clone());
+                }
+            }
         }
         self.by_object.insert(name, (keys, value));
     }
@@ -121,10 +139,22 @@ impl State {
             return;
         };
         for k in keys {
-            if let Some(ranked) = self.by_key.get_mut(&k) {
-                ranked.remove(&(Reverse(value), name.to_string()));
-                if ranked.is_empty() {
-                    self.by_key.remove(&k);
+            match value {
+                Some(v) => {
+                    if let Some(ranked) = self.by_key.get_mut(&k) {
+                        ranked.remove(&(Reverse(v), name.to_string()));
+                        if ranked.is_empty() {
+                            self.by_key.remove(&k);
+                        }
+                    }
+                }
+                None => {
+                    if let Some(names) = self.capacity.get_mut(&k) {
+                        names.remove(name);
+                        if names.is_empty() {
+                            self.capacity.remove(&k);
+                        }
+                    }
                 }
             }
         }
@@ -147,6 +177,7 @@ impl Needs {
             watcher::Event::InitDone => {
                 let listed = state.relisting.take().unwrap_or_default();
                 state.by_key.clear();
+                state.capacity.clear();
                 state.by_object.clear();
                 for filed in listed {
                     state.insert(filed);
@@ -175,6 +206,20 @@ impl Needs {
                     .map(|(Reverse(v), name)| (*v, name.clone()))
             })
             .max_by(|a, b| a.0.cmp(&b.0).then_with(|| b.1.cmp(&a.1)))
+    }
+}
+
+impl Needs {
+    /// Every other object that gives a `capacity` under any of `keys`, by name.
+    pub fn capacity_others(&self, keys: &[NeedKey], me: &str) -> Vec<String> {
+        let state = self.state.read().expect("needs index");
+        let names: BTreeSet<&String> = keys
+            .iter()
+            .filter_map(|k| state.capacity.get(k))
+            .flatten()
+            .filter(|name| name.as_str() != me)
+            .collect();
+        names.into_iter().cloned().collect()
     }
 }
 
@@ -406,6 +451,57 @@ mod tests {
             Some((700, "ns/named".into()))
         );
         assert_eq!(needs.len(), 1);
+    }
+
+    #[test]
+    fn capacity_objects_are_listed_by_name_and_never_ranked() {
+        let needs = Needs::default();
+        let capacity = |ns: &str, name: &str| -> QuotaRequirement {
+            serde_json::from_value(json!({
+                "metadata": {"name": name, "namespace": ns},
+                "spec": {"accountRef": "prod", "aws": {"serviceCode": "ec2", "quotaCode": "L-1"},
+                         "regions": ["us-east-1"],
+                         "capacity": [{"instanceType": "m5.2xlarge", "count": 200}]}
+            }))
+            .unwrap()
+        };
+        needs.apply(&watcher::Event::Apply(capacity("b", "spot")));
+        needs.apply(&watcher::Event::Apply(capacity("a", "spot")));
+        needs.apply(&watcher::Event::Apply(qr(
+            "c",
+            "floor",
+            "L-1",
+            &["us-east-1"],
+            100,
+        )));
+        let keys = spot("us-east-1", false);
+        assert_eq!(
+            needs.capacity_others(&keys, "a/spot"),
+            vec!["b/spot".to_string()]
+        );
+        assert_eq!(
+            needs.capacity_others(&keys, "c/floor"),
+            vec!["a/spot".to_string(), "b/spot".to_string()]
+        );
+        assert_eq!(
+            needs.best_other(&keys, "a/spot", |_| true),
+            Some((100, "c/floor".into())),
+            "a capacity has no value to rank"
+        );
+        // A capacity that becomes a desiredValue moves from one list to the other.
+        needs.apply(&watcher::Event::Apply(qr(
+            "b",
+            "spot",
+            "L-1",
+            &["us-east-1"],
+            50,
+        )));
+        assert_eq!(
+            needs.capacity_others(&keys, "c/floor"),
+            vec!["a/spot".to_string()]
+        );
+        needs.apply(&watcher::Event::Delete(capacity("a", "spot")));
+        assert!(needs.capacity_others(&keys, "c/floor").is_empty());
     }
 
     #[test]

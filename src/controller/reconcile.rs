@@ -110,10 +110,11 @@ impl Outcome {
             .map(|region| TargetStatus {
                 region: region.clone(),
                 current_value: None,
-                desired_value: Some(obj.spec.desired_value),
+                desired_value: obj.spec.desired_value,
                 driven_by: None,
                 state,
                 request: previous(obj, region).and_then(|t| t.request.clone()),
+                capacity: None,
                 message: Some(message.clone()),
             })
             .collect();

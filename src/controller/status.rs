@@ -250,6 +250,7 @@ mod tests {
             region: region.into(),
             current_value: Some(1.0),
             desired_value: Some(2),
+            capacity: None,
             driven_by: None,
             state,
             request: None,

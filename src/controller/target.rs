@@ -2,7 +2,7 @@
 //! plan, and file what is needed.
 
 use jiff::Timestamp;
-use kube::{Api, ResourceExt, runtime::reflector::ObjectRef};
+use kube::{Api, ResourceExt};
 
 use super::{
     Context,
@@ -10,15 +10,14 @@ use super::{
     aggregate::{self, Contribution},
     events::{self, Note},
     ledger::{KeyEntry, QuotaKey},
-    needs, object,
+    object, peers,
     plan::{self, Plan, PlanInput, Tracked},
     record, resolve, status,
 };
 use crate::{
-    api::{CloudAccount, FiledBy, QuotaRequirement, RequestOwner, TargetState, TargetStatus},
-    cloud::{
-        CloudError, ErrorKind, FileContext, QuotaProvider, QuotaRef, QuotaView, RequestView, Target,
-    },
+    api::{CloudAccount, QuotaRequirement, TargetState, TargetStatus},
+    capacity::{self, ShareError},
+    cloud::{CloudError, ErrorKind, FileContext, QuotaProvider, RequestView, Target},
 };
 
 /// What one region came to.
@@ -45,6 +44,21 @@ impl TargetResult {
             TargetState::Error
         };
         status.message = Some(e.to_string());
+        Self {
+            status,
+            note: None,
+            quota_id,
+            global: false,
+            scope: None,
+            keep_intent: true,
+        }
+    }
+
+    /// The spec cannot be met as written (a capacity type on another quota, or one the region
+    /// does not offer): nothing is asked of the cloud until the spec changes.
+    fn refused(mut status: TargetStatus, message: String, quota_id: Option<String>) -> Self {
+        status.state = TargetState::Blocked;
+        status.message = Some(message);
         Self {
             status,
             note: None,
@@ -86,10 +100,11 @@ pub async fn reconcile_target(
     let mut status = TargetStatus {
         region: target.region.clone(),
         current_value: prev.and_then(|t| t.current_value),
-        desired_value: Some(obj.spec.desired_value),
+        desired_value: obj.spec.desired_value,
         driven_by: None,
         state: TargetState::Error,
         request: prev.and_then(|t| t.request.clone()),
+        capacity: prev.and_then(|t| t.capacity.clone()),
         message: None,
     };
 
@@ -99,7 +114,14 @@ pub async fn reconcile_target(
     };
     status.current_value = Some(view.value);
     let quota_id = Some(view.id.clone());
-    let owner = owner(obj, account, &target, &view);
+    let own_share = match capacity::share(&obj.spec, provider, &target.region, &view.id).await {
+        Ok(share) => share,
+        Err(ShareError::Cloud(e)) => return TargetResult::undecided(status, &e, quota_id),
+        Err(ShareError::Spec(message)) => {
+            return TargetResult::refused(status, message, quota_id);
+        }
+    };
+    let owner = peers::owner(obj, account, &target, &view);
     let entry = ctx.ledger.entry(&QuotaKey {
         account: cloud_id.clone(),
         service: owner.service.clone(),
@@ -157,22 +179,31 @@ pub async fn reconcile_target(
     }
 
     let me = object::key(obj);
+    let capacity = peers::capacity(ctx, obj, account, provider, &target, &view, own_share).await;
+    // A capacity object needs every capacity on the quota at once; a desiredValue is a floor.
+    let need = match capacity.own {
+        Some(_) => capacity.total(),
+        None => obj.spec.desired_value.unwrap_or_default(),
+    };
     let guardrails = account.spec.guardrails.as_ref();
-    let blocked =
-        resolve::guardrail_violation(guardrails, &view.id, obj.spec.desired_value, view.value);
+    let blocked = resolve::guardrail_violation(guardrails, &view.id, need, view.value);
     let generation = obj.metadata.generation.unwrap_or_default();
     let own = Contribution {
         object: me.clone(),
-        value: obj.spec.desired_value,
+        value: need,
         eligible: blocked.is_none()
             && !own_request
                 .as_ref()
-                .is_some_and(|t| plan::settles(t, obj.spec.desired_value, generation)),
+                .is_some_and(|t| plan::settles(t, need, generation)),
     };
-    let peers = peers(ctx, obj, account, &target, &view);
-    let effective = aggregate::effective(&own, &peers.best);
+    let floors = peers::floors(ctx, obj, account, &target, &view, need);
+    let mut others = floors.best;
+    others.extend(capacity.others_ask());
+    let effective = aggregate::effective(&own, &others);
     status.desired_value = Some(effective.value);
     status.driven_by = Some(effective.driven_by.clone());
+    status.capacity = capacity.status();
+    let peer_request = floors.request.or(capacity.request);
 
     let intent = obj
         .status
@@ -189,7 +220,7 @@ pub async fn reconcile_target(
         generation,
         current: view.value,
         adjustable: view.adjustable,
-        own_value: obj.spec.desired_value,
+        own_value: need,
         effective: effective.value,
         is_driver: effective.driven_by == me,
         allow_decrease: obj.spec.allow_decrease,
@@ -199,7 +230,7 @@ pub async fn reconcile_target(
         history: None,
         intent: intent.as_ref(),
         filed_here: filed_here.as_deref(),
-        peer_request: peers.request.as_ref(),
+        peer_request: peer_request.as_ref(),
     };
     let mut decision = plan::plan(&input);
     tracing::debug!(object = %me, region = %target.region, ?decision, "planned");
@@ -288,26 +319,6 @@ pub async fn reconcile_target(
     }
 }
 
-/// The request as it would be recorded now: this quota, filed by this object at its generation.
-fn owner(
-    obj: &QuotaRequirement,
-    account: &CloudAccount,
-    target: &Target,
-    view: &QuotaView,
-) -> RequestOwner {
-    RequestOwner {
-        account_ref: obj.spec.account_ref.clone(),
-        account: account.cloud_id().to_string(),
-        service: target.quota.service().to_string(),
-        quota: view.id.clone(),
-        scope: scope(target, view),
-        filed_by: Some(FiledBy {
-            uid: obj.uid().unwrap_or_default(),
-            generation: obj.metadata.generation.unwrap_or_default(),
-        }),
-    }
-}
-
 /// Any other open request this process knows of for the quota, as the cloud reports it now.
 async fn follow_open(
     ctx: &Context,
@@ -368,133 +379,4 @@ fn note(
             target.region, view.id, view.requested_value, view.status
         ),
     })
-}
-
-/// Where one value of the quota applies: a region (or everywhere), narrowed by GCP dimensions.
-fn scope(target: &Target, view: &QuotaView) -> String {
-    let mut scope = if view.global {
-        "global".to_string()
-    } else {
-        target.region.clone()
-    };
-    if let QuotaRef::Gcp { dimensions, .. } = &target.quota {
-        for (k, v) in dimensions {
-            scope.push_str(&format!("/{k}={v}"));
-        }
-    }
-    scope
-}
-
-/// What the other objects on the quota say: the largest need that may push it up, and a request
-/// one of them recorded for exactly this object's need.
-struct Peers {
-    best: Vec<Contribution>,
-    request: Option<Tracked>,
-}
-
-/// The largest need of another object that may push this quota up: found through the needs
-/// index (largest first), so only objects that could drive the quota are looked at. On the way
-/// it notes a request another object recorded for exactly this object's need, made since this
-/// object exists: if that combined request, which this object never recorded (it was not
-/// reconciled, or the operator stopped), is refused, the refusal is this object's too.
-fn peers(
-    ctx: &Context,
-    obj: &QuotaRequirement,
-    account: &CloudAccount,
-    target: &Target,
-    view: &QuotaView,
-) -> Peers {
-    let keys = needs::lookup_keys(
-        &obj.spec.account_ref,
-        &target.quota,
-        &target.region,
-        &view.id,
-        &view.name,
-        view.global,
-    );
-    let me = object::key(obj);
-    let created = obj.metadata.creation_timestamp.as_ref().map(|t| t.0);
-    let need = obj.spec.desired_value as f64;
-    let mut request = None;
-    let mut eligible = |name: &str| {
-        let Some((namespace, n)) = name.split_once('/') else {
-            return false;
-        };
-        let Some(o) = ctx.requirements.get(&ObjectRef::new(n).within(namespace)) else {
-            return false;
-        };
-        let labels = ctx
-            .namespaces
-            .get(&ObjectRef::new(namespace))
-            .map(|ns| ns.labels().clone());
-        let allowed =
-            resolve::check_account(&o.spec, namespace, labels.as_ref(), Some(account)).is_ok();
-        let recorded = recorded(ctx, &o, account, target, view);
-        if request.is_none()
-            && let Some(r) = recorded.as_ref().filter(|r| {
-                r.view.requested_value == need
-                    && r.view
-                        .submitted_at
-                        .zip(created)
-                        .is_some_and(|(at, born)| at >= born)
-            })
-        {
-            request = Some(r.clone());
-        }
-        let settled = recorded.is_some_and(|t| {
-            plan::settles(
-                &t,
-                o.spec.desired_value,
-                o.metadata.generation.unwrap_or_default(),
-            )
-        });
-        !settled
-            && allowed
-            && resolve::guardrail_violation(
-                account.spec.guardrails.as_ref(),
-                &view.id,
-                o.spec.desired_value,
-                view.value,
-            )
-            .is_none()
-    };
-    let best = ctx
-        .needs
-        .best_other(&keys, &me, &mut eligible)
-        .map(|(value, object)| Contribution {
-            object,
-            value,
-            eligible: true,
-        })
-        .into_iter()
-        .collect();
-    Peers { best, request }
-}
-
-/// The request another object's status records for the quota, as freshly as this process knows
-/// it (its status may not show a refusal yet).
-fn recorded(
-    ctx: &Context,
-    o: &QuotaRequirement,
-    account: &CloudAccount,
-    target: &Target,
-    view: &QuotaView,
-) -> Option<Tracked> {
-    let region = if view.global {
-        o.spec
-            .regions
-            .first()
-            .map(String::as_str)
-            .unwrap_or_default()
-    } else {
-        target.region.as_str()
-    };
-    let owner = owner(o, account, target, view);
-    let mut tracked = object::previous(o, region)
-        .and_then(|t| t.request.as_ref())
-        .and_then(|r| record::tracked(r, &owner))?;
-    if let Some(fresh) = ctx.ledger.cached(account.cloud_id(), &tracked.view.id) {
-        tracked.view = fresh;
-    }
-    Some(tracked)
 }

@@ -8,7 +8,6 @@
 mod aws_errors;
 pub mod cli;
 mod ec2_errors;
-pub mod families;
 mod gcp_errors;
 mod gcp_metrics;
 mod live;
@@ -18,7 +17,7 @@ pub mod value;
 
 use std::collections::BTreeMap;
 
-pub use families::Market;
+pub use crate::capacity::families::Market;
 
 /// What the user told us besides the error text.
 #[derive(Clone, Debug, Default)]

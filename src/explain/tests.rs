@@ -107,8 +107,9 @@ fn check_crd_rules(qr: &QuotaRequirement) -> Result<(), String> {
     if s.aws.is_some() == s.gcp.is_some() {
         return Err("exactly one of aws and gcp".into());
     }
-    if !(1..=10_000_000_000).contains(&s.desired_value) {
-        return Err(format!("desiredValue {} out of range", s.desired_value));
+    let value = s.desired_value.ok_or("no desiredValue")?;
+    if !(1..=10_000_000_000).contains(&value) {
+        return Err(format!("desiredValue {value} out of range"));
     }
     if s.regions.is_empty() || s.account_ref.is_empty() {
         return Err("regions and accountRef must be set".into());
@@ -180,7 +181,10 @@ fn every_class_renders_a_valid_quota_requirement_above_the_stated_limit() {
                 account.unwrap_or(render::ACCOUNT_PLACEHOLDER)
             );
             if let Some(limit) = finding.limit {
-                assert!(qr.spec.desired_value as f64 > limit, "{class}: {yaml}");
+                assert!(
+                    qr.spec.desired_value.unwrap() as f64 > limit,
+                    "{class}: {yaml}"
+                );
             }
             let justification = qr.spec.justification.unwrap_or_default();
             assert!(

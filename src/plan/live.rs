@@ -14,6 +14,7 @@ use kube::ResourceExt;
 use super::report::{Action, TargetPlan};
 use crate::{
     api::{CloudAccount, QuotaRequirement, TargetState},
+    capacity::{self, ShareError},
     cloud::{CloudError, ProviderFactory, QuotaProvider, QuotaRef, QuotaView, Target},
     controller::{
         aggregate::{self, Contribution},
@@ -102,12 +103,14 @@ pub async fn plan_all(
             Err(plan) => plan.clone(),
             Ok((provider, view)) => {
                 let others = others(requirements, &reads, read);
+                let capacity_others = capacity_others(requirements, &reads, read).await;
                 plan_one(
                     &requirements[read.object],
                     read,
                     provider.as_ref(),
                     view,
                     &others,
+                    &capacity_others,
                 )
                 .await
             }
@@ -151,6 +154,7 @@ fn unplanned(qr: &QuotaRequirement, target: &Target, action: Action, message: &s
         quota: label(&target.quota, None),
         current: None,
         desired: qr.spec.desired_value,
+        capacity: None,
         action,
         message: message.to_string(),
     }
@@ -179,8 +183,8 @@ fn scope(read: &Read<'_>, view: &QuotaView) -> (String, String, String, String) 
     (account, view.id.clone(), region.to_string(), dims)
 }
 
-/// The other objects of the files that need the same quota in the same place, as the
-/// aggregation sees them (ineligible when a guardrail blocks them).
+/// The other objects of the files that need the same quota in the same place with a
+/// `desiredValue`, as the aggregation sees them (ineligible when a guardrail blocks them).
 fn others(
     requirements: &[QuotaRequirement],
     reads: &[Read<'_>],
@@ -197,22 +201,47 @@ fn others(
             let (_, view) = r.outcome.as_ref().ok()?;
             (scope(r, view) == key).then_some((r, view))
         })
-        .map(|(r, view)| {
+        .filter_map(|(r, view)| {
             let qr = &requirements[r.object];
+            let value = qr.spec.desired_value?;
             let guardrails = r.account.and_then(|a| a.spec.guardrails.as_ref());
-            Contribution {
+            Some(Contribution {
                 object: key_of(qr),
-                value: qr.spec.desired_value,
-                eligible: resolve::guardrail_violation(
-                    guardrails,
-                    &view.id,
-                    qr.spec.desired_value,
-                    view.value,
-                )
-                .is_none(),
-            }
+                value,
+                eligible: resolve::guardrail_violation(guardrails, &view.id, value, view.value)
+                    .is_none(),
+            })
         })
         .collect()
+}
+
+/// The other objects of the files with a `capacity` on the same quota in the same place, with
+/// their shares (they add up); one whose share cannot be computed counts for nothing.
+async fn capacity_others(
+    requirements: &[QuotaRequirement],
+    reads: &[Read<'_>],
+    me: &Read<'_>,
+) -> Vec<(String, i64)> {
+    let Ok((_, my_view)) = &me.outcome else {
+        return vec![];
+    };
+    let key = scope(me, my_view);
+    let mut found = vec![];
+    for r in reads.iter().filter(|r| r.object != me.object) {
+        let Ok((provider, view)) = &r.outcome else {
+            continue;
+        };
+        if scope(r, view) != key {
+            continue;
+        }
+        let qr = &requirements[r.object];
+        if let Ok(Some(share)) =
+            capacity::share(&qr.spec, provider.as_ref(), &r.target.region, &view.id).await
+        {
+            found.push((key_of(qr), share.value));
+        }
+    }
+    found
 }
 
 fn key_of(qr: &QuotaRequirement) -> String {
@@ -225,23 +254,49 @@ async fn plan_one(
     provider: &dyn QuotaProvider,
     view: &QuotaView,
     others: &[Contribution],
+    capacity_others: &[(String, i64)],
 ) -> TargetPlan {
+    let share = match capacity::share(&qr.spec, provider, &read.target.region, &view.id).await {
+        Ok(share) => share,
+        Err(e) => {
+            let action = match e {
+                ShareError::Spec(_) => Action::Blocked,
+                ShareError::Cloud(_) => Action::Error,
+            };
+            let mut plan = unplanned(qr, &read.target, action, &e.to_string());
+            plan.current = Some(view.value);
+            plan.quota = label(&read.target.quota, Some(view));
+            return plan;
+        }
+    };
+    let from_capacity: i64 = capacity_others.iter().map(|(_, v)| v).sum();
+    let need = match &share {
+        Some(s) => s.value + from_capacity,
+        None => qr.spec.desired_value.unwrap_or_default(),
+    };
     let guardrails = read.account.and_then(|a| a.spec.guardrails.as_ref());
-    let blocked =
-        resolve::guardrail_violation(guardrails, &view.id, qr.spec.desired_value, view.value);
+    let blocked = resolve::guardrail_violation(guardrails, &view.id, need, view.value);
     let me = key_of(qr);
     let own = Contribution {
         object: me.clone(),
-        value: qr.spec.desired_value,
+        value: need,
         eligible: blocked.is_none(),
     };
-    let effective = aggregate::effective(&own, others);
+    let mut others = others.to_vec();
+    if let Some((first, _)) = capacity_others.first() {
+        others.push(Contribution {
+            object: first.clone(),
+            value: from_capacity,
+            eligible: true,
+        });
+    }
+    let effective = aggregate::effective(&own, &others);
     let mut input = PlanInput {
         now: Timestamp::now(),
         generation: 1,
         current: view.value,
         adjustable: view.adjustable,
-        own_value: qr.spec.desired_value,
+        own_value: need,
         effective: effective.value,
         is_driver: effective.driven_by == me,
         allow_decrease: qr.spec.allow_decrease,
@@ -286,7 +341,8 @@ async fn plan_one(
         region: read.target.region.clone(),
         quota: label(&read.target.quota, Some(view)),
         current: Some(view.value),
-        desired: effective.value,
+        desired: Some(effective.value),
+        capacity: share.map(|s| s.arithmetic),
         action,
         message,
     }

@@ -81,7 +81,7 @@ fn rows(report: &Report) -> Vec<Vec<String>> {
                     t.region.clone(),
                     t.quota.clone(),
                     number(t.current),
-                    t.desired.to_string(),
+                    t.desired.map_or_else(|| "-".to_string(), |d| d.to_string()),
                     action_text(t),
                 ];
                 rows.push([head.clone(), cells].concat());

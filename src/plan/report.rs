@@ -69,8 +69,13 @@ pub struct TargetPlan {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub current: Option<f64>,
     /// The value the operator would hold the quota to (the largest of the files' objects on
-    /// this quota and region).
-    pub desired: i64,
+    /// this quota and region, with their capacity added up); absent when a capacity could not
+    /// be computed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub desired: Option<i64>,
+    /// How this object's `capacity` came to a value here.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub capacity: Option<String>,
     pub action: Action,
     /// Why, in the planner's words (or the cloud's error).
     pub message: String,

@@ -168,6 +168,10 @@ pub fn kind(code: &str, message: &str) -> ErrorKind {
             ErrorKind::NotAdjustable
         }
         "IllegalArgumentException" | "InvalidResourceStateException" => ErrorKind::InvalidArgument,
+        // EC2 DescribeInstanceTypes: a type the region does not offer.
+        "InvalidInstanceType" | "InvalidParameterValue" => ErrorKind::InvalidArgument,
+        // EC2's throttling code.
+        "RequestLimitExceeded" => ErrorKind::Throttled,
         "AccessDeniedException"
         | "DependencyAccessDeniedException"
         | "AWSServiceAccessNotEnabledException"
@@ -176,10 +180,14 @@ pub fn kind(code: &str, message: &str) -> ErrorKind {
         | "ExpiredTokenException"
         // STS (awsQuery) codes.
         | "AccessDenied"
+        | "UnauthorizedOperation"
+        | "AuthFailure"
         | "InvalidClientTokenId"
         | "SignatureDoesNotMatch"
         | "RegionDisabledException" => ErrorKind::AccessDenied,
-        "ServiceException" | "Timeout" | "DispatchFailure" => ErrorKind::Unavailable,
+        "ServiceException" | "Timeout" | "DispatchFailure" | "InternalError" | "Unavailable" => {
+            ErrorKind::Unavailable
+        }
         code => match code.strip_prefix("HTTP ").and_then(|s| s.parse::<u16>().ok()) {
             Some(403) => ErrorKind::AccessDenied,
             Some(429) => ErrorKind::Throttled,

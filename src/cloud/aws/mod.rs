@@ -7,17 +7,20 @@ mod cache;
 mod calls;
 mod convert;
 mod identity;
+mod instance_types;
 mod limiter;
 mod read;
 mod settings;
 
-use std::sync::Arc;
+use std::{collections::BTreeMap, sync::Arc};
 
 use async_trait::async_trait;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_servicequotas::types::RequestStatus;
 
-use self::{cache::QuotaCache, calls::Calls, identity::Sts, limiter::Limiter};
+use self::{
+    cache::QuotaCache, calls::Calls, identity::Sts, instance_types::InstanceTypes, limiter::Limiter,
+};
 use super::{
     CloudError, ErrorKind, FileContext, ProviderFactory, QuotaProvider, QuotaRef, QuotaView,
     RequestView, Target, per_account::PerAccount,
@@ -108,6 +111,7 @@ impl AwsFactory {
                 Limiter::new(self.settings.rate_scale),
             ),
             cache: QuotaCache::new(self.settings.cache_ttl),
+            instance_types: InstanceTypes::default(),
         })
     }
 }
@@ -127,6 +131,7 @@ impl ProviderFactory for AwsFactory {
 pub struct AwsProvider {
     calls: Calls,
     cache: QuotaCache,
+    instance_types: InstanceTypes,
 }
 
 fn aws_ref(target: &Target) -> Result<(&str, Option<&str>, Option<&str>), CloudError> {
@@ -214,5 +219,13 @@ impl QuotaProvider for AwsProvider {
         let filed = self.calls.file(region, service, quota_id, value).await?;
         tracing::info!(account = %self.calls.account, region, service, quota = quota_id, value, "filed quota increase");
         Ok(filed)
+    }
+
+    async fn vcpus(
+        &self,
+        region: &str,
+        types: &[String],
+    ) -> Result<BTreeMap<String, u32>, CloudError> {
+        self.instance_types.vcpus(&self.calls, region, types).await
     }
 }

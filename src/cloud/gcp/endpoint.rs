@@ -28,6 +28,12 @@ pub fn check(endpoint: &str, default: Option<&str>, allowed: &[String]) -> Resul
     ))
 }
 
+/// `endpoint` unless it is one of Google's: a simulator or proxy serves every API at one
+/// address, while Google serves each API at its own.
+pub fn non_google(endpoint: &str) -> Option<&str> {
+    (!is_google(&normalize(endpoint))).then_some(endpoint)
+}
+
 /// Lowercase scheme and host, without a trailing `/` or the scheme's default port.
 fn normalize(endpoint: &str) -> String {
     let e = endpoint.trim().trim_end_matches('/');

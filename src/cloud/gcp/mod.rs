@@ -8,11 +8,12 @@
 mod convert;
 mod endpoint;
 mod ids;
+mod machine_types;
 mod marks;
 mod preferences;
 
 use std::{
-    collections::HashMap,
+    collections::{BTreeMap, HashMap},
     sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
@@ -20,7 +21,10 @@ use std::{
 use async_trait::async_trait;
 use google_cloud_api_cloudquotas_v1::{client::CloudQuotas, model::QuotaInfo};
 
-use self::preferences::{Preferences, Wanted, Write};
+use self::{
+    machine_types::MachineTypes,
+    preferences::{Preferences, Wanted, Write},
+};
 use super::{
     CloudError, ErrorKind, FileContext, ProviderFactory, QuotaProvider, QuotaRef, QuotaView,
     RequestView, Target, UNLIMITED, per_account::PerAccount,
@@ -97,11 +101,21 @@ impl GcpFactory {
                     CloudError::new(ErrorKind::AccessDenied, "CREDENTIALS", e.to_string())
                 })?
         };
-        let mut builder = CloudQuotas::builder().with_credentials(credentials);
+        let mut builder = CloudQuotas::builder().with_credentials(credentials.clone());
         if let Some(endpoint) = &endpoint {
             builder = builder.with_endpoint(endpoint);
         }
         let client = builder
+            .build()
+            .await
+            .map_err(|e| CloudError::new(ErrorKind::Unavailable, "CLIENT", e.to_string()))?;
+        // Compute has its own Google endpoint; a simulator or proxy serves both APIs.
+        let mut builder =
+            google_cloud_compute_v1::client::MachineTypes::builder().with_credentials(credentials);
+        if let Some(endpoint) = endpoint.as_deref().and_then(endpoint::non_google) {
+            builder = builder.with_endpoint(endpoint);
+        }
+        let machine_types = builder
             .build()
             .await
             .map_err(|e| CloudError::new(ErrorKind::Unavailable, "CLIENT", e.to_string()))?;
@@ -114,6 +128,7 @@ impl GcpFactory {
             },
             infos: Mutex::default(),
             ttl: self.settings.cache_ttl,
+            machine_types: MachineTypes::new(machine_types, gcp.project.clone()),
         })
     }
 }
@@ -136,6 +151,7 @@ pub struct GcpProvider {
     preferences: Preferences,
     infos: Mutex<HashMap<String, (Instant, QuotaInfo)>>,
     ttl: Duration,
+    machine_types: MachineTypes,
 }
 
 fn wanted(target: &Target) -> Result<Wanted<'_>, CloudError> {
@@ -329,6 +345,14 @@ impl QuotaProvider for GcpProvider {
             "wrote quota preference"
         );
         Ok(view)
+    }
+
+    async fn vcpus(
+        &self,
+        region: &str,
+        types: &[String],
+    ) -> Result<BTreeMap<String, u32>, CloudError> {
+        self.machine_types.vcpus(region, types).await
     }
 }
 

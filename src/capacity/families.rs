@@ -1,6 +1,7 @@
 //! Instance type -> EC2 family group -> the On-Demand and Spot quota codes that count its vCPUs
-//! (the table in reference/ec2-vcpu-quotas.md). Only the grouping lives here: vCPUs per type
-//! come from EC2 DescribeInstanceTypes, never from a table of ours.
+//! (the table in reference/ec2-vcpu-quotas.md), for `explain` and for capacity. Only the
+//! grouping lives here: vCPUs per type come from EC2 DescribeInstanceTypes, never from a table
+//! of ours.
 
 /// Whether instances run On-Demand or as Spot: each family group has one quota per market.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -97,6 +98,9 @@ const HIGH_MEMORY: FamilyGroup = FamilyGroup {
     on_demand: "L-43DA4232",
     spot: None,
 };
+
+/// Every group, for looking a quota code up.
+pub const GROUPS: &[FamilyGroup] = &[STANDARD, F, G_VT, P, P5, X, INF, DL, TRN, HPC, HIGH_MEMORY];
 
 /// Family prefixes, matched longest first (`dl` before `d`, `inf` before `i`, `trn` before `t`,
 /// `hpc` before `h`, `p5` before `p`). `mac` is listed so that Mac hosts are not taken for the
