@@ -4,6 +4,7 @@
 mod account_status;
 mod aws;
 mod aws_accounts;
+mod capacity;
 mod chart;
 mod controlplane;
 #[path = "../support/corpus.rs"]
