@@ -1,5 +1,6 @@
 //! A running simulator: where it listens, how to steer it, and how it stops. Every cloud is
-//! served on the same address (AWS at `POST /`, GCP under `/v1/`, admin under `/_sim/<cloud>`).
+//! served on the same address (AWS at `POST /`, GCP under `/v1/` and `/compute/v1/`, admin under
+//! `/_sim/<cloud>`).
 
 use std::{net::SocketAddr, ops::Deref};
 

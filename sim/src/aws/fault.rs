@@ -18,7 +18,8 @@ use crate::delay::Delay;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub enum Fault {
-    /// HTTP 400 `AccessDeniedException`, as IAM answers a caller whose policy lacks the action.
+    /// HTTP 400 `AccessDeniedException` (EC2: HTTP 403 `UnauthorizedOperation`), as IAM answers a
+    /// caller whose policy lacks the action.
     AccessDenied,
     /// HTTP 500 with an HTML body and no `__type` or `x-amzn-ErrorType`: a proxy's error page.
     Html500,
@@ -108,17 +109,30 @@ pub fn take(
         *n -= 1;
     }
     Some(match f.fault {
-        Fault::AccessDenied => Injected::Refuse(AwsError::new(
-            "AccessDeniedException",
-            format!(
-                "User: arn:aws:iam::{account}:user/quota-operator is not authorized to perform: \
-                 servicequotas:{op} because no identity-based policy allows the \
-                 servicequotas:{op} action"
-            ),
-        )),
+        Fault::AccessDenied => Injected::Refuse(access_denied(account, op)),
         Fault::Html500 => Injected::Html500,
         Fault::Stall => Injected::Stall(f.stall()),
     })
+}
+
+/// IAM's refusal of an action the caller's policy lacks: Service Quotas' AccessDeniedException,
+/// or EC2's UnauthorizedOperation (HTTP 403 on EC2's query protocol).
+fn access_denied(account: &str, op: Operation) -> AwsError {
+    let (code, prefix) = match op.iam_prefix() {
+        "ec2" => (
+            "UnauthorizedOperation",
+            "You are not authorized to perform this operation. ",
+        ),
+        _ => ("AccessDeniedException", ""),
+    };
+    let action = format!("{}:{op}", op.iam_prefix());
+    AwsError::new(
+        code,
+        format!(
+            "{prefix}User: arn:aws:iam::{account}:user/quota-operator is not authorized to \
+             perform: {action} because no identity-based policy allows the {action} action"
+        ),
+    )
 }
 
 /// A load balancer's error page: nothing in it says which AWS error this is.

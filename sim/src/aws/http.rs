@@ -1,5 +1,6 @@
 //! The AWS endpoint: `POST /` with `X-Amz-Target: ServiceQuotasV20190624.<Operation>` is
-//! Service Quotas (awsJson1_1); a form body with `Action=` is STS (awsQuery).
+//! Service Quotas (awsJson1_1); a form body with `Action=` is EC2 (ec2 query) when the action is
+//! an EC2 one or `Version=2016-11-15`, else STS (awsQuery).
 //!
 //! Signatures are not verified: the simulator only reads the access key id and region from the
 //! SigV4 credential scope (`Credential=AKID/date/region/servicequotas/aws4_request`), so any
@@ -13,17 +14,19 @@ use std::{
 use axum::{
     body::Bytes,
     extract::State,
-    http::{HeaderMap, HeaderValue, header},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
 use jiff::Timestamp;
 
 use super::{
-    Shared,
+    Shared, ec2,
     error::AwsError,
     fault::{self, Injected},
     operation::Operation,
-    ops, sts,
+    ops,
+    state::AwsState,
+    sts,
     wire::Input,
 };
 use crate::shared::lock;
@@ -33,13 +36,18 @@ const TARGET_PREFIX: &str = "ServiceQuotasV20190624.";
 
 pub async fn handle(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
     let mut resp = if headers.get("x-amz-target").is_none() && sts::is_query(&body) {
-        let key = credential_scope(header_str(&headers, "authorization")).ok();
-        sts::answer(
-            &mut lock(&shared),
-            key.as_ref().map(|(k, _)| k.as_str()),
-            &body,
-            Timestamp::now(),
-        )
+        let form: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+        if ec2::is_ec2(&form) {
+            ec2_call(&shared, &headers, &form).await
+        } else {
+            let key = credential_scope(header_str(&headers, "authorization")).ok();
+            sts::answer(
+                &mut lock(&shared),
+                key.as_ref().map(|(k, _)| k.as_str()),
+                &body,
+                Timestamp::now(),
+            )
+        }
     } else {
         service_quotas(&shared, &headers, &body).await
     };
@@ -52,13 +60,65 @@ pub async fn handle(State(shared): State<Shared>, headers: HeaderMap, body: Byte
     resp
 }
 
-/// A Service Quotas call: an injected fault first (a stall waits outside the lock, then
-/// answers), then the rate limiter, then the operation.
+/// Why a call got no answer of its own.
+enum Refused {
+    Error(AwsError),
+    /// A proxy's HTML page (an injected fault).
+    Html500,
+}
+
+/// A Service Quotas call (X-Amz-Target, JSON).
 async fn service_quotas(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> Response {
-    let (op, who) = match caller(shared, headers) {
-        Ok(call) => call,
-        Err(e) => return e.into_response(),
+    let result = match caller(shared, headers) {
+        Ok((op, who)) => {
+            guarded(shared, op, &who, |st| {
+                parse_input(body)
+                    .and_then(|input| ops::dispatch(st, &who, op, input, Timestamp::now()))
+            })
+            .await
+        }
+        Err(e) => Err(Refused::Error(e)),
     };
+    match result {
+        Ok(value) => {
+            let mut resp = value.to_string().into_response();
+            resp.headers_mut()
+                .insert(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));
+            resp
+        }
+        Err(Refused::Error(e)) => e.into_response(),
+        Err(Refused::Html500) => fault::html_500(),
+    }
+}
+
+/// An EC2 call (form body, XML answers): the same access checks, faults, rate limits and
+/// counters as Service Quotas, in EC2's error codes.
+async fn ec2_call(shared: &Shared, headers: &HeaderMap, form: &[(String, String)]) -> Response {
+    let call = ec2::operation(form).and_then(|op| Ok((op, who(shared, headers)?)));
+    let result = match call {
+        Ok((op, who)) => {
+            guarded(shared, op, &who, |st| {
+                ec2::describe_instance_types(&st.instance_types, &who.region, form)
+            })
+            .await
+        }
+        Err(e) => Err(Refused::Error(e)),
+    };
+    match result {
+        Ok(body) => ec2::xml(StatusCode::OK, body),
+        Err(Refused::Error(e)) => ec2::error_response(&ec2::ec2_error(e)),
+        Err(Refused::Html500) => fault::html_500(),
+    }
+}
+
+/// Runs one call of `op` by `who`: an injected fault first (a stall waits outside the lock,
+/// then answers), then the rate limiter, then `answer`; every outcome is counted.
+async fn guarded<T>(
+    shared: &Shared,
+    op: Operation,
+    who: &ops::Caller,
+    answer: impl FnOnce(&mut AwsState) -> Result<T, AwsError>,
+) -> Result<T, Refused> {
     let injected = {
         let mut st = lock(shared);
         let injected = fault::take(&mut st.faults, &who.account, &who.region, op);
@@ -69,19 +129,31 @@ async fn service_quotas(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> Re
         injected
     };
     match injected {
-        Some(Injected::Refuse(e)) => return e.into_response(),
-        Some(Injected::Html500) => return fault::html_500(),
+        Some(Injected::Refuse(e)) => return Err(Refused::Error(e)),
+        Some(Injected::Html500) => return Err(Refused::Html500),
         Some(Injected::Stall(d)) => tokio::time::sleep(d).await,
         None => {}
     }
-    match answer(shared, op, &who, body) {
-        Ok(value) => {
-            let mut resp = value.to_string().into_response();
-            resp.headers_mut()
-                .insert(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));
-            resp
-        }
-        Err(e) => e.into_response(),
+    let mut st = lock(shared);
+    let result = if !st
+        .limiter
+        .admit(&who.account, &who.region, op, Instant::now())
+    {
+        Err(throttled(op))
+    } else {
+        answer(&mut st)
+    };
+    let code = result.as_ref().err().map(|e| e.code);
+    st.counters.record(&who.account, &who.region, op, code);
+    tracing::debug!(%op, account = %who.account, region = %who.region, error = ?code, "sim: aws call");
+    result.map_err(Refused::Error)
+}
+
+/// Service Quotas' throttle, or EC2's.
+fn throttled(op: Operation) -> AwsError {
+    match op.iam_prefix() {
+        "ec2" => ec2::ec2_error(AwsError::throttled()),
+        _ => AwsError::throttled(),
     }
 }
 
@@ -90,13 +162,19 @@ fn caller(shared: &Shared, headers: &HeaderMap) -> Result<(Operation, ops::Calle
     let target = header_str(headers, "x-amz-target").unwrap_or_default();
     let op = target
         .strip_prefix(TARGET_PREFIX)
-        .and_then(Operation::from_name)
+        .and_then(|name| Operation::ALL.into_iter().find(|op| op.name() == name))
         .ok_or_else(|| {
             AwsError::new(
                 "UnknownOperationException",
                 format!("The simulator does not implement `{target}`."),
             )
         })?;
+    Ok((op, who(shared, headers)?))
+}
+
+/// The caller's account (from its access key: assumed-role sessions, then the scenario's keys)
+/// and region (from the SigV4 credential scope).
+fn who(shared: &Shared, headers: &HeaderMap) -> Result<ops::Caller, AwsError> {
     let (access_key, region) = credential_scope(header_str(headers, "authorization"))?;
     let st = lock(shared);
     let Some(account) = st.account_for_key(&access_key).map(String::from) else {
@@ -105,28 +183,7 @@ fn caller(shared: &Shared, headers: &HeaderMap) -> Result<(Operation, ops::Calle
             "The security token included in the request is invalid.",
         ));
     };
-    Ok((op, ops::Caller { account, region }))
-}
-
-fn answer(
-    shared: &Shared,
-    op: Operation,
-    who: &ops::Caller,
-    body: &[u8],
-) -> Result<serde_json::Value, AwsError> {
-    let mut st = lock(shared);
-    let result = if !st
-        .limiter
-        .admit(&who.account, &who.region, op, Instant::now())
-    {
-        Err(AwsError::throttled())
-    } else {
-        parse_input(body).and_then(|input| ops::dispatch(&mut st, who, op, input, Timestamp::now()))
-    };
-    let code = result.as_ref().err().map(|e| e.code);
-    st.counters.record(&who.account, &who.region, op, code);
-    tracing::debug!(%op, account = %who.account, region = %who.region, error = ?code, "sim: aws call");
-    result
+    Ok(ops::Caller { account, region })
 }
 
 fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {

@@ -125,7 +125,8 @@ impl Counters {
         c.calls += 1;
         if let Some(code) = error {
             c.errors += 1;
-            if code == "TooManyRequestsException" {
+            // Service Quotas' throttle, and EC2's.
+            if matches!(code, "TooManyRequestsException" | "RequestLimitExceeded") {
                 c.throttled += 1;
             }
         }

@@ -1,5 +1,6 @@
-//! Simulated AWS Service Quotas (awsJson1_1) and STS (awsQuery), so the AWS CLI and the Rust
-//! SDK work against it unchanged (`--endpoint-url` / `endpoint_url`).
+//! Simulated AWS Service Quotas (awsJson1_1), STS (awsQuery) and EC2's DescribeInstanceTypes
+//! (ec2 query), so the AWS CLI and the Rust SDKs work against it unchanged (`--endpoint-url` /
+//! `endpoint_url`).
 //!
 //! Accounts come from the SigV4 access key id (temporary credentials from AssumeRole, then
 //! scenario `accounts`, else `defaultAccount`), regions from the credential scope; signatures
@@ -8,9 +9,11 @@
 mod admin;
 mod catalog;
 mod control;
+mod ec2;
 mod error;
 mod fault;
 mod http;
+mod instance_types;
 mod limiter;
 mod operation;
 mod ops;
@@ -33,6 +36,7 @@ pub use catalog::{
 pub use control::AwsControl;
 pub use error::AwsError;
 pub use fault::{Fault, FaultInjection};
+pub use instance_types::{Ec2Scenario, InstanceTypeDef, InstanceTypes};
 pub use limiter::CallCount;
 pub use operation::{Operation, Rate};
 pub use request::{FiledRequest, Request, RequestStatus, Source};

@@ -1,4 +1,5 @@
-//! The Service Quotas operations the simulator answers, and AWS's documented rate for each.
+//! The AWS operations the simulator answers (Service Quotas, plus EC2's DescribeInstanceTypes),
+//! and AWS's documented rate for each. STS is counted apart (it has no rate limit here).
 
 use std::fmt;
 
@@ -13,6 +14,8 @@ pub enum Operation {
     GetRequestedServiceQuotaChange,
     ListRequestedServiceQuotaChangeHistory,
     ListRequestedServiceQuotaChangeHistoryByQuota,
+    /// EC2 (query protocol), for capacity arithmetic: vCPUs per instance type.
+    DescribeInstanceTypes,
 }
 
 /// Steady requests per second and burst size of a token bucket.
@@ -24,6 +27,7 @@ pub struct Rate {
 }
 
 impl Operation {
+    /// The Service Quotas operations (`X-Amz-Target: ServiceQuotasV20190624.<name>`).
     pub const ALL: [Operation; 9] = [
         Operation::ListServices,
         Operation::GetServiceQuota,
@@ -36,7 +40,25 @@ impl Operation {
         Operation::ListRequestedServiceQuotaChangeHistoryByQuota,
     ];
 
-    /// The name in `X-Amz-Target: ServiceQuotasV20190624.<name>`.
+    /// The EC2 actions (`Action=<name>` in a form body).
+    pub const EC2: [Operation; 1] = [Operation::DescribeInstanceTypes];
+
+    /// Every operation served, Service Quotas and EC2: what throttles, faults and counters
+    /// may name.
+    pub fn served() -> impl Iterator<Item = Operation> {
+        Self::ALL.into_iter().chain(Self::EC2)
+    }
+
+    /// The IAM service prefix of the action (`servicequotas:GetServiceQuota`).
+    pub fn iam_prefix(self) -> &'static str {
+        if Self::EC2.contains(&self) {
+            "ec2"
+        } else {
+            "servicequotas"
+        }
+    }
+
+    /// The name in `X-Amz-Target: ServiceQuotasV20190624.<name>` or EC2's `Action=<name>`.
     pub fn name(self) -> &'static str {
         match self {
             Operation::ListServices => "ListServices",
@@ -52,14 +74,17 @@ impl Operation {
             Operation::ListRequestedServiceQuotaChangeHistoryByQuota => {
                 "ListRequestedServiceQuotaChangeHistoryByQuota"
             }
+            Operation::DescribeInstanceTypes => "DescribeInstanceTypes",
         }
     }
 
     pub fn from_name(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|op| op.name() == name)
+        Self::served().find(|op| op.name() == name)
     }
 
-    /// AWS's documented per-account, per-region rates (reference/aws-service-quotas.md).
+    /// AWS's documented per-account, per-region rates (reference/aws-service-quotas.md; EC2's
+    /// non-mutating actions: a bucket of 100, refilled at 20 per second, per the EC2 API's
+    /// "Request throttling" page).
     pub fn documented_rate(self) -> Rate {
         let (rate, burst) = match self {
             Operation::GetServiceQuota
@@ -71,6 +96,7 @@ impl Operation {
             | Operation::ListServiceQuotas
             | Operation::ListAWSDefaultServiceQuotas => (10.0, 10.0),
             Operation::RequestServiceQuotaIncrease => (3.0, 3.0),
+            Operation::DescribeInstanceTypes => (20.0, 100.0),
         };
         Rate { rate, burst }
     }
@@ -86,7 +112,7 @@ impl std::str::FromStr for Operation {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
         Self::from_name(s).ok_or_else(|| {
-            let names: Vec<_> = Self::ALL.iter().map(|o| o.name()).collect();
+            let names: Vec<_> = Self::served().map(|o| o.name()).collect();
             format!(
                 "unknown operation `{s}`; expected one of {}",
                 names.join(", ")

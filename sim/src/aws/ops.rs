@@ -77,6 +77,11 @@ pub fn dispatch(
         | Operation::ListRequestedServiceQuotaChangeHistoryByQuota => {
             history(st, who, op, &input, now)
         }
+        // An EC2 action, answered on EC2's protocol (`ec2`), never through a target header.
+        Operation::DescribeInstanceTypes => Err(AwsError::new(
+            "UnknownOperationException",
+            "DescribeInstanceTypes is an EC2 action, not a Service Quotas one.",
+        )),
     }
 }
 

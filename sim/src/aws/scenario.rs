@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::{
     catalog::Catalog,
     fault::FaultInjection,
+    instance_types::Ec2Scenario,
     operation::{Operation, Rate},
     request::RequestStatus,
 };
@@ -42,6 +43,8 @@ pub struct AwsScenario {
     pub faults: Vec<FaultInjection>,
     /// IAM roles STS AssumeRole knows; each belongs to the account in its ARN.
     pub roles: Vec<RoleSetting>,
+    /// EC2 DescribeInstanceTypes: extra catalog entries and types not offered per region.
+    pub ec2: Ec2Scenario,
 }
 
 impl Default for AwsScenario {
@@ -59,6 +62,7 @@ impl Default for AwsScenario {
             open_requests: Vec::new(),
             faults: Vec::new(),
             roles: Vec::new(),
+            ec2: Ec2Scenario::default(),
         }
     }
 }
@@ -374,6 +378,7 @@ impl AwsScenario {
         for (i, r) in self.roles.iter().enumerate() {
             r.validate(&format!("{at}.roles[{i}]"))?;
         }
+        self.ec2.validate(&format!("{at}.ec2"))?;
         self.validate_quotas(at)?;
         for (i, r) in self.schedule.rules.iter().enumerate() {
             if let Some(a) = &r.account {

@@ -9,6 +9,7 @@ use sha2::{Digest, Sha256};
 use super::{
     catalog::{Catalog, QuotaDef},
     fault::FaultInjection,
+    instance_types::InstanceTypes,
     limiter::{Counters, Limiter},
     request::{FiledRequest, Request, RequestStatus, Source},
     scenario::{AwsScenario, ErrorReason},
@@ -21,6 +22,8 @@ type ValueKey = (String, String, String, String);
 pub struct AwsState {
     pub scenario: AwsScenario,
     pub catalog: Catalog,
+    /// EC2 instance types (DescribeInstanceTypes), the same in every account.
+    pub instance_types: InstanceTypes,
     /// Values set since start (approvals, admin); they win over the scenario.
     values: HashMap<ValueKey, f64>,
     pub requests: Vec<Request>,
@@ -65,6 +68,7 @@ impl AwsState {
         let limiter = Limiter::new(scenario.rates.clone(), scenario.throttles.clone());
         let mut state = Self {
             catalog,
+            instance_types: InstanceTypes::for_scenario(&scenario.ec2),
             values: HashMap::new(),
             requests: Vec::new(),
             filed: Vec::new(),

@@ -263,7 +263,7 @@ fn xml(status: StatusCode, body: String) -> Response {
     resp
 }
 
-fn escape(s: &str) -> String {
+pub(super) fn escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")

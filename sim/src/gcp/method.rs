@@ -1,4 +1,5 @@
-//! The Cloud Quotas methods the simulator serves, and how often each was called.
+//! The Cloud Quotas and Compute Engine methods the simulator serves, and how often each was
+//! called.
 
 use std::{collections::BTreeMap, fmt, str::FromStr};
 
@@ -14,19 +15,26 @@ pub enum Method {
     GetQuotaPreference,
     CreateQuotaPreference,
     UpdateQuotaPreference,
+    /// Compute Engine `compute.machineTypes.aggregatedList`.
+    AggregatedListMachineTypes,
+    /// Compute Engine `compute.machineTypes.get`.
+    GetMachineType,
 }
 
 impl Method {
-    pub const ALL: [Method; 6] = [
+    pub const ALL: [Method; 8] = [
         Method::ListQuotaInfos,
         Method::GetQuotaInfo,
         Method::ListQuotaPreferences,
         Method::GetQuotaPreference,
         Method::CreateQuotaPreference,
         Method::UpdateQuotaPreference,
+        Method::AggregatedListMachineTypes,
+        Method::GetMachineType,
     ];
 
-    /// The RPC name, as in `google.api.cloudquotas.v1.CloudQuotas/<name>`.
+    /// The RPC name, as in `google.api.cloudquotas.v1.CloudQuotas/<name>`; Compute's by its
+    /// method id (`compute.machineTypes.get`).
     pub fn name(self) -> &'static str {
         match self {
             Method::ListQuotaInfos => "ListQuotaInfos",
@@ -35,6 +43,16 @@ impl Method {
             Method::GetQuotaPreference => "GetQuotaPreference",
             Method::CreateQuotaPreference => "CreateQuotaPreference",
             Method::UpdateQuotaPreference => "UpdateQuotaPreference",
+            Method::AggregatedListMachineTypes => "compute.machineTypes.aggregatedList",
+            Method::GetMachineType => "compute.machineTypes.get",
+        }
+    }
+
+    /// The API the method belongs to, for quota-exceeded messages.
+    pub fn service(self) -> &'static str {
+        match self {
+            Method::AggregatedListMachineTypes | Method::GetMachineType => "compute.googleapis.com",
+            _ => "cloudquotas.googleapis.com",
         }
     }
 

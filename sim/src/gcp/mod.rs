@@ -18,10 +18,12 @@
 
 mod admin;
 mod catalog;
+mod compute;
 mod control;
 mod error;
 mod http;
 mod listing;
+mod machine_types;
 mod method;
 mod params;
 mod preference;
@@ -39,6 +41,7 @@ pub use admin::ROUTES as ADMIN_ROUTES;
 pub use catalog::{COMPUTE, Catalog, Dims, IneligibilityReason, QuotaDef, REGIONS, UNLIMITED};
 pub use control::{GcpControl, dims};
 pub use error::{Code, GcpError};
+pub use machine_types::{Accelerator, ComputeScenario, MachineTypeDef, MachineTypes};
 pub use method::{CallCount, Method};
 pub use preference::{Origin, Preference};
 pub use scenario::{
@@ -79,9 +82,12 @@ impl GcpSim {
         crate::Sim::from_parts(aws, self).serve(addr).await
     }
 
-    /// `/v1/...` (the API) plus `/_sim/gcp/...` (admin), ready to merge with other clouds'
+    /// `/v1/...` (Cloud Quotas), `/compute/v1/...` (machine types) plus `/_sim/gcp/...`
+    /// (admin), ready to merge with other clouds'
     /// routers on one server.
     pub fn router(&self) -> Router {
-        http::router(self.control.shared.clone()).merge(admin::router(self.control.clone()))
+        http::router(self.control.shared.clone())
+            .merge(compute::router(self.control.shared.clone()))
+            .merge(admin::router(self.control.clone()))
     }
 }

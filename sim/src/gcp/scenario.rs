@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::{
     catalog::{COMPUTE, Catalog, Dims, IneligibilityReason, check_value},
     error::Code,
+    machine_types::ComputeScenario,
     method::Method,
     preference::Origin,
     state::GcpState,
@@ -35,6 +36,9 @@ pub struct GcpScenario {
     pub faults: Vec<Fault>,
     /// Preferences already reconciling at start, as if made in the console.
     pub preferences: Vec<SeedPreference>,
+    /// Compute Engine machine types: extra catalog entries and types not offered per region
+    /// or zone.
+    pub compute: ComputeScenario,
 }
 
 fn compute() -> String {
@@ -253,6 +257,8 @@ impl GcpScenario {
             }
         }
         let catalog = Catalog::for_scenario(self);
+        self.compute
+            .validate(&format!("{at}.compute"), &catalog.regions)?;
         self.validate_values(at, &catalog)?;
         self.validate_rules(at, &catalog)?;
         for (i, f) in self.faults.iter().enumerate() {

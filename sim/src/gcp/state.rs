@@ -11,6 +11,7 @@ use sha2::{Digest, Sha256};
 use super::{
     catalog::{Catalog, Dims, QuotaDef, UNLIMITED, compare_values},
     error::{Code, GcpError},
+    machine_types::MachineTypes,
     method::{Counters, Method},
     preference::{Preference, Verdict},
     scenario::{Fault, GcpScenario, merge_region},
@@ -52,6 +53,8 @@ type ValueKey = (Option<String>, String, String, Dims);
 pub struct GcpState {
     pub scenario: GcpScenario,
     pub catalog: Catalog,
+    /// Compute Engine machine types, the same in every project.
+    pub machine_types: MachineTypes,
     values: HashMap<ValueKey, i64>,
     usage: HashMap<ValueKey, i64>,
     pub prefs: Vec<Preference>,
@@ -67,6 +70,7 @@ impl GcpState {
     pub fn new(scenario: GcpScenario) -> Self {
         let mut state = Self {
             catalog: Catalog::for_scenario(&scenario),
+            machine_types: MachineTypes::for_scenario(&scenario.compute),
             values: HashMap::new(),
             usage: HashMap::new(),
             prefs: Vec::new(),
@@ -279,8 +283,8 @@ impl GcpState {
                 let kind = if method.is_write() { "Write" } else { "Read" };
                 format!(
                     "Quota exceeded for quota metric '{kind} requests' and limit '{kind} requests \
-                     per minute' of service 'cloudquotas.googleapis.com' for consumer \
-                     'projects/{project}'."
+                     per minute' of service '{}' for consumer 'projects/{project}'.",
+                    method.service()
                 )
             }
             code => format!("simulated {} for {method}", code.name()),

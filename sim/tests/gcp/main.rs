@@ -2,6 +2,7 @@
 //! (google-cloud-api-cloudquotas-v1) and gcloud, over HTTP on loopback. Schedules use polls or
 //! manual moves, so the assertions do not depend on machine speed.
 
+mod machine_types;
 mod preferences;
 
 use std::{collections::HashMap, process::Output};
