@@ -86,7 +86,9 @@ async fn spot_instances_in_two_regions_ask_for_their_vcpus_in_each() {
         ]
     );
     assert!(
-        sim.aws().calls_in(ACCOUNT, "us-east-1", "DescribeInstanceTypes") >= 1,
+        sim.aws()
+            .calls_in(ACCOUNT, "us-east-1", "DescribeInstanceTypes")
+            >= 1,
         "the vCPUs came from EC2's catalog"
     );
 }
@@ -120,7 +122,8 @@ async fn two_teams_capacity_on_one_quota_adds_up_and_a_floor_takes_the_maximum()
     env.start_operator_with(sim_clouds(&sim, KEY, Duration::from_millis(200)).await);
 
     for name in ["team-a", "team-b", "floor"] {
-        env.wait_qr(name, |qr| all(qr, TargetState::Satisfied)).await;
+        env.wait_qr(name, |qr| all(qr, TargetState::Satisfied))
+            .await;
     }
     let ns = env.ns.clone();
     for (name, other) in [("team-a", "team-b"), ("team-b", "team-a")] {
@@ -134,7 +137,11 @@ async fn two_teams_capacity_on_one_quota_adds_up_and_a_floor_takes_the_maximum()
     }
     let floor = env.qrs().get("floor").await.unwrap();
     let t = &floor.status.as_ref().unwrap().targets[0];
-    assert_eq!(t.desired_value, Some(1600), "the larger of floor and capacity");
+    assert_eq!(
+        t.desired_value,
+        Some(1600),
+        "the larger of floor and capacity"
+    );
     assert!(t.capacity.is_none());
     let filed: Vec<_> = sim
         .aws()
@@ -196,13 +203,16 @@ async fn a_p3_on_the_standard_spot_quota_is_refused_naming_it() {
         "the cloud's answer is shown: {message}"
     );
     env.reconciled("gpus", 2).await;
-    assert!(sim.aws().filed().is_empty(), "nothing filed for a wrong spec");
+    assert!(
+        sim.aws().filed().is_empty(),
+        "nothing filed for a wrong spec"
+    );
 }
 
 #[tokio::test]
 async fn n2_machines_ask_for_their_vcpus_on_the_n2_quota() {
     let sim = sim(&format!(
-        "gcp:\n  projects: [{PROJECT}]\n  quotaInfos:\n  - {{service: compute.googleapis.com, quotaId: N2-CPUS-per-project-region, metric: compute.googleapis.com/n2_cpus, dimensions: [region], default: 24}}\n  schedule:\n    default: {{outcome: grant, after: 1s}}\n"
+        "gcp:\n  projects: [{PROJECT}]\n  schedule:\n    default: {{outcome: grant, after: 1s}}\n"
     ))
     .await;
     let mut env = TestEnv::new("capacity-gcp").await;
@@ -252,7 +262,9 @@ async fn n2_machines_ask_for_their_vcpus_on_the_n2_quota() {
         .clone()
         .unwrap_or_default();
     assert!(
-        message.contains("n2-standard-8 counts against its series' own quota N2-CPUS-per-project-region"),
+        message.contains(
+            "n2-standard-8 counts against its series' own quota N2-CPUS-per-project-region"
+        ),
         "{message}"
     );
 }

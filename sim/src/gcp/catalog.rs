@@ -125,6 +125,17 @@ fn built_in_quotas() -> Vec<QuotaDef> {
             ineligible: Some(IneligibilityReason::NotEnoughUsageHistory),
             ..QuotaDef::new("CPUS-ALL-REGIONS-per-project", "cpus_all_regions", &[], 32)
         },
+        // Series with a CPU quota of their own (N1, E2 and the shared-core types count against
+        // CPUS); defaults are those of a new project.
+        series_cpus("N2", 24),
+        series_cpus("N2D", 24),
+        series_cpus("C2", 24),
+        series_cpus("C2D", 24),
+        series_cpus("C3", 24),
+        series_cpus("T2D", 24),
+        series_cpus("M1", 0),
+        series_cpus("A2", 0),
+        series_cpus("G2", 0),
         QuotaDef {
             quota_display_name: "NVIDIA L4 GPUs per project per region".into(),
             metric_display_name: "NVIDIA L4 GPUs".into(),
@@ -190,6 +201,17 @@ fn built_in_quotas() -> Vec<QuotaDef> {
             )
         },
     ]
+}
+
+/// `<SERIES>-CPUS-per-project-region` (metric `compute.googleapis.com/<series>_cpus`).
+fn series_cpus(series: &str, default: i64) -> QuotaDef {
+    let id = format!("{series}-CPUS-per-project-region");
+    let metric = format!("{}_cpus", series.to_ascii_lowercase());
+    QuotaDef {
+        quota_display_name: format!("{series} CPUs per project per region"),
+        metric_display_name: format!("{series} CPUs"),
+        ..QuotaDef::new(&id, &metric, &["region"], default)
+    }
 }
 
 /// Regions a `region` dimension may name (a scenario's `regions` adds more).

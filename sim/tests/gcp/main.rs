@@ -257,7 +257,7 @@ async fn quota_infos_show_defaults_and_per_project_values() {
         }
         token = page.next_page_token;
     }
-    assert_eq!((seen.len(), pages), (8, 3), "{seen:?}");
+    assert_eq!((seen.len(), pages), (17, 6), "{seen:?}");
     assert!(
         seen.is_sorted()
             && seen
@@ -269,7 +269,7 @@ async fn quota_infos_show_defaults_and_per_project_values() {
     let (code, http, msg) = failure(info(&c, "p3", CPUS).await);
     assert_eq!((code, http), (Code::PermissionDenied, 403), "{msg}");
     assert_eq!(sim.gcp().calls("GetQuotaInfo"), 8);
-    assert_eq!(sim.gcp().calls_in("p1", "ListQuotaInfos"), 3);
+    assert_eq!(sim.gcp().calls_in("p1", "ListQuotaInfos"), 6);
 }
 
 #[tokio::test]
