@@ -89,6 +89,10 @@ for w in get("/_sim/gcp/writes"):
     print(f"  gcp  {w['id']} -> {w['preferredValue']}")
 PY
 
+say "capacity: the vCPUs the operator computed from the clouds' catalogs (status.targets[].capacity)"
+kubectl get qr spot-fleet-vcpu checkout-fargate-vcpu gcp-n2-machines -n team-batch \
+	-o jsonpath='{range .items[*]}{.metadata.name}{":\n"}{range .status.targets[*]}{"  "}{.region}{": "}{.capacity.arithmetic}{" (share "}{.capacity.share}{" of "}{.capacity.total}{")\n"}{end}{end}'
+
 say "why p-spot is Denied and gcp-cpus PartiallyGranted"
 kubectl get qr p-spot gcp-cpus -n team-batch \
 	-o jsonpath='{range .items[*]}{.metadata.name}{":\n"}{range .status.targets[*]}{"  "}{.region}{": "}{.message}{"\n"}{end}{end}'
