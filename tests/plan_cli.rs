@@ -287,3 +287,73 @@ async fn live_plan_against_the_simulator_files_what_is_short_and_nothing_else() 
         "plan only reads"
     );
 }
+
+const CAPACITY_FILES: &str = "apiVersion: quota-operator.dev/v1alpha1\nkind: CloudAccount\n\
+metadata: {name: prod-aws}\n\
+spec:\n  aws: {accountId: \"111111111111\"}\n  namespaceSelector: {matchLabels: {allowed: \"true\"}}\n\
+---\napiVersion: v1\nkind: Namespace\nmetadata: {name: team-batch, labels: {allowed: \"true\"}}\n\
+---\napiVersion: quota-operator.dev/v1alpha1\nkind: QuotaRequirement\n\
+metadata: {name: fleet, namespace: team-batch}\n\
+spec: {accountRef: prod-aws, aws: {serviceCode: ec2, quotaCode: L-34B43A08}, regions: [us-east-1], capacity: [{instanceType: m5.2xlarge, count: 100}]}\n\
+---\napiVersion: quota-operator.dev/v1alpha1\nkind: QuotaRequirement\n\
+metadata: {name: batch, namespace: team-batch}\n\
+spec: {accountRef: prod-aws, aws: {serviceCode: ec2, quotaCode: L-34B43A08}, regions: [us-east-1], capacity: [{instanceType: c6i.4xlarge, count: 50}]}\n\
+---\napiVersion: quota-operator.dev/v1alpha1\nkind: QuotaRequirement\n\
+metadata: {name: gpus, namespace: team-batch}\n\
+spec: {accountRef: prod-aws, aws: {serviceCode: ec2, quotaCode: L-34B43A08}, regions: [us-east-1], capacity: [{instanceType: p3.2xlarge, count: 4}]}\n";
+
+#[tokio::test]
+async fn live_plan_adds_up_capacity_from_ec2s_catalog_and_blocks_a_type_on_another_quota() {
+    let sim = sim().await;
+    let endpoint = sim.endpoint();
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "capacity.yaml", CAPACITY_FILES);
+    let creds = [
+        ("AWS_ACCESS_KEY_ID", "AKIDPLAN"),
+        ("AWS_SECRET_ACCESS_KEY", "secret"),
+        ("AWS_REGION", "us-east-1"),
+    ];
+    let file = dir.path().join("capacity.yaml");
+    let args = [
+        "-f",
+        file.to_str().unwrap(),
+        "--live",
+        "--aws-endpoint-url",
+        &endpoint,
+        "-o",
+        "json",
+    ];
+    let run = plan(&args, &creds).await;
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let report: Value = serde_json::from_str(&run.stdout).unwrap();
+    let target = |name: &str| -> Value {
+        report["objects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["name"] == format!("team-batch/{name}"))
+            .map(|o| o["targets"][0].clone())
+            .unwrap_or_else(|| panic!("{name} in {report}"))
+    };
+    let fleet = target("fleet");
+    assert_eq!(fleet["action"]["kind"], "file", "{fleet}");
+    assert_eq!(
+        fleet["action"]["value"], 1600,
+        "both teams' capacity: {fleet}"
+    );
+    assert_eq!(fleet["capacity"], "100 x m5.2xlarge (8 vCPU) = 800 vCPU");
+    let batch = target("batch");
+    assert_eq!(batch["action"]["value"], 1600, "{batch}");
+    assert_eq!(batch["capacity"], "50 x c6i.4xlarge (16 vCPU) = 800 vCPU");
+    let gpus = target("gpus");
+    assert_eq!(gpus["action"]["kind"], "blocked", "{gpus}");
+    assert!(
+        gpus["message"]
+            .as_str()
+            .unwrap()
+            .contains("p3.2xlarge is a P instance"),
+        "{gpus}"
+    );
+    assert!(sim.aws().filed().is_empty(), "plan files nothing");
+    assert!(sim.aws().calls("DescribeInstanceTypes") >= 1);
+}

@@ -21,7 +21,11 @@ use serde::{Deserialize, Serialize};
     doc = "A quota that must be at least desiredValue in every listed region of an account.",
     printcolumn(name = "Account", type_ = "string", json_path = ".spec.accountRef"),
     printcolumn(name = "Quota", type_ = "string", json_path = ".status.quota"),
-    printcolumn(name = "Desired", type_ = "integer", json_path = ".status.targets[0].desiredValue"),
+    printcolumn(
+        name = "Desired",
+        type_ = "integer",
+        json_path = ".status.targets[0].desiredValue"
+    ),
     printcolumn(name = "State", type_ = "string", json_path = ".status.summary"),
     printcolumn(
         name = "Ready",
