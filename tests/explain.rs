@@ -255,3 +255,53 @@ async fn live_reads_the_current_value_and_asks_for_more() {
     );
     sim.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn count_writes_capacity_that_admission_accepts_and_is_refused_off_ec2_vcpus() {
+    let run = explain(
+        &[
+            "--instance-type",
+            "m5.2xlarge",
+            "--region",
+            "us-east-1",
+            "--count",
+            "200",
+            "--account",
+            "prod-aws",
+        ],
+        SPOT,
+        &[],
+    )
+    .await;
+    let qr = parsed(&run);
+    assert_eq!(qr.spec.desired_value, None, "{}", run.stdout);
+    let capacity = qr.spec.capacity.as_deref().expect("capacity");
+    assert_eq!(capacity.len(), 1);
+    assert_eq!(
+        (capacity[0].instance_type.as_deref(), capacity[0].count),
+        (Some("m5.2xlarge"), 200)
+    );
+    assert!(run.stderr.contains("200 x m5.2xlarge"), "{}", run.stderr);
+    let mut value = serde_json::to_value(&qr).unwrap();
+    value["metadata"]["namespace"] = "team-batch".into();
+    let verdict = quota_operator::plan::admission::Admission::ours().admit(&value);
+    assert!(
+        matches!(verdict, quota_operator::plan::admission::Verdict::Valid),
+        "admission refuses it: {verdict:?}"
+    );
+
+    // A load balancer limit is not counted in instances.
+    let run = explain(
+        &["--region", "us-east-1", "--count", "5"],
+        "An error occurred (TooManyTargets) when calling the RegisterTargets operation: You have reached the limit of 1000 targets per target group",
+        &[],
+    )
+    .await;
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("--count gives capacity in instances, which only EC2 vCPU quotas count"),
+        "{}",
+        run.stderr
+    );
+}

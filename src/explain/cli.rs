@@ -3,11 +3,11 @@
 use std::{io::Read as _, process::ExitCode};
 
 use super::{
-    ExplainError, Market, Options,
+    ExplainError, Finding, Market, Options, QuotaId,
     live::{self, LiveSettings},
     recognise,
     render::{self, Report},
-    value,
+    text, value,
 };
 
 /// Flags of `quota-operator explain`.
@@ -32,6 +32,10 @@ pub struct ExplainArgs {
     /// The market, when the error does not say (InstanceLimitExceeded, VcpuLimitExceeded).
     #[arg(long, value_enum)]
     pub market: Option<Market>,
+    /// How many of --instance-type must run at once: the YAML gives `capacity` (the operator
+    /// reads the type's vCPUs from EC2) instead of a number. EC2 vCPU quotas only.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(i64).range(1..=1_000_000))]
+    pub count: Option<i64>,
     /// Also read the quota's current value with your credentials (AWS default chain, GCP
     /// Application Default Credentials) and ask for at least current + need.
     #[arg(long)]
@@ -79,6 +83,10 @@ pub async fn explain(input: &str, args: &ExplainArgs) -> Result<(String, String)
         market: args.market,
     };
     let finding = recognise(input, &options)?;
+    let capacity = match args.count {
+        None => None,
+        Some(count) => Some((capacity_type(input, args, &finding)?, count)),
+    };
     let current = if args.live {
         // The SDKs' TLS needs a process-wide crypto provider; one may already be installed.
         let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
@@ -97,6 +105,34 @@ pub async fn explain(input: &str, args: &ExplainArgs) -> Result<(String, String)
         proposal: &proposal,
         account: args.account.as_deref(),
         current: current.as_ref(),
+        capacity: capacity.as_ref().map(|(t, n)| (t.as_str(), *n)),
     };
     Ok((render::yaml(&report), render::explanation(&report)))
+}
+
+/// The instance type `--count` counts: the flag's, else the one the text names, on an EC2 vCPU
+/// quota of its family group.
+fn capacity_type(
+    input: &str,
+    args: &ExplainArgs,
+    finding: &Finding,
+) -> Result<String, ExplainError> {
+    let not_applicable = || ExplainError::CountNotApplicable {
+        quota: finding.quota.label(),
+    };
+    let QuotaId::Aws {
+        service_code,
+        quota_code,
+    } = &finding.quota
+    else {
+        return Err(not_applicable());
+    };
+    let instance_type = args
+        .instance_type
+        .clone()
+        .or_else(|| text::instance_type(input))
+        .ok_or_else(not_applicable)?;
+    crate::capacity::check::instance_type(&instance_type, service_code, quota_code)
+        .map_err(|_| not_applicable())?;
+    Ok(instance_type)
 }

@@ -123,6 +123,10 @@ pub enum ExplainError {
     UnknownFamily(String),
     #[error("--live: {0}")]
     Live(String),
+    #[error(
+        "--count gives capacity in instances, which only EC2 vCPU quotas count (this error is about {quota}); drop --count to get a desiredValue"
+    )]
+    CountNotApplicable { quota: String },
 }
 
 impl ExplainError {
@@ -130,7 +134,9 @@ impl ExplainError {
     pub fn exit_code(&self) -> u8 {
         match self {
             Self::NotRecognised(_) | Self::UnknownFamily(_) => 1,
-            Self::NeedsInstanceType { .. } | Self::NeedsRegion { .. } => 2,
+            Self::NeedsInstanceType { .. }
+            | Self::NeedsRegion { .. }
+            | Self::CountNotApplicable { .. } => 2,
             Self::Live(_) => 3,
         }
     }

@@ -26,6 +26,8 @@ pub struct Report<'a> {
     pub proposal: &'a Proposal,
     pub account: Option<&'a str>,
     pub current: Option<&'a Current>,
+    /// `--count`: the instance type and how many must run, written as `capacity`.
+    pub capacity: Option<(&'a str, i64)>,
 }
 
 /// A scalar as YAML writes it (quoted when it must be).
@@ -167,12 +169,27 @@ pub fn yaml(r: &Report<'_>) -> String {
         }
     }
     let _ = writeln!(y, "  regions:\n  - {}", scalar(&f.region));
-    let _ = writeln!(
-        y,
-        "  desiredValue: {}  # {}",
-        r.proposal.value,
-        basis_comment(r.proposal, f.unit)
-    );
+    match r.capacity {
+        Some((instance_type, count)) => {
+            let _ = writeln!(
+                y,
+                "  capacity:  # the operator reads {instance_type}'s vCPUs from EC2 DescribeInstanceTypes and asks for count x vCPUs"
+            );
+            let _ = writeln!(
+                y,
+                "  - instanceType: {}\n    count: {count}",
+                scalar(instance_type)
+            );
+        }
+        None => {
+            let _ = writeln!(
+                y,
+                "  desiredValue: {}  # {}",
+                r.proposal.value,
+                basis_comment(r.proposal, f.unit)
+            );
+        }
+    }
     let _ = writeln!(y, "  justification: {}", scalar(&justification(f)));
     y
 }
@@ -214,7 +231,22 @@ pub fn explanation(r: &Report<'_>) -> String {
             );
         }
     }
-    if r.proposal.basis == Basis::Placeholder {
+    if let Some((instance_type, count)) = r.capacity {
+        let _ = writeln!(
+            e,
+            "The YAML on stdout gives capacity, {count} x {instance_type}: the operator reads the \
+             type's vCPUs from EC2 DescribeInstanceTypes in each region and keeps the quota at \
+             count x vCPUs (added to any other capacity on the quota)."
+        );
+        if r.proposal.basis != Basis::Placeholder {
+            let _ = writeln!(
+                e,
+                "The error suggests {} or more ({}).",
+                r.proposal.value,
+                basis_comment(r.proposal, f.unit)
+            );
+        }
+    } else if r.proposal.basis == Basis::Placeholder {
         let _ = writeln!(
             e,
             "The error states no limit, so desiredValue in the YAML on stdout is a placeholder \

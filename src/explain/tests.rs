@@ -171,6 +171,7 @@ fn every_class_renders_a_valid_quota_requirement_above_the_stated_limit() {
                 proposal: &proposal,
                 account,
                 current: None,
+                capacity: None,
             };
             let yaml = render::yaml(&report);
             let qr: QuotaRequirement =
@@ -240,6 +241,7 @@ fn the_explanation_says_what_why_and_what_the_yaml_does() {
         proposal: &proposal,
         account: None,
         current: None,
+        capacity: None,
     };
     let e = render::explanation(&report);
     assert!(
