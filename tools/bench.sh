@@ -46,7 +46,7 @@ if [ -z "${QO_BENCH_NO_BUILD:-}" ]; then
 fi
 dir=$profile
 [ "$profile" = dev ] && dir=debug
-bin=$root/target/$dir
+bin=${CARGO_TARGET_DIR:-$root/target}/$dir
 [ -x "$bin/quota-operator" ] && [ -x "$bin/quota-sim" ] || { echo "bench: no binaries in $bin" >&2; exit 1; }
 
 echo "bench: starting the control plane" >&2

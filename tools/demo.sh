@@ -19,8 +19,8 @@ trap cleanup EXIT
 say "building quota-operator and the cloud simulator (quota-sim)"
 # -p for both: the root package is the only default member, so --bin quota-sim alone is not found.
 cargo build --quiet -p quota-operator -p quota-sim --bins
-bin=$root/target/debug/quota-operator
-sim=$root/target/debug/quota-sim
+bin=${CARGO_TARGET_DIR:-$root/target}/debug/quota-operator
+sim=${CARGO_TARGET_DIR:-$root/target}/debug/quota-sim
 
 say "starting a local control plane (kube-apiserver + etcd; the first run builds them)"
 KUBECONFIG=$(QO_WATCH_PID=$$ tools/controlplane/start.sh "$work/controlplane" | tail -n 1)
