@@ -349,3 +349,63 @@ async fn a_cloud_accounts_own_endpoint_is_used() {
     assert_eq!(spot.id, "L-34B43A08");
     assert_eq!(sim.aws().calls("ListServiceQuotas"), 1);
 }
+
+#[tokio::test]
+async fn instance_types_give_default_vcpus_per_region_through_aws_sdk_ec2() {
+    let sim = sim(&base_scenario(
+        "  ec2:\n    notOffered: {eu-west-1: [c6i.4xlarge]}\n  faults:\n  - {operation: DescribeInstanceTypes, fault: accessDenied, count: 1}\n",
+    ))
+    .await;
+    let p = provider(&sim).await;
+    let types = |t: &[&str]| t.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+
+    // An IAM policy without ec2:DescribeInstanceTypes: EC2's own code, as access denied.
+    let e = p
+        .vcpus("us-east-1", &types(&["m5.2xlarge"]))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (e.kind, e.code.as_str()),
+        (ErrorKind::AccessDenied, "UnauthorizedOperation"),
+        "{e}"
+    );
+
+    let vcpus = p
+        .vcpus(
+            "us-east-1",
+            &types(&["m5.2xlarge", "c6i.4xlarge", "p3.2xlarge"]),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        vcpus.into_iter().collect::<Vec<_>>(),
+        vec![
+            ("c6i.4xlarge".to_string(), 16),
+            ("m5.2xlarge".to_string(), 8),
+            ("p3.2xlarge".to_string(), 8),
+        ]
+    );
+    let calls = sim.aws().calls("DescribeInstanceTypes");
+    p.vcpus("us-east-1", &types(&["m5.2xlarge"])).await.unwrap();
+    assert_eq!(
+        sim.aws().calls("DescribeInstanceTypes"),
+        calls,
+        "cached per region"
+    );
+
+    // Not offered in eu-west-1: EC2's InvalidInstanceType there only, with its message.
+    let e = p
+        .vcpus("eu-west-1", &types(&["c6i.4xlarge"]))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (e.kind, e.code.as_str()),
+        (ErrorKind::InvalidArgument, "InvalidInstanceType"),
+        "{e}"
+    );
+    assert!(e.message.contains("c6i.4xlarge"), "{e}");
+    assert_eq!(
+        p.vcpus("eu-west-1", &types(&["m5.2xlarge"])).await.unwrap()["m5.2xlarge"],
+        8
+    );
+}

@@ -319,3 +319,66 @@ async fn a_preference_opened_in_the_console_is_adopted() {
         None
     );
 }
+
+#[tokio::test]
+async fn machine_types_give_guest_cpus_per_region_and_compute_errors_keep_their_http_answer() {
+    let sim = start_sim(
+        "  compute:\n    notOffered: {europe-west4: [c3-standard-8]}\n  faults:\n  - {method: compute.machineTypes.aggregatedList, count: 1, project: demo-project}\n",
+    )
+    .await;
+    let p = provider(&sim).await;
+    let types = |t: &[&str]| t.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+
+    // Compute said 429 with no google.rpc status: the kind comes from the HTTP code.
+    let e = p
+        .vcpus("us-central1", &types(&["n2-standard-8"]))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (e.kind, e.code.as_str()),
+        (ErrorKind::Throttled, "HTTP 429"),
+        "{e}"
+    );
+
+    let cpus = p
+        .vcpus(
+            "us-central1",
+            &types(&["n2-standard-8", "e2-medium", "c3-standard-8"]),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        cpus.into_iter().collect::<Vec<_>>(),
+        vec![
+            ("c3-standard-8".to_string(), 8),
+            ("e2-medium".to_string(), 2),
+            ("n2-standard-8".to_string(), 8),
+        ]
+    );
+    let calls = sim.gcp().calls("compute.machineTypes.aggregatedList");
+    p.vcpus("us-central1", &types(&["n2-standard-8"]))
+        .await
+        .unwrap();
+    assert_eq!(
+        sim.gcp().calls("compute.machineTypes.aggregatedList"),
+        calls,
+        "cached per region"
+    );
+
+    // Not offered in one region: an error there only, naming the type and the region.
+    let e = p
+        .vcpus("europe-west4", &types(&["c3-standard-8"]))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::NotFound, "{e}");
+    assert!(
+        e.message
+            .contains("no zone of europe-west4 offers machine type c3-standard-8"),
+        "{e}"
+    );
+    let e = p
+        .vcpus("us-central1", &types(&["n2-bogus-8"]))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::NotFound, "{e}");
+}

@@ -21,6 +21,20 @@ pub fn error(err: google_cloud_gax::error::Error) -> CloudError {
         };
         return CloudError::new(kind, "TRANSPORT", err.to_string());
     };
+    // Compute's REST errors carry an HTTP code and no google.rpc status word.
+    if status.code == Code::Unknown
+        && let Some(http) = err.http_status_code()
+    {
+        let kind = match http {
+            404 => ErrorKind::NotFound,
+            401 | 403 => ErrorKind::AccessDenied,
+            429 => ErrorKind::Throttled,
+            400 => ErrorKind::InvalidArgument,
+            500.. => ErrorKind::Unavailable,
+            _ => ErrorKind::Other,
+        };
+        return CloudError::new(kind, format!("HTTP {http}"), status.message.clone());
+    }
     let kind = match status.code {
         Code::NotFound => ErrorKind::NotFound,
         Code::AlreadyExists => ErrorKind::AlreadyOpen,
