@@ -169,6 +169,42 @@ async fn sim() -> SimHandle {
         .expect("sim")
 }
 
+/// `plan --live` on one file of objects, against the simulator, with the account's keys.
+struct Live {
+    _dir: tempfile::TempDir,
+    file: String,
+    endpoint: String,
+}
+
+impl Live {
+    fn new(sim: &SimHandle, files: &str) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "quotas.yaml", files);
+        let file = dir.path().join("quotas.yaml").to_str().unwrap().to_string();
+        Self {
+            _dir: dir,
+            file,
+            endpoint: sim.endpoint(),
+        }
+    }
+
+    async fn plan(&self, extra: &[&str]) -> Run {
+        let creds = [
+            ("AWS_ACCESS_KEY_ID", "AKIDPLAN"),
+            ("AWS_SECRET_ACCESS_KEY", "secret"),
+            ("AWS_REGION", "us-east-1"),
+        ];
+        let args = [
+            "-f",
+            &self.file,
+            "--live",
+            "--aws-endpoint-url",
+            &self.endpoint,
+        ];
+        plan(&[&args[..], extra].concat(), &creds).await
+    }
+}
+
 const LIVE_FILES: &str = "apiVersion: quota-operator.dev/v1alpha1\nkind: CloudAccount\n\
 metadata: {name: prod-aws}\n\
 spec:\n  aws: {accountId: \"111111111111\"}\n  namespaceSelector: {matchLabels: {allowed: \"true\"}}\n\
@@ -201,23 +237,8 @@ async fn live_plan_against_the_simulator_files_what_is_short_and_nothing_else() 
             status: None,
         })
         .unwrap();
-    let endpoint = sim.endpoint();
-    let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "quotas.yaml", LIVE_FILES);
-    let creds = [
-        ("AWS_ACCESS_KEY_ID", "AKIDPLAN"),
-        ("AWS_SECRET_ACCESS_KEY", "secret"),
-        ("AWS_REGION", "us-east-1"),
-    ];
-    let file = dir.path().join("quotas.yaml");
-    let args = [
-        "-f",
-        file.to_str().unwrap(),
-        "--live",
-        "--aws-endpoint-url",
-        &endpoint,
-    ];
-    let run = plan(&[&args[..], &["-o", "json"]].concat(), &creds).await;
+    let live = Live::new(&sim, LIVE_FILES);
+    let run = live.plan(&["-o", "json"]).await;
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     let report: Value = serde_json::from_str(&run.stdout).unwrap();
     let actions: Vec<(String, String, String)> = report["objects"]
@@ -258,7 +279,7 @@ async fn live_plan_against_the_simulator_files_what_is_short_and_nothing_else() 
     assert_eq!(actions, want);
 
     // The table says the same, with the guardrail it hit; and nothing was filed.
-    let table = plan(&args, &creds).await;
+    let table = live.plan(&[]).await;
     assert_eq!(table.code, 0, "{}", table.stderr);
     let words = |line: &str| line.split_whitespace().collect::<Vec<_>>().join(" ");
     let rows: Vec<String> = table.stdout.lines().map(words).collect();
@@ -279,7 +300,7 @@ async fn live_plan_against_the_simulator_files_what_is_short_and_nothing_else() 
     ] {
         assert!(table.stdout.contains(text), "{text}\n{}", table.stdout);
     }
-    let md = plan(&[&args[..], &["-o", "markdown"]].concat(), &creds).await;
+    let md = live.plan(&["-o", "markdown"]).await;
     assert!(md.stdout.contains("| QuotaRequirement team-batch/spot | us-east-1 | ec2/L-34B43A08 | 640 | 2000 | file 2000 |"), "{}", md.stdout);
     assert_eq!(
         sim.aws().calls("RequestServiceQuotaIncrease"),
@@ -305,25 +326,7 @@ spec: {accountRef: prod-aws, aws: {serviceCode: ec2, quotaCode: L-34B43A08}, reg
 #[tokio::test]
 async fn live_plan_adds_up_capacity_from_ec2s_catalog_and_blocks_a_type_on_another_quota() {
     let sim = sim().await;
-    let endpoint = sim.endpoint();
-    let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "capacity.yaml", CAPACITY_FILES);
-    let creds = [
-        ("AWS_ACCESS_KEY_ID", "AKIDPLAN"),
-        ("AWS_SECRET_ACCESS_KEY", "secret"),
-        ("AWS_REGION", "us-east-1"),
-    ];
-    let file = dir.path().join("capacity.yaml");
-    let args = [
-        "-f",
-        file.to_str().unwrap(),
-        "--live",
-        "--aws-endpoint-url",
-        &endpoint,
-        "-o",
-        "json",
-    ];
-    let run = plan(&args, &creds).await;
+    let run = Live::new(&sim, CAPACITY_FILES).plan(&["-o", "json"]).await;
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     let report: Value = serde_json::from_str(&run.stdout).unwrap();
     let target = |name: &str| -> Value {

@@ -70,14 +70,7 @@ pub fn floors(
     view: &QuotaView,
     need: i64,
 ) -> Peers {
-    let keys = needs::lookup_keys(
-        &obj.spec.account_ref,
-        &target.quota,
-        &target.region,
-        &view.id,
-        &view.name,
-        view.global,
-    );
+    let keys = keys(obj, target, view);
     let me = object::key(obj);
     let created = obj.metadata.creation_timestamp.as_ref().map(|t| t.0);
     let mut request = None;
@@ -113,6 +106,18 @@ pub fn floors(
         .into_iter()
         .collect();
     Peers { best, request }
+}
+
+/// Where the needs index files this object's quota in this target.
+fn keys(obj: &QuotaRequirement, target: &Target, view: &QuotaView) -> Vec<needs::NeedKey> {
+    needs::lookup_keys(
+        &obj.spec.account_ref,
+        &target.quota,
+        &target.region,
+        &view.id,
+        &view.name,
+        view.global,
+    )
 }
 
 /// Another object by `namespace/name`, and whether its namespace may use the account.
@@ -233,14 +238,7 @@ pub async fn capacity(
     view: &QuotaView,
     own: Option<Share>,
 ) -> Capacity {
-    let keys = needs::lookup_keys(
-        &obj.spec.account_ref,
-        &target.quota,
-        &target.region,
-        &view.id,
-        &view.name,
-        view.global,
-    );
+    let keys = keys(obj, target, view);
     let me = object::key(obj);
     let mut found = Vec::new();
     for name in ctx.needs.capacity_others(&keys, &me) {

@@ -37,27 +37,29 @@ pub struct TargetResult {
 
 impl TargetResult {
     /// The cloud could not be read or followed: nothing was decided.
-    fn undecided(mut status: TargetStatus, e: &CloudError, quota_id: Option<String>) -> Self {
-        status.state = if e.kind == ErrorKind::NotAdjustable {
+    fn undecided(status: TargetStatus, e: &CloudError, quota_id: Option<String>) -> Self {
+        let state = if e.kind == ErrorKind::NotAdjustable {
             TargetState::NotAdjustable
         } else {
             TargetState::Error
         };
-        status.message = Some(e.to_string());
-        Self {
-            status,
-            note: None,
-            quota_id,
-            global: false,
-            scope: None,
-            keep_intent: true,
-        }
+        Self::stopped(status, state, e.to_string(), quota_id)
     }
 
     /// The spec cannot be met as written (a capacity type on another quota, or one the region
     /// does not offer): nothing is asked of the cloud until the spec changes.
-    fn refused(mut status: TargetStatus, message: String, quota_id: Option<String>) -> Self {
-        status.state = TargetState::Blocked;
+    fn refused(status: TargetStatus, message: String, quota_id: Option<String>) -> Self {
+        Self::stopped(status, TargetState::Blocked, message, quota_id)
+    }
+
+    /// Stopped before planning: any recorded filing intent stays for a later reconcile to judge.
+    fn stopped(
+        mut status: TargetStatus,
+        state: TargetState,
+        message: String,
+        quota_id: Option<String>,
+    ) -> Self {
+        status.state = state;
         status.message = Some(message);
         Self {
             status,
