@@ -13,12 +13,14 @@ use aws_sdk_servicequotas::{
     error::ProvideErrorMetadata,
     types::RequestStatus as SdkStatus,
 };
+#[path = "support/aws_cli.rs"]
+mod support;
+
 use quota_sim::{AwsSim, RequestStatus, Scenario, SimHandle, aws::ThrottleInjection};
 use serde_json::{Value, json};
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
     net::TcpStream,
-    process::Command,
 };
 
 async fn start(yaml: &str) -> SimHandle {
@@ -33,32 +35,10 @@ async fn start(yaml: &str) -> SimHandle {
 /// Runs `aws service-quotas <args>` (split on spaces) against the simulator, with no real
 /// configuration and no retries unless `env` says otherwise.
 async fn aws_cli(sim: &SimHandle, env: &[(&str, &str)], args: &str) -> Output {
-    let mut cmd = Command::new("aws");
-    cmd.arg("service-quotas")
-        .args(args.split_whitespace())
-        .args(["--endpoint-url", &sim.endpoint(), "--output", "json"]);
-    let vars = [
-        ("AWS_ACCESS_KEY_ID", "AKIDTESTEXAMPLE"),
-        ("AWS_SECRET_ACCESS_KEY", "not-checked"),
-        ("AWS_DEFAULT_REGION", "us-east-1"),
-        ("AWS_CONFIG_FILE", "/dev/null"),
-        ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null"),
-        ("AWS_RETRY_MODE", "standard"),
-        ("AWS_MAX_ATTEMPTS", "1"),
-        ("AWS_EC2_METADATA_DISABLED", "true"),
-        ("AWS_PAGER", ""),
-    ];
-    cmd.envs(vars).envs(env.iter().copied());
-    for var in [
-        "AWS_PROFILE",
-        "AWS_SESSION_TOKEN",
-        "AWS_ENDPOINT_URL",
-        "AWS_REGION",
-    ] {
-        cmd.env_remove(var);
-    }
-    let out = cmd.output().await;
-    out.expect("the AWS CLI (`aws`) must be installed: tools/ensure-tools.sh installs it")
+    let args: Vec<&str> = std::iter::once("service-quotas")
+        .chain(args.split_whitespace())
+        .collect();
+    support::run(&sim.endpoint(), env, &args).await
 }
 
 /// The CLI's JSON answer; panics with its stderr when it failed.

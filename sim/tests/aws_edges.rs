@@ -1,6 +1,9 @@
 //! The simulator's STS and its Service Quotas faults against independent clients: the AWS CLI
 //! (botocore) and the Rust SDKs, over HTTP on loopback.
 
+#[path = "support/aws_cli.rs"]
+mod support;
+
 use std::{
     process::Output,
     time::{Duration, Instant},
@@ -15,7 +18,6 @@ use quota_sim::{
     aws::{Fault, FaultInjection, OPENSEARCH_INSTANCES_PER_DOMAIN},
 };
 use serde_json::Value;
-use tokio::process::Command;
 
 const SCENARIO: &str = r#"
 aws:
@@ -44,29 +46,12 @@ async fn start(yaml: &str) -> SimHandle {
 /// Runs `aws <args>` against the simulator with the given credentials and nothing else from
 /// the machine's configuration.
 async fn aws_cli(sim: &SimHandle, creds: (&str, &str, Option<&str>), args: &[&str]) -> Output {
-    let mut cmd = Command::new("aws");
-    cmd.args(args)
-        .args(["--endpoint-url", &sim.endpoint(), "--output", "json"]);
-    cmd.envs([
+    let mut env = vec![
         ("AWS_ACCESS_KEY_ID", creds.0),
         ("AWS_SECRET_ACCESS_KEY", creds.1),
-        ("AWS_DEFAULT_REGION", "us-east-1"),
-        ("AWS_CONFIG_FILE", "/dev/null"),
-        ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null"),
-        ("AWS_MAX_ATTEMPTS", "1"),
-        ("AWS_RETRY_MODE", "standard"),
-        ("AWS_EC2_METADATA_DISABLED", "true"),
-        ("AWS_PAGER", ""),
-    ]);
-    for var in ["AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_REGION"] {
-        cmd.env_remove(var);
-    }
-    match creds.2 {
-        Some(token) => cmd.env("AWS_SESSION_TOKEN", token),
-        None => cmd.env_remove("AWS_SESSION_TOKEN"),
-    };
-    let out = cmd.output().await;
-    out.expect("the AWS CLI (`aws`) must be installed: tools/ensure-tools.sh installs it")
+    ];
+    env.extend(creds.2.map(|token| ("AWS_SESSION_TOKEN", token)));
+    support::run(&sim.endpoint(), &env, args).await
 }
 
 async fn cli_ok(sim: &SimHandle, creds: (&str, &str, Option<&str>), args: &[&str]) -> Value {

@@ -4,6 +4,9 @@
 
 use std::{collections::BTreeMap, path::PathBuf, process::Output};
 
+#[path = "support/aws_cli.rs"]
+mod support;
+
 use quota_sim::{AwsSim, Scenario, SimHandle, aws::FaultInjection, aws::InstanceTypes};
 use serde_json::{Value, json};
 use tokio::process::Command;
@@ -18,31 +21,8 @@ async fn start(yaml: &str) -> SimHandle {
 
 /// `aws ec2 <args>` against the simulator, with no real configuration and no retries.
 async fn aws_ec2(sim: &SimHandle, key: &str, args: &[&str]) -> Output {
-    let mut cmd = Command::new("aws");
-    cmd.arg("ec2")
-        .args(args)
-        .args(["--endpoint-url", &sim.endpoint(), "--output", "json"]);
-    cmd.envs([
-        ("AWS_ACCESS_KEY_ID", key),
-        ("AWS_SECRET_ACCESS_KEY", "not-checked"),
-        ("AWS_DEFAULT_REGION", "us-east-1"),
-        ("AWS_CONFIG_FILE", "/dev/null"),
-        ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null"),
-        ("AWS_RETRY_MODE", "standard"),
-        ("AWS_MAX_ATTEMPTS", "1"),
-        ("AWS_EC2_METADATA_DISABLED", "true"),
-        ("AWS_PAGER", ""),
-    ]);
-    for var in [
-        "AWS_PROFILE",
-        "AWS_SESSION_TOKEN",
-        "AWS_ENDPOINT_URL",
-        "AWS_REGION",
-    ] {
-        cmd.env_remove(var);
-    }
-    let out = cmd.output().await;
-    out.expect("the AWS CLI (`aws`) must be installed: tools/ensure-tools.sh installs it")
+    let args = [&["ec2"], args].concat();
+    support::run(&sim.endpoint(), &[("AWS_ACCESS_KEY_ID", key)], &args).await
 }
 
 /// Instance type -> default vCPUs, from the CLI's JSON; panics with stderr on failure.
