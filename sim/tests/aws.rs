@@ -13,24 +13,17 @@ use aws_sdk_servicequotas::{
     error::ProvideErrorMetadata,
     types::RequestStatus as SdkStatus,
 };
-#[path = "support/aws_cli.rs"]
+#[path = "support/aws.rs"]
 mod support;
 
-use quota_sim::{AwsSim, RequestStatus, Scenario, SimHandle, aws::ThrottleInjection};
+use support::start;
+
+use quota_sim::{RequestStatus, Scenario, SimHandle, aws::ThrottleInjection};
 use serde_json::{Value, json};
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
     net::TcpStream,
 };
-
-async fn start(yaml: &str) -> SimHandle {
-    let scenario = Scenario::from_yaml(yaml).expect("test scenario");
-    let addr = "127.0.0.1:0".parse().unwrap();
-    AwsSim::new(scenario)
-        .serve(addr)
-        .await
-        .expect("start simulator")
-}
 
 /// Runs `aws service-quotas <args>` (split on spaces) against the simulator, with no real
 /// configuration and no retries unless `env` says otherwise.

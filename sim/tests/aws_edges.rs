@@ -1,8 +1,10 @@
 //! The simulator's STS and its Service Quotas faults against independent clients: the AWS CLI
 //! (botocore) and the Rust SDKs, over HTTP on loopback.
 
-#[path = "support/aws_cli.rs"]
+#[path = "support/aws.rs"]
 mod support;
+
+use support::start;
 
 use std::{
     process::Output,
@@ -14,7 +16,7 @@ use aws_sdk_servicequotas::{
     error::ProvideErrorMetadata,
 };
 use quota_sim::{
-    AwsSim, Scenario, SimHandle,
+    Scenario, SimHandle,
     aws::{Fault, FaultInjection, OPENSEARCH_INSTANCES_PER_DOMAIN},
 };
 use serde_json::Value;
@@ -34,14 +36,6 @@ aws:
     quotaCode: L-0263D0A3
     errorReason: {errorCode: DEPENDENCY_SERVICE_ERROR, errorMessage: "EC2 did not answer"}
 "#;
-
-async fn start(yaml: &str) -> SimHandle {
-    let scenario = Scenario::from_yaml(yaml).expect("test scenario");
-    AwsSim::new(scenario)
-        .serve("127.0.0.1:0".parse().unwrap())
-        .await
-        .expect("start simulator")
-}
 
 /// Runs `aws <args>` against the simulator with the given credentials and nothing else from
 /// the machine's configuration.

@@ -4,19 +4,24 @@
 
 use std::{collections::BTreeMap, path::PathBuf, process::Output};
 
-#[path = "support/aws_cli.rs"]
+#[path = "support/aws.rs"]
 mod support;
 
-use quota_sim::{AwsSim, Scenario, SimHandle, aws::FaultInjection, aws::InstanceTypes};
+use support::start;
+
+use quota_sim::{Scenario, SimHandle, aws::FaultInjection, aws::InstanceTypes};
 use serde_json::{Value, json};
 use tokio::process::Command;
 
-async fn start(yaml: &str) -> SimHandle {
-    let scenario = Scenario::from_yaml(yaml).expect("test scenario");
-    AwsSim::new(scenario)
-        .serve("127.0.0.1:0".parse().unwrap())
-        .await
-        .expect("start simulator")
+/// `aws ec2 <args>`'s JSON with the default key; panics with stderr when it failed.
+async fn aws_ec2_ok(sim: &SimHandle, args: &[&str]) -> Value {
+    let out = aws_ec2(sim, "AKIDTESTEXAMPLE", args).await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
 }
 
 /// `aws ec2 <args>` against the simulator, with no real configuration and no retries.
@@ -93,13 +98,7 @@ async fn cli_describes_instance_types_with_their_vcpus() {
         "--instance-types",
         "hpc6a.48xlarge",
     ];
-    let out = aws_ec2(&sim, "AKIDTESTEXAMPLE", &args).await;
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = aws_ec2_ok(&sim, &args).await;
     let t = &v["InstanceTypes"][0];
     assert_eq!(
         t["SupportedUsageClasses"],
@@ -127,13 +126,7 @@ async fn cli_pages_through_every_type_of_the_region() {
         "--page-size",
         "5",
     ];
-    let out = aws_ec2(&sim, "AKIDTESTEXAMPLE", &args).await;
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = aws_ec2_ok(&sim, &args).await;
     let all = InstanceTypes::built_in().all().len();
     assert_eq!(v["InstanceTypes"].as_array().unwrap().len(), all);
     assert_eq!(sim.calls("DescribeInstanceTypes") as usize, all.div_ceil(5));

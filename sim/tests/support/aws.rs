@@ -1,9 +1,20 @@
-//! The AWS CLI (botocore), an independent client, against the simulator: nothing from the
-//! machine's AWS configuration and no retries, so what it prints is the simulator's answer.
+//! The AWS simulator on a free port, and the AWS CLI (botocore), an independent client, against
+//! it: nothing from the machine's AWS configuration and no retries, so what the CLI prints is the
+//! simulator's answer.
 
 use std::process::Output;
 
+use quota_sim::{AwsSim, Scenario, SimHandle};
 use tokio::process::Command;
+
+/// The AWS simulator on `yaml`'s scenario, on a free loopback port.
+pub async fn start(yaml: &str) -> SimHandle {
+    let scenario = Scenario::from_yaml(yaml).expect("test scenario");
+    AwsSim::new(scenario)
+        .serve("127.0.0.1:0".parse().unwrap())
+        .await
+        .expect("start simulator")
+}
 
 /// `aws <args> --endpoint-url <endpoint> --output json`; `env` adds to or overrides the
 /// defaults (access key `AKIDTESTEXAMPLE`, region us-east-1), a session token included.
