@@ -8,6 +8,8 @@ WORKDIR /src
 COPY Cargo.toml Cargo.lock ./
 COPY src ./src
 COPY sim ./sim
+# The allocator's build-time options (see .cargo/config.toml).
+COPY .cargo ./.cargo
 # Cargo checks every declared target of the workspace's manifests, the integration tests included.
 COPY tests ./tests
 RUN --mount=type=cache,target=/usr/local/cargo/registry \
