@@ -11,7 +11,7 @@
 use std::{
     cmp::Reverse,
     collections::{BTreeSet, HashMap},
-    sync::RwLock,
+    sync::{Arc, RwLock},
 };
 
 use kube::runtime::watcher;
@@ -38,16 +38,20 @@ pub struct NeedKey {
 
 pub const ANY_REGION: &str = "*";
 
-type Ranked = BTreeSet<(Reverse<i64>, String)>;
+/// An object's `namespace/name`, shared by every place the index files it.
+type Name = Arc<str>;
+type Ranked = BTreeSet<(Reverse<i64>, Name)>;
 
+/// Keys and names are shared, not copied per object and per key: 10,000 objects share a few
+/// hundred keys, and the index is held for the operator's life.
 #[derive(Default)]
 struct State {
     /// Objects with a `desiredValue`, largest first.
-    by_key: HashMap<NeedKey, Ranked>,
+    by_key: HashMap<Arc<NeedKey>, Ranked>,
     /// Objects with a `capacity`, by name.
-    capacity: HashMap<NeedKey, BTreeSet<String>>,
-    /// Where each object (`namespace/name`) is filed, and at what value (None: capacity).
-    by_object: HashMap<String, (Vec<NeedKey>, Option<i64>)>,
+    capacity: HashMap<Arc<NeedKey>, BTreeSet<Name>>,
+    /// Where each object is filed, and at what value (None: capacity).
+    by_object: HashMap<Name, (Vec<Arc<NeedKey>>, Option<i64>)>,
     /// Where the objects listed since the watch (re)started go, swapped in when the listing is
     /// complete (only their keys: a copy of 10,000 objects would double the operator's memory).
     relisting: Option<Vec<Filed>>,
@@ -114,7 +118,17 @@ impl Filed {
 impl State {
     fn insert(&mut self, filed: Filed) {
         let Filed { name, keys, value } = filed;
+        // Most watch events are status writes: nothing the index files changed.
+        if let Some((filed_keys, filed_value)) = self.by_object.get(name.as_str())
+            && *filed_value == value
+            && filed_keys.len() == keys.len()
+            && filed_keys.iter().zip(&keys).all(|(a, b)| **a == *b)
+        {
+            return;
+        }
         self.remove(&name);
+        let name: Name = name.into();
+        let keys: Vec<Arc<NeedKey>> = keys.into_iter().map(|k| self.shared(k)).collect();
         for k in &keys {
             match value {
                 Some(v) => {
@@ -134,15 +148,25 @@ impl State {
         self.by_object.insert(name, (keys, value));
     }
 
+    /// The key as already filed, or a new one.
+    fn shared(&self, k: NeedKey) -> Arc<NeedKey> {
+        self.by_key
+            .get_key_value(&k)
+            .map(|(k, _)| k)
+            .or_else(|| self.capacity.get_key_value(&k).map(|(k, _)| k))
+            .cloned()
+            .unwrap_or_else(|| Arc::new(k))
+    }
+
     fn remove(&mut self, name: &str) {
-        let Some((keys, value)) = self.by_object.remove(name) else {
+        let Some((name, (keys, value))) = self.by_object.remove_entry(name) else {
             return;
         };
         for k in keys {
             match value {
                 Some(v) => {
                     if let Some(ranked) = self.by_key.get_mut(&k) {
-                        ranked.remove(&(Reverse(v), name.to_string()));
+                        ranked.remove(&(Reverse(v), name.clone()));
                         if ranked.is_empty() {
                             self.by_key.remove(&k);
                         }
@@ -150,7 +174,7 @@ impl State {
                 }
                 None => {
                     if let Some(names) = self.capacity.get_mut(&k) {
-                        names.remove(name);
+                        names.remove(&name);
                         if names.is_empty() {
                             self.capacity.remove(&k);
                         }
@@ -201,9 +225,9 @@ impl Needs {
             .filter_map(|ranked| {
                 ranked
                     .iter()
-                    .filter(|(_, name)| name != me)
+                    .filter(|(_, name)| &**name != me)
                     .find(|(_, name)| eligible(name))
-                    .map(|(Reverse(v), name)| (*v, name.clone()))
+                    .map(|(Reverse(v), name)| (*v, name.to_string()))
             })
             .max_by(|a, b| a.0.cmp(&b.0).then_with(|| b.1.cmp(&a.1)))
     }
@@ -213,13 +237,13 @@ impl Needs {
     /// Every other object that gives a `capacity` under any of `keys`, by name.
     pub fn capacity_others(&self, keys: &[NeedKey], me: &str) -> Vec<String> {
         let state = self.state.read().expect("needs index");
-        let names: BTreeSet<&String> = keys
+        let names: BTreeSet<&Name> = keys
             .iter()
             .filter_map(|k| state.capacity.get(k))
             .flatten()
-            .filter(|name| name.as_str() != me)
+            .filter(|name| &***name != me)
             .collect();
-        names.into_iter().cloned().collect()
+        names.into_iter().map(|n| n.to_string()).collect()
     }
 }
 
@@ -253,6 +277,19 @@ pub fn lookup_keys(
 impl Needs {
     fn len(&self) -> usize {
         self.state.read().expect("needs index").by_object.len()
+    }
+
+    /// How many distinct key allocations the filed objects hold.
+    fn distinct_keys(&self) -> usize {
+        let state = self.state.read().expect("needs index");
+        let mut seen: Vec<*const NeedKey> = state
+            .by_object
+            .values()
+            .flat_map(|(keys, _)| keys.iter().map(Arc::as_ptr))
+            .collect();
+        seen.sort();
+        seen.dedup();
+        seen.len()
     }
 }
 
@@ -502,6 +539,43 @@ mod tests {
         );
         needs.apply(&watcher::Event::Delete(capacity("a", "spot")));
         assert!(needs.capacity_others(&keys, "c/floor").is_empty());
+    }
+
+    #[test]
+    fn objects_on_one_quota_share_its_keys_and_a_status_write_changes_nothing() {
+        let needs = Needs::default();
+        for i in 0..50 {
+            needs.apply(&watcher::Event::Apply(qr(
+                "a",
+                &format!("o{i}"),
+                "L-1",
+                &["us-east-1"],
+                100 + i,
+            )));
+        }
+        // us-east-1 and the any-region key.
+        assert_eq!(needs.distinct_keys(), 2);
+        let mut written = qr("a", "o7", "L-1", &["us-east-1"], 107);
+        written.status = Some(Default::default());
+        needs.apply(&watcher::Event::Apply(written));
+        assert_eq!(needs.len(), 50);
+        assert_eq!(
+            needs.best_other(&spot("us-east-1", false), "a/o49", |_| true),
+            Some((148, "a/o48".into()))
+        );
+        // A value change refiles the object.
+        needs.apply(&watcher::Event::Apply(qr(
+            "a",
+            "o7",
+            "L-1",
+            &["us-east-1"],
+            900,
+        )));
+        assert_eq!(
+            needs.best_other(&spot("us-east-1", false), "a/o49", |_| true),
+            Some((900, "a/o7".into()))
+        );
+        assert_eq!(needs.distinct_keys(), 2);
     }
 
     #[test]
