@@ -251,7 +251,8 @@ pub struct TargetStatus {
     /// The quota's current (applied, or default) value.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub current_value: Option<f64>,
-    /// The effective desired value: the largest of all QuotaRequirements naming this quota.
+    /// The effective desired value: the largest desiredValue of all QuotaRequirements naming
+    /// this quota, or their capacity added up when that is larger.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub desired_value: Option<i64>,
     /// `namespace/name` of the QuotaRequirement whose value is the effective one.
