@@ -204,7 +204,7 @@ pub async fn reconcile_target(
     let effective = aggregate::effective(&own, &others);
     status.desired_value = Some(effective.value);
     status.driven_by = Some(effective.driven_by.clone());
-    status.capacity = capacity.status();
+    status.capacity = capacity.status().map(Box::new);
     let peer_request = floors.request.or(capacity.request);
 
     let intent = obj
@@ -309,7 +309,7 @@ pub async fn reconcile_target(
     status.message = Some(message);
     // Keep the last request on record when filing failed, so history is not lost.
     if let Some(t) = request.or(own_request) {
-        status.request = Some(record::record(&t, &owner));
+        status.request = Some(Box::new(record::record(&t, &owner)));
     }
     TargetResult {
         status,
