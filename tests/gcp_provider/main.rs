@@ -382,3 +382,22 @@ async fn machine_types_give_guest_cpus_per_region_and_compute_errors_keep_their_
         .unwrap_err();
     assert_eq!(e.kind, ErrorKind::NotFound, "{e}");
 }
+
+#[tokio::test]
+async fn a_quota_the_project_lacks_is_remembered_for_the_cache_ttl() {
+    let sim = start_sim("  schedule: {manual: true}\n").await;
+    let p = provider_caching(&sim, Duration::from_secs(60)).await;
+    // What a capacity on CPUS-per-project-region asks for each machine series.
+    let own = target("E2-CPUS-per-project-region", "us-central1");
+    for _ in 0..3 {
+        let e = p.quota(&own).await.unwrap_err();
+        assert_eq!(e.kind, ErrorKind::NotFound, "{e}");
+    }
+    assert_eq!(
+        sim.gcp().calls("GetQuotaInfo"),
+        1,
+        "one read, then remembered"
+    );
+    p.quota(&cpus("us-central1")).await.unwrap();
+    assert_eq!(sim.gcp().calls("GetQuotaInfo"), 2);
+}

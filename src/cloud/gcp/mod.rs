@@ -144,12 +144,17 @@ impl ProviderFactory for GcpFactory {
     }
 }
 
+/// A QuotaInfo as read, or the project's answer that it has no such quota.
+type InfoRead = Result<QuotaInfo, CloudError>;
+
 /// One GCP project.
 pub struct GcpProvider {
     project: String,
     client: CloudQuotas,
     preferences: Preferences,
-    infos: Mutex<HashMap<String, (Instant, QuotaInfo)>>,
+    /// QuotaInfos read, and quotas the project does not have (a capacity on the general CPU
+    /// quota asks whether each machine series has its own), for `ttl`.
+    infos: Mutex<HashMap<String, (Instant, InfoRead)>>,
     ttl: Duration,
     machine_types: MachineTypes,
 }
@@ -211,7 +216,7 @@ impl GcpProvider {
         if let Some((at, info)) = self.infos.lock().expect("info cache").get(&name)
             && at.elapsed() < self.ttl
         {
-            return Ok(info.clone());
+            return info.clone();
         }
         let info = self
             .client
@@ -221,12 +226,17 @@ impl GcpProvider {
             .await
             .map_err(convert::error);
         crate::metrics::observe("gcp", "GetQuotaInfo", &info);
-        let info = info?;
-        self.infos
-            .lock()
-            .expect("info cache")
-            .insert(name, (Instant::now(), info.clone()));
-        Ok(info)
+        let keep = match &info {
+            Ok(_) => true,
+            Err(e) => e.kind == ErrorKind::NotFound,
+        };
+        if keep {
+            self.infos
+                .lock()
+                .expect("info cache")
+                .insert(name, (Instant::now(), info.clone()));
+        }
+        info
     }
 
     fn forget(&self, service: &str, quota_id: &str) {
