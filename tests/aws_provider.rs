@@ -409,3 +409,40 @@ async fn instance_types_give_default_vcpus_per_region_through_aws_sdk_ec2() {
         8
     );
 }
+
+#[tokio::test]
+async fn a_role_is_assumed_once_for_every_region_and_service_of_an_account() {
+    let sim = sim(&base_scenario(
+        "  roles:\n  - {arn: \"arn:aws:iam::222222222222:role/quota-operator\"}\n",
+    ))
+    .await;
+    let settings = AwsSettings {
+        endpoint: Some(sim.endpoint()),
+        cache_ttl: Duration::from_millis(300),
+        ..AwsSettings::default()
+    };
+    let factory = AwsFactory::with_static_credentials(KEY, "secret", "us-east-1", settings).await;
+    let account: CloudAccount = serde_json::from_value(serde_json::json!({
+        "metadata": {"name": "roled"},
+        "spec": {"aws": {"accountId": "222222222222",
+                         "roleArn": "arn:aws:iam::222222222222:role/quota-operator"},
+                 "namespaceSelector": {}}
+    }))
+    .unwrap();
+    let p = factory.provider(&account).await.expect("provider");
+    for region in ["us-east-1", "eu-west-1", "ap-south-1", "us-west-2"] {
+        p.quota(&target("ec2", Some("L-34B43A08"), None, region))
+            .await
+            .unwrap();
+        p.vcpus(region, &["m5.large".to_string()]).await.unwrap();
+    }
+    println!(
+        "AssumeRole {}, GetCallerIdentity {}",
+        sim.aws().sts_calls("AssumeRole"),
+        sim.aws().sts_calls("GetCallerIdentity")
+    );
+    // One to check the role at once (a refusal names it), one through the shared identity
+    // cache that every client of the account uses: not one per region and service.
+    assert_eq!(sim.aws().sts_calls("AssumeRole"), 2);
+    assert_eq!(sim.aws().sts_calls("GetCallerIdentity"), 1);
+}

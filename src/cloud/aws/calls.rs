@@ -52,9 +52,9 @@ impl Calls {
                 if let Some(endpoint) = &self.endpoint {
                     config = config.endpoint_url(endpoint);
                 }
-                if let Some(credentials) = &self.credentials {
-                    config = config.credentials_provider(credentials.clone());
-                }
+                // Set as is, not wrapped again: a wrapped provider is a new partition of the
+                // identity cache, and every region's client would assume the role afresh.
+                config.set_credentials_provider(self.credentials.clone());
                 Client::from_conf(config.build())
             })
             .clone()

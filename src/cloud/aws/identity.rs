@@ -79,9 +79,8 @@ impl Sts<'_> {
         role: Option<&str>,
     ) -> Result<(), CloudError> {
         let mut conf = aws_sdk_sts::config::Builder::from(&self.config());
-        if let Some(credentials) = credentials {
-            conf = conf.credentials_provider(credentials.clone());
-        }
+        // As is (see Calls::client): the same identity-cache partition as every other client.
+        conf.set_credentials_provider(credentials.cloned());
         let me = aws_sdk_sts::Client::from_conf(conf.build())
             .get_caller_identity()
             .send()

@@ -35,9 +35,9 @@ impl InstanceTypes {
                 if let Some(endpoint) = &calls.endpoint {
                     config = config.endpoint_url(endpoint);
                 }
-                if let Some(credentials) = &calls.credentials {
-                    config = config.credentials_provider(credentials.clone());
-                }
+                // Set as is, not wrapped again: a wrapped provider is a new partition of the
+                // identity cache, and every region's client would assume the role afresh.
+                config.set_credentials_provider(calls.credentials.clone());
                 Client::from_conf(config.build())
             })
             .clone()
