@@ -30,6 +30,11 @@ fn base_scenario(extra: &str) -> String {
 }
 
 async fn provider(sim: &SimHandle) -> Arc<dyn QuotaProvider> {
+    provider_for(sim, serde_json::json!({"accountId": ACCOUNT})).await
+}
+
+/// The provider of a CloudAccount whose `spec.aws` is `aws`.
+async fn provider_for(sim: &SimHandle, aws: serde_json::Value) -> Arc<dyn QuotaProvider> {
     let settings = AwsSettings {
         endpoint: Some(sim.endpoint()),
         cache_ttl: Duration::from_millis(300),
@@ -38,7 +43,7 @@ async fn provider(sim: &SimHandle) -> Arc<dyn QuotaProvider> {
     let factory = AwsFactory::with_static_credentials(KEY, "secret", "us-east-1", settings).await;
     let account: CloudAccount = serde_json::from_value(serde_json::json!({
         "metadata": {"name": "prod"},
-        "spec": {"aws": {"accountId": ACCOUNT}, "namespaceSelector": {}}
+        "spec": {"aws": aws, "namespaceSelector": {}}
     }))
     .unwrap();
     factory.provider(&account).await.expect("provider")
@@ -359,11 +364,13 @@ async fn instance_types_give_default_vcpus_per_region_through_aws_sdk_ec2() {
     let p = provider(&sim).await;
     let types = |t: &[&str]| t.iter().map(|s| s.to_string()).collect::<Vec<_>>();
 
+    let fails = |region: &'static str, t: &'static str| {
+        let p = p.clone();
+        async move { p.vcpus(region, &[t.to_string()]).await.unwrap_err() }
+    };
+
     // An IAM policy without ec2:DescribeInstanceTypes: EC2's own code, as access denied.
-    let e = p
-        .vcpus("us-east-1", &types(&["m5.2xlarge"]))
-        .await
-        .unwrap_err();
+    let e = fails("us-east-1", "m5.2xlarge").await;
     assert_eq!(
         (e.kind, e.code.as_str()),
         (ErrorKind::AccessDenied, "UnauthorizedOperation"),
@@ -394,10 +401,7 @@ async fn instance_types_give_default_vcpus_per_region_through_aws_sdk_ec2() {
     );
 
     // Not offered in eu-west-1: EC2's InvalidInstanceType there only, with its message.
-    let e = p
-        .vcpus("eu-west-1", &types(&["c6i.4xlarge"]))
-        .await
-        .unwrap_err();
+    let e = fails("eu-west-1", "c6i.4xlarge").await;
     assert_eq!(
         (e.kind, e.code.as_str()),
         (ErrorKind::InvalidArgument, "InvalidInstanceType"),
@@ -416,20 +420,12 @@ async fn a_role_is_assumed_once_for_every_region_and_service_of_an_account() {
         "  roles:\n  - {arn: \"arn:aws:iam::222222222222:role/quota-operator\"}\n",
     ))
     .await;
-    let settings = AwsSettings {
-        endpoint: Some(sim.endpoint()),
-        cache_ttl: Duration::from_millis(300),
-        ..AwsSettings::default()
-    };
-    let factory = AwsFactory::with_static_credentials(KEY, "secret", "us-east-1", settings).await;
-    let account: CloudAccount = serde_json::from_value(serde_json::json!({
-        "metadata": {"name": "roled"},
-        "spec": {"aws": {"accountId": "222222222222",
-                         "roleArn": "arn:aws:iam::222222222222:role/quota-operator"},
-                 "namespaceSelector": {}}
-    }))
-    .unwrap();
-    let p = factory.provider(&account).await.expect("provider");
+    let p = provider_for(
+        &sim,
+        serde_json::json!({"accountId": "222222222222",
+                           "roleArn": "arn:aws:iam::222222222222:role/quota-operator"}),
+    )
+    .await;
     for region in ["us-east-1", "eu-west-1", "ap-south-1", "us-west-2"] {
         p.quota(&target("ec2", Some("L-34B43A08"), None, region))
             .await
