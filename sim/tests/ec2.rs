@@ -30,9 +30,9 @@ async fn aws_ec2(sim: &SimHandle, key: &str, args: &[&str]) -> Output {
     support::run(&sim.endpoint(), &[("AWS_ACCESS_KEY_ID", key)], &args).await
 }
 
-/// Instance type -> default vCPUs, from the CLI's JSON; panics with stderr on failure.
-async fn vcpus(sim: &SimHandle, region: &str, types: &[&str]) -> BTreeMap<String, u64> {
-    let args = [
+/// `describe-instance-types --region <region> --instance-types <types...>`.
+fn describe<'a>(region: &'a str, types: &[&'a str]) -> Vec<&'a str> {
+    [
         &[
             "describe-instance-types",
             "--region",
@@ -41,11 +41,12 @@ async fn vcpus(sim: &SimHandle, region: &str, types: &[&str]) -> BTreeMap<String
         ],
         types,
     ]
-    .concat();
-    let out = aws_ec2(sim, "AKIDTESTEXAMPLE", &args).await;
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "aws ec2 {args:?} failed: {stderr}");
-    let v: Value = serde_json::from_slice(&out.stdout).expect("CLI JSON output");
+    .concat()
+}
+
+/// Instance type -> default vCPUs, from the CLI's JSON; panics with stderr on failure.
+async fn vcpus(sim: &SimHandle, region: &str, types: &[&str]) -> BTreeMap<String, u64> {
+    let v = aws_ec2_ok(sim, &describe(region, types)).await;
     v["InstanceTypes"]
         .as_array()
         .expect("InstanceTypes")
@@ -59,16 +60,7 @@ async fn vcpus(sim: &SimHandle, region: &str, types: &[&str]) -> BTreeMap<String
 
 /// The CLI's stderr for a call that must fail with `code`.
 async fn fails(sim: &SimHandle, key: &str, region: &str, types: &[&str], code: &str) -> String {
-    let args = [
-        &[
-            "describe-instance-types",
-            "--region",
-            region,
-            "--instance-types",
-        ],
-        types,
-    ]
-    .concat();
+    let args = describe(region, types);
     let out = aws_ec2(sim, key, &args).await;
     let stderr = String::from_utf8_lossy(&out.stderr).to_string();
     assert!(

@@ -37,6 +37,15 @@ fn spot(account: &str, name: &str, regions: &[&str], capacity: Value) -> Value {
     })
 }
 
+/// The first region's message.
+fn first_message(qr: &QuotaRequirement) -> String {
+    qr.status
+        .as_ref()
+        .and_then(|s| s.targets.first())
+        .and_then(|t| t.message.clone())
+        .unwrap_or_default()
+}
+
 fn all(qr: &QuotaRequirement, state: TargetState) -> bool {
     qr.status
         .as_ref()
@@ -180,10 +189,7 @@ async fn a_p3_on_the_standard_spot_quota_is_refused_naming_it() {
     let gpus = env
         .wait_qr("gpus", |qr| all(qr, TargetState::Blocked))
         .await;
-    let message = gpus.status.as_ref().unwrap().targets[0]
-        .message
-        .clone()
-        .unwrap_or_default();
+    let message = first_message(&gpus);
     assert!(
         message.contains("p3.2xlarge is a P instance")
             && message.contains("L-7212CCBC")
@@ -194,10 +200,7 @@ async fn a_p3_on_the_standard_spot_quota_is_refused_naming_it() {
     let unknown = env
         .wait_qr("unknown", |qr| all(qr, TargetState::Blocked))
         .await;
-    let message = unknown.status.as_ref().unwrap().targets[0]
-        .message
-        .clone()
-        .unwrap_or_default();
+    let message = first_message(&unknown);
     assert!(
         message.contains("InvalidInstanceType") && message.contains("m5.huge"),
         "the cloud's answer is shown: {message}"
@@ -257,10 +260,7 @@ async fn n2_machines_ask_for_their_vcpus_on_the_n2_quota() {
     let general = env
         .wait_qr("n2-on-general", |qr| all(qr, TargetState::Blocked))
         .await;
-    let message = general.status.as_ref().unwrap().targets[0]
-        .message
-        .clone()
-        .unwrap_or_default();
+    let message = first_message(&general);
     assert!(
         message.contains(
             "n2-standard-8 counts against its series' own quota N2-CPUS-per-project-region"
