@@ -45,6 +45,10 @@ struct RunArgs {
     /// Seconds between polls of open or queued requests.
     #[arg(long, env = "QO_POLL_SECONDS", default_value_t = 60)]
     poll_seconds: u64,
+    /// Seconds reconciles in flight may run on after SIGTERM before they are cut off; keep it
+    /// below the pod's terminationGracePeriodSeconds.
+    #[arg(long, env = "QO_SHUTDOWN_GRACE_SECONDS", default_value_t = 20)]
+    shutdown_grace_seconds: u64,
     /// Watch only this namespace (default: all).
     #[arg(long, env = "QO_NAMESPACE")]
     namespace: Option<String>,
@@ -134,6 +138,7 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
     let config = controller::Config {
         resync: Duration::from_secs(args.resync_seconds),
         poll: Duration::from_secs(args.poll_seconds),
+        shutdown_grace: Duration::from_secs(args.shutdown_grace_seconds),
         namespace: args.namespace,
         concurrency: args.concurrency,
         ..controller::Config::default()

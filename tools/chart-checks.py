@@ -164,6 +164,9 @@ def mode_default(docs, ns):
         check(f"no {kind} by default", not by_kind(docs, kind))
     sa = one(docs, "ServiceAccount")
     check("no ServiceAccount annotations by default", not sa["metadata"].get("annotations"))
+    pod = dep["spec"]["template"]["spec"]
+    env = {e["name"]: e.get("value") for e in pod["containers"][0].get("env", [])}
+    check("shutdown grace 10s inside the pod's 30s", pod.get("terminationGracePeriodSeconds") == 30 and env.get("QO_SHUTDOWN_GRACE_SECONDS") == "20", str(env.get("QO_SHUTDOWN_GRACE_SECONDS")))
 
 
 def mode_all_on(docs, ns):
@@ -174,6 +177,7 @@ def mode_all_on(docs, ns):
     env = {e["name"]: e.get("value") for e in c.get("env", [])}
     check("env from values", env.get("QO_NAMESPACE") == "team-batch" and env.get("HTTPS_PROXY") and env.get("QO_AWS_ENDPOINT_URL", "").startswith("https://vpce-"), str(env))
     check("extraArgs appended", c["args"][-2:] == ["--concurrency", "8"], str(c["args"]))
+    check("a grace period under 10s leaves the reconciles 1s", pod.get("terminationGracePeriodSeconds") == 5 and env.get("QO_SHUTDOWN_GRACE_SECONDS") == "1", str(env.get("QO_SHUTDOWN_GRACE_SECONDS")))
     sa = one(docs, "ServiceAccount")
     ann = sa["metadata"].get("annotations", {})
     check("IRSA and GKE annotations", ann.get("eks.amazonaws.com/role-arn") and ann.get("iam.gke.io/gcp-service-account"), str(ann))

@@ -17,10 +17,18 @@ mod record;
 pub mod resolve;
 pub mod status;
 mod target;
+pub mod writes;
 
-use std::{future::Future, sync::Arc, time::Duration};
+use std::{
+    future::Future,
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::Duration,
+};
 
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt};
 use k8s_openapi::api::core::v1::Namespace;
 use kube::{
     Api, Client, ResourceExt,
@@ -66,6 +74,9 @@ pub struct Config {
     /// test operators that share one API server, so they do not fight over cluster-scoped
     /// objects.
     pub account_status: bool,
+    /// How long reconciles in flight may run on after the shutdown signal before they are cut
+    /// off (a filing cut off is claimed through its recorded intent, as after a SIGKILL).
+    pub shutdown_grace: Duration,
 }
 
 impl Default for Config {
@@ -81,6 +92,7 @@ impl Default for Config {
             readiness: crate::probes::Readiness::default(),
             reconciles: Arc::default(),
             account_status: true,
+            shutdown_grace: Duration::from_secs(20),
         }
     }
 }
@@ -170,6 +182,8 @@ pub async fn run(
     let (store, writer) = reflector::store();
     let needs = Arc::new(needs::Needs::default());
     let index = needs.clone();
+    let listed = Arc::new(AtomicBool::new(false));
+    let first_list = listed.clone();
     let trigger = watcher(requirements, wc.clone())
         .default_backoff()
         .modify(|qr: &mut QuotaRequirement| {
@@ -180,6 +194,9 @@ pub async fn run(
         .reflect(writer)
         .inspect(move |event| {
             if let Ok(event) = event {
+                if matches!(event, watcher::Event::InitDone) {
+                    first_list.store(true, Ordering::Release);
+                }
                 index.apply(event);
                 // A deleted object no longer counts in the fleet's metrics.
                 if let watcher::Event::Delete(obj) = event {
@@ -227,7 +244,9 @@ pub async fn run(
         stores_ready: tokio::sync::OnceCell::new(),
     });
 
-    controller
+    let shutdown = shutdown.shared();
+    let cut_off = stop_deadline(shutdown.clone(), listed, ctx.config.shutdown_grace);
+    let controller = controller
         .watches_stream(account_events, move |account: CloudAccount| {
             let name = account.name_any();
             refs(&by_account, |qr| qr.spec.account_ref == name)
@@ -244,10 +263,36 @@ pub async fn run(
             if let Err(e) = result {
                 tracing::debug!(error = %e, "reconcile did not complete");
             }
-        })
-        .await;
+        });
+    tokio::select! {
+        () = controller => {}
+        () = cut_off => {}
+    }
     let _ = stop_accounts.send(());
     let _ = account_status.await;
+}
+
+/// Completes when the controller must stop even though its graceful shutdown has not finished.
+/// Before the first list of QuotaRequirements at once: no reconcile can have started, and
+/// kube-runtime's runner, which waits for that list before it looks for the end of its input,
+/// would otherwise wait forever. After it, once `grace` has passed.
+async fn stop_deadline(
+    shutdown: impl Future<Output = ()>,
+    listed: Arc<AtomicBool>,
+    grace: Duration,
+) {
+    shutdown.await;
+    if !listed.load(Ordering::Acquire) {
+        tracing::info!(
+            "stopping before the first list of QuotaRequirements: nothing was reconciling"
+        );
+        return;
+    }
+    tokio::time::sleep(grace).await;
+    tracing::warn!(
+        ?grace,
+        "reconciles still running after the shutdown grace period; stopping them (any filing cut off is claimed through its recorded intent)"
+    );
 }
 
 fn account_error_policy(
@@ -279,8 +324,18 @@ fn refs(
 }
 
 fn error_policy(obj: Arc<QuotaRequirement>, error: &Error, ctx: Arc<Context>) -> Action {
-    let delay = ctx.backoff.next(&object::key(&obj));
-    crate::metrics::scheduled(&object::key(&obj), delay, true);
-    tracing::warn!(object = %object::key(&obj), reason = error.reason(), error = %error, ?delay, "reconcile failed");
+    let key = object::key(&obj);
+    let Error::Kube(e) = error;
+    // The cached copy was behind the API server: nothing was written or filed, and the watch
+    // brings the newer copy (which triggers a reconcile of its own) before long.
+    if writes::is_conflict(e) {
+        let delay = ctx.config.poll.min(ctx.config.backoff_base);
+        crate::metrics::scheduled(&key, delay, true);
+        tracing::info!(object = %key, ?delay, "the object changed since it was read; reconciling again");
+        return Action::requeue(delay);
+    }
+    let delay = ctx.backoff.next(&key);
+    crate::metrics::scheduled(&key, delay, true);
+    tracing::warn!(object = %key, reason = error.reason(), error = %error, ?delay, "reconcile failed");
     Action::requeue(delay)
 }

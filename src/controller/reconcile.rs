@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use futures::future::join_all;
 use kube::{
-    Api, ResourceExt,
+    ResourceExt,
     runtime::{controller::Action, reflector::ObjectRef},
 };
 
@@ -16,6 +16,7 @@ use super::{
     resolve,
     status::{self, Blocker},
     target::reconcile_target,
+    writes::Writes,
 };
 use crate::{
     api::{QuotaRequirement, TargetState, TargetStatus},
@@ -27,7 +28,8 @@ pub async fn reconcile(obj: Arc<QuotaRequirement>, ctx: Arc<Context>) -> Result<
 
     let key = object::key(&obj);
     tracing::debug!(object = %key, "reconciling");
-    let outcome = observe_and_act(&obj, &ctx).await;
+    let writes = Writes::new(ctx.client.clone(), &obj);
+    let outcome = observe_and_act(&obj, &ctx, &writes).await;
     let status = status::build(
         &obj,
         outcome.quota,
@@ -51,9 +53,7 @@ pub async fn reconcile(obj: Arc<QuotaRequirement>, ctx: Arc<Context>) -> Result<
     }
     let mut notes = outcome.notes;
     notes.extend(events::transitions(old_targets, &status.targets));
-    let api: Api<QuotaRequirement> =
-        Api::namespaced(ctx.client.clone(), &obj.namespace().unwrap_or_default());
-    if status::write(&api, &obj, &status).await? {
+    if writes.status(&obj, &status).await? {
         tracing::info!(object = %key, summary = status.summary.as_deref().unwrap_or_default(), "status updated");
     }
     // Intents are cleared only once the requests they announced are in the status just written.
@@ -63,7 +63,7 @@ pub async fn reconcile(obj: Arc<QuotaRequirement>, ctx: Arc<Context>) -> Result<
         .filter(|scope| !outcome.kept_intents.contains(scope))
         .cloned()
         .collect();
-    status::clear_intents(&api, &obj, &settled_intents).await?;
+    writes.clear_intents(&settled_intents).await?;
     events::publish(&ctx.recorder, &obj, &notes).await;
     ctx.config.reconciles.record(&key);
 
@@ -135,7 +135,7 @@ impl Outcome {
     }
 }
 
-async fn observe_and_act(obj: &QuotaRequirement, ctx: &Context) -> Outcome {
+async fn observe_and_act(obj: &QuotaRequirement, ctx: &Context, writes: &Writes) -> Outcome {
     let spec = &obj.spec;
     let namespace = obj.namespace().unwrap_or_default();
     let account = ctx.accounts.get(&ObjectRef::new(&spec.account_ref));
@@ -187,7 +187,7 @@ async fn observe_and_act(obj: &QuotaRequirement, ctx: &Context) -> Outcome {
     };
     // The first region goes first: if the quota turns out to be global (the same in every
     // region), it is reconciled there once and the other regions show the same result.
-    let first = reconcile_target(obj, ctx, &account, provider.as_ref(), home.clone()).await;
+    let first = reconcile_target(obj, ctx, writes, &account, provider.as_ref(), home.clone()).await;
     let mut results = vec![];
     if first.global {
         let mirrored = others
@@ -199,7 +199,7 @@ async fn observe_and_act(obj: &QuotaRequirement, ctx: &Context) -> Outcome {
     } else {
         let rest = others
             .iter()
-            .map(|t| reconcile_target(obj, ctx, &account, provider.as_ref(), t.clone()));
+            .map(|t| reconcile_target(obj, ctx, writes, &account, provider.as_ref(), t.clone()));
         let rest = join_all(rest).await;
         results.push(first);
         results.extend(rest);

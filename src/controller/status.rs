@@ -1,22 +1,14 @@
-//! Status: turn the targets' outcomes into conditions and a summary, and write them with one
-//! server-side apply patch, only when something changed.
+//! Status: turn the targets' outcomes into conditions and a summary (written by `writes`).
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
-use kube::{
-    Api, ResourceExt,
-    api::{Patch, PatchParams},
-};
-use serde_json::json;
 
 use crate::api::{
-    FilingIntent, QuotaRequirement, QuotaRequirementStatus, TargetState, TargetStatus,
+    QuotaRequirement, QuotaRequirementStatus, TargetState, TargetStatus,
     conditions::{
         self, Desired, READY, REASON_ALL_SATISFIED, REASON_CLOUD_ERROR, REASON_IDLE,
         REASON_NOT_STALLED, REASON_QUEUED, REASON_REQUEST_OPEN, RECONCILING, SATISFIED, STALLED,
     },
 };
-
-pub const FIELD_MANAGER: &str = "quota-operator";
 
 /// A reason the whole object cannot proceed (account missing, not allowed, ...).
 #[derive(Clone, Debug, PartialEq)]
@@ -170,75 +162,6 @@ fn desired_conditions(targets: &[TargetStatus], blocker: Option<&Blocker>) -> Ve
     // Stalled before Reconciling: kstatus reads the first of the two that is true, and they are
     // never both true.
     vec![ready, satisfied, stalled, reconciling]
-}
-
-/// Writes `status` with server-side apply unless it equals what the object already has.
-/// Returns whether a patch was sent. `filings` are left alone: they are written (and cleared)
-/// one key at a time by [`record_intent`] and [`clear_intents`], so that regions filing at once
-/// never overwrite each other's, and this apply never owns them.
-pub async fn write(
-    api: &Api<QuotaRequirement>,
-    obj: &QuotaRequirement,
-    status: &QuotaRequirementStatus,
-) -> kube::Result<bool> {
-    let mut status = status.clone();
-    status.filings.clear();
-    let mut old = obj.status.clone();
-    if let Some(old) = &mut old {
-        old.filings.clear();
-    }
-    if old.as_ref() == Some(&status) {
-        return Ok(false);
-    }
-    let patch = json!({
-        "apiVersion": "quota-operator.dev/v1alpha1",
-        "kind": "QuotaRequirement",
-        "status": status,
-    });
-    let params = PatchParams::apply(FIELD_MANAGER).force();
-    api.patch_status(&obj.name_any(), &params, &Patch::Apply(&patch))
-        .await?;
-    Ok(true)
-}
-
-/// Records, before the cloud is called, that this object is about to file for `scope`.
-pub async fn record_intent(
-    api: &Api<QuotaRequirement>,
-    obj: &QuotaRequirement,
-    scope: &str,
-    intent: &FilingIntent,
-) -> kube::Result<()> {
-    let patch = json!({"status": {"filings": {scope: intent}}});
-    api.patch_status(
-        &obj.name_any(),
-        &PatchParams::default(),
-        &Patch::Merge(&patch),
-    )
-    .await?;
-    Ok(())
-}
-
-/// Removes the intents whose requests are now recorded (or were never made).
-pub async fn clear_intents(
-    api: &Api<QuotaRequirement>,
-    obj: &QuotaRequirement,
-    scopes: &[String],
-) -> kube::Result<()> {
-    if scopes.is_empty() {
-        return Ok(());
-    }
-    let nulls: serde_json::Map<String, serde_json::Value> = scopes
-        .iter()
-        .map(|s| (s.clone(), serde_json::Value::Null))
-        .collect();
-    let patch = json!({"status": {"filings": nulls}});
-    api.patch_status(
-        &obj.name_any(),
-        &PatchParams::default(),
-        &Patch::Merge(&patch),
-    )
-    .await?;
-    Ok(())
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! plan, and file what is needed.
 
 use jiff::Timestamp;
-use kube::{Api, ResourceExt};
+use kube::ResourceExt;
 
 use super::{
     Context,
@@ -12,7 +12,8 @@ use super::{
     ledger::{KeyEntry, QuotaKey},
     object, peers,
     plan::{self, Plan, PlanInput, Tracked},
-    record, resolve, status,
+    record, resolve,
+    writes::{self, Writes},
 };
 use crate::{
     api::{CloudAccount, QuotaRequirement, TargetState, TargetStatus},
@@ -93,6 +94,7 @@ impl TargetResult {
 pub async fn reconcile_target(
     obj: &QuotaRequirement,
     ctx: &Context,
+    writes: &Writes,
     account: &CloudAccount,
     provider: &dyn QuotaProvider,
     target: Target,
@@ -251,15 +253,18 @@ pub async fn reconcile_target(
         decision = plan::plan(&input);
         tracing::debug!(object = %me, region = %target.region, ?decision, "planned with history");
         if let Plan::File { value } = decision {
-            let api: Api<QuotaRequirement> =
-                Api::namespaced(ctx.client.clone(), &obj.namespace().unwrap_or_default());
             let intent = record::filing(value, &owner, Timestamp::now());
-            if let Err(e) = status::record_intent(&api, obj, &owner.scope, &intent).await {
+            if let Err(e) = writes.record_intent(&owner.scope, &intent).await {
+                let why = if writes::is_conflict(&e) {
+                    "the object changed since this reconcile read it (409 Conflict)".to_string()
+                } else {
+                    e.to_string()
+                };
                 let e = CloudError::new(
                     ErrorKind::Unavailable,
                     "KubeApi",
                     format!(
-                        "could not record the filing intent before filing, so nothing was filed: {e}"
+                        "could not record the filing intent before filing, so nothing was filed: {why}"
                     ),
                 );
                 return TargetResult::undecided(status, &e, quota_id);

@@ -11,22 +11,10 @@ use serde_json::json;
 
 use crate::{
     harness::{ROOT, TestEnv, kubeconfig},
-    process::{KEY, OperatorProcess},
+    process::{KEY, OperatorProcess, impersonating},
 };
 
 const ACCOUNT: &str = "111111111111";
-
-/// The run's kubeconfig, acting as `system:serviceaccount:<ns>:<sa>`.
-fn impersonating(ns: &str, sa: &str) -> std::path::PathBuf {
-    let admin = std::fs::read_to_string(kubeconfig()).unwrap();
-    let mut config: serde_yaml::Value = serde_yaml::from_str(&admin).unwrap();
-    for user in config["users"].as_sequence_mut().unwrap() {
-        user["user"]["as"] = format!("system:serviceaccount:{ns}:{sa}").into();
-    }
-    let path = std::env::temp_dir().join(format!("qo-{ns}-{sa}.kubeconfig"));
-    std::fs::write(&path, serde_yaml::to_string(&config).unwrap()).unwrap();
-    path
-}
 
 #[tokio::test]
 async fn the_charts_service_account_runs_the_operator_end_to_end() {

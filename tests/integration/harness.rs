@@ -261,6 +261,7 @@ impl TestEnv {
             readiness: self.readiness.clone(),
             reconciles: self.reconciles.clone(),
             account_status: false,
+            ..Default::default()
         };
         let client = self.client.clone();
         self.operator = Some(tokio::spawn(controller::run(

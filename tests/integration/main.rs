@@ -26,4 +26,6 @@ mod metrics;
 mod mixed;
 mod ownership;
 mod process;
+mod shutdown;
 mod validation;
+mod writes;

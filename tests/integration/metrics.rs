@@ -1,7 +1,7 @@
 //! `/metrics` of a running operator process, linted by Prometheus's own `promtool check metrics`
 //! (built from the Go module proxy, tools/promtool), with the series dashboards rely on.
 
-use std::{process::Command, time::Duration};
+use std::process::Command;
 
 use quota_operator::api::TargetState;
 use quota_sim::{AwsSim, Scenario};
@@ -13,19 +13,6 @@ use crate::{
 };
 
 const ACCOUNT: &str = "111111111111";
-
-async fn scrape(addr: &str) -> String {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
-    stream
-        .write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-        .await
-        .unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).await.unwrap();
-    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
-    response.split_once("\r\n\r\n").unwrap().1.to_string()
-}
 
 #[tokio::test]
 async fn a_running_operators_metrics_pass_promtool_and_name_what_dashboards_read() {
@@ -51,15 +38,7 @@ async fn a_running_operators_metrics_pass_promtool_and_name_what_dashboards_read
         })
     })
     .await;
-    operator.wait_log("/metrics", Duration::from_secs(5)).await;
-    let log = operator.log();
-    let addr = log
-        .split("probes=")
-        .nth(1)
-        .and_then(|rest| rest.split_whitespace().next())
-        .expect("the probe address in the log")
-        .to_string();
-    let text = scrape(&addr).await;
+    let text = operator.metrics().await;
     for series in [
         "controller_runtime_reconcile_total{controller=\"quotarequirement\",result=\"requeue_after\"}",
         "controller_runtime_reconcile_time_seconds_bucket",

@@ -12,6 +12,19 @@ use crate::harness::kubeconfig;
 
 pub const KEY: &str = "AKIDPROCESSEXAMPLE";
 
+/// The run's kubeconfig, acting as `system:serviceaccount:<ns>:<sa>` (with only the rights
+/// RBAC gives that ServiceAccount).
+pub fn impersonating(ns: &str, sa: &str) -> PathBuf {
+    let admin = std::fs::read_to_string(kubeconfig()).expect("kubeconfig");
+    let mut config: serde_yaml::Value = serde_yaml::from_str(&admin).expect("kubeconfig YAML");
+    for user in config["users"].as_sequence_mut().expect("users") {
+        user["user"]["as"] = format!("system:serviceaccount:{ns}:{sa}").into();
+    }
+    let path = std::env::temp_dir().join(format!("qo-{ns}-{sa}.kubeconfig"));
+    std::fs::write(&path, serde_yaml::to_string(&config).expect("YAML")).expect("write");
+    path
+}
+
 pub struct OperatorProcess {
     pub name: String,
     child: Child,
@@ -62,6 +75,31 @@ impl OperatorProcess {
         }
     }
 
+    /// What the process serves at `/metrics` now (the probe address is read from its log).
+    pub async fn metrics(&self) -> String {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        self.wait_log("probes=", Duration::from_secs(10)).await;
+        let log = self.log();
+        let addr = log
+            .split("probes=")
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+            .expect("the probe address in the log");
+        let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+        stream
+            .write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            .await
+            .expect("send");
+        let mut response = String::new();
+        stream.read_to_string(&mut response).await.expect("read");
+        assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+        response
+            .split_once("\r\n\r\n")
+            .expect("a body")
+            .1
+            .to_string()
+    }
+
     /// SIGKILL: no cleanup, no lease release, nothing flushed.
     pub fn kill(&mut self) {
         let _ = self.child.kill();
@@ -77,8 +115,9 @@ impl OperatorProcess {
         while self.child.try_wait().expect("wait").is_none() {
             assert!(
                 tokio::time::Instant::now() < deadline,
-                "{} did not stop on SIGTERM",
-                self.name
+                "{} did not stop within 20s of SIGTERM; its log:\n{}",
+                self.name,
+                self.log()
             );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
