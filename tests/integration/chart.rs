@@ -7,7 +7,6 @@ use std::{process::Command, time::Duration};
 
 use quota_operator::api::TargetState;
 use quota_sim::{AwsSim, Scenario};
-use serde_json::json;
 
 use crate::{
     harness::{ROOT, TestEnv, kubeconfig},
@@ -44,13 +43,7 @@ async fn the_charts_service_account_runs_the_operator_end_to_end() {
         .to_string();
 
     let account = env.aws_account("aws", ACCOUNT).await;
-    env.create_qr(serde_json::from_value(json!({
-        "metadata": {"name": "spot"},
-        "spec": {"accountRef": account, "aws": {"serviceCode": "ec2", "quotaCode": "L-34B43A08"},
-                 "regions": ["us-east-1"], "desiredValue": 2000}
-    }))
-    .unwrap())
-    .await;
+    env.create_spot(&account, &["us-east-1"]).await;
     let ns = env.ns.clone();
     let operator = OperatorProcess::start_with_kubeconfig(
         "chart-sa",

@@ -27,15 +27,6 @@ async fn sim(extra: &str) -> SimHandle {
         .expect("sim")
 }
 
-fn spot(account: &str) -> QuotaRequirement {
-    serde_json::from_value(json!({
-        "metadata": {"name": "spot"},
-        "spec": {"accountRef": account, "aws": {"serviceCode": "ec2", "quotaCode": "L-34B43A08"},
-                 "regions": ["us-east-1"], "desiredValue": 2000}
-    }))
-    .unwrap()
-}
-
 fn state(qr: &QuotaRequirement) -> Option<TargetState> {
     qr.status.as_ref()?.targets.first().map(|t| t.state)
 }
@@ -46,8 +37,7 @@ async fn fails_then_heals(namespace: &str, break_reads: impl Fn(&SimHandle), sai
     break_reads(&sim);
     let mut env = TestEnv::new(namespace).await;
     let account = env.aws_account("aws", ACCOUNT).await;
-    env.create_qr(serde_json::to_value(spot(&account)).unwrap())
-        .await;
+    env.create_spot(&account, &["us-east-1"]).await;
     env.start_operator_with(sim_aws(&sim, KEY, Duration::from_millis(200)).await);
 
     let failing = env
@@ -144,8 +134,7 @@ async fn throttling_past_the_retry_budget_is_retried_with_backoff_and_heals() {
     }
     let mut env = TestEnv::new("err-throttle").await;
     let account = env.aws_account("aws", ACCOUNT).await;
-    env.create_qr(serde_json::to_value(spot(&account)).unwrap())
-        .await;
+    env.create_spot(&account, &["us-east-1"]).await;
     env.start_operator_with(sim_aws(&sim, KEY, Duration::from_millis(200)).await);
     let throttled = env
         .wait_qr("spot", |qr| state(qr) == Some(TargetState::Error))
@@ -178,8 +167,7 @@ async fn a_role_that_cannot_be_assumed_blocks_naming_account_and_role() {
     }))
     .await
     .unwrap();
-    env.create_qr(serde_json::to_value(spot(&name)).unwrap())
-        .await;
+    env.create_spot(&name, &["us-east-1"]).await;
     env.start_operator_with(sim_aws(&sim, KEY, Duration::from_millis(200)).await);
     let blocked = env
         .wait_qr("spot", |qr| state(qr) == Some(TargetState::Blocked))

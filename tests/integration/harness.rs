@@ -244,6 +244,20 @@ impl TestEnv {
             .expect("create QuotaRequirement")
     }
 
+    /// Creates `spot`: 2000 vCPUs of the standard Spot families (L-34B43A08) in `regions`.
+    pub async fn create_spot(&self, account: &str, regions: &[&str]) -> QuotaRequirement {
+        self.create_qr(json!({
+            "metadata": {"name": "spot"},
+            "spec": {
+                "accountRef": account,
+                "aws": {"serviceCode": "ec2", "quotaCode": "L-34B43A08"},
+                "regions": regions,
+                "desiredValue": 2000
+            }
+        }))
+        .await
+    }
+
     /// Starts the operator for this namespace on `cloud`, with intervals short enough for tests.
     pub fn start_operator(&mut self, cloud: Arc<FakeCloud>) {
         self.start_operator_with(Arc::new(FakeFactory(cloud)));

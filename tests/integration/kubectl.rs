@@ -3,7 +3,6 @@
 use std::process::Stdio;
 
 use quota_operator::api::TargetState;
-use serde_json::json;
 use tokio::process::Command;
 
 use crate::{
@@ -28,16 +27,7 @@ async fn kubectl_get_shows_the_columns_and_kubectl_wait_returns_when_satisfied()
     let slot = Slot::new("444455556666", "us-east-1", "ec2", "L-34B43A08");
     cloud.set_quota(slot, "All Standard Spot", 640.0, true);
     let account = env.aws_account("aws", "444455556666").await;
-    env.create_qr(json!({
-        "metadata": {"name": "spot"},
-        "spec": {
-            "accountRef": account,
-            "aws": {"serviceCode": "ec2", "quotaCode": "L-34B43A08"},
-            "regions": ["us-east-1"],
-            "desiredValue": 2000
-        }
-    }))
-    .await;
+    env.create_spot(&account, &["us-east-1"]).await;
     env.start_operator(cloud.clone());
     env.wait_qr("spot", |qr| {
         qr.status

@@ -5,7 +5,6 @@ use std::process::Command;
 
 use quota_operator::api::TargetState;
 use quota_sim::{AwsSim, Scenario};
-use serde_json::json;
 
 use crate::{
     harness::{TestEnv, go_tool},
@@ -26,12 +25,7 @@ async fn a_running_operators_metrics_pass_promtool_and_name_what_dashboards_read
     let env = TestEnv::new("metrics").await;
     let account = env.aws_account("aws", ACCOUNT).await;
     let operator = OperatorProcess::start("m", &env.ns, &sim.endpoint(), &[]);
-    env.create_qr(serde_json::from_value(json!({
-        "metadata": {"name": "spot"},
-        "spec": {"accountRef": account, "aws": {"serviceCode": "ec2", "quotaCode": "L-34B43A08"},
-                 "regions": ["us-east-1"], "desiredValue": 2000}
-    })).unwrap())
-    .await;
+    env.create_spot(&account, &["us-east-1"]).await;
     env.wait_qr("spot", |qr| {
         qr.status.as_ref().is_some_and(|s| {
             s.targets.iter().all(|t| t.state == TargetState::Satisfied) && !s.targets.is_empty()

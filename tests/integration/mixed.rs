@@ -43,13 +43,7 @@ async fn aws_a_satisfied_region_beside_a_denied_one_files_nothing_more_over_five
     .await;
     let mut env = TestEnv::new("mixed-aws").await;
     let account = env.aws_account("aws", ACCOUNT).await;
-    env.create_qr(serde_json::from_value(json!({
-        "metadata": {"name": "spot"},
-        "spec": {"accountRef": account, "aws": {"serviceCode": "ec2", "quotaCode": "L-34B43A08"},
-                 "regions": ["us-east-1", "eu-west-1"], "desiredValue": 2000}
-    }))
-    .unwrap())
-    .await;
+    env.create_spot(&account, &["us-east-1", "eu-west-1"]).await;
     env.start_operator_with(sim_clouds(&sim, KEY, Duration::from_millis(200)).await);
     let want = expect(&[
         ("us-east-1", TargetState::Satisfied),
@@ -127,12 +121,10 @@ async fn four_states_in_one_object_stay_put_while_it_keeps_being_reconciled() {
     cloud.set_quota(slot("ap-south-1"), "Spot", 10.0, false);
     cloud.set_quota(slot("us-west-2"), "Spot", 640.0, true);
     let account = env.aws_account("aws", ACCOUNT).await;
-    env.create_qr(serde_json::from_value(json!({
-        "metadata": {"name": "spot"},
-        "spec": {"accountRef": account, "aws": {"serviceCode": "ec2", "quotaCode": "L-34B43A08"},
-                 "regions": ["us-east-1", "eu-west-1", "ap-south-1", "us-west-2"], "desiredValue": 2000}
-    }))
-    .unwrap())
+    env.create_spot(
+        &account,
+        &["us-east-1", "eu-west-1", "ap-south-1", "us-west-2"],
+    )
     .await;
     env.start_operator(cloud.clone());
     env.wait_qr("spot", |qr| {

@@ -7,7 +7,6 @@ use quota_sim::{
     AwsSim, Scenario,
     aws::{Fault, FaultInjection},
 };
-use serde_json::json;
 
 use crate::{
     harness::TestEnv,
@@ -66,16 +65,7 @@ async fn sigterm_while_a_cloud_call_hangs_stops_after_the_grace_period() {
     }
     let env = TestEnv::new("term-hang").await;
     let account = env.aws_account("aws", ACCOUNT).await;
-    env.create_qr(json!({
-        "metadata": {"name": "spot"},
-        "spec": {
-            "accountRef": account,
-            "aws": {"serviceCode": "ec2", "quotaCode": "L-34B43A08"},
-            "regions": ["us-east-1"],
-            "desiredValue": 2000
-        }
-    }))
-    .await;
+    env.create_spot(&account, &["us-east-1"]).await;
     let mut op = OperatorProcess::start(
         "op",
         &env.ns,
