@@ -234,6 +234,23 @@ impl Needs {
 }
 
 impl Needs {
+    /// Every other object under any of `keys`, by name: those that give a `desiredValue` and
+    /// those that give a `capacity`.
+    pub fn others(&self, keys: &[NeedKey], me: &str) -> Vec<String> {
+        let state = self.state.read().expect("needs index");
+        let floors = keys
+            .iter()
+            .filter_map(|k| state.by_key.get(k))
+            .flatten()
+            .map(|(_, name)| name);
+        let capacity = keys.iter().filter_map(|k| state.capacity.get(k)).flatten();
+        let names: BTreeSet<&Name> = floors
+            .chain(capacity)
+            .filter(|name| &***name != me)
+            .collect();
+        names.into_iter().map(|n| n.to_string()).collect()
+    }
+
     /// Every other object that gives a `capacity` under any of `keys`, by name.
     pub fn capacity_others(&self, keys: &[NeedKey], me: &str) -> Vec<String> {
         let state = self.state.read().expect("needs index");
@@ -520,6 +537,12 @@ mod tests {
             needs.capacity_others(&keys, "c/floor"),
             vec!["a/spot".to_string(), "b/spot".to_string()]
         );
+        assert_eq!(
+            needs.others(&keys, "a/spot"),
+            vec!["b/spot".to_string(), "c/floor".to_string()],
+            "others lists floors and capacities alike"
+        );
+        assert!(needs.others(&spot("eu-west-1", false), "a/spot").is_empty());
         assert_eq!(
             needs.best_other(&keys, "a/spot", |_| true),
             Some((100, "c/floor".into())),

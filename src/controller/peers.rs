@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use kube::{ResourceExt, runtime::reflector::ObjectRef};
+use kube::{Api, ResourceExt, runtime::reflector::ObjectRef};
 
 use super::{
     Context, aggregate::Contribution, needs, object, plan, plan::Tracked, record, resolve,
@@ -135,6 +135,39 @@ fn peer(
     let allowed =
         resolve::check_account(&o.spec, namespace, labels.as_ref(), Some(account)).is_ok();
     Some((o, allowed))
+}
+
+/// A request for exactly `need`, made since this object exists, that another object on the quota
+/// records, read from the API server rather than the cache. Asked only when this object is about
+/// to file (rarely): a copy of another object that the watch has not brought up to date (after
+/// an API server restart) must not hide a refusal that is this object's too.
+pub async fn fresh_request(
+    ctx: &Context,
+    obj: &QuotaRequirement,
+    account: &CloudAccount,
+    target: &Target,
+    view: &QuotaView,
+    need: i64,
+) -> kube::Result<Option<Tracked>> {
+    let created = obj.metadata.creation_timestamp.as_ref().map(|t| t.0);
+    let others = ctx
+        .needs
+        .others(&keys(obj, target, view), &object::key(obj));
+    for name in others {
+        let Some((namespace, n)) = name.split_once('/') else {
+            continue;
+        };
+        let api: Api<QuotaRequirement> = Api::namespaced(ctx.client.clone(), namespace);
+        let Some(o) = api.get_opt(n).await? else {
+            continue;
+        };
+        let request =
+            recorded(ctx, &o, account, target, view).filter(|r| same_need(r, need, created));
+        if request.is_some() {
+            return Ok(request);
+        }
+    }
+    Ok(None)
 }
 
 /// A request for exactly `need`, made since the object was created.

@@ -215,6 +215,7 @@ pub async fn reconcile_target(
         .and_then(|s| s.filings.get(&owner.scope))
         .and_then(|f| record::intent(f, &owner));
     let uid = obj.uid().unwrap_or_default();
+    let fresh_peer: Option<Tracked>;
     let filed_here = open_request
         .as_ref()
         .map(|v| v.id.clone())
@@ -252,6 +253,27 @@ pub async fn reconcile_target(
         input.history = Some(&history);
         decision = plan::plan(&input);
         tracing::debug!(object = %me, region = %target.region, ?decision, "planned with history");
+        if matches!(decision, Plan::File { .. }) && input.peer_request.is_none() {
+            match peers::fresh_request(ctx, obj, account, &target, &view, need).await {
+                Ok(None) => {}
+                Ok(found) => {
+                    fresh_peer = found;
+                    input.peer_request = fresh_peer.as_ref();
+                    decision = plan::plan(&input);
+                    tracing::debug!(object = %me, region = %target.region, ?decision, "planned with the other objects as the API server has them");
+                }
+                Err(e) => {
+                    let e = CloudError::new(
+                        ErrorKind::Unavailable,
+                        "KubeApi",
+                        format!(
+                            "could not read the other objects on the quota before filing, so nothing was filed: {e}"
+                        ),
+                    );
+                    return TargetResult::undecided(status, &e, quota_id);
+                }
+            }
+        }
         if let Plan::File { value } = decision {
             let intent = record::filing(value, &owner, Timestamp::now());
             if let Err(e) = writes.record_intent(&owner.scope, &intent).await {

@@ -24,7 +24,10 @@ use quota_operator::{
 };
 use serde_json::{Value, json};
 
-use crate::fake::{FakeCloud, FakeFactory};
+use crate::{
+    fake::{FakeCloud, FakeFactory},
+    gate::Gate,
+};
 use tokio::task::JoinHandle;
 
 pub const ROOT: &str = env!("CARGO_MANIFEST_DIR");
@@ -55,6 +58,11 @@ pub fn kubeconfig() -> &'static PathBuf {
 }
 
 pub async fn client() -> Client {
+    Client::try_from(config().await).expect("client")
+}
+
+/// The client configuration for the run's control plane.
+async fn config() -> kube::Config {
     // Operator logs only on request (RUST_LOG=info cargo test ...): they drown test output.
     if std::env::var_os("RUST_LOG").is_some() {
         quota_operator::telemetry::init(quota_operator::telemetry::LogFormat::Text);
@@ -62,10 +70,9 @@ pub async fn client() -> Client {
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let path = kubeconfig().clone();
     let kubeconfig = Kubeconfig::read_from(&path).expect("read kubeconfig");
-    let config = kube::Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
+    kube::Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
         .await
-        .expect("kubeconfig");
-    Client::try_from(config).expect("client")
+        .expect("kubeconfig")
 }
 
 /// Installs the CRDs (once per process) and waits until the server serves them.
@@ -264,6 +271,21 @@ impl TestEnv {
     }
 
     pub fn start_operator_with(&mut self, providers: Arc<dyn ProviderFactory>) {
+        let client = self.client.clone();
+        self.start_operator_on(client, providers);
+    }
+
+    /// Starts the operator on `cloud` with a client whose QuotaRequirement watch passes through
+    /// `gate`, so a test decides which objects' events the operator's cache lags behind on.
+    pub async fn start_operator_gated(&mut self, cloud: Arc<FakeCloud>, gate: Gate) {
+        let client = kube::client::ClientBuilder::try_from(config().await)
+            .expect("client stack")
+            .with_layer(&gate)
+            .build();
+        self.start_operator_on(client, Arc::new(FakeFactory(cloud)));
+    }
+
+    fn start_operator_on(&mut self, client: Client, providers: Arc<dyn ProviderFactory>) {
         let config = controller::Config {
             resync: Duration::from_millis(500),
             poll: Duration::from_millis(200),
@@ -277,7 +299,6 @@ impl TestEnv {
             account_status: false,
             ..Default::default()
         };
-        let client = self.client.clone();
         self.operator = Some(tokio::spawn(controller::run(
             client,
             providers,
