@@ -263,13 +263,7 @@ pub async fn reconcile_target(
                     tracing::debug!(object = %me, region = %target.region, ?decision, "planned with the other objects as the API server has them");
                 }
                 Err(e) => {
-                    let e = CloudError::new(
-                        ErrorKind::Unavailable,
-                        "KubeApi",
-                        format!(
-                            "could not read the other objects on the quota before filing, so nothing was filed: {e}"
-                        ),
-                    );
+                    let e = not_filed("read the other objects on the quota", e);
                     return TargetResult::undecided(status, &e, quota_id);
                 }
             }
@@ -277,18 +271,14 @@ pub async fn reconcile_target(
         if let Plan::File { value } = decision {
             let intent = record::filing(value, &owner, Timestamp::now());
             if let Err(e) = writes.record_intent(&owner.scope, &intent).await {
-                let why = if writes::is_conflict(&e) {
-                    "the object changed since this reconcile read it (409 Conflict)".to_string()
+                let e = if writes::is_conflict(&e) {
+                    not_filed(
+                        "record the filing intent",
+                        "the object changed since this reconcile read it (409 Conflict)",
+                    )
                 } else {
-                    e.to_string()
+                    not_filed("record the filing intent", e)
                 };
-                let e = CloudError::new(
-                    ErrorKind::Unavailable,
-                    "KubeApi",
-                    format!(
-                        "could not record the filing intent before filing, so nothing was filed: {why}"
-                    ),
-                );
                 return TargetResult::undecided(status, &e, quota_id);
             }
             let context = FileContext {
@@ -346,6 +336,15 @@ pub async fn reconcile_target(
         scope: Some(owner.scope),
         keep_intent,
     }
+}
+
+/// A Kubernetes call that must come before filing failed: nothing was filed.
+fn not_filed(what: &str, why: impl std::fmt::Display) -> CloudError {
+    CloudError::new(
+        ErrorKind::Unavailable,
+        "KubeApi",
+        format!("could not {what} before filing, so nothing was filed: {why}"),
+    )
 }
 
 /// Any other open request this process knows of for the quota, as the cloud reports it now.
