@@ -20,8 +20,27 @@ pub struct Calls {
     pub base: SdkConfig,
     pub credentials: Option<SharedCredentialsProvider>,
     pub endpoint: Option<String>,
-    clients: Mutex<HashMap<String, Client>>,
+    clients: RegionClients<Client>,
     limiter: Limiter,
+}
+
+/// One SDK client per region, built on first use from the account's [`Calls::region_config`].
+pub struct RegionClients<C>(Mutex<HashMap<String, C>>);
+
+impl<C> Default for RegionClients<C> {
+    fn default() -> Self {
+        Self(Mutex::default())
+    }
+}
+
+impl<C: Clone> RegionClients<C> {
+    pub fn get(&self, calls: &Calls, region: &str, build: impl FnOnce(&SdkConfig) -> C) -> C {
+        let mut clients = self.0.lock().expect("region clients");
+        clients
+            .entry(region.to_string())
+            .or_insert_with(|| build(&calls.region_config(region)))
+            .clone()
+    }
 }
 
 impl Calls {
@@ -37,27 +56,25 @@ impl Calls {
             base,
             credentials,
             endpoint,
-            clients: Mutex::default(),
+            clients: RegionClients::default(),
             limiter,
         }
     }
 
+    /// The account's settings for a client in `region`: its timeouts, credentials and endpoint.
+    pub fn region_config(&self, region: &str) -> SdkConfig {
+        let mut config = self.base.to_builder().region(Region::new(region.to_string()));
+        if let Some(endpoint) = &self.endpoint {
+            config = config.endpoint_url(endpoint);
+        }
+        // Set as is, not wrapped again: a wrapped provider is a new partition of the identity
+        // cache, and every region's client would assume the role afresh.
+        config.set_credentials_provider(self.credentials.clone());
+        config.build()
+    }
+
     fn client(&self, region: &str) -> Client {
-        let mut clients = self.clients.lock().expect("clients lock");
-        clients
-            .entry(region.to_string())
-            .or_insert_with(|| {
-                let mut config = aws_sdk_servicequotas::config::Builder::from(&self.base)
-                    .region(Region::new(region.to_string()));
-                if let Some(endpoint) = &self.endpoint {
-                    config = config.endpoint_url(endpoint);
-                }
-                // Set as is, not wrapped again: a wrapped provider is a new partition of the
-                // identity cache, and every region's client would assume the role afresh.
-                config.set_credentials_provider(self.credentials.clone());
-                Client::from_conf(config.build())
-            })
-            .clone()
+        self.clients.get(self, region, Client::new)
     }
 
     /// Every call goes through the limiter, and tells it how AWS answered.

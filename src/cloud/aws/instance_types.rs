@@ -7,10 +7,12 @@ use std::{
     sync::Mutex,
 };
 
-use aws_config::Region;
 use aws_sdk_ec2::{Client, types::InstanceType};
 
-use super::{calls::Calls, convert};
+use super::{
+    calls::{Calls, RegionClients},
+    convert,
+};
 use crate::cloud::{CloudError, ErrorKind};
 
 /// DescribeInstanceTypes takes at most 100 types a call.
@@ -18,7 +20,7 @@ const PER_CALL: usize = 100;
 
 #[derive(Default)]
 pub struct InstanceTypes {
-    clients: Mutex<HashMap<String, Client>>,
+    clients: RegionClients<Client>,
     /// (region, instance type) -> default vCPUs.
     vcpus: Mutex<HashMap<(String, String), u32>>,
 }
@@ -26,21 +28,7 @@ pub struct InstanceTypes {
 impl InstanceTypes {
     /// The EC2 client for `region`, with the account's credentials, timeouts and endpoint.
     fn client(&self, calls: &Calls, region: &str) -> Client {
-        let mut clients = self.clients.lock().expect("ec2 clients");
-        clients
-            .entry(region.to_string())
-            .or_insert_with(|| {
-                let mut config = aws_sdk_ec2::config::Builder::from(&calls.base)
-                    .region(Region::new(region.to_string()));
-                if let Some(endpoint) = &calls.endpoint {
-                    config = config.endpoint_url(endpoint);
-                }
-                // Set as is, not wrapped again: a wrapped provider is a new partition of the
-                // identity cache, and every region's client would assume the role afresh.
-                config.set_credentials_provider(calls.credentials.clone());
-                Client::from_conf(config.build())
-            })
-            .clone()
+        self.clients.get(calls, region, Client::new)
     }
 
     pub async fn vcpus(
