@@ -63,7 +63,10 @@ impl Calls {
 
     /// The account's settings for a client in `region`: its timeouts, credentials and endpoint.
     pub fn region_config(&self, region: &str) -> SdkConfig {
-        let mut config = self.base.to_builder().region(Region::new(region.to_string()));
+        let mut config = self
+            .base
+            .to_builder()
+            .region(Region::new(region.to_string()));
         if let Some(endpoint) = &self.endpoint {
             config = config.endpoint_url(endpoint);
         }
