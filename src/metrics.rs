@@ -52,6 +52,9 @@ struct Metrics {
     due: Mutex<HashMap<String, std::time::Instant>>,
     /// Each object's target states, so `targets{state}` counts the fleet, not reconciles.
     states: Mutex<HashMap<String, Vec<TargetState>>>,
+    /// The (account, region, quota) series each object reports: a series goes once no object
+    /// reports it any more, so labels never outlive the objects and accounts they came from.
+    series: Mutex<HashMap<String, Vec<Labels<3>>>>,
 }
 
 fn seconds_buckets() -> Histogram {
@@ -97,6 +100,7 @@ static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
         work_duration: Family::new_with_constructor(seconds_buckets),
         due: Mutex::default(),
         states: Mutex::default(),
+        series: Mutex::default(),
     };
     registry.register(
         "controller_runtime_reconcile",
@@ -334,14 +338,31 @@ impl ReconcileTimer {
 }
 
 /// One object's targets after a reconcile: values, states and open requests per quota.
-pub fn targets(object: &str, account: &str, quota: Option<&str>, targets: &[TargetStatus]) {
-    let quota = quota.unwrap_or("unresolved");
-    for t in targets {
-        let labels = [
-            ("account", account.to_string()),
-            ("region", t.region.clone()),
-            ("quota", quota.to_string()),
-        ];
+/// An object's targets. `account` is None when the object may not use its account (it does
+/// not exist, or the namespace is not allowed): such an object reports its states only, so a
+/// spec string never becomes a label. A region reports values only once the cloud answered for
+/// it, and only for a resolved quota.
+pub fn targets(object: &str, account: Option<&str>, quota: Option<&str>, targets: &[TargetStatus]) {
+    let series: Vec<Labels<3>> = match (account, quota) {
+        (Some(account), Some(quota)) => targets
+            .iter()
+            .filter(|t| t.current_value.is_some())
+            .map(|t| {
+                [
+                    ("account", account.to_string()),
+                    ("region", t.region.clone()),
+                    ("quota", quota.to_string()),
+                ]
+            })
+            .collect(),
+        _ => vec![],
+    };
+    for (t, labels) in targets
+        .iter()
+        .filter(|t| t.current_value.is_some())
+        .zip(&series)
+    {
+        let labels = labels.clone();
         if let Some(v) = t.current_value {
             METRICS.current_value.get_or_create(&labels).set(v);
         }
@@ -370,6 +391,7 @@ pub fn targets(object: &str, account: &str, quota: Option<&str>, targets: &[Targ
             .unwrap_or(0.0);
         METRICS.open_request_age.get_or_create(&labels).set(age);
     }
+    report_series(object, series);
     let states: Vec<TargetState> = targets.iter().map(|t| t.state).collect();
     let mut all = METRICS.states.lock().expect("metrics states");
     if let Some(old) = all.insert(object.to_string(), states.clone()) {
@@ -432,7 +454,26 @@ pub fn observe<T>(
 }
 
 /// An object was deleted: its targets no longer count.
+/// Records the series `object` reports now, and removes those no object reports any more.
+fn report_series(object: &str, now: Vec<Labels<3>>) {
+    let mut all = METRICS.series.lock().expect("metrics series");
+    let before = match now.is_empty() {
+        true => all.remove(object),
+        false => all.insert(object.to_string(), now.clone()),
+    };
+    for labels in before.unwrap_or_default() {
+        if now.contains(&labels) || all.values().any(|held| held.contains(&labels)) {
+            continue;
+        }
+        METRICS.current_value.remove(&labels);
+        METRICS.desired_value.remove(&labels);
+        METRICS.open_requests.remove(&labels);
+        METRICS.open_request_age.remove(&labels);
+    }
+}
+
 pub fn forget(object: &str) {
+    report_series(object, vec![]);
     METRICS.due.lock().expect("metrics queue").remove(object);
     if let Some(old) = METRICS
         .states
@@ -452,6 +493,57 @@ pub fn forget(object: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn region(name: &str, current: Option<f64>) -> TargetStatus {
+        TargetStatus {
+            region: name.into(),
+            current_value: current,
+            desired_value: Some(10),
+            driven_by: None,
+            state: TargetState::Satisfied,
+            request: None,
+            capacity: None,
+            message: None,
+        }
+    }
+
+    #[test]
+    fn spec_strings_become_labels_only_once_allowed_and_go_with_their_objects() {
+        // Not allowed to use its account: states only, no account or region label.
+        targets(
+            "t/hostile",
+            None,
+            Some("ec2/L-1"),
+            &[region("xx-hostile-1", Some(1.0))],
+        );
+        assert!(!render_text().contains("xx-hostile-1"));
+        // Allowed, but the cloud never answered for the region: no series either.
+        targets(
+            "t/a",
+            Some("acct-metrics"),
+            Some("ec2/L-1"),
+            &[region("zz-nowhere-9", None)],
+        );
+        assert!(!render_text().contains("zz-nowhere-9"));
+        // Two objects share a series; it goes when the last one does.
+        let shared = [region("eu-metrics-1", Some(5.0))];
+        targets("t/a", Some("acct-metrics"), Some("ec2/L-1"), &shared);
+        targets("t/b", Some("acct-metrics"), Some("ec2/L-1"), &shared);
+        forget("t/a");
+        assert!(render_text().contains("region=\"eu-metrics-1\""));
+        // A changed region drops the old series.
+        targets(
+            "t/b",
+            Some("acct-metrics"),
+            Some("ec2/L-1"),
+            &[region("eu-metrics-2", Some(5.0))],
+        );
+        let text = render_text();
+        assert!(!text.contains("eu-metrics-1"), "{text}");
+        assert!(text.contains("eu-metrics-2"));
+        forget("t/b");
+        assert!(!render_text().contains("acct-metrics"));
+    }
 
     #[test]
     fn names_follow_controller_runtime_and_carry_the_suffixes_dashboards_expect() {

@@ -111,9 +111,86 @@ pub struct Guardrails {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[x_kube(validation = Rule::new("self >= 1.0").message("spec.guardrails.maxIncreaseFactor must be at least 1"))]
     pub max_increase_factor: Option<f64>,
-    /// The largest value that may be requested, by quota code (AWS) or quota id (GCP).
+    /// The largest value that may be requested, by quota code (AWS) or quota id (GCP). They
+    /// bound the value that is filed: several objects' needs added up or taken together can
+    /// never carry a request past them.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub max_values: BTreeMap<String, i64>,
+    /// After the cloud refuses an increase of a quota (denied, case closed, partially granted),
+    /// the quota is asked again no sooner than this, for the largest need below every refused
+    /// value; needs declared after the refusal (a new object, a spec change) may ask at once.
+    /// Written as a sum of whole days, hours, minutes and seconds: `24h`, `1h30m`, `0s`.
+    /// Default `24h`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[x_kube(validation = Rule::new("self.matches('^([0-9]{1,6}[dhms])+$')").message("spec.guardrails.refusalCooldown must be a duration such as 24h, 1h30m or 0s"))]
+    #[schemars(length(max = 32))]
+    pub refusal_cooldown: Option<String>,
+    /// Consent to lower quotas (GCP; `allowDecrease` on a QuotaRequirement asks for it). Absent:
+    /// no quota in this account is ever lowered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decrease: Option<DecreasePolicy>,
+}
+
+/// Which quotas may be lowered, and how far.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct DecreasePolicy {
+    /// The quotas that may be lowered, by quota id, each with the lowest value it may be
+    /// lowered to. A quota not listed is never lowered.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub min_values: BTreeMap<String, i64>,
+    /// Ask Google to skip its safety check on large decreases
+    /// (`QUOTA_DECREASE_PERCENTAGE_TOO_HIGH`, a decrease of more than 10 % below usage). Default
+    /// false: Google refuses such a decrease and the object shows its answer.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub ignore_safety_checks: bool,
+}
+
+/// The refusal cooldown when a CloudAccount sets none.
+pub const DEFAULT_REFUSAL_COOLDOWN: jiff::SignedDuration = jiff::SignedDuration::from_hours(24);
+
+impl Guardrails {
+    /// `refusalCooldown` as a duration; the default when absent. A value the schema admits
+    /// always parses; one that does not (an older schema) falls back to the default.
+    pub fn refusal_cooldown(guardrails: Option<&Self>) -> jiff::SignedDuration {
+        guardrails
+            .and_then(|g| g.refusal_cooldown.as_deref())
+            .and_then(parse_duration)
+            .unwrap_or(DEFAULT_REFUSAL_COOLDOWN)
+    }
+
+    /// The lowest value `quota_id` may be lowered to, when the account consents to lowering it.
+    pub fn decrease_floor(guardrails: Option<&Self>, quota_id: &str) -> Option<i64> {
+        guardrails?
+            .decrease
+            .as_ref()?
+            .min_values
+            .get(quota_id)
+            .copied()
+    }
+}
+
+/// `24h`, `1h30m`, `2d`, `0s`: whole units added up, as `refusalCooldown` is written.
+pub fn parse_duration(text: &str) -> Option<jiff::SignedDuration> {
+    let mut total = jiff::SignedDuration::ZERO;
+    let mut digits = String::new();
+    for c in text.chars() {
+        if c.is_ascii_digit() {
+            digits.push(c);
+            continue;
+        }
+        let n: i64 = digits.parse().ok()?;
+        digits.clear();
+        let unit = match c {
+            'd' => jiff::SignedDuration::from_hours(24),
+            'h' => jiff::SignedDuration::from_hours(1),
+            'm' => jiff::SignedDuration::from_mins(1),
+            's' => jiff::SignedDuration::from_secs(1),
+            _ => return None,
+        };
+        total = total.checked_add(unit.checked_mul(i32::try_from(n).ok()?)?)?;
+    }
+    (digits.is_empty() && !text.is_empty()).then_some(total)
 }
 
 /// What the operator last saw of the account.
@@ -138,5 +215,45 @@ impl CloudAccount {
             (None, Some(gcp)) => &gcp.project,
             (None, None) => "",
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_add_up_their_units_and_anything_else_is_refused() {
+        let h = jiff::SignedDuration::from_hours;
+        assert_eq!(parse_duration("24h"), Some(h(24)));
+        assert_eq!(parse_duration("1d2h"), Some(h(26)));
+        assert_eq!(
+            parse_duration("1h30m"),
+            Some(jiff::SignedDuration::from_mins(90))
+        );
+        assert_eq!(parse_duration("0s"), Some(jiff::SignedDuration::ZERO));
+        for bad in ["", "24", "h", "1w", "-1h", "1.5h", "1h 30m"] {
+            assert_eq!(parse_duration(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn the_cooldown_defaults_to_a_day_and_decreases_need_a_listed_quota() {
+        assert_eq!(Guardrails::refusal_cooldown(None), DEFAULT_REFUSAL_COOLDOWN);
+        let g = Guardrails {
+            refusal_cooldown: Some("30m".into()),
+            decrease: Some(DecreasePolicy {
+                min_values: [("CPUS".to_string(), 64)].into(),
+                ignore_safety_checks: false,
+            }),
+            ..Default::default()
+        };
+        assert_eq!(
+            Guardrails::refusal_cooldown(Some(&g)),
+            jiff::SignedDuration::from_mins(30)
+        );
+        assert_eq!(Guardrails::decrease_floor(Some(&g), "CPUS"), Some(64));
+        assert_eq!(Guardrails::decrease_floor(Some(&g), "GPUS"), None);
+        assert_eq!(Guardrails::decrease_floor(None, "CPUS"), None);
     }
 }

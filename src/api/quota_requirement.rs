@@ -152,8 +152,13 @@ pub struct GcpQuota {
     #[x_kube(validation = Rule::new("self.matches('^[A-Za-z0-9-]+$')").message("spec.gcp.quotaId must be a quota id such as CPUS-per-project-region"))]
     #[schemars(length(min = 1, max = 128))]
     pub quota_id: String,
-    /// Dimensions other than the region (e.g. `gpu_family: NVIDIA_L4`).
+    /// Dimensions other than the region (e.g. `gpu_family: NVIDIA_L4`): at most 8, keys of
+    /// lowercase letters, digits and `_` (up to 63), values of letters, digits, `_`, `.` and `-`
+    /// (up to 128).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[x_kube(validation = Rule::new("self.all(k, k.matches('^[a-z][a-z0-9_]{0,62}$'))").message("spec.gcp.dimensions: every key must be lowercase letters, digits and _ (at most 63), such as gpu_family"))]
+    #[x_kube(validation = Rule::new("self.all(k, self[k].matches('^[A-Za-z0-9_.-]{1,128}$'))").message("spec.gcp.dimensions: every value must be 1 to 128 letters, digits, _, . or -, such as NVIDIA_L4"))]
+    #[schemars(extend("maxProperties" = 8, "additionalProperties" = {"type": "string", "maxLength": 128}))]
     pub dimensions: BTreeMap<String, String>,
 }
 
@@ -184,6 +189,10 @@ pub struct QuotaRequirementStatus {
     /// to be this object's.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub filings: BTreeMap<String, FilingIntent>,
+    /// When the operator first saw `observedGeneration`: the object's need dates from then. A
+    /// refusal made earlier was of an earlier need and does not settle this one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generation_observed_at: Option<Time>,
 }
 
 /// An increase this object began to file.

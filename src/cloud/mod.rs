@@ -120,6 +120,11 @@ impl Phase {
     pub fn is_open(self) -> bool {
         matches!(self, Self::Open | Self::Unknown)
     }
+
+    /// Closed without a full grant.
+    pub fn is_refusal(self) -> bool {
+        matches!(self, Self::Denied | Self::PartiallyGranted)
+    }
 }
 
 /// An increase request (AWS) or QuotaPreference (GCP).
@@ -186,8 +191,11 @@ impl CloudError {
 pub struct FileContext {
     pub justification: Option<String>,
     pub contact_email: Option<String>,
-    /// The spec allows lowering the quota (GCP); providers refuse a decrease otherwise.
+    /// The spec asks for, and the CloudAccount consents to, lowering the quota (GCP); providers
+    /// refuse a decrease otherwise.
     pub allow_decrease: bool,
+    /// The CloudAccount lets a decrease skip Google's safety check on large decreases.
+    pub ignore_safety_checks: bool,
 }
 
 /// One cloud account or project, reached with its own credentials.
@@ -210,6 +218,21 @@ pub trait QuotaProvider: Send + Sync {
         target: &Target,
         quota_id: &str,
     ) -> Result<Option<RequestView>, CloudError>;
+
+    /// The quota's requests in the cloud's history, whatever their status and whoever made them:
+    /// how a refusal of a request filed by another object, a replica or a run that crashed is
+    /// still found. Default: the latest request only (a cloud that keeps one per quota).
+    async fn recent_requests(
+        &self,
+        target: &Target,
+        quota_id: &str,
+    ) -> Result<Vec<RequestView>, CloudError> {
+        Ok(self
+            .latest_request(target, quota_id)
+            .await?
+            .into_iter()
+            .collect())
+    }
 
     /// A request by id, as the cloud reports it now.
     async fn request(&self, target: &Target, id: &str) -> Result<RequestView, CloudError>;

@@ -25,17 +25,20 @@ pub async fn history(
     if let Some(open) = entry.open() {
         return Ok(History {
             open: Some(open),
-            latest: None,
+            ..History::default()
         });
     }
     let open = provider.open_request(target, quota_id).await?;
     if let Some(view) = &open {
         entry.record(view);
         ledger.remember(account, view);
-        return Ok(History { open, latest: None });
+        return Ok(History {
+            open,
+            ..History::default()
+        });
     }
-    let latest = provider.latest_request(target, quota_id).await?;
-    Ok(History { open: None, latest })
+    let requests = provider.recent_requests(target, quota_id).await?;
+    Ok(History::of(requests))
 }
 
 /// What filing came to.

@@ -2,6 +2,8 @@
 //! The value asked of the cloud is the largest of those that may ask, and every object says which
 //! one drives it.
 
+use jiff::Timestamp;
+
 /// One object's need for a quota, with whether it may count.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Contribution {
@@ -11,6 +13,8 @@ pub struct Contribution {
     /// False when its namespace is not allowed, a guardrail blocks it, or it was denied at its
     /// current generation: such an object cannot push another object's request up.
     pub eligible: bool,
+    /// When the need was declared (a refusal made before it does not hold it back).
+    pub since: Timestamp,
 }
 
 /// The effective desired value and the object that drives it.
@@ -18,6 +22,8 @@ pub struct Contribution {
 pub struct Effective {
     pub value: i64,
     pub driven_by: String,
+    /// When the driving need was declared.
+    pub since: Timestamp,
 }
 
 /// The largest eligible contribution (ties go to the first name, so the driver is stable). When
@@ -30,10 +36,12 @@ pub fn effective(own: &Contribution, others: &[Contribution]) -> Effective {
         .map(|c| Effective {
             value: c.value,
             driven_by: c.object.clone(),
+            since: c.since,
         })
         .unwrap_or_else(|| Effective {
             value: own.value,
             driven_by: own.object.clone(),
+            since: own.since,
         })
 }
 
@@ -46,6 +54,7 @@ mod tests {
             object: object.into(),
             value,
             eligible,
+            since: Timestamp::UNIX_EPOCH,
         }
     }
 
@@ -59,7 +68,8 @@ mod tests {
             e,
             Effective {
                 value: 2000,
-                driven_by: "b/y".into()
+                driven_by: "b/y".into(),
+                since: Timestamp::UNIX_EPOCH,
             }
         );
     }
@@ -71,7 +81,8 @@ mod tests {
             e,
             Effective {
                 value: 1000,
-                driven_by: "a/x".into()
+                driven_by: "a/x".into(),
+                since: Timestamp::UNIX_EPOCH,
             }
         );
     }
@@ -91,7 +102,8 @@ mod tests {
             e,
             Effective {
                 value: 700,
-                driven_by: "a/x".into()
+                driven_by: "a/x".into(),
+                since: Timestamp::UNIX_EPOCH,
             }
         );
     }

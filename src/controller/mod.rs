@@ -14,6 +14,7 @@ pub mod plan;
 mod reconcile;
 mod reconciles;
 mod record;
+mod refusals;
 pub mod resolve;
 pub mod status;
 mod target;

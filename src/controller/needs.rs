@@ -28,12 +28,20 @@ pub enum Quota {
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct NeedKey {
+    /// Shared by every region the object lists: an object's keys cost one copy of its account,
+    /// service, dimensions and quota name, however many regions it names.
+    pub quota: Arc<QuotaOf>,
+    /// A region, or `*` for every region (how a global quota is looked up).
+    pub region: String,
+}
+
+/// The quota part of a key, the same for every region.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct QuotaOf {
     pub account_ref: String,
     pub service: String,
     pub dimensions: Vec<(String, String)>,
     pub quota: Quota,
-    /// A region, or `*` for every region (how a global quota is looked up).
-    pub region: String,
 }
 
 pub const ANY_REGION: &str = "*";
@@ -81,14 +89,17 @@ fn keys(obj: &QuotaRequirement) -> Vec<NeedKey> {
         ),
         _ => return vec![],
     };
+    let quota = Arc::new(QuotaOf {
+        account_ref: spec.account_ref.clone(),
+        service,
+        dimensions,
+        quota,
+    });
     spec.regions
         .iter()
         .map(String::as_str)
         .chain([ANY_REGION])
         .map(|region| NeedKey {
-            account_ref: spec.account_ref.clone(),
-            service: service.clone(),
-            dimensions: dimensions.clone(),
             quota: quota.clone(),
             region: region.to_string(),
         })
@@ -281,10 +292,12 @@ pub fn lookup_keys(
     [Quota::Id(id.to_string()), Quota::Name(name.to_string())]
         .into_iter()
         .map(|q| NeedKey {
-            account_ref: account_ref.to_string(),
-            service: quota.service().to_string(),
-            dimensions: dimensions.clone(),
-            quota: q,
+            quota: Arc::new(QuotaOf {
+                account_ref: account_ref.to_string(),
+                service: quota.service().to_string(),
+                dimensions: dimensions.clone(),
+                quota: q,
+            }),
             region: region.to_string(),
         })
         .collect()
@@ -599,6 +612,22 @@ mod tests {
             Some((900, "a/o7".into()))
         );
         assert_eq!(needs.distinct_keys(), 2);
+    }
+
+    #[test]
+    fn an_objects_keys_share_one_copy_of_its_quota_and_dimensions_whatever_its_regions() {
+        let regions: Vec<String> = (0..40).map(|i| format!("us-east-{i}")).collect();
+        let obj: QuotaRequirement = serde_json::from_value(json!({
+            "metadata": {"name": "wide", "namespace": "ns"},
+            "spec": {"accountRef": "prod",
+                     "gcp": {"service": "compute.googleapis.com", "quotaId": "GPUS",
+                             "dimensions": {"gpu_family": "X".repeat(128)}},
+                     "regions": regions, "desiredValue": 1}
+        }))
+        .unwrap();
+        let keys = keys(&obj);
+        assert_eq!(keys.len(), 41);
+        assert!(keys.iter().all(|k| Arc::ptr_eq(&k.quota, &keys[0].quota)));
     }
 
     #[test]

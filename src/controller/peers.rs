@@ -1,18 +1,24 @@
 //! The other objects on a quota: the largest `desiredValue` that may push it up, the capacity
 //! that adds up with this object's, and a request one of them recorded for exactly this
 //! object's need. Also how a request for the quota is owned, which both sides compare.
+//!
+//! Only objects whose namespace may use the account count, and only once a reconcile of their
+//! own has seen their current generation (so when their need was declared is known). A need
+//! that a refusal settled, or that would carry the filed value past the account's guardrails,
+//! does not count either: one team's number never blocks or inflates another's request.
 
 use std::sync::Arc;
 
+use jiff::Timestamp;
 use kube::{Api, ResourceExt, runtime::reflector::ObjectRef};
 
 use super::{
-    Context, aggregate::Contribution, needs, object, plan, plan::Tracked, record, resolve,
+    Context, aggregate::Contribution, needs, object, plan, plan::Tracked, record, refusals, resolve,
 };
 use crate::{
     api::{CapacityStatus, CloudAccount, FiledBy, QuotaRequirement, RequestOwner},
     capacity::{self, Share},
-    cloud::{QuotaProvider, QuotaRef, QuotaView, Target},
+    cloud::{QuotaProvider, QuotaRef, QuotaView, RequestView, Target},
 };
 
 /// The request as it would be recorded now: this quota, filed by this object at its generation.
@@ -35,7 +41,9 @@ pub fn owner(
     }
 }
 
-/// Where one value of the quota applies: a region (or everywhere), narrowed by GCP dimensions.
+/// Where one value of the quota applies: a region (or everywhere), narrowed by GCP dimensions,
+/// each written `/key=value` with `%`, `/` and `=` percent-encoded, so no two dimension sets
+/// share a scope.
 pub fn scope(target: &Target, view: &QuotaView) -> String {
     let mut scope = if view.global {
         "global".to_string()
@@ -44,10 +52,16 @@ pub fn scope(target: &Target, view: &QuotaView) -> String {
     };
     if let QuotaRef::Gcp { dimensions, .. } = &target.quota {
         for (k, v) in dimensions {
-            scope.push_str(&format!("/{k}={v}"));
+            scope.push_str(&format!("/{}={}", escape(k), escape(v)));
         }
     }
     scope
+}
+
+fn escape(part: &str) -> String {
+    part.replace('%', "%25")
+        .replace('/', "%2F")
+        .replace('=', "%3D")
 }
 
 /// What the other objects on the quota say: the largest need that may push it up, and a request
@@ -57,112 +71,158 @@ pub struct Peers {
     pub request: Option<Tracked>,
 }
 
+/// Where this object stands on the quota: the keys the needs index files it under, the
+/// account, and the refusals the cloud's history holds (none before the history is read).
+pub struct OnQuota<'a> {
+    pub ctx: &'a Context,
+    pub obj: &'a QuotaRequirement,
+    pub account: &'a CloudAccount,
+    pub target: &'a Target,
+    pub view: &'a QuotaView,
+    pub refusals: &'a [RequestView],
+}
+
+impl OnQuota<'_> {
+    fn keys(&self) -> Vec<needs::NeedKey> {
+        needs::lookup_keys(
+            &self.obj.spec.account_ref,
+            &self.target.quota,
+            &self.target.region,
+            &self.view.id,
+            &self.view.name,
+            self.view.global,
+        )
+    }
+
+    fn me(&self) -> String {
+        object::key(self.obj)
+    }
+
+    fn created(&self) -> Option<Timestamp> {
+        self.obj.metadata.creation_timestamp.as_ref().map(|t| t.0)
+    }
+
+    fn violates(&self, value: i64) -> Option<String> {
+        let guardrails = self.account.spec.guardrails.as_ref();
+        resolve::guardrail_violation(guardrails, &self.view.id, value, self.view.value)
+    }
+
+    /// Another object by `namespace/name`, if its namespace may use the account (a namespace
+    /// the operator does not know yet may not).
+    fn peer(&self, name: &str) -> Option<Arc<QuotaRequirement>> {
+        let (namespace, n) = name.split_once('/')?;
+        let o = self
+            .ctx
+            .requirements
+            .get(&ObjectRef::new(n).within(namespace))?;
+        allowed(self.ctx, &o, self.account).then_some(o)
+    }
+
+    /// The request another object's status records for the quota, as freshly as this process
+    /// knows it (its status may not show a refusal yet).
+    fn recorded(&self, o: &QuotaRequirement) -> Option<Tracked> {
+        let region = if self.view.global {
+            o.spec
+                .regions
+                .first()
+                .map(String::as_str)
+                .unwrap_or_default()
+        } else {
+            self.target.region.as_str()
+        };
+        let owner = owner(o, self.account, self.target, self.view);
+        let mut tracked = object::previous(o, region)
+            .and_then(|t| t.request.as_ref())
+            .and_then(|r| record::tracked(r, &owner))?;
+        if let Some(fresh) = self
+            .ctx
+            .ledger
+            .cached(self.account.cloud_id(), &tracked.view.id)
+        {
+            tracked.view = fresh;
+        }
+        Some(tracked)
+    }
+
+    /// Whether a refusal settles another object's need of `value`: one its status records at
+    /// its generation, or one in the cloud's history made since the need was declared.
+    fn settled(&self, o: &QuotaRequirement, recorded: Option<&Tracked>, value: i64) -> bool {
+        let generation = o.metadata.generation.unwrap_or_default();
+        recorded.is_some_and(|t| plan::settles(t, value, generation))
+            || object::need_since(o)
+                .is_some_and(|since| refusals::settling(self.refusals, value, since).is_some())
+    }
+}
+
+/// Whether `o`'s namespace may use `account`, as the stores hold them.
+fn allowed(ctx: &Context, o: &QuotaRequirement, account: &CloudAccount) -> bool {
+    let namespace = o.namespace().unwrap_or_default();
+    let labels = ctx
+        .namespaces
+        .get(&ObjectRef::new(&namespace))
+        .map(|ns| ns.labels().clone());
+    resolve::check_account(&o.spec, &namespace, labels.as_ref(), Some(account)).is_ok()
+}
+
 /// The largest need of another object that may push this quota up: found through the needs
 /// index (largest first), so only objects that could drive the quota are looked at. On the way
 /// it notes a request another object recorded for exactly this object's need, made since this
 /// object exists: if that combined request, which this object never recorded (it was not
 /// reconciled, or the operator stopped), is refused, the refusal is this object's too.
-pub fn floors(
-    ctx: &Context,
-    obj: &QuotaRequirement,
-    account: &CloudAccount,
-    target: &Target,
-    view: &QuotaView,
-    need: i64,
-) -> Peers {
-    let keys = keys(obj, target, view);
-    let me = object::key(obj);
-    let created = obj.metadata.creation_timestamp.as_ref().map(|t| t.0);
+pub fn floors(q: &OnQuota<'_>, need: i64) -> Peers {
+    let created = q.created();
     let mut request = None;
+    let mut declared_at = std::collections::HashMap::new();
     let mut eligible = |name: &str| {
-        let Some((o, allowed)) = peer(ctx, name, account) else {
+        let Some(o) = q.peer(name) else {
             return false;
         };
-        let recorded = recorded(ctx, &o, account, target, view);
+        let recorded = q.recorded(&o);
         if request.is_none() {
             request = recorded.clone().filter(|r| same_need(r, need, created));
         }
         let floor = o.spec.desired_value.unwrap_or_default();
-        let settled = recorded
-            .is_some_and(|t| plan::settles(&t, floor, o.metadata.generation.unwrap_or_default()));
-        !settled
-            && allowed
-            && resolve::guardrail_violation(
-                account.spec.guardrails.as_ref(),
-                &view.id,
-                floor,
-                view.value,
-            )
-            .is_none()
+        let Some(since) = object::need_since(&o) else {
+            return false;
+        };
+        declared_at.insert(name.to_string(), since);
+        !q.settled(&o, recorded.as_ref(), floor) && q.violates(floor).is_none()
     };
-    let best = ctx
-        .needs
-        .best_other(&keys, &me, &mut eligible)
-        .map(|(value, object)| Contribution {
-            object,
-            value,
-            eligible: true,
+    let best = q.ctx.needs.best_other(&q.keys(), &q.me(), &mut eligible);
+    let best = best
+        .and_then(|(value, object)| {
+            let since = *declared_at.get(&object)?;
+            Some(Contribution {
+                object,
+                value,
+                eligible: true,
+                since,
+            })
         })
         .into_iter()
         .collect();
     Peers { best, request }
 }
 
-/// Where the needs index files this object's quota in this target.
-fn keys(obj: &QuotaRequirement, target: &Target, view: &QuotaView) -> Vec<needs::NeedKey> {
-    needs::lookup_keys(
-        &obj.spec.account_ref,
-        &target.quota,
-        &target.region,
-        &view.id,
-        &view.name,
-        view.global,
-    )
-}
-
-/// Another object by `namespace/name`, and whether its namespace may use the account.
-fn peer(
-    ctx: &Context,
-    name: &str,
-    account: &CloudAccount,
-) -> Option<(Arc<QuotaRequirement>, bool)> {
-    let (namespace, n) = name.split_once('/')?;
-    let o = ctx.requirements.get(&ObjectRef::new(n).within(namespace))?;
-    let labels = ctx
-        .namespaces
-        .get(&ObjectRef::new(namespace))
-        .map(|ns| ns.labels().clone());
-    let allowed =
-        resolve::check_account(&o.spec, namespace, labels.as_ref(), Some(account)).is_ok();
-    Some((o, allowed))
-}
-
 /// A request for exactly `need`, made since this object exists, that another object on the quota
 /// records, read from the API server rather than the cache. Asked only when this object is about
 /// to file (rarely): a copy of another object that the watch has not brought up to date (after
-/// an API server restart) must not hide a refusal that is this object's too.
-pub async fn fresh_request(
-    ctx: &Context,
-    obj: &QuotaRequirement,
-    account: &CloudAccount,
-    target: &Target,
-    view: &QuotaView,
-    need: i64,
-) -> kube::Result<Option<Tracked>> {
-    let created = obj.metadata.creation_timestamp.as_ref().map(|t| t.0);
-    let others = ctx
-        .needs
-        .others(&keys(obj, target, view), &object::key(obj));
-    for name in others {
+/// an API server restart) must not hide a refusal that is this object's too. Objects whose
+/// namespace may not use the account are not read.
+pub async fn fresh_request(q: &OnQuota<'_>, need: i64) -> kube::Result<Option<Tracked>> {
+    let created = q.created();
+    for name in q.ctx.needs.others(&q.keys(), &q.me()) {
         let Some((namespace, n)) = name.split_once('/') else {
             continue;
         };
-        let api: Api<QuotaRequirement> = Api::namespaced(ctx.client.clone(), namespace);
+        let api: Api<QuotaRequirement> = Api::namespaced(q.ctx.client.clone(), namespace);
         let Some(o) = api.get_opt(n).await? else {
             continue;
         };
-        let request =
-            recorded(ctx, &o, account, target, view).filter(|r| same_need(r, need, created));
+        if !allowed(q.ctx, &o, q.account) {
+            continue;
+        }
+        let request = q.recorded(&o).filter(|r| same_need(r, need, created));
         if request.is_some() {
             return Ok(request);
         }
@@ -171,7 +231,7 @@ pub async fn fresh_request(
 }
 
 /// A request for exactly `need`, made since the object was created.
-fn same_need(r: &Tracked, need: i64, created: Option<jiff::Timestamp>) -> bool {
+fn same_need(r: &Tracked, need: i64, created: Option<Timestamp>) -> bool {
     r.view.requested_value == need as f64
         && r.view
             .submitted_at
@@ -179,130 +239,247 @@ fn same_need(r: &Tracked, need: i64, created: Option<jiff::Timestamp>) -> bool {
             .is_some_and(|(at, born)| at >= born)
 }
 
-/// The request another object's status records for the quota, as freshly as this process knows
-/// it (its status may not show a refusal yet).
-fn recorded(
-    ctx: &Context,
-    o: &QuotaRequirement,
-    account: &CloudAccount,
-    target: &Target,
-    view: &QuotaView,
-) -> Option<Tracked> {
-    let region = if view.global {
-        o.spec
-            .regions
-            .first()
-            .map(String::as_str)
-            .unwrap_or_default()
-    } else {
-        target.region.as_str()
-    };
-    let owner = owner(o, account, target, view);
-    let mut tracked = object::previous(o, region)
-        .and_then(|t| t.request.as_ref())
-        .and_then(|r| record::tracked(r, &owner))?;
-    if let Some(fresh) = ctx.ledger.cached(account.cloud_id(), &tracked.view.id) {
-        tracked.view = fresh;
-    }
-    Some(tracked)
+/// Another object's capacity share on the quota, as read before it is judged.
+pub struct PeerShare {
+    name: String,
+    value: i64,
+    obj: Arc<QuotaRequirement>,
+    recorded: Option<Tracked>,
 }
 
-/// The capacity on the quota: this object's share and every other allowed object's.
-pub struct Capacity {
-    /// This object's share; None when it gives a `desiredValue`.
+/// Every capacity share on the quota: this object's and the other allowed objects'.
+pub struct Shares {
     pub own: Option<Share>,
-    /// Other objects' shares: (`namespace/name`, value, settled by a refusal at its generation).
-    pub others: Vec<(String, i64, bool)>,
-    /// A request another capacity object recorded for exactly this object's total.
-    pub request: Option<Tracked>,
-}
-
-impl Capacity {
-    /// Every share added up, refused ones included: what a capacity object needs the quota to be
-    /// (its workloads run beside the others').
-    pub fn total(&self) -> i64 {
-        self.own.as_ref().map_or(0, |s| s.value)
-            + self.others.iter().map(|(_, v, _)| v).sum::<i64>()
-    }
-
-    /// What the other objects' capacity asks of the quota: the shares not settled by a refusal
-    /// (a refused share is not asked for again by someone else), named by the first of them.
-    pub fn others_ask(&self) -> Option<Contribution> {
-        let open: Vec<_> = self
-            .others
-            .iter()
-            .filter(|(_, _, settled)| !settled)
-            .collect();
-        let first = open.first()?;
-        Some(Contribution {
-            object: first.0.clone(),
-            value: open.iter().map(|(_, v, _)| v).sum(),
-            eligible: true,
-        })
-    }
-
-    pub fn status(&self) -> Option<CapacityStatus> {
-        let own = self.own.as_ref()?;
-        Some(CapacityStatus {
-            share: own.value,
-            total: self.total(),
-            arithmetic: own.arithmetic.clone(),
-            others: self
-                .others
-                .iter()
-                .map(|(name, value, settled)| {
-                    let refused = if *settled { " (refused)" } else { "" };
-                    format!("{name}: {value}{refused}")
-                })
-                .collect(),
-        })
-    }
+    others: Vec<PeerShare>,
 }
 
 /// The other objects that give a `capacity` on this quota, with their shares in this region
 /// (from the same cached catalog, so every object computes the same total). An object whose
 /// share cannot be computed shows that in its own status and counts for nothing here.
-pub async fn capacity(
-    ctx: &Context,
-    obj: &QuotaRequirement,
-    account: &CloudAccount,
-    provider: &dyn QuotaProvider,
-    target: &Target,
-    view: &QuotaView,
-    own: Option<Share>,
-) -> Capacity {
-    let keys = keys(obj, target, view);
-    let me = object::key(obj);
-    let mut found = Vec::new();
-    for name in ctx.needs.capacity_others(&keys, &me) {
-        let Some((o, true)) = peer(ctx, &name, account) else {
+pub async fn shares(q: &OnQuota<'_>, provider: &dyn QuotaProvider, own: Option<Share>) -> Shares {
+    let mut others = Vec::new();
+    for name in q.ctx.needs.capacity_others(&q.keys(), &q.me()) {
+        let Some(o) = q.peer(&name) else {
             continue;
         };
-        match capacity::share(&o.spec, provider, &target.region, &view.id).await {
+        match capacity::share(&o.spec, provider, &q.target.region, &q.view.id).await {
             Ok(Some(share)) => {
-                let recorded = recorded(ctx, &o, account, target, view);
-                found.push((name, share.value, o, recorded));
+                let recorded = q.recorded(&o);
+                others.push(PeerShare {
+                    name,
+                    value: share.value,
+                    obj: o,
+                    recorded,
+                });
             }
             Ok(None) => {}
             Err(e) => tracing::debug!(object = %name, error = %e, "capacity share not counted"),
         }
     }
-    let mut result = Capacity {
-        own,
-        others: vec![],
-        request: None,
-    };
-    let total = result.own.as_ref().map_or(0, |s| s.value)
-        + found.iter().map(|(_, v, _, _)| v).sum::<i64>();
-    let created = obj.metadata.creation_timestamp.as_ref().map(|t| t.0);
-    for (name, value, o, recorded) in found {
-        let settled = recorded
-            .as_ref()
-            .is_some_and(|t| plan::settles(t, total, o.metadata.generation.unwrap_or_default()));
-        if result.request.is_none() && result.own.is_some() {
-            result.request = recorded.filter(|r| same_need(r, total, created));
+    Shares { own, others }
+}
+
+/// Why a share does not count in the total.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Left {
+    /// A refusal settled its object's need.
+    Refused,
+    /// Its object's current generation has not been reconciled yet.
+    Unseen,
+    /// Added to the shares counted before it, it would break a guardrail.
+    Guardrail(String),
+}
+
+/// One share as judged: counted in the total, or left out and why.
+pub struct Judged {
+    pub name: String,
+    pub value: i64,
+    pub since: Option<Timestamp>,
+    pub left: Option<Left>,
+}
+
+/// The capacity on the quota, judged: which shares count, in the order their objects were
+/// created (ties by name), while the sum stays within the guardrails.
+pub struct Capacity {
+    pub own: Option<Share>,
+    /// Why this object's own share does not count, when it does not.
+    pub own_left: Option<String>,
+    pub others: Vec<Judged>,
+    /// A request another capacity object recorded for exactly this object's total.
+    pub request: Option<Tracked>,
+}
+
+impl Shares {
+    pub fn judge(&self, q: &OnQuota<'_>, own_since: Timestamp) -> Capacity {
+        let all: i64 = self.own.as_ref().map_or(0, |s| s.value)
+            + self.others.iter().map(|p| p.value).sum::<i64>();
+        let me = q.me();
+        let mut order: Vec<(Option<Timestamp>, String, Option<&PeerShare>)> = self
+            .others
+            .iter()
+            .map(|p| {
+                (
+                    p.obj.metadata.creation_timestamp.as_ref().map(|t| t.0),
+                    p.name.clone(),
+                    Some(p),
+                )
+            })
+            .collect();
+        if self.own.is_some() {
+            order.push((q.created(), me.clone(), None));
         }
-        result.others.push((name, value, settled));
+        order.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+        let mut running = 0;
+        let mut own_left = None;
+        let mut others = Vec::new();
+        for (_, name, peer) in order {
+            let (value, since, left) = match peer {
+                None => {
+                    let value = self.own.as_ref().map_or(0, |s| s.value);
+                    (value, Some(own_since), None)
+                }
+                Some(p) => {
+                    let since = object::need_since(&p.obj);
+                    let left = if since.is_none() {
+                        Some(Left::Unseen)
+                    } else if q.settled(&p.obj, p.recorded.as_ref(), all) {
+                        Some(Left::Refused)
+                    } else {
+                        None
+                    };
+                    (p.value, since, left)
+                }
+            };
+            let left = left.or_else(|| q.violates(running + value).map(Left::Guardrail));
+            match (&left, peer) {
+                (None, _) => running += value,
+                (Some(Left::Guardrail(why)), None) => {
+                    own_left = Some(format!(
+                        "this object's capacity of {value}, added to the {running} counted before it: {why}"
+                    ));
+                }
+                _ => {}
+            }
+            if peer.is_some() {
+                others.push(Judged {
+                    name,
+                    value,
+                    since,
+                    left,
+                });
+            }
+        }
+        let mut judged = Capacity {
+            own: self.own.clone(),
+            own_left,
+            others,
+            request: None,
+        };
+        if judged.own.is_some() {
+            let (total, created) = (judged.total(), q.created());
+            judged.request = self
+                .others
+                .iter()
+                .filter_map(|p| p.recorded.clone())
+                .find(|r| same_need(r, total, created));
+        }
+        judged
     }
-    result
+}
+
+/// How many other objects' shares a status lists by name; the rest are summed up.
+const LISTED: usize = 20;
+
+impl Capacity {
+    /// The shares that count, added up (this object's own included when it counts): what a
+    /// capacity object needs the quota to be (its workloads run beside the others').
+    pub fn total(&self) -> i64 {
+        let own = self.own.as_ref().map_or(0, |s| s.value);
+        own + self.counted().map(|j| j.value).sum::<i64>()
+    }
+
+    fn counted(&self) -> impl Iterator<Item = &Judged> {
+        self.others.iter().filter(|j| j.left.is_none())
+    }
+
+    /// What the other objects' capacity asks of the quota: the shares that count, named by the
+    /// first of them; declared when the newest of them was.
+    pub fn others_ask(&self) -> Option<Contribution> {
+        let first = self.counted().next()?;
+        Some(Contribution {
+            object: first.name.clone(),
+            value: self.counted().map(|j| j.value).sum(),
+            eligible: true,
+            since: self.counted().filter_map(|j| j.since).max()?,
+        })
+    }
+
+    pub fn status(&self, me: &str) -> Option<CapacityStatus> {
+        let own = self.own.as_ref()?;
+        let mut others: Vec<String> = self
+            .others
+            .iter()
+            .take(LISTED)
+            .map(|j| {
+                let note = match &j.left {
+                    None => String::new(),
+                    Some(Left::Refused) => " (refused)".into(),
+                    Some(Left::Unseen) => " (not reconciled yet)".into(),
+                    Some(Left::Guardrail(_)) => " (not counted: over a guardrail)".into(),
+                };
+                format!("{}: {}{note}", object::shown_name(me, &j.name), j.value)
+            })
+            .collect();
+        if self.others.len() > LISTED {
+            let rest = &self.others[LISTED..];
+            let sum: i64 = rest
+                .iter()
+                .filter(|j| j.left.is_none())
+                .map(|j| j.value)
+                .sum();
+            others.push(format!("{} more objects: {sum} counted", rest.len()));
+        }
+        Some(CapacityStatus {
+            share: own.value,
+            total: self.total(),
+            arithmetic: own.arithmetic.clone(),
+            others,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gcp(dimensions: &[(&str, &str)]) -> Target {
+        Target {
+            quota: QuotaRef::Gcp {
+                service: "compute.googleapis.com".into(),
+                quota_id: "GPUS".into(),
+                dimensions: dimensions
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+            },
+            region: "us-central1".into(),
+        }
+    }
+
+    #[test]
+    fn dimension_sets_never_share_a_scope() {
+        let view = QuotaView {
+            id: "GPUS".into(),
+            name: "GPUs".into(),
+            value: 8.0,
+            adjustable: true,
+            global: false,
+        };
+        let one = scope(&gcp(&[("a", "b/c=d")]), &view);
+        let two = scope(&gcp(&[("a", "b"), ("c", "d")]), &view);
+        assert_ne!(one, two);
+        assert_eq!(one, "us-central1/a=b%2Fc%3Dd");
+        assert_eq!(two, "us-central1/a=b/c=d");
+        assert_eq!(scope(&gcp(&[("a", "100%")]), &view), "us-central1/a=100%25");
+    }
 }

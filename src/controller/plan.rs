@@ -4,8 +4,9 @@
 
 use jiff::{SignedDuration, Timestamp};
 
+use super::{refusals, resolve};
 use crate::{
-    api::TargetState,
+    api::{Guardrails, TargetState},
     cloud::{Phase, RequestView, UNLIMITED, meets},
 };
 
@@ -32,6 +33,30 @@ pub struct Tracked {
 pub struct History {
     pub open: Option<RequestView>,
     pub latest: Option<RequestView>,
+    /// Every request for the quota that closed without a full grant, whoever made it.
+    pub refusals: Vec<RequestView>,
+}
+
+impl History {
+    /// The history as the cloud lists the quota's requests (none of them open).
+    pub fn of(requests: Vec<RequestView>) -> Self {
+        let refusals = requests
+            .iter()
+            .filter(|r| r.phase.is_refusal())
+            .cloned()
+            .collect();
+        let latest = requests.into_iter().max_by_key(|r| r.submitted_at);
+        Self {
+            open: None,
+            latest,
+            refusals,
+        }
+    }
+
+    /// The refusals read, when the history was read.
+    pub fn refusals(history: Option<&Self>) -> &[RequestView] {
+        history.map_or(&[], |h| h.refusals.as_slice())
+    }
 }
 
 /// A filing this object began: recorded before the cloud was called, so that after a crash the
@@ -54,9 +79,23 @@ pub struct PlanInput<'a> {
     /// The largest value among the objects that may ask for this quota.
     pub effective: i64,
     pub is_driver: bool,
+    /// When this object's need (its current generation) was declared.
+    pub since: Timestamp,
+    /// When the need that drives the effective value was declared (`since` when this object
+    /// drives).
+    pub driver_since: Timestamp,
+    /// How long a refused quota waits before it is asked again (the CloudAccount's).
+    pub cooldown: SignedDuration,
+    /// The spec asks to lower the quota when it is above the need.
     pub allow_decrease: bool,
+    /// The lowest value the CloudAccount lets this quota be lowered to; None: never lowered.
+    pub decrease_floor: Option<i64>,
     /// A guardrail that forbids this object's value.
     pub blocked: Option<String>,
+    /// The CloudAccount's guardrails, which judge the value that is filed too.
+    pub guardrails: Option<&'a Guardrails>,
+    /// The quota's code or id, as the guardrails name it.
+    pub quota_id: &'a str,
     /// The last request recorded in this object's status, if it is still for this quota.
     pub own_request: Option<&'a Tracked>,
     /// An open request for the quota known to this process (filed or adopted by any object).
@@ -85,6 +124,12 @@ pub enum Plan {
     },
     /// A request may be needed: read the cloud's history (under the filing lock) and plan again.
     ReadHistory,
+    /// A request is needed, but the quota was refused lately: nothing is asked before `until`.
+    Wait {
+        until: Timestamp,
+        message: String,
+        request: Option<Tracked>,
+    },
     /// Ask the cloud for `value`.
     File { value: i64 },
 }
@@ -112,44 +157,16 @@ pub fn plan(input: &PlanInput<'_>) -> Plan {
     let own = input.own_value as f64;
     let kept = input.own_request.cloned();
     let claimed = claimed(input);
-    // Nothing of its own on record: the refusal of a request for exactly its need, recorded by
-    // the object that drove it, is its refusal too, whether that object's status or the
-    // cloud's history says so first.
-    let via_peer = input
-        .own_request
-        .is_none()
-        .then_some(input.peer_request)
-        .flatten()
-        .map(|p| {
-            input
-                .history
-                .and_then(|h| h.latest.as_ref())
-                .filter(|l| l.id == p.view.id)
-                .unwrap_or(&p.view)
-        })
-        .filter(|v| matches!(v.phase, Phase::Denied | Phase::PartiallyGranted))
-        .map(|view| Tracked {
-            view: view.clone(),
-            closed_at_generation: Some(input.generation),
-            filed_by_me: false,
-        });
+    let via_peer = via_peer(input);
     let own_request = claimed.as_ref().or(input.own_request).or(via_peer.as_ref());
 
     let decrease = input.allow_decrease
+        && input.decrease_floor.is_some()
         && input.is_driver
         && current != UNLIMITED
         && current > input.effective as f64;
     if !decrease && meets(current, own) {
-        let message = if input.effective > input.own_value && !input.is_driver {
-            format!("current value {} meets this object's {own}", shown(current))
-        } else {
-            format!(
-                "current value {} meets the desired {}",
-                shown(current),
-                input.effective
-            )
-        };
-        return hold(TargetState::Satisfied, message, kept);
+        return hold(TargetState::Satisfied, satisfied_message(input), kept);
     }
 
     if !input.adjustable {
@@ -163,22 +180,136 @@ pub fn plan(input: &PlanInput<'_>) -> Plan {
     if let Some(t) = own_request
         && settles(t, input.own_value, input.generation)
     {
-        let state = if t.view.phase == Phase::Denied {
-            TargetState::Denied
-        } else {
-            TargetState::PartiallyGranted
-        };
         let request = Tracked {
             closed_at_generation: Some(t.closed_at_generation.unwrap_or(input.generation)),
             ..t.clone()
         };
-        return hold(state, closed_message(&t.view), Some(request));
+        return refused(request);
+    }
+    // A refusal in the cloud's history of no more than this need, made since the need was
+    // declared, settles it whoever filed it: the same value is never asked for again.
+    if let Some(r) = via_history(input, own_request) {
+        return refused(r);
     }
 
     if let Some(reason) = &input.blocked {
         return hold(TargetState::Blocked, reason.clone(), kept);
     }
+    if let Some(reason) = decrease.then(|| below_floor(input)).flatten() {
+        return hold(TargetState::Blocked, reason, kept);
+    }
 
+    if let Some(held) = follow(input, own_request, decrease) {
+        return held;
+    }
+
+    if input.history.is_none() {
+        return Plan::ReadHistory;
+    }
+    // The guardrails judge what is filed, whoever's need it is.
+    if let Some(reason) =
+        resolve::guardrail_violation(input.guardrails, input.quota_id, input.effective, current)
+    {
+        return hold(TargetState::Blocked, reason, kept);
+    }
+    if let Some(wait) = wait(input, own_request, kept.clone()) {
+        return wait;
+    }
+    Plan::File {
+        value: input.effective,
+    }
+}
+
+/// Nothing of its own on record: the refusal of a request for exactly its need, recorded by the
+/// object that drove it, is its refusal too, whether that object's status or the cloud's
+/// history says so first.
+fn via_peer(input: &PlanInput<'_>) -> Option<Tracked> {
+    let p = input.peer_request.filter(|_| input.own_request.is_none())?;
+    let view = input
+        .history
+        .and_then(|h| h.latest.as_ref())
+        .filter(|l| l.id == p.view.id)
+        .unwrap_or(&p.view);
+    view.phase.is_refusal().then(|| Tracked {
+        view: view.clone(),
+        closed_at_generation: Some(input.generation),
+        filed_by_me: false,
+    })
+}
+
+/// The refusal in the cloud's history that settles this object's need, unless a request of its
+/// own on record is newer (its own answer then decides).
+fn via_history(input: &PlanInput<'_>, own_request: Option<&Tracked>) -> Option<Tracked> {
+    let refusals = History::refusals(input.history);
+    let r = refusals::settling(refusals, input.own_value, input.since)?;
+    let newer_own = own_request.is_some_and(|t| {
+        t.view.id == r.id
+            || t.view
+                .submitted_at
+                .zip(r.submitted_at)
+                .is_some_and(|(a, b)| a > b)
+    });
+    (!newer_own).then(|| Tracked {
+        view: r.clone(),
+        closed_at_generation: Some(input.generation),
+        filed_by_me: false,
+    })
+}
+
+fn refused(request: Tracked) -> Plan {
+    let state = if request.view.phase == Phase::Denied {
+        TargetState::Denied
+    } else {
+        TargetState::PartiallyGranted
+    };
+    hold(state, closed_message(&request.view), Some(request))
+}
+
+fn satisfied_message(input: &PlanInput<'_>) -> String {
+    let current = input.current;
+    let mut message = if input.effective > input.own_value && !input.is_driver {
+        format!(
+            "current value {} meets this object's {}",
+            shown(current),
+            input.own_value
+        )
+    } else {
+        format!(
+            "current value {} meets the desired {}",
+            shown(current),
+            input.effective
+        )
+    };
+    if input.allow_decrease
+        && input.decrease_floor.is_none()
+        && current != UNLIMITED
+        && current > input.effective as f64
+    {
+        message.push_str(&format!(
+            "; not lowered: the CloudAccount does not consent to lowering {} (spec.guardrails.decrease.minValues)",
+            input.quota_id
+        ));
+    }
+    message
+}
+
+/// A decrease below the lowest value the CloudAccount allows.
+fn below_floor(input: &PlanInput<'_>) -> Option<String> {
+    let floor = input.decrease_floor?;
+    (input.effective < floor).then(|| {
+        format!(
+            "lowering to {} is below the account's spec.guardrails.decrease.minValues[{}] = {floor}",
+            input.effective, input.quota_id
+        )
+    })
+}
+
+/// An open request to follow or queue behind, or an approved one on its way.
+fn follow(input: &PlanInput<'_>, own_request: Option<&Tracked>, decrease: bool) -> Option<Plan> {
+    let filed_by_me = |view: &RequestView| {
+        own_request.is_some_and(|t| t.view.id == view.id && t.filed_by_me)
+            || input.filed_here == Some(view.id.as_str())
+    };
     let open = own_request
         .filter(|t| t.view.phase.is_open())
         .map(|t| &t.view)
@@ -188,26 +319,25 @@ pub fn plan(input: &PlanInput<'_>) -> Plan {
         let tracked = Tracked {
             view: view.clone(),
             closed_at_generation: None,
-            filed_by_me: own_request.is_some_and(|t| t.view.id == view.id && t.filed_by_me)
-                || input.filed_here == Some(view.id.as_str()),
+            filed_by_me: filed_by_me(view),
         };
         if decrease || view.requested_value >= input.effective as f64 {
             let message = format!(
                 "request {} for {} is {}",
                 view.id, view.requested_value, view.status
             );
-            return hold(TargetState::Requested, message, Some(tracked));
+            return Some(hold(TargetState::Requested, message, Some(tracked)));
         }
         let message = format!(
             "open request {} for {} must close before {} can be requested",
             view.id, view.requested_value, input.effective
         );
-        return hold(TargetState::Queued, message, Some(tracked));
+        return Some(hold(TargetState::Queued, message, Some(tracked)));
     }
 
     // An approved request for enough is on its way, whoever filed it (one approved while the
     // operator was down included): wait for the value rather than ask again.
-    let approved = own_request
+    let view = own_request
         .map(|t| &t.view)
         .into_iter()
         .chain(input.history.and_then(|h| h.latest.as_ref()))
@@ -216,27 +346,46 @@ pub fn plan(input: &PlanInput<'_>) -> Plan {
                 && v.requested_value >= input.effective as f64
                 && v.updated_at
                     .is_some_and(|at| input.now.duration_since(at) < APPROVAL_APPLY_GRACE)
-        });
-    if let Some(view) = approved {
-        let message = format!(
-            "request {} was approved; waiting for the new value to apply",
-            view.id
-        );
-        let request = Tracked {
-            view: view.clone(),
-            closed_at_generation: None,
-            filed_by_me: own_request.is_some_and(|t| t.view.id == view.id && t.filed_by_me)
-                || input.filed_here == Some(view.id.as_str()),
-        };
-        return hold(TargetState::Requested, message, Some(request));
-    }
+        })?;
+    let message = format!(
+        "request {} was approved; waiting for the new value to apply",
+        view.id
+    );
+    let request = Tracked {
+        view: view.clone(),
+        closed_at_generation: None,
+        filed_by_me: filed_by_me(view),
+    };
+    Some(hold(TargetState::Requested, message, Some(request)))
+}
 
-    if input.history.is_none() {
-        return Plan::ReadHistory;
-    }
-    Plan::File {
-        value: input.effective,
-    }
+/// The quota was refused since the driving need was declared, less than a cooldown ago: it is
+/// asked again once the cooldown is over, for the largest need below every refused value.
+fn wait(
+    input: &PlanInput<'_>,
+    own_request: Option<&Tracked>,
+    kept: Option<Tracked>,
+) -> Option<Plan> {
+    let known = own_request
+        .map(|t| &t.view)
+        .into_iter()
+        .chain(input.peer_request.map(|t| &t.view));
+    let all = History::refusals(input.history).iter().chain(known);
+    let c = refusals::cooling(all, input.driver_since, input.cooldown, input.now)?;
+    let message = format!(
+        "request {} for {} was {}; the quota is asked again at most once per {:#}: at {}, for {}",
+        c.after.id,
+        c.after.requested_value,
+        c.after.status,
+        input.cooldown,
+        c.until.round(jiff::Unit::Second).unwrap_or(c.until),
+        input.effective
+    );
+    Some(Plan::Wait {
+        until: c.until,
+        message,
+        request: kept,
+    })
 }
 
 /// The request in the cloud's history that this object's recorded intent made, if the history

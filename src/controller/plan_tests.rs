@@ -43,6 +43,11 @@ fn decide_with(i: &PlanInput<'_>, history: &History) -> Plan {
     }
 }
 
+/// When the fixtures' needs were declared: before any request a test makes.
+fn long_ago() -> Timestamp {
+    Timestamp::now() - SignedDuration::from_hours(24 * 30)
+}
+
 fn input<'a>(current: f64, own: i64) -> PlanInput<'a> {
     PlanInput {
         now: Timestamp::now(),
@@ -52,8 +57,14 @@ fn input<'a>(current: f64, own: i64) -> PlanInput<'a> {
         own_value: own,
         effective: own,
         is_driver: true,
+        since: long_ago(),
+        driver_since: long_ago(),
+        cooldown: SignedDuration::ZERO,
         allow_decrease: false,
+        decrease_floor: None,
         blocked: None,
+        guardrails: None,
+        quota_id: "L-1",
         own_request: None,
         open_request: None,
         history: None,
@@ -66,6 +77,7 @@ fn input<'a>(current: f64, own: i64) -> PlanInput<'a> {
 fn state(plan: &Plan) -> Option<TargetState> {
     match plan {
         Plan::Hold { state, .. } => Some(*state),
+        Plan::Wait { .. } => Some(TargetState::Queued),
         Plan::File { .. } | Plan::ReadHistory => None,
     }
 }
@@ -212,6 +224,7 @@ fn decrease_only_when_allowed_and_driving() {
     let mut i = input(3000.0, 2000);
     assert_eq!(state_of(&i), Some(TargetState::Satisfied));
     i.allow_decrease = true;
+    i.decrease_floor = Some(0);
     assert_eq!(decide(&i), Plan::File { value: 2000 });
     i.is_driver = false;
     assert_eq!(state_of(&i), Some(TargetState::Satisfied));
@@ -226,7 +239,7 @@ fn nothing_is_filed_before_the_history_is_read() {
 fn an_open_request_in_the_history_is_adopted_not_duplicated() {
     let history = History {
         open: Some(request("console", "CASE_OPENED", 2500.0)),
-        latest: None,
+        ..History::default()
     };
     let Plan::Hold { state, request, .. } = decide_with(&input(640.0, 2000), &history) else {
         panic!("must not file")
@@ -256,16 +269,16 @@ fn a_refused_combined_request_above_this_objects_need_lets_it_file_its_own_once(
 #[test]
 fn an_approved_request_in_the_history_is_waited_for_after_a_crash() {
     let history = History {
-        open: None,
         latest: Some(request("r1", "APPROVED", 2000.0)),
+        ..History::default()
     };
     assert_eq!(
         state(&decide_with(&input(640.0, 2000), &history)),
         Some(TargetState::Requested)
     );
     let small = History {
-        open: None,
         latest: Some(request("r1", "APPROVED", 1000.0)),
+        ..History::default()
     };
     assert_eq!(
         decide_with(&input(640.0, 2000), &small),
@@ -287,8 +300,8 @@ fn a_request_made_by_this_objects_recorded_filing_is_claimed_after_a_crash() {
     let mut denied = request("r1", "DENIED", 2000.0);
     denied.submitted_at = Some(now);
     let history = History {
-        open: None,
         latest: Some(denied.clone()),
+        ..History::default()
     };
     let intent = intent_at(2000, now - SignedDuration::from_secs(1));
     let mut i = input(640.0, 2000);
@@ -303,27 +316,151 @@ fn a_request_made_by_this_objects_recorded_filing_is_claimed_after_a_crash() {
 }
 
 #[test]
-fn a_refusal_this_object_did_not_file_is_never_claimed() {
+fn a_refusal_this_object_did_not_file_is_never_claimed_but_settles_a_need_it_postdates() {
     let now = Timestamp::now();
     let mut denied = request("r1", "DENIED", 2000.0);
     denied.submitted_at = Some(now);
-    let history = History {
-        open: None,
-        latest: Some(denied),
-    };
-    // No intent: someone else's refusal.
-    assert_eq!(
-        decide_with(&input(640.0, 2000), &history),
-        Plan::File { value: 2000 }
-    );
+    let history = History::of(vec![denied]);
+    // Made before this need was declared: not this object's refusal, so it asks.
+    let mut newer = input(640.0, 2000);
+    newer.since = now + SignedDuration::from_mins(1);
+    newer.driver_since = newer.since;
+    assert_eq!(decide_with(&newer, &history), Plan::File { value: 2000 });
     // An intent for another value, or made after the request: not this object's request.
     let other_value = intent_at(3000, now);
-    let mut i = input(640.0, 2000);
-    i.intent = Some(&other_value);
-    assert_eq!(decide_with(&i, &history), Plan::File { value: 2000 });
+    newer.intent = Some(&other_value);
+    assert_eq!(decide_with(&newer, &history), Plan::File { value: 2000 });
     let later = intent_at(2000, now + SignedDuration::from_mins(10));
-    i.intent = Some(&later);
+    newer.intent = Some(&later);
+    assert_eq!(decide_with(&newer, &history), Plan::File { value: 2000 });
+    // Made since the need was declared: the same value is never asked for again, and the
+    // refusal is shown as someone else's.
+    let (state, shown) = held(decide_with(&input(640.0, 2000), &history));
+    assert_eq!(state, TargetState::Denied);
+    assert!(!shown.filed_by_me);
+}
+
+#[test]
+fn the_guardrails_judge_the_value_that_is_filed_not_only_this_objects_own() {
+    let guardrails = crate::api::Guardrails {
+        max_values: [("L-1".to_string(), 1000)].into(),
+        ..Default::default()
+    };
+    let mut i = input(640.0, 700);
+    i.effective = 8_000_000;
+    i.is_driver = false;
+    i.guardrails = Some(&guardrails);
+    let Plan::Hold { state, message, .. } = decide(&i) else {
+        panic!("8,000,000 must not be filed past maxValues 1000")
+    };
+    assert_eq!(state, TargetState::Blocked);
+    assert!(message.contains("maxValues[L-1] = 1000"), "{message}");
+    i.effective = 700;
+    i.is_driver = true;
+    assert_eq!(decide(&i), Plan::File { value: 700 });
+}
+
+#[test]
+fn a_decrease_needs_the_accounts_consent_and_stops_at_its_floor() {
+    // The spec asks, the account does not consent: satisfied, never lowered, and said so.
+    let mut i = input(96.0, 1);
+    i.allow_decrease = true;
+    let Plan::Hold { state, message, .. } = decide(&i) else {
+        panic!("must not lower without the account's consent")
+    };
+    assert_eq!(state, TargetState::Satisfied);
+    assert!(message.contains("does not consent"), "{message}");
+    // Consent down to 64: lowering to 1 is blocked, to 80 is filed.
+    i.decrease_floor = Some(64);
+    let Plan::Hold { state, message, .. } = decide(&i) else {
+        panic!("must not lower below the account's floor")
+    };
+    assert_eq!(state, TargetState::Blocked);
+    assert!(message.contains("minValues[L-1] = 64"), "{message}");
+    let mut above = input(96.0, 80);
+    above.allow_decrease = true;
+    above.decrease_floor = Some(64);
+    assert_eq!(decide(&above), Plan::File { value: 80 });
+}
+
+fn refused_at(id: &str, value: f64, at: Timestamp) -> RequestView {
+    let mut r = request(id, "DENIED", value);
+    r.submitted_at = Some(at);
+    r.updated_at = Some(at);
+    r
+}
+
+#[test]
+fn a_refused_quota_waits_out_the_cooldown_then_asks_for_the_largest_need_below_it() {
+    let now = Timestamp::now();
+    let day = SignedDuration::from_hours(24);
+    // 1180 was refused a minute ago; this object needs 1150, which nobody asked for.
+    let history = History::of(vec![refused_at(
+        "r1",
+        1180.0,
+        now - SignedDuration::from_mins(1),
+    )]);
+    let mut i = input(5.0, 1150);
+    i.cooldown = day;
+    let Plan::Wait { until, message, .. } = decide_with(&i, &history) else {
+        panic!("a refused quota is not asked again within the cooldown")
+    };
+    assert!(until > now + SignedDuration::from_hours(23), "{until}");
+    assert!(
+        message.contains("request r1 for 1180 was DENIED"),
+        "{message}"
+    );
+    assert!(message.contains("for 1150"), "{message}");
+    // A day later it asks, once, for its own need.
+    let old = History::of(vec![refused_at(
+        "r1",
+        1180.0,
+        now - day - SignedDuration::from_mins(1),
+    )]);
+    assert_eq!(decide_with(&i, &old), Plan::File { value: 1150 });
+    // The 1180 need itself is settled by the refusal, whoever filed it.
+    let mut driver = input(5.0, 1180);
+    driver.cooldown = day;
+    assert_eq!(
+        state(&decide_with(&driver, &old)),
+        Some(TargetState::Denied)
+    );
+}
+
+#[test]
+fn a_need_declared_after_the_refusal_does_not_wait() {
+    let now = Timestamp::now();
+    let history = History::of(vec![refused_at(
+        "r1",
+        1180.0,
+        now - SignedDuration::from_mins(10),
+    )]);
+    let mut i = input(5.0, 2000);
+    i.cooldown = SignedDuration::from_hours(24);
+    i.since = now - SignedDuration::from_mins(1);
+    i.driver_since = i.since;
     assert_eq!(decide_with(&i, &history), Plan::File { value: 2000 });
+    // Riding on an older need that waits, it waits too.
+    i.effective = 1150;
+    i.is_driver = false;
+    i.own_value = 1000;
+    i.driver_since = long_ago();
+    assert_eq!(state(&decide_with(&i, &history)), Some(TargetState::Queued));
+}
+
+#[test]
+fn the_history_keeps_every_refusal_and_the_latest_request() {
+    let now = Timestamp::now();
+    let mut approved = request("a", "APPROVED", 500.0);
+    approved.submitted_at = Some(now);
+    let history = History::of(vec![
+        refused_at("d1", 900.0, now - SignedDuration::from_hours(3)),
+        approved,
+        refused_at("d2", 800.0, now - SignedDuration::from_hours(2)),
+    ]);
+    assert_eq!(history.latest.unwrap().id, "a");
+    let ids: Vec<&str> = history.refusals.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(ids, ["d1", "d2"]);
 }
 
 #[test]
@@ -336,6 +473,7 @@ fn an_unlimited_quota_meets_every_need() {
     // Not even an allowed decrease lowers an unlimited quota.
     let mut i = input(-1.0, 100);
     i.allow_decrease = true;
+    i.decrease_floor = Some(0);
     assert_eq!(state_of(&i), Some(TargetState::Satisfied));
 }
 
@@ -343,6 +481,7 @@ fn an_unlimited_quota_meets_every_need() {
 fn a_guardrail_blocks_a_decrease_too() {
     let mut i = input(3000.0, 2000);
     i.allow_decrease = true;
+    i.decrease_floor = Some(0);
     i.blocked = Some("over the guardrail".into());
     assert_eq!(state_of(&i), Some(TargetState::Blocked));
 }
@@ -396,6 +535,7 @@ fn a_refusal_of_exactly_this_need_recorded_by_the_driver_settles_an_object_with_
 fn an_allowed_decrease_to_the_current_value_is_already_satisfied() {
     let mut i = input(2000.0, 2000);
     i.allow_decrease = true;
+    i.decrease_floor = Some(0);
     assert_eq!(state_of(&i), Some(TargetState::Satisfied));
 }
 
@@ -430,8 +570,8 @@ fn a_combined_request_the_driver_still_shows_open_is_refused_as_the_history_says
     let mut refused = request("r1", "DENIED", 2000.0);
     refused.submitted_at = Some(Timestamp::now());
     let history = History {
-        open: None,
         latest: Some(refused),
+        ..History::default()
     };
     let mut i = input(640.0, 2000);
     i.peer_request = Some(&recorded_open);
@@ -485,8 +625,8 @@ fn an_approved_request_waited_for_keeps_its_filer() {
     i.own_request = Some(&mine);
     assert!(held(decide(&i)).1.filed_by_me);
     let theirs = History {
-        open: None,
         latest: Some(request("r2", "APPROVED", 2000.0)),
+        ..History::default()
     };
     let (state, shown) = held(decide_with(&input(640.0, 2000), &theirs));
     assert_eq!((state, shown.filed_by_me), (TargetState::Requested, false));
@@ -500,8 +640,8 @@ fn a_claimed_request_that_is_open_or_approved_is_not_stamped_as_refused() {
         let mut made = request("r1", status, 2000.0);
         made.submitted_at = Some(now);
         let history = History {
-            open: None,
             latest: Some(made),
+            ..History::default()
         };
         let mut i = input(640.0, 2000);
         i.intent = Some(&intent);
@@ -536,8 +676,8 @@ fn someone_elses_approval_is_not_taken_for_this_objects_own() {
     // Its own approved request is too small; a larger one approved in the history is not its own.
     let mine = tracked(request("r1", "APPROVED", 1000.0), None);
     let theirs = History {
-        open: None,
         latest: Some(request("r2", "APPROVED", 2000.0)),
+        ..History::default()
     };
     let mut i = input(640.0, 2000);
     i.own_request = Some(&mine);

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use futures::future::join_all;
+use jiff::Timestamp;
 use kube::{
     ResourceExt,
     runtime::{controller::Action, reflector::ObjectRef},
@@ -15,7 +16,7 @@ use super::{
     object::{self, previous},
     resolve,
     status::{self, Blocker},
-    target::reconcile_target,
+    target::{Region, reconcile_target},
     writes::Writes,
 };
 use crate::{
@@ -29,12 +30,15 @@ pub async fn reconcile(obj: Arc<QuotaRequirement>, ctx: Arc<Context>) -> Result<
     let key = object::key(&obj);
     tracing::debug!(object = %key, "reconciling");
     let writes = Writes::new(ctx.client.clone(), &obj);
-    let outcome = observe_and_act(&obj, &ctx, &writes).await;
+    // The need's date as status records it: a generation seen for the first time dates from now.
+    let since = object::need_since(&obj).unwrap_or_else(|| status::time(Timestamp::now()).0);
+    let outcome = observe_and_act(&obj, &ctx, &writes, since).await;
     let status = status::build(
         &obj,
         outcome.quota,
         outcome.targets,
         outcome.blocker.as_ref(),
+        since,
     );
 
     let old_targets = obj
@@ -44,7 +48,7 @@ pub async fn reconcile(obj: Arc<QuotaRequirement>, ctx: Arc<Context>) -> Result<
         .unwrap_or_default();
     crate::metrics::targets(
         &key,
-        &obj.spec.account_ref,
+        outcome.account.as_deref(),
         status.quota.as_deref(),
         &status.targets,
     );
@@ -76,10 +80,19 @@ pub async fn reconcile(obj: Arc<QuotaRequirement>, ctx: Arc<Context>) -> Result<
         // Terminal states are re-read too: a quota raised elsewhere turns Satisfied, and a quota
         // that could not be raised may become adjustable. Nothing is filed again until the spec
         // changes.
-        if has(TargetState::Requested) || has(TargetState::Queued) {
+        let follow = status.targets.iter().any(|t| {
+            t.state == TargetState::Requested
+                || (t.state == TargetState::Queued && !outcome.cooling.contains(&t.region))
+        });
+        let after = if follow {
             ctx.config.poll
         } else {
             ctx.config.resync
+        };
+        // A refused quota's cooldown ends: look again then, not a resync later.
+        match outcome.wake_at {
+            Some(at) => after.min(Timestamp::now().duration_until(at).unsigned_abs()),
+            None => after,
         }
     };
     crate::metrics::scheduled(&key, after, retry);
@@ -87,6 +100,8 @@ pub async fn reconcile(obj: Arc<QuotaRequirement>, ctx: Arc<Context>) -> Result<
 }
 
 struct Outcome {
+    /// The CloudAccount's name, once the object may use it.
+    account: Option<String>,
     quota: Option<String>,
     targets: Vec<TargetStatus>,
     blocker: Option<Blocker>,
@@ -94,6 +109,10 @@ struct Outcome {
     retry: bool,
     /// Filing intents whose outcome is unknown, or that were not looked at: they stay.
     kept_intents: Vec<String>,
+    /// The earliest moment a region asked to be looked at again.
+    wake_at: Option<Timestamp>,
+    /// Regions that wait out a refusal's cooldown (queued, but with nothing to follow).
+    cooling: Vec<String>,
 }
 
 impl Outcome {
@@ -125,17 +144,25 @@ impl Outcome {
             .map(|s| s.filings.keys().cloned().collect())
             .unwrap_or_default();
         Self {
+            account: None,
             quota: None,
             targets,
             blocker: Some(Blocker { reason, message }),
             notes: vec![],
             retry,
             kept_intents,
+            wake_at: None,
+            cooling: vec![],
         }
     }
 }
 
-async fn observe_and_act(obj: &QuotaRequirement, ctx: &Context, writes: &Writes) -> Outcome {
+async fn observe_and_act(
+    obj: &QuotaRequirement,
+    ctx: &Context,
+    writes: &Writes,
+    since: Timestamp,
+) -> Outcome {
     let spec = &obj.spec;
     let namespace = obj.namespace().unwrap_or_default();
     let account = ctx.accounts.get(&ObjectRef::new(&spec.account_ref));
@@ -174,33 +201,32 @@ async fn observe_and_act(obj: &QuotaRequirement, ctx: &Context, writes: &Writes)
         Err(e) => return Outcome::stopped(obj, "CloudError", e.to_string(), true),
     };
 
-    let targets: Vec<Target> = spec
-        .regions
-        .iter()
-        .map(|region| Target {
+    let region = |region: &String| Region {
+        obj,
+        ctx,
+        writes,
+        account: &account,
+        provider: provider.as_ref(),
+        target: Target {
             quota: quota.clone(),
             region: region.clone(),
-        })
-        .collect();
-    let Some((home, others)) = targets.split_first() else {
+        },
+        since,
+    };
+    let Some((home, others)) = spec.regions.split_first() else {
         return Outcome::stopped(obj, "InvalidSpec", "spec.regions is empty".into(), false);
     };
     // The first region goes first: if the quota turns out to be global (the same in every
     // region), it is reconciled there once and the other regions show the same result.
-    let first = reconcile_target(obj, ctx, writes, &account, provider.as_ref(), home.clone()).await;
+    let first = reconcile_target(&region(home)).await;
     let mut results = vec![];
     if first.global {
-        let mirrored = others
-            .iter()
-            .map(|t| first.mirrored(&t.region))
-            .collect::<Vec<_>>();
+        let mirrored = others.iter().map(|r| first.mirrored(r)).collect::<Vec<_>>();
         results.push(first);
         results.extend(mirrored);
     } else {
-        let rest = others
-            .iter()
-            .map(|t| reconcile_target(obj, ctx, writes, &account, provider.as_ref(), t.clone()));
-        let rest = join_all(rest).await;
+        let regions: Vec<Region> = others.iter().map(region).collect();
+        let rest = join_all(regions.iter().map(reconcile_target)).await;
         results.push(first);
         results.extend(rest);
     }
@@ -209,6 +235,12 @@ async fn observe_and_act(obj: &QuotaRequirement, ctx: &Context, writes: &Writes)
         .find_map(|r| r.quota_id.clone())
         .map(|id| format!("{}/{id}", quota.service()));
     let all_judged = results.iter().all(|r| r.scope.is_some());
+    let wake_at = results.iter().filter_map(|r| r.wake_at).min();
+    let cooling = results
+        .iter()
+        .filter(|r| r.wake_at.is_some())
+        .map(|r| r.status.region.clone())
+        .collect();
     let mut notes = vec![];
     let mut kept_intents = vec![];
     let targets = results
@@ -227,11 +259,14 @@ async fn observe_and_act(obj: &QuotaRequirement, ctx: &Context, writes: &Writes)
         kept_intents.extend(status.filings.keys().cloned());
     }
     Outcome {
+        account: Some(account.name_any()),
         quota: quota_label,
         targets,
         blocker: None,
         notes,
         retry: false,
         kept_intents,
+        wake_at,
+        cooling,
     }
 }

@@ -54,8 +54,13 @@ pub fn check_account<'a>(
             "spec.{wants} is set but CloudAccount {name} is a {has} account"
         )));
     }
-    let empty = BTreeMap::new();
-    let labels = namespace_labels.unwrap_or(&empty);
+    // A namespace the operator has not seen has no known labels, which a NotIn or DoesNotExist
+    // selector would admit: it is not allowed until its labels are known.
+    let Some(labels) = namespace_labels else {
+        return Err(AccountProblem::NotAllowed(format!(
+            "namespace {namespace} is not known to the operator yet, so CloudAccount {name} cannot judge it (spec.namespaceSelector)"
+        )));
+    };
     if !selector_matches(account.spec.namespace_selector.as_ref(), labels) {
         return Err(AccountProblem::NotAllowed(format!(
             "namespace {namespace} is not allowed to use CloudAccount {name} (its spec.namespaceSelector does not match)"
@@ -196,10 +201,35 @@ mod tests {
     }
 
     #[test]
+    fn a_namespace_the_operator_has_not_seen_is_not_allowed_even_by_not_in() {
+        let account: CloudAccount = serde_json::from_value(serde_json::json!({
+            "metadata": {"name": "prod"},
+            "spec": {"aws": {"accountId": "111111111111"},
+                     "namespaceSelector": {"matchExpressions": [
+                         {"key": "tier", "operator": "NotIn", "values": ["sandbox"]}]}}
+        }))
+        .unwrap();
+        let spec: QuotaRequirementSpec = serde_json::from_value(serde_json::json!({
+            "accountRef": "prod", "aws": {"serviceCode": "ec2", "quotaCode": "L-1"},
+            "regions": ["us-east-1"], "desiredValue": 1
+        }))
+        .unwrap();
+        let missing = check_account(&spec, "team-a", None, Some(&account)).unwrap_err();
+        assert_eq!(missing.reason(), "AccountNotAllowed");
+        assert!(
+            missing.message().contains("not known"),
+            "{}",
+            missing.message()
+        );
+        assert!(check_account(&spec, "team-a", Some(&labels(&[])), Some(&account)).is_ok());
+    }
+
+    #[test]
     fn guardrails_name_the_limit_they_enforce() {
         let g = Guardrails {
             max_increase_factor: Some(4.0),
             max_values: [("L-34B43A08".to_string(), 10_000)].into(),
+            ..Default::default()
         };
         assert_eq!(
             guardrail_violation(Some(&g), "L-34B43A08", 2000, 640.0),
@@ -216,7 +246,7 @@ mod tests {
     fn the_increase_factor_counts_from_at_least_one_so_a_zero_quota_is_bounded_too() {
         let g = Guardrails {
             max_increase_factor: Some(4.0),
-            max_values: Default::default(),
+            ..Default::default()
         };
         assert_eq!(guardrail_violation(Some(&g), "L-1", 4, 0.0), None);
         let unbounded = guardrail_violation(Some(&g), "L-1", 5, 0.0).unwrap();

@@ -23,6 +23,7 @@ pub fn build(
     quota: Option<String>,
     targets: Vec<TargetStatus>,
     blocker: Option<&Blocker>,
+    since: jiff::Timestamp,
 ) -> QuotaRequirementStatus {
     let old = obj.status.clone().unwrap_or_default();
     let generation = obj.metadata.generation;
@@ -39,6 +40,7 @@ pub fn build(
         summary: Some(summary),
         targets,
         filings: old.filings,
+        generation_observed_at: Some(time(since)),
     }
 }
 

@@ -13,7 +13,7 @@ use kube::ResourceExt;
 
 use super::report::{Action, TargetPlan};
 use crate::{
-    api::{CloudAccount, QuotaRequirement, TargetState},
+    api::{CloudAccount, Guardrails, QuotaRequirement, TargetState},
     capacity::{self, ShareError},
     cloud::{CloudError, ProviderFactory, QuotaProvider, QuotaRef, QuotaView, Target},
     controller::{
@@ -210,6 +210,7 @@ fn others(
                 value,
                 eligible: resolve::guardrail_violation(guardrails, &view.id, value, view.value)
                     .is_none(),
+                since: Timestamp::now(),
             })
         })
         .collect()
@@ -269,37 +270,55 @@ async fn plan_one(
             return plan;
         }
     };
-    let from_capacity: i64 = capacity_others.iter().map(|(_, v)| v).sum();
+    let guardrails = read.account.and_then(|a| a.spec.guardrails.as_ref());
+    // As the controller counts them: the other objects' capacity only while the sum stays within
+    // the guardrails (a share that would break them does not count).
+    let violates = |value| resolve::guardrail_violation(guardrails, &view.id, value, view.value);
+    let mut from_capacity = 0;
+    for (_, value) in capacity_others {
+        if violates(from_capacity + value).is_none() {
+            from_capacity += value;
+        }
+    }
     let need = match &share {
         Some(s) => s.value + from_capacity,
         None => qr.spec.desired_value.unwrap_or_default(),
     };
-    let guardrails = read.account.and_then(|a| a.spec.guardrails.as_ref());
-    let blocked = resolve::guardrail_violation(guardrails, &view.id, need, view.value);
+    let blocked = violates(need);
     let me = key_of(qr);
+    let now = Timestamp::now();
     let own = Contribution {
         object: me.clone(),
         value: need,
         eligible: blocked.is_none(),
+        since: now,
     };
     let mut others = others.to_vec();
-    if let Some((first, _)) = capacity_others.first() {
+    if let Some((first, _)) = capacity_others.first().filter(|_| from_capacity > 0) {
         others.push(Contribution {
             object: first.clone(),
             value: from_capacity,
             eligible: true,
+            since: now,
         });
     }
     let effective = aggregate::effective(&own, &others);
     let mut input = PlanInput {
-        now: Timestamp::now(),
+        now,
         generation: 1,
         current: view.value,
         adjustable: view.adjustable,
         own_value: need,
         effective: effective.value,
         is_driver: effective.driven_by == me,
+        // The files are new needs: a refusal from before them does not settle them.
+        since: now,
+        driver_since: now,
+        cooldown: Guardrails::refusal_cooldown(guardrails),
         allow_decrease: qr.spec.allow_decrease,
+        decrease_floor: Guardrails::decrease_floor(guardrails, &view.id),
+        guardrails,
+        quota_id: &view.id,
         blocked,
         own_request: None,
         open_request: None,
@@ -314,8 +333,11 @@ async fn plan_one(
         // The operator reads the request history before it files: an open request is adopted.
         let read_history = async {
             let open = provider.open_request(&read.target, &view.id).await?;
-            let latest = provider.latest_request(&read.target, &view.id).await?;
-            Ok::<_, CloudError>(History { open, latest })
+            let requests = provider.recent_requests(&read.target, &view.id).await?;
+            Ok::<_, CloudError>(History {
+                open,
+                ..History::of(requests)
+            })
         };
         match read_history.await {
             Ok(h) => history = h,
@@ -335,6 +357,7 @@ async fn plan_one(
             format!("current value {} is below {value}", view.value),
         ),
         Plan::Hold { state, message, .. } => (action_of(state), message),
+        Plan::Wait { message, .. } => (Action::Queued, message),
         Plan::ReadHistory => (Action::Error, "the planner asked for history twice".into()),
     };
     TargetPlan {

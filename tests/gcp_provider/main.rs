@@ -72,11 +72,14 @@ fn service_target(service: &str, quota_id: &str, region: &str) -> Target {
     }
 }
 
+/// `allow_decrease`: the spec asks and the CloudAccount consents, with Google's check on steep
+/// decreases skipped (the account's `decrease.ignoreSafetyChecks`).
 fn context(allow_decrease: bool) -> FileContext {
     FileContext {
         justification: Some("batch platform".into()),
         contact_email: Some("quotas@example.com".into()),
         allow_decrease,
+        ignore_safety_checks: allow_decrease,
     }
 }
 
@@ -292,6 +295,18 @@ async fn decreases_need_the_spec_and_respect_usage() {
         below_usage.kind,
         ErrorKind::InvalidArgument,
         "{below_usage}"
+    );
+    assert_eq!(p.quota(&t).await.unwrap().value, 1000.0);
+
+    // Google's check on steep decreases stays on unless the account turns it off.
+    let checked = FileContext {
+        ignore_safety_checks: false,
+        ..context(true)
+    };
+    let steep = p.file(&t, CPUS, 800, &checked).await.unwrap_err();
+    assert!(
+        steep.message.contains("QUOTA_DECREASE_PERCENTAGE_TOO_HIGH"),
+        "{steep}"
     );
     assert_eq!(p.quota(&t).await.unwrap().value, 1000.0);
 

@@ -29,5 +29,6 @@ mod ownership;
 mod process;
 mod shutdown;
 mod stale;
+mod tenants;
 mod validation;
 mod writes;

@@ -141,6 +141,7 @@ pub struct Launch<'a> {
     extra: &'a [&'a str],
     log_filter: &'a str,
     append: bool,
+    all_namespaces: bool,
 }
 
 impl<'a> Launch<'a> {
@@ -153,6 +154,7 @@ impl<'a> Launch<'a> {
             extra: &[],
             log_filter: "info",
             append: false,
+            all_namespaces: false,
         }
     }
 
@@ -174,6 +176,12 @@ impl<'a> Launch<'a> {
         self
     }
 
+    /// Watches every namespace, as an installed operator does (the namespace only names the log).
+    pub fn all_namespaces(mut self) -> Self {
+        self.all_namespaces = true;
+        self
+    }
+
     pub fn spawn(self) -> OperatorProcess {
         let log = std::env::temp_dir().join(format!("qo-{}-{}.log", self.namespace, self.name));
         let file = OpenOptions::new()
@@ -183,9 +191,14 @@ impl<'a> Launch<'a> {
             .truncate(!self.append)
             .open(&log)
             .expect("operator log file");
+        let watch: &[&str] = if self.all_namespaces {
+            &[]
+        } else {
+            &["--namespace", self.namespace]
+        };
         let child = Command::new(env!("CARGO_BIN_EXE_quota-operator"))
             .arg("run")
-            .args(["--namespace", self.namespace])
+            .args(watch)
             .args(["--probe-addr", "127.0.0.1:0"])
             .args([
                 "--aws-endpoint-url",

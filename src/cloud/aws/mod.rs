@@ -196,6 +196,18 @@ impl QuotaProvider for AwsProvider {
         Ok(all.into_iter().max_by_key(|r| r.submitted_at))
     }
 
+    /// Every request in the quota's history (one paginated call, as for the latest).
+    async fn recent_requests(
+        &self,
+        target: &Target,
+        quota_id: &str,
+    ) -> Result<Vec<RequestView>, CloudError> {
+        let (service, _, _) = aws_ref(target)?;
+        self.calls
+            .history(&target.region, service, quota_id, None)
+            .await
+    }
+
     async fn request(&self, target: &Target, id: &str) -> Result<RequestView, CloudError> {
         let region = target.region.as_str();
         let view = self.calls.request(region, id).await?;

@@ -334,7 +334,7 @@ impl QuotaProvider for GcpProvider {
                 ErrorKind::InvalidArgument,
                 "DECREASE_NOT_ALLOWED",
                 format!(
-                    "{} is below the current {}; set spec.allowDecrease to lower a quota",
+                    "{} is below the current {}; lowering a quota needs spec.allowDecrease and the CloudAccount's consent (spec.guardrails.decrease.minValues)",
                     shown(value),
                     shown(from)
                 ),

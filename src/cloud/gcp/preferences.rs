@@ -237,9 +237,11 @@ fn mark(write: &Write<'_>) -> Mark {
     }
 }
 
-/// A decrease the spec allows may be steep; Google would refuse one of more than 10% otherwise.
+/// Google refuses a decrease of more than 10 % below usage unless told to skip that check, which
+/// only the CloudAccount's `spec.guardrails.decrease.ignoreSafetyChecks` may ask for: a team's
+/// spec alone never turns a safety check off.
 fn checks(write: &Write<'_>) -> Vec<QuotaSafetyCheck> {
-    if write.lowers {
+    if write.lowers && write.context.ignore_safety_checks {
         vec![QuotaSafetyCheck::QuotaDecreasePercentageTooHigh]
     } else {
         vec![]

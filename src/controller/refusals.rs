@@ -1,0 +1,128 @@
+//! Refusals: what the cloud's refusals of a quota mean for the needs on it. A refusal settles
+//! every need it asked no more than, declared before it was made, whoever filed it; and a refused
+//! quota is asked again only once the cooldown since its latest refusal has passed, unless the
+//! need is newer than that refusal. Pure: the planner and the aggregation both ask here, from the
+//! cloud's own history, so peers, replicas and restarts all see the same answer.
+
+use jiff::{SignedDuration, Timestamp};
+
+use crate::cloud::RequestView;
+
+/// When a refused request closed, as the cloud dates it.
+pub fn closed_at(r: &RequestView) -> Option<Timestamp> {
+    r.updated_at.or(r.submitted_at)
+}
+
+/// The latest refusal that settles a need of `value` declared at `since`: it asked for no more
+/// than the need (the cloud would not grant more), and it was made once the need existed.
+pub fn settling(refusals: &[RequestView], value: i64, since: Timestamp) -> Option<&RequestView> {
+    refusals
+        .iter()
+        .filter(|r| r.phase.is_refusal() && r.requested_value <= value as f64)
+        .filter(|r| r.submitted_at.is_some_and(|at| at >= since))
+        .max_by_key(|r| r.submitted_at)
+}
+
+/// A refused quota waits: until when, and the refusal it waits after.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Cooling<'a> {
+    pub until: Timestamp,
+    pub after: &'a RequestView,
+}
+
+/// Whether a need declared at `since` must wait before the quota is asked again: the latest
+/// refusal that closed after the need existed is less than `cooldown` old.
+pub fn cooling<'a>(
+    refusals: impl IntoIterator<Item = &'a RequestView>,
+    since: Timestamp,
+    cooldown: SignedDuration,
+    now: Timestamp,
+) -> Option<Cooling<'a>> {
+    refusals
+        .into_iter()
+        .filter(|r| r.phase.is_refusal())
+        .filter_map(|r| closed_at(r).map(|at| (at, r)))
+        .filter(|(at, _)| *at >= since)
+        .max_by_key(|(at, _)| *at)
+        .and_then(|(at, after)| {
+            let until = at.checked_add(cooldown).ok()?;
+            (until > now).then_some(Cooling { until, after })
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cloud::Phase;
+
+    fn refused(id: &str, value: f64, at: Timestamp) -> RequestView {
+        RequestView {
+            id: id.into(),
+            case_id: None,
+            status: "DENIED".into(),
+            phase: Phase::Denied,
+            requested_value: value,
+            granted_value: None,
+            submitted_at: Some(at),
+            updated_at: Some(at + SignedDuration::from_secs(2)),
+            message: None,
+        }
+    }
+
+    fn t(secs: i64) -> Timestamp {
+        Timestamp::from_second(1_800_000_000 + secs).unwrap()
+    }
+
+    #[test]
+    fn a_refusal_settles_every_need_it_asked_no_more_than_made_since_the_need() {
+        let refusals = [
+            refused("big", 1180.0, t(100)),
+            refused("mid", 1150.0, t(200)),
+        ];
+        assert_eq!(settling(&refusals, 1180, t(0)).unwrap().id, "mid");
+        assert_eq!(settling(&refusals, 1150, t(0)).unwrap().id, "mid");
+        assert_eq!(settling(&refusals, 1160, t(150)).unwrap().id, "mid");
+        assert_eq!(
+            settling(&refusals, 1120, t(0)),
+            None,
+            "below every refused value"
+        );
+        assert_eq!(
+            settling(&refusals, 1180, t(300)),
+            None,
+            "a need declared after the refusals is a new need"
+        );
+    }
+
+    #[test]
+    fn an_approval_settles_nothing_and_starts_no_cooldown() {
+        let mut approved = refused("ok", 100.0, t(0));
+        approved.phase = Phase::Approved;
+        let refusals = [approved];
+        assert_eq!(settling(&refusals, 500, t(-10)), None);
+        assert_eq!(
+            cooling(&refusals, t(-10), SignedDuration::from_hours(24), t(10)),
+            None
+        );
+    }
+
+    #[test]
+    fn a_refused_quota_waits_out_the_cooldown_unless_the_need_is_newer() {
+        let day = SignedDuration::from_hours(24);
+        let refusals = [refused("a", 1180.0, t(0)), refused("b", 1150.0, t(1000))];
+        let waits = cooling(&refusals, t(-5), day, t(2000)).unwrap();
+        assert_eq!(waits.after.id, "b", "the latest refusal counts");
+        assert_eq!(waits.until, t(1002) + day);
+        assert_eq!(cooling(&refusals, t(-5), day, t(1002) + day), None, "over");
+        assert_eq!(
+            cooling(&refusals, t(1500), day, t(2000)),
+            None,
+            "declared after the latest refusal"
+        );
+        assert_eq!(
+            cooling(&refusals, t(-5), SignedDuration::ZERO, t(2000)),
+            None,
+            "no cooldown"
+        );
+    }
+}
