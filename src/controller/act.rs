@@ -12,8 +12,9 @@ use super::{
     plan::{History, Tracked},
 };
 
-/// The open request this process knows of, else the cloud's open request (one opened in the
-/// console, or by a run that crashed before writing status) and its latest request.
+/// The open request this process knows of, else the cloud's history of the quota (one listing:
+/// an open request opened in the console or by a run that crashed before writing status, the
+/// latest request, every refusal), as read at most once per `Ledger::history_ttl` per quota.
 pub async fn history(
     account: &str,
     provider: &dyn QuotaProvider,
@@ -28,17 +29,20 @@ pub async fn history(
             ..History::default()
         });
     }
-    let open = provider.open_request(target, quota_id).await?;
-    if let Some(view) = &open {
+    if let Some(history) = entry.history(ledger.history_ttl()) {
+        return Ok(history);
+    }
+    let history = History::of(provider.recent_requests(target, quota_id).await?);
+    if let Some(view) = &history.open {
         entry.record(view);
         ledger.remember(account, view);
         return Ok(History {
-            open,
+            open: history.open,
             ..History::default()
         });
     }
-    let requests = provider.recent_requests(target, quota_id).await?;
-    Ok(History::of(requests))
+    entry.remember_history(&history);
+    Ok(history)
 }
 
 /// What filing came to.
@@ -64,6 +68,9 @@ pub struct FileCall<'a> {
 }
 
 pub async fn file(call: FileCall<'_>) -> Filed {
+    // Whatever comes of the call (a time-out may still have made the request), the history
+    // read before it no longer holds.
+    call.entry.history_outdated();
     let filed = call
         .provider
         .file(call.target, call.quota_id, call.value, call.context)

@@ -8,6 +8,7 @@ use std::{
     time::{Duration, Instant},
 };
 
+use super::plan::History;
 use crate::cloud::{CloudError, QuotaProvider, RequestView, Target};
 
 /// One quota in one cloud account (AWS account id or GCP project, so two CloudAccounts that name
@@ -25,6 +26,10 @@ pub struct KeyEntry {
     /// Held while deciding to file and filing, so two reconciles never file for one quota.
     pub filing: tokio::sync::Mutex<()>,
     open: Mutex<Option<RequestView>>,
+    /// The cloud's history as last read with no request open, so that the objects waiting out
+    /// a refusal's cooldown do not each read it at every resync. Dropped whenever this process
+    /// learns of a request for the quota (filed, followed, closed or forgotten).
+    history: Mutex<Option<(History, Instant)>>,
 }
 
 impl KeyEntry {
@@ -34,6 +39,7 @@ impl KeyEntry {
     }
 
     pub fn record(&self, view: &RequestView) {
+        self.history.lock().expect("ledger lock").take();
         let mut open = self.open.lock().expect("ledger lock");
         if view.phase.is_open() {
             *open = Some(view.clone());
@@ -46,10 +52,31 @@ impl KeyEntry {
 impl KeyEntry {
     /// The cloud no longer knows the request: it is not open as far as this process knows.
     pub fn forget(&self, id: &str) {
+        self.history.lock().expect("ledger lock").take();
         let mut open = self.open.lock().expect("ledger lock");
         if open.as_ref().is_some_and(|o| o.id == id) {
             *open = None;
         }
+    }
+}
+
+impl KeyEntry {
+    /// The history read less than `ttl` ago, if this process has learnt of no request since.
+    pub fn history(&self, ttl: Duration) -> Option<History> {
+        let cached = self.history.lock().expect("ledger lock");
+        cached
+            .as_ref()
+            .filter(|(_, at)| at.elapsed() < ttl)
+            .map(|(h, _)| h.clone())
+    }
+
+    /// Drops the history read: a filing may have made a request it does not show.
+    pub fn history_outdated(&self) {
+        self.history.lock().expect("ledger lock").take();
+    }
+
+    pub fn remember_history(&self, history: &History) {
+        *self.history.lock().expect("ledger lock") = Some((history.clone(), Instant::now()));
     }
 }
 
@@ -71,6 +98,13 @@ impl Ledger {
             requests: Mutex::default(),
             ttl,
         }
+    }
+
+    /// How stale a quota's history may be when the objects on it share it: twice a request's.
+    /// A request opened or refused elsewhere in that time is found at the next read (AWS refuses
+    /// a second open request for a quota, and that answer queues the filing).
+    pub fn history_ttl(&self) -> Duration {
+        self.ttl * 2
     }
 
     pub fn entry(&self, key: &QuotaKey) -> Arc<KeyEntry> {

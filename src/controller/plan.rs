@@ -38,16 +38,22 @@ pub struct History {
 }
 
 impl History {
-    /// The history as the cloud lists the quota's requests (none of them open).
+    /// The history as the cloud lists the quota's requests: the newest open one, the latest, and
+    /// every refusal.
     pub fn of(requests: Vec<RequestView>) -> Self {
         let refusals = requests
             .iter()
             .filter(|r| r.phase.is_refusal())
             .cloned()
             .collect();
+        let open = requests
+            .iter()
+            .filter(|r| r.phase.is_open())
+            .max_by_key(|r| r.submitted_at)
+            .cloned();
         let latest = requests.into_iter().max_by_key(|r| r.submitted_at);
         Self {
-            open: None,
+            open,
             latest,
             refusals,
         }

@@ -14,6 +14,11 @@
 //!
 //! Seeded: the seed is printed and QO_FAULTS_SEED replays its choices (objects, kill moments;
 //! the processes' own timing still varies). QO_FAULTS_LONG=1 makes 1,000 kills instead of 200.
+//!
+//! The crowded run puts two dozen objects on each quota of a batch: a granted quota still gets
+//! one request at the largest need, and a refused one exactly one request too (the largest need
+//! is then Denied and every other object waits out the account's refusal cooldown, saying so);
+//! the re-asks after a refusal are counted.
 
 use std::{
     collections::BTreeMap,
@@ -67,7 +72,6 @@ const CODES: [(&str, &str); 19] = [
 const REFUSED: [&str; 2] = ["L-7212CCBC", "L-DB2E81BA"];
 /// Objects that need nothing ask for 100 network interfaces (5000 by default): no request.
 const HEALTHY: (&str, &str, i64) = ("vpc", "L-DF5E4CA3", 100);
-const KEYS_PER_BATCH: usize = 12;
 const KILLS_PER_BATCH: usize = 15;
 const CONVERGE_WITHIN: Duration = Duration::from_secs(180);
 
@@ -76,6 +80,10 @@ struct Settings {
     throttled_for: Duration,
     outage_for: Duration,
     seed: u64,
+    /// Quotas each batch raises.
+    keys_per_batch: usize,
+    /// Objects on each of them: None, one or two (the largest value is requested).
+    crowd: Option<usize>,
 }
 
 impl Settings {
@@ -90,6 +98,21 @@ impl Settings {
             throttled_for: Duration::from_secs(if long { 60 } else { 20 }),
             outage_for: Duration::from_secs(60),
             seed,
+            keys_per_batch: 12,
+            crowd: None,
+        }
+    }
+
+    /// Two dozen objects on each quota, on fewer quotas and kills (the objects multiply).
+    fn crowded() -> Self {
+        let long = std::env::var("QO_FAULTS_LONG").is_ok_and(|v| v == "1");
+        Self {
+            kills: if long { 300 } else { 60 },
+            throttled_for: Duration::from_secs(15),
+            outage_for: Duration::from_secs(20),
+            keys_per_batch: 3,
+            crowd: Some(24),
+            ..Self::from_env()
         }
     }
 }
@@ -110,6 +133,8 @@ struct World {
     kills: usize,
     /// Kills that hit while a request was open in the cloud or had just been filed.
     kills_in_flight: usize,
+    keys_per_batch: usize,
+    crowd: Option<usize>,
     api_restarts: usize,
     /// What went wrong in each phase; the test fails at the end, after every phase has run, so
     /// one run shows everything.
@@ -136,7 +161,7 @@ impl World {
     async fn new(settings: &Settings) -> Self {
         let mut rng = StdRng::seed_from_u64(settings.seed);
         // Every batch takes quotas no earlier batch used, so "one request per quota" holds.
-        let keys_needed = (settings.kills / KILLS_PER_BATCH + 4) * KEYS_PER_BATCH;
+        let keys_needed = (settings.kills / KILLS_PER_BATCH + 4) * settings.keys_per_batch;
         let per_account = REGIONS.len() * CODES.len();
         let accounts: Vec<String> = (0..keys_needed.div_ceil(per_account) as u64)
             .map(|i| (310_000_000_001 + i).to_string())
@@ -173,6 +198,8 @@ impl World {
             batches: 0,
             kills: 0,
             kills_in_flight: 0,
+            keys_per_batch: settings.keys_per_batch,
+            crowd: settings.crowd,
             api_restarts: 0,
             problems: Vec::new(),
         }
@@ -183,7 +210,7 @@ impl World {
     async fn add_batch(&mut self) {
         self.batches += 1;
         let b = self.batches;
-        for i in 0..KEYS_PER_BATCH {
+        for i in 0..self.keys_per_batch {
             let (a, region, (service, code)) = self.pool.pop().expect("quotas left for a batch");
             let account = self.accounts[a].clone();
             let (applied, default) = self
@@ -197,17 +224,14 @@ impl World {
             } else {
                 Fate::Granted
             };
-            for copy in 0..self.rng.random_range(1..=2) {
-                // A second object on a granted quota asks for less (the largest is requested);
-                // on a refused one it asks for the same, so the one refusal settles both.
-                let own = if copy == 1 && fate == Fate::Granted {
-                    value - self.rng.random_range(1..50)
-                } else {
-                    value
-                };
+            let copies = self.crowd.unwrap_or_else(|| self.rng.random_range(1..=2));
+            for copy in 0..copies {
+                let own = self.copy_value(copy, value, fate);
                 let state = match fate {
                     Fate::Granted => TargetState::Satisfied,
-                    Fate::Refused => TargetState::Denied,
+                    Fate::Refused if own == value => TargetState::Denied,
+                    // Below the refused largest need: waiting out the cooldown.
+                    Fate::Refused => TargetState::Queued,
                 };
                 let name = format!("b{b}-q{i}-{copy}");
                 self.create(&name, a, region, (service, code), own).await;
@@ -234,6 +258,19 @@ impl World {
             value: HEALTHY.2,
         };
         self.expected.insert(name, expect);
+    }
+
+    /// The need of the `copy`th object on a quota whose largest need is `value`. Uncrowded, a
+    /// second object on a granted quota asks for less (the largest is requested) and on a
+    /// refused one for the same, so the one refusal settles both. Crowded, every other object
+    /// asks for less, in distinct steps.
+    fn copy_value(&mut self, copy: usize, value: i64, fate: Fate) -> i64 {
+        match (self.crowd, copy) {
+            (_, 0) => value,
+            (Some(_), n) => value - 3 * n as i64,
+            (None, _) if fate == Fate::Granted => value - self.rng.random_range(1..50),
+            (None, _) => value,
+        }
     }
 
     async fn create(&self, name: &str, account: usize, region: &str, q: (&str, &str), value: i64) {
@@ -365,10 +402,21 @@ fn tail(log: &str) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn under_sigkill_api_restarts_throttling_and_5xx_every_object_converges_with_no_duplicate_or_lost_request()
  {
-    let settings = Settings::from_env();
+    run(Settings::from_env()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_dozen_objects_per_quota_under_the_same_faults_file_each_quota_once_refused_or_not() {
+    run(Settings::crowded()).await;
+}
+
+async fn run(settings: Settings) {
     println!(
-        "faults: seed {} (QO_FAULTS_SEED={} replays it), {} kills",
-        settings.seed, settings.seed, settings.kills
+        "faults: seed {} (QO_FAULTS_SEED={} replays it), {} kills, {} objects per quota",
+        settings.seed,
+        settings.seed,
+        settings.kills,
+        settings.crowd.map_or("1-2".to_string(), |n| n.to_string())
     );
     let started = Instant::now();
     let mut w = World::new(&settings).await;
@@ -449,6 +497,11 @@ async fn under_sigkill_api_restarts_throttling_and_5xx_every_object_converges_wi
         w.expected.len(),
         w.needs.len(),
         started.elapsed().as_secs_f64()
+    );
+    let refused = w.needs.values().filter(|n| n.fate == Fate::Refused).count();
+    println!(
+        "faults: re-asks after a refusal: {} for {refused} refused quotas (cooldown 24h)",
+        a.after_refusal
     );
     assert!(w.kills >= settings.kills);
     assert!(w.problems.is_empty(), "{}", w.problems.join("\n"));

@@ -51,6 +51,11 @@ pub fn converged(
         }
         let ok = match want.state {
             TargetState::Satisfied => target.current_value.is_some_and(|v| v >= want.value as f64),
+            // Behind a refusal of a larger need: waiting out the cooldown, saying until when.
+            TargetState::Queued => target
+                .message
+                .as_deref()
+                .is_some_and(|m| m.contains("asked again at most once per")),
             _ => target
                 .request
                 .as_ref()

@@ -52,6 +52,9 @@ impl Fleet {
         let cp = tokio::task::spawn_blocking(PrivateControlPlane::start)
             .await
             .expect("control plane");
+        if std::env::var_os("RUST_LOG").is_some() {
+            quota_operator::telemetry::init(quota_operator::telemetry::LogFormat::Text);
+        }
         let client = cp.client().await;
         install_crds_on(&client).await;
         let namespaces: Api<Namespace> = Api::all(client.clone());
@@ -96,8 +99,8 @@ impl Fleet {
     async fn start_operator(&mut self) {
         let providers = sim_clouds(&self.sim, KEY, Duration::from_millis(200)).await;
         let config = controller::Config {
-            resync: Duration::from_millis(700),
-            poll: Duration::from_millis(200),
+            resync: Duration::from_secs(1),
+            poll: Duration::from_millis(500),
             backoff_base: Duration::from_millis(100),
             backoff_max: Duration::from_secs(2),
             namespace: None,
