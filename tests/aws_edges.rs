@@ -377,7 +377,11 @@ async fn an_unknown_service_quota_or_name_costs_one_call_chain_per_ttl() {
     );
     assert_eq!(calls("GetServiceQuota"), 1, "the unknown code, once");
     assert_eq!(calls("GetAWSDefaultServiceQuota"), 1, "its default, once");
-    assert_eq!(calls("ListAWSDefaultServiceQuotas"), 1, "the unknown name, once");
+    assert_eq!(
+        calls("ListAWSDefaultServiceQuotas"),
+        1,
+        "the unknown name, once"
+    );
 
     // AWS's own answer is what is remembered.
     let e = p.quota(&unknown[0]).await.unwrap_err();
@@ -442,7 +446,8 @@ async fn a_bogus_region_is_refused_before_anything_reaches_aws() {
                 "{region:?}: {e}"
             );
             assert!(
-                e.message.contains(&format!("{region:?} is not an AWS region")),
+                e.message
+                    .contains(&format!("{region:?} is not an AWS region")),
                 "{e}"
             );
         }

@@ -1,7 +1,9 @@
 //! The current values, one ListServiceQuotas walk per (account, region, service) per TTL, shared
 //! by every object and every reconcile: the cost of a resync follows the distinct combinations,
 //! not the number of QuotaRequirements. When the listing is refused, the refusal is what is
-//! cached for the TTL, together with the quotas read one by one meanwhile.
+//! cached for the TTL, together with the quotas read one by one meanwhile. AWS's answer that a
+//! service, quota code or quota name does not exist is cached for the TTL too: an object naming
+//! one costs one call chain per TTL, not one per reconcile.
 
 use std::{
     collections::HashMap,
@@ -21,6 +23,15 @@ pub enum Mode {
     /// ListServiceQuotas was refused or failed (the error says how): quotas are read one by
     /// one, and `by_code` holds those read so far.
     SingleReads(CloudError),
+    /// AWS answered that the service does not exist (its error, given to every read).
+    NoSuchService(CloudError),
+}
+
+/// A quota as a spec names it: by code, else by name.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Asked {
+    Code(String),
+    Name(String),
 }
 
 /// The quotas of one service in one region of one account, by code.
@@ -30,6 +41,8 @@ pub struct ServiceQuotas {
     pub by_code: HashMap<String, Entry>,
     /// Quota name -> code, from ListAWSDefaultServiceQuotas (filled in single-read mode).
     pub names: HashMap<String, String>,
+    /// Quotas AWS answered it does not have, with its answer.
+    pub missing: HashMap<Asked, CloudError>,
 }
 
 impl ServiceQuotas {
@@ -39,9 +52,8 @@ impl ServiceQuotas {
             .map(|e| (e.view.id.clone(), e))
             .collect();
         Self {
-            mode: Mode::Listed,
             by_code,
-            names: HashMap::new(),
+            ..Self::default()
         }
     }
 
@@ -52,11 +64,17 @@ impl ServiceQuotas {
         }
     }
 
-    pub fn find(&self, code: Option<&str>, name: Option<&str>) -> Option<&Entry> {
-        match (code, name) {
-            (Some(code), _) => self.by_code.get(code),
-            (None, Some(name)) => self.by_code.values().find(|q| q.view.name == name),
-            (None, None) => None,
+    pub fn no_such_service(answer: CloudError) -> Self {
+        Self {
+            mode: Mode::NoSuchService(answer),
+            ..Self::default()
+        }
+    }
+
+    pub fn find(&self, asked: &Asked) -> Option<&Entry> {
+        match asked {
+            Asked::Code(code) => self.by_code.get(code),
+            Asked::Name(name) => self.by_code.values().find(|q| &q.view.name == name),
         }
     }
 }
@@ -132,6 +150,15 @@ impl QuotaCache {
         }
     }
 
+    /// Remembers, until the entry expires, that AWS has no such quota.
+    pub async fn add_missing(&self, region: &str, service: &str, asked: Asked, answer: CloudError) {
+        let slot = self.slot(region, service);
+        let mut slot = slot.lock().await;
+        if let Some((_, quotas)) = &mut slot.fetched {
+            quotas.missing.insert(asked, answer);
+        }
+    }
+
     /// Forgets a service's values, after a request that may change them. A refused listing
     /// stays remembered until the TTL: asking again now would only be refused again.
     pub async fn invalidate(&self, region: &str, service: &str) {
@@ -183,7 +210,8 @@ mod tests {
             }));
         }
         for t in tasks {
-            assert!(t.await.unwrap().find(None, Some("one")).is_some());
+            let quotas = t.await.unwrap();
+            assert!(quotas.find(&Asked::Name("one".into())).is_some());
         }
         assert_eq!(fetches.load(Ordering::SeqCst), 1);
         tokio::time::sleep(Duration::from_millis(250)).await;
