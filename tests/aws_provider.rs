@@ -504,7 +504,10 @@ async fn a_bogus_type_beside_real_ones_spoils_nothing_for_the_real_ones() {
     let p = provider(&sim).await;
     let types = |t: &[&str]| t.iter().map(|s| s.to_string()).collect::<Vec<_>>();
     let e = p
-        .vcpus("us-east-1", &types(&["m5.large", "m5.bogus", "c6i.4xlarge"]))
+        .vcpus(
+            "us-east-1",
+            &types(&["m5.large", "m5.bogus", "c6i.4xlarge"]),
+        )
         .await
         .unwrap_err();
     assert!(
