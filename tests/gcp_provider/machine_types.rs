@@ -20,7 +20,10 @@ async fn a_bogus_machine_type_is_asked_about_once_per_ttl() {
     let listings = || sim.gcp().calls(LISTING);
     // 10 objects, each reconcile recomputing every peer's share.
     for _ in 0..100 {
-        let e = p.vcpus("us-central1", &one("n2-bogus-8")).await.unwrap_err();
+        let e = p
+            .vcpus("us-central1", &one("n2-bogus-8"))
+            .await
+            .unwrap_err();
         assert_eq!(e.kind, ErrorKind::NotFound, "{e}");
         assert!(e.message.contains("n2-bogus-8"), "{e}");
     }
@@ -33,11 +36,17 @@ async fn a_bogus_machine_type_is_asked_about_once_per_ttl() {
     for lookup in lookups {
         lookup.await.unwrap().unwrap_err();
     }
-    assert_eq!(listings(), 2, "20 concurrent lookups of a new type: one call");
+    assert_eq!(
+        listings(),
+        2,
+        "20 concurrent lookups of a new type: one call"
+    );
 
     // The TTL (200 ms here) over, a type that might have appeared is asked about again.
     tokio::time::sleep(Duration::from_millis(250)).await;
-    p.vcpus("us-central1", &one("n2-bogus-8")).await.unwrap_err();
+    p.vcpus("us-central1", &one("n2-bogus-8"))
+        .await
+        .unwrap_err();
     assert_eq!(listings(), 3);
 }
 
@@ -80,7 +89,8 @@ async fn a_bogus_region_is_refused_before_anything_reaches_google() {
                 "{region:?}: {e}"
             );
             assert!(
-                e.message.contains(&format!("{region:?} is not a GCP region")),
+                e.message
+                    .contains(&format!("{region:?} is not a GCP region")),
                 "{e}"
             );
         }
@@ -93,4 +103,3 @@ async fn a_bogus_region_is_refused_before_anything_reaches_google() {
         .unwrap();
     assert!(p.vcpus("us-central1", &one("n2-standard-8")).await.is_ok());
 }
-
