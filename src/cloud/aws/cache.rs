@@ -100,13 +100,27 @@ impl QuotaCache {
         }
     }
 
+    /// A new key first drops the slots expired and in no one's hands: a service named once
+    /// (a bogus one from a deleted object) does not stay for the process's life.
     fn slot(&self, region: &str, service: &str) -> Arc<tokio::sync::Mutex<Slot>> {
         let mut slots = self.slots.lock().expect("cache lock");
         let key = (region.to_string(), service.to_string());
+        if !slots.contains_key(&key) {
+            slots.retain(|_, slot| Arc::strong_count(slot) > 1 || !self.expired(slot));
+        }
         slots
             .entry(key)
             .or_insert_with(|| Arc::new(tokio::sync::Mutex::new(Slot { fetched: None })))
             .clone()
+    }
+
+    /// Unlocked and empty or older than the TTL.
+    fn expired(&self, slot: &tokio::sync::Mutex<Slot>) -> bool {
+        slot.try_lock().is_ok_and(|slot| {
+            slot.fetched
+                .as_ref()
+                .is_none_or(|(at, _)| at.elapsed() >= self.ttl)
+        })
     }
 
     /// The service's quotas, fetched with `fetch` when absent or older than the TTL.
@@ -223,6 +237,18 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(fetches.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn services_named_once_are_dropped_when_expired() {
+        let cache = QuotaCache::new(Duration::from_millis(50));
+        let fetch = || async { Ok::<_, ()>(ServiceQuotas::default()) };
+        for i in 0..100 {
+            cache.get("r", &format!("bogus{i}"), fetch).await.unwrap();
+        }
+        tokio::time::sleep(Duration::from_millis(60)).await;
+        cache.get("r", "ec2", fetch).await.unwrap();
+        assert_eq!(cache.slots.lock().unwrap().len(), 1, "only ec2 is left");
     }
 
     #[tokio::test]

@@ -239,10 +239,10 @@ impl GcpProvider {
             Err(e) => e.kind == ErrorKind::NotFound,
         };
         if keep {
-            self.infos
-                .lock()
-                .expect("info cache")
-                .insert(name, (Instant::now(), info.clone()));
+            let mut infos = self.infos.lock().expect("info cache");
+            // Quota ids named once (a bogus one from a deleted object) do not stay forever.
+            infos.retain(|_, (at, _)| at.elapsed() < self.ttl);
+            infos.insert(name, (Instant::now(), info.clone()));
         }
         info
     }
