@@ -351,3 +351,106 @@ async fn an_endpoint_the_operator_does_not_allow_gets_no_request() {
     );
     assert_eq!(sim.aws().total_calls(), 0, "no call reached the endpoint");
 }
+
+#[tokio::test]
+async fn an_unknown_service_quota_or_name_costs_one_call_chain_per_ttl() {
+    let sim = sim("").await;
+    let p = provider(&sim).await;
+    let unknown = [
+        target("bogus", Some("L-34B43A08"), None),
+        target("ec2", Some("L-00000000"), None),
+        target("ec2", None, Some("No such quota")),
+    ];
+    // Ten reconciles of each hostile object within the TTL.
+    for _ in 0..10 {
+        for t in &unknown {
+            let e = p.quota(t).await.unwrap_err();
+            assert_eq!(e.kind, ErrorKind::NotFound, "{t}: {e}");
+        }
+    }
+    let aws = sim.aws();
+    let calls = |op| aws.calls(op);
+    assert_eq!(
+        calls("ListServiceQuotas"),
+        2,
+        "one listing of bogus (refused) and one of ec2"
+    );
+    assert_eq!(calls("GetServiceQuota"), 1, "the unknown code, once");
+    assert_eq!(calls("GetAWSDefaultServiceQuota"), 1, "its default, once");
+    assert_eq!(
+        calls("ListAWSDefaultServiceQuotas"),
+        1,
+        "the unknown name, once"
+    );
+
+    // AWS's own answer is what is remembered.
+    let e = p.quota(&unknown[0]).await.unwrap_err();
+    assert_eq!(e.code, "NoSuchResourceException", "{e}");
+
+    // After the TTL each is asked again: a service or quota may have appeared.
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    for t in &unknown {
+        p.quota(t).await.unwrap_err();
+    }
+    assert_eq!(calls("ListServiceQuotas"), 4);
+    assert_eq!(calls("GetServiceQuota"), 2);
+    assert_eq!(calls("ListAWSDefaultServiceQuotas"), 2);
+}
+
+#[tokio::test]
+async fn a_quota_read_one_by_one_and_unknown_is_remembered_too() {
+    let sim = sim("  faults:\n  - {operation: ListServiceQuotas, fault: accessDenied}\n").await;
+    let p = provider(&sim).await;
+    for _ in 0..10 {
+        let e = p
+            .quota(&target("ec2", Some("L-00000000"), None))
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind, ErrorKind::NotFound, "{e}");
+        let e = p
+            .quota(&target("ec2", None, Some("No such quota")))
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind, ErrorKind::NotFound, "{e}");
+    }
+    let aws = sim.aws();
+    assert_eq!(aws.calls("GetServiceQuota"), 1);
+    assert_eq!(aws.calls("GetAWSDefaultServiceQuota"), 1);
+    assert_eq!(aws.calls("ListAWSDefaultServiceQuotas"), 1);
+}
+
+#[tokio::test]
+async fn a_bogus_region_is_refused_before_anything_reaches_aws() {
+    let sim = sim("").await;
+    let p = provider(&sim).await;
+    let sent = || -> u64 { sim.aws().counters().iter().map(|c| c.calls).sum() };
+    for region in ["nowhere", "us-east-1-evil", "US-EAST-1", "us-east-1\n"] {
+        let t = Target {
+            region: region.into(),
+            ..target("ec2", Some("L-34B43A08"), None)
+        };
+        let errors = [
+            p.quota(&t).await.unwrap_err(),
+            p.open_request(&t, "L-34B43A08").await.unwrap_err(),
+            p.latest_request(&t, "L-34B43A08").await.unwrap_err(),
+            p.request(&t, "req-1").await.unwrap_err(),
+            p.file(&t, "L-34B43A08", 700, &Default::default())
+                .await
+                .unwrap_err(),
+            p.vcpus(region, &["m5.large".into()]).await.unwrap_err(),
+        ];
+        for e in errors {
+            assert_eq!(
+                (e.kind, e.code.as_str()),
+                (ErrorKind::InvalidArgument, "InvalidRegion"),
+                "{region:?}: {e}"
+            );
+            assert!(
+                e.message
+                    .contains(&format!("{region:?} is not an AWS region")),
+                "{e}"
+            );
+        }
+    }
+    assert_eq!(sent(), 0, "no call reached the simulator");
+}

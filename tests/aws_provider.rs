@@ -442,3 +442,115 @@ async fn a_role_is_assumed_once_for_every_region_and_service_of_an_account() {
     assert_eq!(sim.aws().sts_calls("AssumeRole"), 2);
     assert_eq!(sim.aws().sts_calls("GetCallerIdentity"), 1);
 }
+
+/// `n` objects asking capacity of `instance_type` on the Standard On-Demand quota.
+fn capacity_specs(n: usize, instance_type: &str) -> Vec<quota_operator::api::QuotaRequirementSpec> {
+    (0..n)
+        .map(|i| {
+            serde_json::from_value(serde_json::json!({
+                "accountRef": "prod",
+                "aws": {"serviceCode": "ec2", "quotaCode": "L-1216C47A"},
+                "regions": ["us-east-1"],
+                "capacity": [{"instanceType": instance_type, "count": i + 1}],
+            }))
+            .unwrap()
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_bogus_instance_type_is_asked_about_once_per_ttl_however_many_peers_share_it() {
+    let sim = sim(&base_scenario("")).await;
+    let p = provider(&sim).await;
+    let describes = || sim.aws().calls("DescribeInstanceTypes");
+    // What one pass of 10 objects costs: each reconcile recomputes every peer's share.
+    let specs = capacity_specs(10, "m5.bogus");
+    for _reconcile in 0..10 {
+        for spec in &specs {
+            let e = quota_operator::capacity::share(spec, p.as_ref(), "us-east-1", "L-1216C47A")
+                .await
+                .unwrap_err();
+            assert!(e.to_string().contains("m5.bogus"), "{e}");
+        }
+    }
+    assert_eq!(describes(), 1, "100 shares of a bogus type: one call");
+
+    // Concurrent lookups wait for the one call in flight (a fresh type, so nothing is cached).
+    let lookups = (0..20).map(|_| {
+        let p = p.clone();
+        tokio::spawn(async move { p.vcpus("us-east-1", &["m5.fake".to_string()]).await })
+    });
+    for lookup in lookups {
+        let e = lookup.await.unwrap().unwrap_err();
+        assert_eq!(
+            (e.kind, e.code.as_str()),
+            (ErrorKind::InvalidArgument, "InvalidInstanceType"),
+            "EC2's own answer is remembered: {e}"
+        );
+    }
+    assert_eq!(describes(), 2, "20 concurrent lookups: one call");
+
+    // The TTL (300 ms here) over, a type that might have appeared is asked about again.
+    tokio::time::sleep(Duration::from_millis(350)).await;
+    p.vcpus("us-east-1", &["m5.bogus".to_string()])
+        .await
+        .unwrap_err();
+    assert_eq!(describes(), 3, "asked again after the TTL");
+}
+
+#[tokio::test]
+async fn a_bogus_type_beside_real_ones_spoils_nothing_for_the_real_ones() {
+    let sim = sim(&base_scenario("")).await;
+    let p = provider(&sim).await;
+    let types = |t: &[&str]| t.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let e = p
+        .vcpus(
+            "us-east-1",
+            &types(&["m5.large", "m5.bogus", "c6i.4xlarge"]),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        e.message.contains("m5.bogus") && !e.message.contains("m5.large"),
+        "{e}"
+    );
+    // The refused batch named the bogus type; the real ones were asked on their own.
+    assert_eq!(sim.aws().calls("DescribeInstanceTypes"), 2);
+    let real = p
+        .vcpus("us-east-1", &types(&["m5.large", "c6i.4xlarge"]))
+        .await
+        .unwrap();
+    assert_eq!((real["m5.large"], real["c6i.4xlarge"]), (2, 16));
+    p.vcpus("us-east-1", &types(&["m5.bogus"]))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        sim.aws().calls("DescribeInstanceTypes"),
+        2,
+        "both answers remembered"
+    );
+}
+
+#[tokio::test]
+async fn instance_type_lookups_keep_under_the_operators_share_of_the_ec2_rate() {
+    // The simulator allows DescribeInstanceTypes only the operator's own share (5/s, burst 10):
+    // unlimited, 30 lookups of distinct types in a row would be throttled.
+    let sim = sim(&base_scenario(
+        "  rates: {overrides: {DescribeInstanceTypes: {rate: 5, burst: 10}}}\n",
+    ))
+    .await;
+    let p = provider(&sim).await;
+    let started = std::time::Instant::now();
+    for i in 0..30 {
+        p.vcpus("us-east-1", &[format!("m5.bogus{i}")])
+            .await
+            .unwrap_err();
+    }
+    let throttled: u64 = sim.aws().counters().iter().map(|c| c.throttled).sum();
+    assert_eq!(throttled, 0, "no call was throttled");
+    assert_eq!(sim.aws().calls("DescribeInstanceTypes"), 30);
+    assert!(
+        started.elapsed() >= Duration::from_secs(5),
+        "30 calls at 4/s after a burst of 8 take five and a half seconds"
+    );
+}

@@ -3,7 +3,9 @@
 pub mod aws;
 mod clouds;
 pub mod gcp;
+mod limiter;
 mod per_account;
+mod regions;
 
 pub use clouds::Clouds;
 

@@ -1,5 +1,6 @@
 //! The GCP provider: the official Cloud Quotas client against the simulator over HTTP.
 
+mod machine_types;
 mod preferences;
 
 use std::{sync::Arc, time::Duration};

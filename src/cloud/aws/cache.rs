@@ -1,7 +1,9 @@
 //! The current values, one ListServiceQuotas walk per (account, region, service) per TTL, shared
 //! by every object and every reconcile: the cost of a resync follows the distinct combinations,
 //! not the number of QuotaRequirements. When the listing is refused, the refusal is what is
-//! cached for the TTL, together with the quotas read one by one meanwhile.
+//! cached for the TTL, together with the quotas read one by one meanwhile. AWS's answer that a
+//! service, quota code or quota name does not exist is cached for the TTL too: an object naming
+//! one costs one call chain per TTL, not one per reconcile.
 
 use std::{
     collections::HashMap,
@@ -21,6 +23,15 @@ pub enum Mode {
     /// ListServiceQuotas was refused or failed (the error says how): quotas are read one by
     /// one, and `by_code` holds those read so far.
     SingleReads(CloudError),
+    /// AWS answered that the service does not exist (its error, given to every read).
+    NoSuchService(CloudError),
+}
+
+/// A quota as a spec names it: by code, else by name.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Asked {
+    Code(String),
+    Name(String),
 }
 
 /// The quotas of one service in one region of one account, by code.
@@ -30,6 +41,8 @@ pub struct ServiceQuotas {
     pub by_code: HashMap<String, Entry>,
     /// Quota name -> code, from ListAWSDefaultServiceQuotas (filled in single-read mode).
     pub names: HashMap<String, String>,
+    /// Quotas AWS answered it does not have, with its answer.
+    pub missing: HashMap<Asked, CloudError>,
 }
 
 impl ServiceQuotas {
@@ -39,9 +52,8 @@ impl ServiceQuotas {
             .map(|e| (e.view.id.clone(), e))
             .collect();
         Self {
-            mode: Mode::Listed,
             by_code,
-            names: HashMap::new(),
+            ..Self::default()
         }
     }
 
@@ -52,11 +64,17 @@ impl ServiceQuotas {
         }
     }
 
-    pub fn find(&self, code: Option<&str>, name: Option<&str>) -> Option<&Entry> {
-        match (code, name) {
-            (Some(code), _) => self.by_code.get(code),
-            (None, Some(name)) => self.by_code.values().find(|q| q.view.name == name),
-            (None, None) => None,
+    pub fn no_such_service(answer: CloudError) -> Self {
+        Self {
+            mode: Mode::NoSuchService(answer),
+            ..Self::default()
+        }
+    }
+
+    pub fn find(&self, asked: &Asked) -> Option<&Entry> {
+        match asked {
+            Asked::Code(code) => self.by_code.get(code),
+            Asked::Name(name) => self.by_code.values().find(|q| &q.view.name == name),
         }
     }
 }
@@ -82,13 +100,27 @@ impl QuotaCache {
         }
     }
 
+    /// A new key first drops the slots expired and in no one's hands: a service named once
+    /// (a bogus one from a deleted object) does not stay for the process's life.
     fn slot(&self, region: &str, service: &str) -> Arc<tokio::sync::Mutex<Slot>> {
         let mut slots = self.slots.lock().expect("cache lock");
         let key = (region.to_string(), service.to_string());
+        if !slots.contains_key(&key) {
+            slots.retain(|_, slot| Arc::strong_count(slot) > 1 || !self.expired(slot));
+        }
         slots
             .entry(key)
             .or_insert_with(|| Arc::new(tokio::sync::Mutex::new(Slot { fetched: None })))
             .clone()
+    }
+
+    /// Unlocked and empty or older than the TTL.
+    fn expired(&self, slot: &tokio::sync::Mutex<Slot>) -> bool {
+        slot.try_lock().is_ok_and(|slot| {
+            slot.fetched
+                .as_ref()
+                .is_none_or(|(at, _)| at.elapsed() >= self.ttl)
+        })
     }
 
     /// The service's quotas, fetched with `fetch` when absent or older than the TTL.
@@ -129,6 +161,15 @@ impl QuotaCache {
         let mut slot = slot.lock().await;
         if let Some((_, quotas)) = &mut slot.fetched {
             quotas.names.extend(names);
+        }
+    }
+
+    /// Remembers, until the entry expires, that AWS has no such quota.
+    pub async fn add_missing(&self, region: &str, service: &str, asked: Asked, answer: CloudError) {
+        let slot = self.slot(region, service);
+        let mut slot = slot.lock().await;
+        if let Some((_, quotas)) = &mut slot.fetched {
+            quotas.missing.insert(asked, answer);
         }
     }
 
@@ -183,7 +224,8 @@ mod tests {
             }));
         }
         for t in tasks {
-            assert!(t.await.unwrap().find(None, Some("one")).is_some());
+            let quotas = t.await.unwrap();
+            assert!(quotas.find(&Asked::Name("one".into())).is_some());
         }
         assert_eq!(fetches.load(Ordering::SeqCst), 1);
         tokio::time::sleep(Duration::from_millis(250)).await;
@@ -195,6 +237,18 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(fetches.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn services_named_once_are_dropped_when_expired() {
+        let cache = QuotaCache::new(Duration::from_millis(50));
+        let fetch = || async { Ok::<_, ()>(ServiceQuotas::default()) };
+        for i in 0..100 {
+            cache.get("r", &format!("bogus{i}"), fetch).await.unwrap();
+        }
+        tokio::time::sleep(Duration::from_millis(60)).await;
+        cache.get("r", "ec2", fetch).await.unwrap();
+        assert_eq!(cache.slots.lock().unwrap().len(), 1, "only ec2 is left");
     }
 
     #[tokio::test]

@@ -7,11 +7,8 @@ use aws_config::{Region, SdkConfig};
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_sdk_servicequotas::{Client, types::RequestStatus};
 
-use super::{
-    convert::{self, Entry},
-    limiter::Limiter,
-};
-use crate::cloud::{CloudError, ErrorKind, RequestView};
+use super::convert::{self, Entry};
+use crate::cloud::{CloudError, ErrorKind, RequestView, limiter::Limiter};
 
 /// One account's clients and limiter.
 pub struct Calls {
@@ -80,7 +77,7 @@ impl Calls {
         self.clients.get(self, region, Client::new)
     }
 
-    /// Every call goes through the limiter, and tells it how AWS answered.
+    /// A Service Quotas call, through the limiter.
     async fn call<T, F, Fut>(
         &self,
         region: &str,
@@ -91,18 +88,21 @@ impl Calls {
         F: FnOnce(Client) -> Fut,
         Fut: Future<Output = Result<T, CloudError>>,
     {
-        self.limiter.acquire(&self.account, region, operation).await;
-        let result = f(self.client(region)).await;
-        crate::metrics::observe("aws", operation, &result);
-        match &result {
-            Err(e) if e.kind == ErrorKind::Throttled => {
-                self.limiter.throttled(&self.account, region, operation);
-                tracing::info!(account = %self.account, region, operation, "throttled by AWS; slowing down");
-            }
-            Ok(_) => self.limiter.succeeded(&self.account, region, operation),
-            Err(_) => {}
-        }
-        result
+        self.limited(region, operation, f(self.client(region)))
+            .await
+    }
+
+    /// Any call of the account's (Service Quotas, EC2) through the one limiter, which learns
+    /// from how AWS answered. `call` is not sent before the limiter allows it.
+    pub async fn limited<T>(
+        &self,
+        region: &str,
+        operation: &'static str,
+        call: impl Future<Output = Result<T, CloudError>>,
+    ) -> Result<T, CloudError> {
+        self.limiter
+            .run(("aws", &self.account, region), operation, call)
+            .await
     }
 
     /// ListServiceQuotas, every page.

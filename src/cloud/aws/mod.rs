@@ -8,7 +8,7 @@ mod calls;
 mod convert;
 mod identity;
 mod instance_types;
-mod limiter;
+mod rates;
 mod read;
 mod settings;
 
@@ -18,16 +18,14 @@ use async_trait::async_trait;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_servicequotas::types::RequestStatus;
 
-use self::{
-    cache::QuotaCache, calls::Calls, identity::Sts, instance_types::InstanceTypes, limiter::Limiter,
-};
+use self::{cache::QuotaCache, calls::Calls, identity::Sts, instance_types::InstanceTypes};
 use super::{
     CloudError, ErrorKind, FileContext, ProviderFactory, QuotaProvider, QuotaRef, QuotaView,
-    RequestView, Target, per_account::PerAccount,
+    RequestView, Target, limiter::Limiter, per_account::PerAccount, regions,
 };
 use crate::api::CloudAccount;
 
-pub use limiter::documented_rate;
+pub use rates::documented_rate;
 pub use settings::AwsSettings;
 
 /// Builds one provider per CloudAccount (rebuilt when the account's spec changes).
@@ -108,10 +106,10 @@ impl AwsFactory {
                 self.base.clone(),
                 credentials,
                 endpoint,
-                Limiter::new(self.settings.rate_scale),
+                Limiter::new(rates::allowed_rate, self.settings.rate_scale),
             ),
             cache: QuotaCache::new(self.settings.cache_ttl),
-            instance_types: InstanceTypes::default(),
+            instance_types: InstanceTypes::new(self.settings.cache_ttl),
         })
     }
 }
@@ -134,7 +132,10 @@ pub struct AwsProvider {
     instance_types: InstanceTypes,
 }
 
+/// The target's service, code and name, once its region is known to be one: nothing is built,
+/// cached or sent for a region that is not.
 fn aws_ref(target: &Target) -> Result<(&str, Option<&str>, Option<&str>), CloudError> {
+    regions::check_aws(&target.region)?;
     match &target.quota {
         QuotaRef::Aws {
             service_code,
@@ -209,11 +210,11 @@ impl QuotaProvider for AwsProvider {
     }
 
     async fn request(&self, target: &Target, id: &str) -> Result<RequestView, CloudError> {
+        let (service, _, _) = aws_ref(target)?;
         let region = target.region.as_str();
         let view = self.calls.request(region, id).await?;
         if !view.phase.is_open() {
             // The value may have moved: read it afresh next time.
-            let (service, _, _) = aws_ref(target)?;
             self.cache.invalidate(region, service).await;
         }
         Ok(view)
@@ -238,6 +239,7 @@ impl QuotaProvider for AwsProvider {
         region: &str,
         types: &[String],
     ) -> Result<BTreeMap<String, u32>, CloudError> {
+        regions::check_aws(region)?;
         self.instance_types.vcpus(&self.calls, region, types).await
     }
 }

@@ -5,13 +5,14 @@
 //! cache, so the cost follows the distinct quotas, not the objects.
 
 use super::{
-    cache::{Mode, QuotaCache, ServiceQuotas},
+    cache::{Asked, Mode, QuotaCache, ServiceQuotas},
     calls::Calls,
     convert::Entry,
 };
 use crate::cloud::{CloudError, ErrorKind, QuotaView};
 
-/// The quota named by `code` (or else `name`) in (region, service).
+/// The quota named by `code` (or else `name`) in (region, service). AWS's answer that the
+/// service or the quota does not exist is remembered with the values, for the cache's TTL.
 pub async fn quota(
     calls: &Calls,
     cache: &QuotaCache,
@@ -20,17 +21,9 @@ pub async fn quota(
     code: Option<&str>,
     name: Option<&str>,
 ) -> Result<QuotaView, CloudError> {
-    let known = cache
-        .get(region, service, || listing(calls, region, service))
-        .await?;
-    if let Some(found) = known.find(code, name)
-        && !found.may_pass()
-    {
-        return found.result();
-    }
-    let entry = match (code, name) {
-        (Some(code), _) => calls.read_one(region, service, code).await?,
-        (None, Some(name)) => by_name(calls, cache, &known, region, service, name).await?,
+    let asked = match (code, name) {
+        (Some(code), _) => Asked::Code(code.to_string()),
+        (None, Some(name)) => Asked::Name(name.to_string()),
         (None, None) => {
             return Err(CloudError::new(
                 ErrorKind::InvalidArgument,
@@ -38,6 +31,31 @@ pub async fn quota(
                 "the quota has neither a code nor a name",
             ));
         }
+    };
+    let known = cache
+        .get(region, service, || listing(calls, region, service))
+        .await?;
+    if let Mode::NoSuchService(answer) = &known.mode {
+        return Err(answer.clone());
+    }
+    if let Some(answer) = known.missing.get(&asked) {
+        return Err(answer.clone());
+    }
+    if let Some(found) = known.find(&asked)
+        && !found.may_pass()
+    {
+        return found.result();
+    }
+    let entry = match &asked {
+        Asked::Code(code) => calls.read_one(region, service, code).await,
+        Asked::Name(name) => by_name(calls, cache, &known, region, service, name).await,
+    };
+    let entry = match entry {
+        Err(e) if e.kind == ErrorKind::NotFound => {
+            cache.add_missing(region, service, asked, e.clone()).await;
+            return Err(e);
+        }
+        entry => entry?,
     };
     // A value AWS could not fetch this time is not kept: the next reconcile asks again.
     if !entry.may_pass() {
@@ -47,11 +65,12 @@ pub async fn quota(
 }
 
 /// ListServiceQuotas, or the single-read mode when the listing is refused or fails in a way
-/// single reads may not (throttling and unknown services are answered as they are; a timeout
-/// too, since a stalled endpoint would stall the single reads as well).
+/// single reads may not (throttling is answered as it is; a timeout too, since a stalled
+/// endpoint would stall the single reads as well). An unknown service is kept as AWS's answer.
 async fn listing(calls: &Calls, region: &str, service: &str) -> Result<ServiceQuotas, CloudError> {
     match calls.list_quotas(region, service).await {
         Ok(entries) => Ok(ServiceQuotas::listed(entries)),
+        Err(e) if e.kind == ErrorKind::NotFound => Ok(ServiceQuotas::no_such_service(e)),
         Err(e) if falls_back(&e) => {
             tracing::warn!(
                 account = %calls.account, region, service, error = %e,
@@ -104,9 +123,9 @@ async fn by_name(
                 .into_iter()
                 .map(|e| (e.view.name, e.view.id))
                 .collect();
-            let code = names.get(name).cloned().ok_or_else(not_found)?;
+            let code = names.get(name).cloned();
             cache.add_names(region, service, names).await;
-            code
+            code.ok_or_else(not_found)?
         }
     };
     calls.read_one(region, service, &code).await

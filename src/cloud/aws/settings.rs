@@ -14,7 +14,8 @@ pub struct AwsSettings {
     /// Further endpoints a CloudAccount's `spec.endpoint` may name (a VPC endpoint, a
     /// simulator). Any other is refused: credentials go only to AWS or where the admin allows.
     pub allowed_endpoints: Vec<String>,
-    /// How long listed quota values (and a refused listing) are reused.
+    /// How long listed quota values (and a refused listing) are reused, and how long AWS's
+    /// answer that a service, quota or instance type does not exist is remembered.
     pub cache_ttl: Duration,
     /// Fraction of AWS's documented API rates the operator allows itself; below 1 leaves room
     /// for network jitter and other clients of the account.

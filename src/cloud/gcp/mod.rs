@@ -27,7 +27,7 @@ use self::{
 };
 use super::{
     CloudError, ErrorKind, FileContext, ProviderFactory, QuotaProvider, QuotaRef, QuotaView,
-    RequestView, Target, UNLIMITED, per_account::PerAccount,
+    RequestView, Target, UNLIMITED, per_account::PerAccount, regions,
 };
 use crate::api::CloudAccount;
 
@@ -44,7 +44,8 @@ pub struct GcpSettings {
     /// Private Service Connect or proxy endpoint the admin trusts with the operator's
     /// credentials. Google's own `https://*.googleapis.com` endpoints need no entry.
     pub allowed_endpoints: Vec<String>,
-    /// How long a QuotaInfo is reused.
+    /// How long a QuotaInfo is reused, and how long a quota the project lacks or a machine
+    /// type a region does not offer is remembered before it is asked about again.
     pub cache_ttl: Duration,
 }
 
@@ -128,7 +129,11 @@ impl GcpFactory {
             },
             infos: Mutex::default(),
             ttl: self.settings.cache_ttl,
-            machine_types: MachineTypes::new(machine_types, gcp.project.clone()),
+            machine_types: MachineTypes::new(
+                machine_types,
+                gcp.project.clone(),
+                self.settings.cache_ttl,
+            ),
         })
     }
 }
@@ -159,7 +164,10 @@ pub struct GcpProvider {
     machine_types: MachineTypes,
 }
 
+/// What the target asks for, once its region is known to be one (or `global`): nothing is
+/// cached or sent for a region that is not.
 fn wanted(target: &Target) -> Result<Wanted<'_>, CloudError> {
+    regions::check_gcp(&target.region)?;
     let QuotaRef::Gcp {
         service,
         quota_id,
@@ -231,10 +239,10 @@ impl GcpProvider {
             Err(e) => e.kind == ErrorKind::NotFound,
         };
         if keep {
-            self.infos
-                .lock()
-                .expect("info cache")
-                .insert(name, (Instant::now(), info.clone()));
+            let mut infos = self.infos.lock().expect("info cache");
+            // Quota ids named once (a bogus one from a deleted object) do not stay forever.
+            infos.retain(|_, (at, _)| at.elapsed() < self.ttl);
+            infos.insert(name, (Instant::now(), info.clone()));
         }
         info
     }
@@ -362,6 +370,7 @@ impl QuotaProvider for GcpProvider {
         region: &str,
         types: &[String],
     ) -> Result<BTreeMap<String, u32>, CloudError> {
+        regions::check_gcp(region)?;
         self.machine_types.vcpus(region, types).await
     }
 }

@@ -1,5 +1,5 @@
-//! Client-side rate limiting per (account, region, operation) at AWS's documented Service Quotas
-//! rates, slowing down further when AWS throttles anyway (several operators, other tools).
+//! Client-side rate limiting per (account, region, operation) at the rates a cloud's table
+//! gives, slowing down further when the cloud throttles anyway (several operators, other tools).
 
 use std::{
     collections::HashMap,
@@ -7,15 +7,10 @@ use std::{
     time::{Duration, Instant},
 };
 
-/// Steady rate and burst per second, from the Service Quotas documentation.
-pub fn documented_rate(operation: &str) -> (f64, f64) {
-    match operation {
-        "RequestServiceQuotaIncrease" => (3.0, 3.0),
-        op if op.starts_with("ListRequestedServiceQuotaChangeHistory") => (5.0, 5.0),
-        op if op.starts_with("List") => (10.0, 10.0),
-        _ => (5.0, 5.0),
-    }
-}
+use super::{CloudError, ErrorKind};
+
+/// An operation's steady rate and burst per second.
+pub type Rates = fn(&str) -> (f64, f64);
 
 struct Bucket {
     tokens: f64,
@@ -37,20 +32,50 @@ type Key = (String, String, &'static str);
 
 pub struct Limiter {
     buckets: Mutex<HashMap<Key, Bucket>>,
-    /// Multiplies every documented rate (below 1 leaves room for other clients of the account).
+    rates: Rates,
+    /// Multiplies every rate (below 1 leaves room for other clients of the account).
     scale: f64,
 }
 
 impl Limiter {
-    pub fn new(scale: f64) -> Self {
+    pub fn new(rates: Rates, scale: f64) -> Self {
         Self {
             buckets: Mutex::default(),
+            rates,
             scale,
         }
     }
 
+    /// Sends `call` once the limiter allows it, and learns from the answer: a throttle slows
+    /// the operation down, a success wins back rate. Each answer is counted in the metrics.
+    pub async fn run<T>(
+        &self,
+        (cloud, account, region): (&'static str, &str, &str),
+        operation: &'static str,
+        call: impl Future<Output = Result<T, CloudError>>,
+    ) -> Result<T, CloudError> {
+        self.acquire(account, region, operation).await;
+        let result = call.await;
+        crate::metrics::observe(cloud, operation, &result);
+        match &result {
+            Err(e) if e.kind == ErrorKind::Throttled => {
+                self.throttled(account, region, operation);
+                tracing::info!(
+                    cloud,
+                    account,
+                    region,
+                    operation,
+                    "throttled by the cloud; slowing down"
+                );
+            }
+            Ok(_) => self.succeeded(account, region, operation),
+            Err(_) => {}
+        }
+        result
+    }
+
     /// Waits until a call of `operation` may be made in (account, region).
-    pub async fn acquire(&self, account: &str, region: &str, operation: &'static str) {
+    async fn acquire(&self, account: &str, region: &str, operation: &'static str) {
         loop {
             let wait = self.try_take((account.into(), region.into(), operation), Instant::now());
             match wait {
@@ -62,7 +87,7 @@ impl Limiter {
 
     fn try_take(&self, key: Key, now: Instant) -> Option<Duration> {
         let mut buckets = self.buckets.lock().expect("limiter lock");
-        let (rate, burst) = documented_rate(key.2);
+        let (rate, burst) = (self.rates)(key.2);
         let (rate, burst) = (rate * self.scale, (burst * self.scale).max(1.0));
         let bucket = buckets.entry(key).or_insert_with(|| Bucket {
             tokens: burst,
@@ -80,9 +105,9 @@ impl Limiter {
         }
     }
 
-    /// AWS throttled a call: halve the rate (down to an eighth of the documented one) and drop
+    /// The cloud throttled a call: halve the rate (down to an eighth of the table's) and drop
     /// the tokens banked, so the next calls spread out.
-    pub fn throttled(&self, account: &str, region: &str, operation: &'static str) {
+    fn throttled(&self, account: &str, region: &str, operation: &'static str) {
         let key = (account.to_string(), region.to_string(), operation);
         if let Some(b) = self.buckets.lock().expect("limiter lock").get_mut(&key) {
             b.rate = (b.rate / 2.0).max(b.max_rate / 8.0);
@@ -90,8 +115,8 @@ impl Limiter {
         }
     }
 
-    /// A call went through: win back a tenth of the documented rate.
-    pub fn succeeded(&self, account: &str, region: &str, operation: &'static str) {
+    /// A call went through: win back a tenth of the table's rate.
+    fn succeeded(&self, account: &str, region: &str, operation: &'static str) {
         let key = (account.to_string(), region.to_string(), operation);
         if let Some(b) = self.buckets.lock().expect("limiter lock").get_mut(&key) {
             b.rate = (b.rate + b.max_rate / 10.0).min(b.max_rate);
@@ -112,6 +137,7 @@ impl Limiter {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cloud::aws::documented_rate;
 
     fn key(op: &'static str) -> Key {
         ("a".into(), "us-east-1".into(), op)
@@ -119,7 +145,7 @@ mod tests {
 
     #[test]
     fn burst_then_steady_rate() {
-        let l = Limiter::new(1.0);
+        let l = Limiter::new(documented_rate, 1.0);
         let t0 = Instant::now();
         for _ in 0..3 {
             assert_eq!(l.try_take(key("RequestServiceQuotaIncrease"), t0), None);
@@ -140,7 +166,7 @@ mod tests {
 
     #[test]
     fn throttling_halves_the_rate_and_success_wins_it_back() {
-        let l = Limiter::new(1.0);
+        let l = Limiter::new(documented_rate, 1.0);
         let _ = l.try_take(key("GetServiceQuota"), Instant::now());
         l.throttled("a", "us-east-1", "GetServiceQuota");
         assert_eq!(l.rate("a", "us-east-1", "GetServiceQuota"), Some(2.5));
@@ -152,16 +178,5 @@ mod tests {
             l.succeeded("a", "us-east-1", "GetServiceQuota");
         }
         assert_eq!(l.rate("a", "us-east-1", "GetServiceQuota"), Some(5.0));
-    }
-
-    #[test]
-    fn documented_rates_per_operation() {
-        assert_eq!(documented_rate("ListServiceQuotas"), (10.0, 10.0));
-        assert_eq!(
-            documented_rate("ListRequestedServiceQuotaChangeHistoryByQuota"),
-            (5.0, 5.0)
-        );
-        assert_eq!(documented_rate("GetServiceQuota"), (5.0, 5.0));
-        assert_eq!(documented_rate("RequestServiceQuotaIncrease"), (3.0, 3.0));
     }
 }
