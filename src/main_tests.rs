@@ -50,9 +50,7 @@ fn an_endpoint_allowed_for_gcp_is_refused_for_aws_and_back() {
 
 #[test]
 fn the_one_list_for_both_clouds_is_refused_naming_the_new_flags() {
-    let error = cloud_settings(&run_args(&["--allowed-endpoint", AWS_ONLY]))
-        .err()
-        .expect("refused");
+    let error = cloud_settings(&run_args(&["--allowed-endpoint", AWS_ONLY])).expect_err("refused");
     let message = error.to_string();
     assert!(
         message.contains("--allowed-aws-endpoint") && message.contains("--allowed-gcp-endpoint"),
