@@ -153,6 +153,32 @@ async fn usage_errors_exit_2() {
     assert_eq!(no_files.code, 2, "{}", no_files.stderr);
     let bad_format = plan(&["-f", &root("examples"), "-o", "xml"], &[]).await;
     assert_eq!(bad_format.code, 2);
+    // An admins' CloudAccount that is left out would let a same-named one of the files stand in.
+    let admins = tempfile::tempdir().unwrap();
+    write(
+        admins.path(),
+        "accounts.yaml",
+        &ADMIN_ACCOUNTS.replace("111111111111", "1111"),
+    );
+    let account_file = admins.path().join("accounts.yaml");
+    let invalid = plan(
+        &[
+            "-f",
+            &root("examples"),
+            "--account-file",
+            account_file.to_str().unwrap(),
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(invalid.code, 2, "{}{}", invalid.stdout, invalid.stderr);
+    assert!(
+        invalid.stderr.contains("--account-file")
+            && invalid.stderr.contains("CloudAccount prod-aws is invalid")
+            && invalid.stderr.contains("spec.aws.accountId"),
+        "{}",
+        invalid.stderr
+    );
 }
 
 /// A token as a CI runner holds it (a mounted service-account token, a cloud credential).

@@ -170,9 +170,9 @@ fn mapping<const N: usize>(entries: [(&str, Value); N]) -> Value {
     )
 }
 
-fn object(r: &Report<'_>) -> Value {
-    let f = r.finding;
-    let quota = match &f.quota {
+/// `aws` or `gcp`, and the quota as the spec names it.
+fn quota(quota: &QuotaId) -> (&'static str, Value) {
+    match quota {
         QuotaId::Aws {
             service_code,
             quota_code,
@@ -201,7 +201,11 @@ fn object(r: &Report<'_>) -> Value {
             }
             ("gcp", gcp)
         }
-    };
+    }
+}
+
+fn object(r: &Report<'_>) -> Value {
+    let f = r.finding;
     let need = match r.capacity {
         Some((instance_type, count)) => (
             "capacity",
@@ -217,7 +221,7 @@ fn object(r: &Report<'_>) -> Value {
             "accountRef",
             r.account.unwrap_or(ACCOUNT_PLACEHOLDER).into(),
         ),
-        quota,
+        quota(&f.quota),
         ("regions", Value::Sequence(vec![f.region.as_str().into()])),
         need,
         ("justification", justification(f).into()),
