@@ -98,14 +98,33 @@ struct RunArgs {
     /// Seconds before expiry the holder renews; also the most clock skew tolerated.
     #[arg(long, env = "QO_LEADER_ELECTION_GRACE_SECONDS", default_value_t = 5)]
     leader_election_grace_seconds: u64,
-    /// An endpoint a CloudAccount's spec.endpoint may name (a VPC endpoint, Private Service
-    /// Connect, a simulator). Credentials go only to the clouds' own endpoints, to the
-    /// --aws-endpoint-url / --gcp-endpoint-url values and to these. Repeatable; comma-separated in
-    /// the environment.
+    /// An endpoint an AWS CloudAccount's spec.endpoint may name (a VPC endpoint, a simulator):
+    /// it receives SigV4-signed requests. Credentials go only to AWS, to --aws-endpoint-url and
+    /// to these. Repeatable; comma-separated in the environment.
+    #[arg(
+        long = "allowed-aws-endpoint",
+        env = "QO_ALLOWED_AWS_ENDPOINTS",
+        value_delimiter = ','
+    )]
+    allowed_aws_endpoints: Vec<String>,
+    /// An endpoint a GCP CloudAccount's spec.endpoint may name (Private Service Connect, a
+    /// proxy, a simulator): it receives the project's OAuth token. Credentials go only to
+    /// https://*.googleapis.com, to --gcp-endpoint-url and to these. Repeatable; comma-separated
+    /// in the environment.
+    #[arg(
+        long = "allowed-gcp-endpoint",
+        env = "QO_ALLOWED_GCP_ENDPOINTS",
+        value_delimiter = ','
+    )]
+    allowed_gcp_endpoints: Vec<String>,
+    /// Removed: one list for both clouds sent SigV4-signed AWS requests to endpoints allowed only
+    /// for GCP (and GCP tokens to AWS ones). Kept so that using it fails with the new flags'
+    /// names instead of an unknown-flag error.
     #[arg(
         long = "allowed-endpoint",
         env = "QO_ALLOWED_ENDPOINTS",
-        value_delimiter = ','
+        value_delimiter = ',',
+        hide = true
     )]
     allowed_endpoints: Vec<String>,
 }
@@ -127,6 +146,7 @@ async fn main() -> anyhow::Result<std::process::ExitCode> {
 async fn run(args: RunArgs) -> anyhow::Result<()> {
     telemetry::init(args.log_format);
     let election = leader_settings(&args)?;
+    let (aws, gcp) = cloud_settings(&args)?;
     rustls::crypto::aws_lc_rs::default_provider()
         .install_default()
         .map_err(|_| anyhow::anyhow!("a rustls crypto provider was already installed"))?;
@@ -145,18 +165,6 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
     };
     let probes = quota_operator::probes::serve(args.probe_addr, config.readiness.clone()).await?;
     tracing::info!(%probes, "serving /healthz, /readyz and /metrics");
-    let aws = cloud::aws::AwsSettings {
-        endpoint: args.aws_endpoint_url,
-        cache_ttl: Duration::from_secs(args.aws_cache_ttl_seconds),
-        rate_scale: args.aws_rate_scale,
-        allowed_endpoints: args.allowed_endpoints.clone(),
-        ..Default::default()
-    };
-    let gcp = cloud::gcp::GcpSettings {
-        endpoint: args.gcp_endpoint_url,
-        cache_ttl: Duration::from_secs(args.gcp_cache_ttl_seconds),
-        allowed_endpoints: args.allowed_endpoints.clone(),
-    };
     let providers: Arc<dyn cloud::ProviderFactory> =
         Arc::new(cloud::Clouds::from_env(aws, gcp).await);
     tracing::info!("quota-operator starting");
@@ -184,6 +192,32 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Each cloud's settings, with the endpoints allowed for that cloud only: an endpoint trusted
+/// with GCP's tokens is not thereby trusted with AWS's signed requests.
+fn cloud_settings(
+    args: &RunArgs,
+) -> anyhow::Result<(cloud::aws::AwsSettings, cloud::gcp::GcpSettings)> {
+    anyhow::ensure!(
+        args.allowed_endpoints.is_empty(),
+        "--allowed-endpoint (QO_ALLOWED_ENDPOINTS) is gone: it allowed an endpoint for both \
+         clouds at once; use --allowed-aws-endpoint (QO_ALLOWED_AWS_ENDPOINTS) or \
+         --allowed-gcp-endpoint (QO_ALLOWED_GCP_ENDPOINTS) for the cloud the endpoint serves"
+    );
+    let aws = cloud::aws::AwsSettings {
+        endpoint: args.aws_endpoint_url.clone(),
+        cache_ttl: Duration::from_secs(args.aws_cache_ttl_seconds),
+        rate_scale: args.aws_rate_scale,
+        allowed_endpoints: args.allowed_aws_endpoints.clone(),
+        ..Default::default()
+    };
+    let gcp = cloud::gcp::GcpSettings {
+        endpoint: args.gcp_endpoint_url.clone(),
+        cache_ttl: Duration::from_secs(args.gcp_cache_ttl_seconds),
+        allowed_endpoints: args.allowed_gcp_endpoints.clone(),
+    };
+    Ok((aws, gcp))
+}
+
 fn leader_settings(args: &RunArgs) -> anyhow::Result<Option<leader::LeaderSettings>> {
     if !args.leader_election {
         return Ok(None);
@@ -209,3 +243,7 @@ fn leader_settings(args: &RunArgs) -> anyhow::Result<Option<leader::LeaderSettin
         grace_seconds: args.leader_election_grace_seconds,
     }))
 }
+
+#[cfg(test)]
+#[path = "main_tests.rs"]
+mod tests;

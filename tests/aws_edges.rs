@@ -346,7 +346,7 @@ async fn an_endpoint_the_operator_does_not_allow_gets_no_request() {
         (ErrorKind::InvalidArgument, "EndpointNotAllowed")
     );
     assert!(
-        e.message.contains(&sim.endpoint()) && e.message.contains("--allowed-endpoint"),
+        e.message.contains(&sim.endpoint()) && e.message.contains("--allowed-aws-endpoint"),
         "{e}"
     );
     assert_eq!(sim.aws().total_calls(), 0, "no call reached the endpoint");

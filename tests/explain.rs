@@ -159,6 +159,67 @@ async fn gcp_quota_sentence_and_concurrent_operations() {
     assert!(run.stderr.contains("demo-project"), "{}", run.stderr);
 }
 
+#[tokio::test]
+async fn crafted_text_in_a_pasted_error_stays_data() {
+    // Compute's quotaInfo, with a region, a dimension and a limit name that try to add a field
+    // (`spec.allowDecrease: true`) or end a comment; and a region flag that tries the same.
+    let body = r##"{"error": {"code": 403, "message": "Quota exceeded\nallowDecrease: true # 'x\"",
+      "errors": [{"message": "Quota exceeded", "domain": "usageLimits", "reason": "quotaExceeded"}],
+      "details": [{"quotaInfo": {"metricName": "compute.googleapis.com/cpus",
+        "limitName": "CPUS-per-project-region\nallowDecrease: true",
+        "dimensions": {"region": "us-central1\n  allowDecrease: true",
+          "zone": "a\nspec:\n  allowDecrease: true\n#: \"'"}, "limit": 8}}]}}"##;
+    let run = explain(&["--account", "prod-gcp"], body, &[]).await;
+    let qr = parsed(&run);
+    assert!(!qr.spec.allow_decrease, "{}", run.stdout);
+    let gcp = qr.spec.gcp.unwrap();
+    assert_eq!(gcp.quota_id, "CPUS-per-project-region\nallowDecrease: true");
+    assert_eq!(
+        gcp.dimensions["zone"],
+        "a\nspec:\n  allowDecrease: true\n#: \"'"
+    );
+    assert_eq!(qr.spec.regions, ["us-central1\n  allowDecrease: true"]);
+    let comments = run
+        .stdout
+        .lines()
+        .take_while(|l| !l.starts_with("apiVersion:"));
+    assert!(
+        comments.clone().all(|l| l.starts_with("# ")),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        !run.stderr
+            .lines()
+            .any(|l| l.trim_start().starts_with("allowDecrease")),
+        "{}",
+        run.stderr
+    );
+
+    let spot = "An error occurred (MaxSpotInstanceCountExceeded) when calling the RunInstances \
+                operation: Max spot instance count exceeded";
+    let region = "us-east-1\nallowDecrease: true";
+    let run = explain(
+        &[
+            "--instance-type",
+            "m5.large",
+            "--region",
+            region,
+            "--account",
+            "a: b\n#",
+        ],
+        spot,
+        &[],
+    )
+    .await;
+    let qr = parsed(&run);
+    assert!(!qr.spec.allow_decrease, "{}", run.stdout);
+    assert_eq!(
+        (qr.spec.regions[0].as_str(), qr.spec.account_ref.as_str()),
+        (region, "a: b\n#")
+    );
+}
+
 async fn sim() -> SimHandle {
     let scenario = Scenario::from_yaml(
         "aws:\n  accounts: {AKIDEXPLAIN: \"111111111111\"}\n  quotas:\n  - {serviceCode: ec2, quotaCode: L-34B43A08, value: 640}\n\

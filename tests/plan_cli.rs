@@ -153,6 +153,85 @@ async fn usage_errors_exit_2() {
     assert_eq!(no_files.code, 2, "{}", no_files.stderr);
     let bad_format = plan(&["-f", &root("examples"), "-o", "xml"], &[]).await;
     assert_eq!(bad_format.code, 2);
+    // An admins' CloudAccount that is left out would let a same-named one of the files stand in.
+    let admins = tempfile::tempdir().unwrap();
+    write(
+        admins.path(),
+        "accounts.yaml",
+        &ADMIN_ACCOUNTS.replace("111111111111", "1111"),
+    );
+    let account_file = admins.path().join("accounts.yaml");
+    let invalid = plan(
+        &[
+            "-f",
+            &root("examples"),
+            "--account-file",
+            account_file.to_str().unwrap(),
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(invalid.code, 2, "{}{}", invalid.stdout, invalid.stderr);
+    assert!(
+        invalid.stderr.contains("--account-file")
+            && invalid.stderr.contains("CloudAccount prod-aws is invalid")
+            && invalid.stderr.contains("spec.aws.accountId"),
+        "{}",
+        invalid.stderr
+    );
+}
+
+/// A token as a CI runner holds it (a mounted service-account token, a cloud credential).
+const SECRET: &str = "eyJhbGciOiJSUzI1NiIsImtpZCI6InNlY3JldC10b2tlbiJ9";
+
+#[tokio::test]
+async fn a_link_out_of_the_reviewed_tree_is_refused_and_no_file_text_is_printed() {
+    let dir = tempfile::tempdir().unwrap();
+    let (quotas, outside) = (dir.path().join("quotas"), dir.path().join("runner"));
+    std::fs::create_dir_all(&quotas).unwrap();
+    std::fs::create_dir_all(&outside).unwrap();
+    std::fs::write(outside.join("token"), SECRET).unwrap();
+    write(&quotas, "good.yaml", VALID_QR);
+    std::os::unix::fs::symlink(outside.join("token"), quotas.join("token.yaml")).unwrap();
+    write(
+        &quotas,
+        "scalars.yaml",
+        &format!(
+            "{VALID_QR}---
+{SECRET}
+---
+[{SECRET}]
+"
+        ),
+    );
+    let quotas = quotas.to_str().unwrap();
+    for format in ["table", "json", "markdown"] {
+        let run = plan(&["-f", quotas, "-o", format], &[]).await;
+        assert_eq!(run.code, 1, "{format}: {}{}", run.stdout, run.stderr);
+        let all = format!("{}{}", run.stdout, run.stderr);
+        assert!(
+            !all.contains(SECRET),
+            "{format} printed a file's text:\n{all}"
+        );
+        assert!(
+            all.contains("token.yaml") && all.contains("not read: a symbolic link"),
+            "{format}: {all}"
+        );
+        assert!(
+            all.contains("document 2: a string, not an object")
+                && all.contains("document 3: a list of 1 items"),
+            "{format}: {all}"
+        );
+    }
+    // A link given by name (as `plan -f $(git diff --name-only)` would) is refused too.
+    let named = format!("{quotas}/token.yaml");
+    let run = plan(&["-f", &named], &[]).await;
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        !run.stdout.contains(SECRET) && run.stdout.contains("(not read)"),
+        "{}",
+        run.stdout
+    );
 }
 
 async fn sim() -> SimHandle {
@@ -359,4 +438,96 @@ async fn live_plan_adds_up_capacity_from_ec2s_catalog_and_blocks_a_type_on_anoth
     );
     assert!(sim.aws().filed().is_empty(), "plan files nothing");
     assert!(sim.aws().calls("DescribeInstanceTypes") >= 1);
+}
+
+/// The files of a pull request that tries to judge itself: it redefines the admins' prod-aws
+/// without its guardrail and with a role, and adds accounts that name a role and an endpoint.
+fn self_judging_files(endpoint: &str) -> String {
+    format!(
+        "apiVersion: quota-operator.dev/v1alpha1\nkind: CloudAccount\nmetadata: {{name: prod-aws}}\n\
+spec: {{aws: {{accountId: \"111111111111\", roleArn: \"arn:aws:iam::111111111111:role/pr\"}}, namespaceSelector: {{}}}}\n\
+---\napiVersion: quota-operator.dev/v1alpha1\nkind: CloudAccount\nmetadata: {{name: pr-role}}\n\
+spec: {{aws: {{accountId: \"111111111111\", roleArn: \"arn:aws:iam::111111111111:role/pr\"}}, namespaceSelector: {{}}}}\n\
+---\napiVersion: quota-operator.dev/v1alpha1\nkind: CloudAccount\nmetadata: {{name: pr-endpoint}}\n\
+spec: {{aws: {{accountId: \"111111111111\"}}, endpoint: \"{endpoint}\", namespaceSelector: {{}}}}\n\
+---\napiVersion: v1\nkind: Namespace\nmetadata: {{name: team-batch, labels: {{allowed: \"true\"}}}}\n\
+---\napiVersion: quota-operator.dev/v1alpha1\nkind: QuotaRequirement\nmetadata: {{name: spot, namespace: team-batch}}\n\
+spec: {{accountRef: prod-aws, aws: {{serviceCode: ec2, quotaCode: L-34B43A08}}, regions: [us-east-1], desiredValue: 2000}}\n\
+---\napiVersion: quota-operator.dev/v1alpha1\nkind: QuotaRequirement\nmetadata: {{name: p-spot, namespace: team-batch}}\n\
+spec: {{accountRef: pr-role, aws: {{serviceCode: ec2, quotaCode: L-7212CCBC}}, regions: [us-east-1], desiredValue: 100}}\n\
+---\napiVersion: quota-operator.dev/v1alpha1\nkind: QuotaRequirement\nmetadata: {{name: fargate, namespace: team-batch}}\n\
+spec: {{accountRef: pr-endpoint, aws: {{serviceCode: fargate, quotaCode: L-3032A538}}, regions: [us-east-1], desiredValue: 100}}\n"
+    )
+}
+
+const ADMIN_ACCOUNTS: &str = "apiVersion: quota-operator.dev/v1alpha1\nkind: CloudAccount\n\
+metadata: {name: prod-aws}\n\
+spec:\n  aws: {accountId: \"111111111111\"}\n  namespaceSelector: {matchLabels: {allowed: \"true\"}}\n\
+\x20 guardrails: {maxValues: {L-34B43A08: 1000}}\n";
+
+#[tokio::test]
+async fn the_admins_accounts_win_and_no_role_or_endpoint_of_the_reviewed_files_is_used() {
+    let sim = sim().await;
+    let live = Live::new(&sim, &self_judging_files(&sim.endpoint()));
+    let admins = tempfile::tempdir().unwrap();
+    write(admins.path(), "accounts.yaml", ADMIN_ACCOUNTS);
+    let account_file = admins.path().join("accounts.yaml");
+    let run = live
+        .plan(&[
+            "--account-file",
+            account_file.to_str().unwrap(),
+            "-o",
+            "json",
+        ])
+        .await;
+    assert_eq!(
+        run.code, 1,
+        "a redefinition fails the check: {}{}",
+        run.stdout, run.stderr
+    );
+    let report: Value = serde_json::from_str(&run.stdout).unwrap();
+    let object = |name: &str| -> Value {
+        report["objects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["name"] == name)
+            .cloned()
+            .unwrap_or_else(|| panic!("{name} in {report}"))
+    };
+    let redefined = object("prod-aws");
+    assert_eq!(redefined["verdict"], "refused", "{redefined}");
+    assert_eq!(
+        redefined["errors"][0]["field"], "metadata.name",
+        "{redefined}"
+    );
+    // Judged by the admins' guardrail, not the pull request's copy without one.
+    let spot = object("team-batch/spot")["targets"][0].clone();
+    assert_eq!(spot["action"]["kind"], "blocked", "{spot}");
+    for (name, field) in [
+        ("team-batch/p-spot", "spec.aws.roleArn"),
+        ("team-batch/fargate", "spec.endpoint"),
+    ] {
+        let target = object(name)["targets"][0].clone();
+        assert_eq!(target["action"]["kind"], "accountProblem", "{target}");
+        assert!(
+            target["message"].as_str().unwrap().contains(field),
+            "{target}"
+        );
+    }
+    assert_eq!(
+        sim.aws().sts_calls("AssumeRole"),
+        0,
+        "no role of the pull request is assumed"
+    );
+
+    let table = live
+        .plan(&["--account-file", account_file.to_str().unwrap()])
+        .await;
+    assert!(
+        table.stdout.contains("REFUSED")
+            && table.stdout.contains("is also defined by --account-file"),
+        "{}",
+        table.stdout
+    );
 }

@@ -196,10 +196,12 @@ def mode_all_on(docs, ns):
     ports = [(p.get("port"), p.get("protocol")) for e in nps.get("egress", []) for p in e.get("ports", [])]
     check("egress DNS udp+tcp", (53, "UDP") in ports and (53, "TCP") in ports, str(ports))
     check("egress HTTPS 443", (443, "TCP") in ports, str(ports))
-    cidrs = [t.get("ipBlock", {}).get("cidr") for e in nps.get("egress", []) for t in e.get("to", [])]
+    cidrs = [t.get("ipBlock", {}).get("cidr") for e in nps.get("egress", []) for t in e.get("to", [])
+             if not any(p.get("port") == 80 for p in e.get("ports", []))]
     check("egress to the API server CIDRs", cidrs == ["172.20.0.0/16", "2001:db8::/64"], str(cidrs))
     ing = nps.get("ingress", [{}])[0]
-    check("ingress to the metrics port from monitoring", ing.get("ports") == [{"port": "http", "protocol": "TCP"}] and ing.get("from"), str(ing))
+    monitoring = [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}]
+    check("ingress to the metrics port from monitoring only", ing.get("ports") == [{"port": "http", "protocol": "TCP"}] and ing.get("from") == monitoring, str(ing))
 
     cm = one(docs, "ConfigMap")
     check("dashboard ConfigMap labelled for the Grafana sidecar", cm["metadata"].get("labels", {}).get("grafana_dashboard") == "1", str(cm["metadata"].get("labels")))
@@ -216,6 +218,38 @@ def mode_no_le(docs, ns):
                           probe_addr="0.0.0.0:8080", log_format="json", port=8080, pdb=None))
     dep = one(docs, "Deployment")
     check("Recreate has no rollingUpdate", "rollingUpdate" not in dep["spec"]["strategy"])
+
+
+# The node-local credential agents the policy may reach on port 80, and nothing else there.
+GKE_METADATA = ["169.254.169.254/32"]
+EKS_POD_IDENTITY = ["169.254.170.23/32", "fd00:ec2::23/128"]
+
+
+def port_80_cidrs(np):
+    """The CIDRs egress rules allow on port 80 (None for a rule on 80 without `to`)."""
+    out = []
+    for e in np.get("spec", {}).get("egress", []):
+        if any(p.get("port") == 80 for p in e.get("ports", [])):
+            out += [t.get("ipBlock", {}).get("cidr") for t in e.get("to", [])] or [None]
+    return out
+
+
+def mode_netpol(docs, ns):
+    """networkPolicy.enabled with every other networkPolicy value at its default."""
+    np = one(docs, "NetworkPolicy")
+    ing = np.get("spec", {}).get("ingress", [])
+    check("metrics ingress is the one ingress rule", len(ing) == 1, str(ing))
+    check("metrics only from the release's namespace by default", ing and ing[0].get("from") == [{"podSelector": {}}], str(ing))
+    check("no cluster-wide metrics source by default", not any("namespaceSelector" in f or "ipBlock" in f for r in ing for f in r.get("from", [])), str(ing))
+    check("egress to GKE's metadata server and EKS Pod Identity on port 80, exactly", sorted(port_80_cidrs(np)) == sorted(GKE_METADATA + EKS_POD_IDENTITY), str(port_80_cidrs(np)))
+    for e in np.get("spec", {}).get("egress", []):
+        if any(p.get("port") == 80 for p in e.get("ports", [])):
+            check("port 80 rules allow TCP 80 only", e.get("ports") == [{"port": 80, "protocol": "TCP"}], str(e))
+
+
+def mode_netpol_no_agents(docs, ns):
+    np = one(docs, "NetworkPolicy")
+    check("no port 80 egress with both agents off", port_80_cidrs(np) == [], str(port_80_cidrs(np)))
 
 
 # Every metric the dashboard must chart (issue 8's list).
@@ -278,7 +312,8 @@ def main():
     else:
         ns = sys.argv[2]
         docs = [d for d in yaml.safe_load_all(sys.stdin) if d]
-        {"default": mode_default, "all-on": mode_all_on, "no-le": mode_no_le}[mode](docs, ns)
+        {"default": mode_default, "all-on": mode_all_on, "no-le": mode_no_le, "netpol": mode_netpol,
+         "netpol-no-agents": mode_netpol_no_agents}[mode](docs, ns)
     for name, ok, why in results:
         print(f"ok   {mode}: {name}" if ok else f"FAIL {mode}: {name}: {why}")
 

@@ -2,7 +2,8 @@
 # Proves the Helm chart with a real helm v4 (built from the Go module proxy, cached):
 # helm lint --strict with the default values and with ci/all-on-values.yaml, helm template in
 # both modes and without leader election, each rendering checked (tools/chart-checks.py: HA,
-# security context, least-privilege RBAC, PDB, Service, ServiceMonitor, NetworkPolicy, dashboard),
+# security context, least-privilege RBAC, PDB, Service, ServiceMonitor, NetworkPolicy (its default
+# metrics sources and node credential agents too), dashboard),
 # the refusals (two replicas without leader election, values the schema forbids), the Grafana
 # dashboard's PromQL (promtool check rules), the README's Argo CD snippet, and helm package.
 # Prints one line per check and "N passed, M failed"; exits non-zero on any failure.
@@ -84,6 +85,8 @@ render() { # mode, helm args...
 render default
 render all-on -f "$chart/ci/all-on-values.yaml"
 render no-le --set leaderElection.enabled=false --set replicaCount=1
+render netpol --set networkPolicy.enabled=true
+render netpol-no-agents --set networkPolicy.enabled=true --set networkPolicy.gkeMetadataServer=false --set networkPolicy.eksPodIdentityAgent=false
 
 refused "two replicas without leader election" "leaderElection.enabled is false" --set leaderElection.enabled=false --set replicaCount=2
 refused "default replicas without leader election" "without leader election two replicas would both reconcile" --set leaderElection.enabled=false
@@ -97,6 +100,8 @@ refused "probe.port out of range" "at '/probe/port': maximum" --set probe.port=7
 refused "image.pullPolicy: Sometimes" "at '/image/pullPolicy': value must be one of" --set image.pullPolicy=Sometimes
 refused "serviceMonitor.interval: 30 seconds" "at '/serviceMonitor/interval'" --set "serviceMonitor.interval=30 seconds"
 refused "ServiceMonitor without Service" "serviceMonitor.enabled needs service.enabled" --set serviceMonitor.enabled=true --set service.enabled=false
+printf 'networkPolicy:\n  metricsFrom: [{}]\n' >"$work/empty-peer.yaml"
+refused "networkPolicy.metricsFrom with an empty peer" "at '/networkPolicy/metricsFrom/0'" -f "$work/empty-peer.yaml"
 refused "serviceAccount.create false without a name" "serviceAccount.name is required" --set serviceAccount.create=false
 
 tally < <("$py" "$here/chart-checks.py" dashboard "$chart/dashboards/quota-operator.json" "$work/dashboard-rules.yaml" 2>&1)

@@ -3,6 +3,8 @@
 
 use std::fmt::Write as _;
 
+use serde_yaml::{Mapping, Value};
+
 use super::{
     Finding, QuotaId,
     value::{Basis, Proposal},
@@ -30,12 +32,18 @@ pub struct Report<'a> {
     pub capacity: Option<(&'a str, i64)>,
 }
 
-/// A scalar as YAML writes it (quoted when it must be).
-fn scalar(s: &str) -> String {
-    serde_yaml::to_string(s)
-        .expect("a string serializes")
-        .trim_end()
-        .to_string()
+/// A line of a `#` comment or of the explanation. Quota names, regions and codes come from the
+/// pasted text: a line break in one must not end the comment and start YAML of its own.
+fn one_line(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') {
+                ' '
+            } else {
+                c
+            }
+        })
+        .collect()
 }
 
 fn number(v: f64) -> String {
@@ -109,112 +117,142 @@ fn basis_comment(p: &Proposal, unit: &str) -> String {
     }
 }
 
-/// The QuotaRequirement YAML.
+/// The QuotaRequirement YAML: comments for the person who applies it, then the object, built as
+/// data and serialised once, so no text of the error can add or change a field.
 pub fn yaml(r: &Report<'_>) -> String {
-    let f = r.finding;
     let mut y = String::new();
-    let _ = writeln!(y, "# From {} (quota-operator explain).", f.error_code);
-    let _ = writeln!(
-        y,
-        "# {}: {} in {}.",
-        f.quota.label(),
-        f.quota_name,
-        f.region
-    );
-    y.push_str("apiVersion: quota-operator.dev/v1alpha1\nkind: QuotaRequirement\nmetadata:\n");
-    let _ = writeln!(y, "  name: {}", scalar(&object_name(f)));
-    y.push_str("spec:\n");
-    match r.account {
-        Some(account) => {
-            let _ = writeln!(y, "  accountRef: {}", scalar(account));
-        }
-        None => {
-            let _ = writeln!(
-                y,
-                "  accountRef: {ACCOUNT_PLACEHOLDER}  # the CloudAccount of this {} (kubectl get cloudaccounts); or pass --account NAME",
-                if matches!(f.quota, QuotaId::Gcp { .. }) {
-                    "project"
-                } else {
-                    "account"
-                }
-            );
-        }
+    for line in comments(r) {
+        let _ = writeln!(y, "# {}", one_line(&line));
     }
-    match &f.quota {
+    y.push_str(&serde_yaml::to_string(&object(r)).expect("a YAML mapping serializes"));
+    y
+}
+
+/// What the comments above the object say: where it comes from, and what a person must check.
+fn comments(r: &Report<'_>) -> Vec<String> {
+    let f = r.finding;
+    let mut lines = vec![
+        format!("From {} (quota-operator explain).", f.error_code),
+        format!("{}: {} in {}.", f.quota.label(), f.quota_name, f.region),
+    ];
+    if r.account.is_none() {
+        let of = if matches!(f.quota, QuotaId::Gcp { .. }) {
+            "project"
+        } else {
+            "account"
+        };
+        lines.push(format!(
+            "accountRef {ACCOUNT_PLACEHOLDER}: set the CloudAccount of this {of} (kubectl get \
+             cloudaccounts), or pass --account NAME."
+        ));
+    }
+    lines.push(match r.capacity {
+        Some((instance_type, _)) => format!(
+            "capacity: the operator reads {instance_type}'s vCPUs from EC2 \
+             DescribeInstanceTypes and asks for count x vCPUs."
+        ),
+        None => format!(
+            "desiredValue {}: {}.",
+            r.proposal.value,
+            basis_comment(r.proposal, f.unit)
+        ),
+    });
+    lines
+}
+
+/// A YAML mapping with its keys in the order given.
+fn mapping<const N: usize>(entries: [(&str, Value); N]) -> Value {
+    Value::Mapping(
+        entries
+            .into_iter()
+            .map(|(k, v)| (Value::from(k), v))
+            .collect::<Mapping>(),
+    )
+}
+
+/// `aws` or `gcp`, and the quota as the spec names it.
+fn quota(quota: &QuotaId) -> (&'static str, Value) {
+    match quota {
         QuotaId::Aws {
             service_code,
             quota_code,
-        } => {
-            let _ = writeln!(y, "  aws:\n    serviceCode: {}", scalar(service_code));
-            let _ = writeln!(
-                y,
-                "    quotaCode: {}  # {}",
-                scalar(quota_code),
-                f.quota_name
-            );
-        }
+        } => (
+            "aws",
+            mapping([
+                ("serviceCode", service_code.as_str().into()),
+                ("quotaCode", quota_code.as_str().into()),
+            ]),
+        ),
         QuotaId::Gcp {
             service,
             quota_id,
             dimensions,
         } => {
-            let _ = writeln!(y, "  gcp:\n    service: {}", scalar(service));
-            let _ = writeln!(y, "    quotaId: {}", scalar(quota_id));
+            let mut gcp = mapping([
+                ("service", service.as_str().into()),
+                ("quotaId", quota_id.as_str().into()),
+            ]);
             if !dimensions.is_empty() {
-                y.push_str("    dimensions:\n");
-                for (k, v) in dimensions {
-                    let _ = writeln!(y, "      {}: {}", scalar(k), scalar(v));
-                }
+                let dims: Mapping = dimensions
+                    .iter()
+                    .map(|(k, v)| (Value::from(k.as_str()), Value::from(v.as_str())))
+                    .collect();
+                gcp["dimensions"] = Value::Mapping(dims);
             }
+            ("gcp", gcp)
         }
     }
-    let _ = writeln!(y, "  regions:\n  - {}", scalar(&f.region));
-    match r.capacity {
-        Some((instance_type, count)) => {
-            let _ = writeln!(
-                y,
-                "  capacity:  # the operator reads {instance_type}'s vCPUs from EC2 DescribeInstanceTypes and asks for count x vCPUs"
-            );
-            let _ = writeln!(
-                y,
-                "  - instanceType: {}\n    count: {count}",
-                scalar(instance_type)
-            );
-        }
-        None => {
-            let _ = writeln!(
-                y,
-                "  desiredValue: {}  # {}",
-                r.proposal.value,
-                basis_comment(r.proposal, f.unit)
-            );
-        }
-    }
-    let _ = writeln!(y, "  justification: {}", scalar(&justification(f)));
-    y
+}
+
+fn object(r: &Report<'_>) -> Value {
+    let f = r.finding;
+    let need = match r.capacity {
+        Some((instance_type, count)) => (
+            "capacity",
+            Value::Sequence(vec![mapping([
+                ("instanceType", instance_type.into()),
+                ("count", count.into()),
+            ])]),
+        ),
+        None => ("desiredValue", r.proposal.value.into()),
+    };
+    let spec = mapping([
+        (
+            "accountRef",
+            r.account.unwrap_or(ACCOUNT_PLACEHOLDER).into(),
+        ),
+        quota(&f.quota),
+        ("regions", Value::Sequence(vec![f.region.as_str().into()])),
+        need,
+        ("justification", justification(f).into()),
+    ]);
+    mapping([
+        ("apiVersion", "quota-operator.dev/v1alpha1".into()),
+        ("kind", "QuotaRequirement".into()),
+        ("metadata", mapping([("name", object_name(f).into())])),
+        ("spec", spec),
+    ])
 }
 
 /// The explanation for stderr.
 pub fn explanation(r: &Report<'_>) -> String {
     let f = r.finding;
-    let mut e = String::new();
-    let _ = writeln!(
-        e,
+    let mut e: Vec<String> = vec![];
+    e.push(format!(
         "{} -> {} ({}) in {}",
         f.error_code,
         f.quota.label(),
         f.quota_name,
         f.region
-    );
-    let _ = writeln!(e, "Why: {}", f.why);
+    ));
+    e.push(format!("Why: {}", f.why));
     if let Some(advice) = &f.advice {
-        let _ = writeln!(e, "Note: {advice}");
+        e.push(format!("Note: {advice}"));
     }
     if let Some(project) = &f.project {
-        let _ = writeln!(
-            e,
+        e.push(format!(
             "Project: {project} (the CloudAccount for it goes in accountRef)."
-        );
+        ));
     }
     if let Some(c) = r.current {
         let shown = if c.value == crate::cloud::UNLIMITED {
@@ -222,52 +260,51 @@ pub fn explanation(r: &Report<'_>) -> String {
         } else {
             format!("{} {}", number(c.value), f.unit)
         };
-        let _ = writeln!(e, "Current value (--live): {shown} ({}).", c.name);
+        e.push(format!("Current value (--live): {shown} ({}).", c.name));
         if !c.adjustable {
-            let _ = writeln!(
-                e,
+            e.push(
                 "This quota is not adjustable: the operator will show NotAdjustable and file \
                  nothing; reduce the usage instead."
+                    .into(),
             );
         }
     }
     if let Some((instance_type, count)) = r.capacity {
-        let _ = writeln!(
-            e,
+        e.push(format!(
             "The YAML on stdout gives capacity, {count} x {instance_type}: the operator reads the \
              type's vCPUs from EC2 DescribeInstanceTypes in each region and keeps the quota at \
              count x vCPUs (added to any other capacity on the quota)."
-        );
+        ));
         if r.proposal.basis != Basis::Placeholder {
-            let _ = writeln!(
-                e,
+            e.push(format!(
                 "The error suggests {} or more ({}).",
                 r.proposal.value,
                 basis_comment(r.proposal, f.unit)
-            );
+            ));
         }
     } else if r.proposal.basis == Basis::Placeholder {
-        let _ = writeln!(
-            e,
+        e.push(format!(
             "The error states no limit, so desiredValue in the YAML on stdout is a placeholder \
              ({}): set it to the {} you need, or rerun with --live to start from the current \
              value.",
             r.proposal.value, f.unit
-        );
+        ));
     } else {
-        let _ = writeln!(
-            e,
+        e.push(format!(
             "The YAML on stdout keeps it at {} or more ({}): the operator files one increase \
              when the current value is lower and follows it to the end.",
             r.proposal.value,
             basis_comment(r.proposal, f.unit)
-        );
+        ));
     }
     if r.account.is_none() {
-        let _ = writeln!(
-            e,
-            "accountRef is {ACCOUNT_PLACEHOLDER}: set it to your CloudAccount, or pass --account NAME."
-        );
+        e.push(format!("accountRef is {ACCOUNT_PLACEHOLDER}: set it to your CloudAccount, or pass --account NAME."
+        ));
     }
-    e
+    // One line per entry: no text of the error can start a line of its own.
+    e.iter().map(|line| one_line(line) + "\n").collect()
 }
+
+#[cfg(test)]
+#[path = "render_tests.rs"]
+mod tests;

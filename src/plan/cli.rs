@@ -60,6 +60,9 @@ pub async fn run(args: PlanArgs) -> ExitCode {
         Ok(docs) => docs,
         Err(e) => return usage(&format!("--account-file {e}")),
     };
+    if let Err(e) = check_context(&context) {
+        return usage(&format!("--account-file {e}"));
+    }
     let report = plan(&docs, &context, &args).await;
     print!("{}", render::render(&report, args.output));
     ExitCode::from(report.exit_code())
@@ -70,6 +73,25 @@ fn usage(message: &str) -> ExitCode {
     ExitCode::from(2)
 }
 
+/// The admins' files must be readable and their CloudAccounts valid: one left out would let a
+/// CloudAccount of the same name in the files under review take its place.
+fn check_context(context: &[Document]) -> Result<(), String> {
+    let admission = Admission::ours();
+    for doc in context {
+        let report = admit(admission, doc);
+        if report.verdict == Verdict::Invalid {
+            let errors: Vec<&str> = report.errors.iter().map(|e| e.message.as_str()).collect();
+            return Err(format!(
+                "{}: {} is invalid: {}",
+                doc.file,
+                render::object_label(&report),
+                errors.join("; ")
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Admits every document and, with `--live`, plans every valid QuotaRequirement.
 pub async fn plan(docs: &[Document], context: &[Document], args: &PlanArgs) -> Report {
     let admission = Admission::ours();
@@ -77,53 +99,53 @@ pub async fn plan(docs: &[Document], context: &[Document], args: &PlanArgs) -> R
         live: args.live,
         objects: docs.iter().map(|d| admit(admission, d)).collect(),
     };
+    refuse_redefinitions(&mut report, docs, context);
     if !args.live {
         return report;
     }
-    let valid = |d: &&Document| {
-        d.object
-            .as_ref()
-            .is_ok_and(|o| admission.admit(o) == admission::Verdict::Valid)
-    };
-    let typed = |kind: &str| -> Vec<(usize, Value)> {
+    let valid = |kind: &str| -> Vec<(usize, Value)> {
         docs.iter()
+            .zip(&report.objects)
             .enumerate()
-            .filter(|(_, d)| valid(d))
-            .filter_map(|(i, d)| d.object.as_ref().ok().map(|o| (i, o.clone())))
-            .filter(|(_, o)| o["kind"] == kind)
+            .filter(|(_, (_, r))| r.verdict == Verdict::Valid && r.kind == kind)
+            .filter_map(|(i, (d, _))| d.object.as_ref().ok().map(|o| (i, o.clone())))
             .collect()
     };
-    let accounts: Vec<CloudAccount> = typed("CloudAccount")
-        .into_iter()
-        .map(|(_, o)| o)
-        .chain(
-            context
-                .iter()
-                .filter(valid)
-                .filter_map(|d| d.object.clone().ok())
-                .filter(|o| o["kind"] == "CloudAccount"),
-        )
-        .filter_map(|o| serde_json::from_value(o).ok())
-        .collect();
-    let (indexes, requirements): (Vec<usize>, Vec<QuotaRequirement>) = typed("QuotaRequirement")
+    let typed = |objects: Vec<Value>| -> Vec<CloudAccount> {
+        objects
+            .into_iter()
+            .filter_map(|o| serde_json::from_value(o).ok())
+            .collect()
+    };
+    let admins = typed(of_kind(context, "CloudAccount"));
+    let reviewed = typed(valid("CloudAccount").into_iter().map(|(_, o)| o).collect());
+    let (indexes, requirements): (Vec<usize>, Vec<QuotaRequirement>) = valid("QuotaRequirement")
         .into_iter()
         .filter_map(|(i, o)| serde_json::from_value(o).ok().map(|qr| (i, qr)))
         .unzip();
+    let namespaces = of_kind(context, "Namespace").into_iter().chain(
+        docs.iter()
+            .zip(&report.objects)
+            .filter(|(_, r)| r.verdict != Verdict::Refused)
+            .filter_map(|(d, _)| d.object.clone().ok())
+            .filter(|o| is_kind(o, "Namespace")),
+    );
     let world = World {
-        accounts: accounts.iter().collect(),
-        namespaces: docs
-            .iter()
-            .chain(context)
-            .filter_map(|d| d.object.as_ref().ok())
-            .filter(|o| o["kind"] == "Namespace" && o["apiVersion"] == "v1")
-            .filter_map(|o| {
-                let name = o["metadata"]["name"].as_str()?.to_string();
-                let labels =
-                    serde_json::from_value(o["metadata"]["labels"].clone()).unwrap_or_default();
-                Some((name, labels))
-            })
-            .collect(),
+        accounts: admins.iter().collect(),
+        reviewed_accounts: reviewed.iter().collect(),
+        namespaces: namespace_labels(namespaces),
     };
+    let clouds = clouds(args).await;
+    let plans = live::plan_all(&requirements, &world, &clouds).await;
+    for (index, targets) in indexes.into_iter().zip(plans) {
+        report.objects[index].targets = targets;
+    }
+    report
+}
+
+/// The providers `--live` reads through: the caller's credentials, and only the endpoints the
+/// caller passed.
+async fn clouds(args: &PlanArgs) -> Clouds {
     // The SDKs' TLS needs a process-wide crypto provider; one may already be installed.
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let aws = AwsSettings {
@@ -134,12 +156,65 @@ pub async fn plan(docs: &[Document], context: &[Document], args: &PlanArgs) -> R
         endpoint: args.gcp_endpoint_url.clone(),
         ..GcpSettings::default()
     };
-    let clouds = Clouds::from_env(aws, gcp).await;
-    let plans = live::plan_all(&requirements, &world, &clouds).await;
-    for (index, targets) in indexes.into_iter().zip(plans) {
-        report.objects[index].targets = targets;
+    Clouds::from_env(aws, gcp).await
+}
+
+/// The objects of `kind` (a CloudAccount, a v1 Namespace) among readable documents.
+fn of_kind(docs: &[Document], kind: &str) -> Vec<Value> {
+    docs.iter()
+        .filter_map(|d| d.object.clone().ok())
+        .filter(|o| is_kind(o, kind))
+        .collect()
+}
+
+fn is_kind(o: &Value, kind: &str) -> bool {
+    let api_version = if kind == "Namespace" {
+        "v1"
+    } else {
+        "quota-operator.dev/v1alpha1"
+    };
+    o["kind"] == kind && o["apiVersion"] == api_version
+}
+
+/// Labels by namespace name; the first definition of a name wins (the admins' come first).
+fn namespace_labels(
+    namespaces: impl Iterator<Item = Value>,
+) -> std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>> {
+    let mut out = std::collections::BTreeMap::new();
+    for o in namespaces {
+        let Some(name) = o["metadata"]["name"].as_str() else {
+            continue;
+        };
+        let labels = serde_json::from_value(o["metadata"]["labels"].clone()).unwrap_or_default();
+        out.entry(name.to_string()).or_insert(labels);
     }
-    report
+    out
+}
+
+/// A CloudAccount or Namespace of the files under review that `--account-file` also defines is
+/// refused and not used: the admins' copy decides, so a pull request cannot loosen the
+/// guardrails or the namespace rule it is judged by, nor name a role for the caller to assume.
+fn refuse_redefinitions(report: &mut Report, docs: &[Document], context: &[Document]) {
+    let name = |o: &Value| o["metadata"]["name"].as_str().map(str::to_string);
+    for kind in ["CloudAccount", "Namespace"] {
+        let admins: Vec<String> = of_kind(context, kind).iter().filter_map(name).collect();
+        for (doc, object) in docs.iter().zip(report.objects.iter_mut()) {
+            let Some(theirs) = doc.object.as_ref().ok().filter(|o| is_kind(o, kind)) else {
+                continue;
+            };
+            let Some(n) = name(theirs).filter(|n| admins.contains(n)) else {
+                continue;
+            };
+            object.verdict = Verdict::Refused;
+            object.errors = vec![ReportedError {
+                field: "metadata.name".into(),
+                message: format!(
+                    "metadata.name: {kind} {n} is also defined by --account-file: plan uses that \
+                     one (the admins'), not this one; a change to it belongs in the admins' files"
+                ),
+            }];
+        }
+    }
 }
 
 fn admit(admission: &Admission, doc: &Document) -> ObjectReport {
@@ -148,6 +223,7 @@ fn admit(admission: &Admission, doc: &Document) -> ObjectReport {
         Err(e) => {
             return ObjectReport {
                 file: doc.file.clone(),
+                document: doc.index,
                 kind: String::new(),
                 name: String::new(),
                 verdict: Verdict::Invalid,
@@ -176,6 +252,7 @@ fn admit(admission: &Admission, doc: &Document) -> ObjectReport {
     };
     ObjectReport {
         file: doc.file.clone(),
+        document: doc.index,
         kind: obj["kind"].as_str().unwrap_or_default().to_string(),
         name,
         verdict,

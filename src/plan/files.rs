@@ -1,8 +1,16 @@
 //! The objects of the files and directories given to `plan`, as `kubectl apply -f` reads them:
 //! YAML or JSON, several documents per file, `kind: List` expanded, directories read one level
 //! deep unless recursive.
+//!
+//! `plan` runs on pull requests and its output is posted where the author reads it, so a file's
+//! text is never echoed (a document that is not an object is described by its shape), and a
+//! symbolic link is followed only while it stays inside the tree under review: otherwise a link
+//! to a token file would print the token into the pull request.
 
-use std::path::{Path, PathBuf};
+use std::{
+    collections::HashSet,
+    path::{Path, PathBuf},
+};
 
 use serde_json::Value;
 
@@ -11,6 +19,8 @@ use serde_json::Value;
 pub struct Document {
     /// The file, as given or found under a given directory.
     pub file: String,
+    /// Which document of the file (from 1); `None` when the file was not read.
+    pub index: Option<usize>,
     /// The object, or why the document could not be read as one.
     pub object: Result<Value, String>,
 }
@@ -23,100 +33,212 @@ pub struct PathError {
     pub message: String,
 }
 
+impl PathError {
+    fn of(path: &Path) -> impl Fn(std::io::Error) -> Self + '_ {
+        move |e| Self {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        }
+    }
+}
+
+/// A file to read, or one passed over (and why).
+enum Found {
+    File(PathBuf),
+    NotRead { path: PathBuf, why: String },
+}
+
 /// Every document under `paths` (`-` is stdin), in the order given, directories sorted.
 pub fn load(paths: &[PathBuf], recursive: bool) -> Result<Vec<Document>, PathError> {
     let mut docs = vec![];
     for path in paths {
         if path.as_os_str() == "-" {
             let mut text = String::new();
-            std::io::Read::read_to_string(&mut std::io::stdin(), &mut text).map_err(|e| {
-                PathError {
-                    path: "-".into(),
-                    message: e.to_string(),
-                }
-            })?;
+            std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
+                .map_err(PathError::of(path))?;
             docs.extend(documents("-", &text));
             continue;
         }
-        for file in files(path, recursive, true)? {
-            let text = std::fs::read_to_string(&file).map_err(|e| PathError {
-                path: file.display().to_string(),
-                message: e.to_string(),
-            })?;
-            docs.extend(documents(&file.display().to_string(), &text));
+        for found in walk(path, recursive)? {
+            match found {
+                Found::File(file) => {
+                    let text = std::fs::read_to_string(&file).map_err(PathError::of(&file))?;
+                    docs.extend(documents(&file.display().to_string(), &text));
+                }
+                Found::NotRead { path, why } => docs.push(Document {
+                    file: path.display().to_string(),
+                    index: None,
+                    object: Err(why),
+                }),
+            }
         }
     }
     Ok(docs)
 }
 
-fn files(path: &Path, recursive: bool, top: bool) -> Result<Vec<PathBuf>, PathError> {
-    let error = |e: std::io::Error| PathError {
-        path: path.display().to_string(),
-        message: e.to_string(),
+/// The files of one given path. A link given by name must stay in the directory it is in
+/// (`plan -f $(git diff --name-only)` names links a pull request added); links found under a
+/// given directory must stay under it.
+fn walk(path: &Path, recursive: bool) -> Result<Vec<Found>, PathError> {
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
     };
-    let meta = std::fs::metadata(path).map_err(error)?;
-    if !meta.is_dir() {
-        return Ok(vec![path.to_path_buf()]);
+    if let Some(refused) = escapes(path, parent)? {
+        return Ok(vec![refused]);
     }
-    if !top && !recursive {
-        return Ok(vec![]);
+    if !std::fs::metadata(path)
+        .map_err(PathError::of(path))?
+        .is_dir()
+    {
+        return Ok(vec![Found::File(path.to_path_buf())]);
     }
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
-        .map_err(error)?
-        .map(|e| e.map(|e| e.path()))
-        .collect::<Result<_, _>>()
-        .map_err(error)?;
-    entries.sort();
-    let mut out = vec![];
-    for entry in entries {
-        if entry.is_dir() {
-            out.extend(files(&entry, recursive, false)?);
-        } else if entry
-            .extension()
-            .is_some_and(|e| e == "yaml" || e == "yml" || e == "json")
-        {
-            out.push(entry);
+    let root = std::fs::canonicalize(path).map_err(PathError::of(path))?;
+    let mut tree = Tree {
+        given: path,
+        root: &root,
+        recursive,
+        visited: HashSet::from([root.clone()]),
+        found: vec![],
+    };
+    tree.read_dir(path)?;
+    Ok(tree.found)
+}
+
+/// One given directory being read.
+struct Tree<'a> {
+    given: &'a Path,
+    root: &'a Path,
+    recursive: bool,
+    /// Directories already read: a link to one (or to an ancestor) is not read again.
+    visited: HashSet<PathBuf>,
+    found: Vec<Found>,
+}
+
+impl Tree<'_> {
+    fn read_dir(&mut self, dir: &Path) -> Result<(), PathError> {
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+            .map_err(PathError::of(dir))?
+            .map(|e| e.map(|e| e.path()))
+            .collect::<Result<_, _>>()
+            .map_err(PathError::of(dir))?;
+        entries.sort();
+        for entry in entries {
+            let manifest = entry
+                .extension()
+                .is_some_and(|e| e == "yaml" || e == "yml" || e == "json");
+            // Only what would be read is checked: a link to a README outside is no concern.
+            if !(manifest || self.recursive) {
+                continue;
+            }
+            if let Some(refused) = escapes_tree(&entry, self.root, self.given)? {
+                self.found.push(refused);
+                continue;
+            }
+            if std::fs::metadata(&entry)
+                .map_err(PathError::of(&entry))?
+                .is_dir()
+            {
+                let real = std::fs::canonicalize(&entry).map_err(PathError::of(&entry))?;
+                if self.recursive && self.visited.insert(real) {
+                    self.read_dir(&entry)?;
+                }
+            } else if manifest {
+                self.found.push(Found::File(entry));
+            }
         }
+        Ok(())
     }
-    Ok(out)
+}
+
+/// `path` as not read when it is a symbolic link that leaves `dir` (the link itself is
+/// inspected, never the file it names).
+fn escapes(path: &Path, dir: &Path) -> Result<Option<Found>, PathError> {
+    if !is_link(path)? {
+        return Ok(None);
+    }
+    let root = std::fs::canonicalize(dir).map_err(PathError::of(dir))?;
+    Ok(outside(path, &root).then(|| not_read(path, dir)))
+}
+
+/// [`escapes`] for an entry of a directory whose real path is `root`.
+fn escapes_tree(path: &Path, root: &Path, label: &Path) -> Result<Option<Found>, PathError> {
+    Ok((is_link(path)? && outside(path, root)).then(|| not_read(path, label)))
+}
+
+fn is_link(path: &Path) -> Result<bool, PathError> {
+    let meta = std::fs::symlink_metadata(path).map_err(PathError::of(path))?;
+    Ok(meta.file_type().is_symlink())
+}
+
+/// A dangling link counts as outside: whether a path exists elsewhere is not for a pull
+/// request to learn.
+fn outside(link: &Path, root: &Path) -> bool {
+    !std::fs::canonicalize(link).is_ok_and(|target| target.starts_with(root))
+}
+
+fn not_read(path: &Path, tree: &Path) -> Found {
+    Found::NotRead {
+        path: path.to_path_buf(),
+        why: format!(
+            "not read: a symbolic link that does not resolve to a file inside {} (plan follows \
+             no link out of the files under review)",
+            tree.display()
+        ),
+    }
 }
 
 /// The objects of one file's text: empty documents skipped, lists expanded; a document that is
 /// not YAML is reported and ends the file, as it ends `kubectl apply`.
 pub fn documents(file: &str, text: &str) -> Vec<Document> {
     let mut out = vec![];
-    for doc in serde_yaml::Deserializer::from_str(text) {
+    for (i, doc) in serde_yaml::Deserializer::from_str(text).enumerate() {
+        let index = Some(i + 1);
+        let push = |out: &mut Vec<Document>, object| {
+            out.push(Document {
+                file: file.into(),
+                index,
+                object,
+            })
+        };
         let object = <serde_yaml::Value as serde::Deserialize>::deserialize(doc)
-            .map_err(|e| format!("not YAML: {e}"))
-            .and_then(|y| serde_json::to_value(y).map_err(|e| format!("not a JSON object: {e}")));
+            .map_err(|e| format!("document {}: not YAML: {}", i + 1, redact(&e.to_string())))
+            .and_then(|y| {
+                serde_json::to_value(y).map_err(|e| {
+                    format!(
+                        "document {}: not a JSON object: {}",
+                        i + 1,
+                        redact(&e.to_string())
+                    )
+                })
+            });
         match object {
             Ok(Value::Null) => {}
             Ok(Value::Object(map)) if map.get("kind") == Some(&Value::from("List")) => {
-                for item in map
-                    .get("items")
-                    .and_then(Value::as_array)
-                    .into_iter()
-                    .flatten()
-                {
-                    out.push(Document {
-                        file: file.into(),
-                        object: Ok(item.clone()),
-                    });
+                let items = map.get("items").and_then(Value::as_array);
+                for (n, item) in items.into_iter().flatten().enumerate() {
+                    let object = match item {
+                        Value::Object(_) => Ok(item.clone()),
+                        other => Err(format!(
+                            "document {}, items[{n}]: {}, not an object (its text is not shown)",
+                            i + 1,
+                            shape(other)
+                        )),
+                    };
+                    push(&mut out, object);
                 }
             }
-            Ok(v @ Value::Object(_)) => out.push(Document {
-                file: file.into(),
-                object: Ok(v),
-            }),
-            Ok(other) => out.push(Document {
-                file: file.into(),
-                object: Err(format!("a document must be an object, not {other}")),
-            }),
+            Ok(v @ Value::Object(_)) => push(&mut out, Ok(v)),
+            Ok(other) => push(
+                &mut out,
+                Err(format!(
+                    "document {}: {}, not an object (its text is not shown)",
+                    i + 1,
+                    shape(&other)
+                )),
+            ),
             Err(e) => {
-                out.push(Document {
-                    file: file.into(),
-                    object: Err(e),
-                });
+                push(&mut out, Err(e));
                 // The parser cannot resynchronise after an error (it would yield it forever).
                 break;
             }
@@ -125,23 +247,36 @@ pub fn documents(file: &str, text: &str) -> Vec<Document> {
     out
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn documents_skip_empties_expand_lists_and_keep_parse_errors() {
-        let docs = documents(
-            "f.yaml",
-            "---\n# only a comment\n---\nkind: List\nitems: [{kind: A}, {kind: B}]\n---\nkind: C\n---\n[1, 2]\n---\n{unclosed\n---\nkind: D\n",
-        );
-        let kinds: Vec<_> = docs
-            .iter()
-            .map(|d| match &d.object {
-                Ok(v) => v["kind"].as_str().unwrap_or("?").to_string(),
-                Err(_) => "error".to_string(),
-            })
-            .collect();
-        assert_eq!(kinds, ["A", "B", "C", "error", "error"]);
+/// What a value is, without any of its text.
+fn shape(v: &Value) -> String {
+    match v {
+        Value::Null => "empty".into(),
+        Value::Bool(_) => "a boolean".into(),
+        Value::Number(_) => "a number".into(),
+        Value::String(_) => "a string".into(),
+        Value::Array(a) => format!("a list of {} items", a.len()),
+        Value::Object(_) => "an object".into(),
     }
 }
+
+/// A parser message without what it quotes: its own words and positions are static, but a
+/// duplicate key or a custom message quotes the document.
+fn redact(message: &str) -> String {
+    let mut out = String::new();
+    let mut quoted = false;
+    for c in message.chars() {
+        if c == '"' {
+            if !quoted {
+                out.push_str("\"...\"");
+            }
+            quoted = !quoted;
+        } else if !quoted {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+#[path = "files_tests.rs"]
+mod tests;

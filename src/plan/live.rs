@@ -27,7 +27,11 @@ use crate::{
 /// define (a namespace not in the files has labels `plan` cannot know).
 #[derive(Default)]
 pub struct World<'a> {
+    /// The admins' CloudAccounts (`--account-file`): used as they are.
     pub accounts: Vec<&'a CloudAccount>,
+    /// CloudAccounts of the files under review, whose names `accounts` does not hold: read with
+    /// the caller's own credentials only, so none may name a role or an endpoint.
+    pub reviewed_accounts: Vec<&'a CloudAccount>,
     pub namespaces: BTreeMap<String, BTreeMap<String, String>>,
 }
 
@@ -58,12 +62,7 @@ pub async fn plan_all(
                 region: region.clone(),
             };
             let outcome = match &account {
-                Err(problem) => Err(unplanned(
-                    qr,
-                    &target,
-                    Action::AccountProblem,
-                    problem.message(),
-                )),
+                Err(problem) => Err(unplanned(qr, &target, Action::AccountProblem, problem)),
                 Ok(account) => {
                     let provider = match providers.get(&account.name_any()) {
                         Some(p) => p.clone(),
@@ -122,25 +121,48 @@ pub async fn plan_all(
 
 /// The object's CloudAccount from the files, checked as the controller checks it; the namespace
 /// rule only when the files define the namespace.
-fn account_for<'a>(
-    qr: &QuotaRequirement,
-    world: &World<'a>,
-) -> Result<&'a CloudAccount, AccountProblem> {
-    let found = world
-        .accounts
-        .iter()
-        .copied()
-        .find(|a| a.name_any() == qr.spec.account_ref);
+fn account_for<'a>(qr: &QuotaRequirement, world: &World<'a>) -> Result<&'a CloudAccount, String> {
+    let named = |a: &&&CloudAccount| a.name_any() == qr.spec.account_ref;
+    let admins = world.accounts.iter().find(named).copied();
+    let reviewed = world.reviewed_accounts.iter().find(named).copied();
+    if admins.is_none()
+        && let Some(field) = reviewed.and_then(untrusted_field)
+    {
+        return Err(format!(
+            "CloudAccount {} comes from the files under review and sets {field}: plan --live \
+             assumes roles and uses endpoints only of --account-file's CloudAccounts (the \
+             admins'), so it reads nothing for this account",
+            qr.spec.account_ref
+        ));
+    }
+    let found = admins.or(reviewed);
     let namespace = namespace(qr);
     let labels = world.namespaces.get(&namespace);
     match resolve::check_account(&qr.spec, &namespace, labels, found) {
-        Err(AccountProblem::NotFound(m)) => Err(AccountProblem::NotFound(format!(
+        Ok(account) => Ok(account),
+        Err(AccountProblem::NotFound(m)) => Err(format!(
             "{m} in the files given (add it, or pass --account-file)"
-        ))),
+        )),
         Err(AccountProblem::NotAllowed(_)) if labels.is_none() => {
             Ok(found.expect("only a found account is checked for the namespace"))
         }
-        other => other,
+        Err(other) => Err(other.message().to_string()),
+    }
+}
+
+/// The field of a CloudAccount that would choose where the caller's credentials go.
+fn untrusted_field(account: &CloudAccount) -> Option<&'static str> {
+    if account
+        .spec
+        .aws
+        .as_ref()
+        .is_some_and(|a| a.role_arn.is_some())
+    {
+        Some("spec.aws.roleArn")
+    } else if account.spec.endpoint.is_some() {
+        Some("spec.endpoint")
+    } else {
+        None
     }
 }
 
@@ -382,3 +404,7 @@ fn action_of(state: TargetState) -> Action {
         TargetState::Denied | TargetState::PartiallyGranted | TargetState::Error => Action::Error,
     }
 }
+
+#[cfg(test)]
+#[path = "live_tests.rs"]
+mod tests;

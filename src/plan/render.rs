@@ -26,11 +26,24 @@ pub fn render(report: &Report, format: Format) -> String {
     }
 }
 
-fn object_label(o: &ObjectReport) -> String {
-    match (o.kind.as_str(), o.name.as_str()) {
-        ("", _) => "(unreadable document)".into(),
-        (kind, "") => kind.into(),
-        (kind, name) => format!("{kind} {name}"),
+/// File names, kinds and names come from the pull request: one line each, so a crafted name
+/// cannot add lines (a fake heading or verdict) to the comment the report is posted as.
+fn one_line(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
+pub fn object_label(o: &ObjectReport) -> String {
+    one_line(&label(o))
+}
+
+fn label(o: &ObjectReport) -> String {
+    match (o.kind.as_str(), o.name.as_str(), o.document) {
+        ("", _, Some(n)) => format!("(document {n})"),
+        ("", _, None) => "(not read)".into(),
+        (kind, "", _) => kind.into(),
+        (kind, name, _) => format!("{kind} {name}"),
     }
 }
 
@@ -56,6 +69,7 @@ fn verdict_word(o: &ObjectReport) -> &'static str {
         Verdict::Valid => "valid",
         Verdict::Invalid => "INVALID",
         Verdict::Skipped => "skipped (not a quota-operator kind)",
+        Verdict::Refused => "REFUSED (also in --account-file)",
     }
 }
 
@@ -63,7 +77,7 @@ fn verdict_word(o: &ObjectReport) -> &'static str {
 fn rows(report: &Report) -> Vec<Vec<String>> {
     let mut rows = vec![];
     for o in &report.objects {
-        let head = vec![o.file.clone(), object_label(o)];
+        let head = vec![one_line(&o.file), object_label(o)];
         if !report.live {
             rows.push([head, vec![verdict_word(o).into()]].concat());
         } else if o.targets.is_empty() {
@@ -103,8 +117,12 @@ fn header(report: &Report) -> Vec<&'static str> {
 
 fn table(report: &Report) -> String {
     let mut out = String::new();
-    for o in report.invalid() {
-        let _ = writeln!(out, "INVALID {}: {}", o.file, object_label(o));
+    let flagged = report
+        .invalid()
+        .map(|o| ("INVALID", o))
+        .chain(report.refused().map(|o| ("REFUSED", o)));
+    for (word, o) in flagged {
+        let _ = writeln!(out, "{word} {}: {}", one_line(&o.file), object_label(o));
         for e in &o.errors {
             let _ = writeln!(out, "  {}", e.message);
         }
@@ -132,30 +150,41 @@ fn table(report: &Report) -> String {
     out
 }
 
+/// Text inside a Markdown code span.
+fn code(s: &str) -> String {
+    one_line(s).replace('`', "'")
+}
+
 fn cell(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")
 }
 
 fn markdown(report: &Report) -> String {
     let mut out = String::new();
-    let verdict = if report.exit_code() == 0 {
-        "all objects valid"
-    } else {
-        "**invalid objects found**"
+    let verdict = match (report.invalid().next(), report.refused().next()) {
+        (None, None) => "all objects valid",
+        (Some(_), _) => "**invalid objects found**",
+        (None, Some(_)) => "**refused objects found**",
     };
     let _ = writeln!(
         out,
         "**quota-operator plan**: {verdict}. {}\n",
         report.summary()
     );
-    let invalid: Vec<&ObjectReport> = report.invalid().collect();
-    if !invalid.is_empty() {
-        let _ = writeln!(
-            out,
-            "#### Invalid objects (the API server would refuse them)\n"
-        );
-        for o in invalid {
-            let _ = writeln!(out, "- `{}`: {}", o.file, object_label(o));
+    let sections = [
+        (
+            "Invalid objects (the API server would refuse them)",
+            report.invalid().collect::<Vec<_>>(),
+        ),
+        (
+            "Refused objects (--account-file defines them; its copy is used)",
+            report.refused().collect(),
+        ),
+    ];
+    for (title, objects) in sections.iter().filter(|(_, o)| !o.is_empty()) {
+        let _ = writeln!(out, "#### {title}\n");
+        for o in objects {
+            let _ = writeln!(out, "- `{}`: {}", code(&o.file), object_label(o));
             for e in &o.errors {
                 let _ = writeln!(out, "  - `{}`", e.message.replace('`', "'"));
             }
@@ -167,7 +196,7 @@ fn markdown(report: &Report) -> String {
     let mut files: Vec<&str> = rows.iter().map(|r| r[0].as_str()).collect();
     files.dedup();
     for file in files {
-        let _ = writeln!(out, "#### `{file}`\n");
+        let _ = writeln!(out, "#### `{}`\n", code(file));
         let _ = writeln!(out, "| {} |", header[1..].join(" | "));
         let _ = writeln!(out, "|{}", " --- |".repeat(header.len() - 1));
         for row in rows.iter().filter(|r| r[0] == file) {

@@ -21,6 +21,8 @@ pub enum Verdict {
     Invalid,
     /// Not one of quota-operator's kinds (a Namespace): passed over.
     Skipped,
+    /// Also defined by `--account-file`: that copy is used, this one is not.
+    Refused,
 }
 
 /// One object of one file.
@@ -28,6 +30,9 @@ pub enum Verdict {
 #[serde(rename_all = "camelCase")]
 pub struct ObjectReport {
     pub file: String,
+    /// Which document of the file (from 1); absent when the file was not read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub document: Option<usize>,
     /// `QuotaRequirement`, `CloudAccount`, another kind, or empty when unreadable.
     pub kind: String,
     /// `namespace/name` for namespaced objects, `name` otherwise.
@@ -126,6 +131,12 @@ impl Report {
             .filter(|o| o.verdict == Verdict::Invalid)
     }
 
+    pub fn refused(&self) -> impl Iterator<Item = &ObjectReport> {
+        self.objects
+            .iter()
+            .filter(|o| o.verdict == Verdict::Refused)
+    }
+
     /// One line: `14 objects in 12 files: 13 valid, 1 invalid, 2 skipped; 3 to file, 4 satisfied`.
     pub fn summary(&self) -> String {
         let count = |v| self.objects.iter().filter(|o| o.verdict == v).count();
@@ -139,6 +150,10 @@ impl Report {
             count(Verdict::Valid),
             count(Verdict::Invalid)
         );
+        let refused = count(Verdict::Refused);
+        if refused > 0 {
+            line.push_str(&format!(", {refused} refused"));
+        }
         let skipped = count(Verdict::Skipped);
         if skipped > 0 {
             line.push_str(&format!(", {skipped} skipped"));
@@ -165,8 +180,8 @@ impl Report {
         line
     }
 
-    /// 1 when any object is invalid, else 0.
+    /// 1 when any object is invalid or refused, else 0.
     pub fn exit_code(&self) -> u8 {
-        u8::from(self.invalid().next().is_some())
+        u8::from(self.invalid().next().is_some() || self.refused().next().is_some())
     }
 }

@@ -219,7 +219,8 @@ async fn credentials_go_only_to_google_or_an_allowed_endpoint() {
         (ErrorKind::InvalidArgument, "EndpointNotAllowed")
     );
     assert!(
-        refused.message.contains(&sim.endpoint()) && refused.message.contains("--allowed-endpoint"),
+        refused.message.contains(&sim.endpoint())
+            && refused.message.contains("--allowed-gcp-endpoint"),
         "{refused}"
     );
     assert_eq!(sim.gcp().calls("GetQuotaInfo"), 0);
@@ -227,7 +228,7 @@ async fn credentials_go_only_to_google_or_an_allowed_endpoint() {
     let allowed = GcpFactory::new(settings(vec![sim.endpoint()]))
         .provider(&account(Some(&sim.endpoint())))
         .await
-        .expect("allowed by --allowed-endpoint");
+        .expect("allowed by --allowed-gcp-endpoint");
     assert_eq!(
         allowed.quota(&cpus("us-central1")).await.unwrap().value,
         24.0

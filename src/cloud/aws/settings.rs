@@ -11,8 +11,9 @@ use crate::cloud::{CloudError, ErrorKind};
 pub struct AwsSettings {
     /// Endpoint for every account without its own `spec.endpoint`; always allowed.
     pub endpoint: Option<String>,
-    /// Further endpoints a CloudAccount's `spec.endpoint` may name (a VPC endpoint, a
-    /// simulator). Any other is refused: credentials go only to AWS or where the admin allows.
+    /// Further endpoints a CloudAccount's `spec.endpoint` may name (`--allowed-aws-endpoint`: a
+    /// VPC endpoint, a simulator). Any other is refused: credentials go only to AWS or where the
+    /// admin allows. GCP has its own list, so allowing a Google proxy sends it no signed request.
     pub allowed_endpoints: Vec<String>,
     /// How long listed quota values (and a refused listing) are reused, and how long AWS's
     /// answer that a service, quota or instance type does not exist is remembered.
@@ -73,7 +74,7 @@ impl AwsSettings {
                 format!(
                     "spec.endpoint {requested} is not an endpoint quota-operator may send \
                      credentials to; an operator admin can allow it with \
-                     --allowed-endpoint={requested}"
+                     --allowed-aws-endpoint={requested}"
                 ),
             ))
         }
@@ -136,7 +137,7 @@ mod tests {
         );
         assert!(
             refused.message.contains("https://attacker.example.com")
-                && refused.message.contains("--allowed-endpoint"),
+                && refused.message.contains("--allowed-aws-endpoint"),
             "{refused}"
         );
         // A host under amazonaws.com is no proof of AWS (S3 websites, load balancers).

@@ -1,12 +1,13 @@
 //! Where a project's credentials may go: Google's own endpoints, the operator's default GCP
-//! endpoint and the endpoints an admin allowed with `--allowed-endpoint`. A CloudAccount's
+//! endpoint and the endpoints an admin allowed with `--allowed-gcp-endpoint` (GCP's own list: an
+//! endpoint trusted with AWS's signed requests is not thereby trusted with a Google token). A CloudAccount's
 //! `spec.endpoint` is written by whoever may create CloudAccounts, so it is checked against that
 //! list rather than trusted: otherwise any such user could collect the operator's token.
 
 use super::super::{CloudError, ErrorKind};
 
 /// The flag that allows more endpoints (wired in `main.rs`).
-pub const FLAG: &str = "--allowed-endpoint";
+pub const FLAG: &str = "--allowed-gcp-endpoint";
 
 /// Refuses `endpoint` unless it is Google's, the default endpoint, or explicitly allowed.
 pub fn check(endpoint: &str, default: Option<&str>, allowed: &[String]) -> Result<(), CloudError> {

@@ -40,7 +40,7 @@ pub struct GcpSettings {
     /// Endpoint for every project without its own `spec.endpoint`; a CloudAccount may name it
     /// too.
     pub endpoint: Option<String>,
-    /// Further endpoints a CloudAccount's `spec.endpoint` may name (`--allowed-endpoint`): a
+    /// Further endpoints a CloudAccount's `spec.endpoint` may name (`--allowed-gcp-endpoint`): a
     /// Private Service Connect or proxy endpoint the admin trusts with the operator's
     /// credentials. Google's own `https://*.googleapis.com` endpoints need no entry.
     pub allowed_endpoints: Vec<String>,

@@ -1,0 +1,127 @@
+use std::os::unix::fs::symlink;
+
+use super::*;
+
+const SECRET: &str = "TOKEN-eyJhbGciOi";
+
+#[test]
+fn documents_skip_empties_expand_lists_and_keep_parse_errors() {
+    let docs = documents(
+        "f.yaml",
+        "---\n# only a comment\n---\nkind: List\nitems: [{kind: A}, {kind: B}]\n---\nkind: C\n---\n[1, 2]\n---\n{unclosed\n---\nkind: D\n",
+    );
+    let kinds: Vec<_> = docs
+        .iter()
+        .map(|d| match &d.object {
+            Ok(v) => v["kind"].as_str().unwrap_or("?").to_string(),
+            Err(_) => "error".to_string(),
+        })
+        .collect();
+    assert_eq!(kinds, ["A", "B", "C", "error", "error"]);
+    assert_eq!(docs[3].index, Some(4));
+}
+
+#[test]
+fn non_objects_are_described_by_index_and_shape_never_by_their_text() {
+    let text = format!(
+        "{SECRET}\n---\n[{SECRET}, x]\n---\n42\n---\nkind: List\nitems: [{SECRET}]\n---\n\
+         {SECRET}: 1\n{SECRET}: 2\n"
+    );
+    let errors: Vec<String> = documents("f.yaml", &text)
+        .into_iter()
+        .map(|d| d.object.expect_err("no document is an object"))
+        .collect();
+    for e in &errors {
+        assert!(!e.contains("TOKEN"), "{e}");
+    }
+    let starts: Vec<&str> = errors
+        .iter()
+        .map(|e| {
+            e.split(',')
+                .next()
+                .unwrap_or(e)
+                .split(':')
+                .next()
+                .unwrap_or(e)
+        })
+        .collect();
+    assert_eq!(
+        starts,
+        [
+            "document 1",
+            "document 2",
+            "document 3",
+            "document 4",
+            "document 5"
+        ]
+    );
+    assert!(errors[0].contains("a string, not an object"), "{errors:?}");
+    assert!(errors[1].contains("a list of 2 items"), "{errors:?}");
+    assert!(errors[3].contains("items[0]: a string"), "{errors:?}");
+    assert!(errors[4].contains("not YAML"), "{errors:?}");
+}
+
+/// `outside/secret.yaml` (a token, as a CI runner's credentials would be) and `tree/`, the
+/// files under review: one object, and links in and out.
+fn tree() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let outside = dir.path().join("outside");
+    let tree = dir.path().join("tree");
+    std::fs::create_dir_all(tree.join("sub")).unwrap();
+    std::fs::create_dir(&outside).unwrap();
+    std::fs::write(outside.join("secret.yaml"), SECRET).unwrap();
+    std::fs::write(tree.join("ok.yaml"), "kind: A\n").unwrap();
+    symlink("../outside/secret.yaml", tree.join("link.yaml")).unwrap();
+    symlink("ok.yaml", tree.join("inner.yaml")).unwrap();
+    symlink("../nowhere.yaml", tree.join("dangling.yaml")).unwrap();
+    symlink("../../outside", tree.join("sub/out")).unwrap();
+    symlink("..", tree.join("sub/loop")).unwrap();
+    (dir, tree)
+}
+
+fn summary(docs: &[Document]) -> Vec<(String, String)> {
+    docs.iter()
+        .map(|d| {
+            let name = Path::new(&d.file).file_name().unwrap().to_string_lossy();
+            let what = match &d.object {
+                Ok(v) => v["kind"].as_str().unwrap_or("?").to_string(),
+                Err(e) => e.clone(),
+            };
+            (name.to_string(), what)
+        })
+        .collect()
+}
+
+#[test]
+fn links_out_of_the_tree_are_not_read_and_the_report_says_why() {
+    let (_dir, tree) = tree();
+    let docs = load(std::slice::from_ref(&tree), true).unwrap();
+    let got = summary(&docs);
+    for (_, what) in &got {
+        assert!(!what.contains("TOKEN"), "{got:?}");
+    }
+    let names: Vec<&str> = got.iter().map(|(n, _)| n.as_str()).collect();
+    // inner.yaml is a link inside the tree (read); the loop back to the tree is not read twice.
+    assert_eq!(
+        names,
+        ["dangling.yaml", "inner.yaml", "link.yaml", "ok.yaml", "out"]
+    );
+    for i in [0, 2, 4] {
+        assert!(
+            got[i].1.starts_with("not read: a symbolic link")
+                && got[i].1.contains(&tree.display().to_string()),
+            "{got:?}"
+        );
+        assert_eq!(docs[i].index, None);
+    }
+    assert_eq!((got[1].1.as_str(), got[3].1.as_str()), ("A", "A"));
+}
+
+#[test]
+fn a_link_given_by_name_must_stay_in_its_directory() {
+    let (_dir, tree) = tree();
+    let docs = load(&[tree.join("link.yaml"), tree.join("inner.yaml")], false).unwrap();
+    let got = summary(&docs);
+    assert!(got[0].1.starts_with("not read: a symbolic link"), "{got:?}");
+    assert_eq!(got[1].1, "A");
+}
