@@ -302,6 +302,18 @@ fn array(schema: &Value, items: &[Value], path: &str, out: &mut Vec<FieldError>)
 }
 
 fn object(schema: &Value, map: &Map<String, Value>, path: &str, out: &mut Vec<FieldError>) {
+    let len = map.len() as u64;
+    if let Some(max) = schema.get("maxProperties").and_then(Value::as_u64)
+        && len > max
+    {
+        // The API server words a map's bound as an array's.
+        out.push(FieldError::new(
+            path,
+            ErrorType::TooMany,
+            Some(len.to_string()),
+            format!("must have at most {max} items"),
+        ));
+    }
     for name in schema
         .get("required")
         .and_then(Value::as_array)

@@ -170,3 +170,15 @@ fn nulls_are_dropped_unless_the_field_is_nullable() {
     assert_eq!(value, json!({"kept": null}));
     assert!(errors(schema, value).is_empty(), "a nullable null is valid");
 }
+
+#[test]
+fn a_map_past_max_properties_is_too_many_as_the_server_words_it() {
+    let schema = json!({"type": "object", "maxProperties": 2,
+                        "additionalProperties": {"type": "string", "maxLength": 3}});
+    let out = errors(schema.clone(), json!({"a": "1", "b": "2", "c": "3"}));
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert_eq!(out[0], "spec: Too many: 3: must have at most 2 items");
+    let long = errors(schema, json!({"a": "long"}));
+    assert_eq!(long.len(), 1, "{long:?}");
+    assert!(long[0].starts_with("spec.a: Too long"), "{long:?}");
+}

@@ -186,12 +186,23 @@ impl TestEnv {
 
     /// Creates an AWS CloudAccount that admits namespaces labelled allowed=true.
     pub async fn aws_account(&self, name: &str, account_id: &str) -> String {
+        self.aws_account_with(name, account_id, Value::Null).await
+    }
+
+    /// An AWS CloudAccount as [`Self::aws_account`] makes, with these guardrails.
+    pub async fn aws_account_with(
+        &self,
+        name: &str,
+        account_id: &str,
+        guardrails: Value,
+    ) -> String {
         let name = self.unique(name);
         self.create_account(json!({
             "metadata": {"name": name},
             "spec": {
                 "aws": {"accountId": account_id},
-                "namespaceSelector": {"matchLabels": {"quota-operator.dev/allowed": "true"}}
+                "namespaceSelector": {"matchLabels": {"quota-operator.dev/allowed": "true"}},
+                "guardrails": guardrails
             }
         }))
         .await

@@ -202,7 +202,10 @@ async fn a_request_the_cloud_forgot_falls_back_to_the_history_not_an_endless_err
 async fn a_refused_combined_request_lets_the_smaller_need_ask_once() {
     let mut env = TestEnv::new("own-smaller").await;
     let cloud = cloud();
-    let a = env.aws_account("a", A).await;
+    // No cooldown: the smaller need asks at once (tenants.rs shows it waiting out the default).
+    let a = env
+        .aws_account_with("a", A, json!({"refusalCooldown": "0s"}))
+        .await;
     env.create_qr(qr("big", &a, SPOT, 2000)).await;
     env.create_qr(qr("small", &a, SPOT, 1000)).await;
     env.start_operator(cloud.clone());
