@@ -261,17 +261,8 @@ fn number(schema: &Value, n: f64, value: &Value, path: &str, out: &mut Vec<Field
 }
 
 fn array(schema: &Value, items: &[Value], path: &str, out: &mut Vec<FieldError>) {
+    too_many(schema, "maxItems", items.len(), path, out);
     let len = items.len() as u64;
-    if let Some(max) = schema.get("maxItems").and_then(Value::as_u64)
-        && len > max
-    {
-        out.push(FieldError::new(
-            path,
-            ErrorType::TooMany,
-            Some(len.to_string()),
-            format!("must have at most {max} items"),
-        ));
-    }
     if let Some(min) = schema.get("minItems").and_then(Value::as_u64)
         && len < min
     {
@@ -301,12 +292,11 @@ fn array(schema: &Value, items: &[Value], path: &str, out: &mut Vec<FieldError>)
     }
 }
 
-fn object(schema: &Value, map: &Map<String, Value>, path: &str, out: &mut Vec<FieldError>) {
-    let len = map.len() as u64;
-    if let Some(max) = schema.get("maxProperties").and_then(Value::as_u64)
-        && len > max
+/// `maxItems` or `maxProperties`, as the API server reports either.
+fn too_many(schema: &Value, bound: &str, len: usize, path: &str, out: &mut Vec<FieldError>) {
+    if let Some(max) = schema.get(bound).and_then(Value::as_u64)
+        && len as u64 > max
     {
-        // The API server words a map's bound as an array's.
         out.push(FieldError::new(
             path,
             ErrorType::TooMany,
@@ -314,6 +304,11 @@ fn object(schema: &Value, map: &Map<String, Value>, path: &str, out: &mut Vec<Fi
             format!("must have at most {max} items"),
         ));
     }
+}
+
+fn object(schema: &Value, map: &Map<String, Value>, path: &str, out: &mut Vec<FieldError>) {
+    // The API server words a map's bound as an array's.
+    too_many(schema, "maxProperties", map.len(), path, out);
     for name in schema
         .get("required")
         .and_then(Value::as_array)

@@ -182,6 +182,16 @@ impl Drop for Fleet {
     }
 }
 
+/// Two teams on one AWS CloudAccount with these guardrails; requests end as `outcome` says.
+async fn two_teams(outcome: &str, guardrails: Value) -> Fleet {
+    Fleet::new(
+        &aws_scenario(outcome),
+        aws_account("shared", guardrails),
+        &["team-a", "team-b"],
+    )
+    .await
+}
+
 fn aws_account(name: &str, guardrails: Value) -> Value {
     json!({
         "metadata": {"name": name},
@@ -219,13 +229,8 @@ fn is(qr: &QuotaRequirement, state: TargetState) -> bool {
 
 #[tokio::test]
 async fn a_capacity_past_the_guardrail_is_blocked_and_never_carries_another_teams_filing() {
-    let guardrails = json!({"maxValues": {SPOT: 1000}});
-    let mut fleet = Fleet::new(
-        &aws_scenario("{outcome: approve, closeAfter: 1s}"),
-        aws_account("shared", guardrails),
-        &["team-a", "team-b"],
-    )
-    .await;
+    let approve = "{outcome: approve, closeAfter: 1s}";
+    let mut fleet = two_teams(approve, json!({"maxValues": {SPOT: 1000}})).await;
     let huge = json!({"capacity": [{"instanceType": "m5.2xlarge", "count": 1_000_000}]});
     fleet
         .create(
@@ -278,13 +283,8 @@ async fn a_capacity_past_the_guardrail_is_blocked_and_never_carries_another_team
 
 #[tokio::test]
 async fn one_teams_capacity_never_blocks_anothers_and_status_names_no_other_team() {
-    let guardrails = json!({"maxValues": {SPOT: 1000}});
-    let mut fleet = Fleet::new(
-        &aws_scenario("{outcome: approve, closeAfter: 1s}"),
-        aws_account("shared", guardrails),
-        &["team-a", "team-b"],
-    )
-    .await;
+    let approve = "{outcome: approve, closeAfter: 1s}";
+    let mut fleet = two_teams(approve, json!({"maxValues": {SPOT: 1000}})).await;
     let share = json!({"capacity": [{"instanceType": "m5.2xlarge", "count": 100}]});
     fleet
         .create(
@@ -353,12 +353,7 @@ async fn crowd(fleet: &Fleet) -> Vec<String> {
 
 #[tokio::test]
 async fn dozens_of_teams_on_a_refused_quota_file_it_once_and_then_wait_out_the_cooldown() {
-    let mut fleet = Fleet::new(
-        &aws_scenario("{outcome: deny, closeAfter: 1s}"),
-        aws_account("shared", json!({})),
-        &["team-a", "team-b"],
-    )
-    .await;
+    let mut fleet = two_teams("{outcome: deny, closeAfter: 1s}", json!({})).await;
     let names = crowd(&fleet).await;
     fleet.start_operator().await;
 
@@ -414,10 +409,9 @@ async fn dozens_of_teams_on_a_refused_quota_file_it_once_and_then_wait_out_the_c
 
 #[tokio::test]
 async fn after_each_cooldown_the_largest_need_below_every_refusal_asks_once() {
-    let mut fleet = Fleet::new(
-        &aws_scenario("{outcome: deny, closeAfter: 1s}"),
-        aws_account("shared", json!({"refusalCooldown": "6s"})),
-        &["team-a", "team-b"],
+    let mut fleet = two_teams(
+        "{outcome: deny, closeAfter: 1s}",
+        json!({"refusalCooldown": "6s"}),
     )
     .await;
     let names = crowd(&fleet).await;
