@@ -8,7 +8,7 @@ mod cli;
 use std::path::Path;
 
 use quota_sim::{Scenario, Sim, SimHandle, aws::SeedRequest};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 struct Run {
     code: i32,
@@ -438,6 +438,44 @@ async fn live_plan_adds_up_capacity_from_ec2s_catalog_and_blocks_a_type_on_anoth
     );
     assert!(sim.aws().filed().is_empty(), "plan files nothing");
     assert!(sim.aws().calls("DescribeInstanceTypes") >= 1);
+}
+
+const GUARDED_CAPACITY_FILES: &str = "apiVersion: quota-operator.dev/v1alpha1\nkind: CloudAccount\n\
+metadata: {name: prod-aws}\n\
+spec:\n  aws: {accountId: \"111111111111\"}\n  namespaceSelector: {matchLabels: {allowed: \"true\"}}\n\
+\x20 guardrails: {maxValues: {L-34B43A08: 1000}}\n\
+---\napiVersion: v1\nkind: Namespace\nmetadata: {name: team-batch, labels: {allowed: \"true\"}}\n\
+---\napiVersion: quota-operator.dev/v1alpha1\nkind: QuotaRequirement\n\
+metadata: {name: huge, namespace: team-batch}\n\
+spec: {accountRef: prod-aws, aws: {serviceCode: ec2, quotaCode: L-34B43A08}, regions: [us-east-1], capacity: [{instanceType: m5.2xlarge, count: 1000000}]}\n\
+---\napiVersion: quota-operator.dev/v1alpha1\nkind: QuotaRequirement\n\
+metadata: {name: small, namespace: team-batch}\n\
+spec: {accountRef: prod-aws, aws: {serviceCode: ec2, quotaCode: L-34B43A08}, regions: [us-east-1], desiredValue: 700}\n";
+
+#[tokio::test]
+async fn live_plan_never_carries_a_filing_past_the_guardrail_with_another_objects_capacity() {
+    let sim = sim().await;
+    let run = Live::new(&sim, GUARDED_CAPACITY_FILES)
+        .plan(&["-o", "json"])
+        .await;
+    let report: Value = serde_json::from_str(&run.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}{}", run.stdout, run.stderr));
+    let action = |name: &str| -> Value {
+        report["objects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["name"] == format!("team-batch/{name}"))
+            .map(|o| o["targets"][0]["action"].clone())
+            .unwrap_or_else(|| panic!("{name} in {report}"))
+    };
+    assert_eq!(action("huge")["kind"], "blocked", "{report}");
+    let small = action("small");
+    assert_eq!(
+        (&small["kind"], &small["value"]),
+        (&json!("file"), &json!(700)),
+        "{report}"
+    );
 }
 
 /// The files of a pull request that tries to judge itself: it redefines the admins' prod-aws
