@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# Undo tools/node/start.sh DIR: pods' containers, kube-proxy's rules, kubelet, containerd, the
+# control plane, mounts under DIR, the bridge and its blackhole route. Safe to run when nothing
+# is running; leaves logs in DIR.
+#
+#   tools/node/stop.sh DIR
+set -uo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+[ $# -eq 1 ] || { echo "usage: $0 DIR" >&2; exit 2; }
+[ -d "$1" ] || exit 0
+dir=$(cd "$1" && pwd)
+
+running() {
+	local st
+	st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null) || return 1
+	[ -n "$st" ] && [ "${st:0:1}" != Z ]
+}
+# stop NAME EXPECTED: TERM the pid in DIR/NAME.pid if its command line mentions EXPECTED, KILL
+# after 10 s.
+stop() {
+	local pidfile=$dir/$1.pid pid
+	[ -s "$pidfile" ] || { rm -f "$pidfile"; return 0; }
+	pid=$(cat "$pidfile")
+	if [[ "$pid" =~ ^[0-9]+$ ]] && running "$pid" &&
+		tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- "$2"; then
+		kill "$pid" 2>/dev/null
+		for _ in $(seq 100); do
+			running "$pid" || break
+			sleep 0.1
+		done
+		running "$pid" && kill -9 "$pid" 2>/dev/null
+	fi
+	rm -f "$pidfile"
+}
+
+# The watchdog calls this script: never stop the process that runs it.
+if [ -s "$dir/watchdog.pid" ] && [ "$(cat "$dir/watchdog.pid")" != "$PPID" ] && [ "$(cat "$dir/watchdog.pid")" != "$$" ]; then
+	stop watchdog start.sh
+fi
+rm -f "$dir/watchdog.pid"
+
+kc=$dir/cp/kubeconfig
+sock=$dir/containerd/containerd.sock
+ctr_bin=$(ls "${QO_CACHE_DIR:-$HOME/.cache/quota-operator}"/ctr/*/bin/ctr 2>/dev/null | head -n 1)
+
+# Pods first, while kubelet runs: it stops their sandboxes, and so the CNI plugin frees their
+# addresses and network namespaces.
+if [ -s "$dir/kubelet.pid" ] && running "$(cat "$dir/kubelet.pid")" && [ -s "$kc" ]; then
+	kubectl --kubeconfig "$kc" delete pods --all -A --grace-period=1 --wait=false >/dev/null 2>&1
+	for _ in $(seq 60); do
+		[ -z "$(kubectl --kubeconfig "$kc" get pods -A -o name 2>/dev/null)" ] && break
+		sleep 0.5
+	done
+fi
+stop kube-proxy kube-proxy
+stop kubelet kubelet
+# Whatever is left: kill the containers' tasks and remove the sandboxes through containerd.
+if [ -S "$sock" ] && [ -n "$ctr_bin" ]; then
+	c() { "$ctr_bin" --address "$sock" --namespace k8s.io "$@"; }
+	for t in $(c tasks ls -q 2>/dev/null); do
+		c tasks kill -s SIGKILL "$t" >/dev/null 2>&1
+	done
+	sleep 1
+	for t in $(c tasks ls -q 2>/dev/null); do c tasks delete -f "$t" >/dev/null 2>&1; done
+	for x in $(c containers ls -q 2>/dev/null); do c containers delete "$x" >/dev/null 2>&1; done
+fi
+stop containerd containerd
+# Shims whose containerd is gone (they name its socket on their command line).
+for p in $(pgrep -f "containerd-shim-runc-v2 .*-address $sock" 2>/dev/null); do
+	kill -9 "$p" 2>/dev/null
+done
+"$here/../controlplane/stop.sh" "$dir/cp" >/dev/null 2>&1
+
+# kube-proxy's chains.
+if command -v iptables >/dev/null && iptables -t nat -S KUBE-SERVICES >/dev/null 2>&1; then
+	kp=$(ls "${QO_CACHE_DIR:-$HOME/.cache/quota-operator}"/controlplane/*/bin/kube-proxy 2>/dev/null | head -n 1)
+	[ -n "$kp" ] && "$kp" --cleanup >/dev/null 2>&1
+fi
+
+# Mounts under DIR, deepest first (projected volumes, shm, rootfs overlays).
+grep -F " $dir/" /proc/mounts | awk '{ print $2 }' | sort -r | while read -r m; do
+	umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null
+done
+# Network namespaces the CNI plugin left (containerd names them cni-<uuid>) whose pods are gone.
+if [ -e "$dir/netns-before" ]; then
+	for n in $(ls /var/run/netns 2>/dev/null | grep '^cni-'); do
+		grep -qx "$n" "$dir/netns-before" || ip netns delete "$n" 2>/dev/null
+	done
+fi
+if [ -s "$dir/bridge" ]; then
+	ip route del blackhole 10.0.0.0/24 2>/dev/null
+	ip link del "$(cat "$dir/bridge")" 2>/dev/null
+	rm -f "$dir/bridge"
+fi
+exit 0
