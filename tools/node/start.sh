@@ -75,6 +75,14 @@ wait_for() { # SECONDS WHAT COMMAND...
 	done
 }
 
+# The kubelet sets vm.overcommit_memory, kernel.panic and kernel.panic_on_oops (its
+# protectKernelDefaults would refuse to start instead), and bridged traffic must pass iptables:
+# stop.sh puts back what was there.
+sysctls=(vm.overcommit_memory kernel.panic kernel.panic_on_oops net.bridge.bridge-nf-call-iptables net.ipv4.conf.all.route_localnet)
+for s in "${sysctls[@]}"; do
+	echo "$s=$(sysctl -n "$s")"
+done >"$dir/sysctl-before"
+
 # --- network -------------------------------------------------------------------------------------
 (ls /var/run/netns 2>/dev/null | grep '^cni-' || true) >"$dir/netns-before"
 ip link add "$bridge" type bridge
@@ -227,6 +235,9 @@ kube-proxy \
 	--healthz-bind-address="127.0.0.1:$proxy_healthz" \
 	--metrics-bind-address="127.0.0.1:$proxy_metrics" \
 	--conntrack-max-per-core=0 \
+	--conntrack-tcp-timeout-established=0 \
+	--conntrack-tcp-timeout-close-wait=0 \
+	--iptables-localhost-nodeports=false \
 	--v=1 \
 	</dev/null >"$dir/kube-proxy.log" 2>&1 &
 echo $! >"$dir/kube-proxy.pid"

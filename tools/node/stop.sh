@@ -87,6 +87,10 @@ if [ -e "$dir/netns-before" ]; then
 		grep -qx "$n" "$dir/netns-before" || ip netns delete "$n" 2>/dev/null
 	done
 fi
+if [ -s "$dir/sysctl-before" ]; then
+	while IFS= read -r kv; do sysctl -qw "$kv" >/dev/null 2>&1; done <"$dir/sysctl-before"
+	rm -f "$dir/sysctl-before"
+fi
 if [ -s "$dir/bridge" ]; then
 	ip route del blackhole 10.0.0.0/24 2>/dev/null
 	ip link del "$(cat "$dir/bridge")" 2>/dev/null
