@@ -147,6 +147,10 @@ state = "$c/state"
     sandbox = "localhost/pause:3.10"
 [plugins."io.containerd.cri.v1.runtime"]
   enable_selinux = false
+  # Root here lacks CAP_SYS_RESOURCE (CapEff 000001fffeffffff), so no process may lower its
+  # oom_score_adj, and runc fails the sandbox's -998 ("failed to update /proc/self/oom_score_adj:
+  # Permission denied"). Clamp to containerd's own, as for rootless containerd.
+  restrict_oom_score_adj = true
   [plugins."io.containerd.cri.v1.runtime".containerd]
     default_runtime_name = "runc"
     [plugins."io.containerd.cri.v1.runtime".containerd.runtimes.runc]

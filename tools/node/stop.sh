@@ -77,6 +77,27 @@ if command -v iptables >/dev/null && iptables -t nat -S KUBE-SERVICES >/dev/null
 	[ -n "$kp" ] && "$kp" --cleanup >/dev/null 2>&1
 fi
 
+# What is left of the kubelet's own chains (KUBE-FIREWALL, KUBE-KUBELET-CANARY), and of
+# kube-proxy's if --cleanup missed any: the jumps to them first, then the chains.
+if [ -s "$dir/bridge" ]; then
+	for ipt in iptables ip6tables; do
+		command -v "$ipt" >/dev/null || continue
+		for table in filter nat mangle; do
+			"$ipt" -t "$table" -S 2>/dev/null | grep -E '^-A [A-Z]+ .*-j KUBE-' | grep -vE '^-A KUBE-' |
+				while read -r rule; do
+					# iptables -S quotes comments: eval reads the rule back as iptables wrote it.
+					eval "\"\$ipt\" -t \"\$table\" -D ${rule#-A }" 2>/dev/null
+				done
+			for chain in $("$ipt" -t "$table" -S 2>/dev/null | awk '$1 == "-N" && $2 ~ /^KUBE-/ { print $2 }'); do
+				"$ipt" -t "$table" -F "$chain" 2>/dev/null
+			done
+			for chain in $("$ipt" -t "$table" -S 2>/dev/null | awk '$1 == "-N" && $2 ~ /^KUBE-/ { print $2 }'); do
+				"$ipt" -t "$table" -X "$chain" 2>/dev/null
+			done
+		done
+	done
+fi
+
 # Mounts under DIR, deepest first (projected volumes, shm, rootfs overlays).
 grep -F " $dir/" /proc/mounts | awk '{ print $2 }' | sort -r | while read -r m; do
 	umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null
