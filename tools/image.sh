@@ -64,7 +64,8 @@ fi
 [ -x "$binary" ] || die "no binary at $binary"
 
 # --- 2. the runtime root filesystem --------------------------------------------------------------
-packages=(libc6 libgcc-s1 ca-certificates tzdata)
+# gcc-12-base only for libgcc-s1's copyright file (its doc dir is a symlink to gcc-12-base's).
+packages=(libc6 libgcc-s1 gcc-12-base ca-certificates tzdata)
 cache=$QO_CONTAINERS_CACHE/image-rootfs
 mkdir -p "$cache/debs"
 candidates() {
@@ -111,7 +112,9 @@ if ! [ -e "$rootfs/.complete" ]; then
 	rm -rf "$r/usr/share/zoneinfo/right"
 	# Licences of what is shipped.
 	for p in "${packages[@]}"; do
-		install -D -m 0644 "$x/pkgs/usr/share/doc/$p/copyright" "$r/usr/share/doc/$p/copyright"
+		c=$x/pkgs/usr/share/doc/$p/copyright
+		[ -f "$c" ] || die "no copyright file for $p"
+		install -D -m 0644 "$c" "$r/usr/share/doc/$p/copyright"
 	done
 	cat >"$r/etc/passwd" <<-'EOF'
 		root:x:0:0:root:/root:/sbin/nologin
