@@ -11,7 +11,8 @@
 # - only the Lease holder reconciles: the standby's metrics show no reconcile, no cloud call;
 # - the PodDisruptionBudget: one eviction allowed, the second refused;
 # - `kubectl delete pod` of the leader: the handover time, and zero duplicate requests (the
-#   simulator's record of every request filed) with filings in flight;
+#   simulator's record of every request filed), with two requests open across it (the next
+#   leader must adopt them) and two filings in flight;
 # - `kubectl rollout restart` and `helm upgrade`: the same, zero duplicates;
 # - `helm uninstall`: QuotaRequirements, their status and the cloud's requests stay as they were.
 #
@@ -46,6 +47,7 @@ finish() { echo "$passed passed, $failed failed"; [ "$failed" = 0 ]; exit; }
 now() { date +%s.%N; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 
+rm -f "$work/image.tar"
 podman save --quiet --format docker-archive -o "$work/image.tar" "$image" || { bad "podman save $image"; finish; }
 kc=$(QO_WATCH_PID=$$ "$here/node/start.sh" "$work/node" "$work/image.tar" 2>"$work/node-start.log" | tail -n 1)
 if [ -z "$kc" ] || [ ! -s "$kc" ]; then
@@ -73,6 +75,9 @@ aws:
   - {serviceCode: ec2, quotaCode: L-34B43A08, value: 640}
   schedule:
     default: {outcome: approve, caseOpenedAfter: 2s, closeAfter: 25s}
+    rules:
+    # The request still open when helm uninstall runs stays open through it.
+    - {region: ap-east-1, outcome: approve, caseOpenedAfter: 2s, closeAfter: 600s}
 EOF
 "$sim" --scenario "$work/scenario.yaml" --listen "$node_ip:0" >"$work/sim.out" 2>"$work/sim.log" &
 sim_pid=$!
@@ -236,6 +241,29 @@ wait_satisfied() { # N SECONDS
 		sleep 1
 	done
 }
+# Before each disruption: two requirements filed and open (the simulator holds them 25 s), so
+# the next leader must adopt them, and two applied just before, so their filings are in flight.
+prepare_disruption() { # FIRST: regions FIRST..FIRST+3
+	apply_qrs "$1" $(($1 + 1))
+	wait_filed $(($1 + 2)) 60 || bad "requests for regions $1..$(($1 + 1)) not filed within 60s"
+	apply_qrs $(($1 + 2)) $(($1 + 3))
+}
+open_requests() { curl -fsS "$endpoint/_sim/aws/requests" | jq '[.[] | select(.status != "APPROVED" and .status != "DENIED" and .status != "CASE_CLOSED")] | length'; }
+old_pods() { k -n "$ns" get pods -l "$sel" -o jsonpath='{range .items[*]}{.metadata.name}{"\n"}{end}'; }
+all_new() { # OLD_PODS: the Ready pods are none of them, and the Lease holder is one of the Ready
+	local p
+	for p in $(pods_ready); do
+		echo "$1" | grep -qx "$p" && return 1
+	done
+	pods_ready | grep -qx "$(holder)"
+}
+wait_all_new() { # OLD_PODS
+	local until=$(($(date +%s) + 120))
+	until wait_two_ready 5 && all_new "$1"; do
+		[ "$(date +%s)" -lt "$until" ] || return 1
+		sleep 0.5
+	done
+}
 check_phase() { # NAME EXPECTED_FILED
 	if wait_satisfied "$2" 120; then ok "$1: all $2 QuotaRequirements Satisfied"; else bad "$1: not all $2 Satisfied: $(k -n team-node get qr --no-headers | awk '{ print $1, $5 }' | tr '\n' ';')"; fi
 	local n d
@@ -247,7 +275,7 @@ check_phase() { # NAME EXPECTED_FILED
 	fi
 }
 
-apply_qrs 0 3
+prepare_disruption 0
 wait_filed 4 60 || bad "4 requests not filed within 60s (filed $(count_filed))"
 leader=$(holder)
 standby=$(pods_ready | grep -vx "$leader" | head -n 1)
@@ -279,8 +307,9 @@ wait_two_ready 120 || bad "2 Ready pods not back after the eviction"
 check_phase "eviction of the standby" 4
 
 # --- handover: kubectl delete pod of the leader, with filings in flight --------------------------
+prepare_disruption 4
 leader=$(holder)
-apply_qrs 4 7
+echo "before deleting the leader: $(open_requests) requests open in the cloud"
 t=$(now)
 k -n "$ns" delete pod "$leader" --wait=false >/dev/null
 new=''
@@ -295,28 +324,48 @@ wait_two_ready 120 || bad "2 Ready pods not back after deleting the leader"
 check_phase "delete of the leader pod" 8
 
 # --- kubectl rollout restart ---------------------------------------------------------------------
-apply_qrs 8 11
+prepare_disruption 8
+before=$(old_pods) old_holder=$(holder)
+echo "before the rollout restart: $(open_requests) requests open in the cloud, holder $old_holder"
 t=$(now)
 k -n "$ns" rollout restart "$deploy" >/dev/null
-if k -n "$ns" rollout status "$deploy" --timeout=180s >/dev/null 2>&1; then ok "kubectl rollout restart completed in $(since "$t")s (new holder $(holder))"; else bad "rollout restart did not complete"; fi
-wait_two_ready 120 || bad "2 Ready pods not there after the rollout"
+if k -n "$ns" rollout status "$deploy" --timeout=180s >/dev/null 2>&1 && wait_all_new "$before"; then
+	ok "kubectl rollout restart: 2 new pods Ready, $(holder) holds the Lease, $(since "$t")s"
+else
+	bad "rollout restart did not replace both pods: $(pods_ready | tr '\n' ' '), holder $(holder)"
+fi
 check_phase "rollout restart" 12
 
 # --- helm upgrade --------------------------------------------------------------------------------
-apply_qrs 12 15
+prepare_disruption 12
+before=$(old_pods) old_holder=$(holder)
+echo "before the helm upgrade: $(open_requests) requests open in the cloud, holder $old_holder"
 t=$(now)
 if out=$("$helm" upgrade "$release" "$root/charts/quota-operator" --kubeconfig "$kc" -n "$ns" \
-	-f "$work/values.yaml" --set logLevel=debug --wait --timeout 180s 2>&1); then
-	ok "helm upgrade (logLevel=debug: new pods) in $(since "$t")s (new holder $(holder))"
+	-f "$work/values.yaml" --set logLevel=debug --wait --timeout 180s 2>&1) && wait_all_new "$before"; then
+	ok "helm upgrade (logLevel=debug, so a new pod template): 2 new pods Ready, $(holder) holds the Lease, $(since "$t")s"
 else
-	bad "helm upgrade: $(echo "$out" | tail -n 3)"
+	bad "helm upgrade did not replace both pods: $(echo "$out" | tail -n 2) $(pods_ready | tr '\n' ' ')"
 fi
-wait_two_ready 120 || bad "2 Ready pods not there after the upgrade"
+rl=$(k -n "$ns" get $deploy -o jsonpath='{.spec.template.spec.containers[0].env[?(@.name=="RUST_LOG")].value}')
+[ "$rl" = debug ] && ok "the upgraded Deployment runs with RUST_LOG=$rl" || bad "RUST_LOG=$rl after the upgrade"
 check_phase "helm upgrade" 16
 
 # --- helm uninstall ------------------------------------------------------------------------------
+# One more requirement whose request is open when the operator goes.
+regions+=(ap-east-1)
+apply_qrs 16 16
+wait_filed 17 60 || bad "the 17th request not filed within 60s"
+values() { # the quota's value in every region, as the cloud has it
+	local r
+	for r in "${regions[@]}"; do
+		printf '%s=%s\n' "$r" "$(curl -fsS "$endpoint/_sim/aws/values/111111111111/$r/ec2/L-34B43A08" | jq -c .)"
+	done
+}
+before_values=$(values)
 before_qr=$(k -n team-node get qr -o json | jq -S '[.items[] | {name: .metadata.name, spec, status: (.status | del(.conditions[]?.lastTransitionTime))}]')
-before_req=$(curl -fsS "$endpoint/_sim/aws/requests" | jq -S '[.[] | {id, status}]')
+before_req=$(curl -fsS "$endpoint/_sim/aws/requests" | jq -S '[.[] | {id, region, desiredValue}]')
+open_at_uninstall=$(open_requests)
 if out=$("$helm" uninstall "$release" --kubeconfig "$kc" -n "$ns" --wait --timeout 120s 2>&1); then ok "helm uninstall"; else bad "helm uninstall: $out"; fi
 for _ in $(seq 120); do
 	[ -z "$(k -n "$ns" get pods -l "$sel" -o name 2>/dev/null)" ] && break
@@ -325,16 +374,18 @@ done
 [ -z "$(k -n "$ns" get pods -l "$sel" -o name 2>/dev/null)" ] && ok "the operator's pods are gone" || bad "pods still there after uninstall"
 sleep 3
 after_qr=$(k -n team-node get qr -o json | jq -S '[.items[] | {name: .metadata.name, spec, status: (.status | del(.conditions[]?.lastTransitionTime))}]')
-after_req=$(curl -fsS "$endpoint/_sim/aws/requests" | jq -S '[.[] | {id, status}]')
+after_req=$(curl -fsS "$endpoint/_sim/aws/requests" | jq -S '[.[] | {id, region, desiredValue}]')
+after_values=$(values)
 nqr=$(echo "$after_qr" | jq length)
-if [ "$before_qr" = "$after_qr" ] && [ "$nqr" = 16 ]; then ok "after uninstall the $nqr QuotaRequirements and their status are as they were"; else bad "QuotaRequirements changed by the uninstall ($nqr left)"; fi
-if [ "$before_req" = "$after_req" ] && [ "$(echo "$after_req" | jq length)" = 16 ]; then
-	ok "after uninstall the cloud's 16 requests are as they were ($(echo "$after_req" | jq -r '[.[].status] | group_by(.) | map("\(.[0]) \(length)") | join(", ")'))"
+if [ "$before_qr" = "$after_qr" ] && [ "$nqr" = 17 ]; then ok "after uninstall the $nqr QuotaRequirements and their status are as they were"; else bad "QuotaRequirements changed by the uninstall ($nqr left)"; fi
+if [ "$before_req" = "$after_req" ] && [ "$(echo "$after_req" | jq length)" = 17 ] && [ "$open_at_uninstall" -ge 1 ]; then
+	ok "after uninstall the cloud's 17 requests are as they were, the $open_at_uninstall open at uninstall among them (none withdrawn, none added)"
 else
-	bad "the cloud's requests changed with the uninstall"
+	bad "the cloud's requests changed with the uninstall (open at uninstall: $open_at_uninstall)"
 fi
+if [ "$before_values" = "$after_values" ]; then ok "after uninstall the quota values in all ${#regions[@]} regions are as they were"; else bad "quota values changed with the uninstall"; fi
 k get crd quotarequirements.quota-operator.dev cloudaccounts.quota-operator.dev -o name >/dev/null 2>&1 &&
 	k get cloudaccount node-aws -o name >/dev/null 2>&1 && ok "CRDs and the CloudAccount stay" || bad "CRDs or CloudAccount gone"
 
-echo "node test: handover ${handover}s after deleting the leader; requests filed: $(count_filed) for 16 quotas, $(duplicates) duplicates"
+echo "node test: handover ${handover}s after deleting the leader; requests filed: $(count_filed) for 17 quotas, $(duplicates) duplicates"
 finish
