@@ -102,7 +102,7 @@ for r in view edit; do
 	labels=$(k get clusterrole "quota-operator-$a-$r" -o jsonpath='{.metadata.labels}' 2>/dev/null)
 	if echo "$labels" | grep -q "aggregate-to-$r"; then ok "ClusterRole quota-operator-$a-$r aggregates to $r"; else bad "ClusterRole quota-operator-$a-$r: labels $labels"; fi
 done
-team=team-roles
+team="team-roles"
 k create namespace "$team" >/dev/null
 k -n "$team" create rolebinding viewer --clusterrole=view --user=team-viewer >/dev/null
 k -n "$team" create rolebinding editor --clusterrole=edit --user=team-editor >/dev/null

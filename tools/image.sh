@@ -90,10 +90,10 @@ if ! [ -e "$rootfs/.complete" ]; then
 	x=$(mktemp -d "$cache/x.XXXXXX")
 	trap 'rm -rf "$x"' EXIT
 	for p in $pinned; do
-		deb=$(ls "$cache/debs/${p%%=*}_${p#*=}"_*.deb 2>/dev/null | head -n 1 || true)
-		# apt-get download escapes the epoch's colon as %3a.
-		[ -n "$deb" ] || deb=$(ls "$cache/debs/${p%%=*}_"*.deb | grep -F "$(echo "${p#*=}" | sed 's/:/%3a/')" | head -n 1)
-		[ -f "$deb" ] || die "no .deb for $p in $cache/debs"
+		# apt-get download names it NAME_VERSION_ARCH.deb, the epoch's colon escaped as %3a.
+		v=${p#*=}
+		deb=$(compgen -G "$cache/debs/${p%%=*}_${v//:/%3a}_*.deb" | head -n 1 || true)
+		[ -n "$deb" ] && [ -f "$deb" ] || die "no .deb for $p in $cache/debs"
 		dpkg-deb -x "$deb" "$x/pkgs"
 	done
 	r=$x/rootfs

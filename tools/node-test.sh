@@ -57,7 +57,6 @@ fi
 ok "$(grep 'Ready in' "$work/node-start.log" | sed 's/^node\/start.sh: //')"
 k() { kubectl --kubeconfig "$kc" "$@"; }
 node_ip=10.244.0.1
-kube_bin=$(dirname "$(ls "${QO_CACHE_DIR:-$HOME/.cache/quota-operator}"/controlplane/*/bin/kubelet | head -n 1)")
 echo "versions: $(k version -o json | jq -r '"API server \(.serverVersion.gitVersion)"'), $(k get node qo-node -o jsonpath='kubelet {.status.nodeInfo.kubeletVersion}, runtime {.status.nodeInfo.containerRuntimeVersion}, kernel {.status.nodeInfo.kernelVersion}'), $(runc --version | head -n 1), CNI plugins $(dpkg-query -W -f '${Version}' containernetworking-plugins 2>/dev/null)"
 
 # --- the simulator, on the node's address --------------------------------------------------------
@@ -151,11 +150,12 @@ else
 fi
 
 # The container as the kubelet and runc run it (the operator's process on this host).
+ctr_bin=$(compgen -G "${QO_CACHE_DIR:-$HOME/.cache/quota-operator}/ctr/*/bin/ctr" | head -n 1)
 pid_of() { # pod name -> host pid of the operator container's process
 	local cid
 	cid=$(k -n "$ns" get pod "$1" -o jsonpath='{.status.containerStatuses[0].containerID}')
 	cid=${cid#containerd://}
-	"${QO_CACHE_DIR:-$HOME/.cache/quota-operator}"/ctr/*/bin/ctr --address "$work/node/containerd/containerd.sock" -n k8s.io tasks ls 2>/dev/null |
+	"$ctr_bin" --address "$work/node/containerd/containerd.sock" -n k8s.io tasks ls 2>/dev/null |
 		awk -v c="$cid" '$1 == c { print $2 }'
 }
 first=$(pods_ready | head -n 1)

@@ -42,7 +42,11 @@ node_name=qo-node
 "$here/stop.sh" "$dir" >&2 || true
 t0=$(date +%s)
 
-eval "$("$here/build.sh" | awk '{ printf "%s_bin=%s\n", $1, $2 }')"
+built=$("$here/build.sh") || die "tools/node/build.sh failed"
+kube_bin=$(echo "$built" | awk '$1 == "kube" { print $2 }')
+containerd_bin=$(echo "$built" | awk '$1 == "containerd" { print $2 }')
+pause_bin=$(echo "$built" | awk '$1 == "pause" { print $2 }')
+[ -n "$kube_bin" ] && [ -n "$containerd_bin" ] && [ -n "$pause_bin" ] || die "tools/node/build.sh printed: $built"
 export PATH="$kube_bin:$containerd_bin:$PATH"
 command -v containerd-shim-runc-v2 >/dev/null || die "no containerd-shim-runc-v2 in $containerd_bin"
 
@@ -60,7 +64,6 @@ pick_port() {
 	done
 	return 1
 }
-started=()
 on_error() {
 	log "failed; stopping what was started"
 	"$here/stop.sh" "$dir" >&2 || true
@@ -84,7 +87,7 @@ for s in "${sysctls[@]}"; do
 done >"$dir/sysctl-before"
 
 # --- network -------------------------------------------------------------------------------------
-(ls /var/run/netns 2>/dev/null | grep '^cni-' || true) >"$dir/netns-before"
+for n in /var/run/netns/cni-*; do [ -e "$n" ] && echo "${n##*/}"; done >"$dir/netns-before"
 ip link add "$bridge" type bridge
 ip addr add "$node_ip/24" dev "$bridge"
 ip link set "$bridge" up

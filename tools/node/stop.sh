@@ -41,7 +41,7 @@ rm -f "$dir/watchdog.pid"
 
 kc=$dir/cp/kubeconfig
 sock=$dir/containerd/containerd.sock
-ctr_bin=$(ls "${QO_CACHE_DIR:-$HOME/.cache/quota-operator}"/ctr/*/bin/ctr 2>/dev/null | head -n 1)
+ctr_bin=$(compgen -G "${QO_CACHE_DIR:-$HOME/.cache/quota-operator}/ctr/*/bin/ctr" | head -n 1)
 
 # Pods first, while kubelet runs: it stops their sandboxes, and so the CNI plugin frees their
 # addresses and network namespaces.
@@ -73,7 +73,7 @@ done
 
 # kube-proxy's chains.
 if command -v iptables >/dev/null && iptables -t nat -S KUBE-SERVICES >/dev/null 2>&1; then
-	kp=$(ls "${QO_CACHE_DIR:-$HOME/.cache/quota-operator}"/controlplane/*/bin/kube-proxy 2>/dev/null | head -n 1)
+	kp=$(compgen -G "${QO_CACHE_DIR:-$HOME/.cache/quota-operator}/controlplane/*/bin/kube-proxy" | head -n 1)
 	[ -n "$kp" ] && "$kp" --cleanup >/dev/null 2>&1
 fi
 
@@ -104,8 +104,9 @@ grep -F " $dir/" /proc/mounts | awk '{ print $2 }' | sort -r | while read -r m; 
 done
 # Network namespaces the CNI plugin left (containerd names them cni-<uuid>) whose pods are gone.
 if [ -e "$dir/netns-before" ]; then
-	for n in $(ls /var/run/netns 2>/dev/null | grep '^cni-'); do
-		grep -qx "$n" "$dir/netns-before" || ip netns delete "$n" 2>/dev/null
+	for n in /var/run/netns/cni-*; do
+		[ -e "$n" ] || continue
+		grep -qx "${n##*/}" "$dir/netns-before" || ip netns delete "${n##*/}" 2>/dev/null
 	done
 fi
 if [ -s "$dir/sysctl-before" ]; then
