@@ -153,6 +153,10 @@ buildah bud --quiet --layers=false --timestamp "$(date -u -d "$created" +%s)" \
 	--build-arg DEBIAN_PACKAGES="$(echo "$pinned" | tr '\n' ' ' | sed 's/ $//')" \
 	-t "$image" "$ctx" >&2
 
+# The image this one replaced under the same name stays behind untagged: drop such images, so
+# the project's storage holds what is named, not every build.
+podman image prune -f >/dev/null 2>&1 || true
+
 size=$(podman image inspect --format '{{.Size}}' "$image")
 log "$image: $size bytes ($(awk -v s="$size" 'BEGIN { printf "%.1f", s / 1048576 }') MiB uncompressed), binary $(stat -c %s "$binary") bytes"
 if [ -n "$archive" ]; then
