@@ -1,9 +1,22 @@
 # syntax=docker/dockerfile:1
-# Build: docker build -t quota-operator .      (or: buildah bud -t quota-operator .)
+# For machines that reach the registries of the two bases:
+#
+#   docker build -t REGISTRY/quota-operator:0.1.0 \
+#     --build-arg VERSION=0.1.0 --build-arg REVISION=$(git rev-parse HEAD) .
+#
+# (or `buildah bud` with the same arguments). Both bases are build arguments, so a mirror or a
+# pinned digest can stand in: --build-arg BUILD_IMAGE=... --build-arg RUNTIME_IMAGE=...
+#
+# Without any registry, tools/image.sh builds the same image (same binary, user, entrypoint and
+# labels) from Dockerfile.local: the runtime layer there is assembled from the Debian packages
+# that distroless cc is made of (libc6, libgcc-s1, ca-certificates, tzdata) on `scratch`.
 #
 # The operator's binary only: the simulator (sim/, crate quota-sim) is a workspace member that
 # Cargo needs to read, but it is never built into or shipped in the image.
-FROM docker.io/library/rust:1.95-bookworm AS build
+ARG BUILD_IMAGE=docker.io/library/rust:1.95-bookworm
+ARG RUNTIME_IMAGE=gcr.io/distroless/cc-debian12:nonroot
+
+FROM ${BUILD_IMAGE} AS build
 WORKDIR /src
 COPY Cargo.toml Cargo.lock ./
 COPY src ./src
@@ -19,7 +32,19 @@ RUN --mount=type=cache,target=/usr/local/cargo/registry \
 
 # aws-lc-rs links glibc, so distroless cc (glibc, libgcc, CA certificates, tzdata; no shell, no
 # package manager) rather than scratch or static.
-FROM gcr.io/distroless/cc-debian12:nonroot
+FROM ${RUNTIME_IMAGE}
+ARG RUNTIME_IMAGE
+ARG VERSION=0.1.0
+ARG REVISION=unknown
+ARG CREATED=1970-01-01T00:00:00Z
+LABEL org.opencontainers.image.title="quota-operator" \
+      org.opencontainers.image.description="Kubernetes operator that keeps AWS and GCP quotas at or above what platform teams declare" \
+      org.opencontainers.image.url="https://quota-operator.dev" \
+      org.opencontainers.image.licenses="Apache-2.0" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${REVISION}" \
+      org.opencontainers.image.created="${CREATED}" \
+      org.opencontainers.image.base.name="${RUNTIME_IMAGE}"
 COPY --from=build /out/quota-operator /usr/local/bin/quota-operator
 # Numeric, so a kubelet enforcing runAsNonRoot can verify it (a user name it cannot check).
 # 65532 is distroless's nonroot user; the chart sets the same runAsUser/runAsGroup/fsGroup.

@@ -56,6 +56,34 @@ def flatten_rules(rules):
     return out
 
 
+QR = ("quota-operator.dev", "quotarequirements")
+TEAM_RULES = {
+    "view": {QR: {"get", "list", "watch"}},
+    "edit": {QR: {"get", "list", "watch", "create", "update", "patch", "delete", "deletecollection"}},
+}
+TEAM_AGGREGATION = {"view": {"view", "edit", "admin"}, "edit": {"edit", "admin"}}
+
+
+def team_roles(team, mode):
+    """The teams' ClusterRoles: QuotaRequirements only, never status, never CloudAccounts,
+    aggregated into Kubernetes' roles unless turned off ("aggregated", "plain" or "none")."""
+    if mode == "none":
+        check("no team ClusterRoles (teamRoles.enabled false)", not team, str([t["metadata"]["name"] for t in team]))
+        return
+    names = sorted(t["metadata"]["name"].rsplit("-", 1)[1] for t in team)
+    check("two team ClusterRoles, -view and -edit", names == ["edit", "view"], str(names))
+    for t in team:
+        kind = t["metadata"]["name"].rsplit("-", 1)[1]
+        rules = flatten_rules(t.get("rules", []))
+        check(f"team {kind} role: exactly {sorted(TEAM_RULES[kind][QR])} on quotarequirements", rules == TEAM_RULES[kind], str(rules))
+        check(f"team {kind} role: no status, no cloudaccounts",
+              not any(res.endswith("/status") or res.startswith("cloudaccounts") for _, res in rules), str(rules))
+        labels = t["metadata"].get("labels", {})
+        agg = {k.rsplit("aggregate-to-", 1)[1] for k, v in labels.items() if k.startswith("rbac.authorization.k8s.io/aggregate-to-") and v == "true"}
+        want = TEAM_AGGREGATION[kind] if mode == "aggregated" else set()
+        check(f"team {kind} role aggregated into {sorted(want) or 'nothing'}", agg == want, str(sorted(agg)))
+
+
 def common(docs, ns, expect):
     dep = one(docs, "Deployment")
     spec = dep.get("spec", {})
@@ -111,7 +139,13 @@ def common(docs, ns, expect):
         else:
             check(f"{d.get('kind')} {d['metadata'].get('name')} in the release namespace", d["metadata"].get("namespace") == ns, str(d["metadata"].get("namespace")))
 
-    cr = one(docs, "ClusterRole")
+    team = [d for d in by_kind(docs, "ClusterRole") if d["metadata"]["name"].endswith(("-view", "-edit"))]
+    operator_roles = [d for d in by_kind(docs, "ClusterRole") if d not in team]
+    check("exactly one ClusterRole for the operator", len(operator_roles) == 1, f"found {len(operator_roles)}")
+    cr = operator_roles[0] if operator_roles else {}
+    team_roles(team, expect.get("team_roles", "aggregated"))
+    for b in by_kind(docs, "ClusterRoleBinding") + by_kind(docs, "RoleBinding"):
+        check(f"{b['kind']} {b['metadata']['name']} binds no team role", b.get("roleRef", {}).get("name") not in [t["metadata"]["name"] for t in team])
     rules = flatten_rules(cr.get("rules", []))
     check("ClusterRole is exactly the least-privilege set", rules == CLUSTER_RULES,
           f"extra: { {k: v for k, v in rules.items() if CLUSTER_RULES.get(k) != v} }, missing: {[k for k in CLUSTER_RULES if k not in rules]}")
@@ -156,6 +190,9 @@ def mode_default(docs, ns):
     common(docs, ns, dict(replicas=2, strategy="RollingUpdate", leader_election=True, lease="quota-operator-leader",
                           probe_addr="0.0.0.0:8080", log_format="json", port=8080, pdb=1))
     dep = one(docs, "Deployment")
+    image = dep["spec"]["template"]["spec"]["containers"][0].get("image")
+    check("default image is localhost/quota-operator:<appVersion> (what tools/image.sh builds; no published name)",
+          str(image).startswith("localhost/quota-operator:") and len(str(image)) > len("localhost/quota-operator:"), str(image))
     ru = dep["spec"]["strategy"].get("rollingUpdate", {})
     check("rollingUpdate maxSurge 1 maxUnavailable 0", ru == {"maxSurge": 1, "maxUnavailable": 0}, str(ru))
     aff = dep["spec"]["template"]["spec"].get("affinity", {})
@@ -215,7 +252,7 @@ def mode_all_on(docs, ns):
 
 def mode_no_le(docs, ns):
     common(docs, ns, dict(replicas=1, strategy="Recreate", leader_election=False, lease=None,
-                          probe_addr="0.0.0.0:8080", log_format="json", port=8080, pdb=None))
+                          probe_addr="0.0.0.0:8080", log_format="json", port=8080, pdb=None, team_roles="plain"))
     dep = one(docs, "Deployment")
     check("Recreate has no rollingUpdate", "rollingUpdate" not in dep["spec"]["strategy"])
 
@@ -250,6 +287,11 @@ def mode_netpol(docs, ns):
 def mode_netpol_no_agents(docs, ns):
     np = one(docs, "NetworkPolicy")
     check("no port 80 egress with both agents off", port_80_cidrs(np) == [], str(port_80_cidrs(np)))
+
+
+def mode_no_team_roles(docs, ns):
+    common(docs, ns, dict(replicas=2, strategy="RollingUpdate", leader_election=True, lease="quota-operator-leader",
+                          probe_addr="0.0.0.0:8080", log_format="json", port=8080, pdb=1, team_roles="none"))
 
 
 # Every metric the dashboard must chart (issue 8's list).
@@ -313,7 +355,7 @@ def main():
         ns = sys.argv[2]
         docs = [d for d in yaml.safe_load_all(sys.stdin) if d]
         {"default": mode_default, "all-on": mode_all_on, "no-le": mode_no_le, "netpol": mode_netpol,
-         "netpol-no-agents": mode_netpol_no_agents}[mode](docs, ns)
+         "netpol-no-agents": mode_netpol_no_agents, "no-team-roles": mode_no_team_roles}[mode](docs, ns)
     for name, ok, why in results:
         print(f"ok   {mode}: {name}" if ok else f"FAIL {mode}: {name}: {why}")
 

@@ -5,6 +5,9 @@
 #   Operator CRDs here) are accepted, in two namespaces side by side;
 # - the ServiceAccount can do what the operator needs and nothing more (kubectl auth can-i
 #   with impersonation): no Secrets, no spec writes, leases only in its own namespace;
+# - the teams' ClusterRoles, aggregated (kube-controller-manager runs beside the API server) into
+#   view, edit and admin: a namespace viewer reads QuotaRequirements, an editor and an admin
+#   manage them, none writes their status or touches CloudAccounts (can-i, then real requests);
 # - the pod template passes the "restricted" Pod Security Standard (a server-side dry-run Pod
 #   in a namespace that enforces it), and a root pod is refused there (the check bites);
 # - helm uninstall works.
@@ -23,6 +26,10 @@ cleanup() { "$here/controlplane/stop.sh" "$cp_dir" >/dev/null 2>&1; [ -n "${QO_C
 trap cleanup EXIT
 kc=$(QO_WATCH_PID=$$ "$here/controlplane/start.sh" "$cp_dir" | tail -n 1) || { echo "chart-install-test: control plane did not start" >&2; exit 1; }
 k() { kubectl --kubeconfig "$kc" "$@"; }
+# kube-controller-manager fills the aggregated ClusterRoles (view, edit, admin) with the chart's
+# team roles; Pods of the Deployments stay Pending (no node here: tools/node-test.sh has one).
+"$here/controlplane/start-controllers.sh" "$cp_dir" >/dev/null 2>"$cp_dir/controllers.err" ||
+	{ echo "chart-install-test: kube-controller-manager did not start: $(tail -3 "$cp_dir/controllers.err")" >&2; exit 1; }
 
 passed=0 failed=0
 ok() { passed=$((passed + 1)); echo "ok   $*"; }
@@ -88,6 +95,63 @@ can no "create cloudaccounts" create cloudaccounts.quota-operator.dev
 can no "update namespaces" update namespaces
 can no "create pods" create pods -n "$a"
 can no "get configmaps" get configmaps -n "$a"
+
+# The teams' roles: a namespace's usual RoleBindings to Kubernetes' view, edit and admin cover
+# QuotaRequirements through aggregation, never their status, never CloudAccounts.
+for r in view edit; do
+	labels=$(k get clusterrole "quota-operator-$a-$r" -o jsonpath='{.metadata.labels}' 2>/dev/null)
+	if echo "$labels" | grep -q "aggregate-to-$r"; then ok "ClusterRole quota-operator-$a-$r aggregates to $r"; else bad "ClusterRole quota-operator-$a-$r: labels $labels"; fi
+done
+team="team-roles"
+k create namespace "$team" >/dev/null
+k -n "$team" create rolebinding viewer --clusterrole=view --user=team-viewer >/dev/null
+k -n "$team" create rolebinding editor --clusterrole=edit --user=team-editor >/dev/null
+k -n "$team" create rolebinding admin --clusterrole=admin --user=team-admin >/dev/null
+as_can() { # yes|no, user, description, can-i args...
+	local want=$1 user=$2 what=$3
+	shift 3
+	local got
+	if k auth can-i --as "$user" "$@" >/dev/null 2>&1; then got=yes; else got=no; fi
+	if [ "$got" = "$want" ]; then ok "$user can-i $what: $got"; else bad "$user can-i $what: $got, want $want"; fi
+}
+qr=quotarequirements.quota-operator.dev
+# The aggregation controller adds the rules within moments of the ClusterRoles' creation.
+for _ in $(seq 60); do
+	k auth can-i --as team-viewer list "$qr" -n "$team" >/dev/null 2>&1 &&
+		k auth can-i --as team-editor create "$qr" -n "$team" >/dev/null 2>&1 && break
+	sleep 0.5
+done
+as_can no nobody "list quotarequirements without a binding" list "$qr" -n "$team"
+for v in get list watch; do as_can yes team-viewer "$v quotarequirements" "$v" "$qr" -n "$team"; done
+for v in create update patch delete; do as_can no team-viewer "$v quotarequirements" "$v" "$qr" -n "$team"; done
+for v in get list watch create update patch delete deletecollection; do as_can yes team-editor "$v quotarequirements" "$v" "$qr" -n "$team"; done
+for user in team-viewer team-editor team-admin; do
+	as_can no "$user" "patch quotarequirements/status" patch "$qr" --subresource=status -n "$team"
+	as_can no "$user" "update quotarequirements/status" update "$qr" --subresource=status -n "$team"
+	as_can no "$user" "get cloudaccounts" get cloudaccounts.quota-operator.dev
+	as_can no "$user" "create cloudaccounts" create cloudaccounts.quota-operator.dev
+	as_can no "$user" "create quotarequirements in another namespace" create "$qr" -n "$a"
+done
+as_can yes team-admin "create quotarequirements" create "$qr" -n "$team"
+as_can yes team-admin "delete quotarequirements" delete "$qr" -n "$team"
+# And what a can-i answers, the API server does: the editor creates one, its status stays shut.
+cat >"$cp_dir/team-qr.yaml" <<EOF_QR
+apiVersion: quota-operator.dev/v1alpha1
+kind: QuotaRequirement
+metadata: {name: by-editor, namespace: $team}
+spec:
+  accountRef: prod-aws
+  aws: {serviceCode: ec2, quotaCode: L-34B43A08}
+  regions: [us-east-1]
+  desiredValue: 100
+EOF_QR
+if out=$(k --as team-editor create -f "$cp_dir/team-qr.yaml" 2>&1); then ok "team-editor creates a QuotaRequirement"; else bad "team-editor create: $out"; fi
+if out=$(k --as team-editor -n "$team" patch qr by-editor --subresource=status --type=merge -p '{"status":{"observedGeneration":1}}' 2>&1); then
+	bad "team-editor patched the status: $out"
+else
+	ok "team-editor's status patch is refused: $(echo "$out" | head -1 | cut -c1-120)"
+fi
+if out=$(k --as team-viewer -n "$team" delete qr by-editor 2>&1); then bad "team-viewer deleted it: $out"; else ok "team-viewer's delete is refused"; fi
 
 # The pod template under the restricted Pod Security Standard, judged by the API server's
 # PodSecurity admission (a server-side dry run creates nothing).

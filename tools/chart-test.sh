@@ -84,9 +84,10 @@ render() { # mode, helm args...
 }
 render default
 render all-on -f "$chart/ci/all-on-values.yaml"
-render no-le --set leaderElection.enabled=false --set replicaCount=1
+render no-le --set leaderElection.enabled=false --set replicaCount=1 --set teamRoles.aggregateToDefaultRoles=false
 render netpol --set networkPolicy.enabled=true
 render netpol-no-agents --set networkPolicy.enabled=true --set networkPolicy.gkeMetadataServer=false --set networkPolicy.eksPodIdentityAgent=false
+render no-team-roles --set teamRoles.enabled=false
 
 refused "two replicas without leader election" "leaderElection.enabled is false" --set leaderElection.enabled=false --set replicaCount=2
 refused "default replicas without leader election" "without leader election two replicas would both reconcile" --set leaderElection.enabled=false

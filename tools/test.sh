@@ -3,7 +3,9 @@
 # (helm lint/template/install with a real helm), the Argo CD and kstatus health checks, doc
 # tests, unit tests, simulator tests, and integration tests on a real kube-apiserver + etcd
 # built from pinned Go modules (tools/controlplane, tools/helm, tools/promtool, tools/kstatus:
-# the first run builds them, later runs reuse the cache).
+# the first run builds them, later runs reuse the cache); then the image (tools/image.sh), the
+# image run as the chart runs it (tools/image-test.sh) and the chart on a real kubelet node
+# (tools/node-test.sh; tools/node builds and caches kubelet, containerd and the rest).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -33,6 +35,9 @@ step "test control plane (cached build)"
 bin=$(tools/controlplane/build.sh | tail -n 1)
 echo "kube-apiserver and etcd in $bin" >&2
 
+step "test node (cached builds): kube-controller-manager, kube-scheduler, kubelet, kube-proxy, containerd, pause"
+tools/node/build.sh >&2
+
 step "Go tools for the chart and health checks: helm, promtool, kstatus (cached builds)"
 for tool in helm promtool kstatus; do
 	echo "$tool in $(tools/$tool/build.sh | tail -n 1)" >&2
@@ -49,6 +54,19 @@ cargo test --workspace --doc
 
 step "cargo test (the operator and the simulator)"
 cargo test --workspace --all-targets -- "$@"
+
+step "the image: tools/image.sh (release binary, Debian runtime files, buildah on scratch)"
+image=$(tools/image.sh | tail -n 1)
+
+step "the image run as the chart runs it (podman + runc, user 65532, read-only root, no capabilities)"
+tools/image-test.sh "$image"
+
+step "the chart on a real node (kubelet, containerd, kube-proxy): HA, handover, rollouts, uninstall"
+if why=$(tools/node/can-run.sh); then
+	tools/node-test.sh "$image"
+else
+	echo "SKIPPED: this machine cannot run the test node: $why" >&2
+fi
 
 step "benchmark, small: 200 objects on the debug build (figures only; tools/bench.sh N for real runs)"
 QO_BENCH_PROFILE=dev QO_BENCH_NO_BUILD=1 QO_BENCH_RESYNC_SECONDS=10 tools/bench.sh 200

@@ -4,7 +4,12 @@
 #
 #   ${QO_CACHE_DIR:-$HOME/.cache/quota-operator}/controlplane/<sha256 of go.sum>/bin/{kube-apiserver,etcd}
 #
-# If both binaries already exist for the current go.sum, exits at once.
+#   build.sh [COMMAND...]
+#
+# COMMANDs (default: kube-apiserver etcd) are etcd or any of go.mod's `tool` commands:
+# kube-apiserver, kube-controller-manager, kube-scheduler, kubelet, kube-proxy (the last four
+# are for the test node, tools/node). Only the missing ones are built, into the same bin dir.
+# If they all exist already for the current go.sum, exits at once.
 # Build output goes to stderr; the last stdout line is the bin directory.
 #
 # Env:
@@ -19,7 +24,17 @@ hash=$(sha256sum "$here/go.sum" | cut -d' ' -f1)
 out=$cache_root/controlplane/$hash
 bin=$out/bin
 
-have_bins() { [ -x "$bin/kube-apiserver" ] && [ -x "$bin/etcd" ]; }
+commands=("$@")
+[ ${#commands[@]} -gt 0 ] || commands=(kube-apiserver etcd)
+missing=()
+find_missing() {
+	missing=()
+	local c
+	for c in "${commands[@]}"; do
+		[ -x "$bin/$c" ] || missing+=("$c")
+	done
+}
+have_bins() { find_missing; [ ${#missing[@]} -eq 0 ]; }
 
 if have_bins; then
 	echo "$bin"
@@ -62,18 +77,36 @@ if [ "${QO_BUILD_NICE:-10}" != 0 ] && command -v nice >/dev/null; then
 	nice_cmd=(nice -n "${QO_BUILD_NICE:-10}")
 fi
 
+packages=()
+for c in "${missing[@]}"; do
+	case $c in
+	etcd) packages+=(./cmd/etcd) ;;
+	kube-apiserver | kube-controller-manager | kube-scheduler | kubelet | kube-proxy) packages+=("k8s.io/kubernetes/cmd/$c") ;;
+	*) echo "build.sh: unknown command '$c'" >&2; exit 2 ;;
+	esac
+done
+
 tmp=$(mktemp -d "$out/bin.tmp.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 
-echo "build.sh: building kube-apiserver $k8s_version and etcd into $bin (a cold build takes a while)" >&2
+echo "build.sh: building ${missing[*]} ($k8s_version) into $bin (a cold build takes a while)" >&2
 start=$(date +%s)
-"${nice_cmd[@]}" go build -p "${QO_BUILD_JOBS:-2}" -trimpath -ldflags "$ldflags" -o "$tmp/" \
-	k8s.io/kubernetes/cmd/kube-apiserver ./cmd/etcd >&2
-[ -x "$tmp/kube-apiserver" ] && [ -x "$tmp/etcd" ] || { echo "build.sh: binaries missing after build" >&2; exit 1; }
+"${nice_cmd[@]}" go build -p "${QO_BUILD_JOBS:-2}" -trimpath -ldflags "$ldflags" -o "$tmp/" "${packages[@]}" >&2
+for c in "${missing[@]}"; do
+	[ -x "$tmp/$c" ] || { echo "build.sh: $c missing after build" >&2; exit 1; }
+done
 chmod 755 "$tmp"
 
-rm -rf "$bin"
-mv -T "$tmp" "$bin"
+# Binaries built earlier for this go.sum stay (and may be running): the new ones join them, one
+# atomic rename each.
+if [ -d "$bin" ]; then
+	for c in "${missing[@]}"; do
+		mv -f "$tmp/$c" "$bin/$c"
+	done
+	rm -rf "$tmp"
+else
+	mv -T "$tmp" "$bin"
+fi
 trap - EXIT
-echo "build.sh: built in $(( $(date +%s) - start ))s" >&2
+echo "build.sh: built ${missing[*]} in $(( $(date +%s) - start ))s" >&2
 echo "$bin"

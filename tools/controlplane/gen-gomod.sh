@@ -35,7 +35,12 @@ staging=$(awk '$2 == "=>" && $3 ~ /^\.\/staging\// { print $1 }' "$k8s_gomod" | 
 	echo "	k8s.io/kubernetes ${K8S_VERSION}"
 	echo ")"
 	echo
-	echo "tool k8s.io/kubernetes/cmd/kube-apiserver"
+	echo "tool ("
+	# The control plane, and the test node's Kubernetes parts (tools/node).
+	for c in kube-apiserver kube-controller-manager kube-proxy kube-scheduler kubelet; do
+		echo "	k8s.io/kubernetes/cmd/$c"
+	done
+	echo ")"
 	echo
 	echo "replace ("
 	for m in $staging; do

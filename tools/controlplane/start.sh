@@ -18,6 +18,11 @@
 #   QO_READY_TIMEOUT           seconds to wait for /readyz (default 60)
 #   QO_CONTROLPLANE_BIN_DIR    use kube-apiserver/etcd from this dir instead of build.sh
 #   QO_APISERVER_EXTRA_ARGS    extra kube-apiserver flags (word-split)
+#   QO_APISERVER_ADDRESS       address to bind and advertise (default 127.0.0.1; the test node,
+#                              tools/node, uses its bridge's address so pods can reach it)
+#   QO_APISERVER_EXTRA_SANS    more subjectAltNames for the serving cert, e.g. "IP:10.0.0.1"
+#   QO_APISERVER_NODE_MODE     1: what a node's pods need: the ServiceAccount admission plugin
+#                              (mounted tokens) and the `kubernetes` Service's endpoints
 #   QO_CACHE_DIR, QO_BUILD_*   passed on to build.sh
 set -euo pipefail
 
@@ -26,6 +31,10 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 mkdir -p "$1"
 dir=$(cd "$1" && pwd)
 ready_timeout=${QO_READY_TIMEOUT:-60}
+address=${QO_APISERVER_ADDRESS:-127.0.0.1}
+sans="IP:127.0.0.1, DNS:localhost"
+[ "$address" = 127.0.0.1 ] || sans+=", IP:$address"
+[ -z "${QO_APISERVER_EXTRA_SANS:-}" ] || sans+=", $QO_APISERVER_EXTRA_SANS"
 
 log() { echo "start.sh: $*" >&2; }
 die() { log "$*"; exit 1; }
@@ -50,7 +59,8 @@ rm -f "$dir/kubeconfig" "$dir/etcd.pid" "$dir/apiserver.pid" "$dir/watchdog.pid"
 # --- PKI ---------------------------------------------------------------------
 pki=$dir/pki
 if ! [ -s "$pki/ca.crt" ] || ! [ -s "$pki/apiserver.crt" ] || ! [ -s "$pki/apiserver.key" ] ||
-	! [ -s "$pki/sa.key" ] || ! [ -s "$pki/tokens.csv" ] || ! [ -s "$pki/token" ]; then
+	! [ -s "$pki/sa.key" ] || ! [ -s "$pki/tokens.csv" ] || ! [ -s "$pki/token" ] ||
+	[ "$(cat "$pki/sans" 2>/dev/null || echo "IP:127.0.0.1, DNS:localhost")" != "$sans" ]; then
 	rm -rf "$pki"
 	mkdir -p "$pki"
 	chmod 700 "$pki"
@@ -66,14 +76,15 @@ if ! [ -s "$pki/ca.crt" ] || ! [ -s "$pki/apiserver.crt" ] || ! [ -s "$pki/apise
 		keyUsage = critical, keyCertSign, cRLSign, digitalSignature
 		subjectKeyIdentifier = hash
 	CNF
-	cat >"$pki/leaf.ext" <<-'EXT'
+	cat >"$pki/leaf.ext" <<-EXT
 		basicConstraints = critical, CA:FALSE
 		keyUsage = critical, digitalSignature, keyEncipherment
 		extendedKeyUsage = serverAuth
-		subjectAltName = IP:127.0.0.1, DNS:localhost
+		subjectAltName = $sans
 		subjectKeyIdentifier = hash
 		authorityKeyIdentifier = keyid
 	EXT
+	echo "$sans" >"$pki/sans"
 	ossl() { openssl "$@" 2>>"$pki/openssl.log" || die "openssl $1 failed, see $pki/openssl.log"; }
 	ossl req -x509 -config "$pki/ca.cnf" -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
 		-keyout "$pki/ca.key" -out "$pki/ca.crt" -days 3650 -sha256
@@ -92,7 +103,7 @@ token=$(cat "$pki/token")
 # --- helpers -----------------------------------------------------------------
 # A port is taken if something accepts a connection on it. Stay below the
 # Linux ephemeral range (32768+) so outgoing connections do not collide.
-port_taken() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+port_taken() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null || (exec 3<>"/dev/tcp/$address/$1") 2>/dev/null; }
 pick_port() {
 	local p i
 	for i in $(seq 200); do
@@ -164,13 +175,18 @@ deadline=$(($(date +%s) + ready_timeout))
 api_port='' api_pid=''
 for attempt in 1 2 3 4 5; do
 	api_port=$(pick_port "$etcd_port" "$peer_port") || die "no free port"
+	if [ "${QO_APISERVER_NODE_MODE:-}" = 1 ]; then
+		mode_args=(--endpoint-reconciler-type=lease)
+	else
+		mode_args=(--endpoint-reconciler-type=none --disable-admission-plugins=ServiceAccount)
+	fi
 	# The whole command line is kept (NUL-separated) so restart-apiserver.sh can start the same
 	# server on the same port and etcd.
 	# shellcheck disable=SC2086
 	api_cmd=("$bin/kube-apiserver" \
 		--etcd-servers="http://127.0.0.1:$etcd_port" \
-		--bind-address=127.0.0.1 \
-		--advertise-address=127.0.0.1 \
+		--bind-address="$address" \
+		--advertise-address="$address" \
 		--secure-port="$api_port" \
 		--cert-dir="$pki" \
 		--tls-cert-file="$pki/apiserver.crt" \
@@ -182,8 +198,7 @@ for attempt in 1 2 3 4 5; do
 		--service-account-key-file="$pki/sa.key" \
 		--service-account-signing-key-file="$pki/sa.key" \
 		--service-cluster-ip-range=10.0.0.0/24 \
-		--endpoint-reconciler-type=none \
-		--disable-admission-plugins=ServiceAccount \
+		"${mode_args[@]}" \
 		--allow-privileged=true \
 		${QO_APISERVER_EXTRA_ARGS:-})
 	printf '%s\0' "${api_cmd[@]}" >"$dir/apiserver.cmd"
@@ -193,7 +208,7 @@ for attempt in 1 2 3 4 5; do
 	ok=''
 	while [ "$(date +%s)" -lt "$deadline" ]; do
 		if [ "$(curl -sS -m 2 --cacert "$pki/ca.crt" -H "Authorization: Bearer $token" \
-			"https://127.0.0.1:$api_port/readyz" 2>/dev/null)" = ok ]; then
+			"https://$address:$api_port/readyz" 2>/dev/null)" = ok ]; then
 			ok=1
 			break
 		fi
@@ -215,7 +230,7 @@ for attempt in 1 2 3 4 5; do
 done
 [ -n "$ok" ] || die "kube-apiserver: could not bind a port"
 echo "$api_pid" >"$dir/apiserver.pid"
-log "kube-apiserver ready on https://127.0.0.1:$api_port (pid $api_pid)"
+log "kube-apiserver ready on https://$address:$api_port (pid $api_pid)"
 
 # --- kubeconfig --------------------------------------------------------------
 cat >"$dir/kubeconfig.tmp" <<EOF_KC
@@ -224,7 +239,7 @@ kind: Config
 clusters:
 - name: quota-operator-test
   cluster:
-    server: https://127.0.0.1:$api_port
+    server: https://$address:$api_port
     certificate-authority-data: $(base64 -w0 <"$pki/ca.crt")
 users:
 - name: admin

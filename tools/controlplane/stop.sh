@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Stop the servers that start.sh recorded in DIR (watchdog, kube-apiserver,
-# etcd). Safe to call when nothing is running. Leaves logs and certs in DIR.
+# Stop the servers that start.sh and start-controllers.sh recorded in DIR (watchdogs,
+# kube-controller-manager, kube-scheduler, kube-apiserver, etcd). Safe to call when nothing is running. Leaves logs and certs in DIR.
 #
 #   tools/controlplane/stop.sh DIR
 set -uo pipefail
@@ -38,6 +38,9 @@ stop() {
 }
 
 stop watchdog start.sh
+stop controllers-watchdog start-controllers.sh
+stop controller-manager kube-controller-manager
+stop scheduler kube-scheduler
 stop apiserver kube-apiserver
 stop etcd etcd
 exit 0
