@@ -228,9 +228,7 @@ fn import_graph(src: &Path) -> Graph {
         for target in refs {
             let to = file_of(&files, &target);
             if to != file {
-                edges
-                    .entry(to.clone())
-                    .or_insert_with(|| target.join("::"));
+                edges.entry(to.clone()).or_insert_with(|| target.join("::"));
             }
         }
     }
@@ -360,7 +358,10 @@ fn the_checker_sees_a_facade_circle_and_a_sibling_circle() {
         "{graph:#?}"
     );
     // Without c's upward use only a <-> b is left.
-    write("cloud/c.rs", "pub struct C;\n#[cfg(test)]\nmod tests { use super::*; }\n");
+    write(
+        "cloud/c.rs",
+        "pub struct C;\n#[cfg(test)]\nmod tests { use super::*; }\n",
+    );
     let graph = import_graph(src);
     assert_eq!(cycles(&graph), vec![files(&["cloud/a.rs", "cloud/b.rs"])]);
 }

@@ -4,14 +4,14 @@
 use jiff::Timestamp;
 
 use super::{
-    Shared,
     catalog::QuotaDef,
     fault::FaultInjection,
     limiter::CallCount,
     operation::Operation,
-    request::{FiledRequest, Request, RequestStatus},
+    request::{FiledRequest, Request},
     scenario::{SeedRequest, ThrottleInjection},
-    state::AwsState,
+    state::{AwsState, Shared},
+    status::RequestStatus,
 };
 use crate::{
     admin::SimError,

@@ -20,18 +20,17 @@ use axum::{
 use jiff::Timestamp;
 
 use super::{
-    Shared, ec2,
-    error::AwsError,
+    ec2,
+    error::{AwsError, CONTENT_TYPE},
     fault::{self, Injected},
     operation::Operation,
     ops,
-    state::AwsState,
+    state::{AwsState, Shared},
     sts,
     wire::Input,
 };
 use crate::shared::lock;
 
-pub const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
 const TARGET_PREFIX: &str = "ServiceQuotasV20190624.";
 
 pub async fn handle(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {

@@ -19,9 +19,11 @@ mod operation;
 mod ops;
 mod paging;
 mod request;
-mod scenario;
+pub(crate) mod scenario;
 mod state;
+mod status;
 mod sts;
+mod validate;
 mod wire;
 
 use std::sync::{Arc, Mutex};
@@ -39,15 +41,14 @@ pub use fault::{Fault, FaultInjection};
 pub use instance_types::{Ec2Scenario, InstanceTypeDef, InstanceTypes};
 pub use limiter::CallCount;
 pub use operation::{Operation, Rate};
-pub use request::{FiledRequest, Request, RequestStatus, Source};
+pub use request::{FiledRequest, Request, Source};
 pub use scenario::{
     AwsScenario, DEFAULT_ACCOUNT, ERROR_REASON_CODES, ErrorReason, OpenLimits, Outcome,
     QuotaSetting, Rates, RoleSetting, Rule, Schedule, SeedRequest, ThrottleInjection,
 };
+pub use status::RequestStatus;
 
 pub use crate::admin::SimError;
-
-type Shared = crate::shared::Shared<state::AwsState>;
 
 /// The simulated Service Quotas of every account in a scenario.
 pub struct AwsSim {
@@ -57,7 +58,7 @@ pub struct AwsSim {
 impl AwsSim {
     /// Builds the simulator; `scenario` should come from `Scenario::from_yaml` or be
     /// `Default`, which are validated.
-    pub fn new(scenario: crate::Scenario) -> Self {
+    pub fn new(scenario: crate::scenario::Scenario) -> Self {
         Self::from_section(scenario.aws)
     }
 
@@ -82,12 +83,5 @@ impl AwsSim {
             .route("/", post(http::handle))
             .with_state(self.control.shared.clone())
             .merge(admin::router(self.control.clone()))
-    }
-
-    /// Serves on `addr` (use port 0 for any free port) until the handle is dropped; GCP runs
-    /// beside it on its default scenario.
-    pub async fn serve(self, addr: std::net::SocketAddr) -> anyhow::Result<crate::SimHandle> {
-        let gcp = crate::GcpSim::from_section(Default::default());
-        crate::Sim::from_parts(self, gcp).serve(addr).await
     }
 }

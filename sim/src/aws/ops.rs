@@ -8,8 +8,9 @@ use super::{
     error::AwsError,
     operation::Operation,
     paging::page,
-    request::{RequestStatus, Source},
+    request::Source,
     state::{AwsState, Filing},
+    status::RequestStatus,
     wire::{self, Input, ServiceInfo},
 };
 use crate::shared::Ticks;

@@ -11,13 +11,17 @@ use super::{
     fault::FaultInjection,
     instance_types::InstanceTypes,
     limiter::{Counters, Limiter},
-    request::{FiledRequest, Request, RequestStatus, Source},
+    request::{FiledRequest, Request, Source},
     scenario::{AwsScenario, ErrorReason},
+    status::RequestStatus,
 };
 use crate::shared::Ticks;
 
 /// (account, region or `*` for a global quota, service, quota code).
 type ValueKey = (String, String, String, String);
+
+/// The state behind its lock, as the handlers and the control handle share it.
+pub type Shared = crate::shared::Shared<AwsState>;
 
 pub struct AwsState {
     pub scenario: AwsScenario,

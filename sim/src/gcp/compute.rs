@@ -15,12 +15,11 @@ use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
 use super::{
-    Shared,
     error::{Code, GcpError},
     machine_types::{MachineTypeDef, zones_of},
     method::Method,
     params::Params,
-    state::GcpState,
+    state::{GcpState, Shared},
 };
 use crate::{paging, shared::current};
 

@@ -4,12 +4,12 @@
 use jiff::Timestamp;
 
 use super::{
-    Shared,
-    catalog::{Dims, QuotaDef},
+    catalog::QuotaDef,
     method::{CallCount, Method},
     preference::{Preference, Verdict},
     scenario::{Fault, SeedPreference},
-    state::{GcpState, PreferenceWrite},
+    state::{GcpState, PreferenceWrite, Shared},
+    vocab::Dims,
 };
 use crate::{
     admin::SimError,
@@ -163,7 +163,7 @@ impl GcpControl {
         dims: &Dims,
         value: i64,
     ) -> Result<(), SimError> {
-        super::catalog::check_value(value).map_err(SimError::Invalid)?;
+        super::vocab::check_value(value).map_err(SimError::Invalid)?;
         self.set(project, service, quota_id, dims, value, GcpState::set_value)
     }
 

@@ -18,12 +18,11 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{
-    Shared,
     error::{Code, GcpError},
     listing::{Filter, order, page},
     method::Method,
     params::Params,
-    state::GcpState,
+    state::{GcpState, Shared},
     wire::{self, Mask, SafetyChecks},
     write::{self, WriteRequest},
 };

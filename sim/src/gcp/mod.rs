@@ -27,9 +27,11 @@ mod machine_types;
 mod method;
 mod params;
 mod preference;
-mod scenario;
+pub(crate) mod scenario;
 mod seed;
 mod state;
+mod validate;
+mod vocab;
 mod wire;
 mod write;
 
@@ -38,18 +40,17 @@ use std::sync::{Arc, Mutex};
 use axum::Router;
 
 pub use admin::ROUTES as ADMIN_ROUTES;
-pub use catalog::{COMPUTE, Catalog, Dims, IneligibilityReason, QuotaDef, REGIONS, UNLIMITED};
+pub use catalog::{Catalog, QuotaDef, REGIONS};
 pub use control::{GcpControl, dims};
 pub use error::{Code, GcpError};
 pub use machine_types::{Accelerator, ComputeScenario, MachineTypeDef, MachineTypes};
 pub use method::{CallCount, Method};
-pub use preference::{Origin, Preference};
+pub use preference::Preference;
 pub use scenario::{
     Fault, GcpScenario, Outcome, QuotaInfoDef, Rule, Schedule, SeedPreference, ValueSetting,
 };
 pub use state::{Change, PreferenceWrite};
-
-type Shared = crate::shared::Shared<state::GcpState>;
+pub use vocab::{COMPUTE, Dims, IneligibilityReason, Origin, UNLIMITED};
 
 /// The simulated Cloud Quotas of every project in a scenario.
 pub struct GcpSim {
@@ -58,14 +59,14 @@ pub struct GcpSim {
 
 impl GcpSim {
     /// Builds the simulator from a scenario that came from `Scenario::from_yaml` or `Default`.
-    pub fn new(scenario: crate::Scenario) -> Self {
+    pub fn new(scenario: crate::scenario::Scenario) -> Self {
         Self::from_section(scenario.gcp)
     }
 
     pub fn from_section(scenario: GcpScenario) -> Self {
         Self {
             control: GcpControl {
-                shared: Arc::new(Mutex::new(state::GcpState::new(scenario))),
+                shared: Arc::new(Mutex::new(seed::seeded(scenario))),
             },
         }
     }
@@ -73,13 +74,6 @@ impl GcpSim {
     /// The control handle (counters, write log, admin moves) for in-process use.
     pub fn control(&self) -> GcpControl {
         self.control.clone()
-    }
-
-    /// Serves on `addr` (port 0: any free port) until the handle is dropped; AWS runs beside it
-    /// on its default scenario.
-    pub async fn serve(self, addr: std::net::SocketAddr) -> anyhow::Result<crate::SimHandle> {
-        let aws = crate::AwsSim::from_section(Default::default());
-        crate::Sim::from_parts(aws, self).serve(addr).await
     }
 
     /// `/v1/...` (Cloud Quotas), `/compute/v1/...` (machine types) plus `/_sim/gcp/...`

@@ -8,11 +8,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Deserializer, de};
 use serde_json::{Map, Value, json};
 
-use super::{
-    catalog::{Dims, QuotaDef},
-    error::GcpError,
-    preference::Preference,
-};
+use super::{catalog::QuotaDef, error::GcpError, preference::Preference, vocab::Dims};
 
 /// How enums go out: the Rust client asks for numbers, gcloud (plain `alt=json`) for names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

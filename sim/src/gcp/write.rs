@@ -11,11 +11,12 @@
 use jiff::Timestamp;
 
 use super::{
-    catalog::{Dims, QuotaDef, UNLIMITED, compare_values},
+    catalog::QuotaDef,
     error::GcpError,
     method::Method,
-    preference::{Origin, Preference},
+    preference::Preference,
     state::{Change, GcpState, check_id},
+    vocab::{Dims, Origin, UNLIMITED, compare_values},
     wire::{Mask, PreferenceIn, SafetyChecks},
 };
 
