@@ -4,14 +4,14 @@
 use jiff::Timestamp;
 
 use super::{
-    catalog::QuotaDef,
     fault::FaultInjection,
-    limiter::CallCount,
+    model::catalog::QuotaDef,
+    model::limiter::CallCount,
+    model::request::{FiledRequest, Request},
+    model::state::{AwsState, Shared},
+    model::status::RequestStatus,
     operation::Operation,
-    request::{FiledRequest, Request},
     scenario::{SeedRequest, ThrottleInjection},
-    state::{AwsState, Shared},
-    status::RequestStatus,
 };
 use crate::{
     admin::SimError,

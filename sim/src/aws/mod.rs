@@ -6,25 +6,22 @@
 //! scenario `accounts`, else `defaultAccount`), regions from the credential scope; signatures
 //! are not verified.
 
+// Layers, each using only those below it: `router` (the one endpoint) -> the services
+// (`service_quotas`, `sts`, `ec2`) -> `model` -> `fault`, `operation`, `error`. The scenario
+// (`scenario`) is plain data; `validate` checks it against the model, which is built from it.
+// `control` and `admin` steer the model from Rust and over HTTP.
 mod admin;
-mod catalog;
 mod control;
 mod ec2;
 mod error;
 mod fault;
-mod http;
-mod instance_types;
-mod limiter;
+mod model;
 mod operation;
-mod ops;
-mod paging;
-mod request;
+mod router;
 pub(crate) mod scenario;
-mod state;
-mod status;
+mod service_quotas;
 mod sts;
 mod validate;
-mod wire;
 
 use std::sync::{Arc, Mutex};
 
@@ -32,21 +29,21 @@ use axum::{Router, routing::post};
 use jiff::Timestamp;
 
 pub use admin::ROUTES as ADMIN_ROUTES;
-pub use catalog::{
-    CLOUD_MAP_INSTANCES_PER_SERVICE, Catalog, OPENSEARCH_INSTANCES_PER_DOMAIN, QuotaDef,
-};
 pub use control::AwsControl;
+pub use ec2::instance_types::{Ec2Scenario, InstanceTypeDef, InstanceTypes};
 pub use error::AwsError;
 pub use fault::{Fault, FaultInjection};
-pub use instance_types::{Ec2Scenario, InstanceTypeDef, InstanceTypes};
-pub use limiter::CallCount;
+pub use model::catalog::{
+    CLOUD_MAP_INSTANCES_PER_SERVICE, Catalog, OPENSEARCH_INSTANCES_PER_DOMAIN, QuotaDef,
+};
+pub use model::limiter::CallCount;
+pub use model::request::{FiledRequest, Request, Source};
+pub use model::status::RequestStatus;
 pub use operation::{Operation, Rate};
-pub use request::{FiledRequest, Request, Source};
 pub use scenario::{
     AwsScenario, DEFAULT_ACCOUNT, ERROR_REASON_CODES, ErrorReason, OpenLimits, Outcome,
     QuotaSetting, Rates, RoleSetting, Rule, Schedule, SeedRequest, ThrottleInjection,
 };
-pub use status::RequestStatus;
 
 pub use crate::admin::SimError;
 
@@ -63,7 +60,7 @@ impl AwsSim {
     }
 
     pub fn from_section(scenario: AwsScenario) -> Self {
-        let state = state::AwsState::new(scenario, Timestamp::now());
+        let state = model::state::AwsState::new(scenario, Timestamp::now());
         Self {
             control: AwsControl {
                 shared: Arc::new(Mutex::new(state)),
@@ -80,7 +77,7 @@ impl AwsSim {
     /// routers on one server.
     pub fn router(&self) -> Router {
         Router::new()
-            .route("/", post(http::handle))
+            .route("/", post(router::handle))
             .with_state(self.control.shared.clone())
             .merge(admin::router(self.control.clone()))
     }

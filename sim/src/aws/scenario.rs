@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    fault::FaultInjection, instance_types::Ec2Scenario, operation::Rate, status::RequestStatus,
+    ec2::instance_types::Ec2Scenario, fault::FaultInjection, model::status::RequestStatus,
+    operation::Rate,
 };
 use crate::{
     delay::Delay,

@@ -4,7 +4,7 @@
 //! catalog, so neither needs the other's validation.
 
 use super::{
-    catalog::Catalog,
+    model::catalog::Catalog,
     operation::Operation,
     scenario::{AwsScenario, ERROR_REASON_CODES},
 };

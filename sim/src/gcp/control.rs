@@ -4,11 +4,11 @@
 use jiff::Timestamp;
 
 use super::{
-    catalog::QuotaDef,
     method::{CallCount, Method},
-    preference::{Preference, Verdict},
+    model::catalog::QuotaDef,
+    model::preference::{Preference, Verdict},
+    model::state::{GcpState, PreferenceWrite, Shared},
     scenario::{Fault, SeedPreference},
-    state::{GcpState, PreferenceWrite, Shared},
     vocab::Dims,
 };
 use crate::{
@@ -147,7 +147,7 @@ impl GcpControl {
     /// schedule like any other.
     pub fn seed_preference(&self, seed: SeedPreference) -> Result<Preference, SimError> {
         self.with(|st, now| {
-            let idx = super::seed::seed(st, seed, now)
+            let idx = super::model::seed::seed(st, seed, now)
                 .map_err(|(field, m)| SimError::Invalid(format!("{field}: {m}")))?;
             Ok(st.prefs[idx].clone())
         })

@@ -16,40 +16,38 @@
 //! a decrease carries no trace id. Only `projects/` containers are served (folders and organizations
 //! answer UNIMPLEMENTED), and QuotaAdjusterSettings is not.
 
+// Layers, each using only those below it: `router()` below merges the services
+// (`cloud_quotas`, `compute`) -> `model` -> `params`, `method`, `error`. The scenario
+// (`scenario`, with the words it shares with the model in `vocab`) is plain data; `validate`
+// checks it against the model, which is built from it. `control` and `admin` steer the model
+// from Rust and over HTTP.
 mod admin;
-mod catalog;
+mod cloud_quotas;
 mod compute;
 mod control;
 mod error;
-mod http;
-mod listing;
-mod machine_types;
 mod method;
+mod model;
 mod params;
-mod preference;
 pub(crate) mod scenario;
-mod seed;
-mod state;
 mod validate;
 mod vocab;
-mod wire;
-mod write;
 
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
 
 pub use admin::ROUTES as ADMIN_ROUTES;
-pub use catalog::{Catalog, QuotaDef, REGIONS};
+pub use compute::machine_types::{Accelerator, ComputeScenario, MachineTypeDef, MachineTypes};
 pub use control::{GcpControl, dims};
 pub use error::{Code, GcpError};
-pub use machine_types::{Accelerator, ComputeScenario, MachineTypeDef, MachineTypes};
 pub use method::{CallCount, Method};
-pub use preference::Preference;
+pub use model::catalog::{Catalog, QuotaDef, REGIONS};
+pub use model::preference::Preference;
+pub use model::state::{Change, PreferenceWrite};
 pub use scenario::{
     Fault, GcpScenario, Outcome, QuotaInfoDef, Rule, Schedule, SeedPreference, ValueSetting,
 };
-pub use state::{Change, PreferenceWrite};
 pub use vocab::{COMPUTE, Dims, IneligibilityReason, Origin, UNLIMITED};
 
 /// The simulated Cloud Quotas of every project in a scenario.
@@ -66,7 +64,7 @@ impl GcpSim {
     pub fn from_section(scenario: GcpScenario) -> Self {
         Self {
             control: GcpControl {
-                shared: Arc::new(Mutex::new(seed::seeded(scenario))),
+                shared: Arc::new(Mutex::new(model::seed::seeded(scenario))),
             },
         }
     }
@@ -80,8 +78,8 @@ impl GcpSim {
     /// (admin), ready to merge with other clouds'
     /// routers on one server.
     pub fn router(&self) -> Router {
-        http::router(self.control.shared.clone())
-            .merge(compute::router(self.control.shared.clone()))
+        cloud_quotas::responses::router(self.control.shared.clone())
+            .merge(compute::responses::router(self.control.shared.clone()))
             .merge(admin::router(self.control.clone()))
     }
 }

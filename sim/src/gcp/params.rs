@@ -1,7 +1,7 @@
 //! Query parameters as the clients send them: the Rust client's `$alt=json;enum-encoding=int`,
 //! `true` and repeated `ignoreSafetyChecks=<n>`; gcloud's `alt=json`, `True` and enum names.
 
-use super::{error::GcpError, wire::Enc};
+use super::{cloud_quotas::wire::Enc, error::GcpError};
 
 /// Query parameters; repeated ones (ignoreSafetyChecks) keep every value.
 pub struct Params(pub Vec<(String, String)>);

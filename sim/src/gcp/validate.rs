@@ -5,11 +5,11 @@
 //! catalog, the state and the seeding.
 
 use super::{
-    catalog::Catalog,
     method::Method,
+    model::catalog::Catalog,
+    model::seed,
+    model::state::GcpState,
     scenario::{GcpScenario, Outcome, merge_region},
-    seed,
-    state::GcpState,
     vocab::check_value,
 };
 use crate::invalid::ScenarioError;

@@ -6,14 +6,14 @@ use std::collections::{BTreeMap, HashMap};
 use jiff::Timestamp;
 use sha2::{Digest, Sha256};
 
-use super::{
-    catalog::{Catalog, QuotaDef},
+use crate::aws::{
+    ec2::instance_types::InstanceTypes,
     fault::FaultInjection,
-    instance_types::InstanceTypes,
-    limiter::{Counters, Limiter},
-    request::{FiledRequest, Request, Source},
+    model::catalog::{Catalog, QuotaDef},
+    model::limiter::{Counters, Limiter},
+    model::request::{FiledRequest, Request, Source},
+    model::status::RequestStatus,
     scenario::{AwsScenario, ErrorReason},
-    status::RequestStatus,
 };
 use crate::shared::Ticks;
 

@@ -3,15 +3,15 @@
 use jiff::Timestamp;
 use serde_json::{Value, json};
 
-use super::{
-    catalog::QuotaDef,
+use crate::aws::{
     error::AwsError,
+    model::catalog::QuotaDef,
+    model::request::Source,
+    model::state::{AwsState, Filing},
+    model::status::RequestStatus,
     operation::Operation,
-    paging::page,
-    request::Source,
-    state::{AwsState, Filing},
-    status::RequestStatus,
-    wire::{self, Input, ServiceInfo},
+    service_quotas::paging::page,
+    service_quotas::wire::{self, Input, ServiceInfo},
 };
 use crate::shared::Ticks;
 

@@ -6,11 +6,11 @@ use std::collections::BTreeMap;
 use jiff::Timestamp;
 use serde::Serialize;
 
-use super::{
+use crate::delay::Delay;
+use crate::gcp::{
     scenario::{Outcome, Rule},
     vocab::{Dims, Origin},
 };
-use crate::delay::Delay;
 
 /// A stored QuotaPreference. `reconciling` is true while an increase waits; it ends granted
 /// (`grantedValue == preferredValue`), granted in part (`fromValue < grantedValue <

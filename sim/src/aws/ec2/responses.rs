@@ -12,11 +12,11 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
-use super::{
+use crate::aws::{
+    ec2::instance_types::{InstanceTypeDef, InstanceTypes},
     error::AwsError,
-    instance_types::{InstanceTypeDef, InstanceTypes},
     operation::Operation,
-    sts::escape,
+    sts::responses::escape,
 };
 use crate::paging;
 

@@ -4,10 +4,10 @@
 
 use jiff::Timestamp;
 
-use super::{
-    preference::Preference,
+use crate::gcp::{
+    model::preference::Preference,
+    model::state::{GcpState, check_id},
     scenario::{GcpScenario, SeedPreference, merge_region},
-    state::{GcpState, check_id},
     vocab::{Origin, check_value, compare_values},
 };
 

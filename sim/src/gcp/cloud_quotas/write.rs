@@ -10,14 +10,14 @@
 
 use jiff::Timestamp;
 
-use super::{
-    catalog::QuotaDef,
+use crate::gcp::{
+    cloud_quotas::wire::{Mask, PreferenceIn, SafetyChecks},
     error::GcpError,
     method::Method,
-    preference::Preference,
-    state::{Change, GcpState, check_id},
+    model::catalog::QuotaDef,
+    model::preference::Preference,
+    model::state::{Change, GcpState, check_id},
     vocab::{Dims, Origin, UNLIMITED, compare_values},
-    wire::{Mask, PreferenceIn, SafetyChecks},
 };
 
 /// One write as the request states it.

@@ -11,7 +11,7 @@ use axum::{
 use jiff::{SignedDuration, Timestamp};
 use sha2::{Digest, Sha256};
 
-use super::state::{AwsState, Session};
+use crate::aws::model::state::{AwsState, Session};
 
 const NS: &str = "https://sts.amazonaws.com/doc/2011-06-15/";
 const VERSION: &str = "2011-06-15";
@@ -263,7 +263,7 @@ fn xml(status: StatusCode, body: String) -> Response {
     resp
 }
 
-pub(super) fn escape(s: &str) -> String {
+pub fn escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")

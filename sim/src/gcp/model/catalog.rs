@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use super::{
+use crate::gcp::{
     scenario::{GcpScenario, QuotaInfoDef},
     vocab::{COMPUTE, Dims, IneligibilityReason, UNLIMITED},
 };

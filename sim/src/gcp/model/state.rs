@@ -8,12 +8,12 @@ use jiff::Timestamp;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use super::{
-    catalog::{Catalog, QuotaDef},
+use crate::gcp::{
+    compute::machine_types::MachineTypes,
     error::{Code, GcpError},
-    machine_types::MachineTypes,
     method::{Counters, Method},
-    preference::{Preference, Verdict},
+    model::catalog::{Catalog, QuotaDef},
+    model::preference::{Preference, Verdict},
     scenario::{Fault, GcpScenario, merge_region},
     vocab::{Dims, UNLIMITED, compare_values},
 };

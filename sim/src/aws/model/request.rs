@@ -4,9 +4,9 @@
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use super::{
+use crate::aws::{
+    model::status::RequestStatus,
     scenario::{Outcome, Rule},
-    status::RequestStatus,
 };
 use crate::delay::Delay;
 

@@ -8,7 +8,9 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Deserializer, de};
 use serde_json::{Map, Value, json};
 
-use super::{catalog::QuotaDef, error::GcpError, preference::Preference, vocab::Dims};
+use crate::gcp::{
+    error::GcpError, model::catalog::QuotaDef, model::preference::Preference, vocab::Dims,
+};
 
 /// How enums go out: the Rust client asks for numbers, gcloud (plain `alt=json`) for names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
