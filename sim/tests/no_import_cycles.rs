@@ -9,7 +9,9 @@
 //! `pub use child::X` is an edge like any other, so a child that reaches back to its facade
 //! (or to `lib.rs`) closes a circle. Strongly connected components (Tarjan) of more than one
 //! file fail the test, with the edges inside them, so the message says which `use` to move.
-//! `main.rs` is its own crate (it sees the library as `quota_sim`) and is left out.
+//! `main.rs` is its own crate (it sees the library as `quota_sim`) and is left out. A second
+//! test runs the same check with each service folder (`aws/model/`, `gcp/cloud_quotas/`) as
+//! one node, so the layers inside a cloud stay layers too.
 
 use std::{
     collections::{BTreeMap, BTreeSet},
@@ -294,7 +296,7 @@ fn cycles(graph: &Graph) -> Vec<Vec<PathBuf>> {
 
 fn describe(graph: &Graph, component: &[PathBuf]) -> String {
     let mut text = format!(
-        "circle of {} files: {}\n",
+        "circle of {}: {}\n",
         component.len(),
         component
             .iter()
@@ -319,6 +321,41 @@ fn no_file_in_sim_src_imports_itself_back() {
     let found = cycles(&graph);
     let report: String = found.iter().map(|c| describe(&graph, c)).collect();
     assert!(found.is_empty(), "import circles in sim/src:\n{report}");
+}
+
+/// The graph with every file of a folder two levels down (`aws/model/`, `gcp/compute/`) as one
+/// node: the services and the model of a cloud are layers too, not only their files.
+fn folder_graph(graph: &Graph) -> Graph {
+    let folder = |file: &Path| {
+        let parts: Vec<_> = file.iter().collect();
+        match parts.len() {
+            n if n > 2 => parts[..2].iter().collect::<PathBuf>(),
+            _ => file.to_path_buf(),
+        }
+    };
+    let mut folders = Graph::new();
+    for (from, edges) in graph {
+        let node = folders.entry(folder(from)).or_default();
+        for (to, example) in edges {
+            if folder(to) != folder(from) {
+                node.entry(folder(to))
+                    .or_insert_with(|| format!("{} -> {example}", from.display()));
+            }
+        }
+    }
+    folders
+}
+
+#[test]
+fn no_service_folder_of_sim_src_imports_itself_back() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let graph = folder_graph(&import_graph(&src));
+    let found = cycles(&graph);
+    let report: String = found.iter().map(|c| describe(&graph, c)).collect();
+    assert!(
+        found.is_empty(),
+        "import circles between folders of sim/src:\n{report}"
+    );
 }
 
 #[test]

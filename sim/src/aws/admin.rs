@@ -14,8 +14,8 @@ use serde_json::json;
 use super::{
     control::AwsControl,
     fault::FaultInjection,
-    model::status::RequestStatus,
     scenario::{SeedRequest, ThrottleInjection},
+    status::RequestStatus,
 };
 use crate::admin::{counters, reply};
 

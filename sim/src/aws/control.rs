@@ -9,9 +9,9 @@ use super::{
     model::limiter::CallCount,
     model::request::{FiledRequest, Request},
     model::state::{AwsState, Shared},
-    model::status::RequestStatus,
     operation::Operation,
     scenario::{SeedRequest, ThrottleInjection},
+    status::RequestStatus,
 };
 use crate::{
     admin::SimError,

@@ -7,21 +7,25 @@
 //! are not verified.
 
 // Layers, each using only those below it: `router` (the one endpoint) -> the services
-// (`service_quotas`, `sts`, `ec2`) -> `model` -> `fault`, `operation`, `error`. The scenario
-// (`scenario`) is plain data; `validate` checks it against the model, which is built from it.
-// `control` and `admin` steer the model from Rust and over HTTP.
+// (`service_quotas`, `sts`, `ec2`, one folder each; `xml` for the two that answer XML) ->
+// `model` -> `scenario` (plain data, with `status` and the `instance_types` catalog it shares
+// with the model) -> `fault`, `operation`, `error`. `validate` checks the scenario against the
+// model, which is built from it. `control` and `admin` steer the model from Rust and over HTTP.
 mod admin;
 mod control;
 mod ec2;
 mod error;
 mod fault;
+mod instance_types;
 mod model;
 mod operation;
 mod router;
 pub(crate) mod scenario;
 mod service_quotas;
+mod status;
 mod sts;
 mod validate;
+mod xml;
 
 use std::sync::{Arc, Mutex};
 
@@ -30,20 +34,20 @@ use jiff::Timestamp;
 
 pub use admin::ROUTES as ADMIN_ROUTES;
 pub use control::AwsControl;
-pub use ec2::instance_types::{Ec2Scenario, InstanceTypeDef, InstanceTypes};
 pub use error::AwsError;
 pub use fault::{Fault, FaultInjection};
+pub use instance_types::{Ec2Scenario, InstanceTypeDef, InstanceTypes};
 pub use model::catalog::{
     CLOUD_MAP_INSTANCES_PER_SERVICE, Catalog, OPENSEARCH_INSTANCES_PER_DOMAIN, QuotaDef,
 };
 pub use model::limiter::CallCount;
 pub use model::request::{FiledRequest, Request, Source};
-pub use model::status::RequestStatus;
 pub use operation::{Operation, Rate};
 pub use scenario::{
     AwsScenario, DEFAULT_ACCOUNT, ERROR_REASON_CODES, ErrorReason, OpenLimits, Outcome,
     QuotaSetting, Rates, RoleSetting, Rule, Schedule, SeedRequest, ThrottleInjection,
 };
+pub use status::RequestStatus;
 
 pub use crate::admin::SimError;
 

@@ -5,8 +5,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    ec2::instance_types::Ec2Scenario, fault::FaultInjection, model::status::RequestStatus,
-    operation::Rate,
+    fault::FaultInjection, instance_types::Ec2Scenario, operation::Rate, status::RequestStatus,
 };
 use crate::{
     delay::Delay,

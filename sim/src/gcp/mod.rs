@@ -17,15 +17,16 @@
 //! answer UNIMPLEMENTED), and QuotaAdjusterSettings is not.
 
 // Layers, each using only those below it: `router()` below merges the services
-// (`cloud_quotas`, `compute`) -> `model` -> `params`, `method`, `error`. The scenario
-// (`scenario`, with the words it shares with the model in `vocab`) is plain data; `validate`
-// checks it against the model, which is built from it. `control` and `admin` steer the model
-// from Rust and over HTTP.
+// (`cloud_quotas`, `compute`, one folder each) -> `model` -> `scenario` (plain data, with
+// `vocab` and the `machine_types` catalog it shares with the model) -> `params`, `method`,
+// `error`. `validate` checks the scenario against the model, which is built from it. `control`
+// and `admin` steer the model from Rust and over HTTP.
 mod admin;
 mod cloud_quotas;
 mod compute;
 mod control;
 mod error;
+mod machine_types;
 mod method;
 mod model;
 mod params;
@@ -38,9 +39,9 @@ use std::sync::{Arc, Mutex};
 use axum::Router;
 
 pub use admin::ROUTES as ADMIN_ROUTES;
-pub use compute::machine_types::{Accelerator, ComputeScenario, MachineTypeDef, MachineTypes};
 pub use control::{GcpControl, dims};
 pub use error::{Code, GcpError};
+pub use machine_types::{Accelerator, ComputeScenario, MachineTypeDef, MachineTypes};
 pub use method::{CallCount, Method};
 pub use model::catalog::{Catalog, QuotaDef, REGIONS};
 pub use model::preference::Preference;

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    compute::machine_types::ComputeScenario,
     error::Code,
+    machine_types::ComputeScenario,
     vocab::{COMPUTE, Dims, IneligibilityReason, Origin},
 };
 use crate::{

@@ -1,5 +1,4 @@
 //! EC2 (ec2 query): DescribeInstanceTypes in `responses`, answered from the instance-type
-//! catalog in `instance_types` (built in, plus the scenario's `ec2` section).
+//! catalog (`aws::instance_types`, a leaf the scenario and the model use too).
 
-pub mod instance_types;
 pub mod responses;

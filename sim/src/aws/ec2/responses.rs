@@ -13,10 +13,10 @@ use axum::{
 };
 
 use crate::aws::{
-    ec2::instance_types::{InstanceTypeDef, InstanceTypes},
     error::AwsError,
+    instance_types::{InstanceTypeDef, InstanceTypes},
     operation::Operation,
-    sts::responses::escape,
+    xml::escape,
 };
 use crate::paging;
 

@@ -1,10 +1,8 @@
 //! What the simulated AWS remembers, below every service: the state behind its lock (`state`),
-//! the quota catalog (`catalog`), increase requests and their status (`request`, `status`) and
-//! the rate limiter with its call counters (`limiter`). Built from a validated scenario; knows
-//! nothing of HTTP except the errors it answers.
+//! the quota catalog (`catalog`), increase requests (`request`) and the rate limiter with its
+//! call counters (`limiter`). Built from a validated scenario.
 
 pub mod catalog;
 pub mod limiter;
 pub mod request;
 pub mod state;
-pub mod status;

@@ -5,8 +5,8 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::aws::{
-    model::status::RequestStatus,
     scenario::{Outcome, Rule},
+    status::RequestStatus,
 };
 use crate::delay::Delay;
 

@@ -7,13 +7,13 @@ use jiff::Timestamp;
 use sha2::{Digest, Sha256};
 
 use crate::aws::{
-    ec2::instance_types::InstanceTypes,
     fault::FaultInjection,
+    instance_types::InstanceTypes,
     model::catalog::{Catalog, QuotaDef},
     model::limiter::{Counters, Limiter},
     model::request::{FiledRequest, Request, Source},
-    model::status::RequestStatus,
     scenario::{AwsScenario, ErrorReason},
+    status::RequestStatus,
 };
 use crate::shared::Ticks;
 

@@ -8,10 +8,10 @@ use crate::aws::{
     model::catalog::QuotaDef,
     model::request::Source,
     model::state::{AwsState, Filing},
-    model::status::RequestStatus,
     operation::Operation,
     service_quotas::paging::page,
     service_quotas::wire::{self, Input, ServiceInfo},
+    status::RequestStatus,
 };
 use crate::shared::Ticks;
 

@@ -92,7 +92,7 @@ pub struct RequestedServiceQuotaChange {
     pub quota_code: String,
     pub quota_name: String,
     pub desired_value: f64,
-    pub status: crate::aws::model::status::RequestStatus,
+    pub status: crate::aws::status::RequestStatus,
     pub created: f64,
     pub last_updated: f64,
     pub requester: String,

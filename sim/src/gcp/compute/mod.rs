@@ -1,6 +1,5 @@
 //! Compute Engine machine types (REST+JSON under `/compute/v1/`): routes and handlers in
-//! `responses`, the machine-type catalog (built in, plus the scenario's `compute` section) in
-//! `machine_types`.
+//! `responses`, answered from the machine-type catalog (`gcp::machine_types`, a leaf the
+//! scenario and the model use too).
 
-pub mod machine_types;
 pub mod responses;

@@ -15,8 +15,8 @@ use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::gcp::{
-    compute::machine_types::{MachineTypeDef, zones_of},
     error::{Code, GcpError},
+    machine_types::{MachineTypeDef, zones_of},
     method::Method,
     model::state::{GcpState, Shared},
     params::Params,

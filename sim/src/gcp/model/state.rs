@@ -9,8 +9,8 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::gcp::{
-    compute::machine_types::MachineTypes,
     error::{Code, GcpError},
+    machine_types::MachineTypes,
     method::{Counters, Method},
     model::catalog::{Catalog, QuotaDef},
     model::preference::{Preference, Verdict},
