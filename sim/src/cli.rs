@@ -2,7 +2,10 @@
 
 use std::{net::SocketAddr, path::PathBuf};
 
-use super::{EXAMPLE_SCENARIO, Scenario, Sim};
+use crate::{
+    handle::Sim,
+    scenario::{EXAMPLE_SCENARIO, Scenario},
+};
 
 #[derive(Clone, Debug, clap::Args)]
 pub struct SimArgs {

@@ -8,10 +8,10 @@ use anyhow::Context as _;
 use axum::{Json, Router, routing::get};
 use tokio::{sync::oneshot, task::JoinHandle};
 
-use super::{
-    Scenario,
+use crate::{
     aws::{self, AwsControl, AwsSim},
     gcp::{self, GcpControl, GcpSim},
+    scenario::Scenario,
 };
 
 /// Every simulated cloud of one scenario, served together.
@@ -28,14 +28,30 @@ impl Sim {
         }
     }
 
-    pub(crate) fn from_parts(aws: AwsSim, gcp: GcpSim) -> Self {
-        Self { aws, gcp }
-    }
-
     /// Serves on `addr` (use port 0 for any free port) until the handle is dropped.
     pub async fn serve(self, addr: SocketAddr) -> anyhow::Result<SimHandle> {
         let router = self.aws.router().merge(self.gcp.router());
         SimHandle::start_all(addr, router, self.aws.control(), self.gcp.control()).await
+    }
+}
+
+// Serving one cloud is defined here, above both clouds, rather than in `aws`/`gcp`: a cloud
+// that started the whole server would need this module, which needs the cloud.
+impl AwsSim {
+    /// Serves on `addr` (use port 0 for any free port) until the handle is dropped; GCP runs
+    /// beside it on its default scenario.
+    pub async fn serve(self, addr: SocketAddr) -> anyhow::Result<SimHandle> {
+        let gcp = GcpSim::from_section(Default::default());
+        Sim { aws: self, gcp }.serve(addr).await
+    }
+}
+
+impl GcpSim {
+    /// Serves on `addr` (port 0: any free port) until the handle is dropped; AWS runs beside it
+    /// on its default scenario.
+    pub async fn serve(self, addr: SocketAddr) -> anyhow::Result<SimHandle> {
+        let aws = AwsSim::from_section(Default::default());
+        Sim { aws, gcp: self }.serve(addr).await
     }
 }
 

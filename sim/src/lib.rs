@@ -2,13 +2,21 @@
 
 //! quota-sim: cloud simulators speaking the real AWS and GCP wire protocols (tests, demo, benchmarks).
 //!
-//! Layout: `scenario` (the YAML file, one section per cloud, and the schedule shape), `delay`,
-//! `paging` (page tokens), `shared` (the state's lock) and `admin` (admin answers) serve both
-//! clouds, so they behave alike where the real ones do; each cloud lives in its own module
-//! (`aws`, `gcp`) with a `router()` merged with the others on one server, and a control handle
-//! usable from Rust and over `/_sim/<cloud>/...`. `Sim` serves every cloud of a scenario;
-//! `AwsSim` / `GcpSim` serve one scenario section (the other cloud runs beside it on its
-//! defaults).
+//! Layout, top down; a module uses only those below it, never one that uses it back
+//! (`tests/no_import_cycles.rs` keeps it so):
+//!
+//! - `cli`, `handle`: the binary's arguments; `Sim` serves every cloud of a scenario on one
+//!   address, `AwsSim::serve` / `GcpSim::serve` one section (the other cloud runs beside it on
+//!   its defaults).
+//! - `aws`, `gcp`: one module per cloud, each with a `router()` merged on that one server and
+//!   laid out alike: the router, then one folder per service (Service Quotas, STS, EC2; Cloud
+//!   Quotas, Compute) answering on the real wire protocol, then `model` (what the cloud
+//!   remembers), then errors. A control handle steers the model from Rust and over
+//!   `/_sim/<cloud>/...`.
+//! - `scenario`: the YAML file, one section per cloud (`aws::scenario`, `gcp::scenario`): plain
+//!   data, validated against each cloud's model before the model is built from it.
+//! - `schedule`, `delay`, `paging`, `shared`, `admin`, `invalid`: what both clouds share, so
+//!   they behave alike where the real ones do.
 //!
 //! ```no_run
 //! # async fn demo() -> anyhow::Result<()> {

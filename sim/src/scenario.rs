@@ -3,8 +3,10 @@
 
 use serde::Deserialize;
 
-pub use super::invalid::ScenarioError;
-use super::{aws::AwsScenario, gcp::GcpScenario};
+pub use crate::invalid::ScenarioError;
+// The sections' own files, not the `aws`/`gcp` facades: those build simulators from a
+// `Scenario`, so naming them here would close a circle.
+use crate::{aws::scenario::AwsScenario, gcp::scenario::GcpScenario};
 
 /// A whole simulator scenario. `Scenario::default()` is a demo set-up: one AWS account
 /// (123456789012) for any access key, AWS's real limits and rates, requests approved after a

@@ -14,8 +14,8 @@ use serde_json::json;
 use super::{
     control::AwsControl,
     fault::FaultInjection,
-    request::RequestStatus,
     scenario::{SeedRequest, ThrottleInjection},
+    status::RequestStatus,
 };
 use crate::admin::{counters, reply};
 

@@ -4,14 +4,14 @@
 use jiff::Timestamp;
 
 use super::{
-    Shared,
-    catalog::QuotaDef,
     fault::FaultInjection,
-    limiter::CallCount,
+    model::catalog::QuotaDef,
+    model::limiter::CallCount,
+    model::request::{FiledRequest, Request},
+    model::state::{AwsState, Shared},
     operation::Operation,
-    request::{FiledRequest, Request, RequestStatus},
     scenario::{SeedRequest, ThrottleInjection},
-    state::AwsState,
+    status::RequestStatus,
 };
 use crate::{
     admin::SimError,

@@ -7,6 +7,9 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
+/// The awsJson1_1 content type, of answers and errors alike.
+pub const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
+
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{code}: {message}")]
 pub struct AwsError {
@@ -61,10 +64,7 @@ impl IntoResponse for AwsError {
         let body = serde_json::json!({"__type": self.code, "message": self.message});
         let mut resp = (StatusCode::BAD_REQUEST, body.to_string()).into_response();
         let headers = resp.headers_mut();
-        headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static(super::http::CONTENT_TYPE),
-        );
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));
         headers.insert("x-amzn-ErrorType", HeaderValue::from_static(self.code));
         resp
     }

@@ -1,7 +1,8 @@
 //! The EC2 instance types DescribeInstanceTypes knows: a built-in table of real types (vCPUs,
 //! cores, threads and memory as AWS publishes them), plus the scenario's `ec2:` section, which
 //! adds or overrides types and withdraws some from regions. The catalog is the same in every
-//! account; only the region decides what is offered.
+//! account; only the region decides what is offered. A leaf: the scenario, the model and EC2's
+//! responses use it, it uses none of them.
 
 use std::collections::BTreeMap;
 

@@ -6,23 +6,26 @@
 //! scenario `accounts`, else `defaultAccount`), regions from the credential scope; signatures
 //! are not verified.
 
+// Layers, each using only those below it: `router` (the one endpoint) -> the services
+// (`service_quotas`, `sts`, `ec2`, one folder each; `xml` for the two that answer XML) ->
+// `model` -> `scenario` (plain data, with `status` and the `instance_types` catalog it shares
+// with the model) -> `fault`, `operation`, `error`. `validate` checks the scenario against the
+// model, which is built from it. `control` and `admin` steer the model from Rust and over HTTP.
 mod admin;
-mod catalog;
 mod control;
 mod ec2;
 mod error;
 mod fault;
-mod http;
 mod instance_types;
-mod limiter;
+mod model;
 mod operation;
-mod ops;
-mod paging;
-mod request;
-mod scenario;
-mod state;
+mod router;
+pub(crate) mod scenario;
+mod service_quotas;
+mod status;
 mod sts;
-mod wire;
+mod validate;
+mod xml;
 
 use std::sync::{Arc, Mutex};
 
@@ -30,24 +33,23 @@ use axum::{Router, routing::post};
 use jiff::Timestamp;
 
 pub use admin::ROUTES as ADMIN_ROUTES;
-pub use catalog::{
-    CLOUD_MAP_INSTANCES_PER_SERVICE, Catalog, OPENSEARCH_INSTANCES_PER_DOMAIN, QuotaDef,
-};
 pub use control::AwsControl;
 pub use error::AwsError;
 pub use fault::{Fault, FaultInjection};
 pub use instance_types::{Ec2Scenario, InstanceTypeDef, InstanceTypes};
-pub use limiter::CallCount;
+pub use model::catalog::{
+    CLOUD_MAP_INSTANCES_PER_SERVICE, Catalog, OPENSEARCH_INSTANCES_PER_DOMAIN, QuotaDef,
+};
+pub use model::limiter::CallCount;
+pub use model::request::{FiledRequest, Request, Source};
 pub use operation::{Operation, Rate};
-pub use request::{FiledRequest, Request, RequestStatus, Source};
 pub use scenario::{
     AwsScenario, DEFAULT_ACCOUNT, ERROR_REASON_CODES, ErrorReason, OpenLimits, Outcome,
     QuotaSetting, Rates, RoleSetting, Rule, Schedule, SeedRequest, ThrottleInjection,
 };
+pub use status::RequestStatus;
 
 pub use crate::admin::SimError;
-
-type Shared = crate::shared::Shared<state::AwsState>;
 
 /// The simulated Service Quotas of every account in a scenario.
 pub struct AwsSim {
@@ -57,12 +59,12 @@ pub struct AwsSim {
 impl AwsSim {
     /// Builds the simulator; `scenario` should come from `Scenario::from_yaml` or be
     /// `Default`, which are validated.
-    pub fn new(scenario: crate::Scenario) -> Self {
+    pub fn new(scenario: crate::scenario::Scenario) -> Self {
         Self::from_section(scenario.aws)
     }
 
     pub fn from_section(scenario: AwsScenario) -> Self {
-        let state = state::AwsState::new(scenario, Timestamp::now());
+        let state = model::state::AwsState::new(scenario, Timestamp::now());
         Self {
             control: AwsControl {
                 shared: Arc::new(Mutex::new(state)),
@@ -79,15 +81,8 @@ impl AwsSim {
     /// routers on one server.
     pub fn router(&self) -> Router {
         Router::new()
-            .route("/", post(http::handle))
+            .route("/", post(router::handle))
             .with_state(self.control.shared.clone())
             .merge(admin::router(self.control.clone()))
-    }
-
-    /// Serves on `addr` (use port 0 for any free port) until the handle is dropped; GCP runs
-    /// beside it on its default scenario.
-    pub async fn serve(self, addr: std::net::SocketAddr) -> anyhow::Result<crate::SimHandle> {
-        let gcp = crate::GcpSim::from_section(Default::default());
-        crate::Sim::from_parts(self, gcp).serve(addr).await
     }
 }

@@ -12,9 +12,9 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::{
-    catalog::Dims,
     control::GcpControl,
     scenario::{Fault, SeedPreference},
+    vocab::Dims,
 };
 use crate::admin::{SimError, counters, reply};
 

@@ -4,12 +4,12 @@
 use jiff::Timestamp;
 
 use super::{
-    Shared,
-    catalog::{Dims, QuotaDef},
     method::{CallCount, Method},
-    preference::{Preference, Verdict},
+    model::catalog::QuotaDef,
+    model::preference::{Preference, Verdict},
+    model::state::{GcpState, PreferenceWrite, Shared},
     scenario::{Fault, SeedPreference},
-    state::{GcpState, PreferenceWrite},
+    vocab::Dims,
 };
 use crate::{
     admin::SimError,
@@ -147,7 +147,7 @@ impl GcpControl {
     /// schedule like any other.
     pub fn seed_preference(&self, seed: SeedPreference) -> Result<Preference, SimError> {
         self.with(|st, now| {
-            let idx = super::seed::seed(st, seed, now)
+            let idx = super::model::seed::seed(st, seed, now)
                 .map_err(|(field, m)| SimError::Invalid(format!("{field}: {m}")))?;
             Ok(st.prefs[idx].clone())
         })
@@ -163,7 +163,7 @@ impl GcpControl {
         dims: &Dims,
         value: i64,
     ) -> Result<(), SimError> {
-        super::catalog::check_value(value).map_err(SimError::Invalid)?;
+        super::vocab::check_value(value).map_err(SimError::Invalid)?;
         self.set(project, service, quota_id, dims, value, GcpState::set_value)
     }
 

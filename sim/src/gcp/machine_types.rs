@@ -1,7 +1,8 @@
 //! The Compute Engine machine types the simulator knows (guest CPUs and memory as Google
 //! publishes them), the zones of each region, and the scenario's `compute:` section, which adds
 //! or redefines types and withdraws some from regions or zones. Every project sees the same
-//! catalog.
+//! catalog. A leaf: the scenario, the model and Compute's responses use it, it uses none of
+//! them.
 
 use std::collections::BTreeMap;
 

@@ -16,40 +16,40 @@
 //! a decrease carries no trace id. Only `projects/` containers are served (folders and organizations
 //! answer UNIMPLEMENTED), and QuotaAdjusterSettings is not.
 
+// Layers, each using only those below it: `router()` below merges the services
+// (`cloud_quotas`, `compute`, one folder each) -> `model` -> `scenario` (plain data, with
+// `vocab` and the `machine_types` catalog it shares with the model) -> `params`, `method`,
+// `error`. `validate` checks the scenario against the model, which is built from it. `control`
+// and `admin` steer the model from Rust and over HTTP.
 mod admin;
-mod catalog;
+mod cloud_quotas;
 mod compute;
 mod control;
 mod error;
-mod http;
-mod listing;
 mod machine_types;
 mod method;
+mod model;
 mod params;
-mod preference;
-mod scenario;
-mod seed;
-mod state;
-mod wire;
-mod write;
+pub(crate) mod scenario;
+mod validate;
+mod vocab;
 
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
 
 pub use admin::ROUTES as ADMIN_ROUTES;
-pub use catalog::{COMPUTE, Catalog, Dims, IneligibilityReason, QuotaDef, REGIONS, UNLIMITED};
 pub use control::{GcpControl, dims};
 pub use error::{Code, GcpError};
 pub use machine_types::{Accelerator, ComputeScenario, MachineTypeDef, MachineTypes};
 pub use method::{CallCount, Method};
-pub use preference::{Origin, Preference};
+pub use model::catalog::{Catalog, QuotaDef, REGIONS};
+pub use model::preference::Preference;
+pub use model::state::{Change, PreferenceWrite};
 pub use scenario::{
     Fault, GcpScenario, Outcome, QuotaInfoDef, Rule, Schedule, SeedPreference, ValueSetting,
 };
-pub use state::{Change, PreferenceWrite};
-
-type Shared = crate::shared::Shared<state::GcpState>;
+pub use vocab::{COMPUTE, Dims, IneligibilityReason, Origin, UNLIMITED};
 
 /// The simulated Cloud Quotas of every project in a scenario.
 pub struct GcpSim {
@@ -58,14 +58,14 @@ pub struct GcpSim {
 
 impl GcpSim {
     /// Builds the simulator from a scenario that came from `Scenario::from_yaml` or `Default`.
-    pub fn new(scenario: crate::Scenario) -> Self {
+    pub fn new(scenario: crate::scenario::Scenario) -> Self {
         Self::from_section(scenario.gcp)
     }
 
     pub fn from_section(scenario: GcpScenario) -> Self {
         Self {
             control: GcpControl {
-                shared: Arc::new(Mutex::new(state::GcpState::new(scenario))),
+                shared: Arc::new(Mutex::new(model::seed::seeded(scenario))),
             },
         }
     }
@@ -75,19 +75,12 @@ impl GcpSim {
         self.control.clone()
     }
 
-    /// Serves on `addr` (port 0: any free port) until the handle is dropped; AWS runs beside it
-    /// on its default scenario.
-    pub async fn serve(self, addr: std::net::SocketAddr) -> anyhow::Result<crate::SimHandle> {
-        let aws = crate::AwsSim::from_section(Default::default());
-        crate::Sim::from_parts(aws, self).serve(addr).await
-    }
-
     /// `/v1/...` (Cloud Quotas), `/compute/v1/...` (machine types) plus `/_sim/gcp/...`
     /// (admin), ready to merge with other clouds'
     /// routers on one server.
     pub fn router(&self) -> Router {
-        http::router(self.control.shared.clone())
-            .merge(compute::router(self.control.shared.clone()))
+        cloud_quotas::responses::router(self.control.shared.clone())
+            .merge(compute::responses::router(self.control.shared.clone()))
             .merge(admin::router(self.control.clone()))
     }
 }

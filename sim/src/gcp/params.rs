@@ -1,7 +1,26 @@
 //! Query parameters as the clients send them: the Rust client's `$alt=json;enum-encoding=int`,
 //! `true` and repeated `ignoreSafetyChecks=<n>`; gcloud's `alt=json`, `True` and enum names.
+//! Both services read them, and the enum encoding asked for (`Enc`) shapes every answer.
 
-use super::{error::GcpError, wire::Enc};
+use serde_json::{Value, json};
+
+use super::error::GcpError;
+
+/// How enums go out: the Rust client asks for numbers, gcloud (plain `alt=json`) for names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Enc {
+    pub ints: bool,
+}
+
+impl Enc {
+    pub fn pick(self, number: i32, name: &str) -> Value {
+        if self.ints {
+            json!(number)
+        } else {
+            json!(name)
+        }
+    }
+}
 
 /// Query parameters; repeated ones (ignoreSafetyChecks) keep every value.
 pub struct Params(pub Vec<(String, String)>);

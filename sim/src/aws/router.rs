@@ -1,6 +1,9 @@
-//! The AWS endpoint: `POST /` with `X-Amz-Target: ServiceQuotasV20190624.<Operation>` is
-//! Service Quotas (awsJson1_1); a form body with `Action=` is EC2 (ec2 query) when the action is
-//! an EC2 one or `Version=2016-11-15`, else STS (awsQuery).
+//! The one AWS endpoint, in front of every AWS service. `POST /` with `X-Amz-Target:
+//! ServiceQuotasV20190624.<Operation>` is Service Quotas (awsJson1_1); a form body with
+//! `Action=` is EC2 (ec2 query) when the action is an EC2 one or `Version=2016-11-15`, else STS
+//! (awsQuery). For Service Quotas and EC2 it finds the caller (account and region), answers
+//! injected faults and the rate limiter's throttles, counts the call, and only then asks the
+//! service.
 //!
 //! Signatures are not verified: the simulator only reads the access key id and region from the
 //! SigV4 credential scope (`Credential=AKID/date/region/servicequotas/aws4_request`), so any
@@ -20,18 +23,16 @@ use axum::{
 use jiff::Timestamp;
 
 use super::{
-    Shared, ec2,
-    error::AwsError,
+    ec2::responses as ec2,
+    error::{AwsError, CONTENT_TYPE},
     fault::{self, Injected},
+    model::state::{AwsState, Shared},
     operation::Operation,
-    ops,
-    state::AwsState,
-    sts,
-    wire::Input,
+    service_quotas::{responses as service_quotas, wire::Input},
+    sts::responses as sts,
 };
 use crate::shared::lock;
 
-pub const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
 const TARGET_PREFIX: &str = "ServiceQuotasV20190624.";
 
 pub async fn handle(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
@@ -72,8 +73,9 @@ async fn service_quotas(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> Re
     let result = match caller(shared, headers) {
         Ok((op, who)) => {
             guarded(shared, op, &who, |st| {
-                parse_input(body)
-                    .and_then(|input| ops::dispatch(st, &who, op, input, Timestamp::now()))
+                parse_input(body).and_then(|input| {
+                    service_quotas::dispatch(st, &who, op, input, Timestamp::now())
+                })
             })
             .await
         }
@@ -116,7 +118,7 @@ async fn ec2_call(shared: &Shared, headers: &HeaderMap, form: &[(String, String)
 async fn guarded<T>(
     shared: &Shared,
     op: Operation,
-    who: &ops::Caller,
+    who: &service_quotas::Caller,
     answer: impl FnOnce(&mut AwsState) -> Result<T, AwsError>,
 ) -> Result<T, Refused> {
     let injected = {
@@ -158,7 +160,10 @@ fn throttled(op: Operation) -> AwsError {
 }
 
 /// The operation and who calls it, from the target header and the SigV4 credential scope.
-fn caller(shared: &Shared, headers: &HeaderMap) -> Result<(Operation, ops::Caller), AwsError> {
+fn caller(
+    shared: &Shared,
+    headers: &HeaderMap,
+) -> Result<(Operation, service_quotas::Caller), AwsError> {
     let target = header_str(headers, "x-amz-target").unwrap_or_default();
     let op = target
         .strip_prefix(TARGET_PREFIX)
@@ -174,7 +179,7 @@ fn caller(shared: &Shared, headers: &HeaderMap) -> Result<(Operation, ops::Calle
 
 /// The caller's account (from its access key: assumed-role sessions, then the scenario's keys)
 /// and region (from the SigV4 credential scope).
-fn who(shared: &Shared, headers: &HeaderMap) -> Result<ops::Caller, AwsError> {
+fn who(shared: &Shared, headers: &HeaderMap) -> Result<service_quotas::Caller, AwsError> {
     let (access_key, region) = credential_scope(header_str(headers, "authorization"))?;
     let st = lock(shared);
     let Some(account) = st.account_for_key(&access_key).map(String::from) else {
@@ -183,7 +188,7 @@ fn who(shared: &Shared, headers: &HeaderMap) -> Result<ops::Caller, AwsError> {
             "The security token included in the request is invalid.",
         ));
     };
-    Ok(ops::Caller { account, region })
+    Ok(service_quotas::Caller { account, region })
 }
 
 fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {

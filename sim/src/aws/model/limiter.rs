@@ -8,7 +8,7 @@ use std::{
 
 use serde::Serialize;
 
-use super::{
+use crate::aws::{
     operation::{Operation, Rate},
     scenario::{Rates, ThrottleInjection},
 };

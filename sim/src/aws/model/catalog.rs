@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::scenario::AwsScenario;
+use crate::aws::scenario::AwsScenario;
 
 /// One quota as Service Quotas describes it, independent of account and region.
 #[derive(Clone, Debug, PartialEq)]

@@ -17,15 +17,14 @@ use jiff::Timestamp;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{
-    Shared,
+use crate::gcp::{
+    cloud_quotas::listing::{Filter, order, page},
+    cloud_quotas::wire::{self, Mask, SafetyChecks},
+    cloud_quotas::write::{self, WriteRequest},
     error::{Code, GcpError},
-    listing::{Filter, order, page},
     method::Method,
+    model::state::{GcpState, Shared},
     params::Params,
-    state::GcpState,
-    wire::{self, Mask, SafetyChecks},
-    write::{self, WriteRequest},
 };
 use crate::shared::current;
 

@@ -11,7 +11,10 @@ use axum::{
 use jiff::{SignedDuration, Timestamp};
 use sha2::{Digest, Sha256};
 
-use super::state::{AwsState, Session};
+use crate::aws::{
+    model::state::{AwsState, Session},
+    xml::escape,
+};
 
 const NS: &str = "https://sts.amazonaws.com/doc/2011-06-15/";
 const VERSION: &str = "2011-06-15";
@@ -263,13 +266,6 @@ fn xml(status: StatusCode, body: String) -> Response {
     resp
 }
 
-pub(super) fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -279,10 +275,5 @@ mod tests {
         assert!(is_query(b"Action=GetCallerIdentity&Version=2011-06-15"));
         assert!(is_query(b"Version=2011-06-15&Action=AssumeRole"));
         assert!(!is_query(b"{\"ServiceCode\":\"ec2\"}"));
-    }
-
-    #[test]
-    fn escapes_what_xml_needs() {
-        assert_eq!(escape("a<b & \"c\">"), "a&lt;b &amp; &quot;c&quot;&gt;");
     }
 }

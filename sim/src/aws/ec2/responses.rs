@@ -12,11 +12,11 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
-use super::{
+use crate::aws::{
     error::AwsError,
     instance_types::{InstanceTypeDef, InstanceTypes},
     operation::Operation,
-    sts::escape,
+    xml::escape,
 };
 use crate::paging;
 

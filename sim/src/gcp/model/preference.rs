@@ -4,45 +4,13 @@
 use std::collections::BTreeMap;
 
 use jiff::Timestamp;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-use super::{
-    catalog::Dims,
-    scenario::{Outcome, Rule},
-};
 use crate::delay::Delay;
-
-/// Who made the preference (QuotaConfig.requestOrigin). The simulator keeps the origin of the
-/// creation when the preference is later updated through the API (Google does not say).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum Origin {
-    /// Through the API: gcloud, Terraform, client libraries (`ORIGIN_UNSPECIFIED` on the wire).
-    #[serde(alias = "ORIGIN_UNSPECIFIED")]
-    Api,
-    #[default]
-    CloudConsole,
-    /// Google's Quota Adjuster, which raises quotas by itself as usage grows.
-    AutoAdjuster,
-}
-
-impl Origin {
-    pub fn number(self) -> i32 {
-        match self {
-            Origin::Api => 0,
-            Origin::CloudConsole => 1,
-            Origin::AutoAdjuster => 2,
-        }
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Origin::Api => "ORIGIN_UNSPECIFIED",
-            Origin::CloudConsole => "CLOUD_CONSOLE",
-            Origin::AutoAdjuster => "AUTO_ADJUSTER",
-        }
-    }
-}
+use crate::gcp::{
+    scenario::{Outcome, Rule},
+    vocab::{Dims, Origin},
+};
 
 /// A stored QuotaPreference. `reconciling` is true while an increase waits; it ends granted
 /// (`grantedValue == preferredValue`), granted in part (`fromValue < grantedValue <

@@ -4,12 +4,25 @@
 
 use jiff::Timestamp;
 
-use super::{
-    catalog::{check_value, compare_values},
-    preference::{Origin, Preference},
-    scenario::{SeedPreference, merge_region},
-    state::{GcpState, check_id},
+use crate::gcp::{
+    model::preference::Preference,
+    model::state::{GcpState, check_id},
+    scenario::{GcpScenario, SeedPreference, merge_region},
+    vocab::{Origin, check_value, compare_values},
 };
+
+/// A fresh state holding the scenario's own preferences. Seeds that do not fit are skipped
+/// with a warning; `Scenario::validate` reports them by field before this is reached.
+pub fn seeded(scenario: GcpScenario) -> GcpState {
+    let mut state = GcpState::new(scenario);
+    let now = Timestamp::now();
+    for s in state.scenario.preferences.clone() {
+        if let Err((field, message)) = seed(&mut state, s, now) {
+            tracing::warn!(%field, %message, "sim: gcp seed preference skipped");
+        }
+    }
+    state
+}
 
 /// Adds a reconciling increase as if made in the console (scenario seeds, admin). Err: (field,
 /// message), the field named as in the scenario.

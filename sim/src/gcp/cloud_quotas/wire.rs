@@ -8,27 +8,10 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Deserializer, de};
 use serde_json::{Map, Value, json};
 
-use super::{
-    catalog::{Dims, QuotaDef},
-    error::GcpError,
-    preference::Preference,
+use crate::gcp::{
+    error::GcpError, model::catalog::QuotaDef, model::preference::Preference, params::Enc,
+    vocab::Dims,
 };
-
-/// How enums go out: the Rust client asks for numbers, gcloud (plain `alt=json`) for names.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Enc {
-    pub ints: bool,
-}
-
-impl Enc {
-    fn pick(self, number: i32, name: &str) -> Value {
-        if self.ints {
-            json!(number)
-        } else {
-            json!(name)
-        }
-    }
-}
 
 pub fn quota_info(
     project: &str,

@@ -10,13 +10,14 @@
 
 use jiff::Timestamp;
 
-use super::{
-    catalog::{Dims, QuotaDef, UNLIMITED, compare_values},
+use crate::gcp::{
+    cloud_quotas::wire::{Mask, PreferenceIn, SafetyChecks},
     error::GcpError,
     method::Method,
-    preference::{Origin, Preference},
-    state::{Change, GcpState, check_id},
-    wire::{Mask, PreferenceIn, SafetyChecks},
+    model::catalog::QuotaDef,
+    model::preference::Preference,
+    model::state::{Change, GcpState, check_id},
+    vocab::{Dims, Origin, UNLIMITED, compare_values},
 };
 
 /// One write as the request states it.

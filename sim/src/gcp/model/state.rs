@@ -8,13 +8,14 @@ use jiff::Timestamp;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use super::{
-    catalog::{Catalog, Dims, QuotaDef, UNLIMITED, compare_values},
+use crate::gcp::{
     error::{Code, GcpError},
     machine_types::MachineTypes,
     method::{Counters, Method},
-    preference::{Preference, Verdict},
+    model::catalog::{Catalog, QuotaDef},
+    model::preference::{Preference, Verdict},
     scenario::{Fault, GcpScenario, merge_region},
+    vocab::{Dims, UNLIMITED, compare_values},
 };
 use crate::shared::Ticks;
 
@@ -50,6 +51,9 @@ pub enum Change {
 /// (project, None for every project), service, quota id, dimensions.
 type ValueKey = (Option<String>, String, String, Dims);
 
+/// The state behind its lock, as the handlers and the control handle share it.
+pub type Shared = crate::shared::Shared<GcpState>;
+
 pub struct GcpState {
     pub scenario: GcpScenario,
     pub catalog: Catalog,
@@ -65,8 +69,8 @@ pub struct GcpState {
 }
 
 impl GcpState {
-    /// A fresh state. Seeds that do not fit are skipped with a warning; `Scenario::validate`
-    /// reports them by field before this is reached.
+    /// A fresh state with the scenario's values and no preferences: `seed::seeded` adds the
+    /// scenario's, so this module never needs the seeding rules that need it.
     pub fn new(scenario: GcpScenario) -> Self {
         let mut state = Self {
             catalog: Catalog::for_scenario(&scenario),
@@ -95,12 +99,6 @@ impl GcpState {
             }
             if let Some(usage) = v.usage {
                 state.usage.insert(key, usage);
-            }
-        }
-        let now = Timestamp::now();
-        for seed in state.scenario.preferences.clone() {
-            if let Err((field, message)) = super::seed::seed(&mut state, seed, now) {
-                tracing::warn!(%field, %message, "sim: gcp seed preference skipped");
             }
         }
         state

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use super::{catalog::QuotaDef, request::Request, scenario::ErrorReason};
+use crate::aws::{model::catalog::QuotaDef, model::request::Request, scenario::ErrorReason};
 
 /// Every input member of the operations served; each operation reads the ones it has.
 /// Unknown members are ignored, as the SDKs may send newer ones.
@@ -92,7 +92,7 @@ pub struct RequestedServiceQuotaChange {
     pub quota_code: String,
     pub quota_name: String,
     pub desired_value: f64,
-    pub status: super::request::RequestStatus,
+    pub status: crate::aws::status::RequestStatus,
     pub created: f64,
     pub last_updated: f64,
     pub requester: String,
@@ -155,11 +155,11 @@ fn level(def: &QuotaDef) -> &'static str {
 
 pub fn requested_change(req: &Request, def: &QuotaDef) -> RequestedServiceQuotaChange {
     let requester = match req.source {
-        super::request::Source::Api => format!(
+        crate::aws::model::request::Source::Api => format!(
             r#"{{"accountId":"{0}","callerArn":"arn:aws:iam::{0}:root"}}"#,
             req.account
         ),
-        super::request::Source::Console => format!(
+        crate::aws::model::request::Source::Console => format!(
             r#"{{"accountId":"{0}","callerArn":"arn:aws:iam::{0}:user/console"}}"#,
             req.account
         ),

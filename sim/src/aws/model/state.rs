@@ -6,18 +6,22 @@ use std::collections::{BTreeMap, HashMap};
 use jiff::Timestamp;
 use sha2::{Digest, Sha256};
 
-use super::{
-    catalog::{Catalog, QuotaDef},
+use crate::aws::{
     fault::FaultInjection,
     instance_types::InstanceTypes,
-    limiter::{Counters, Limiter},
-    request::{FiledRequest, Request, RequestStatus, Source},
+    model::catalog::{Catalog, QuotaDef},
+    model::limiter::{Counters, Limiter},
+    model::request::{FiledRequest, Request, Source},
     scenario::{AwsScenario, ErrorReason},
+    status::RequestStatus,
 };
 use crate::shared::Ticks;
 
 /// (account, region or `*` for a global quota, service, quota code).
 type ValueKey = (String, String, String, String);
+
+/// The state behind its lock, as the handlers and the control handle share it.
+pub type Shared = crate::shared::Shared<AwsState>;
 
 pub struct AwsState {
     pub scenario: AwsScenario,

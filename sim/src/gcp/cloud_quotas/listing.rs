@@ -13,7 +13,7 @@ use std::cmp::Ordering;
 
 use jiff::{Timestamp, civil::DateTime, tz::TimeZone};
 
-use super::{error::GcpError, preference::Preference};
+use crate::gcp::{error::GcpError, model::preference::Preference};
 use crate::paging;
 
 #[derive(Clone, Debug, PartialEq, Eq)]

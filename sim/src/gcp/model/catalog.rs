@@ -2,65 +2,12 @@
 //! their real ids, metrics and dimensions) plus what a scenario adds or overrides, and the
 //! regions a `region` dimension may name.
 
-use std::collections::BTreeMap;
+use serde::Serialize;
 
-use serde::{Deserialize, Serialize};
-
-use super::scenario::{GcpScenario, QuotaInfoDef};
-
-/// Dimension name -> value, e.g. `{region: us-central1}`. Ordered so that keys and listings are
-/// stable.
-pub type Dims = BTreeMap<String, String>;
-
-pub const COMPUTE: &str = "compute.googleapis.com";
-
-/// A quota value without a limit, as QuotaInfo shows it and as a preference may ask or be granted.
-pub const UNLIMITED: i64 = -1;
-
-/// Orders quota values, with [`UNLIMITED`] above every other value.
-pub fn compare_values(a: i64, b: i64) -> std::cmp::Ordering {
-    let rank = |v: i64| if v == UNLIMITED { i64::MAX } else { v };
-    rank(a).cmp(&rank(b))
-}
-
-/// Why a value cannot be a quota value, if it cannot: below -1 (unlimited).
-pub fn check_value(v: i64) -> Result<(), String> {
-    if v < UNLIMITED {
-        return Err(format!("{v} must be >= 0, or -1 for unlimited"));
-    }
-    Ok(())
-}
-
-/// Why a quota cannot be raised (QuotaIncreaseEligibility.IneligibilityReason).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum IneligibilityReason {
-    NoValidBillingAccount,
-    NotSupported,
-    NotEnoughUsageHistory,
-    Other,
-}
-
-impl IneligibilityReason {
-    /// The proto enum number (the client asks for numbers with `enum-encoding=int`).
-    pub fn number(self) -> i32 {
-        match self {
-            IneligibilityReason::NoValidBillingAccount => 1,
-            IneligibilityReason::Other => 2,
-            IneligibilityReason::NotSupported => 3,
-            IneligibilityReason::NotEnoughUsageHistory => 4,
-        }
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            IneligibilityReason::NoValidBillingAccount => "NO_VALID_BILLING_ACCOUNT",
-            IneligibilityReason::Other => "OTHER",
-            IneligibilityReason::NotSupported => "NOT_SUPPORTED",
-            IneligibilityReason::NotEnoughUsageHistory => "NOT_ENOUGH_USAGE_HISTORY",
-        }
-    }
-}
+use crate::gcp::{
+    scenario::{GcpScenario, QuotaInfoDef},
+    vocab::{COMPUTE, Dims, IneligibilityReason, UNLIMITED},
+};
 
 /// One quota as QuotaInfo describes it (values live in the state, per project and dimensions).
 #[derive(Clone, Debug, PartialEq, Serialize)]

@@ -14,13 +14,12 @@ use axum::{
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
-use super::{
-    Shared,
+use crate::gcp::{
     error::{Code, GcpError},
     machine_types::{MachineTypeDef, zones_of},
     method::Method,
+    model::state::{GcpState, Shared},
     params::Params,
-    state::GcpState,
 };
 use crate::{paging, shared::current};
 

@@ -4,30 +4,11 @@
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use super::scenario::{Outcome, Rule};
+use crate::aws::{
+    scenario::{Outcome, Rule},
+    status::RequestStatus,
+};
 use crate::delay::Delay;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum RequestStatus {
-    Pending,
-    CaseOpened,
-    Approved,
-    Denied,
-    CaseClosed,
-    NotApproved,
-    InvalidRequest,
-}
-
-impl RequestStatus {
-    pub fn is_open(self) -> bool {
-        matches!(self, RequestStatus::Pending | RequestStatus::CaseOpened)
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        serde_json::from_value(serde_json::Value::String(s.into())).ok()
-    }
-}
 
 /// Who put the request there.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

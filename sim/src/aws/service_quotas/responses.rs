@@ -3,14 +3,15 @@
 use jiff::Timestamp;
 use serde_json::{Value, json};
 
-use super::{
-    catalog::QuotaDef,
+use crate::aws::{
     error::AwsError,
+    model::catalog::QuotaDef,
+    model::request::Source,
+    model::state::{AwsState, Filing},
     operation::Operation,
-    paging::page,
-    request::{RequestStatus, Source},
-    state::{AwsState, Filing},
-    wire::{self, Input, ServiceInfo},
+    service_quotas::paging::page,
+    service_quotas::wire::{self, Input, ServiceInfo},
+    status::RequestStatus,
 };
 use crate::shared::Ticks;
 

@@ -1,7 +1,7 @@
 //! MaxResults / NextToken paging on the shared page tokens; a replayed or foreign token is
 //! InvalidPaginationTokenException, as AWS answers a stale one.
 
-use super::error::AwsError;
+use crate::aws::error::AwsError;
 use crate::paging;
 
 /// AWS's page size when MaxResults is absent.
