@@ -263,11 +263,12 @@ impl World {
     /// The need of the `copy`th object on a quota whose largest need is `value`. Uncrowded, a
     /// second object on a granted quota asks for less (the largest is requested) and on a
     /// refused one for the same, so the one refusal settles both. Crowded, every other object
-    /// asks for less, in distinct steps.
+    /// asks for less, one apart (`value` is at least 50 above the quota's value, and a crowd
+    /// is 24, so every need is above it and positive).
     fn copy_value(&mut self, copy: usize, value: i64, fate: Fate) -> i64 {
         match (self.crowd, copy) {
             (_, 0) => value,
-            (Some(_), n) => value - 3 * n as i64,
+            (Some(_), n) => value - n as i64,
             (None, _) if fate == Fate::Granted => value - self.rng.random_range(1..50),
             (None, _) => value,
         }
