@@ -76,11 +76,7 @@ ns=qo-image
 sa=$("$here/chart-install.sh" "$kc" "$ns" 2>"$work/install.log" | tail -n 1) || { bad "chart install: $(tail -3 "$work/install.log")"; finish; }
 api_port=$(sed -n 's|.*server: https://127.0.0.1:\([0-9]*\)|\1|p' "$kc")
 
-sim=${QO_SIM_BIN:-}
-if [ -z "$sim" ]; then
-	cargo build --quiet -p quota-sim --bin quota-sim --manifest-path "$root/Cargo.toml" >&2
-	sim=${CARGO_TARGET_DIR:-$root/target}/debug/quota-sim
-fi
+sim=$("$root/tools/sim-bin.sh")
 cat >"$work/scenario.yaml" <<'EOF'
 aws:
   accounts:

@@ -60,11 +60,7 @@ node_ip=10.244.0.1
 echo "versions: $(k version -o json | jq -r '"API server \(.serverVersion.gitVersion)"'), $(k get node qo-node -o jsonpath='kubelet {.status.nodeInfo.kubeletVersion}, runtime {.status.nodeInfo.containerRuntimeVersion}, kernel {.status.nodeInfo.kernelVersion}'), $(runc --version | head -n 1), CNI plugins $(dpkg-query -W -f '${Version}' containernetworking-plugins 2>/dev/null)"
 
 # --- the simulator, on the node's address --------------------------------------------------------
-sim=${QO_SIM_BIN:-}
-if [ -z "$sim" ]; then
-	cargo build --quiet -p quota-sim --bin quota-sim --manifest-path "$root/Cargo.toml" >&2
-	sim=${CARGO_TARGET_DIR:-$root/target}/debug/quota-sim
-fi
+sim=$("$root/tools/sim-bin.sh")
 # Requests stay open 25 s, so each handover below happens with requests in flight.
 cat >"$work/scenario.yaml" <<'EOF'
 aws:
