@@ -11,13 +11,6 @@ pub const SATISFIED: &str = "Satisfied";
 pub const RECONCILING: &str = "Reconciling";
 pub const STALLED: &str = "Stalled";
 
-pub const REASON_CLOUD_ERROR: &str = "CloudError";
-pub const REASON_ALL_SATISFIED: &str = "AllSatisfied";
-pub const REASON_REQUEST_OPEN: &str = "RequestOpen";
-pub const REASON_QUEUED: &str = "Queued";
-pub const REASON_IDLE: &str = "Idle";
-pub const REASON_NOT_STALLED: &str = "NotStalled";
-
 /// A condition as the controller wants it now, before timestamps.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Desired {

@@ -3,6 +3,7 @@
 mod cloud_account;
 pub mod conditions;
 mod quota_requirement;
+pub mod reasons;
 
 pub use cloud_account::*;
 pub use quota_requirement::*;

@@ -16,12 +16,10 @@ use crate::{
     api::{
         CloudAccount, CloudAccountStatus,
         conditions::{self, Desired, READY, STALLED},
+        reasons,
     },
     cloud::{CloudError, ErrorKind, ProviderFactory},
 };
-
-pub const REASON_VERIFIED: &str = "Verified";
-pub const REASON_CREDENTIALS_LOADED: &str = "CredentialsLoaded";
 
 pub struct AccountContext {
     pub client: kube::Client,
@@ -33,10 +31,10 @@ pub struct AccountContext {
 /// The Ready reason for a failure to reach the account.
 fn reason(e: &CloudError) -> &'static str {
     match e.kind {
-        ErrorKind::AccountMismatch => "AccountMismatch",
-        ErrorKind::InvalidArgument => "AccountInvalid",
-        ErrorKind::AccessDenied => "CredentialsFailed",
-        _ => "CloudError",
+        ErrorKind::AccountMismatch => reasons::ACCOUNT_MISMATCH,
+        ErrorKind::InvalidArgument => reasons::ACCOUNT_INVALID,
+        ErrorKind::AccessDenied => reasons::CREDENTIALS_FAILED,
+        _ => reasons::CLOUD_ERROR,
     }
 }
 
@@ -48,7 +46,7 @@ pub fn desired(account: &CloudAccount, built: &Result<(), CloudError>) -> Vec<De
             Desired {
                 type_: READY,
                 status: true,
-                reason: REASON_VERIFIED.into(),
+                reason: reasons::VERIFIED.into(),
                 message: format!("STS confirms the credentials act in account {id}"),
             },
             None,
@@ -57,7 +55,7 @@ pub fn desired(account: &CloudAccount, built: &Result<(), CloudError>) -> Vec<De
             Desired {
                 type_: READY,
                 status: true,
-                reason: REASON_CREDENTIALS_LOADED.into(),
+                reason: reasons::CREDENTIALS_LOADED.into(),
                 message: format!("credentials for project {id} loaded"),
             },
             None,
@@ -87,7 +85,7 @@ pub fn desired(account: &CloudAccount, built: &Result<(), CloudError>) -> Vec<De
         None => Desired {
             type_: STALLED,
             status: false,
-            reason: conditions::REASON_NOT_STALLED.into(),
+            reason: reasons::NOT_STALLED.into(),
             message: "nothing waits for a spec change".into(),
         },
     };

@@ -1,15 +1,12 @@
 //! Act: the calls that may lead to a request, made under the quota's filing lock. `history`
-//! gathers what the planner needs before it may decide to file; `file` files and says what came
-//! of it. Neither decides anything: `plan` does.
+//! gathers what the decision needs before it may file; `file` files and returns the cloud's
+//! answer as it came. Neither decides anything: `decide` does.
 
-use crate::{
-    api::TargetState,
-    cloud::{CloudError, ErrorKind, FileContext, QuotaProvider, RequestView, Target},
-};
+use crate::cloud::{CloudError, FileContext, QuotaProvider, RequestView, Target};
 
 use super::{
     ledger::{KeyEntry, Ledger},
-    plan::{History, Tracked},
+    requests::History,
 };
 
 /// The open request this process knows of, else the cloud's history of the quota (one listing:
@@ -45,15 +42,6 @@ pub async fn history(
     Ok(history)
 }
 
-/// What filing came to.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Filed {
-    New(RequestView),
-    /// The cloud holds the request back (open-request limits, throttling); try again later.
-    Queued(CloudError),
-    Failed(CloudError),
-}
-
 pub struct FileCall<'a> {
     pub account: &'a str,
     pub provider: &'a dyn QuotaProvider,
@@ -67,64 +55,18 @@ pub struct FileCall<'a> {
     pub filer: &'a str,
 }
 
-pub async fn file(call: FileCall<'_>) -> Filed {
+/// Files, and remembers what the cloud made.
+pub async fn file(call: FileCall<'_>) -> Result<RequestView, CloudError> {
     // Whatever comes of the call (a time-out may still have made the request), the history
     // read before it no longer holds.
     call.entry.history_outdated();
-    let filed = call
+    let view = call
         .provider
         .file(call.target, call.quota_id, call.value, call.context)
-        .await;
-    match filed {
-        Ok(view) => {
-            call.entry.record(&view);
-            call.ledger.remember(call.account, &view);
-            call.ledger
-                .remember_filer(call.account, &view.id, call.filer);
-            Filed::New(view)
-        }
-        // AlreadyOpen: someone opened one since the history was read; it is adopted next time.
-        Err(e)
-            if matches!(
-                e.kind,
-                ErrorKind::LimitExceeded | ErrorKind::Throttled | ErrorKind::AlreadyOpen
-            ) =>
-        {
-            Filed::Queued(e)
-        }
-        Err(e) => Filed::Failed(e),
-    }
-}
-
-impl Filed {
-    /// The state, message and request to record.
-    pub fn outcome(&self) -> (TargetState, String, Option<Tracked>) {
-        match self {
-            Self::New(view) => (
-                TargetState::Requested,
-                format!("filed request {} for {}", view.id, view.requested_value),
-                Some(Tracked {
-                    view: view.clone(),
-                    closed_at_generation: None,
-                    filed_by_me: true,
-                }),
-            ),
-            Self::Queued(e) => (
-                TargetState::Queued,
-                format!("the cloud holds the request back: {e}"),
-                None,
-            ),
-            Self::Failed(e) if e.kind == ErrorKind::NotAdjustable => {
-                (TargetState::NotAdjustable, e.to_string(), None)
-            }
-            Self::Failed(e) => (TargetState::Error, e.to_string(), None),
-        }
-    }
-
-    /// Whether the cloud may have made the request although the call failed (a timeout, a 5xx
-    /// after the request was accepted): the recorded intent must then stay, so the request is
-    /// claimed when the history shows it.
-    pub fn may_have_filed(&self) -> bool {
-        matches!(self, Self::Failed(e) if matches!(e.kind, ErrorKind::Unavailable | ErrorKind::Other))
-    }
+        .await?;
+    call.entry.record(&view);
+    call.ledger.remember(call.account, &view);
+    call.ledger
+        .remember_filer(call.account, &view.id, call.filer);
+    Ok(view)
 }

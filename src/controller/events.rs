@@ -5,10 +5,11 @@ use kube::{
     runtime::events::{Event, EventType, Recorder},
 };
 
-use crate::api::{QuotaRequirement, RequestPhase, TargetState, TargetStatus};
-
-pub const REQUEST_FILED: &str = "RequestFiled";
-pub const REQUEST_ADOPTED: &str = "RequestAdopted";
+use super::decide::outcome::Verdict;
+use crate::{
+    api::{QuotaRequirement, RequestPhase, TargetState, TargetStatus, reasons},
+    cloud::Target,
+};
 
 /// An event to publish, decided while reconciling.
 #[derive(Clone, Debug, PartialEq)]
@@ -31,15 +32,13 @@ pub fn transitions(old: &[TargetStatus], new: &[TargetStatus]) -> Vec<Note> {
                 // kube-runtime's recorder scans its whole event cache on every publish: a fleet
                 // of healthy objects at start-up made that quadratic (found with perf).
                 (None, TargetState::Satisfied) => return None,
-                (Some(TargetState::Requested), TargetState::Satisfied) => (false, "Approved"),
-                (_, TargetState::Satisfied) => (false, "Satisfied"),
+                (Some(TargetState::Requested), TargetState::Satisfied) => {
+                    (false, reasons::APPROVED)
+                }
                 (_, TargetState::Requested) => return None, // told by RequestFiled/RequestAdopted
-                (_, TargetState::Queued) => (false, "Queued"),
-                (_, TargetState::Denied) => (true, "Denied"),
-                (_, TargetState::PartiallyGranted) => (true, "PartiallyGranted"),
-                (_, TargetState::NotAdjustable) => (true, "NotAdjustable"),
-                (_, TargetState::Blocked) => (true, "Blocked"),
-                (_, TargetState::Error) => (true, "CloudError"),
+                (_, TargetState::Error) => (true, reasons::CLOUD_ERROR),
+                (_, s @ (TargetState::Satisfied | TargetState::Queued)) => (false, s.as_str()),
+                (_, s) => (true, s.as_str()),
             };
             let message = format!("{}: {}", t.region, t.message.as_deref().unwrap_or_default());
             Some(Note {
@@ -49,6 +48,29 @@ pub fn transitions(old: &[TargetStatus], new: &[TargetStatus]) -> Vec<Note> {
             })
         })
         .collect()
+}
+
+/// RequestFiled for a new request; RequestAdopted when the target now follows a request that
+/// someone else opened.
+pub fn filed_or_adopted(target: &Target, before: Option<&str>, verdict: &Verdict) -> Option<Note> {
+    let adopted = || {
+        let t = verdict.request.as_ref()?;
+        let follows = matches!(verdict.state, TargetState::Requested | TargetState::Queued);
+        (follows && !t.filed_by_me && before != Some(t.view.id.as_str())).then_some(&t.view)
+    };
+    let (reason, view) = match &verdict.filed {
+        Some((_, Some(v))) => (reasons::REQUEST_FILED, v),
+        Some((_, None)) => return None,
+        None => (reasons::REQUEST_ADOPTED, adopted()?),
+    };
+    Some(Note {
+        warning: false,
+        reason,
+        message: format!(
+            "{}: request {} for {} ({})",
+            target.region, view.id, view.requested_value, view.status
+        ),
+    })
 }
 
 /// How long each request that closed in this reconcile was open (filing to close), from the

@@ -1,20 +1,25 @@
 //! The controller: watches QuotaRequirements (and the CloudAccounts and Namespaces they depend
-//! on) and runs the pipeline resolve -> observe -> plan -> act -> status for each.
+//! on) and runs one pipeline for each: `reconcile` resolves the account (`resolve`), then per
+//! region `target` observes (`observe`), decides (`decide`: the only place a region's state is
+//! chosen, reading and filing through `act` as it asks), and `status`, `events` and `metrics`
+//! report the verdict.
 
 mod accounts;
 mod act;
 pub mod aggregate;
 mod backoff;
+pub mod decide;
 mod events;
 mod ledger;
 mod needs;
 mod object;
+mod observe;
 mod peers;
-pub mod plan;
 mod reconcile;
 mod reconciles;
 mod record;
 mod refusals;
+pub mod requests;
 pub mod resolve;
 pub mod status;
 mod target;

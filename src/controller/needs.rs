@@ -62,7 +62,7 @@ struct State {
     by_object: HashMap<Name, (Vec<Arc<NeedKey>>, Option<i64>)>,
     /// Where the objects listed since the watch (re)started go, swapped in when the listing is
     /// complete (only their keys: a copy of 10,000 objects would double the operator's memory).
-    relisting: Option<Vec<Filed>>,
+    relisting: Option<Vec<Indexed>>,
 }
 
 #[derive(Default)]
@@ -107,13 +107,13 @@ fn keys(obj: &QuotaRequirement) -> Vec<NeedKey> {
 }
 
 /// One object as the index files it.
-struct Filed {
+struct Indexed {
     name: String,
     keys: Vec<NeedKey>,
     value: Option<i64>,
 }
 
-impl Filed {
+impl Indexed {
     fn of(obj: &QuotaRequirement) -> Self {
         Self {
             name: object::key(obj),
@@ -127,8 +127,8 @@ impl Filed {
 }
 
 impl State {
-    fn insert(&mut self, filed: Filed) {
-        let Filed { name, keys, value } = filed;
+    fn insert(&mut self, indexed: Indexed) {
+        let Indexed { name, keys, value } = indexed;
         // Most watch events are status writes: nothing the index files changed.
         if let Some((filed_keys, filed_value)) = self.by_object.get(name.as_str())
             && *filed_value == value
@@ -201,12 +201,12 @@ impl Needs {
     pub fn apply(&self, event: &watcher::Event<QuotaRequirement>) {
         let mut state = self.state.write().expect("needs index");
         match event {
-            watcher::Event::Apply(obj) => state.insert(Filed::of(obj)),
+            watcher::Event::Apply(obj) => state.insert(Indexed::of(obj)),
             watcher::Event::Delete(obj) => state.remove(&object::key(obj)),
             watcher::Event::Init => state.relisting = Some(vec![]),
             watcher::Event::InitApply(obj) => {
                 if let Some(list) = state.relisting.as_mut() {
-                    list.push(Filed::of(obj));
+                    list.push(Indexed::of(obj));
                 }
             }
             watcher::Event::InitDone => {

@@ -13,7 +13,7 @@ use jiff::Timestamp;
 use kube::{Api, ResourceExt, runtime::reflector::ObjectRef};
 
 use super::{
-    Context, aggregate::Contribution, needs, object, plan, plan::Tracked, record, refusals, resolve,
+    Context, aggregate::Contribution, needs, object, record, refusals, requests::Tracked, resolve,
 };
 use crate::{
     api::{CapacityStatus, CloudAccount, FiledBy, QuotaRequirement, RequestOwner},
@@ -148,7 +148,7 @@ impl OnQuota<'_> {
     /// its generation, or one in the cloud's history made since the need was declared.
     fn settled(&self, o: &QuotaRequirement, recorded: Option<&Tracked>, value: i64) -> bool {
         let generation = o.metadata.generation.unwrap_or_default();
-        recorded.is_some_and(|t| plan::settles(t, value, generation))
+        recorded.is_some_and(|t| refusals::settles(t, value, generation))
             || object::need_since(o)
                 .is_some_and(|since| refusals::settling(self.refusals, value, since).is_some())
     }

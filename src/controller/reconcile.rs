@@ -11,17 +11,18 @@ use kube::{
 };
 
 use super::{
-    Context, Error, events,
+    Context, Error,
+    decide::outcome::Blocker,
+    events,
     events::Note,
     object::{self, previous},
-    resolve,
-    status::{self, Blocker},
+    resolve, status,
     target::{Region, reconcile_target},
     writes::Writes,
 };
 use crate::{
-    api::{QuotaRequirement, TargetState, TargetStatus},
-    cloud::{ErrorKind, QuotaRef, Target},
+    api::{QuotaRequirement, TargetState, TargetStatus, reasons},
+    cloud::{QuotaRef, Target},
 };
 
 pub async fn reconcile(obj: Arc<QuotaRequirement>, ctx: Arc<Context>) -> Result<Action, Error> {
@@ -116,12 +117,10 @@ struct Outcome {
 }
 
 impl Outcome {
-    fn stopped(obj: &QuotaRequirement, reason: &'static str, message: String, retry: bool) -> Self {
-        let state = if retry {
-            TargetState::Error
-        } else {
-            TargetState::Blocked
-        };
+    /// Nothing was looked at: every region shows why.
+    fn blocked(obj: &QuotaRequirement, blocker: Blocker) -> Self {
+        let state = blocker.state();
+        let message = &blocker.message;
         let targets = obj
             .spec
             .regions
@@ -147,9 +146,9 @@ impl Outcome {
             account: None,
             quota: None,
             targets,
-            blocker: Some(Blocker { reason, message }),
+            retry: blocker.retry,
+            blocker: Some(blocker),
             notes: vec![],
-            retry,
             kept_intents,
             wake_at: None,
             cooling: vec![],
@@ -175,30 +174,21 @@ async fn observe_and_act(
             Ok(account) => account.clone(),
             Err(problem) => {
                 let message = problem.message().to_string();
-                return Outcome::stopped(obj, problem.reason(), message, false);
+                return Outcome::blocked(obj, Blocker::until_changed(problem.reason(), message));
             }
         };
+    let invalid = |message: &str| {
+        Outcome::blocked(
+            obj,
+            Blocker::until_changed(reasons::INVALID_SPEC, message.into()),
+        )
+    };
     let Some(quota) = QuotaRef::from_spec(spec) else {
-        let message = "exactly one of spec.aws or spec.gcp must be set".to_string();
-        return Outcome::stopped(obj, "InvalidSpec", message, false);
+        return invalid("exactly one of spec.aws or spec.gcp must be set");
     };
     let provider = match ctx.providers.provider(&account).await {
         Ok(p) => p,
-        // The account itself is wrong (credentials reach another account, an endpoint the
-        // operator may not send credentials to): nothing will change until the account does.
-        Err(e) if e.kind == ErrorKind::AccountMismatch => {
-            return Outcome::stopped(obj, "AccountMismatch", e.to_string(), false);
-        }
-        Err(e) if e.kind == ErrorKind::InvalidArgument => {
-            return Outcome::stopped(obj, "AccountInvalid", e.to_string(), false);
-        }
-        // The account's role cannot be assumed (a trust policy, an external id): an admin must
-        // act. Like every blocked object it is looked at again at the next resync.
-        Err(e) if e.kind == ErrorKind::AccessDenied => {
-            let message = format!("CloudAccount {}: {e}", spec.account_ref);
-            return Outcome::stopped(obj, "AccountAccessDenied", message, false);
-        }
-        Err(e) => return Outcome::stopped(obj, "CloudError", e.to_string(), true),
+        Err(e) => return Outcome::blocked(obj, Blocker::provider_failed(&spec.account_ref, &e)),
     };
 
     let region = |region: &String| Region {
@@ -214,7 +204,7 @@ async fn observe_and_act(
         since,
     };
     let Some((home, others)) = spec.regions.split_first() else {
-        return Outcome::stopped(obj, "InvalidSpec", "spec.regions is empty".into(), false);
+        return invalid("spec.regions is empty");
     };
     // The first region goes first: if the quota turns out to be global (the same in every
     // region), it is reconciled there once and the other regions show the same result.

@@ -4,7 +4,7 @@
 
 use jiff::Timestamp;
 
-use super::plan::{Intent, Tracked};
+use super::requests::{Intent, Tracked};
 use crate::{
     api::{FilingIntent, RequestOwner, RequestPhase, RequestStatus},
     cloud::{Phase, RequestView},

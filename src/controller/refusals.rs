@@ -6,7 +6,18 @@
 
 use jiff::{SignedDuration, Timestamp};
 
-use crate::cloud::RequestView;
+use super::requests::Tracked;
+use crate::cloud::{Phase, RequestView};
+
+/// Whether a request that closed without a full grant settles this object's need at its current
+/// generation: it asked for no more than the object needs, and the spec has not changed since.
+/// A refused combined request for more than the object needs leaves the object free to ask for
+/// its own need, once: that request, if refused too, settles it.
+pub fn settles(t: &Tracked, own_value: i64, generation: i64) -> bool {
+    matches!(t.view.phase, Phase::Denied | Phase::PartiallyGranted)
+        && t.closed_at_generation.unwrap_or(generation) >= generation
+        && t.view.requested_value <= own_value as f64
+}
 
 /// When a refused request closed, as the cloud dates it.
 pub fn closed_at(r: &RequestView) -> Option<Timestamp> {
@@ -53,7 +64,6 @@ pub fn cooling<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cloud::Phase;
 
     fn refused(id: &str, value: f64, at: Timestamp) -> RequestView {
         RequestView {

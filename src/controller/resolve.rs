@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 
-use crate::api::{CloudAccount, Guardrails, QuotaRequirementSpec};
+use crate::api::{CloudAccount, Guardrails, QuotaRequirementSpec, reasons};
 
 /// Why an object cannot use its account at all; each is a `Ready=False` reason.
 #[derive(Clone, Debug, PartialEq)]
@@ -18,9 +18,9 @@ pub enum AccountProblem {
 impl AccountProblem {
     pub fn reason(&self) -> &'static str {
         match self {
-            Self::NotFound(_) => "AccountNotFound",
-            Self::NotAllowed(_) => "AccountNotAllowed",
-            Self::Mismatch(_) => "AccountMismatch",
+            Self::NotFound(_) => reasons::ACCOUNT_NOT_FOUND,
+            Self::NotAllowed(_) => reasons::ACCOUNT_NOT_ALLOWED,
+            Self::Mismatch(_) => reasons::ACCOUNT_MISMATCH,
         }
     }
 

@@ -2,20 +2,12 @@
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
+use super::decide::outcome::Blocker;
 use crate::api::{
     QuotaRequirement, QuotaRequirementStatus, TargetState, TargetStatus,
-    conditions::{
-        self, Desired, READY, REASON_ALL_SATISFIED, REASON_CLOUD_ERROR, REASON_IDLE,
-        REASON_NOT_STALLED, REASON_QUEUED, REASON_REQUEST_OPEN, RECONCILING, SATISFIED, STALLED,
-    },
+    conditions::{self, Desired, READY, RECONCILING, SATISFIED, STALLED},
+    reasons,
 };
-
-/// A reason the whole object cannot proceed (account missing, not allowed, ...).
-#[derive(Clone, Debug, PartialEq)]
-pub struct Blocker {
-    pub reason: &'static str,
-    pub message: String,
-}
 
 /// The status the object should have, given its targets (or a blocker that stops them all).
 pub fn build(
@@ -66,8 +58,49 @@ pub fn summary(targets: &[TargetStatus]) -> String {
 }
 
 fn desired_conditions(targets: &[TargetStatus], blocker: Option<&Blocker>) -> Vec<Desired> {
-    let describe = |states: &[TargetState]| {
-        targets
+    let regions = Regions { targets, blocker };
+    let stalled_by = regions.stalled_by();
+    let reconciling_by = regions.reconciling_by(stalled_by.is_some());
+    let why_not = stalled_by.clone().or_else(|| reconciling_by.clone());
+    // Stalled before Reconciling: kstatus reads the first of the two that is true, and they are
+    // never both true.
+    vec![
+        regions.ready(READY, why_not.clone()),
+        regions.ready(SATISFIED, why_not),
+        stalled(stalled_by),
+        reconciling(reconciling_by),
+    ]
+}
+
+/// The regions' states, and what stops the whole object, as the conditions read them.
+struct Regions<'a> {
+    targets: &'a [TargetStatus],
+    blocker: Option<&'a Blocker>,
+}
+
+/// A condition's reason and message.
+type Why = (String, String);
+
+/// The most telling state names the reason: a terminal outcome outranks work in flight.
+const TERMINAL: [TargetState; 4] = [
+    TargetState::Denied,
+    TargetState::PartiallyGranted,
+    TargetState::NotAdjustable,
+    TargetState::Blocked,
+];
+const WORKING: [TargetState; 3] = [
+    TargetState::Error,
+    TargetState::Requested,
+    TargetState::Queued,
+];
+
+impl Regions<'_> {
+    fn has(&self, s: TargetState) -> bool {
+        self.targets.iter().any(|t| t.state == s)
+    }
+
+    fn describe(&self, states: &[TargetState]) -> String {
+        self.targets
             .iter()
             .filter(|t| states.contains(&t.state))
             .map(|t| {
@@ -79,91 +112,92 @@ fn desired_conditions(targets: &[TargetStatus], blocker: Option<&Blocker>) -> Ve
             })
             .collect::<Vec<_>>()
             .join("; ")
-    };
-    let condition = |type_, status, reason: &str, message: String| Desired {
-        type_,
-        status,
-        reason: reason.into(),
-        message,
-    };
-    let has = |s: TargetState| targets.iter().any(|t| t.state == s);
-    let all_satisfied =
-        !targets.is_empty() && targets.iter().all(|t| t.state == TargetState::Satisfied);
+    }
 
-    // The most telling state names the reason: a terminal outcome outranks work in flight.
-    let terminal = [
-        TargetState::Denied,
-        TargetState::PartiallyGranted,
-        TargetState::NotAdjustable,
-        TargetState::Blocked,
-    ];
-    let working = [
-        TargetState::Error,
-        TargetState::Requested,
-        TargetState::Queued,
-    ];
-    let stalled_by = match blocker {
-        Some(b) if !targets.iter().any(|t| t.state == TargetState::Error) => {
-            Some((b.reason.to_string(), b.message.clone()))
+    /// Ready (and Satisfied, its twin for `kubectl wait`): every region satisfied.
+    fn ready(&self, type_: &'static str, why_not: Option<Why>) -> Desired {
+        let all_satisfied = !self.targets.is_empty()
+            && self
+                .targets
+                .iter()
+                .all(|t| t.state == TargetState::Satisfied);
+        if all_satisfied {
+            let message = self.describe(&[TargetState::Satisfied]);
+            return condition(type_, true, reasons::ALL_SATISFIED, message);
         }
-        _ => terminal
-            .iter()
-            .find(|s| has(**s))
-            .map(|s| (s.as_str().to_string(), describe(&terminal))),
-    };
-    let reconciling_by = match (&stalled_by, blocker) {
-        (Some(_), _) => None,
-        (None, Some(b)) => Some((b.reason.to_string(), b.message.clone())),
-        (None, None) if has(TargetState::Error) => Some((
-            REASON_CLOUD_ERROR.to_string(),
-            describe(&[TargetState::Error]),
-        )),
-        (None, None) if has(TargetState::Requested) => {
-            Some((REASON_REQUEST_OPEN.to_string(), describe(&working)))
-        }
-        (None, None) if has(TargetState::Queued) => {
-            Some((REASON_QUEUED.to_string(), describe(&working)))
-        }
-        _ => None,
-    };
+        let (reason, message) =
+            why_not.unwrap_or_else(|| (reasons::PENDING.into(), "not yet observed".into()));
+        condition(type_, false, &reason, message)
+    }
 
-    let (ready, satisfied) = if all_satisfied {
-        let message = describe(&[TargetState::Satisfied]);
-        (
-            condition(READY, true, REASON_ALL_SATISFIED, message.clone()),
-            condition(SATISFIED, true, REASON_ALL_SATISFIED, message),
-        )
-    } else {
-        let (reason, message) = stalled_by
-            .clone()
-            .or_else(|| reconciling_by.clone())
-            .unwrap_or_else(|| ("Pending".into(), "not yet observed".into()));
-        (
-            condition(READY, false, &reason, message.clone()),
-            condition(SATISFIED, false, &reason, message),
-        )
-    };
-    let reconciling = match reconciling_by {
-        Some((reason, message)) => condition(RECONCILING, true, &reason, message),
-        None => condition(
-            RECONCILING,
-            false,
-            REASON_IDLE,
-            "no request open or queued".into(),
-        ),
-    };
-    let stalled = match stalled_by {
+    /// What stalls the object: an account problem not being retried, else a terminal region.
+    fn stalled_by(&self) -> Option<Why> {
+        match self.blocker {
+            Some(b) if !self.has(TargetState::Error) => {
+                Some((b.reason.to_string(), b.message.clone()))
+            }
+            _ => TERMINAL
+                .iter()
+                .find(|s| self.has(**s))
+                .map(|s| (s.as_str().to_string(), self.describe(&TERMINAL))),
+        }
+    }
+
+    /// What the operator is still working on, when nothing stalls.
+    fn reconciling_by(&self, stalled: bool) -> Option<Why> {
+        if stalled {
+            return None;
+        }
+        if let Some(b) = self.blocker {
+            return Some((b.reason.to_string(), b.message.clone()));
+        }
+        let reason = if self.has(TargetState::Error) {
+            return Some((
+                reasons::CLOUD_ERROR.to_string(),
+                self.describe(&[TargetState::Error]),
+            ));
+        } else if self.has(TargetState::Requested) {
+            reasons::REQUEST_OPEN
+        } else if self.has(TargetState::Queued) {
+            reasons::QUEUED
+        } else {
+            return None;
+        };
+        Some((reason.to_string(), self.describe(&WORKING)))
+    }
+}
+
+fn stalled(by: Option<Why>) -> Desired {
+    match by {
         Some((reason, message)) => condition(STALLED, true, &reason, message),
         None => condition(
             STALLED,
             false,
-            REASON_NOT_STALLED,
+            reasons::NOT_STALLED,
             "nothing waits for a spec or account change".into(),
         ),
-    };
-    // Stalled before Reconciling: kstatus reads the first of the two that is true, and they are
-    // never both true.
-    vec![ready, satisfied, stalled, reconciling]
+    }
+}
+
+fn reconciling(by: Option<Why>) -> Desired {
+    match by {
+        Some((reason, message)) => condition(RECONCILING, true, &reason, message),
+        None => condition(
+            RECONCILING,
+            false,
+            reasons::IDLE,
+            "no request open or queued".into(),
+        ),
+    }
+}
+
+fn condition(type_: &'static str, status: bool, reason: &str, message: String) -> Desired {
+    Desired {
+        type_,
+        status,
+        reason: reason.into(),
+        message,
+    }
 }
 
 #[cfg(test)]
@@ -241,10 +275,7 @@ mod tests {
 
     #[test]
     fn an_account_problem_stalls_unless_it_is_being_retried() {
-        let blocker = Blocker {
-            reason: "AccountMismatch",
-            message: "STS says 222".into(),
-        };
+        let blocker = Blocker::until_changed("AccountMismatch", "STS says 222".into());
         assert_eq!(
             verdict(&[TargetState::Blocked], Some(&blocker)),
             (false, false, true, "AccountMismatch".into())
@@ -252,6 +283,7 @@ mod tests {
         let retried = Blocker {
             reason: "CloudError",
             message: "STS unavailable".into(),
+            retry: true,
         };
         assert_eq!(
             verdict(&[TargetState::Error], Some(&retried)),

@@ -18,7 +18,12 @@ use crate::{
     cloud::{CloudError, ProviderFactory, QuotaProvider, QuotaRef, QuotaView, Target},
     controller::{
         aggregate::{self, Contribution},
-        plan::{self, History, Plan, PlanInput},
+        decide::{
+            Ask, Need, Observed,
+            drive::{self, Outside},
+            outcome::Filed,
+        },
+        requests::History,
         resolve::{self, AccountProblem},
     },
 };
@@ -325,71 +330,88 @@ async fn plan_one(
         });
     }
     let effective = aggregate::effective(&own, &others);
-    let mut input = PlanInput {
+    let desired = effective.value;
+    let mut observed = Observed {
         now,
         generation: 1,
         current: view.value,
         adjustable: view.adjustable,
-        own_value: need,
-        effective: effective.value,
-        is_driver: effective.driven_by == me,
+        quota_id: view.id.clone(),
         // The files are new needs: a refusal from before them does not settle them.
         since: now,
-        driver_since: now,
+        need: Need {
+            blocked,
+            ..Need::new(me, need, effective)
+        },
         cooldown: Guardrails::refusal_cooldown(guardrails),
         allow_decrease: qr.spec.allow_decrease,
         decrease_floor: Guardrails::decrease_floor(guardrails, &view.id),
-        guardrails,
-        quota_id: &view.id,
-        blocked,
+        guardrails: guardrails.cloned(),
         own_request: None,
         open_request: None,
-        history: None,
         intent: None,
         filed_here: None,
-        peer_request: None,
+        history: None,
+        peers_fresh: false,
     };
-    let mut decision = plan::plan(&input);
-    let history;
-    if decision == Plan::ReadHistory {
-        // The operator reads the request history before it files: an open request is adopted.
-        let read_history = async {
-            let open = provider.open_request(&read.target, &view.id).await?;
-            let requests = provider.recent_requests(&read.target, &view.id).await?;
-            Ok::<_, CloudError>(History {
-                open,
-                ..History::of(requests)
-            })
-        };
-        match read_history.await {
-            Ok(h) => history = h,
-            Err(e) => {
-                let mut plan = unplanned(qr, &read.target, Action::Error, &e.to_string());
-                plan.current = Some(view.value);
-                plan.quota = label(&read.target.quota, Some(view));
-                return plan;
-            }
+    let mut files = Files {
+        provider,
+        target: &read.target,
+    };
+    let verdict = match drive::run(&mut observed, &mut files).await {
+        Ok(verdict) => verdict,
+        Err(e) => {
+            let mut plan = unplanned(qr, &read.target, Action::Error, &e.to_string());
+            plan.current = Some(view.value);
+            plan.quota = label(&read.target.quota, Some(view));
+            return plan;
         }
-        input.history = Some(&history);
-        decision = plan::plan(&input);
-    }
-    let (action, message) = match decision {
-        Plan::File { value } => (
-            Action::File { value },
-            format!("current value {} is below {value}", view.value),
-        ),
-        Plan::Hold { state, message, .. } => (action_of(state), message),
-        Plan::Wait { message, .. } => (Action::Queued, message),
-        Plan::ReadHistory => (Action::Error, "the planner asked for history twice".into()),
+    };
+    let action = match verdict.filed {
+        Some((value, _)) => Action::File { value },
+        None => action_of(verdict.state),
     };
     TargetPlan {
         region: read.target.region.clone(),
         quota: label(&read.target.quota, Some(view)),
         current: Some(view.value),
-        desired: Some(effective.value),
+        desired: Some(desired),
         capacity: share.map(|s| s.arithmetic),
         action,
-        message,
+        message: verdict.message,
+    }
+}
+
+/// The decision's world in `plan --live`: the cloud is read, the other objects are the files
+/// (all read already), and nothing is filed.
+struct Files<'a> {
+    provider: &'a dyn QuotaProvider,
+    target: &'a Target,
+}
+
+impl Outside for Files<'_> {
+    async fn read(&mut self, ask: Ask, o: &mut Observed) -> Result<(), CloudError> {
+        match ask {
+            // The operator reads the request history before it files: an open request is
+            // adopted.
+            Ask::History => {
+                let open = self.provider.open_request(self.target, &o.quota_id).await?;
+                let requests = self
+                    .provider
+                    .recent_requests(self.target, &o.quota_id)
+                    .await?;
+                o.history = Some(History {
+                    open,
+                    ..History::of(requests)
+                });
+            }
+            Ask::Peers => o.peers_fresh = true,
+        }
+        Ok(())
+    }
+
+    async fn file(&mut self, _: &Observed, _: i64) -> Result<Filed, CloudError> {
+        Ok(Filed::Dry)
     }
 }
 

@@ -1,6 +1,14 @@
 use jiff::{SignedDuration, Timestamp};
 
-use super::*;
+use super::{
+    drive::{self, Outside},
+    outcome::{Filed, closed_message},
+    *,
+};
+use crate::{
+    cloud::{CloudError, Phase},
+    controller::refusals::settles,
+};
 
 fn request(id: &str, status: &str, value: f64) -> RequestView {
     RequestView {
@@ -24,22 +32,55 @@ fn tracked(view: RequestView, closed_at: Option<i64>) -> Tracked {
     }
 }
 
-/// What the target step does: plan, and when the plan needs the cloud's history, plan again
-/// with `history` (empty unless a test gives one).
-fn decide(i: &PlanInput<'_>) -> Plan {
+/// The world of a unit test: the cloud's history is `history`, the other objects are as the
+/// fixture says, and a filing is not made (the plan that asked for it is returned).
+struct Fixture {
+    history: History,
+    reads: Vec<Ask>,
+}
+
+impl Outside for Fixture {
+    async fn read(&mut self, ask: Ask, o: &mut Observed) -> Result<(), CloudError> {
+        assert!(!self.reads.contains(&ask), "{ask:?} is read once");
+        self.reads.push(ask);
+        match ask {
+            Ask::History => o.history = Some(self.history.clone()),
+            Ask::Peers => o.peers_fresh = true,
+        }
+        Ok(())
+    }
+
+    async fn file(&mut self, _: &Observed, _: i64) -> Result<Filed, CloudError> {
+        Ok(Filed::Dry)
+    }
+}
+
+/// What the controller's loop decides for `i`, with `history` (empty unless a test gives one)
+/// when the plan needs the cloud's history: the plan it ends on.
+fn decide(i: &Observed) -> Plan {
     decide_with(i, &History::default())
 }
 
-fn decide_with(i: &PlanInput<'_>, history: &History) -> Plan {
-    match plan(i) {
-        Plan::ReadHistory => {
-            let mut with = i.clone();
-            with.history = Some(history);
-            let again = plan(&with);
-            assert_ne!(again, Plan::ReadHistory, "history is read once");
-            again
-        }
-        other => other,
+fn decide_with(i: &Observed, history: &History) -> Plan {
+    let mut world = Fixture {
+        history: history.clone(),
+        reads: vec![],
+    };
+    let mut o = i.clone();
+    let verdict =
+        futures::executor::block_on(drive::run(&mut o, &mut world)).expect("no read fails");
+    match verdict.filed {
+        Some((value, _)) => Plan::File { value },
+        None if verdict.wake_at.is_some() => Plan::Wait {
+            until: verdict.wake_at.expect("checked"),
+            message: verdict.message,
+            request: verdict.request,
+        },
+        None => Plan::Hold {
+            state: verdict.state,
+            message: verdict.message,
+            request: verdict.request,
+        },
     }
 }
 
@@ -48,29 +89,35 @@ fn long_ago() -> Timestamp {
     Timestamp::now() - SignedDuration::from_hours(24 * 30)
 }
 
-fn input<'a>(current: f64, own: i64) -> PlanInput<'a> {
-    PlanInput {
+fn input(current: f64, own: i64) -> Observed {
+    Observed {
         now: Timestamp::now(),
         generation: 1,
         current,
         adjustable: true,
-        own_value: own,
-        effective: own,
-        is_driver: true,
+        quota_id: "L-1".into(),
         since: long_ago(),
-        driver_since: long_ago(),
+        need: Need {
+            me: "team/me".into(),
+            own,
+            effective: own,
+            driven_by: "team/me".into(),
+            is_driver: true,
+            driver_since: long_ago(),
+            blocked: None,
+            peer_request: None,
+            capacity: None,
+        },
         cooldown: SignedDuration::ZERO,
         allow_decrease: false,
         decrease_floor: None,
-        blocked: None,
         guardrails: None,
-        quota_id: "L-1",
         own_request: None,
         open_request: None,
-        history: None,
         intent: None,
         filed_here: None,
-        peer_request: None,
+        history: None,
+        peers_fresh: false,
     }
 }
 
@@ -78,7 +125,7 @@ fn state(plan: &Plan) -> Option<TargetState> {
     match plan {
         Plan::Hold { state, .. } => Some(*state),
         Plan::Wait { .. } => Some(TargetState::Queued),
-        Plan::File { .. } | Plan::ReadHistory => None,
+        Plan::File { .. } | Plan::Read(_) => None,
     }
 }
 
@@ -97,8 +144,8 @@ fn current_value_that_meets_the_need_is_satisfied_without_filing() {
 #[test]
 fn a_shortfall_files_the_effective_value() {
     let mut i = input(640.0, 1000);
-    i.effective = 2000;
-    i.is_driver = false;
+    i.need.effective = 2000;
+    i.need.is_driver = false;
     assert_eq!(decide(&i), Plan::File { value: 2000 });
 }
 
@@ -113,7 +160,7 @@ fn non_adjustable_quota_is_never_filed() {
 fn an_open_request_is_followed_not_refiled() {
     let own = tracked(request("r1", "CASE_OPENED", 2000.0), None);
     let mut i = input(640.0, 2000);
-    i.own_request = Some(&own);
+    i.own_request = Some(own.clone());
     assert_eq!(state(&decide(&i)), Some(TargetState::Requested));
 }
 
@@ -121,7 +168,7 @@ fn an_open_request_is_followed_not_refiled() {
 fn an_open_request_known_to_the_process_is_adopted() {
     let open = request("r1", "PENDING", 2000.0);
     let mut i = input(640.0, 2000);
-    i.open_request = Some(&open);
+    i.open_request = Some(open.clone());
     let Plan::Hold { state, request, .. } = decide(&i) else {
         panic!("must not file")
     };
@@ -133,7 +180,7 @@ fn an_open_request_known_to_the_process_is_adopted() {
 fn an_open_request_below_the_need_queues_the_larger_one() {
     let open = request("r1", "PENDING", 1000.0);
     let mut i = input(640.0, 2000);
-    i.open_request = Some(&open);
+    i.open_request = Some(open.clone());
     assert_eq!(state(&decide(&i)), Some(TargetState::Queued));
 }
 
@@ -142,7 +189,7 @@ fn an_unknown_status_word_is_followed_never_taken_as_success() {
     let own = tracked(request("r1", "SOMETHING_NEW", 2000.0), None);
     assert_eq!(own.view.phase, Phase::Unknown);
     let mut i = input(640.0, 2000);
-    i.own_request = Some(&own);
+    i.own_request = Some(own.clone());
     assert_eq!(state(&decide(&i)), Some(TargetState::Requested));
 }
 
@@ -150,7 +197,7 @@ fn an_unknown_status_word_is_followed_never_taken_as_success() {
 fn denied_request_is_stamped_and_not_refiled_until_the_spec_changes() {
     let denied = tracked(request("r1", "DENIED", 2000.0), None);
     let mut i = input(640.0, 2000);
-    i.own_request = Some(&denied);
+    i.own_request = Some(denied.clone());
     let Plan::Hold {
         state,
         request,
@@ -166,17 +213,17 @@ fn denied_request_is_stamped_and_not_refiled_until_the_spec_changes() {
 
     // The same generation later: still denied.
     let mut again = input(640.0, 2000);
-    again.own_request = Some(&stamped);
+    again.own_request = Some(stamped.clone());
     assert_eq!(state_of(&again), Some(TargetState::Denied));
 
     // A new generation: ask again.
     let mut changed = input(640.0, 2500);
     changed.generation = 2;
-    changed.own_request = Some(&stamped);
+    changed.own_request = Some(stamped.clone());
     assert_eq!(decide(&changed), Plan::File { value: 2500 });
 }
 
-fn state_of(i: &PlanInput<'_>) -> Option<TargetState> {
+fn state_of(i: &Observed) -> Option<TargetState> {
     state(&plan(i))
 }
 
@@ -185,7 +232,7 @@ fn every_closing_status_counts_as_a_denial() {
     for status in ["DENIED", "NOT_APPROVED", "CASE_CLOSED", "INVALID_REQUEST"] {
         let own = tracked(request("r1", status, 2000.0), None);
         let mut i = input(640.0, 2000);
-        i.own_request = Some(&own);
+        i.own_request = Some(own.clone());
         assert_eq!(state_of(&i), Some(TargetState::Denied), "{status}");
     }
 }
@@ -193,7 +240,7 @@ fn every_closing_status_counts_as_a_denial() {
 #[test]
 fn guardrail_blocks_instead_of_filing() {
     let mut i = input(640.0, 50_000);
-    i.blocked = Some("over the guardrail".into());
+    i.need.blocked = Some("over the guardrail".into());
     assert_eq!(state_of(&i), Some(TargetState::Blocked));
 }
 
@@ -201,13 +248,13 @@ fn guardrail_blocks_instead_of_filing() {
 fn approved_request_waits_for_the_value_instead_of_refiling() {
     let approved = tracked(request("r1", "APPROVED", 2000.0), None);
     let mut i = input(640.0, 2000);
-    i.own_request = Some(&approved);
+    i.own_request = Some(approved.clone());
     assert_eq!(state_of(&i), Some(TargetState::Requested));
 
     // Long after approval with the value still short: something else changed it; ask again.
     let mut stale = approved.clone();
     stale.view.updated_at = Some(Timestamp::now() - SignedDuration::from_hours(2));
-    i.own_request = Some(&stale);
+    i.own_request = Some(stale.clone());
     assert_eq!(decide(&i), Plan::File { value: 2000 });
 }
 
@@ -215,7 +262,7 @@ fn approved_request_waits_for_the_value_instead_of_refiling() {
 fn approved_request_for_less_than_the_new_need_files_again() {
     let approved = tracked(request("r1", "APPROVED", 1000.0), None);
     let mut i = input(1000.0, 2000);
-    i.own_request = Some(&approved);
+    i.own_request = Some(approved.clone());
     assert_eq!(decide(&i), Plan::File { value: 2000 });
 }
 
@@ -226,13 +273,13 @@ fn decrease_only_when_allowed_and_driving() {
     i.allow_decrease = true;
     i.decrease_floor = Some(0);
     assert_eq!(decide(&i), Plan::File { value: 2000 });
-    i.is_driver = false;
+    i.need.is_driver = false;
     assert_eq!(state_of(&i), Some(TargetState::Satisfied));
 }
 
 #[test]
 fn nothing_is_filed_before_the_history_is_read() {
-    assert_eq!(plan(&input(640.0, 2000)), Plan::ReadHistory);
+    assert_eq!(plan(&input(640.0, 2000)), Plan::Read(Ask::History));
 }
 
 #[test]
@@ -255,12 +302,12 @@ fn a_refused_combined_request_above_this_objects_need_lets_it_file_its_own_once(
     // Another object drove the request to 2000; this one needs 1000.
     let combined = tracked(request("r1", "DENIED", 2000.0), None);
     let mut i = input(640.0, 1000);
-    i.own_request = Some(&combined);
+    i.own_request = Some(combined.clone());
     assert_eq!(decide(&i), Plan::File { value: 1000 });
 
     // Its own request for 1000, refused too, settles it.
     let own = tracked(request("r2", "DENIED", 1000.0), None);
-    i.own_request = Some(&own);
+    i.own_request = Some(own.clone());
     assert_eq!(state_of(&i), Some(TargetState::Denied));
     assert!(settles(&own, 1000, 1));
     assert!(!settles(&combined, 1000, 1));
@@ -305,7 +352,7 @@ fn a_request_made_by_this_objects_recorded_filing_is_claimed_after_a_crash() {
     };
     let intent = intent_at(2000, now - SignedDuration::from_secs(1));
     let mut i = input(640.0, 2000);
-    i.intent = Some(&intent);
+    i.intent = Some(intent.clone());
     let Plan::Hold { state, request, .. } = decide_with(&i, &history) else {
         panic!("the request it made must be claimed, not filed again")
     };
@@ -324,14 +371,14 @@ fn a_refusal_this_object_did_not_file_is_never_claimed_but_settles_a_need_it_pos
     // Made before this need was declared: not this object's refusal, so it asks.
     let mut newer = input(640.0, 2000);
     newer.since = now + SignedDuration::from_mins(1);
-    newer.driver_since = newer.since;
+    newer.need.driver_since = newer.since;
     assert_eq!(decide_with(&newer, &history), Plan::File { value: 2000 });
     // An intent for another value, or made after the request: not this object's request.
     let other_value = intent_at(3000, now);
-    newer.intent = Some(&other_value);
+    newer.intent = Some(other_value.clone());
     assert_eq!(decide_with(&newer, &history), Plan::File { value: 2000 });
     let later = intent_at(2000, now + SignedDuration::from_mins(10));
-    newer.intent = Some(&later);
+    newer.intent = Some(later.clone());
     assert_eq!(decide_with(&newer, &history), Plan::File { value: 2000 });
     // Made since the need was declared: the same value is never asked for again, and the
     // refusal is shown as someone else's.
@@ -347,16 +394,16 @@ fn the_guardrails_judge_the_value_that_is_filed_not_only_this_objects_own() {
         ..Default::default()
     };
     let mut i = input(640.0, 700);
-    i.effective = 8_000_000;
-    i.is_driver = false;
-    i.guardrails = Some(&guardrails);
+    i.need.effective = 8_000_000;
+    i.need.is_driver = false;
+    i.guardrails = Some(guardrails.clone());
     let Plan::Hold { state, message, .. } = decide(&i) else {
         panic!("8,000,000 must not be filed past maxValues 1000")
     };
     assert_eq!(state, TargetState::Blocked);
     assert!(message.contains("maxValues[L-1] = 1000"), "{message}");
-    i.effective = 700;
-    i.is_driver = true;
+    i.need.effective = 700;
+    i.need.is_driver = true;
     assert_eq!(decide(&i), Plan::File { value: 700 });
 }
 
@@ -438,13 +485,13 @@ fn a_need_declared_after_the_refusal_does_not_wait() {
     let mut i = input(5.0, 2000);
     i.cooldown = SignedDuration::from_hours(24);
     i.since = now - SignedDuration::from_mins(1);
-    i.driver_since = i.since;
+    i.need.driver_since = i.since;
     assert_eq!(decide_with(&i, &history), Plan::File { value: 2000 });
     // Riding on an older need that waits, it waits too.
-    i.effective = 1150;
-    i.is_driver = false;
-    i.own_value = 1000;
-    i.driver_since = long_ago();
+    i.need.effective = 1150;
+    i.need.is_driver = false;
+    i.need.own = 1000;
+    i.need.driver_since = long_ago();
     assert_eq!(state(&decide_with(&i, &history)), Some(TargetState::Queued));
 }
 
@@ -482,7 +529,7 @@ fn a_guardrail_blocks_a_decrease_too() {
     let mut i = input(3000.0, 2000);
     i.allow_decrease = true;
     i.decrease_floor = Some(0);
-    i.blocked = Some("over the guardrail".into());
+    i.need.blocked = Some("over the guardrail".into());
     assert_eq!(state_of(&i), Some(TargetState::Blocked));
 }
 
@@ -490,7 +537,7 @@ fn a_guardrail_blocks_a_decrease_too() {
 fn a_terminal_state_turns_satisfied_when_the_quota_is_raised_elsewhere() {
     let denied = tracked(request("r1", "DENIED", 2000.0), Some(1));
     let mut i = input(2000.0, 2000);
-    i.own_request = Some(&denied);
+    i.own_request = Some(denied.clone());
     assert_eq!(state_of(&i), Some(TargetState::Satisfied));
 }
 
@@ -498,12 +545,12 @@ fn a_terminal_state_turns_satisfied_when_the_quota_is_raised_elsewhere() {
 fn a_request_this_object_filed_is_its_own_even_before_its_status_shows_it() {
     let open = request("r1", "PENDING", 2000.0);
     let mut i = input(640.0, 2000);
-    i.open_request = Some(&open);
+    i.open_request = Some(open.clone());
     let Plan::Hold { request, .. } = decide(&i) else {
         panic!("must not file")
     };
     assert!(!request.unwrap().filed_by_me, "someone else's by default");
-    i.filed_here = Some("r1");
+    i.filed_here = Some("r1".into());
     let Plan::Hold { request, .. } = decide(&i) else {
         panic!("must not file")
     };
@@ -514,7 +561,7 @@ fn a_request_this_object_filed_is_its_own_even_before_its_status_shows_it() {
 fn a_refusal_of_exactly_this_need_recorded_by_the_driver_settles_an_object_with_none_of_its_own() {
     let combined = tracked(request("r1", "DENIED", 2000.0), Some(1));
     let mut i = input(640.0, 2000);
-    i.peer_request = Some(&combined);
+    i.need.peer_request = Some(combined.clone());
     let Plan::Hold {
         state,
         request: shown,
@@ -527,7 +574,7 @@ fn a_refusal_of_exactly_this_need_recorded_by_the_driver_settles_an_object_with_
     assert!(!shown.unwrap().filed_by_me);
     // With a request of its own on record, that one decides.
     let own = tracked(request("r2", "CASE_OPENED", 2000.0), None);
-    i.own_request = Some(&own);
+    i.own_request = Some(own.clone());
     assert_eq!(state_of(&i), Some(TargetState::Requested));
 }
 
@@ -541,14 +588,14 @@ fn an_allowed_decrease_to_the_current_value_is_already_satisfied() {
 
 #[test]
 fn a_satisfied_message_says_whose_need_is_met() {
-    let message = |i: &PlanInput<'_>| match decide(i) {
+    let message = |i: &Observed| match decide(i) {
         Plan::Hold { message, .. } => message,
         other => panic!("{other:?}"),
     };
     // Riding on a larger need that is not met yet, this object's own is.
     let mut rider = input(1500.0, 1000);
-    rider.effective = 2000;
-    rider.is_driver = false;
+    rider.need.effective = 2000;
+    rider.need.is_driver = false;
     assert_eq!(
         message(&rider),
         "current value 1500 meets this object's 1000"
@@ -560,7 +607,7 @@ fn a_satisfied_message_says_whose_need_is_met() {
         "current value 2500 meets the desired 2000"
     );
     let mut equal = input(2500.0, 2000);
-    equal.is_driver = false;
+    equal.need.is_driver = false;
     assert_eq!(message(&equal), "current value 2500 meets the desired 2000");
 }
 
@@ -574,7 +621,7 @@ fn a_combined_request_the_driver_still_shows_open_is_refused_as_the_history_says
         ..History::default()
     };
     let mut i = input(640.0, 2000);
-    i.peer_request = Some(&recorded_open);
+    i.need.peer_request = Some(recorded_open.clone());
     assert_eq!(
         state(&decide_with(&i, &history)),
         Some(TargetState::Denied),
@@ -598,19 +645,19 @@ fn who_filed_a_followed_request_is_kept() {
     // Its own open request stays its own; an adopted one stays adopted.
     let mine = tracked(request("r1", "CASE_OPENED", 2000.0), None);
     let mut i = input(640.0, 2000);
-    i.own_request = Some(&mine);
+    i.own_request = Some(mine.clone());
     assert!(held(decide(&i)).1.filed_by_me);
     let adopted = Tracked {
         filed_by_me: false,
         ..mine.clone()
     };
-    i.own_request = Some(&adopted);
+    i.own_request = Some(adopted.clone());
     assert!(!held(decide(&i)).1.filed_by_me);
     // Another open request than the one on record is not this object's.
     let closed_mine = tracked(request("r0", "APPROVED", 1000.0), None);
     let other = request("r9", "PENDING", 2000.0);
-    i.own_request = Some(&closed_mine);
-    i.open_request = Some(&other);
+    i.own_request = Some(closed_mine.clone());
+    i.open_request = Some(other.clone());
     let (state, shown) = held(decide(&i));
     assert_eq!(
         (state, shown.view.id.as_str(), shown.filed_by_me),
@@ -622,7 +669,7 @@ fn who_filed_a_followed_request_is_kept() {
 fn an_approved_request_waited_for_keeps_its_filer() {
     let mine = tracked(request("r1", "APPROVED", 2000.0), None);
     let mut i = input(640.0, 2000);
-    i.own_request = Some(&mine);
+    i.own_request = Some(mine.clone());
     assert!(held(decide(&i)).1.filed_by_me);
     let theirs = History {
         latest: Some(request("r2", "APPROVED", 2000.0)),
@@ -644,7 +691,7 @@ fn a_claimed_request_that_is_open_or_approved_is_not_stamped_as_refused() {
             ..History::default()
         };
         let mut i = input(640.0, 2000);
-        i.intent = Some(&intent);
+        i.intent = Some(intent.clone());
         let (state, claimed) = held(decide_with(&i, &history));
         assert_eq!(state, TargetState::Requested, "{status}");
         assert!(claimed.filed_by_me, "{status}");
@@ -680,7 +727,7 @@ fn someone_elses_approval_is_not_taken_for_this_objects_own() {
         ..History::default()
     };
     let mut i = input(640.0, 2000);
-    i.own_request = Some(&mine);
+    i.own_request = Some(mine.clone());
     let (state, shown) = held(decide_with(&i, &theirs));
     assert_eq!(
         (state, shown.view.id.as_str()),

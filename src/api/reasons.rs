@@ -1,0 +1,31 @@
+//! Every reason the operator writes, in conditions and in events: part of the API (alerts,
+//! `kubectl wait` scripts and Argo CD health checks match on them), so they are named once here
+//! and nowhere else. A region's state names itself (`TargetState::as_str`) where a condition or
+//! event is about one state.
+
+// QuotaRequirement conditions.
+pub const ALL_SATISFIED: &str = "AllSatisfied";
+pub const REQUEST_OPEN: &str = "RequestOpen";
+pub const QUEUED: &str = "Queued";
+pub const IDLE: &str = "Idle";
+pub const NOT_STALLED: &str = "NotStalled";
+pub const PENDING: &str = "Pending";
+pub const CLOUD_ERROR: &str = "CloudError";
+
+// Why a whole QuotaRequirement stops (conditions and status.summary).
+pub const INVALID_SPEC: &str = "InvalidSpec";
+pub const ACCOUNT_NOT_FOUND: &str = "AccountNotFound";
+pub const ACCOUNT_NOT_ALLOWED: &str = "AccountNotAllowed";
+pub const ACCOUNT_MISMATCH: &str = "AccountMismatch";
+pub const ACCOUNT_INVALID: &str = "AccountInvalid";
+pub const ACCOUNT_ACCESS_DENIED: &str = "AccountAccessDenied";
+
+// CloudAccount conditions.
+pub const VERIFIED: &str = "Verified";
+pub const CREDENTIALS_LOADED: &str = "CredentialsLoaded";
+pub const CREDENTIALS_FAILED: &str = "CredentialsFailed";
+
+// Events on a QuotaRequirement.
+pub const REQUEST_FILED: &str = "RequestFiled";
+pub const REQUEST_ADOPTED: &str = "RequestAdopted";
+pub const APPROVED: &str = "Approved";

@@ -1,0 +1,230 @@
+//! What a plan, a filing's answer, or a cloud error comes to: the region's state, its message
+//! and the request status shows. Every state a region can be in is chosen here (or by `plan`).
+
+use jiff::Timestamp;
+
+use super::{Observed, Plan};
+use crate::{
+    api::{TargetState, reasons},
+    cloud::{CloudError, ErrorKind, Phase, RequestView},
+    controller::requests::Tracked,
+};
+
+/// What a filing came to.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Filed {
+    /// The cloud's answer to the call.
+    Answered(Result<RequestView, CloudError>),
+    /// Nothing is filed where the loop runs (`plan --live`).
+    Dry,
+}
+
+/// One region's decision, once no more is asked.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Verdict {
+    pub state: TargetState,
+    pub message: String,
+    /// The request status shows (the last one on record when nothing newer is).
+    pub request: Option<Tracked>,
+    /// When the region must be looked at again although nothing else changes (the end of a
+    /// refusal's cooldown).
+    pub wake_at: Option<Timestamp>,
+    /// The value a filing asked for (or, for a dry run, would), and the request the cloud made
+    /// (None when it made none, or when nothing was filed).
+    pub filed: Option<(i64, Option<RequestView>)>,
+    /// The recorded filing intent must stay: the cloud may have made the request although the
+    /// call failed (a timeout, a 5xx after it was accepted), and it is claimed once the history
+    /// shows it.
+    pub keep_intent: bool,
+}
+
+impl Verdict {
+    fn new(state: TargetState, message: String, request: Option<Tracked>, o: &Observed) -> Self {
+        Self {
+            state,
+            message,
+            request: request.or_else(|| o.own_request.clone()),
+            wake_at: None,
+            filed: None,
+            keep_intent: false,
+        }
+    }
+}
+
+/// The verdict of a plan that asks nothing more of the cloud (Hold or Wait).
+pub fn settled(plan: Plan, o: &Observed) -> Verdict {
+    match plan {
+        Plan::Hold {
+            state,
+            message,
+            request,
+        } => Verdict::new(state, message, request, o),
+        Plan::Wait {
+            until,
+            message,
+            request,
+        } => Verdict {
+            wake_at: Some(until),
+            ..Verdict::new(TargetState::Queued, message, request, o)
+        },
+        Plan::Read(ask) => failed(&CloudError::new(
+            ErrorKind::Other,
+            "Internal",
+            format!("the planner asked for {ask:?} twice"),
+        ))
+        .verdict(o),
+        Plan::File { value } => Verdict {
+            filed: Some((value, None)),
+            ..Verdict::new(
+                TargetState::Queued,
+                format!("current value {} is below {value}", o.current),
+                None,
+                o,
+            )
+        },
+    }
+}
+
+/// What filing `value` came to.
+pub fn after_filing(value: i64, filed: Filed, o: &Observed) -> Verdict {
+    let e = match filed {
+        Filed::Dry => return settled(Plan::File { value }, o),
+        Filed::Answered(Ok(view)) => {
+            let message = format!("filed request {} for {}", view.id, view.requested_value);
+            let request = Tracked {
+                view: view.clone(),
+                closed_at_generation: None,
+                filed_by_me: true,
+            };
+            return Verdict {
+                filed: Some((value, Some(view))),
+                ..Verdict::new(TargetState::Requested, message, Some(request), o)
+            };
+        }
+        Filed::Answered(Err(e)) => e,
+    };
+    let held_back = matches!(
+        e.kind,
+        // AlreadyOpen: someone opened one since the history was read; it is adopted next time.
+        ErrorKind::LimitExceeded | ErrorKind::Throttled | ErrorKind::AlreadyOpen
+    );
+    let verdict = if held_back {
+        let message = format!("the cloud holds the request back: {e}");
+        Verdict::new(TargetState::Queued, message, None, o)
+    } else {
+        Verdict {
+            keep_intent: matches!(e.kind, ErrorKind::Unavailable | ErrorKind::Other),
+            ..failed(&e).verdict(o)
+        }
+    };
+    Verdict {
+        filed: Some((value, None)),
+        ..verdict
+    }
+}
+
+/// A region that stopped before a decision: its state and message.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Stopped {
+    pub state: TargetState,
+    pub message: String,
+}
+
+impl Stopped {
+    fn verdict(self, o: &Observed) -> Verdict {
+        Verdict::new(self.state, self.message, None, o)
+    }
+}
+
+/// A cloud call failed: retried (Error), unless the cloud says the quota cannot be raised.
+pub fn failed(e: &CloudError) -> Stopped {
+    let state = if e.kind == ErrorKind::NotAdjustable {
+        TargetState::NotAdjustable
+    } else {
+        TargetState::Error
+    };
+    Stopped {
+        state,
+        message: e.to_string(),
+    }
+}
+
+/// The spec cannot be met as written (a capacity type on another quota, or one the region does
+/// not offer): nothing is asked of the cloud until the spec changes.
+pub fn refused_spec(message: String) -> Stopped {
+    Stopped {
+        state: TargetState::Blocked,
+        message,
+    }
+}
+
+/// Why a whole object stops before any region is looked at.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Blocker {
+    pub reason: &'static str,
+    pub message: String,
+    /// Tried again with backoff (the cloud failed) rather than waiting for a change.
+    pub retry: bool,
+}
+
+impl Blocker {
+    pub fn until_changed(reason: &'static str, message: String) -> Self {
+        Self {
+            reason,
+            message,
+            retry: false,
+        }
+    }
+
+    /// The state every region shows.
+    pub fn state(&self) -> TargetState {
+        if self.retry {
+            TargetState::Error
+        } else {
+            TargetState::Blocked
+        }
+    }
+
+    /// The account's provider could not be made.
+    pub fn provider_failed(account_ref: &str, e: &CloudError) -> Self {
+        let (reason, message) = match e.kind {
+            // The account itself is wrong (credentials reach another account, an endpoint the
+            // operator may not send credentials to): nothing will change until the account does.
+            ErrorKind::AccountMismatch => (reasons::ACCOUNT_MISMATCH, e.to_string()),
+            ErrorKind::InvalidArgument => (reasons::ACCOUNT_INVALID, e.to_string()),
+            // The account's role cannot be assumed (a trust policy, an external id): an admin
+            // must act. Like every blocked object it is looked at again at the next resync.
+            ErrorKind::AccessDenied => (
+                reasons::ACCOUNT_ACCESS_DENIED,
+                format!("CloudAccount {account_ref}: {e}"),
+            ),
+            _ => {
+                return Self {
+                    reason: reasons::CLOUD_ERROR,
+                    message: e.to_string(),
+                    retry: true,
+                };
+            }
+        };
+        Self::until_changed(reason, message)
+    }
+}
+
+pub fn closed_message(view: &RequestView) -> String {
+    let mut message = match view.granted_value {
+        Some(granted) if view.phase == Phase::PartiallyGranted => format!(
+            "request {} granted {granted} of {}",
+            view.id, view.requested_value
+        ),
+        _ => format!(
+            "request {} for {} was {}",
+            view.id, view.requested_value, view.status
+        ),
+    };
+    if let Some(reason) = &view.message {
+        message.push_str(": ");
+        message.push_str(reason);
+    }
+    message.push_str("; change the spec to ask again");
+    message
+}
