@@ -12,10 +12,9 @@ use quota_operator::{
     },
 };
 use quota_sim::{AwsSim, Scenario, SimHandle, aws::ThrottleInjection};
-use serde_json::json;
 use tokio::sync::Notify;
 
-use crate::harness::{TestEnv, condition, sim_aws};
+use crate::harness::{Qr, TestEnv, condition, sim_aws};
 
 const ACCOUNT: &str = "111111111111";
 const KEY: &str = "AKIDE2EEXAMPLE";
@@ -30,24 +29,6 @@ async fn sim(extra: &str) -> SimHandle {
 }
 
 const SPOT: (&str, &str) = ("ec2", "L-34B43A08");
-
-fn qr(
-    name: &str,
-    account: &str,
-    (service, code): (&str, &str),
-    regions: &[&str],
-    value: i64,
-) -> serde_json::Value {
-    json!({
-        "metadata": {"name": name},
-        "spec": {
-            "accountRef": account,
-            "aws": {"serviceCode": service, "quotaCode": code},
-            "regions": regions,
-            "desiredValue": value
-        }
-    })
-}
 
 /// A simulator with `scenario`, a fresh namespace and an AWS CloudAccount it may use.
 async fn setup(namespace: &str, scenario: &str) -> (SimHandle, TestEnv, String) {
@@ -74,13 +55,11 @@ fn request_status(qr: &QuotaRequirement) -> Vec<String> {
 #[tokio::test]
 async fn spot_in_two_regions_files_one_request_each_and_follows_the_case_to_satisfied() {
     let (sim, mut env, account) = setup("aws-spot", "  quotas:\n  - {serviceCode: ec2, quotaCode: L-34B43A08, value: 640}\n  schedule:\n    default: {outcome: approve, caseOpenedAfter: 800ms, closeAfter: 2500ms}\n").await;
-    env.create_qr(qr(
-        "spot",
-        &account,
-        SPOT,
-        &["us-east-1", "eu-west-1"],
-        2000,
-    ))
+    env.create_qr(
+        Qr::aws("spot", &account, SPOT)
+            .regions(&["us-east-1", "eu-west-1"])
+            .desired(2000),
+    )
     .await;
     env.start_operator_with(sim_aws(&sim, KEY, Duration::from_millis(500)).await);
 
@@ -128,13 +107,11 @@ async fn denied_request_ends_denied_and_is_not_filed_again() {
         "  schedule:\n    default: {outcome: deny, closeAfter: 700ms}\n",
     )
     .await;
-    env.create_qr(qr(
-        "p-spot",
-        &account,
-        ("ec2", "L-7212CCBC"),
-        &["us-east-1"],
-        256,
-    ))
+    env.create_qr(
+        Qr::ec2("p-spot", &account, "L-7212CCBC")
+            .regions(&["us-east-1"])
+            .desired(256),
+    )
     .await;
     env.start_operator_with(sim_aws(&sim, KEY, Duration::from_millis(500)).await);
 
@@ -226,8 +203,12 @@ async fn crash_after_filing(env: &mut TestEnv, sim: &SimHandle) {
 #[tokio::test]
 async fn a_crash_between_filing_and_status_files_nothing_new_after_restart() {
     let (sim, mut env, account) = setup("aws-crash", "  quotas:\n  - {serviceCode: ec2, quotaCode: L-34B43A08, value: 640}\n  schedule:\n    manual: true\n").await;
-    env.create_qr(qr("spot", &account, SPOT, &["us-east-1"], 2000))
-        .await;
+    env.create_qr(
+        Qr::aws("spot", &account, SPOT)
+            .regions(&["us-east-1"])
+            .desired(2000),
+    )
+    .await;
     crash_after_filing(&mut env, &sim).await;
 
     let before = env.qrs().get("spot").await.unwrap();
@@ -266,8 +247,12 @@ async fn a_crash_between_filing_and_status_files_nothing_new_after_restart() {
 async fn a_denial_during_a_crash_between_filing_and_status_is_not_forgotten() {
     let (sim, mut env, account) =
         setup("aws-crash-denied", "  schedule:\n    manual: true\n").await;
-    env.create_qr(qr("spot", &account, SPOT, &["us-east-1"], 2000))
-        .await;
+    env.create_qr(
+        Qr::aws("spot", &account, SPOT)
+            .regions(&["us-east-1"])
+            .desired(2000),
+    )
+    .await;
     crash_after_filing(&mut env, &sim).await;
     let id = sim.aws().filed()[0].id.clone();
     sim.aws()
@@ -295,16 +280,18 @@ async fn a_denial_during_a_crash_between_filing_and_status_is_not_forgotten() {
 #[tokio::test]
 async fn open_request_limit_queues_then_files_when_a_slot_frees() {
     let (sim, mut env, account) = setup("aws-queued", "  limits: {openPerRegion: 1, openPerAccount: 20}\n  schedule:\n    default: {outcome: approve, closeAfter: 1500ms}\n").await;
-    env.create_qr(qr(
-        "fargate",
-        &account,
-        ("fargate", "L-3032A538"),
-        &["us-east-1"],
-        500,
-    ))
+    env.create_qr(
+        Qr::aws("fargate", &account, ("fargate", "L-3032A538"))
+            .regions(&["us-east-1"])
+            .desired(500),
+    )
     .await;
-    env.create_qr(qr("spot", &account, SPOT, &["us-east-1"], 500))
-        .await;
+    env.create_qr(
+        Qr::aws("spot", &account, SPOT)
+            .regions(&["us-east-1"])
+            .desired(500),
+    )
+    .await;
     env.start_operator_with(sim_aws(&sim, KEY, Duration::from_millis(300)).await);
 
     let queued = env
@@ -342,8 +329,12 @@ async fn throttling_slows_the_operator_down_and_it_still_converges() {
     }
     let mut env = TestEnv::new("aws-throttled").await;
     let account = env.aws_account("aws", ACCOUNT).await;
-    env.create_qr(qr("spot", &account, SPOT, &["us-east-1"], 2000))
-        .await;
+    env.create_qr(
+        Qr::aws("spot", &account, SPOT)
+            .regions(&["us-east-1"])
+            .desired(2000),
+    )
+    .await;
     env.start_operator_with(sim_aws(&sim, KEY, Duration::from_millis(300)).await);
 
     env.wait_qr("spot", |qr| all(qr, TargetState::Satisfied))
@@ -369,13 +360,11 @@ async fn a_resync_of_200_objects_costs_calls_per_combination_not_per_object() {
     for i in 0..200 {
         let (service, code, region) = combos[i % 3];
         let value = if service == "vpc" { 100 } else { 1 };
-        env.create_qr(qr(
-            &format!("q{i:03}"),
-            &account,
-            (service, code),
-            &[region],
-            value,
-        ))
+        env.create_qr(
+            Qr::aws(&format!("q{i:03}"), &account, (service, code))
+                .regions(&[region])
+                .desired(value),
+        )
         .await;
     }
     let ttl = Duration::from_secs(1);
@@ -424,13 +413,11 @@ async fn a_global_quota_is_reconciled_once_not_once_per_region() {
     )
     .await;
     // IAM roles per account: one value for the whole account, whatever the region.
-    env.create_qr(qr(
-        "roles",
-        &account,
-        ("iam", "L-FE177D64"),
-        &["us-east-1", "eu-west-1"],
-        2000,
-    ))
+    env.create_qr(
+        Qr::aws("roles", &account, ("iam", "L-FE177D64"))
+            .regions(&["us-east-1", "eu-west-1"])
+            .desired(2000),
+    )
     .await;
     env.start_operator_with(sim_aws(&sim, KEY, Duration::from_millis(300)).await);
 

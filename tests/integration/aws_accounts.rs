@@ -8,13 +8,14 @@ use quota_operator::api::{QuotaRequirement, TargetState};
 use quota_sim::{AwsSim, Scenario, SimHandle};
 use serde_json::json;
 
-use crate::harness::{TestEnv, condition, sim_aws};
+use crate::harness::{Qr, TestEnv, condition, sim_aws};
 
 /// The operator's own key belongs to this account; the CloudAccounts name others.
 const OPERATOR_ACCOUNT: &str = "999999999999";
 const KEY: &str = "AKIDE2EACCOUNTS";
 const ACCOUNT_A: &str = "111111111111";
 const ACCOUNT_B: &str = "222222222222";
+const SPOT: &str = "L-34B43A08";
 
 async fn sim(extra: &str) -> SimHandle {
     let yaml = format!(
@@ -42,18 +43,6 @@ async fn account(env: &TestEnv, name: &str, aws: serde_json::Value) -> String {
     name
 }
 
-fn spot(name: &str, account: &str, value: i64) -> serde_json::Value {
-    json!({
-        "metadata": {"name": name},
-        "spec": {
-            "accountRef": account,
-            "aws": {"serviceCode": "ec2", "quotaCode": "L-34B43A08"},
-            "regions": ["us-east-1"],
-            "desiredValue": value
-        }
-    })
-}
-
 fn all(qr: &QuotaRequirement, state: TargetState) -> bool {
     qr.status
         .as_ref()
@@ -70,7 +59,12 @@ async fn a_wrong_account_id_is_blocked_and_nothing_is_filed() {
     let mut env = TestEnv::new("aws-mismatch").await;
     // The operator's credentials act in 999999999999, the account says 111111111111.
     let wrong = account(&env, "wrong", json!({"accountId": ACCOUNT_A})).await;
-    env.create_qr(spot("spot", &wrong, 2000)).await;
+    env.create_qr(
+        Qr::ec2("spot", &wrong, SPOT)
+            .regions(&["us-east-1"])
+            .desired(2000),
+    )
+    .await;
     env.start_operator_with(sim_aws(&sim, KEY, Duration::from_millis(500)).await);
 
     let blocked = env
@@ -115,8 +109,18 @@ async fn two_accounts_through_roles_each_request_filed_in_its_own_account() {
         }),
     )
     .await;
-    env.create_qr(spot("spot-a", &a, 2000)).await;
-    env.create_qr(spot("spot-b", &b, 3000)).await;
+    env.create_qr(
+        Qr::ec2("spot-a", &a, SPOT)
+            .regions(&["us-east-1"])
+            .desired(2000),
+    )
+    .await;
+    env.create_qr(
+        Qr::ec2("spot-b", &b, SPOT)
+            .regions(&["us-east-1"])
+            .desired(3000),
+    )
+    .await;
     env.start_operator_with(sim_aws(&sim, KEY, Duration::from_millis(500)).await);
 
     for (name, value) in [("spot-a", 2000.0), ("spot-b", 3000.0)] {
@@ -152,8 +156,18 @@ async fn listing_broken_values_still_read(namespace: &str, fault: &str) {
     let sim = sim(&faults).await;
     let mut env = TestEnv::new(namespace).await;
     let own = account(&env, "own", json!({"accountId": OPERATOR_ACCOUNT})).await;
-    env.create_qr(spot("met", &own, 500)).await;
-    env.create_qr(spot("raise", &own, 2000)).await;
+    env.create_qr(
+        Qr::ec2("met", &own, SPOT)
+            .regions(&["us-east-1"])
+            .desired(500),
+    )
+    .await;
+    env.create_qr(
+        Qr::ec2("raise", &own, SPOT)
+            .regions(&["us-east-1"])
+            .desired(2000),
+    )
+    .await;
     env.start_operator_with(sim_aws(&sim, KEY, Duration::from_millis(500)).await);
 
     let met = env

@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use quota_operator::api::{QuotaRequirement, TargetState};
 use quota_sim::{Scenario, Sim, SimHandle};
-use serde_json::{Value, json};
+use serde_json::json;
 
-use crate::harness::{TestEnv, condition, sim_clouds};
+use crate::harness::{Qr, TestEnv, condition, sim_clouds};
 
 const ACCOUNT: &str = "111111111111";
 const KEY: &str = "AKIDCAPACITYEXAMPLE";
@@ -27,14 +27,6 @@ fn aws_scenario(schedule: &str) -> String {
     format!(
         "aws:\n  accounts: {{{KEY}: \"{ACCOUNT}\"}}\n  quotas:\n  - {{serviceCode: ec2, quotaCode: {SPOT}, value: 640}}\n  schedule:\n    default: {schedule}\n"
     )
-}
-
-fn spot(account: &str, name: &str, regions: &[&str], capacity: Value) -> Value {
-    json!({
-        "metadata": {"name": name},
-        "spec": {"accountRef": account, "aws": {"serviceCode": "ec2", "quotaCode": SPOT},
-                 "regions": regions, "capacity": capacity}
-    })
 }
 
 /// The first region's message.
@@ -57,13 +49,12 @@ async fn spot_instances_in_two_regions_ask_for_their_vcpus_in_each() {
     let sim = sim(&aws_scenario("{outcome: approve, closeAfter: 1s}")).await;
     let mut env = TestEnv::new("capacity-spot").await;
     let account = env.aws_account("aws", ACCOUNT).await;
-    env.create_qr(spot(
-        &account,
-        "fleet",
-        &["us-east-1", "eu-west-1"],
-        json!([{"instanceType": "m5.2xlarge", "count": 200},
-               {"instanceType": "c6i.4xlarge", "count": 50}]),
-    ))
+    env.create_qr(
+        Qr::ec2("fleet", &account, SPOT)
+            .regions(&["us-east-1", "eu-west-1"])
+            .capacity(json!([{"instanceType": "m5.2xlarge", "count": 200},
+               {"instanceType": "c6i.4xlarge", "count": 50}])),
+    )
     .await;
     env.start_operator_with(sim_clouds(&sim, KEY, Duration::from_millis(200)).await);
 
@@ -107,26 +98,24 @@ async fn two_teams_capacity_on_one_quota_adds_up_and_a_floor_takes_the_maximum()
     let sim = sim(&aws_scenario("{outcome: approve, closeAfter: 1s}")).await;
     let mut env = TestEnv::new("capacity-teams").await;
     let account = env.aws_account("aws", ACCOUNT).await;
-    env.create_qr(spot(
-        &account,
-        "team-a",
-        &["us-east-1"],
-        json!([{"instanceType": "m5.2xlarge", "count": 100}]),
-    ))
+    env.create_qr(
+        Qr::ec2("team-a", &account, SPOT)
+            .regions(&["us-east-1"])
+            .capacity(json!([{"instanceType": "m5.2xlarge", "count": 100}])),
+    )
     .await;
-    env.create_qr(spot(
-        &account,
-        "team-b",
-        &["us-east-1"],
-        json!([{"instanceType": "c6i.4xlarge", "count": 50}]),
-    ))
+    env.create_qr(
+        Qr::ec2("team-b", &account, SPOT)
+            .regions(&["us-east-1"])
+            .capacity(json!([{"instanceType": "c6i.4xlarge", "count": 50}])),
+    )
     .await;
     // A plain floor below the capacity total does not raise it.
-    env.create_qr(json!({
-        "metadata": {"name": "floor"},
-        "spec": {"accountRef": account, "aws": {"serviceCode": "ec2", "quotaCode": SPOT},
-                 "regions": ["us-east-1"], "desiredValue": 1000}
-    }))
+    env.create_qr(
+        Qr::ec2("floor", &account, SPOT)
+            .regions(&["us-east-1"])
+            .desired(1000),
+    )
     .await;
     env.start_operator_with(sim_clouds(&sim, KEY, Duration::from_millis(200)).await);
 
@@ -169,20 +158,18 @@ async fn a_p3_on_the_standard_spot_quota_is_refused_naming_it() {
     let sim = sim(&aws_scenario("{outcome: approve, closeAfter: 1s}")).await;
     let mut env = TestEnv::new("capacity-wrong-family").await;
     let account = env.aws_account("aws", ACCOUNT).await;
-    env.create_qr(spot(
-        &account,
-        "gpus",
-        &["us-east-1"],
-        json!([{"instanceType": "m5.2xlarge", "count": 10},
-               {"instanceType": "p3.2xlarge", "count": 4}]),
-    ))
+    env.create_qr(
+        Qr::ec2("gpus", &account, SPOT)
+            .regions(&["us-east-1"])
+            .capacity(json!([{"instanceType": "m5.2xlarge", "count": 10},
+               {"instanceType": "p3.2xlarge", "count": 4}])),
+    )
     .await;
-    env.create_qr(spot(
-        &account,
-        "unknown",
-        &["us-east-1"],
-        json!([{"instanceType": "m5.huge", "count": 4}]),
-    ))
+    env.create_qr(
+        Qr::ec2("unknown", &account, SPOT)
+            .regions(&["us-east-1"])
+            .capacity(json!([{"instanceType": "m5.huge", "count": 4}])),
+    )
     .await;
     env.start_operator_with(sim_clouds(&sim, KEY, Duration::from_millis(200)).await);
 
@@ -220,21 +207,17 @@ async fn n2_machines_ask_for_their_vcpus_on_the_n2_quota() {
     .await;
     let mut env = TestEnv::new("capacity-gcp").await;
     let account = env.gcp_account("gcp", PROJECT).await;
-    env.create_qr(json!({
-        "metadata": {"name": "n2"},
-        "spec": {"accountRef": account,
-                 "gcp": {"service": "compute.googleapis.com", "quotaId": "N2-CPUS-per-project-region"},
-                 "regions": ["us-central1"],
-                 "capacity": [{"machineType": "n2-standard-8", "count": 30}]}
-    }))
+    env.create_qr(
+        Qr::gcp("n2", &account, "N2-CPUS-per-project-region")
+            .regions(&["us-central1"])
+            .capacity(json!([{"machineType": "n2-standard-8", "count": 30}])),
+    )
     .await;
-    env.create_qr(json!({
-        "metadata": {"name": "n2-on-general"},
-        "spec": {"accountRef": account,
-                 "gcp": {"service": "compute.googleapis.com", "quotaId": "CPUS-per-project-region"},
-                 "regions": ["us-central1"],
-                 "capacity": [{"machineType": "n2-standard-8", "count": 2}]}
-    }))
+    env.create_qr(
+        Qr::gcp("n2-on-general", &account, "CPUS-per-project-region")
+            .regions(&["us-central1"])
+            .capacity(json!([{"machineType": "n2-standard-8", "count": 2}])),
+    )
     .await;
     env.start_operator_with(sim_clouds(&sim, KEY, Duration::from_millis(300)).await);
 

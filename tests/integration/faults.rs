@@ -42,7 +42,7 @@ use crate::{
     controlplane::PrivateControlPlane,
     faults_audit::{Fate, Need, QuotaKey, audit},
     faults_check::{Expect, converged, reconciled_again},
-    harness::install_crds_on,
+    harness::{Qr, install_crds_on},
     process::{KEY, Launch, OperatorProcess},
 };
 
@@ -275,17 +275,13 @@ impl World {
     }
 
     async fn create(&self, name: &str, account: usize, region: &str, q: (&str, &str), value: i64) {
-        let obj: QuotaRequirement = serde_json::from_value(json!({
-            "apiVersion": "quota-operator.dev/v1alpha1",
-            "kind": "QuotaRequirement",
-            "metadata": {"name": name},
-            "spec": {
-                "accountRef": format!("acct-{account}"),
-                "aws": {"serviceCode": q.0, "quotaCode": q.1},
-                "regions": [region],
-                "desiredValue": value
-            }
-        }))
+        let obj: QuotaRequirement = serde_json::from_value(
+            Qr::aws(name, &format!("acct-{account}"), q)
+                .regions(&[region])
+                .desired(value)
+                .typed()
+                .json(),
+        )
         .unwrap();
         self.qrs
             .create(&PostParams::default(), &obj)

@@ -8,10 +8,9 @@ use quota_operator::{
     cloud::gcp::preference_id,
 };
 use quota_sim::{Scenario, Sim, SimHandle};
-use serde_json::json;
 use tokio::process::Command;
 
-use crate::harness::{TestEnv, kubeconfig, sim_clouds};
+use crate::harness::{Qr, TestEnv, kubeconfig, sim_clouds};
 
 const PROJECT: &str = "demo-project";
 
@@ -21,19 +20,6 @@ async fn sim(yaml: &str) -> SimHandle {
         .serve("127.0.0.1:0".parse().unwrap())
         .await
         .expect("sim")
-}
-
-fn cpus(name: &str, account: &str, value: i64) -> serde_json::Value {
-    json!({
-        "metadata": {"name": name},
-        "spec": {
-            "accountRef": account,
-            "gcp": {"service": "compute.googleapis.com", "quotaId": "CPUS-per-project-region"},
-            "regions": ["us-central1", "europe-west4"],
-            "desiredValue": value,
-            "justification": "GKE node pools"
-        }
-    })
 }
 
 fn all(qr: &QuotaRequirement, state: TargetState) -> bool {
@@ -47,7 +33,13 @@ async fn cpus_in_two_regions_make_one_preference_each_and_are_satisfied_when_gra
     let sim = sim("gcp:\n  schedule:\n    default: {outcome: grant, after: 1500ms}\n").await;
     let mut env = TestEnv::new("gcp-cpus").await;
     let account = env.gcp_account("gcp", PROJECT).await;
-    env.create_qr(cpus("cpus", &account, 400)).await;
+    env.create_qr(
+        Qr::gcp("cpus", &account, "CPUS-per-project-region")
+            .regions(&["us-central1", "europe-west4"])
+            .desired(400)
+            .justification("GKE node pools"),
+    )
+    .await;
     env.start_operator_with(sim_clouds(&sim, "AKIDGCPE2E", Duration::from_millis(300)).await);
 
     let requested = env
@@ -88,7 +80,13 @@ async fn a_partial_grant_shows_granted_and_preferred_values() {
     .await;
     let mut env = TestEnv::new("gcp-partial").await;
     let account = env.gcp_account("gcp", PROJECT).await;
-    env.create_qr(cpus("cpus", &account, 400)).await;
+    env.create_qr(
+        Qr::gcp("cpus", &account, "CPUS-per-project-region")
+            .regions(&["us-central1", "europe-west4"])
+            .desired(400)
+            .justification("GKE node pools"),
+    )
+    .await;
     env.start_operator_with(sim_clouds(&sim, "AKIDGCPE2E", Duration::from_millis(300)).await);
 
     let partial = env
@@ -119,7 +117,13 @@ async fn restarting_the_operator_mid_way_creates_nothing_new() {
     let sim = sim("gcp:\n  schedule: {manual: true}\n").await;
     let mut env = TestEnv::new("gcp-restart").await;
     let account = env.gcp_account("gcp", PROJECT).await;
-    env.create_qr(cpus("cpus", &account, 400)).await;
+    env.create_qr(
+        Qr::gcp("cpus", &account, "CPUS-per-project-region")
+            .regions(&["us-central1", "europe-west4"])
+            .desired(400)
+            .justification("GKE node pools"),
+    )
+    .await;
     env.start_operator_with(sim_clouds(&sim, "AKIDGCPE2E", Duration::from_millis(300)).await);
     env.wait_qr("cpus", |qr| all(qr, TargetState::Requested))
         .await;
@@ -147,16 +151,18 @@ async fn kubectl_shows_aws_and_gcp_requirements_side_by_side() {
     let mut env = TestEnv::new("side-by-side").await;
     let gcp = env.gcp_account("gcp", PROJECT).await;
     let aws = env.aws_account("aws", "123456789012").await;
-    env.create_qr(cpus("gcp-cpus", &gcp, 400)).await;
-    env.create_qr(json!({
-        "metadata": {"name": "aws-spot"},
-        "spec": {
-            "accountRef": aws,
-            "aws": {"serviceCode": "ec2", "quotaCode": "L-34B43A08"},
-            "regions": ["us-east-1", "eu-west-1"],
-            "desiredValue": 2000
-        }
-    }))
+    env.create_qr(
+        Qr::gcp("gcp-cpus", &gcp, "CPUS-per-project-region")
+            .regions(&["us-central1", "europe-west4"])
+            .desired(400)
+            .justification("GKE node pools"),
+    )
+    .await;
+    env.create_qr(
+        Qr::ec2("aws-spot", &aws, "L-34B43A08")
+            .regions(&["us-east-1", "eu-west-1"])
+            .desired(2000),
+    )
     .await;
     env.start_operator_with(sim_clouds(&sim, "AKIDGCPE2E", Duration::from_millis(300)).await);
     env.wait_qr("gcp-cpus", |qr| all(qr, TargetState::Requested))

@@ -6,9 +6,8 @@ use std::time::Duration;
 
 use quota_operator::api::{QuotaRequirement, TargetState};
 use quota_sim::{Scenario, Sim, SimHandle};
-use serde_json::json;
 
-use crate::harness::{TestEnv, sim_clouds};
+use crate::harness::{Qr, TestEnv, sim_clouds};
 
 const PROJECT: &str = "demo-project";
 
@@ -18,19 +17,6 @@ async fn sim(yaml: &str) -> SimHandle {
         .serve("127.0.0.1:0".parse().unwrap())
         .await
         .expect("sim")
-}
-
-fn requirement(name: &str, account: &str, quota_id: &str, value: i64) -> serde_json::Value {
-    json!({
-        "metadata": {"name": name},
-        "spec": {
-            "accountRef": account,
-            "gcp": {"service": "compute.googleapis.com", "quotaId": quota_id},
-            "regions": ["us-central1"],
-            "desiredValue": value,
-            "justification": "GKE node pools"
-        }
-    })
 }
 
 fn only(qr: &QuotaRequirement, state: TargetState) -> bool {
@@ -48,12 +34,12 @@ async fn a_console_preference_is_raised_through_it_and_stays_the_only_one() {
     sim.gcp().grant(PROJECT, "console-made").unwrap();
     let mut env = TestEnv::new("gcp-console-pref").await;
     let account = env.gcp_account("gcp", PROJECT).await;
-    env.create_qr(requirement(
-        "cpus",
-        &account,
-        "CPUS-per-project-region",
-        400,
-    ))
+    env.create_qr(
+        Qr::gcp("cpus", &account, "CPUS-per-project-region")
+            .regions(&["us-central1"])
+            .desired(400)
+            .justification("GKE node pools"),
+    )
     .await;
     env.start_operator_with(sim_clouds(&sim, "AKIDGCPE2E", Duration::from_millis(300)).await);
 
@@ -95,12 +81,12 @@ async fn an_unlimited_quota_is_satisfied_at_minus_one_without_a_write() {
     let sim = sim("gcp:\n  schedule: {manual: true}\n").await;
     let mut env = TestEnv::new("gcp-unlimited").await;
     let account = env.gcp_account("gcp", PROJECT).await;
-    env.create_qr(requirement(
-        "policies",
-        &account,
-        "RESOURCE-POLICIES-per-project-region",
-        100,
-    ))
+    env.create_qr(
+        Qr::gcp("policies", &account, "RESOURCE-POLICIES-per-project-region")
+            .regions(&["us-central1"])
+            .desired(100)
+            .justification("GKE node pools"),
+    )
     .await;
     env.start_operator_with(sim_clouds(&sim, "AKIDGCPE2E", Duration::from_millis(300)).await);
     let done = env

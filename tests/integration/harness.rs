@@ -132,6 +132,89 @@ where
     }
 }
 
+/// A QuotaRequirement as the tests create it, as JSON: the one place in the tests that knows the
+/// CRD's shape (field names, nesting, which cloud's block), so a change to the spec is made here
+/// rather than in every file's own copy. Only what some test sets is settable; an object that is
+/// meant to be malformed stays literal JSON where it is tested.
+#[derive(Clone, Debug)]
+#[must_use]
+pub struct Qr(Value);
+
+impl Qr {
+    /// An EC2 quota (`serviceCode: ec2`) by its code.
+    pub fn ec2(name: &str, account: &str, code: &str) -> Self {
+        Self::aws(name, account, ("ec2", code))
+    }
+
+    /// An AWS quota by service and quota code.
+    pub fn aws(name: &str, account: &str, (service, code): (&str, &str)) -> Self {
+        Self::new(
+            name,
+            account,
+            json!({"aws": {"serviceCode": service, "quotaCode": code}}),
+        )
+    }
+
+    /// A Compute Engine quota (`service: compute.googleapis.com`) by its quota id.
+    pub fn gcp(name: &str, account: &str, quota_id: &str) -> Self {
+        Self::new(
+            name,
+            account,
+            json!({"gcp": {"service": "compute.googleapis.com", "quotaId": quota_id}}),
+        )
+    }
+
+    fn new(name: &str, account: &str, mut spec: Value) -> Self {
+        spec["accountRef"] = json!(account);
+        Self(json!({"metadata": {"name": name}, "spec": spec}))
+    }
+
+    pub fn regions(self, regions: &[&str]) -> Self {
+        self.spec("regions", json!(regions))
+    }
+
+    /// `desiredValue`.
+    pub fn desired(self, value: i64) -> Self {
+        self.spec("desiredValue", json!(value))
+    }
+
+    /// `capacity`: the instances or machines to fit, as the CRD lists them.
+    pub fn capacity(self, items: Value) -> Self {
+        self.spec("capacity", items)
+    }
+
+    pub fn justification(self, text: &str) -> Self {
+        self.spec("justification", json!(text))
+    }
+
+    /// `allowDecrease: true`.
+    pub fn allow_decrease(self) -> Self {
+        self.spec("allowDecrease", json!(true))
+    }
+
+    /// With `apiVersion` and `kind` written out, as a manifest has them.
+    pub fn typed(mut self) -> Self {
+        self.0["apiVersion"] = json!("quota-operator.dev/v1alpha1");
+        self.0["kind"] = json!("QuotaRequirement");
+        self
+    }
+
+    fn spec(mut self, field: &str, value: Value) -> Self {
+        self.0["spec"][field] = value;
+        self
+    }
+
+    pub fn json(self) -> Value {
+        self.0
+    }
+}
+
+impl From<Qr> for Value {
+    fn from(qr: Qr) -> Self {
+        qr.json()
+    }
+}
+
 /// One test's world: a fresh namespace (allowed by default), its own CloudAccount names, and an
 /// operator watching only that namespace.
 pub struct TestEnv {
@@ -254,8 +337,9 @@ impl TestEnv {
             .map(|o| serde_json::to_value(o).unwrap())
     }
 
-    pub async fn create_qr(&self, obj: Value) -> QuotaRequirement {
-        let obj: QuotaRequirement = serde_json::from_value(obj).expect("QuotaRequirement JSON");
+    pub async fn create_qr(&self, obj: impl Into<Value>) -> QuotaRequirement {
+        let obj: QuotaRequirement =
+            serde_json::from_value(obj.into()).expect("QuotaRequirement JSON");
         self.qrs()
             .create(&PostParams::default(), &obj)
             .await
@@ -264,15 +348,11 @@ impl TestEnv {
 
     /// Creates `spot`: 2000 vCPUs of the standard Spot families (L-34B43A08) in `regions`.
     pub async fn create_spot(&self, account: &str, regions: &[&str]) -> QuotaRequirement {
-        self.create_qr(json!({
-            "metadata": {"name": "spot"},
-            "spec": {
-                "accountRef": account,
-                "aws": {"serviceCode": "ec2", "quotaCode": "L-34B43A08"},
-                "regions": regions,
-                "desiredValue": 2000
-            }
-        }))
+        self.create_qr(
+            Qr::ec2("spot", account, "L-34B43A08")
+                .regions(regions)
+                .desired(2000),
+        )
         .await
     }
 

@@ -9,23 +9,11 @@ use serde_json::json;
 
 use crate::{
     fake::{FakeCloud, Slot},
-    harness::{ROOT, TestEnv, go_tool},
+    harness::{Qr, ROOT, TestEnv, go_tool},
 };
 
 const ACCOUNT: &str = "111122223333";
 const SPOT: &str = "L-34B43A08";
-
-fn qr(name: &str, account: &str, code: &str, regions: &[&str], value: i64) -> serde_json::Value {
-    json!({
-        "metadata": {"name": name},
-        "spec": {
-            "accountRef": account,
-            "aws": {"serviceCode": "ec2", "quotaCode": code},
-            "regions": regions,
-            "desiredValue": value
-        }
-    })
-}
 
 fn states(qr: &QuotaRequirement) -> Vec<TargetState> {
     qr.status
@@ -134,49 +122,57 @@ async fn flux_kstatus_and_argo_cd_read_every_state_right() {
     let cases = [
         (
             "satisfied",
-            qr("satisfied", &account, "L-00000002", &["us-east-1"], 2000),
+            Qr::ec2("satisfied", &account, "L-00000002")
+                .regions(&["us-east-1"])
+                .desired(2000),
             "Current",
             "Healthy",
         ),
         (
             "requested",
-            qr("requested", &account, SPOT, &["us-east-1"], 2000),
+            Qr::ec2("requested", &account, SPOT)
+                .regions(&["us-east-1"])
+                .desired(2000),
             "InProgress",
             "Progressing",
         ),
         (
             "queued",
-            qr("queued", &account, "L-00000003", &["us-east-1"], 2000),
+            Qr::ec2("queued", &account, "L-00000003")
+                .regions(&["us-east-1"])
+                .desired(2000),
             "InProgress",
             "Progressing",
         ),
         (
             "not-adjustable",
-            qr("not-adjustable", &account, "L-00000001", &["us-east-1"], 20),
+            Qr::ec2("not-adjustable", &account, "L-00000001")
+                .regions(&["us-east-1"])
+                .desired(20),
             "Failed",
             "Degraded",
         ),
         (
             "blocked",
-            qr("blocked", &guarded, SPOT, &["eu-west-1"], 2000),
+            Qr::ec2("blocked", &guarded, SPOT)
+                .regions(&["eu-west-1"])
+                .desired(2000),
             "Failed",
             "Degraded",
         ),
         (
             "error",
-            qr("error", &account, "L-0000000F", &["us-east-1"], 20),
+            Qr::ec2("error", &account, "L-0000000F")
+                .regions(&["us-east-1"])
+                .desired(20),
             "InProgress",
             "Progressing",
         ),
         (
             "mixed",
-            qr(
-                "mixed",
-                &account,
-                "L-00000004",
-                &["us-east-1", "eu-west-1"],
-                2000,
-            ),
+            Qr::ec2("mixed", &account, "L-00000004")
+                .regions(&["us-east-1", "eu-west-1"])
+                .desired(2000),
             "Failed",
             "Degraded",
         ),

@@ -5,10 +5,9 @@ use std::time::{Duration, Instant};
 
 use quota_operator::api::{QuotaRequirement, TargetState};
 use quota_sim::{AwsSim, Scenario, SimHandle};
-use serde_json::json;
 
 use crate::{
-    harness::TestEnv,
+    harness::{Qr, TestEnv},
     process::{KEY, OperatorProcess},
 };
 
@@ -23,18 +22,6 @@ async fn sim() -> SimHandle {
         .serve("127.0.0.1:0".parse().unwrap())
         .await
         .expect("sim")
-}
-
-fn qr(name: &str, account: &str, code: &str, regions: &[&str]) -> serde_json::Value {
-    json!({
-        "metadata": {"name": name},
-        "spec": {
-            "accountRef": account,
-            "aws": {"serviceCode": "ec2", "quotaCode": code},
-            "regions": regions,
-            "desiredValue": 2000
-        }
-    })
 }
 
 fn all(qr: &QuotaRequirement, state: TargetState) -> bool {
@@ -75,12 +62,11 @@ async fn the_standby_takes_over_after_sigkill_within_the_lease_and_files_nothing
     b.wait_log("standing by for the lease", Duration::from_secs(30))
         .await;
 
-    env.create_qr(qr(
-        "spot",
-        &account,
-        "L-34B43A08",
-        &["us-east-1", "eu-west-1"],
-    ))
+    env.create_qr(
+        Qr::ec2("spot", &account, "L-34B43A08")
+            .regions(&["us-east-1", "eu-west-1"])
+            .desired(2000),
+    )
     .await;
     env.wait_qr("spot", |qr| all(qr, TargetState::Requested))
         .await;
@@ -90,8 +76,12 @@ async fn the_standby_takes_over_after_sigkill_within_the_lease_and_files_nothing
     // The holder dies mid-request; a new requirement arrives while nobody holds the lease.
     a.kill();
     let killed = Instant::now();
-    env.create_qr(qr("on-demand", &account, "L-1216C47A", &["us-east-1"]))
-        .await;
+    env.create_qr(
+        Qr::ec2("on-demand", &account, "L-1216C47A")
+            .regions(&["us-east-1"])
+            .desired(2000),
+    )
+    .await;
     b.wait_log(
         "acquired the lease",
         Duration::from_secs(LEASE_SECONDS + 10),

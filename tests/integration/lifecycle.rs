@@ -7,7 +7,7 @@ use serde_json::json;
 
 use crate::{
     fake::{FakeCloud, Slot},
-    harness::{TestEnv, condition, summary},
+    harness::{Qr, TestEnv, condition, summary},
 };
 
 const ACCOUNT_ID: &str = "111122223333";
@@ -24,19 +24,6 @@ fn spot_cloud(value: f64) -> std::sync::Arc<FakeCloud> {
         cloud.set_quota(spot(region), SPOT_NAME, value, true);
     }
     cloud
-}
-
-fn spot_qr(name: &str, account: &str, regions: &[&str], value: i64) -> serde_json::Value {
-    json!({
-        "metadata": {"name": name},
-        "spec": {
-            "accountRef": account,
-            "aws": {"serviceCode": "ec2", "quotaCode": SPOT},
-            "regions": regions,
-            "desiredValue": value,
-            "justification": "Q4 batch scale-out"
-        }
-    })
 }
 
 fn states(qr: &QuotaRequirement) -> Vec<TargetState> {
@@ -65,8 +52,13 @@ async fn sufficient_quota_is_satisfied_without_a_request() {
     let mut env = TestEnv::new("satisfied").await;
     let cloud = spot_cloud(5000.0);
     let account = env.aws_account("aws", ACCOUNT_ID).await;
-    env.create_qr(spot_qr("spot", &account, &["us-east-1", "eu-west-1"], 2000))
-        .await;
+    env.create_qr(
+        Qr::ec2("spot", &account, SPOT)
+            .regions(&["us-east-1", "eu-west-1"])
+            .desired(2000)
+            .justification("Q4 batch scale-out"),
+    )
+    .await;
     assert!(
         !env.readiness.is_ready(),
         "not ready before the operator runs"
@@ -116,8 +108,13 @@ async fn shortfall_files_one_request_per_region_and_is_satisfied_after_approval(
     let mut env = TestEnv::new("increase").await;
     let cloud = spot_cloud(640.0);
     let account = env.aws_account("aws", ACCOUNT_ID).await;
-    env.create_qr(spot_qr("spot", &account, &["us-east-1", "eu-west-1"], 2000))
-        .await;
+    env.create_qr(
+        Qr::ec2("spot", &account, SPOT)
+            .regions(&["us-east-1", "eu-west-1"])
+            .desired(2000)
+            .justification("Q4 batch scale-out"),
+    )
+    .await;
     env.start_operator(cloud.clone());
 
     let qr = env
@@ -172,8 +169,13 @@ async fn denied_request_shows_the_message_and_is_not_refiled_until_the_spec_chan
     let mut env = TestEnv::new("denied").await;
     let cloud = spot_cloud(640.0);
     let account = env.aws_account("aws", ACCOUNT_ID).await;
-    env.create_qr(spot_qr("spot", &account, &["us-east-1"], 2000))
-        .await;
+    env.create_qr(
+        Qr::ec2("spot", &account, SPOT)
+            .regions(&["us-east-1"])
+            .desired(2000)
+            .justification("Q4 batch scale-out"),
+    )
+    .await;
     env.start_operator(cloud.clone());
 
     env.wait_qr("spot", |qr| all(qr, TargetState::Requested))
@@ -234,8 +236,13 @@ async fn open_request_in_the_cloud_history_is_adopted_not_duplicated() {
     let cloud = spot_cloud(640.0);
     let seeded = cloud.seed_open_request(spot("us-east-1"), 2500.0);
     let account = env.aws_account("aws", ACCOUNT_ID).await;
-    env.create_qr(spot_qr("spot", &account, &["us-east-1"], 2000))
-        .await;
+    env.create_qr(
+        Qr::ec2("spot", &account, SPOT)
+            .regions(&["us-east-1"])
+            .desired(2000)
+            .justification("Q4 batch scale-out"),
+    )
+    .await;
     env.start_operator(cloud.clone());
 
     let qr = env
@@ -266,10 +273,20 @@ async fn two_objects_naming_one_quota_make_one_request_at_the_larger_value() {
     let mut env = TestEnv::new("aggregate").await;
     let cloud = spot_cloud(640.0);
     let account = env.aws_account("aws", ACCOUNT_ID).await;
-    env.create_qr(spot_qr("small", &account, &["us-east-1"], 1000))
-        .await;
-    env.create_qr(spot_qr("large", &account, &["us-east-1"], 3000))
-        .await;
+    env.create_qr(
+        Qr::ec2("small", &account, SPOT)
+            .regions(&["us-east-1"])
+            .desired(1000)
+            .justification("Q4 batch scale-out"),
+    )
+    .await;
+    env.create_qr(
+        Qr::ec2("large", &account, SPOT)
+            .regions(&["us-east-1"])
+            .desired(3000)
+            .justification("Q4 batch scale-out"),
+    )
+    .await;
     env.start_operator(cloud.clone());
 
     let driver = format!("{}/large", env.ns);
@@ -304,8 +321,13 @@ async fn namespace_outside_the_account_selector_is_not_allowed_and_files_nothing
     let mut env = TestEnv::with_labels("not-allowed", json!({"team": "outsiders"})).await;
     let cloud = spot_cloud(640.0);
     let account = env.aws_account("aws", ACCOUNT_ID).await;
-    env.create_qr(spot_qr("spot", &account, &["us-east-1"], 2000))
-        .await;
+    env.create_qr(
+        Qr::ec2("spot", &account, SPOT)
+            .regions(&["us-east-1"])
+            .desired(2000)
+            .justification("Q4 batch scale-out"),
+    )
+    .await;
     env.start_operator(cloud.clone());
 
     let qr = env
@@ -338,8 +360,13 @@ async fn guardrail_blocks_a_request_above_the_account_limit() {
     }))
     .await
     .unwrap();
-    env.create_qr(spot_qr("spot", &account, &["us-east-1"], 2000))
-        .await;
+    env.create_qr(
+        Qr::ec2("spot", &account, SPOT)
+            .regions(&["us-east-1"])
+            .desired(2000)
+            .justification("Q4 batch scale-out"),
+    )
+    .await;
     env.start_operator(cloud.clone());
 
     let qr = env
@@ -359,8 +386,13 @@ async fn missing_account_is_reported_and_picked_up_once_created() {
     let mut env = TestEnv::new("late-account").await;
     let cloud = spot_cloud(5000.0);
     let account = env.unique("aws");
-    env.create_qr(spot_qr("spot", &account, &["us-east-1"], 2000))
-        .await;
+    env.create_qr(
+        Qr::ec2("spot", &account, SPOT)
+            .regions(&["us-east-1"])
+            .desired(2000)
+            .justification("Q4 batch scale-out"),
+    )
+    .await;
     env.start_operator(cloud.clone());
 
     let qr = env
@@ -383,15 +415,11 @@ async fn non_adjustable_quota_is_reported_and_never_filed() {
         false,
     );
     let account = env.aws_account("aws", ACCOUNT_ID).await;
-    env.create_qr(json!({
-        "metadata": {"name": "ecs"},
-        "spec": {
-            "accountRef": account,
-            "aws": {"serviceCode": "ecs", "quotaCode": "L-86C34207"},
-            "regions": ["us-east-1"],
-            "desiredValue": 8000
-        }
-    }))
+    env.create_qr(
+        Qr::aws("ecs", &account, ("ecs", "L-86C34207"))
+            .regions(&["us-east-1"])
+            .desired(8000),
+    )
     .await;
     env.start_operator(cloud.clone());
     env.wait_qr("ecs", |qr| all(qr, TargetState::NotAdjustable))
@@ -406,7 +434,12 @@ async fn a_denial_while_no_status_recorded_the_request_is_found_not_refiled() {
     let cloud = spot_cloud(640.0);
     let account = env.aws_account("aws", ACCOUNT_ID).await;
     let qr = env
-        .create_qr(spot_qr("spot", &account, &["us-east-1"], 2000))
+        .create_qr(
+            Qr::ec2("spot", &account, SPOT)
+                .regions(&["us-east-1"])
+                .desired(2000)
+                .justification("Q4 batch scale-out"),
+        )
         .await;
     // As if an earlier run recorded its intent, filed, stopped before writing the request into
     // status, and AWS denied the request while no operator was running.
@@ -461,8 +494,13 @@ async fn a_denial_from_before_the_object_existed_does_not_block_it() {
     // creationTimestamp has whole seconds: make sure the object is younger than the denial.
     tokio::time::sleep(Duration::from_millis(1100)).await;
     let account = env.aws_account("aws", ACCOUNT_ID).await;
-    env.create_qr(spot_qr("spot", &account, &["us-east-1"], 2000))
-        .await;
+    env.create_qr(
+        Qr::ec2("spot", &account, SPOT)
+            .regions(&["us-east-1"])
+            .desired(2000)
+            .justification("Q4 batch scale-out"),
+    )
+    .await;
     env.start_operator(cloud.clone());
 
     env.wait_qr("spot", |qr| all(qr, TargetState::Requested))

@@ -6,11 +6,10 @@ use std::time::Duration;
 
 use quota_operator::api::{QuotaRequirement, TargetState};
 use quota_sim::{Scenario, Sim, SimHandle};
-use serde_json::json;
 
 use crate::{
     fake::{FakeCloud, Slot},
-    harness::{TestEnv, sim_clouds},
+    harness::{Qr, TestEnv, sim_clouds},
 };
 
 const ACCOUNT: &str = "111111111111";
@@ -80,13 +79,11 @@ async fn gcp_satisfied_partially_granted_and_refused_regions_write_nothing_more(
     .await;
     let mut env = TestEnv::new("mixed-gcp").await;
     let account = env.gcp_account("gcp", "demo-project").await;
-    env.create_qr(serde_json::from_value(json!({
-        "metadata": {"name": "cpus"},
-        "spec": {"accountRef": account,
-                 "gcp": {"service": "compute.googleapis.com", "quotaId": "CPUS-per-project-region"},
-                 "regions": ["us-central1", "europe-west4", "asia-east1"], "desiredValue": 400}
-    }))
-    .unwrap())
+    env.create_qr(
+        Qr::gcp("cpus", &account, "CPUS-per-project-region")
+            .regions(&["us-central1", "europe-west4", "asia-east1"])
+            .desired(400),
+    )
     .await;
     env.start_operator_with(sim_clouds(&sim, KEY, Duration::from_millis(200)).await);
     let want = expect(&[

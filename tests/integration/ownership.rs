@@ -9,7 +9,7 @@ use serde_json::json;
 
 use crate::{
     fake::{FakeCloud, Slot},
-    harness::TestEnv,
+    harness::{Qr, TestEnv},
 };
 
 const A: &str = "111122223333";
@@ -30,18 +30,6 @@ fn cloud() -> Arc<FakeCloud> {
         cloud.set_quota(slot(account, ON_DEMAND), "On-Demand", 640.0, true);
     }
     cloud
-}
-
-fn qr(name: &str, account: &str, code: &str, value: i64) -> serde_json::Value {
-    json!({
-        "metadata": {"name": name},
-        "spec": {
-            "accountRef": account,
-            "aws": {"serviceCode": "ec2", "quotaCode": code},
-            "regions": [REGION],
-            "desiredValue": value
-        }
-    })
 }
 
 fn target(qr: &QuotaRequirement) -> &quota_operator::api::TargetStatus {
@@ -90,7 +78,8 @@ async fn a_changed_account_ref_drops_the_old_request_and_files_in_the_new_accoun
     let cloud = cloud();
     let a = env.aws_account("a", A).await;
     let b = env.aws_account("b", B).await;
-    env.create_qr(qr("spot", &a, SPOT, 2000)).await;
+    env.create_qr(Qr::ec2("spot", &a, SPOT).regions(&[REGION]).desired(2000))
+        .await;
     env.start_operator(cloud.clone());
     let first = requested(&env, "spot").await;
     let old = request_id(&first).unwrap();
@@ -133,7 +122,8 @@ async fn a_changed_quota_never_takes_the_old_quotas_refusal() {
     let mut env = TestEnv::new("own-quota").await;
     let cloud = cloud();
     let a = env.aws_account("a", A).await;
-    env.create_qr(qr("vcpu", &a, SPOT, 2000)).await;
+    env.create_qr(Qr::ec2("vcpu", &a, SPOT).regions(&[REGION]).desired(2000))
+        .await;
     env.start_operator(cloud.clone());
     let old = request_id(&requested(&env, "vcpu").await).unwrap();
 
@@ -159,7 +149,8 @@ async fn a_cloud_account_pointed_at_another_account_files_there() {
     let mut env = TestEnv::new("own-repoint").await;
     let cloud = cloud();
     let a = env.aws_account("a", A).await;
-    env.create_qr(qr("spot", &a, SPOT, 2000)).await;
+    env.create_qr(Qr::ec2("spot", &a, SPOT).regions(&[REGION]).desired(2000))
+        .await;
     env.start_operator(cloud.clone());
     let old = request_id(&requested(&env, "spot").await).unwrap();
 
@@ -182,7 +173,8 @@ async fn a_request_the_cloud_forgot_falls_back_to_the_history_not_an_endless_err
     let mut env = TestEnv::new("own-forgot").await;
     let cloud = cloud();
     let a = env.aws_account("a", A).await;
-    env.create_qr(qr("spot", &a, SPOT, 2000)).await;
+    env.create_qr(Qr::ec2("spot", &a, SPOT).regions(&[REGION]).desired(2000))
+        .await;
     env.start_operator(cloud.clone());
     let old = request_id(&requested(&env, "spot").await).unwrap();
 
@@ -206,8 +198,10 @@ async fn a_refused_combined_request_lets_the_smaller_need_ask_once() {
     let a = env
         .aws_account_with("a", A, json!({"refusalCooldown": "0s"}))
         .await;
-    env.create_qr(qr("big", &a, SPOT, 2000)).await;
-    env.create_qr(qr("small", &a, SPOT, 1000)).await;
+    env.create_qr(Qr::ec2("big", &a, SPOT).regions(&[REGION]).desired(2000))
+        .await;
+    env.create_qr(Qr::ec2("small", &a, SPOT).regions(&[REGION]).desired(1000))
+        .await;
     env.start_operator(cloud.clone());
     let big = requested(&env, "big").await;
     let combined = request_id(&big).unwrap();
@@ -243,7 +237,8 @@ async fn a_denied_object_turns_satisfied_when_the_quota_is_raised_elsewhere() {
     let mut env = TestEnv::new("own-raised").await;
     let cloud = cloud();
     let a = env.aws_account("a", A).await;
-    env.create_qr(qr("spot", &a, SPOT, 2000)).await;
+    env.create_qr(Qr::ec2("spot", &a, SPOT).regions(&[REGION]).desired(2000))
+        .await;
     env.start_operator(cloud.clone());
     let id = request_id(&requested(&env, "spot").await).unwrap();
     cloud.deny(&id, "DENIED", "Not approved.");
@@ -266,7 +261,8 @@ async fn an_approval_that_has_not_applied_yet_is_waited_for_after_a_crash() {
     // Someone else's approved request for enough, not yet applied, while no operator ran.
     let approved = cloud.seed_open_request(slot(A, SPOT), 2000.0);
     cloud.approve_unapplied(&approved);
-    env.create_qr(qr("spot", &a, SPOT, 2000)).await;
+    env.create_qr(Qr::ec2("spot", &a, SPOT).regions(&[REGION]).desired(2000))
+        .await;
     env.start_operator(cloud.clone());
     let waiting = requested(&env, "spot").await;
     assert!(
@@ -292,8 +288,10 @@ async fn an_object_that_never_recorded_the_refused_combined_request_does_not_ask
     let mut env = TestEnv::new("own-unrecorded").await;
     let cloud = cloud();
     let a = env.aws_account("a", A).await;
-    env.create_qr(qr("driver", &a, SPOT, 2000)).await;
-    env.create_qr(qr("rider", &a, SPOT, 2000)).await;
+    env.create_qr(Qr::ec2("driver", &a, SPOT).regions(&[REGION]).desired(2000))
+        .await;
+    env.create_qr(Qr::ec2("rider", &a, SPOT).regions(&[REGION]).desired(2000))
+        .await;
     env.start_operator(cloud.clone());
     let id = request_id(&requested(&env, "driver").await).unwrap();
     requested(&env, "rider").await;

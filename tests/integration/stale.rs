@@ -5,12 +5,11 @@
 use std::{sync::Arc, time::Duration};
 
 use quota_operator::api::{QuotaRequirement, TargetState};
-use serde_json::json;
 
 use crate::{
     fake::{FakeCloud, Slot},
     gate::{Gate, Hold},
-    harness::{TestEnv, eventually},
+    harness::{Qr, TestEnv, eventually},
 };
 
 const ACCOUNT: &str = "111122223333";
@@ -28,18 +27,6 @@ fn cloud() -> Arc<FakeCloud> {
         );
     }
     cloud
-}
-
-fn qr(name: &str, account: &str) -> serde_json::Value {
-    json!({
-        "metadata": {"name": name},
-        "spec": {
-            "accountRef": account,
-            "aws": {"serviceCode": "ec2", "quotaCode": SPOT},
-            "regions": ["us-east-1"],
-            "desiredValue": 2000
-        }
-    })
 }
 
 fn denied(qr: &QuotaRequirement, id: &str) -> bool {
@@ -74,7 +61,12 @@ async fn an_object_whose_own_copy_lags_does_not_file_its_refused_request_again()
     let gate = Gate::default();
     // The operator sees the object created, never the status it writes for it.
     gate.hold("spot", Hold::Changes);
-    env.create_qr(qr("spot", &account)).await;
+    env.create_qr(
+        Qr::ec2("spot", &account, SPOT)
+            .regions(&["us-east-1"])
+            .desired(2000),
+    )
+    .await;
     env.start_operator_gated(cloud.clone(), gate.clone()).await;
 
     let id = refuse_and_watch(&cloud, 5).await;
@@ -97,14 +89,26 @@ async fn a_refusal_only_a_lagging_peer_copy_records_is_not_filed_again() {
     // Both come after the operator's first list, which the gate does not hold.
     gate.hold("b", Hold::All);
     gate.hold("a", Hold::Changes);
-    let mut first = qr("listed", &account);
-    first["spec"]["aws"]["quotaCode"] = json!(ON_DEMAND);
-    first["spec"]["desiredValue"] = json!(100);
-    env.create_qr(first).await;
+    env.create_qr(
+        Qr::ec2("listed", &account, ON_DEMAND)
+            .regions(&["us-east-1"])
+            .desired(100),
+    )
+    .await;
     env.start_operator_gated(cloud.clone(), gate.clone()).await;
     env.reconciled("listed", 1).await;
-    env.create_qr(qr("b", &account)).await;
-    env.create_qr(qr("a", &account)).await;
+    env.create_qr(
+        Qr::ec2("b", &account, SPOT)
+            .regions(&["us-east-1"])
+            .desired(2000),
+    )
+    .await;
+    env.create_qr(
+        Qr::ec2("a", &account, SPOT)
+            .regions(&["us-east-1"])
+            .desired(2000),
+    )
+    .await;
 
     let id = refuse_and_watch(&cloud, 5).await;
     gate.release("b");

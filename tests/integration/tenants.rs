@@ -22,7 +22,7 @@ use tokio::task::JoinHandle;
 
 use crate::{
     controlplane::PrivateControlPlane,
-    harness::{install_crds_on, sim_clouds},
+    harness::{Qr, install_crds_on, sim_clouds},
     process::{self, Launch},
 };
 
@@ -87,9 +87,8 @@ impl Fleet {
         Api::namespaced(self.client.clone(), team)
     }
 
-    async fn create(&self, team: &str, name: &str, spec: Value) {
-        let obj = json!({"metadata": {"name": name}, "spec": spec});
-        let obj: QuotaRequirement = serde_json::from_value(obj).expect("QuotaRequirement");
+    async fn create(&self, team: &str, obj: Qr) {
+        let obj: QuotaRequirement = serde_json::from_value(obj.json()).expect("QuotaRequirement");
         self.qrs(team)
             .create(&PostParams::default(), &obj)
             .await
@@ -208,15 +207,6 @@ fn aws_scenario(outcome: &str) -> String {
     )
 }
 
-fn spot(account: &str, regions: &[&str], need: Value) -> Value {
-    let mut spec = json!({"accountRef": account, "aws": {"serviceCode": "ec2", "quotaCode": SPOT},
-                          "regions": regions});
-    spec.as_object_mut()
-        .unwrap()
-        .extend(need.as_object().unwrap().clone());
-    spec
-}
-
 fn target(qr: &QuotaRequirement) -> &quota_operator::api::TargetStatus {
     &qr.status.as_ref().expect("status").targets[0]
 }
@@ -231,20 +221,21 @@ fn is(qr: &QuotaRequirement, state: TargetState) -> bool {
 async fn a_capacity_past_the_guardrail_is_blocked_and_never_carries_another_teams_filing() {
     let approve = "{outcome: approve, closeAfter: 1s}";
     let mut fleet = two_teams(approve, json!({"maxValues": {SPOT: 1000}})).await;
-    let huge = json!({"capacity": [{"instanceType": "m5.2xlarge", "count": 1_000_000}]});
+    let huge = json!([{"instanceType": "m5.2xlarge", "count": 1_000_000}]);
     fleet
         .create(
             "team-a",
-            "fleet",
-            spot(&fleet.account, &["us-east-1"], huge),
+            Qr::ec2("fleet", &fleet.account, SPOT)
+                .regions(&["us-east-1"])
+                .capacity(huge),
         )
         .await;
-    let small = json!({"desiredValue": 700});
     fleet
         .create(
             "team-b",
-            "small",
-            spot(&fleet.account, &["us-east-1"], small),
+            Qr::ec2("small", &fleet.account, SPOT)
+                .regions(&["us-east-1"])
+                .desired(700),
         )
         .await;
     fleet.start_operator().await;
@@ -285,12 +276,13 @@ async fn a_capacity_past_the_guardrail_is_blocked_and_never_carries_another_team
 async fn one_teams_capacity_never_blocks_anothers_and_status_names_no_other_team() {
     let approve = "{outcome: approve, closeAfter: 1s}";
     let mut fleet = two_teams(approve, json!({"maxValues": {SPOT: 1000}})).await;
-    let share = json!({"capacity": [{"instanceType": "m5.2xlarge", "count": 100}]});
+    let share = json!([{"instanceType": "m5.2xlarge", "count": 100}]);
     fleet
         .create(
             "team-a",
-            "first",
-            spot(&fleet.account, &["us-east-1"], share.clone()),
+            Qr::ec2("first", &fleet.account, SPOT)
+                .regions(&["us-east-1"])
+                .capacity(share.clone()),
         )
         .await;
     // Created a second later: counted after the first.
@@ -298,8 +290,9 @@ async fn one_teams_capacity_never_blocks_anothers_and_status_names_no_other_team
     fleet
         .create(
             "team-b",
-            "second",
-            spot(&fleet.account, &["us-east-1"], share),
+            Qr::ec2("second", &fleet.account, SPOT)
+                .regions(&["us-east-1"])
+                .capacity(share),
         )
         .await;
     fleet.start_operator().await;
@@ -341,10 +334,14 @@ async fn crowd(fleet: &Fleet) -> Vec<String> {
     for i in 0..40 {
         let team = if i % 2 == 0 { "team-a" } else { "team-b" };
         let name = format!("need-{i:02}");
-        let need = json!({"desiredValue": 10 + 30 * i});
         let regions = ["us-east-1", "eu-west-1", "us-west-2"];
         fleet
-            .create(team, &name, spot(&fleet.account, &regions, need))
+            .create(
+                team,
+                Qr::ec2(&name, &fleet.account, SPOT)
+                    .regions(&regions)
+                    .desired(10 + 30 * i),
+            )
             .await;
         names.push(format!("{team}/{name}"));
     }
@@ -489,12 +486,11 @@ async fn no_team_lowers_a_shared_gcp_quota_without_the_accounts_consent_and_floo
         &["team-a", "team-b"],
     )
     .await;
-    let cpus = |value: i64| {
-        json!({"accountRef": "shared-gcp",
-               "gcp": {"service": "compute.googleapis.com", "quotaId": "CPUS-per-project-region"},
-               "regions": ["us-central1"], "desiredValue": value, "allowDecrease": true})
-    };
-    fleet.create("team-b", "shrink", cpus(1)).await;
+    let shrink = Qr::gcp("shrink", "shared-gcp", "CPUS-per-project-region")
+        .regions(&["us-central1"])
+        .desired(1)
+        .allow_decrease();
+    fleet.create("team-b", shrink).await;
     fleet.start_operator().await;
 
     let kept = fleet
@@ -582,14 +578,16 @@ async fn metrics_labels_come_only_from_allowed_objects_and_go_with_them() {
         .create(&PostParams::default(), &outsider)
         .await
         .unwrap();
-    let bogus = json!({"accountRef": "bogus-account-xyz", "aws": {"serviceCode": "ec2", "quotaCode": SPOT},
-                       "regions": ["xx-bogus-9"], "desiredValue": 5});
-    fleet.create("outsider", "noise", bogus).await;
+    let bogus = Qr::ec2("noise", "bogus-account-xyz", SPOT)
+        .regions(&["xx-bogus-9"])
+        .desired(5);
+    fleet.create("outsider", bogus).await;
     fleet
         .create(
             "team-a",
-            "spot",
-            spot(&fleet.account, &["us-east-1"], json!({"desiredValue": 3})),
+            Qr::ec2("spot", &fleet.account, SPOT)
+                .regions(&["us-east-1"])
+                .desired(3),
         )
         .await;
     let op = Launch::new(

@@ -8,7 +8,7 @@ use quota_operator::{
 };
 use serde_json::json;
 
-use crate::harness::TestEnv;
+use crate::harness::{Qr, TestEnv};
 
 fn intent(value: i64) -> FilingIntent {
     serde_json::from_value(json!({
@@ -30,15 +30,11 @@ fn summary(text: &str) -> QuotaRequirementStatus {
 }
 
 async fn created(env: &TestEnv) -> QuotaRequirement {
-    env.create_qr(json!({
-        "metadata": {"name": "w"},
-        "spec": {
-            "accountRef": "acct",
-            "aws": {"serviceCode": "ec2", "quotaCode": "L-34B43A08"},
-            "regions": ["us-east-1", "eu-west-1"],
-            "desiredValue": 100
-        }
-    }))
+    env.create_qr(
+        Qr::ec2("w", "acct", "L-34B43A08")
+            .regions(&["us-east-1", "eu-west-1"])
+            .desired(100),
+    )
     .await
 }
 
