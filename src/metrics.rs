@@ -441,13 +441,13 @@ pub fn cloud_call(cloud: &'static str, operation: &'static str, outcome: Result<
 pub fn observe<T>(
     cloud: &'static str,
     operation: &'static str,
-    result: &Result<T, crate::cloud::CloudError>,
+    result: &Result<T, crate::cloud::boundary::CloudError>,
 ) {
     let outcome = match result {
         Ok(_) => Ok(()),
         Err(e) => Err((
             e.code.as_str(),
-            e.kind == crate::cloud::ErrorKind::Throttled,
+            e.kind == crate::cloud::boundary::ErrorKind::Throttled,
         )),
     };
     cloud_call(cloud, operation, outcome);

@@ -3,7 +3,7 @@
 //! quota-sim: cloud simulators speaking the real AWS and GCP wire protocols (tests, demo, benchmarks).
 //!
 //! Layout, top down; a module uses only those below it, never one that uses it back
-//! (`tests/no_import_cycles.rs` keeps it so):
+//! (`tools/import-cycles` keeps it so):
 //!
 //! - `cli`, `handle`: the binary's arguments; `Sim` serves every cloud of a scenario on one
 //!   address, `AwsSim::serve` / `GcpSim::serve` one section (the other cloud runs beside it on

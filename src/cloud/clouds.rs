@@ -5,8 +5,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use super::{
-    CloudError, ProviderFactory, QuotaProvider,
     aws::{AwsFactory, AwsSettings},
+    boundary::{CloudError, ProviderFactory, QuotaProvider},
     gcp::{GcpFactory, GcpSettings},
 };
 use crate::api::CloudAccount;

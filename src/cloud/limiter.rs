@@ -7,7 +7,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use super::{CloudError, ErrorKind};
+use super::boundary::{CloudError, ErrorKind};
 
 /// An operation's steady rate and burst per second.
 pub type Rates = fn(&str) -> (f64, f64);
@@ -137,7 +137,7 @@ impl Limiter {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cloud::aws::documented_rate;
+    use crate::cloud::aws::rates::documented_rate;
 
     fn key(op: &'static str) -> Key {
         ("a".into(), "us-east-1".into(), op)

@@ -9,7 +9,7 @@ use std::{
 
 use kube::ResourceExt;
 
-use super::{CloudError, ErrorKind};
+use super::boundary::{CloudError, ErrorKind};
 use crate::api::CloudAccount;
 
 /// Which version of an account a provider was built for: (uid, generation).

@@ -4,7 +4,7 @@
 //! the CRD's own (`spec.regions`): an object admitted under an older CRD, or a region reaching
 //! a provider another way, gets the same answer here.
 
-use super::{CloudError, ErrorKind};
+use super::boundary::{CloudError, ErrorKind};
 
 /// `^[a-z]{2}(-[a-z]+)+-[0-9]+$`: `us-east-1`, `us-gov-west-1`, `eu-isoe-west-1`.
 pub fn check_aws(region: &str) -> Result<(), CloudError> {

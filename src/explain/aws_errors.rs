@@ -1,7 +1,10 @@
 //! AWS limits outside EC2's family groups: Fargate vCPUs (an ECS service event), Elastic Load
 //! Balancing targets and load balancers, Elastic IPs and network interfaces.
 
-use super::{ExplainError, Finding, Options, QuotaId, aws_region_for, text};
+use super::{
+    finding::{ExplainError, Finding, Options, QuotaId, aws_region_for},
+    text,
+};
 
 /// A recognised error before the region is known.
 struct Hit {

@@ -2,7 +2,10 @@
 //! `VcpuLimitExceeded` and `InstanceLimitExceeded`. Their quotas count vCPUs per family group and
 //! market, so the family comes from the instance type (the flag, else the text).
 
-use super::{ExplainError, Finding, Options, QuotaId, aws_region_for, text};
+use super::{
+    finding::{ExplainError, Finding, Options, QuotaId, aws_region_for},
+    text,
+};
 use crate::capacity::families::{self, Market};
 
 /// The three errors, with their sentence forms (a console or an Auto Scaling activity may show

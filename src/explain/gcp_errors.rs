@@ -7,7 +7,10 @@
 
 use serde_json::Value;
 
-use super::{ExplainError, Finding, QuotaId, gcp_metrics, text};
+use super::{
+    finding::{ExplainError, Finding, QuotaId},
+    gcp_metrics, text,
+};
 
 const COMPUTE: &str = "compute.googleapis.com";
 const CONCURRENT: &str = "CONCURRENT_OPERATIONS_QUOTA_EXCEEDED";

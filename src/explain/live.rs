@@ -4,7 +4,10 @@
 
 use aws_config::{BehaviorVersion, Region};
 
-use super::{ExplainError, Finding, QuotaId, render::Current};
+use super::{
+    finding::{ExplainError, Finding, QuotaId},
+    render::Current,
+};
 use crate::{
     api::{AwsAccount, CloudAccount, CloudAccountSpec, GcpAccount},
     cloud::{

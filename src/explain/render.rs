@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use serde_yaml::{Mapping, Value};
 
 use super::{
-    Finding, QuotaId,
+    finding::{Finding, QuotaId},
     value::{Basis, Proposal},
 };
 

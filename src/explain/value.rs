@@ -1,7 +1,7 @@
 //! The desiredValue to propose: strictly above any limit the error states, with room for the
 //! need it states; the quota's current value (with `--live`) when the text states none.
 
-use super::Finding;
+use super::finding::Finding;
 use crate::cloud::UNLIMITED;
 
 /// The largest desiredValue the CRD accepts (AWS's maximum).
@@ -99,7 +99,7 @@ pub fn propose(f: &Finding, current: Option<f64>) -> Proposal {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::explain::QuotaId;
+    use crate::explain::finding::QuotaId;
 
     fn finding(limit: Option<f64>, need: Option<f64>, default: Option<f64>) -> Finding {
         Finding {

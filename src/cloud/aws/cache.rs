@@ -12,7 +12,7 @@ use std::{
 };
 
 use super::convert::Entry;
-use crate::cloud::CloudError;
+use crate::cloud::boundary::CloudError;
 
 /// How a service's quotas are known in one region of one account.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -190,7 +190,7 @@ mod tests {
     use std::sync::atomic::{AtomicU32, Ordering};
 
     use super::*;
-    use crate::cloud::{ErrorKind, QuotaView};
+    use crate::cloud::boundary::{ErrorKind, QuotaView};
 
     fn entry(code: &str, name: &str) -> Entry {
         Entry {

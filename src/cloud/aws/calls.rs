@@ -8,7 +8,10 @@ use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_sdk_servicequotas::{Client, types::RequestStatus};
 
 use super::convert::{self, Entry};
-use crate::cloud::{CloudError, ErrorKind, RequestView, limiter::Limiter};
+use crate::cloud::{
+    boundary::{CloudError, ErrorKind, RequestView},
+    limiter::Limiter,
+};
 
 /// One account's clients and limiter.
 pub struct Calls {

@@ -10,7 +10,7 @@ use aws_sdk_servicequotas::{
 use aws_smithy_types::{DateTime, error::display::DisplayErrorContext};
 use jiff::Timestamp;
 
-use crate::cloud::{CloudError, ErrorKind, Phase, QuotaView, RequestView};
+use crate::cloud::boundary::{CloudError, ErrorKind, Phase, QuotaView, RequestView};
 
 /// How much of an answer's body goes into a message.
 const BODY_START: usize = 200;

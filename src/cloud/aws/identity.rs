@@ -9,7 +9,7 @@ use aws_sdk_sts::{error::SdkError, operation::assume_role::AssumeRoleError};
 use aws_smithy_types::error::display::DisplayErrorContext;
 
 use super::convert;
-use crate::cloud::{CloudError, ErrorKind};
+use crate::cloud::boundary::{CloudError, ErrorKind};
 
 /// Where and as whom the STS calls go.
 pub struct Sts<'a> {

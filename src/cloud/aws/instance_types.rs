@@ -17,7 +17,7 @@ use super::{
     calls::{Calls, RegionClients},
     convert,
 };
-use crate::cloud::{CloudError, ErrorKind};
+use crate::cloud::boundary::{CloudError, ErrorKind};
 
 /// DescribeInstanceTypes takes at most 100 types a call.
 const PER_CALL: usize = 100;

@@ -8,7 +8,7 @@ mod calls;
 mod convert;
 mod identity;
 mod instance_types;
-mod rates;
+pub(super) mod rates;
 mod read;
 mod settings;
 
@@ -20,8 +20,13 @@ use aws_sdk_servicequotas::types::RequestStatus;
 
 use self::{cache::QuotaCache, calls::Calls, identity::Sts, instance_types::InstanceTypes};
 use super::{
-    CloudError, ErrorKind, FileContext, ProviderFactory, QuotaProvider, QuotaRef, QuotaView,
-    RequestView, Target, limiter::Limiter, per_account::PerAccount, regions,
+    boundary::{
+        CloudError, ErrorKind, FileContext, ProviderFactory, QuotaProvider, QuotaRef, QuotaView,
+        RequestView, Target,
+    },
+    limiter::Limiter,
+    per_account::PerAccount,
+    regions,
 };
 use crate::api::CloudAccount;
 

@@ -9,7 +9,7 @@ use super::{
     calls::Calls,
     convert::Entry,
 };
-use crate::cloud::{CloudError, ErrorKind, QuotaView};
+use crate::cloud::boundary::{CloudError, ErrorKind, QuotaView};
 
 /// The quota named by `code` (or else `name`) in (region, service). AWS's answer that the
 /// service or the quota does not exist is remembered with the values, for the cache's TTL.

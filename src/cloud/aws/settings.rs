@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use aws_smithy_types::timeout::TimeoutConfig;
 
-use crate::cloud::{CloudError, ErrorKind};
+use crate::cloud::boundary::{CloudError, ErrorKind};
 
 /// Operator-wide AWS settings (flags of `quota-operator run`).
 #[derive(Clone, Debug)]

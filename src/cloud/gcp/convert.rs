@@ -8,7 +8,7 @@ use google_cloud_gax::error::rpc::Code;
 use jiff::Timestamp;
 
 use super::marks::Mark;
-use crate::cloud::{CloudError, ErrorKind, Phase, RequestView, UNLIMITED, meets};
+use crate::cloud::boundary::{CloudError, ErrorKind, Phase, RequestView, UNLIMITED, meets};
 
 pub fn error(err: google_cloud_gax::error::Error) -> CloudError {
     let Some(status) = err.status() else {

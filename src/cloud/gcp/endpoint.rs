@@ -4,7 +4,7 @@
 //! `spec.endpoint` is written by whoever may create CloudAccounts, so it is checked against that
 //! list rather than trusted: otherwise any such user could collect the operator's token.
 
-use super::super::{CloudError, ErrorKind};
+use super::super::boundary::{CloudError, ErrorKind};
 
 /// The flag that allows more endpoints (wired in `main.rs`).
 pub const FLAG: &str = "--allowed-gcp-endpoint";

@@ -14,7 +14,10 @@ use std::{
 use google_cloud_compute_v1::client::MachineTypes as Client;
 
 use super::convert;
-use crate::cloud::{CloudError, ErrorKind, limiter::Limiter};
+use crate::cloud::{
+    boundary::{CloudError, ErrorKind},
+    limiter::Limiter,
+};
 
 const LISTING: &str = "MachineTypes.AggregatedList";
 

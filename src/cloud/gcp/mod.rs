@@ -26,8 +26,12 @@ use self::{
     preferences::{Preferences, Wanted, Write},
 };
 use super::{
-    CloudError, ErrorKind, FileContext, ProviderFactory, QuotaProvider, QuotaRef, QuotaView,
-    RequestView, Target, UNLIMITED, per_account::PerAccount, regions,
+    boundary::{
+        CloudError, ErrorKind, FileContext, ProviderFactory, QuotaProvider, QuotaRef, QuotaView,
+        RequestView, Target, UNLIMITED,
+    },
+    per_account::PerAccount,
+    regions,
 };
 use crate::api::CloudAccount;
 

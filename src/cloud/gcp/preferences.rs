@@ -14,7 +14,7 @@ use google_cloud_gax::error::{Error, rpc::Code};
 use jiff::Timestamp;
 
 use super::{convert, marks::Mark};
-use crate::cloud::{CloudError, ErrorKind, FileContext};
+use crate::cloud::boundary::{CloudError, ErrorKind, FileContext};
 
 /// What a preference is for: the quota and every dimension (the region included unless the
 /// quota is global), and the id the operator uses when it has to create one.

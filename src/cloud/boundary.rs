@@ -1,0 +1,273 @@
+//! The cloud boundary's items: the trait every cloud implements, and the plain types that
+//! cross it. The facade `cloud/mod.rs` re-exports them (`crate::cloud::CloudError`); the
+//! cloud's own modules, and `metrics` which the providers call, import them from here, since
+//! one reaching back to the facade that declares it would close an import circle
+//! (`tools/import-cycles`).
+
+use std::{collections::BTreeMap, fmt, sync::Arc};
+
+use async_trait::async_trait;
+use jiff::Timestamp;
+
+use crate::api::{CloudAccount, QuotaRequirementSpec};
+
+/// Which quota, as the spec names it (a name may still need resolving to a code).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum QuotaRef {
+    Aws {
+        service_code: String,
+        quota_code: Option<String>,
+        quota_name: Option<String>,
+    },
+    Gcp {
+        service: String,
+        quota_id: String,
+        dimensions: Vec<(String, String)>,
+    },
+}
+
+impl QuotaRef {
+    pub fn from_spec(spec: &QuotaRequirementSpec) -> Option<Self> {
+        match (&spec.aws, &spec.gcp) {
+            (Some(aws), None) => Some(Self::Aws {
+                service_code: aws.service_code.clone(),
+                quota_code: aws.quota_code.clone(),
+                quota_name: aws.quota_name.clone(),
+            }),
+            (None, Some(gcp)) => Some(Self::Gcp {
+                service: gcp.service.clone(),
+                quota_id: gcp.quota_id.clone(),
+                dimensions: gcp.dimensions.clone().into_iter().collect(),
+            }),
+            _ => None,
+        }
+    }
+
+    pub fn service(&self) -> &str {
+        match self {
+            Self::Aws { service_code, .. } => service_code,
+            Self::Gcp { service, .. } => service,
+        }
+    }
+
+    /// The code or id when the spec gives one directly.
+    pub fn direct_id(&self) -> Option<&str> {
+        match self {
+            Self::Aws { quota_code, .. } => quota_code.as_deref(),
+            Self::Gcp { quota_id, .. } => Some(quota_id),
+        }
+    }
+}
+
+/// One quota in one region.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Target {
+    pub quota: QuotaRef,
+    pub region: String,
+}
+
+/// What the cloud says of a quota right now.
+#[derive(Clone, Debug, PartialEq)]
+pub struct QuotaView {
+    /// The resolved quota code (AWS) or quota id (GCP).
+    pub id: String,
+    pub name: String,
+    /// The applied value, or the default when none was ever applied. [`UNLIMITED`] (-1) means
+    /// the quota has no limit: every need is met.
+    pub value: f64,
+    pub adjustable: bool,
+    /// The same quota in every region (AWS GlobalQuota): reconciled once, not per region.
+    pub global: bool,
+}
+
+/// What both clouds answer for a quota without a limit, as a current and as a granted value.
+pub const UNLIMITED: f64 = -1.0;
+
+/// Whether a quota value (current or granted) meets `need`: an unlimited value meets every need.
+pub fn meets(value: f64, need: f64) -> bool {
+    value == UNLIMITED || value >= need
+}
+
+/// How far a request has come, in the operator's terms.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    /// PENDING, CASE_OPENED, GCP reconciling.
+    Open,
+    /// Granted in full.
+    Approved,
+    /// DENIED, NOT_APPROVED, CASE_CLOSED, INVALID_REQUEST, GCP refusal.
+    Denied,
+    /// Granted less than asked (GCP).
+    PartiallyGranted,
+    /// A status word the operator does not know: never taken as success, followed like an open one.
+    Unknown,
+}
+
+impl Phase {
+    /// Maps an AWS Service Quotas request status word.
+    pub fn from_aws_status(status: &str) -> Self {
+        match status {
+            "PENDING" | "CASE_OPENED" => Self::Open,
+            "APPROVED" => Self::Approved,
+            "DENIED" | "NOT_APPROVED" | "CASE_CLOSED" | "INVALID_REQUEST" => Self::Denied,
+            _ => Self::Unknown,
+        }
+    }
+
+    pub fn is_open(self) -> bool {
+        matches!(self, Self::Open | Self::Unknown)
+    }
+
+    /// Closed without a full grant.
+    pub fn is_refusal(self) -> bool {
+        matches!(self, Self::Denied | Self::PartiallyGranted)
+    }
+}
+
+/// An increase request (AWS) or QuotaPreference (GCP).
+#[derive(Clone, Debug, PartialEq)]
+pub struct RequestView {
+    pub id: String,
+    pub case_id: Option<String>,
+    /// The cloud's own status word, shown to users as is.
+    pub status: String,
+    pub phase: Phase,
+    pub requested_value: f64,
+    pub granted_value: Option<f64>,
+    pub submitted_at: Option<Timestamp>,
+    pub updated_at: Option<Timestamp>,
+    /// The cloud's explanation, when it gives one (GCP stateDetail, a denial reason).
+    pub message: Option<String>,
+}
+
+/// What went wrong talking to a cloud, classified for the planner.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// An open request already exists for this quota (adopt it).
+    AlreadyOpen,
+    /// Too many open requests in the region or account (queue).
+    LimitExceeded,
+    /// Rate limited (back off).
+    Throttled,
+    /// Unknown quota, service or request.
+    NotFound,
+    /// The cloud refused the arguments (e.g. a value not above the current one).
+    InvalidArgument,
+    /// Credentials or permissions.
+    AccessDenied,
+    /// The credentials reach another account than the CloudAccount names (STS says who we are).
+    AccountMismatch,
+    /// The quota cannot be changed.
+    NotAdjustable,
+    /// 5xx, network, timeouts.
+    Unavailable,
+    Other,
+}
+
+/// A cloud error, carrying the cloud's own code and message (never credentials).
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[error("{code}: {message}")]
+pub struct CloudError {
+    pub kind: ErrorKind,
+    pub code: String,
+    pub message: String,
+}
+
+impl CloudError {
+    pub fn new(kind: ErrorKind, code: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            kind,
+            code: code.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// What goes with a request besides the value.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FileContext {
+    pub justification: Option<String>,
+    pub contact_email: Option<String>,
+    /// The spec asks for, and the CloudAccount consents to, lowering the quota (GCP); providers
+    /// refuse a decrease otherwise.
+    pub allow_decrease: bool,
+    /// The CloudAccount lets a decrease skip Google's safety check on large decreases.
+    pub ignore_safety_checks: bool,
+}
+
+/// One cloud account or project, reached with its own credentials.
+#[async_trait]
+pub trait QuotaProvider: Send + Sync {
+    /// The quota's current value and properties; resolves a quota name to its code.
+    async fn quota(&self, target: &Target) -> Result<QuotaView, CloudError>;
+
+    /// An open request for the quota in the cloud's history (one opened by anyone), if any.
+    async fn open_request(
+        &self,
+        target: &Target,
+        quota_id: &str,
+    ) -> Result<Option<RequestView>, CloudError>;
+
+    /// The most recent request for the quota, whatever its status: how a denial that happened
+    /// while no status recorded the request is still found.
+    async fn latest_request(
+        &self,
+        target: &Target,
+        quota_id: &str,
+    ) -> Result<Option<RequestView>, CloudError>;
+
+    /// The quota's requests in the cloud's history, whatever their status and whoever made them:
+    /// how a refusal of a request filed by another object, a replica or a run that crashed is
+    /// still found. Default: the latest request only (a cloud that keeps one per quota).
+    async fn recent_requests(
+        &self,
+        target: &Target,
+        quota_id: &str,
+    ) -> Result<Vec<RequestView>, CloudError> {
+        Ok(self
+            .latest_request(target, quota_id)
+            .await?
+            .into_iter()
+            .collect())
+    }
+
+    /// A request by id, as the cloud reports it now.
+    async fn request(&self, target: &Target, id: &str) -> Result<RequestView, CloudError>;
+
+    /// Files an increase (or, where the cloud allows it, a decrease) to `value`.
+    async fn file(
+        &self,
+        target: &Target,
+        quota_id: &str,
+        value: i64,
+        context: &FileContext,
+    ) -> Result<RequestView, CloudError>;
+
+    /// vCPUs of each instance type (AWS EC2) or machine type (GCP Compute) in `region`, from
+    /// the cloud's own catalog. A type the region does not offer is an error naming it.
+    async fn vcpus(
+        &self,
+        region: &str,
+        types: &[String],
+    ) -> Result<BTreeMap<String, u32>, CloudError> {
+        let _ = (region, types);
+        Err(CloudError::new(
+            ErrorKind::Other,
+            "NotSupported",
+            "this provider has no instance type catalog",
+        ))
+    }
+}
+
+/// Builds (and may cache) the provider for a CloudAccount.
+#[async_trait]
+pub trait ProviderFactory: Send + Sync {
+    async fn provider(&self, account: &CloudAccount) -> Result<Arc<dyn QuotaProvider>, CloudError>;
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let quota = self.quota.direct_id().unwrap_or("(by name)");
+        write!(f, "{}/{} in {}", self.quota.service(), quota, self.region)
+    }
+}
