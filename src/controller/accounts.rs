@@ -11,7 +11,7 @@ use kube::{
 };
 use serde_json::json;
 
-use super::{Error, writes::FIELD_MANAGER};
+use super::{context::Error, writes::FIELD_MANAGER};
 use crate::{
     api::{
         CloudAccount, CloudAccountStatus,

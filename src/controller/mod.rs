@@ -8,6 +8,7 @@ mod accounts;
 mod act;
 pub mod aggregate;
 mod backoff;
+mod context;
 pub mod decide;
 mod events;
 mod ledger;
@@ -19,6 +20,7 @@ mod reconcile;
 mod reconciles;
 mod record;
 mod refusals;
+mod region;
 pub mod requests;
 pub mod resolve;
 pub mod status;
@@ -54,100 +56,9 @@ use crate::{
 };
 
 pub use backoff::Backoff;
+pub use context::{Config, Context, Error};
 pub use ledger::Ledger;
 pub use reconciles::Reconciles;
-
-/// How often things happen; every interval is a flag of `quota-operator run`.
-#[derive(Clone, Debug)]
-pub struct Config {
-    /// Re-read healthy objects this often (their quota may have changed outside the operator).
-    pub resync: Duration,
-    /// Follow open or queued requests this often.
-    pub poll: Duration,
-    pub backoff_base: Duration,
-    pub backoff_max: Duration,
-    /// Watch only this namespace (all when None).
-    pub namespace: Option<String>,
-    /// Reconciles that may run at once.
-    pub concurrency: u16,
-    /// Name in events' reportingController.
-    pub instance: String,
-    /// Flipped once the caches are synced (served as `/readyz`).
-    pub readiness: crate::probes::Readiness,
-    /// Counts finished reconciles per object.
-    pub reconciles: Arc<Reconciles>,
-    /// Write CloudAccount status (whether each account can be reached). Off for in-process
-    /// test operators that share one API server, so they do not fight over cluster-scoped
-    /// objects.
-    pub account_status: bool,
-    /// How long reconciles in flight may run on after the shutdown signal before they are cut
-    /// off (a filing cut off is claimed through its recorded intent, as after a SIGKILL).
-    pub shutdown_grace: Duration,
-}
-
-impl Default for Config {
-    fn default() -> Self {
-        Self {
-            resync: Duration::from_secs(600),
-            poll: Duration::from_secs(60),
-            backoff_base: Duration::from_secs(5),
-            backoff_max: Duration::from_secs(300),
-            namespace: None,
-            concurrency: 16,
-            instance: "quota-operator".into(),
-            readiness: crate::probes::Readiness::default(),
-            reconciles: Arc::default(),
-            account_status: true,
-            shutdown_grace: Duration::from_secs(20),
-        }
-    }
-}
-
-pub struct Context {
-    pub client: Client,
-    pub providers: Arc<dyn ProviderFactory>,
-    pub accounts: Store<CloudAccount>,
-    pub namespaces: Store<PartialObjectMeta<Namespace>>,
-    pub requirements: Store<QuotaRequirement>,
-    /// Which objects need which quota, for aggregation.
-    pub needs: Arc<needs::Needs>,
-    pub ledger: Ledger,
-    pub backoff: Backoff,
-    pub recorder: Recorder,
-    pub config: Config,
-    stores_ready: tokio::sync::OnceCell<()>,
-}
-
-impl Context {
-    /// Aggregation and namespace rules read the stores: wait until they hold the whole cluster.
-    /// One task waits on the stores and the rest on this cell, because a store's
-    /// `wait_until_ready` wakes only the last task that polled it.
-    async fn stores_ready(&self) {
-        self.stores_ready
-            .get_or_init(|| async {
-                let _ = self.accounts.wait_until_ready().await;
-                let _ = self.namespaces.wait_until_ready().await;
-                let _ = self.requirements.wait_until_ready().await;
-                self.config.readiness.set_ready();
-            })
-            .await;
-    }
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    #[error("kubernetes API: {0}")]
-    Kube(#[from] kube::Error),
-}
-
-impl Error {
-    /// Bounded label for logs and metrics.
-    pub fn reason(&self) -> &'static str {
-        match self {
-            Self::Kube(_) => "KubeApi",
-        }
-    }
-}
 
 /// Runs the controller until `shutdown` completes.
 pub async fn run(

@@ -11,9 +11,9 @@ use super::{
     decide::{Need, Observed, outcome},
     ledger::{KeyEntry, QuotaKey},
     object, peers, record, refusals,
+    region::{Region, TargetResult},
     requests::Tracked,
     resolve,
-    target::{Region, TargetResult},
 };
 use crate::{
     api::{Guardrails, RequestOwner, TargetStatus},

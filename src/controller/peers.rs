@@ -13,7 +13,8 @@ use jiff::Timestamp;
 use kube::{Api, ResourceExt, runtime::reflector::ObjectRef};
 
 use super::{
-    Context, aggregate::Contribution, needs, object, record, refusals, requests::Tracked, resolve,
+    aggregate::Contribution, context::Context, needs, object, record, refusals, requests::Tracked,
+    resolve,
 };
 use crate::{
     api::{CapacityStatus, CloudAccount, FiledBy, QuotaRequirement, RequestOwner},

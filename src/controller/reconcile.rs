@@ -11,13 +11,14 @@ use kube::{
 };
 
 use super::{
-    Context, Error,
+    context::{Context, Error},
     decide::outcome::Blocker,
     events,
     events::Note,
     object::{self, previous},
+    region::Region,
     resolve, status,
-    target::{Region, reconcile_target},
+    target::reconcile_target,
     writes::Writes,
 };
 use crate::{

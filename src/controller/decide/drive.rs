@@ -1,9 +1,9 @@
 //! The loop every caller of the decision runs: the controller, `plan --live` and the unit tests.
 
 use super::{
-    Ask, Observed, Plan,
     outcome::{self, Filed, Verdict},
-    plan,
+    plan::plan,
+    types::{Ask, Observed, Plan},
 };
 use crate::cloud::CloudError;
 

@@ -3,7 +3,7 @@
 
 use jiff::Timestamp;
 
-use super::{Observed, Plan};
+use super::types::{Observed, Plan};
 use crate::{
     api::{TargetState, reasons},
     cloud::{CloudError, ErrorKind, Phase, RequestView},

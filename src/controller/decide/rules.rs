@@ -2,7 +2,7 @@
 
 use jiff::SignedDuration;
 
-use super::{Observed, Plan, hold};
+use super::types::{Observed, Plan, hold};
 use crate::{
     api::TargetState,
     cloud::{Phase, RequestView, UNLIMITED},

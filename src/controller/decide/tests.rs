@@ -1,13 +1,18 @@
 use jiff::{SignedDuration, Timestamp};
 
 use super::{
+    Ask, Need, Observed, Plan,
     drive::{self, Outside},
     outcome::{Filed, closed_message},
-    *,
+    plan,
 };
 use crate::{
-    cloud::{CloudError, Phase},
-    controller::refusals::settles,
+    api::TargetState,
+    cloud::{CloudError, Phase, RequestView},
+    controller::{
+        refusals::settles,
+        requests::{History, Intent, Tracked},
+    },
 };
 
 fn request(id: &str, status: &str, value: f64) -> RequestView {

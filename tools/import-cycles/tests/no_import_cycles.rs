@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use import_cycles::{Cycle, cycles, folder_cycles, report};
+use import_cycles::{cycles, folder_cycles, report};
 
 /// The repository root: this crate is `tools/import-cycles`.
 fn repo() -> PathBuf {
@@ -16,18 +16,6 @@ const SIM_SKIP: &[&str] = &["main.rs"];
 /// `main.rs` (and its `#[path]` tests, `main_tests.rs`) is the operator binary's crate: it sees
 /// the library as `quota_operator`.
 const SRC_SKIP: &[&str] = &["main.rs", "main_tests.rs"];
-
-/// Circles inside `src/controller/` found when this check came in, each as its files (relative
-/// to `src/`, sorted): to be removed by the controller redesign, which empties this list. Any
-/// other circle, or one of these grown or shrunk, fails the test, and so does an entry no
-/// longer found.
-const CONTROLLER_CIRCLES: &[&[&str]] = &[&[
-    "controller/accounts.rs",
-    "controller/mod.rs",
-    "controller/peers.rs",
-    "controller/reconcile.rs",
-    "controller/target.rs",
-]];
 
 #[test]
 fn no_file_in_sim_src_imports_itself_back() {
@@ -52,34 +40,11 @@ fn no_service_folder_of_sim_src_imports_itself_back() {
 }
 
 #[test]
-fn no_file_in_src_imports_itself_back_but_the_listed_controller_circles() {
-    for listed in CONTROLLER_CIRCLES {
-        assert!(
-            listed
-                .iter()
-                .all(|f| f.starts_with("controller/") || *f == "plan/live.rs"),
-            "CONTROLLER_CIRCLES is for the controller's circles only: {listed:?}"
-        );
-    }
-    let is_listed =
-        |cycle: &Cycle, listed: &[&str]| cycle.files.iter().eq(listed.iter().map(Path::new));
+fn no_file_in_src_imports_itself_back() {
     let found = cycles(&repo().join("src"), SRC_SKIP);
-    let new: Vec<Cycle> = found
-        .iter()
-        .filter(|c| !CONTROLLER_CIRCLES.iter().any(|l| is_listed(c, l)))
-        .cloned()
-        .collect();
     assert!(
-        new.is_empty(),
-        "import circles in src (none of them in CONTROLLER_CIRCLES):\n{}",
-        report(&new)
-    );
-    let gone: Vec<&&[&str]> = CONTROLLER_CIRCLES
-        .iter()
-        .filter(|l| !found.iter().any(|c| is_listed(c, l)))
-        .collect();
-    assert!(
-        gone.is_empty(),
-        "in CONTROLLER_CIRCLES but no longer found, remove them from the list: {gone:?}"
+        found.is_empty(),
+        "import circles in src:\n{}",
+        report(&found)
     );
 }

@@ -1,0 +1,97 @@
+//! The rules in the order they apply: the first that holds decides.
+
+use super::{
+    outcome, rules,
+    types::{Ask, Observed, Plan, hold},
+};
+use crate::{
+    api::TargetState,
+    cloud::{Phase, UNLIMITED, meets},
+    controller::{refusals, requests::Tracked, resolve},
+};
+
+pub fn plan(o: &Observed) -> Plan {
+    let current = o.current;
+    let own = o.need.own as f64;
+    let kept = o.own_request.clone();
+    let claimed = rules::claimed(o);
+    let via_peer = rules::via_peer(o);
+    let own_request = claimed
+        .as_ref()
+        .or(o.own_request.as_ref())
+        .or(via_peer.as_ref());
+
+    let decrease = o.allow_decrease
+        && o.decrease_floor.is_some()
+        && o.need.is_driver
+        && current != UNLIMITED
+        && current > o.need.effective as f64;
+    if !decrease && meets(current, own) {
+        return hold(TargetState::Satisfied, rules::satisfied_message(o), kept);
+    }
+
+    if !o.adjustable {
+        return hold(
+            TargetState::NotAdjustable,
+            format!("the quota cannot be raised (current value {current}, desired {own})"),
+            kept,
+        );
+    }
+
+    if let Some(t) = own_request
+        && refusals::settles(t, o.need.own, o.generation)
+    {
+        let request = Tracked {
+            closed_at_generation: Some(t.closed_at_generation.unwrap_or(o.generation)),
+            ..t.clone()
+        };
+        return refused(request);
+    }
+    // A refusal in the cloud's history of no more than this need, made since the need was
+    // declared, settles it whoever filed it: the same value is never asked for again.
+    if let Some(r) = rules::via_history(o, own_request) {
+        return refused(r);
+    }
+
+    if let Some(reason) = &o.need.blocked {
+        return hold(TargetState::Blocked, reason.clone(), kept);
+    }
+    if let Some(reason) = decrease.then(|| rules::below_floor(o)).flatten() {
+        return hold(TargetState::Blocked, reason, kept);
+    }
+
+    if let Some(held) = rules::follow(o, own_request, decrease) {
+        return held;
+    }
+
+    if o.history.is_none() {
+        return Plan::Read(Ask::History);
+    }
+    // The guardrails judge what is filed, whoever's need it is.
+    if let Some(reason) = resolve::guardrail_violation(
+        o.guardrails.as_ref(),
+        &o.quota_id,
+        o.need.effective,
+        current,
+    ) {
+        return hold(TargetState::Blocked, reason, kept);
+    }
+    if let Some(wait) = rules::wait(o, own_request, kept) {
+        return wait;
+    }
+    if !o.peers_fresh && o.need.peer_request.is_none() {
+        return Plan::Read(Ask::Peers);
+    }
+    Plan::File {
+        value: o.need.effective,
+    }
+}
+
+fn refused(request: Tracked) -> Plan {
+    let state = if request.view.phase == Phase::Denied {
+        TargetState::Denied
+    } else {
+        TargetState::PartiallyGranted
+    };
+    hold(state, outcome::closed_message(&request.view), Some(request))
+}
