@@ -33,12 +33,6 @@ pub struct Config {
     pub instance: String,
     /// Flipped once the caches are synced (served as `/readyz`).
     pub readiness: crate::probes::Readiness,
-    /// Counts finished reconciles per object.
-    pub reconciles: Arc<Reconciles>,
-    /// Write CloudAccount status (whether each account can be reached). Off for in-process
-    /// test operators that share one API server, so they do not fight over cluster-scoped
-    /// objects.
-    pub account_status: bool,
     /// How long reconciles in flight may run on after the shutdown signal before they are cut
     /// off (a filing cut off is claimed through its recorded intent, as after a SIGKILL).
     pub shutdown_grace: Duration,
@@ -55,8 +49,6 @@ impl Default for Config {
             concurrency: 16,
             instance: "quota-operator".into(),
             readiness: crate::probes::Readiness::default(),
-            reconciles: Arc::default(),
-            account_status: true,
             shutdown_grace: Duration::from_secs(20),
         }
     }
@@ -74,6 +66,8 @@ pub struct Context {
     pub backoff: Backoff,
     pub recorder: Recorder,
     pub config: Config,
+    /// Counts finished reconciles per object, for tests (`Seams`).
+    pub reconciles: Option<Arc<Reconciles>>,
     pub(super) stores_ready: tokio::sync::OnceCell<()>,
 }
 

@@ -60,6 +60,28 @@ pub use context::{Config, Context, Error};
 pub use ledger::Ledger;
 pub use reconciles::Reconciles;
 
+/// What tests observe and switch off in an in-process operator; the product runs with the
+/// default (no counting, account status written).
+#[derive(Clone)]
+pub struct Seams {
+    /// Counts finished reconciles per object, so a test can tell that the operator reconciled
+    /// in a window.
+    pub reconciles: Option<Arc<Reconciles>>,
+    /// Write CloudAccount status (whether each account can be reached). Off for in-process
+    /// test operators that share one API server, so they do not fight over cluster-scoped
+    /// objects.
+    pub account_status: bool,
+}
+
+impl Default for Seams {
+    fn default() -> Self {
+        Self {
+            reconciles: None,
+            account_status: true,
+        }
+    }
+}
+
 /// Runs the controller until `shutdown` completes.
 pub async fn run(
     client: Client,
@@ -67,12 +89,18 @@ pub async fn run(
     config: Config,
     shutdown: impl Future<Output = ()> + Send + Sync + 'static,
 ) {
-    let wc = watcher::Config::default();
-    let requirements: Api<QuotaRequirement> = match &config.namespace {
-        Some(ns) => Api::namespaced(client.clone(), ns),
-        None => Api::all(client.clone()),
-    };
+    run_with(client, providers, config, Seams::default(), shutdown).await;
+}
 
+/// `run`, with the test seams given.
+pub async fn run_with(
+    client: Client,
+    providers: Arc<dyn ProviderFactory>,
+    config: Config,
+    seams: Seams,
+    shutdown: impl Future<Output = ()> + Send + Sync + 'static,
+) {
+    let wc = watcher::Config::default();
     let (accounts, accounts_writer) = reflector::store();
     let account_events = reflector::reflector(
         accounts_writer,
@@ -93,60 +121,19 @@ pub async fn run(
     .touched_objects();
 
     crate::metrics::set_max_concurrent(config.concurrency);
-    // The controller's own watch, with two things added: the needs index follows every event,
-    // and objects are cached without what the operator never reads (managedFields, the
-    // last-applied annotation), which is most of an object's size.
     let (store, writer) = reflector::store();
     let needs = Arc::new(needs::Needs::default());
-    let index = needs.clone();
     let listed = Arc::new(AtomicBool::new(false));
-    let first_list = listed.clone();
-    let trigger = watcher(requirements, wc.clone())
-        .default_backoff()
-        .modify(|qr: &mut QuotaRequirement| {
-            qr.managed_fields_mut().clear();
-            qr.annotations_mut()
-                .remove("kubectl.kubernetes.io/last-applied-configuration");
-        })
-        .reflect(writer)
-        .inspect(move |event| {
-            if let Ok(event) = event {
-                if matches!(event, watcher::Event::InitDone) {
-                    first_list.store(true, Ordering::Release);
-                }
-                index.apply(event);
-                // A deleted object no longer counts in the fleet's metrics.
-                if let watcher::Event::Delete(obj) = event {
-                    crate::metrics::forget(&object::key(obj));
-                }
-            }
-        })
-        .applied_objects();
+    let trigger = requirements(&client, &config, writer, needs.clone(), listed.clone());
     let controller = Controller::for_stream(trigger, store.clone())
         .with_config(controller::Config::default().concurrency(config.concurrency));
-    let by_account = store.clone();
-    let by_namespace = store.clone();
+    let (by_account, by_namespace) = (store.clone(), store.clone());
     let reporter = Reporter {
         controller: "quota-operator".into(),
         instance: Some(config.instance.clone()),
     };
-    let account_status = config.account_status.then(|| {
-        let ctx = Arc::new(accounts::AccountContext {
-            client: client.clone(),
-            providers: providers.clone(),
-            resync: config.resync,
-            retry: config.backoff_max,
-        });
-        Controller::new(Api::<CloudAccount>::all(client.clone()), wc.clone())
-            .run(accounts::reconcile, account_error_policy, ctx)
-            .for_each(|_| async {})
-    });
-    let (stop_accounts, accounts_stopped) = tokio::sync::oneshot::channel::<()>();
-    let account_status = tokio::spawn(async move {
-        if let Some(writer) = account_status {
-            tokio::select! { () = writer => {}, _ = accounts_stopped => {} }
-        }
-    });
+    let (stop_accounts, accounts_written) =
+        account_status(seams.account_status, &client, &providers, &config);
     let ctx = Arc::new(Context {
         recorder: Recorder::new(client.clone(), reporter),
         client,
@@ -157,6 +144,7 @@ pub async fn run(
         needs,
         ledger: Ledger::new(config.poll / 2),
         backoff: Backoff::new(config.backoff_base, config.backoff_max),
+        reconciles: seams.reconciles,
         config,
         stores_ready: tokio::sync::OnceCell::new(),
     });
@@ -186,7 +174,78 @@ pub async fn run(
         () = cut_off => {}
     }
     let _ = stop_accounts.send(());
-    let _ = account_status.await;
+    let _ = accounts_written.await;
+}
+
+/// The controller's own watch, with two things added: the needs index follows every event,
+/// and objects are cached without what the operator never reads (managedFields, the
+/// last-applied annotation), which is most of an object's size. `listed` turns true at the
+/// first complete list.
+fn requirements(
+    client: &Client,
+    config: &Config,
+    writer: reflector::store::Writer<QuotaRequirement>,
+    index: Arc<needs::Needs>,
+    listed: Arc<AtomicBool>,
+) -> impl futures::Stream<Item = Result<QuotaRequirement, watcher::Error>> + Send + 'static {
+    let api: Api<QuotaRequirement> = match &config.namespace {
+        Some(ns) => Api::namespaced(client.clone(), ns),
+        None => Api::all(client.clone()),
+    };
+    watcher(api, watcher::Config::default())
+        .default_backoff()
+        .modify(|qr: &mut QuotaRequirement| {
+            qr.managed_fields_mut().clear();
+            qr.annotations_mut()
+                .remove("kubectl.kubernetes.io/last-applied-configuration");
+        })
+        .reflect(writer)
+        .inspect(move |event| {
+            if let Ok(event) = event {
+                if matches!(event, watcher::Event::InitDone) {
+                    listed.store(true, Ordering::Release);
+                }
+                index.apply(event);
+                // A deleted object no longer counts in the fleet's metrics.
+                if let watcher::Event::Delete(obj) = event {
+                    crate::metrics::forget(&object::key(obj));
+                }
+            }
+        })
+        .applied_objects()
+}
+
+/// The CloudAccount status writer (when `on`), running until the sender is used or dropped.
+fn account_status(
+    on: bool,
+    client: &Client,
+    providers: &Arc<dyn ProviderFactory>,
+    config: &Config,
+) -> (
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<()>,
+) {
+    let writer = on.then(|| {
+        let ctx = Arc::new(accounts::AccountContext {
+            client: client.clone(),
+            providers: providers.clone(),
+            resync: config.resync,
+            retry: config.backoff_max,
+        });
+        Controller::new(
+            Api::<CloudAccount>::all(client.clone()),
+            watcher::Config::default(),
+        )
+        .run(accounts::reconcile, account_error_policy, ctx)
+        .for_each(|_| async {})
+    });
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let written = tokio::spawn(async move {
+        if let Some(writer) = writer {
+            tokio::select! { () = writer => {}, _ = stopped => {} }
+        }
+    });
+    (stop, written)
 }
 
 /// Completes when the controller must stop even though its graceful shutdown has not finished.

@@ -16,14 +16,14 @@ use super::{
     events,
     events::Note,
     object::{self, previous},
-    region::Region,
+    region::{Region, TargetResult},
     resolve, status,
     target::reconcile_target,
     writes::Writes,
 };
 use crate::{
-    api::{QuotaRequirement, TargetState, TargetStatus, reasons},
-    cloud::{QuotaRef, Target},
+    api::{CloudAccount, QuotaRequirement, TargetState, TargetStatus, reasons},
+    cloud::{QuotaProvider, QuotaRef, Target},
 };
 
 pub async fn reconcile(obj: Arc<QuotaRequirement>, ctx: Arc<Context>) -> Result<Action, Error> {
@@ -71,7 +71,9 @@ pub async fn reconcile(obj: Arc<QuotaRequirement>, ctx: Arc<Context>) -> Result<
         .collect();
     writes.clear_intents(&settled_intents).await?;
     events::publish(&ctx.recorder, &obj, &notes).await;
-    ctx.config.reconciles.record(&key);
+    if let Some(counter) = &ctx.reconciles {
+        counter.record(&key);
+    }
 
     let has = |s: TargetState| status.targets.iter().any(|t| t.state == s);
     let retry = has(TargetState::Error) || outcome.retry;
@@ -118,6 +120,54 @@ struct Outcome {
 }
 
 impl Outcome {
+    /// What the regions came to, together.
+    fn of(
+        obj: &QuotaRequirement,
+        account: &CloudAccount,
+        quota: &QuotaRef,
+        results: Vec<TargetResult>,
+    ) -> Self {
+        let quota_label = results
+            .iter()
+            .find_map(|r| r.quota_id.clone())
+            .map(|id| format!("{}/{id}", quota.service()));
+        let all_judged = results.iter().all(|r| r.scope.is_some());
+        let wake_at = results.iter().filter_map(|r| r.wake_at).min();
+        let cooling = results
+            .iter()
+            .filter(|r| r.wake_at.is_some())
+            .map(|r| r.status.region.clone())
+            .collect();
+        let mut notes = vec![];
+        let mut kept_intents = vec![];
+        let targets = results
+            .into_iter()
+            .map(|r| {
+                notes.extend(r.note);
+                if let Some(scope) = r.scope.filter(|_| r.keep_intent) {
+                    kept_intents.push(scope);
+                }
+                r.status
+            })
+            .collect();
+        // While some target could not be judged (its quota could not be read), every intent stays:
+        // the one it may have left is claimed once it can be.
+        if !all_judged && let Some(status) = &obj.status {
+            kept_intents.extend(status.filings.keys().cloned());
+        }
+        Outcome {
+            account: Some(account.name_any()),
+            quota: quota_label,
+            targets,
+            blocker: None,
+            notes,
+            retry: false,
+            kept_intents,
+            wake_at,
+            cooling,
+        }
+    }
+
     /// Nothing was looked at: every region shows why.
     fn blocked(obj: &QuotaRequirement, blocker: Blocker) -> Self {
         let state = blocker.state();
@@ -157,12 +207,11 @@ impl Outcome {
     }
 }
 
-async fn observe_and_act(
+/// The account, quota and provider the object may use, or what stops it.
+async fn resolve(
     obj: &QuotaRequirement,
     ctx: &Context,
-    writes: &Writes,
-    since: Timestamp,
-) -> Outcome {
+) -> Result<(CloudAccount, QuotaRef, Arc<dyn QuotaProvider>), Blocker> {
     let spec = &obj.spec;
     let namespace = obj.namespace().unwrap_or_default();
     let account = ctx.accounts.get(&ObjectRef::new(&spec.account_ref));
@@ -170,28 +219,33 @@ async fn observe_and_act(
         .namespaces
         .get(&ObjectRef::new(&namespace))
         .map(|ns| ns.labels().clone());
-    let account =
-        match resolve::check_account(spec, &namespace, labels.as_ref(), account.as_deref()) {
-            Ok(account) => account.clone(),
-            Err(problem) => {
-                let message = problem.message().to_string();
-                return Outcome::blocked(obj, Blocker::until_changed(problem.reason(), message));
-            }
-        };
-    let invalid = |message: &str| {
-        Outcome::blocked(
-            obj,
-            Blocker::until_changed(reasons::INVALID_SPEC, message.into()),
-        )
-    };
-    let Some(quota) = QuotaRef::from_spec(spec) else {
-        return invalid("exactly one of spec.aws or spec.gcp must be set");
-    };
-    let provider = match ctx.providers.provider(&account).await {
-        Ok(p) => p,
-        Err(e) => return Outcome::blocked(obj, Blocker::provider_failed(&spec.account_ref, &e)),
-    };
+    let account = resolve::check_account(spec, &namespace, labels.as_ref(), account.as_deref())
+        .map_err(|p| Blocker::until_changed(p.reason(), p.message().to_string()))?
+        .clone();
+    let invalid = |message: &str| Blocker::until_changed(reasons::INVALID_SPEC, message.into());
+    let quota = QuotaRef::from_spec(spec)
+        .ok_or_else(|| invalid("exactly one of spec.aws or spec.gcp must be set"))?;
+    if spec.regions.is_empty() {
+        return Err(invalid("spec.regions is empty"));
+    }
+    let provider = ctx
+        .providers
+        .provider(&account)
+        .await
+        .map_err(|e| Blocker::provider_failed(&spec.account_ref, &e))?;
+    Ok((account, quota, provider))
+}
 
+async fn observe_and_act(
+    obj: &QuotaRequirement,
+    ctx: &Context,
+    writes: &Writes,
+    since: Timestamp,
+) -> Outcome {
+    let (account, quota, provider) = match resolve(obj, ctx).await {
+        Ok(resolved) => resolved,
+        Err(blocker) => return Outcome::blocked(obj, blocker),
+    };
     let region = |region: &String| Region {
         obj,
         ctx,
@@ -204,8 +258,8 @@ async fn observe_and_act(
         },
         since,
     };
-    let Some((home, others)) = spec.regions.split_first() else {
-        return invalid("spec.regions is empty");
+    let Some((home, others)) = obj.spec.regions.split_first() else {
+        unreachable!("resolve refuses an empty spec.regions");
     };
     // The first region goes first: if the quota turns out to be global (the same in every
     // region), it is reconciled there once and the other regions show the same result.
@@ -221,43 +275,5 @@ async fn observe_and_act(
         results.push(first);
         results.extend(rest);
     }
-    let quota_label = results
-        .iter()
-        .find_map(|r| r.quota_id.clone())
-        .map(|id| format!("{}/{id}", quota.service()));
-    let all_judged = results.iter().all(|r| r.scope.is_some());
-    let wake_at = results.iter().filter_map(|r| r.wake_at).min();
-    let cooling = results
-        .iter()
-        .filter(|r| r.wake_at.is_some())
-        .map(|r| r.status.region.clone())
-        .collect();
-    let mut notes = vec![];
-    let mut kept_intents = vec![];
-    let targets = results
-        .into_iter()
-        .map(|r| {
-            notes.extend(r.note);
-            if let Some(scope) = r.scope.filter(|_| r.keep_intent) {
-                kept_intents.push(scope);
-            }
-            r.status
-        })
-        .collect();
-    // While some target could not be judged (its quota could not be read), every intent stays:
-    // the one it may have left is claimed once it can be.
-    if !all_judged && let Some(status) = &obj.status {
-        kept_intents.extend(status.filings.keys().cloned());
-    }
-    Outcome {
-        account: Some(account.name_any()),
-        quota: quota_label,
-        targets,
-        blocker: None,
-        notes,
-        retry: false,
-        kept_intents,
-        wake_at,
-        cooling,
-    }
+    Outcome::of(obj, &account, &quota, results)
 }

@@ -22,16 +22,15 @@ pub fn same_quota(recorded: &RequestOwner, now: &RequestOwner) -> bool {
         && recorded.scope == now.scope
 }
 
-/// The request recorded in status, if it still belongs to `owner`'s quota. A request recorded
-/// before owners were kept is trusted (it was checked when it was recorded).
+/// The request recorded in status, if it still belongs to `owner`'s quota (a record without
+/// an owner belongs to no quota).
 pub fn tracked(r: &RequestStatus, owner: &RequestOwner) -> Option<Tracked> {
-    if r.owner.as_ref().is_some_and(|o| !same_quota(o, owner)) {
+    let recorded = r.owner.as_ref()?;
+    if !same_quota(recorded, owner) {
         return None;
     }
-    let phase = match r.phase {
-        Some(p) => phase_from_record(p),
-        None => legacy_phase(&r.status),
-    };
+    // Every record this operator writes has its phase: one without is followed, never trusted.
+    let phase = r.phase.map_or(Phase::Unknown, phase_from_record);
     Some(Tracked {
         view: RequestView {
             id: r.id.clone(),
@@ -45,7 +44,7 @@ pub fn tracked(r: &RequestStatus, owner: &RequestOwner) -> Option<Tracked> {
             message: r.status_message.clone(),
         },
         closed_at_generation: r.closed_at_generation,
-        filed_by_me: r.owner.as_ref().is_some_and(|o| o.filed_by.is_some()),
+        filed_by_me: recorded.filed_by.is_some(),
     })
 }
 
@@ -106,17 +105,6 @@ fn phase_from_record(p: RequestPhase) -> Phase {
         RequestPhase::ClosedWithoutGrant => Phase::Denied,
         RequestPhase::PartiallyGranted => Phase::PartiallyGranted,
         RequestPhase::Unknown => Phase::Unknown,
-    }
-}
-
-/// Statuses written before `phase` was recorded carry only the cloud's word.
-fn legacy_phase(status: &str) -> Phase {
-    match status {
-        "RECONCILING" => Phase::Open,
-        "GRANTED" => Phase::Approved,
-        "PARTIALLY_GRANTED" => Phase::PartiallyGranted,
-        "REFUSED" => Phase::Denied,
-        other => Phase::from_aws_status(other),
     }
 }
 
@@ -186,13 +174,29 @@ mod tests {
     #[test]
     fn an_adopted_request_records_no_filer() {
         let now = owner("L-1", "111111111111");
-        let mut r = recorded(None);
-        r.phase = None;
+        let mut adopted = now.clone();
+        adopted.filed_by = None;
+        let mut r = recorded(Some(adopted));
+        r.phase = Some(RequestPhase::Open);
         r.status = "CASE_OPENED".into();
-        let t = tracked(&r, &now).expect("legacy records are trusted");
+        let t = tracked(&r, &now).expect("the same quota");
         assert_eq!(t.view.phase, Phase::Open);
         assert!(!t.filed_by_me);
         assert_eq!(record(&t, &now).owner.unwrap().filed_by, None);
+    }
+
+    #[test]
+    fn a_record_without_an_owner_or_a_phase_is_not_trusted() {
+        let now = owner("L-1", "111111111111");
+        assert_eq!(tracked(&recorded(None), &now), None, "no owner");
+        let mut r = recorded(Some(now.clone()));
+        r.phase = None;
+        let t = tracked(&r, &now).expect("the same quota");
+        assert_eq!(
+            t.view.phase,
+            Phase::Unknown,
+            "followed, never taken as closed"
+        );
     }
 
     #[test]

@@ -297,63 +297,9 @@ async fn plan_one(
             return plan;
         }
     };
-    let guardrails = read.account.and_then(|a| a.spec.guardrails.as_ref());
-    // As the controller counts them: the other objects' capacity only while the sum stays within
-    // the guardrails (a share that would break them does not count).
-    let violates = |value| resolve::guardrail_violation(guardrails, &view.id, value, view.value);
-    let mut from_capacity = 0;
-    for (_, value) in capacity_others {
-        if violates(from_capacity + value).is_none() {
-            from_capacity += value;
-        }
-    }
-    let need = match &share {
-        Some(s) => s.value + from_capacity,
-        None => qr.spec.desired_value.unwrap_or_default(),
-    };
-    let blocked = violates(need);
-    let me = key_of(qr);
     let now = Timestamp::now();
-    let own = Contribution {
-        object: me.clone(),
-        value: need,
-        eligible: blocked.is_none(),
-        since: now,
-    };
-    let mut others = others.to_vec();
-    if let Some((first, _)) = capacity_others.first().filter(|_| from_capacity > 0) {
-        others.push(Contribution {
-            object: first.clone(),
-            value: from_capacity,
-            eligible: true,
-            since: now,
-        });
-    }
-    let effective = aggregate::effective(&own, &others);
-    let desired = effective.value;
-    let mut observed = Observed {
-        now,
-        generation: 1,
-        current: view.value,
-        adjustable: view.adjustable,
-        quota_id: view.id.clone(),
-        // The files are new needs: a refusal from before them does not settle them.
-        since: now,
-        need: Need {
-            blocked,
-            ..Need::new(me, need, effective)
-        },
-        cooldown: Guardrails::refusal_cooldown(guardrails),
-        allow_decrease: qr.spec.allow_decrease,
-        decrease_floor: Guardrails::decrease_floor(guardrails, &view.id),
-        guardrails: guardrails.cloned(),
-        own_request: None,
-        open_request: None,
-        intent: None,
-        filed_here: None,
-        history: None,
-        peers_fresh: false,
-    };
+    let mut observed = observe(qr, read, view, share.as_ref(), others, capacity_others, now);
+    let desired = observed.need.effective;
     let mut files = Files {
         provider,
         target: &read.target,
@@ -379,6 +325,74 @@ async fn plan_one(
         capacity: share.map(|s| s.arithmetic),
         action,
         message: verdict.message,
+    }
+}
+
+/// The region as the controller's decision reads it, from the files and the cloud's value: the
+/// other objects of the files added up as the controller adds them.
+fn observe(
+    qr: &QuotaRequirement,
+    read: &Read<'_>,
+    view: &QuotaView,
+    share: Option<&capacity::Share>,
+    others: &[Contribution],
+    capacity_others: &[(String, i64)],
+    now: Timestamp,
+) -> Observed {
+    let guardrails = read.account.and_then(|a| a.spec.guardrails.as_ref());
+    // As the controller counts them: the other objects' capacity only while the sum stays within
+    // the guardrails (a share that would break them does not count).
+    let violates = |value| resolve::guardrail_violation(guardrails, &view.id, value, view.value);
+    let mut from_capacity = 0;
+    for (_, value) in capacity_others {
+        if violates(from_capacity + value).is_none() {
+            from_capacity += value;
+        }
+    }
+    let need = match &share {
+        Some(s) => s.value + from_capacity,
+        None => qr.spec.desired_value.unwrap_or_default(),
+    };
+    let blocked = violates(need);
+    let me = key_of(qr);
+    let own = Contribution {
+        object: me.clone(),
+        value: need,
+        eligible: blocked.is_none(),
+        since: now,
+    };
+    let mut others = others.to_vec();
+    if let Some((first, _)) = capacity_others.first().filter(|_| from_capacity > 0) {
+        others.push(Contribution {
+            object: first.clone(),
+            value: from_capacity,
+            eligible: true,
+            since: now,
+        });
+    }
+    let effective = aggregate::effective(&own, &others);
+    Observed {
+        now,
+        generation: 1,
+        current: view.value,
+        adjustable: view.adjustable,
+        quota_id: view.id.clone(),
+        // The files are new needs: a refusal from before them does not settle them.
+        since: now,
+        need: Need {
+            blocked,
+            ..Need::new(me, need, effective)
+        },
+        cooldown: Guardrails::refusal_cooldown(guardrails),
+        allow_decrease: qr.spec.allow_decrease,
+        decrease_floor: Guardrails::decrease_floor(guardrails, &view.id),
+        guardrails: guardrails.cloned(),
+        own_request: None,
+        open_request: None,
+        intent: None,
+        filed_here: None,
+        history: None,
+        peers_fresh: false,
     }
 }
 

@@ -386,14 +386,17 @@ impl TestEnv {
             concurrency: 8,
             instance: format!("test-{}", self.ns),
             readiness: self.readiness.clone(),
-            reconciles: self.reconciles.clone(),
-            account_status: false,
             ..Default::default()
         };
-        self.operator = Some(tokio::spawn(controller::run(
+        let seams = controller::Seams {
+            reconciles: Some(self.reconciles.clone()),
+            account_status: false,
+        };
+        self.operator = Some(tokio::spawn(controller::run_with(
             client,
             providers,
             config,
+            seams,
             std::future::pending(),
         )));
     }

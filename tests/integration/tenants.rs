@@ -105,14 +105,17 @@ impl Fleet {
             namespace: None,
             concurrency: 8,
             instance: "tenants".into(),
-            reconciles: self.reconciles.clone(),
-            account_status: false,
             ..Default::default()
         };
-        let run = controller::run(
+        let seams = controller::Seams {
+            reconciles: Some(self.reconciles.clone()),
+            account_status: false,
+        };
+        let run = controller::run_with(
             self.client.clone(),
             providers,
             config,
+            seams,
             std::future::pending(),
         );
         self.operator = Some(tokio::spawn(run));
