@@ -25,4 +25,6 @@ pub use plan::plan;
 pub use types::{Ask, Need, Observed, Plan};
 
 #[cfg(test)]
+mod cases;
+#[cfg(test)]
 mod tests;
