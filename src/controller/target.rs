@@ -33,6 +33,7 @@ pub async fn reconcile_target(r: &Region<'_>) -> TargetResult {
         current_value: prev.and_then(|t| t.current_value),
         desired_value: r.obj.spec.desired_value,
         driven_by: None,
+        // Until the verdict (or what stopped the region) says.
         state: TargetState::Error,
         request: prev.and_then(|t| t.request.clone()),
         capacity: prev.and_then(|t| t.capacity.clone()),

@@ -21,7 +21,7 @@ use crate::{
         decide::{
             Ask, Need, Observed,
             drive::{self, Outside},
-            outcome::Filed,
+            outcome::{self, Filed},
         },
         requests::History,
         resolve::{self, AccountProblem},
@@ -82,11 +82,7 @@ pub async fn plan_all(
                         Ok(p) => match p.quota(&target).await {
                             Ok(view) => Ok((p, view)),
                             Err(e) => {
-                                let action = if e.kind == crate::cloud::ErrorKind::NotAdjustable {
-                                    Action::NotAdjustable
-                                } else {
-                                    Action::Error
-                                };
+                                let action = action_of(outcome::failed(&e).state);
                                 Err(unplanned(qr, &target, action, &e.to_string()))
                             }
                         },
@@ -287,10 +283,11 @@ async fn plan_one(
     let share = match capacity::share(&qr.spec, provider, &read.target.region, &view.id).await {
         Ok(share) => share,
         Err(e) => {
-            let action = match e {
-                ShareError::Spec(_) => Action::Blocked,
-                ShareError::Cloud(_) => Action::Error,
-            };
+            // As the controller decides it.
+            let action = action_of(match &e {
+                ShareError::Spec(m) => outcome::refused_spec(m.clone()).state,
+                ShareError::Cloud(e) => outcome::failed(e).state,
+            });
             let mut plan = unplanned(qr, &read.target, action, &e.to_string());
             plan.current = Some(view.value);
             plan.quota = label(&read.target.quota, Some(view));
