@@ -228,3 +228,7 @@ pub fn closed_message(view: &RequestView) -> String {
     message.push_str("; change the spec to ask again");
     message
 }
+
+#[cfg(test)]
+#[path = "outcome_tests.rs"]
+mod tests;

@@ -740,3 +740,77 @@ fn someone_elses_approval_is_not_taken_for_this_objects_own() {
     );
     assert!(!shown.filed_by_me);
 }
+
+/// A world that does not give what was asked: the loop asks once and stops, it never spins.
+struct Deaf;
+
+impl Outside for Deaf {
+    async fn read(&mut self, _: Ask, _: &mut Observed) -> Result<(), CloudError> {
+        Ok(())
+    }
+
+    async fn file(&mut self, _: &Observed, _: i64) -> Result<Filed, CloudError> {
+        Ok(Filed::Dry)
+    }
+}
+
+#[test]
+fn a_read_that_adds_nothing_ends_in_an_error_not_a_loop() {
+    let mut o = input(640.0, 2000);
+    let verdict = futures::executor::block_on(drive::run(&mut o, &mut Deaf)).expect("no error");
+    assert_eq!(verdict.state, TargetState::Error);
+    assert!(
+        verdict.message.contains("History twice"),
+        "{}",
+        verdict.message
+    );
+}
+
+#[test]
+fn the_other_objects_are_read_afresh_before_filing_unless_one_already_recorded_the_need() {
+    let mut i = input(640.0, 2000);
+    i.history = Some(History::default());
+    assert_eq!(plan(&i), Plan::Read(Ask::Peers));
+    i.peers_fresh = true;
+    assert_eq!(plan(&i), Plan::File { value: 2000 });
+    let mut recorded = input(640.0, 2000);
+    recorded.history = Some(History::default());
+    recorded.need.peer_request = Some(tracked(request("theirs", "PENDING", 2000.0), None));
+    assert_ne!(plan(&recorded), Plan::Read(Ask::Peers));
+}
+
+#[test]
+fn a_refusal_older_than_this_objects_own_answer_does_not_settle_it() {
+    let now = Timestamp::now();
+    let mut refused = request("r1", "DENIED", 1000.0);
+    refused.submitted_at = Some(now - SignedDuration::from_hours(1));
+    // Its own later request, for more than it needs now, was refused: that answer decides, and
+    // it does not settle the need (it asked for more).
+    let mut own = request("r2", "DENIED", 3000.0);
+    own.submitted_at = Some(now - SignedDuration::from_mins(10));
+    let mut i = input(640.0, 2000);
+    i.since = now - SignedDuration::from_hours(2);
+    i.need.driver_since = i.since;
+    i.own_request = Some(tracked(own.clone(), Some(1)));
+    let history = History::of(vec![refused, own]);
+    assert_eq!(decide_with(&i, &history), Plan::File { value: 2000 });
+}
+
+#[test]
+fn the_refusal_of_its_own_request_stamped_at_an_older_generation_is_its_own_answer() {
+    // The request closed while the spec changed: its record was stamped at generation 1, and the
+    // history shows the same request. The record decides (not settled at generation 2), and the
+    // history's copy of it does not settle the new need either.
+    let now = Timestamp::now();
+    let mut r = request("r1", "DENIED", 1000.0);
+    r.submitted_at = Some(now - SignedDuration::from_hours(1));
+    let mut i = input(640.0, 2000);
+    i.generation = 2;
+    i.since = now - SignedDuration::from_hours(2);
+    i.need.driver_since = i.since;
+    let mut own = r.clone();
+    own.submitted_at = None;
+    i.own_request = Some(tracked(own, Some(1)));
+    let history = History::of(vec![r]);
+    assert_eq!(decide_with(&i, &history), Plan::File { value: 2000 });
+}
