@@ -814,3 +814,49 @@ fn the_refusal_of_its_own_request_stamped_at_an_older_generation_is_its_own_answ
     let history = History::of(vec![r]);
     assert_eq!(decide_with(&i, &history), Plan::File { value: 2000 });
 }
+
+#[test]
+fn a_request_of_its_own_made_at_the_same_moment_as_a_refusal_does_not_outrank_it() {
+    let at = Timestamp::now() - SignedDuration::from_hours(1);
+    let mut refused = request("r1", "DENIED", 1000.0);
+    refused.submitted_at = Some(at);
+    let mut own = request("r2", "DENIED", 3000.0);
+    own.submitted_at = Some(at);
+    let mut i = input(640.0, 2000);
+    i.since = at - SignedDuration::from_hours(1);
+    i.need.driver_since = i.since;
+    i.own_request = Some(tracked(own.clone(), Some(1)));
+    let history = History::of(vec![refused, own]);
+    let (state, shown) = held(decide_with(&i, &history));
+    assert_eq!((state, shown.view.id.as_str()), (TargetState::Denied, "r1"));
+}
+
+#[test]
+fn a_quota_exactly_at_the_need_says_nothing_about_lowering() {
+    let mut i = input(2000.0, 2000);
+    i.allow_decrease = true;
+    let Plan::Hold { message, .. } = decide(&i) else {
+        panic!("satisfied")
+    };
+    assert!(!message.contains("not lowered"), "{message}");
+}
+
+#[test]
+fn a_decrease_to_exactly_the_accounts_floor_is_filed() {
+    let mut i = input(5000.0, 200);
+    i.allow_decrease = true;
+    i.decrease_floor = Some(200);
+    assert_eq!(decide(&i), Plan::File { value: 200 });
+}
+
+#[test]
+fn an_approval_is_trusted_to_apply_for_less_than_an_hour_not_an_hour() {
+    let mut approved = tracked(request("r1", "APPROVED", 2000.0), None);
+    let mut i = input(640.0, 2000);
+    approved.view.updated_at = Some(i.now - SignedDuration::from_hours(1));
+    i.own_request = Some(approved.clone());
+    assert_eq!(decide(&i), Plan::File { value: 2000 });
+    approved.view.updated_at = Some(i.now - SignedDuration::from_mins(59));
+    i.own_request = Some(approved);
+    assert_eq!(state_of(&i), Some(TargetState::Requested));
+}
