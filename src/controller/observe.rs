@@ -16,7 +16,7 @@ use super::{
     resolve,
 };
 use crate::{
-    api::{Guardrails, RequestOwner, TargetStatus},
+    api::{RequestOwner, TargetStatus},
     capacity::{self, ShareError},
     cloud::{CloudError, ErrorKind, QuotaView, RequestView},
 };
@@ -194,24 +194,21 @@ fn observed(
         .as_ref()
         .and_then(|s| s.filings.get(&owner.scope))
         .and_then(|f| record::intent(f, owner));
+    let fresh = Observed::new(
+        Timestamp::now(),
+        view.value,
+        view.id.clone(),
+        r.since,
+        Need::default(),
+    );
     Observed {
-        now: Timestamp::now(),
         generation: r.obj.metadata.generation.unwrap_or_default(),
-        current: view.value,
         adjustable: view.adjustable,
-        quota_id: view.id.clone(),
-        since: r.since,
-        need: Need::default(),
-        cooldown: Guardrails::refusal_cooldown(guardrails),
-        allow_decrease: r.obj.spec.allow_decrease,
-        decrease_floor: Guardrails::decrease_floor(guardrails, &view.id),
-        guardrails: guardrails.cloned(),
         own_request,
         open_request: open,
         intent,
         filed_here,
-        history: None,
-        peers_fresh: false,
+        ..fresh.governed(guardrails, r.obj.spec.allow_decrease)
     }
 }
 

@@ -13,7 +13,7 @@ use kube::ResourceExt;
 
 use super::report::{Action, TargetPlan};
 use crate::{
-    api::{CloudAccount, Guardrails, QuotaRequirement, TargetState},
+    api::{CloudAccount, QuotaRequirement, TargetState},
     capacity::{self, ShareError},
     cloud::{CloudError, ProviderFactory, QuotaProvider, QuotaRef, QuotaView, Target},
     controller::{
@@ -368,28 +368,15 @@ fn observe(
         });
     }
     let effective = aggregate::effective(&own, &others);
+    let need = Need {
+        blocked,
+        ..Need::new(me, need, effective)
+    };
+    // The files are new needs: a refusal from before them does not settle them.
+    let fresh = Observed::new(now, view.value, view.id.clone(), now, need);
     Observed {
-        now,
-        generation: 1,
-        current: view.value,
         adjustable: view.adjustable,
-        quota_id: view.id.clone(),
-        // The files are new needs: a refusal from before them does not settle them.
-        since: now,
-        need: Need {
-            blocked,
-            ..Need::new(me, need, effective)
-        },
-        cooldown: Guardrails::refusal_cooldown(guardrails),
-        allow_decrease: qr.spec.allow_decrease,
-        decrease_floor: Guardrails::decrease_floor(guardrails, &view.id),
-        guardrails: guardrails.cloned(),
-        own_request: None,
-        open_request: None,
-        intent: None,
-        filed_here: None,
-        history: None,
-        peers_fresh: false,
+        ..fresh.governed(guardrails, qr.spec.allow_decrease)
     }
 }
 

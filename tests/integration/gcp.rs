@@ -28,18 +28,20 @@ fn all(qr: &QuotaRequirement, state: TargetState) -> bool {
         .is_some_and(|s| !s.targets.is_empty() && s.targets.iter().all(|t| t.state == state))
 }
 
+/// 400 CPUs in two regions, as the GCP tests ask.
+fn cpus(account: &str) -> Qr {
+    Qr::gcp("cpus", account, "CPUS-per-project-region")
+        .regions(&["us-central1", "europe-west4"])
+        .desired(400)
+        .justification("GKE node pools")
+}
+
 #[tokio::test]
 async fn cpus_in_two_regions_make_one_preference_each_and_are_satisfied_when_granted() {
     let sim = sim("gcp:\n  schedule:\n    default: {outcome: grant, after: 1500ms}\n").await;
     let mut env = TestEnv::new("gcp-cpus").await;
     let account = env.gcp_account("gcp", PROJECT).await;
-    env.create_qr(
-        Qr::gcp("cpus", &account, "CPUS-per-project-region")
-            .regions(&["us-central1", "europe-west4"])
-            .desired(400)
-            .justification("GKE node pools"),
-    )
-    .await;
+    env.create_qr(cpus(&account)).await;
     env.start_operator_with(sim_clouds(&sim, "AKIDGCPE2E", Duration::from_millis(300)).await);
 
     let requested = env
@@ -80,13 +82,7 @@ async fn a_partial_grant_shows_granted_and_preferred_values() {
     .await;
     let mut env = TestEnv::new("gcp-partial").await;
     let account = env.gcp_account("gcp", PROJECT).await;
-    env.create_qr(
-        Qr::gcp("cpus", &account, "CPUS-per-project-region")
-            .regions(&["us-central1", "europe-west4"])
-            .desired(400)
-            .justification("GKE node pools"),
-    )
-    .await;
+    env.create_qr(cpus(&account)).await;
     env.start_operator_with(sim_clouds(&sim, "AKIDGCPE2E", Duration::from_millis(300)).await);
 
     let partial = env
@@ -117,13 +113,7 @@ async fn restarting_the_operator_mid_way_creates_nothing_new() {
     let sim = sim("gcp:\n  schedule: {manual: true}\n").await;
     let mut env = TestEnv::new("gcp-restart").await;
     let account = env.gcp_account("gcp", PROJECT).await;
-    env.create_qr(
-        Qr::gcp("cpus", &account, "CPUS-per-project-region")
-            .regions(&["us-central1", "europe-west4"])
-            .desired(400)
-            .justification("GKE node pools"),
-    )
-    .await;
+    env.create_qr(cpus(&account)).await;
     env.start_operator_with(sim_clouds(&sim, "AKIDGCPE2E", Duration::from_millis(300)).await);
     env.wait_qr("cpus", |qr| all(qr, TargetState::Requested))
         .await;

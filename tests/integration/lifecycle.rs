@@ -47,18 +47,20 @@ async fn event_reasons(env: &TestEnv) -> Vec<String> {
 }
 
 /// Lets several resync and poll periods pass (the test operator resyncs every 500 ms).
+/// The Spot requirement most lifecycle tests start from: 2000 vCPUs in two regions.
+fn spot_fleet(account: &str) -> Qr {
+    Qr::ec2("spot", account, SPOT)
+        .regions(&["us-east-1", "eu-west-1"])
+        .desired(2000)
+        .justification("Q4 batch scale-out")
+}
+
 #[tokio::test]
 async fn sufficient_quota_is_satisfied_without_a_request() {
     let mut env = TestEnv::new("satisfied").await;
     let cloud = spot_cloud(5000.0);
     let account = env.aws_account("aws", ACCOUNT_ID).await;
-    env.create_qr(
-        Qr::ec2("spot", &account, SPOT)
-            .regions(&["us-east-1", "eu-west-1"])
-            .desired(2000)
-            .justification("Q4 batch scale-out"),
-    )
-    .await;
+    env.create_qr(spot_fleet(&account)).await;
     assert!(
         !env.readiness.is_ready(),
         "not ready before the operator runs"
@@ -108,13 +110,7 @@ async fn shortfall_files_one_request_per_region_and_is_satisfied_after_approval(
     let mut env = TestEnv::new("increase").await;
     let cloud = spot_cloud(640.0);
     let account = env.aws_account("aws", ACCOUNT_ID).await;
-    env.create_qr(
-        Qr::ec2("spot", &account, SPOT)
-            .regions(&["us-east-1", "eu-west-1"])
-            .desired(2000)
-            .justification("Q4 batch scale-out"),
-    )
-    .await;
+    env.create_qr(spot_fleet(&account)).await;
     env.start_operator(cloud.clone());
 
     let qr = env

@@ -129,24 +129,20 @@ impl Case {
         let effective = self.need.as_ref().and_then(|n| n.effective).unwrap_or(own);
         let driven_by = self.need.as_ref().and_then(|n| n.driven_by.clone());
         let driven_by = driven_by.unwrap_or_else(|| ME.into());
+        let need = Need {
+            me: ME.into(),
+            own,
+            effective,
+            is_driver: driven_by == ME,
+            driven_by,
+            driver_since: since,
+            blocked: None,
+            peer_request: self.peer_request.as_ref().map(|r| r.tracked(now)),
+            capacity: None,
+        };
         Observed {
-            now,
             generation: self.generation.unwrap_or(1),
-            current: self.current,
             adjustable: self.adjustable.unwrap_or(true),
-            quota_id: "L-1".into(),
-            since,
-            need: Need {
-                me: ME.into(),
-                own,
-                effective,
-                is_driver: driven_by == ME,
-                driven_by,
-                driver_since: since,
-                blocked: None,
-                peer_request: self.peer_request.as_ref().map(|r| r.tracked(now)),
-                capacity: None,
-            },
             cooldown: self
                 .cooldown
                 .as_deref()
@@ -161,9 +157,7 @@ impl Case {
                 at: ago(now, &i.ago),
                 generation: self.generation.unwrap_or(1),
             }),
-            filed_here: None,
-            history: None,
-            peers_fresh: false,
+            ..Observed::new(now, self.current, "L-1".into(), since, need)
         }
     }
 

@@ -5,33 +5,8 @@ use crate::cloud::ErrorKind;
 
 fn observed() -> Observed {
     let long_ago = Timestamp::now() - SignedDuration::from_hours(720);
-    Observed {
-        now: Timestamp::now(),
-        generation: 1,
-        current: 10.0,
-        adjustable: true,
-        quota_id: "L-1".into(),
-        since: long_ago,
-        need: crate::controller::decide::Need {
-            me: "team/me".into(),
-            own: 100,
-            effective: 100,
-            driven_by: "team/me".into(),
-            is_driver: true,
-            driver_since: long_ago,
-            ..Default::default()
-        },
-        cooldown: SignedDuration::ZERO,
-        allow_decrease: false,
-        decrease_floor: None,
-        guardrails: None,
-        own_request: None,
-        open_request: None,
-        intent: None,
-        filed_here: None,
-        history: None,
-        peers_fresh: false,
-    }
+    let need = crate::controller::decide::tests::driving(100);
+    Observed::new(Timestamp::now(), 10.0, "L-1".into(), long_ago, need)
 }
 
 fn view(id: &str) -> RequestView {

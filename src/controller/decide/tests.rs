@@ -10,6 +10,7 @@ use crate::{
     api::TargetState,
     cloud::{CloudError, Phase, RequestView},
     controller::{
+        aggregate::Effective,
         refusals::settles,
         requests::{History, Intent, Tracked},
     },
@@ -95,35 +96,24 @@ fn long_ago() -> Timestamp {
 }
 
 fn input(current: f64, own: i64) -> Observed {
-    Observed {
-        now: Timestamp::now(),
-        generation: 1,
+    Observed::new(
+        Timestamp::now(),
         current,
-        adjustable: true,
-        quota_id: "L-1".into(),
+        "L-1".into(),
+        long_ago(),
+        driving(own),
+    )
+}
+
+/// This object's own need of `own`, which drives the quota, declared long ago.
+pub(super) fn driving(own: i64) -> Need {
+    let me = "team/me".to_string();
+    let effective = Effective {
+        value: own,
+        driven_by: me.clone(),
         since: long_ago(),
-        need: Need {
-            me: "team/me".into(),
-            own,
-            effective: own,
-            driven_by: "team/me".into(),
-            is_driver: true,
-            driver_since: long_ago(),
-            blocked: None,
-            peer_request: None,
-            capacity: None,
-        },
-        cooldown: SignedDuration::ZERO,
-        allow_decrease: false,
-        decrease_floor: None,
-        guardrails: None,
-        own_request: None,
-        open_request: None,
-        intent: None,
-        filed_here: None,
-        history: None,
-        peers_fresh: false,
-    }
+    };
+    Need::new(me, own, effective)
 }
 
 fn state(plan: &Plan) -> Option<TargetState> {

@@ -85,6 +85,47 @@ pub struct Observed {
     pub peers_fresh: bool,
 }
 
+impl Observed {
+    /// A region as first read: no request, intent or history known yet, no cooldown, nothing to
+    /// lower. Callers set what they observed beyond that.
+    pub fn new(
+        now: Timestamp,
+        current: f64,
+        quota_id: String,
+        since: Timestamp,
+        need: Need,
+    ) -> Self {
+        Self {
+            now,
+            generation: 1,
+            current,
+            adjustable: true,
+            quota_id,
+            since,
+            need,
+            cooldown: SignedDuration::ZERO,
+            allow_decrease: false,
+            decrease_floor: None,
+            guardrails: None,
+            own_request: None,
+            open_request: None,
+            intent: None,
+            filed_here: None,
+            history: None,
+            peers_fresh: false,
+        }
+    }
+
+    /// With the account's guardrails and the spec's wish to lower, as the decision reads them.
+    pub fn governed(mut self, guardrails: Option<&Guardrails>, allow_decrease: bool) -> Self {
+        self.cooldown = Guardrails::refusal_cooldown(guardrails);
+        self.decrease_floor = Guardrails::decrease_floor(guardrails, &self.quota_id);
+        self.allow_decrease = allow_decrease;
+        self.guardrails = guardrails.cloned();
+        self
+    }
+}
+
 /// A read the decision needs before it can go on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Ask {
