@@ -73,9 +73,8 @@ async fn a_console_preference_is_raised_through_it_and_stays_the_only_one() {
     assert_eq!(sources, ["console", "UpdateQuotaPreference"]);
 }
 
-/// The provider reports -1 and refuses to write a limit on it; Satisfied also needs the planner
-/// to count -1 as meeting every need (`cloud::meets` instead of `current >= own` in
-/// `controller/plan.rs`), which is outside this branch. With that one-line change it passes.
+/// The provider reports -1 and refuses to write a limit on it; the decision counts -1 as meeting
+/// every need (`cloud::meets` in `controller/decide/plan.rs`), so the region is Satisfied.
 #[tokio::test]
 async fn an_unlimited_quota_is_satisfied_at_minus_one_without_a_write() {
     let sim = sim("gcp:\n  schedule: {manual: true}\n").await;
