@@ -47,10 +47,10 @@ async fn event_reasons(env: &TestEnv) -> Vec<String> {
 }
 
 /// Lets several resync and poll periods pass (the test operator resyncs every 500 ms).
-/// The Spot requirement most lifecycle tests start from: 2000 vCPUs in two regions.
-fn spot_fleet(account: &str) -> Qr {
+/// The Spot requirement most lifecycle tests start from: 2000 vCPUs in `regions`.
+fn spot_qr(account: &str, regions: &[&str]) -> Qr {
     Qr::ec2("spot", account, SPOT)
-        .regions(&["us-east-1", "eu-west-1"])
+        .regions(regions)
         .desired(2000)
         .justification("Q4 batch scale-out")
 }
@@ -60,7 +60,8 @@ async fn sufficient_quota_is_satisfied_without_a_request() {
     let mut env = TestEnv::new("satisfied").await;
     let cloud = spot_cloud(5000.0);
     let account = env.aws_account("aws", ACCOUNT_ID).await;
-    env.create_qr(spot_fleet(&account)).await;
+    env.create_qr(spot_qr(&account, &["us-east-1", "eu-west-1"]))
+        .await;
     assert!(
         !env.readiness.is_ready(),
         "not ready before the operator runs"
@@ -110,7 +111,8 @@ async fn shortfall_files_one_request_per_region_and_is_satisfied_after_approval(
     let mut env = TestEnv::new("increase").await;
     let cloud = spot_cloud(640.0);
     let account = env.aws_account("aws", ACCOUNT_ID).await;
-    env.create_qr(spot_fleet(&account)).await;
+    env.create_qr(spot_qr(&account, &["us-east-1", "eu-west-1"]))
+        .await;
     env.start_operator(cloud.clone());
 
     let qr = env
@@ -165,13 +167,7 @@ async fn denied_request_shows_the_message_and_is_not_refiled_until_the_spec_chan
     let mut env = TestEnv::new("denied").await;
     let cloud = spot_cloud(640.0);
     let account = env.aws_account("aws", ACCOUNT_ID).await;
-    env.create_qr(
-        Qr::ec2("spot", &account, SPOT)
-            .regions(&["us-east-1"])
-            .desired(2000)
-            .justification("Q4 batch scale-out"),
-    )
-    .await;
+    env.create_qr(spot_qr(&account, &["us-east-1"])).await;
     env.start_operator(cloud.clone());
 
     env.wait_qr("spot", |qr| all(qr, TargetState::Requested))
@@ -232,13 +228,7 @@ async fn open_request_in_the_cloud_history_is_adopted_not_duplicated() {
     let cloud = spot_cloud(640.0);
     let seeded = cloud.seed_open_request(spot("us-east-1"), 2500.0);
     let account = env.aws_account("aws", ACCOUNT_ID).await;
-    env.create_qr(
-        Qr::ec2("spot", &account, SPOT)
-            .regions(&["us-east-1"])
-            .desired(2000)
-            .justification("Q4 batch scale-out"),
-    )
-    .await;
+    env.create_qr(spot_qr(&account, &["us-east-1"])).await;
     env.start_operator(cloud.clone());
 
     let qr = env
@@ -317,13 +307,7 @@ async fn namespace_outside_the_account_selector_is_not_allowed_and_files_nothing
     let mut env = TestEnv::with_labels("not-allowed", json!({"team": "outsiders"})).await;
     let cloud = spot_cloud(640.0);
     let account = env.aws_account("aws", ACCOUNT_ID).await;
-    env.create_qr(
-        Qr::ec2("spot", &account, SPOT)
-            .regions(&["us-east-1"])
-            .desired(2000)
-            .justification("Q4 batch scale-out"),
-    )
-    .await;
+    env.create_qr(spot_qr(&account, &["us-east-1"])).await;
     env.start_operator(cloud.clone());
 
     let qr = env
@@ -356,13 +340,7 @@ async fn guardrail_blocks_a_request_above_the_account_limit() {
     }))
     .await
     .unwrap();
-    env.create_qr(
-        Qr::ec2("spot", &account, SPOT)
-            .regions(&["us-east-1"])
-            .desired(2000)
-            .justification("Q4 batch scale-out"),
-    )
-    .await;
+    env.create_qr(spot_qr(&account, &["us-east-1"])).await;
     env.start_operator(cloud.clone());
 
     let qr = env
@@ -382,13 +360,7 @@ async fn missing_account_is_reported_and_picked_up_once_created() {
     let mut env = TestEnv::new("late-account").await;
     let cloud = spot_cloud(5000.0);
     let account = env.unique("aws");
-    env.create_qr(
-        Qr::ec2("spot", &account, SPOT)
-            .regions(&["us-east-1"])
-            .desired(2000)
-            .justification("Q4 batch scale-out"),
-    )
-    .await;
+    env.create_qr(spot_qr(&account, &["us-east-1"])).await;
     env.start_operator(cloud.clone());
 
     let qr = env
@@ -490,13 +462,7 @@ async fn a_denial_from_before_the_object_existed_does_not_block_it() {
     // creationTimestamp has whole seconds: make sure the object is younger than the denial.
     tokio::time::sleep(Duration::from_millis(1100)).await;
     let account = env.aws_account("aws", ACCOUNT_ID).await;
-    env.create_qr(
-        Qr::ec2("spot", &account, SPOT)
-            .regions(&["us-east-1"])
-            .desired(2000)
-            .justification("Q4 batch scale-out"),
-    )
-    .await;
+    env.create_qr(spot_qr(&account, &["us-east-1"])).await;
     env.start_operator(cloud.clone());
 
     env.wait_qr("spot", |qr| all(qr, TargetState::Requested))
