@@ -2,6 +2,7 @@
 """Checks on `helm template` output for tools/chart-test.sh.
 
 Usage: chart-checks.py MODE NAMESPACE < rendered.yaml
+       chart-checks.py prometheusrule NAME NAMESPACE RULES_OUT < rendered.yaml
        chart-checks.py dashboard DASHBOARD_JSON RULES_OUT
        chart-checks.py readme README CHART_DIR
 
@@ -197,7 +198,7 @@ def mode_default(docs, ns):
     check("rollingUpdate maxSurge 1 maxUnavailable 0", ru == {"maxSurge": 1, "maxUnavailable": 0}, str(ru))
     aff = dep["spec"]["template"]["spec"].get("affinity", {})
     check("default soft anti-affinity by hostname", "preferredDuringSchedulingIgnoredDuringExecution" in aff.get("podAntiAffinity", {}), str(aff))
-    for kind in ("ServiceMonitor", "NetworkPolicy", "ConfigMap"):
+    for kind in ("ServiceMonitor", "PrometheusRule", "NetworkPolicy", "ConfigMap"):
         check(f"no {kind} by default", not by_kind(docs, kind))
     sa = one(docs, "ServiceAccount")
     check("no ServiceAccount annotations by default", not sa["metadata"].get("annotations"))
@@ -294,6 +295,58 @@ def mode_no_team_roles(docs, ns):
                           probe_addr="0.0.0.0:8080", log_format="json", port=8080, pdb=1, team_roles="none"))
 
 
+# The chart's own alerts; the first three are per quota.
+ALERTS = ["QuotaNearLimit", "QuotaExhaustionForecast", "QuotaRequestOpenTooLong", "QuotaOperatorDown", "QuotaOperatorNoLeader"]
+QUOTA_ALERTS = ALERTS[:3]
+# What each rendering's rules select the operator's series by: the ServiceMonitor's job and
+# namespace by default, ci/all-on-values.yaml's prometheusRule.selector there.
+RULE_SELECTORS = {
+    "default": '{job="qo-quota-operator", namespace="quota-system"}',
+    "all-on": '{job="quota-operator", kubernetes_namespace="ops"}',
+}
+
+
+def mode_prometheusrule(name, ns, rules_out, docs):
+    """The PrometheusRule's shape; its spec's groups are written to RULES_OUT for promtool."""
+    import re
+    pr = one(docs, "PrometheusRule")
+    meta = pr.get("metadata", {})
+    check("PrometheusRule apiVersion monitoring.coreos.com/v1", pr.get("apiVersion") == "monitoring.coreos.com/v1", str(pr.get("apiVersion")))
+    check("PrometheusRule in the release namespace", meta.get("namespace") == ns, str(meta.get("namespace")))
+    groups = pr.get("spec", {}).get("groups", [])
+    rules = [r for g in groups for r in g.get("rules", [])]
+    alerts = {r["alert"]: r for r in rules if "alert" in r}
+    check("the five alerts, once each", sorted(a for a in alerts if a in ALERTS) == sorted(ALERTS)
+          and len([r for r in rules if r.get("alert") in ALERTS]) == len(ALERTS), str([r.get("alert") for r in rules]))
+    for a in ALERTS:
+        r = alerts.get(a, {})
+        ann = r.get("annotations", {})
+        check(f"{a} has a severity label, a for, a summary and a description",
+              r.get("labels", {}).get("severity") and r.get("for") and ann.get("summary") and ann.get("description"), str(r))
+        if a in QUOTA_ALERTS:
+            for k in ("summary", "description"):
+                check(f"{a}'s {k} names the account, region and quota",
+                      all("{{ $labels.%s }}" % l in ann.get(k, "") for l in ("account", "region", "quota")), ann.get(k))
+        # Every series the alert reads carries the release's selector, and nothing else.
+        series = re.findall(r"\b(up|quota_operator_[a-z_]+)(\{[^}]*\})?", r.get("expr", ""))
+        want = RULE_SELECTORS[name]
+        check(f"{a} selects the operator's series by {want}", series and all(m == want for _, m in series), str(series))
+    if name == "default":
+        check("default: only the chart's labels", set(meta.get("labels", {})) <= {
+            "helm.sh/chart", "app.kubernetes.io/name", "app.kubernetes.io/instance", "app.kubernetes.io/version",
+            "app.kubernetes.io/managed-by", "app.kubernetes.io/part-of"}, str(meta.get("labels")))
+        check("default: no extra rules", len(rules) == len(ALERTS), str(len(rules)))
+    if name == "all-on":
+        check("all-on: labels for the Prometheus's ruleSelector", meta.get("labels", {}).get("release") == "kube-prometheus-stack", str(meta.get("labels")))
+        check("all-on: annotations", meta.get("annotations", {}).get("team") == "platform", str(meta.get("annotations")))
+        extra = [r.get("alert") or r.get("record") for r in rules if r.get("alert") not in ALERTS]
+        check("all-on: additionalRules appended, templates left to Prometheus",
+              extra == ["quota_operator:quota_headroom:min", "QuotaUsageAboveDesired"]
+              and "{{ $labels.quota }}" in alerts.get("QuotaUsageAboveDesired", {}).get("annotations", {}).get("summary", ""), str(extra))
+    with open(rules_out, "w") as f:
+        yaml.safe_dump({"groups": groups}, f, sort_keys=False)
+
+
 # Every metric the dashboard must chart (issue 8's list).
 DASHBOARD_METRICS = [
     "controller_runtime_reconcile_total", "controller_runtime_reconcile_errors_total",
@@ -302,6 +355,9 @@ DASHBOARD_METRICS = [
     "quota_operator_open_requests", "quota_operator_open_request_age_seconds",
     "quota_operator_request_duration_seconds_bucket", "quota_operator_cloud_api_calls_total",
     "quota_operator_cloud_api_errors_total", "quota_operator_cloud_api_throttles_total", "quota_operator_leader",
+    # Usage (issue 18).
+    "quota_operator_quota_usage", "quota_operator_quota_usage_peak", "quota_operator_quota_utilization_ratio",
+    "quota_operator_quota_exhaustion_forecast_seconds", "quota_operator_account_utilization_threshold_ratio",
 ]
 
 
@@ -351,6 +407,10 @@ def main():
         mode_dashboard(sys.argv[2], sys.argv[3])
     elif mode == "readme":
         mode_readme(sys.argv[2], sys.argv[3])
+    elif mode == "prometheusrule":
+        docs = [d for d in yaml.safe_load_all(sys.stdin) if d]
+        mode_prometheusrule(sys.argv[2], sys.argv[3], sys.argv[4], docs)
+        mode = f"prometheusrule {sys.argv[2]}"
     else:
         ns = sys.argv[2]
         docs = [d for d in yaml.safe_load_all(sys.stdin) if d]

@@ -60,3 +60,38 @@ file requests, so only one is allowed (and the Deployment uses Recreate).
 {{- .Values.replicaCount }}
 {{- end }}
 {{- end }}
+
+{{/*
+The label matchers, braces included, that pick this release's own series in the alert rules:
+prometheusRule.selector when set, else the job and namespace the chart's ServiceMonitor gives
+them (the Service's name and the release namespace).
+*/}}
+{{- define "quota-operator.ruleSelector" -}}
+{{- $sel := .Values.prometheusRule.selector }}
+{{- if not $sel }}
+{{- $sel = dict "job" (include "quota-operator.fullname" .) "namespace" .Release.Namespace }}
+{{- end }}
+{{- $matchers := list }}
+{{- range $name := keys $sel | sortAlpha }}
+{{- $matchers = append $matchers (printf "%s=%q" $name (get $sel $name)) }}
+{{- end }}
+{{- printf "{%s}" (join ", " $matchers) }}
+{{- end }}
+
+{{/*
+A Prometheus duration ("7d", "1d12h", "90m") in seconds, for comparing with a _seconds gauge:
+rule expressions get a plain number, which every Prometheus version reads.
+*/}}
+{{- define "quota-operator.durationSeconds" -}}
+{{- $ms := dict "y" 31536000000 "w" 604800000 "d" 86400000 "h" 3600000 "m" 60000 "s" 1000 "ms" 1 }}
+{{- $total := 0 }}
+{{- range $part := regexFindAll "[0-9]+(ms|y|w|d|h|m|s)" . -1 }}
+{{- $n := regexFind "^[0-9]+" $part }}
+{{- $total = add $total (mul ($n | int64) (get $ms (trimPrefix $n $part))) }}
+{{- end }}
+{{- if mod $total 1000 }}
+{{- printf "%d.%03d" (div $total 1000) (mod $total 1000) }}
+{{- else }}
+{{- div $total 1000 }}
+{{- end }}
+{{- end }}
