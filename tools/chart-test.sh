@@ -3,7 +3,9 @@
 # helm lint --strict with the default values and with ci/all-on-values.yaml, helm template in
 # both modes and without leader election, each rendering checked (tools/chart-checks.py: HA,
 # security context, least-privilege RBAC, PDB, Service, ServiceMonitor, NetworkPolicy (its default
-# metrics sources and node credential agents too), dashboard),
+# metrics sources and node credential agents too), dashboard, no PrometheusRule by default),
+# the PrometheusRule's alerts (rendered with the default values and with ci/all-on-values.yaml:
+# promtool check rules, then promtool test rules with the unit tests in the chart's alerts/),
 # the refusals (two replicas without leader election, values the schema forbids), the Grafana
 # dashboard's PromQL (promtool check rules), the README's Argo CD snippet, and helm package.
 # Prints one line per check and "N passed, M failed"; exits non-zero on any failure.
@@ -89,6 +91,31 @@ render netpol --set networkPolicy.enabled=true
 render netpol-no-agents --set networkPolicy.enabled=true --set networkPolicy.gkeMetadataServer=false --set networkPolicy.eksPodIdentityAgent=false
 render no-team-roles --set teamRoles.enabled=false
 
+# The PrometheusRule's spec.groups as a rules file, checked by promtool and unit-tested with
+# alerts/<name>_test.yaml (promtool reads rule_files relative to the test file, so the tests are
+# copied next to the rendered rules).
+mkdir -p "$work/alerts"
+cp "$chart"/alerts/*_test.yaml "$work/alerts/"
+alerts() { # name, helm args...
+	local name=$1
+	shift
+	if ! "$helm" template qo "$chart" -n "$ns" "$@" >"$work/alerts/$name.yaml" 2>"$work/alerts/$name.err"; then
+		bad "helm template (PrometheusRule, $name): $(cat "$work/alerts/$name.err")"
+		return
+	fi
+	tally < <("$py" "$here/chart-checks.py" prometheusrule "$name" "$ns" "$work/alerts/rules-$name.yaml" <"$work/alerts/$name.yaml" 2>&1)
+	run "promtool check rules: the PrometheusRule's alerts ($name)" "$promtool" check rules "$work/alerts/rules-$name.yaml"
+	run "promtool test rules: alerts/${name}_test.yaml" "$promtool" test rules "$work/alerts/${name}_test.yaml"
+}
+alerts default --set prometheusRule.enabled=true
+alerts all-on -f "$chart/ci/all-on-values.yaml"
+tested=$(cd "$chart/alerts" && ls -- *_test.yaml | tr '\n' ' ')
+if [ "$tested" = "all-on_test.yaml default_test.yaml " ]; then
+	ok "every alerts/*_test.yaml has its rendering"
+else
+	bad "alerts/ holds $tested; chart-test.sh runs default_test.yaml and all-on_test.yaml only"
+fi
+
 refused "two replicas without leader election" "leaderElection.enabled is false" --set leaderElection.enabled=false --set replicaCount=2
 refused "default replicas without leader election" "without leader election two replicas would both reconcile" --set leaderElection.enabled=false
 printf 'replicaCount: "two"\n' >"$work/two.yaml"
@@ -104,6 +131,16 @@ refused "ServiceMonitor without Service" "serviceMonitor.enabled needs service.e
 printf 'networkPolicy:\n  metricsFrom: [{}]\n' >"$work/empty-peer.yaml"
 refused "networkPolicy.metricsFrom with an empty peer" "at '/networkPolicy/metricsFrom/0'" -f "$work/empty-peer.yaml"
 refused "serviceAccount.create false without a name" "serviceAccount.name is required" --set serviceAccount.create=false
+refused "prometheusRule.nearLimitRatio above 1" "at '/prometheusRule/nearLimitRatio': maximum" --set-json prometheusRule.nearLimitRatio=1.5
+refused "prometheusRule.nearLimitRatio 0" "at '/prometheusRule/nearLimitRatio': exclusiveMinimum" --set prometheusRule.nearLimitRatio=0
+refused "prometheusRule.exhaustionLeadTime: 7 days" "at '/prometheusRule/exhaustionLeadTime'" --set "prometheusRule.exhaustionLeadTime=7 days"
+refused "prometheusRule.requestOpenTooLong empty" "at '/prometheusRule/requestOpenTooLong'" --set prometheusRule.requestOpenTooLong=
+refused "prometheusRule.for of an unknown alert" "at '/prometheusRule/for': additional properties 'QuotaNearLimt' not allowed" --set prometheusRule.for.QuotaNearLimt=5m
+refused "prometheusRule.for.QuotaOperatorDown: soon" "at '/prometheusRule/for/QuotaOperatorDown'" --set prometheusRule.for.QuotaOperatorDown=soon
+refused "prometheusRule.severity with a space" "at '/prometheusRule/severity/QuotaNearLimit'" --set "prometheusRule.severity.QuotaNearLimit=very bad"
+refused "prometheusRule.selector with a label name PromQL cannot have" "invalid propertyName 'app-name'" --set prometheusRule.selector.app-name=x
+printf 'prometheusRule:\n  additionalRules: [{alert: X}]\n' >"$work/rule-no-expr.yaml"
+refused "prometheusRule.additionalRules without expr" "at '/prometheusRule/additionalRules/0'" -f "$work/rule-no-expr.yaml"
 
 tally < <("$py" "$here/chart-checks.py" dashboard "$chart/dashboards/quota-operator.json" "$work/dashboard-rules.yaml" 2>&1)
 run "promtool check rules: every dashboard query parses" "$promtool" check rules "$work/dashboard-rules.yaml"
@@ -115,7 +152,7 @@ if "$helm" package "$chart" -d "$work" >"$work/package.out" 2>&1; then
 	if grep -q 'quota-operator/dashboards/quota-operator.json' <<<"$files" &&
 		grep -q 'quota-operator/values.schema.json' <<<"$files" &&
 		grep -q 'quota-operator/crds/' <<<"$files" &&
-		! grep -q 'testdata/\|/ci/' <<<"$files"; then
+		! grep -q 'testdata/\|/ci/\|/alerts/' <<<"$files"; then
 		ok "helm package: $(basename "$tgz") has the dashboard, schema and CRDs, no test data"
 	else
 		bad "helm package contents: $files"
