@@ -24,6 +24,7 @@ pub(crate) mod scenario;
 mod service_quotas;
 mod status;
 mod sts;
+pub(crate) mod usage_settings;
 mod validate;
 mod xml;
 
@@ -48,6 +49,10 @@ pub use scenario::{
     QuotaSetting, Rates, RoleSetting, Rule, Schedule, SeedRequest, ThrottleInjection,
 };
 pub use status::RequestStatus;
+pub use usage_settings::{
+    AutoAdjust, AutoManagementSetting, NeverStarted, OptInStatus, OptInType, ReportSettings,
+    UsageMetric,
+};
 
 pub use crate::admin::SimError;
 
