@@ -216,8 +216,9 @@ impl GcpControl {
         quota_id: &str,
         dims: &Dims,
     ) -> Result<i64, SimError> {
-        self.on_quota(service, quota_id, dims, |st, def| {
-            st.usage_of(project, def, dims)
+        self.with(|st, now| {
+            let def = quota(st, service, quota_id, dims)?;
+            Ok(st.usage_of(project, &def, dims, now))
         })
     }
 

@@ -29,6 +29,7 @@ mod error;
 mod machine_types;
 mod method;
 mod model;
+mod monitoring;
 mod params;
 pub(crate) mod scenario;
 mod validate;
@@ -81,6 +82,7 @@ impl GcpSim {
     pub fn router(&self) -> Router {
         cloud_quotas::responses::router(self.control.shared.clone())
             .merge(compute::responses::router(self.control.shared.clone()))
+            .merge(monitoring::responses::router(self.control.shared.clone()))
             .merge(admin::router(self.control.clone()))
     }
 }

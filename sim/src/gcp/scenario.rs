@@ -13,6 +13,7 @@ use super::{
 use crate::{
     delay::Delay,
     schedule::{self, ScheduleRule},
+    usage::Usage,
 };
 
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -67,6 +68,10 @@ pub struct QuotaInfoDef {
     pub eligible: Option<bool>,
     #[serde(default)]
     pub ineligibility_reason: Option<IneligibilityReason>,
+    /// Makes it a rate quota with this window (`minute`, `day`): its usage is published as
+    /// `quota/rate/net_usage` (per-minute counts) instead of `quota/allocation/usage`.
+    #[serde(default)]
+    pub refresh_interval: Option<String>,
 }
 
 /// A quota value and/or usage. Without `project` it holds in every project (a project's own
@@ -86,9 +91,11 @@ pub struct ValueSetting {
     pub dimensions: Dims,
     #[serde(default)]
     pub value: Option<i64>,
-    /// What is in use; decreases below it need QUOTA_DECREASE_BELOW_USAGE.
+    /// What is in use: a number, or a shape over time (`{shape: growth, start: 60, perDay:
+    /// 4}`, see `usage`), published by Cloud Monitoring; decreases below it need
+    /// QUOTA_DECREASE_BELOW_USAGE.
     #[serde(default)]
-    pub usage: Option<i64>,
+    pub usage: Option<Usage>,
 }
 
 pub type Schedule = schedule::Schedule<Rule>;

@@ -96,8 +96,8 @@ impl GcpScenario {
             if let Some(Err(m)) = v.value.map(check_value) {
                 return Err(ScenarioError::new(field("value"), m));
             }
-            if v.usage.is_some_and(|n| n < 0) {
-                return Err(ScenarioError::new(field("usage"), "must be >= 0"));
+            if let Some(Err(m)) = v.usage.as_ref().map(crate::usage::Usage::check) {
+                return Err(ScenarioError::new(field("usage"), m));
             }
         }
         Ok(())
