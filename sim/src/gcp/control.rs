@@ -31,7 +31,7 @@ pub struct GcpControl {
 }
 
 impl GcpControl {
-    fn with<T>(&self, f: impl FnOnce(&mut GcpState, Timestamp) -> T) -> T {
+    pub(super) fn with<T>(&self, f: impl FnOnce(&mut GcpState, Timestamp) -> T) -> T {
         current(&self.shared, f)
     }
 
@@ -252,7 +252,12 @@ fn find(st: &GcpState, project: &str, id: &str) -> Result<usize, SimError> {
     })
 }
 
-fn quota(st: &GcpState, service: &str, quota_id: &str, dims: &Dims) -> Result<QuotaDef, SimError> {
+pub(super) fn quota(
+    st: &GcpState,
+    service: &str,
+    quota_id: &str,
+    dims: &Dims,
+) -> Result<QuotaDef, SimError> {
     let def = st
         .catalog
         .get(service, quota_id)

@@ -36,6 +36,34 @@ pub struct GcpScenario {
     /// Compute Engine machine types: extra catalog entries and types not offered per region
     /// or zone.
     pub compute: ComputeScenario,
+    /// QuotaAdjusterSettings per project (a project not listed inherits `default`, disabled).
+    pub adjuster: Vec<AdjusterSetting>,
+}
+
+/// Whether the Quota Adjuster runs for a project: set on it (ENABLED, DISABLED) or inherited
+/// (INHERITED: from `inheritedFrom`, default `default`, whose value is `ancestorEnablement`,
+/// default DISABLED).
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct AdjusterSetting {
+    pub project: String,
+    pub enablement: Enablement,
+    #[serde(default)]
+    pub inherited_from: Option<String>,
+    #[serde(default = "disabled")]
+    pub ancestor_enablement: Enablement,
+}
+
+fn disabled() -> Enablement {
+    Enablement::Disabled
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Enablement {
+    Enabled,
+    Disabled,
+    Inherited,
 }
 
 fn compute() -> String {

@@ -12,6 +12,7 @@ use crate::gcp::{
     error::{Code, GcpError},
     machine_types::MachineTypes,
     method::{Counters, Method},
+    model::adjuster::Settings,
     model::catalog::{Catalog, QuotaDef},
     model::preference::{Preference, Verdict},
     scenario::{Fault, GcpScenario, merge_region},
@@ -72,6 +73,8 @@ pub struct GcpState {
     pub counters: Counters,
     faults: Vec<Fault>,
     seq: u64,
+    /// QuotaAdjusterSettings changed since start, by project.
+    adjuster: HashMap<String, Settings>,
 }
 
 impl GcpState {
@@ -90,6 +93,7 @@ impl GcpState {
             counters: Counters::default(),
             faults: scenario.faults.clone(),
             seq: 0,
+            adjuster: HashMap::new(),
             scenario,
         };
         for v in state.scenario.values.clone() {
@@ -313,6 +317,28 @@ impl GcpState {
             source: source.into(),
             at: now,
         });
+    }
+
+    /// The project's QuotaAdjusterSettings now.
+    pub fn adjuster(&self, project: &str) -> Settings {
+        self.adjuster.get(project).cloned().unwrap_or_else(|| {
+            let setting = self.scenario.adjuster.iter().find(|s| s.project == project);
+            Settings::initial(project, setting)
+        })
+    }
+
+    /// Sets the enablement on the project itself (None: back to inheriting).
+    pub fn update_adjuster(
+        &mut self,
+        project: &str,
+        enabled: Option<bool>,
+        now: Timestamp,
+    ) -> Settings {
+        let mut s = self.adjuster(project);
+        self.seq += 1;
+        s.update(enabled, now, self.seq);
+        self.adjuster.insert(project.into(), s.clone());
+        s
     }
 
     pub fn inject(&mut self, fault: Fault) {
