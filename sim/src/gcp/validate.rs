@@ -53,9 +53,13 @@ impl GcpScenario {
         self.validate_rules(at, &catalog)?;
         for (i, a) in self.adjuster.iter().enumerate() {
             self.check_project(&format!("{at}.adjuster[{i}].project"), &a.project)?;
-            if a.inherited_from.is_some() && a.enablement != super::scenario::Enablement::Inherited {
+            if a.inherited_from.is_some() && a.enablement != super::scenario::Enablement::Inherited
+            {
                 let msg = "only an INHERITED setting comes from an ancestor";
-                return Err(ScenarioError::new(format!("{at}.adjuster[{i}].inheritedFrom"), msg));
+                return Err(ScenarioError::new(
+                    format!("{at}.adjuster[{i}].inheritedFrom"),
+                    msg,
+                ));
             }
         }
         for (i, f) in self.faults.iter().enumerate() {

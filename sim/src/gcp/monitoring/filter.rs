@@ -104,8 +104,9 @@ fn normalise(key: &str) -> Option<String> {
 
 fn unquote(v: &str) -> Option<String> {
     let q = v.chars().next()?;
-    (matches!(q, '"' | '\'') && v.len() >= 2 && v.ends_with(q))
-        .then(|| v[1..v.len() - 1].to_string())
+    let inner = v.get(1..v.len().checked_sub(1)?)?;
+    (matches!(q, '"' | '\'') && v.len() >= 2 && v.ends_with(q) && !inner.contains(q))
+        .then(|| inner.to_string())
 }
 
 #[cfg(test)]
@@ -140,6 +141,7 @@ mod tests {
             "metric.type = starts_with(\"x\")",
             "project = \"p\" AND metric.type = \"x\"",
             "metric.type != \"x\"",
+            "metric.type = \"x\" OR metric.type = \"y\"",
         ] {
             let err = Filter::parse(bad).unwrap_err();
             assert_eq!(err.code, crate::gcp::error::Code::InvalidArgument, "{bad}");
