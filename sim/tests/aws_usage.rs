@@ -838,3 +838,47 @@ async fn the_cli_reads_usage_reports_configuration_and_metrics() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("(ValidationError)"), "{stderr}");
 }
+
+#[tokio::test]
+async fn with_auto_adjust_on_aws_files_when_usage_crosses_the_threshold() {
+    let yaml = r#"
+aws:
+  accounts: {AKIDOPTED: "111111111111"}
+  schedule: {manual: true}
+  autoAdjust: {enabled: true, threshold: 80, raiseBy: 50}
+  quotas:
+  - {serviceCode: ec2, quotaCode: L-34B43A08, region: us-east-1, value: 100, usage: 85}
+  - {serviceCode: ec2, quotaCode: L-1216C47A, region: us-east-1, value: 100, usage: 50}
+  autoManagement:
+  - {account: "111111111111", optInType: NotifyAndAdjust}
+  - {account: "123456789012", optInType: NotifyOnly}
+"#;
+    let sim = support::start(yaml).await;
+    let c = quotas(&sim, "AKIDOPTED");
+    let history = c
+        .list_requested_service_quota_change_history()
+        .send()
+        .await
+        .unwrap();
+    // Only the quota past 80 %, only in the NotifyAndAdjust account.
+    let filed = history.requested_quotas();
+    assert_eq!(filed.len(), 1);
+    assert_eq!(filed[0].quota_code(), Some(SPOT));
+    assert_eq!(filed[0].desired_value(), Some(150.0));
+    assert_eq!(
+        filed[0].request_type(),
+        Some(&RequestType::AutomaticManagement)
+    );
+    assert!(sim.filed().iter().all(|f| f.account == OPTED));
+    // Refused, it is not filed again while the value stays.
+    let id = filed[0].id().unwrap().to_string();
+    sim.deny(&id, quota_sim::RequestStatus::NotApproved, "no")
+        .unwrap();
+    let again = c
+        .list_requested_service_quota_change_history()
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.requested_quotas().len(), 1);
+    assert_eq!(sim.filed_count(), 1);
+}

@@ -3,6 +3,7 @@
 //! call counters (`limiter`), usage over time (`usage`) and utilisation reports (`report`).
 //! Built from a validated scenario.
 
+mod auto;
 pub mod catalog;
 pub mod limiter;
 pub mod report;

@@ -372,5 +372,6 @@ impl Ticks for AwsState {
             let entered = self.requests[idx].settle(now, &mut || Self::next_case_id(cases));
             self.after_moves(idx, &entered);
         }
+        self.auto_file(now);
     }
 }

@@ -53,6 +53,13 @@ impl UsageBook {
             .insert(Self::key(account, region, def), (usage, now));
     }
 
+    /// The regions an account's usage was set in since start.
+    pub fn regions<'a>(&'a self, account: &'a str) -> impl Iterator<Item = String> + 'a {
+        (self.set.keys())
+            .filter(move |(a, ..)| a == account)
+            .map(|(_, r, ..)| r.clone())
+    }
+
     /// The usage of a quota in one account and region, None when AWS publishes none there.
     pub fn of(
         &self,
