@@ -15,8 +15,8 @@
 //!   `/_sim/<cloud>/...`.
 //! - `scenario`: the YAML file, one section per cloud (`aws::scenario`, `gcp::scenario`): plain
 //!   data, validated against each cloud's model before the model is built from it.
-//! - `schedule`, `delay`, `paging`, `shared`, `admin`, `invalid`: what both clouds share, so
-//!   they behave alike where the real ones do.
+//! - `schedule`, `delay`, `paging`, `shared`, `admin`, `invalid`, `usage`: what both clouds
+//!   share, so they behave alike where the real ones do (`usage`: usage over time as a shape).
 //!
 //! ```no_run
 //! # async fn demo() -> anyhow::Result<()> {
@@ -39,6 +39,7 @@ mod paging;
 mod scenario;
 mod schedule;
 mod shared;
+mod usage;
 
 pub use admin::SimError;
 pub use aws::{AwsControl, AwsSim, FiledRequest, Operation, Request, RequestStatus};
@@ -47,3 +48,4 @@ pub use delay::Delay;
 pub use gcp::{GcpControl, GcpSim};
 pub use handle::{Sim, SimHandle};
 pub use scenario::{EXAMPLE_SCENARIO, Scenario, ScenarioError};
+pub use usage::{Shape, Span, Usage};

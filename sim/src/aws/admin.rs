@@ -16,8 +16,12 @@ use super::{
     fault::FaultInjection,
     scenario::{SeedRequest, ThrottleInjection},
     status::RequestStatus,
+    usage_control::AutoAdjustRequest,
 };
-use crate::admin::{counters, reply};
+use crate::{
+    admin::{counters, reply},
+    usage::Usage,
+};
 
 /// Human-readable route list, served at `/_sim`.
 pub const ROUTES: &[&str] = &[
@@ -37,6 +41,9 @@ pub const ROUTES: &[&str] = &[
     "POST /_sim/aws/faults                     inject a fault {operation, fault: accessDenied|html500|stall, count?, account?, region?, delay?}",
     "POST /_sim/aws/faults/clear               drop every fault still to answer",
     "GET  /_sim/aws/sts/calls                  STS calls by action",
+    "GET  /_sim/aws/usage/{account}/{region}/{service}/{code}    usage shape and value now {usage, now}",
+    "PUT  /_sim/aws/usage/{account}/{region}/{service}/{code}    replace the usage shape, anchored now {shape: flat|growth|spike|daily, ...}",
+    "POST /_sim/aws/auto-adjust                file a request as Automatic Management would {account?, region, serviceCode, quotaCode, desiredValue?}",
 ];
 
 pub fn router(control: AwsControl) -> Router {
@@ -58,6 +65,11 @@ pub fn router(control: AwsControl) -> Router {
         .route("/_sim/aws/faults", post(inject_fault))
         .route("/_sim/aws/faults/clear", post(clear_faults))
         .route("/_sim/aws/sts/calls", get(sts_calls))
+        .route(
+            "/_sim/aws/usage/{account}/{region}/{service}/{code}",
+            get(usage).put(set_usage),
+        )
+        .route("/_sim/aws/auto-adjust", post(auto_adjust))
         .with_state(control)
 }
 
@@ -171,4 +183,23 @@ async fn sts_calls(State(c): Ctl) -> Response {
             .collect::<std::collections::BTreeMap<_, _>>(),
     )
     .into_response()
+}
+
+async fn usage(State(c): Ctl, Path((account, region, service, code)): QuotaPath) -> Response {
+    reply(c.usage(&account, &region, &service, &code))
+}
+
+async fn set_usage(
+    State(c): Ctl,
+    Path((account, region, service, code)): QuotaPath,
+    Json(u): Json<Usage>,
+) -> Response {
+    reply(
+        c.set_usage(&account, &region, &service, &code, u)
+            .and_then(|()| c.usage(&account, &region, &service, &code)),
+    )
+}
+
+async fn auto_adjust(State(c): Ctl, Json(r): Json<AutoAdjustRequest>) -> Response {
+    reply(c.auto_adjust(r))
 }

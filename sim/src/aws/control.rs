@@ -26,7 +26,7 @@ pub struct AwsControl {
 }
 
 impl AwsControl {
-    fn with<T>(&self, f: impl FnOnce(&mut AwsState, Timestamp) -> T) -> T {
+    pub(super) fn with<T>(&self, f: impl FnOnce(&mut AwsState, Timestamp) -> T) -> T {
         current(&self.shared, f)
     }
 
@@ -247,7 +247,7 @@ fn find(st: &AwsState, id: &str) -> Result<usize, SimError> {
         .ok_or_else(|| SimError::NotFound(format!("request {id}")))
 }
 
-fn quota(st: &AwsState, service: &str, code: &str) -> Result<QuotaDef, SimError> {
+pub(super) fn quota(st: &AwsState, service: &str, code: &str) -> Result<QuotaDef, SimError> {
     st.catalog
         .get(service, code)
         .cloned()

@@ -116,13 +116,16 @@ pub fn take(
 }
 
 /// IAM's refusal of an action the caller's policy lacks: Service Quotas' AccessDeniedException,
-/// or EC2's UnauthorizedOperation (HTTP 403 on EC2's query protocol).
+/// EC2's UnauthorizedOperation (HTTP 403 on EC2's query protocol) or CloudWatch's AccessDenied
+/// (HTTP 403).
 fn access_denied(account: &str, op: Operation) -> AwsError {
     let (code, prefix) = match op.iam_prefix() {
         "ec2" => (
             "UnauthorizedOperation",
             "You are not authorized to perform this operation. ",
         ),
+        // CloudWatch's awsQuery code, which its JSON and CBOR errors carry too.
+        "cloudwatch" => ("AccessDenied", ""),
         _ => ("AccessDeniedException", ""),
     };
     let action = format!("{}:{op}", op.iam_prefix());

@@ -12,6 +12,7 @@
 // with the model) -> `fault`, `operation`, `error`. `validate` checks the scenario against the
 // model, which is built from it. `control` and `admin` steer the model from Rust and over HTTP.
 mod admin;
+mod cloudwatch;
 mod control;
 mod ec2;
 mod error;
@@ -24,6 +25,8 @@ pub(crate) mod scenario;
 mod service_quotas;
 mod status;
 mod sts;
+mod usage_control;
+pub(crate) mod usage_settings;
 mod validate;
 mod xml;
 
@@ -48,6 +51,11 @@ pub use scenario::{
     QuotaSetting, Rates, RoleSetting, Rule, Schedule, SeedRequest, ThrottleInjection,
 };
 pub use status::RequestStatus;
+pub use usage_control::{AutoAdjustRequest, UsageNow};
+pub use usage_settings::{
+    AutoAdjust, AutoManagementSetting, NeverStarted, OptInStatus, OptInType, ReportSettings,
+    UsageMetric,
+};
 
 pub use crate::admin::SimError;
 
@@ -82,6 +90,7 @@ impl AwsSim {
     pub fn router(&self) -> Router {
         Router::new()
             .route("/", post(router::handle))
+            .route("/service/{service}/operation/{op}", post(router::cbor))
             .with_state(self.control.shared.clone())
             .merge(admin::router(self.control.clone()))
     }

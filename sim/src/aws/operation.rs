@@ -1,4 +1,5 @@
-//! The AWS operations the simulator answers (Service Quotas, plus EC2's DescribeInstanceTypes),
+//! The AWS operations the simulator answers (Service Quotas, EC2's DescribeInstanceTypes and
+//! CloudWatch's GetMetricData),
 //! and AWS's documented rate for each. STS is counted apart (it has no rate limit here).
 
 use std::fmt;
@@ -14,8 +15,13 @@ pub enum Operation {
     GetRequestedServiceQuotaChange,
     ListRequestedServiceQuotaChangeHistory,
     ListRequestedServiceQuotaChangeHistoryByQuota,
+    StartQuotaUtilizationReport,
+    GetQuotaUtilizationReport,
+    GetAutoManagementConfiguration,
     /// EC2 (query protocol), for capacity arithmetic: vCPUs per instance type.
     DescribeInstanceTypes,
+    /// CloudWatch (rpcv2Cbor for the SDK, awsJson1_0 for the CLI): AWS/Usage metrics.
+    GetMetricData,
 }
 
 /// Steady requests per second and burst size of a token bucket.
@@ -28,7 +34,7 @@ pub struct Rate {
 
 impl Operation {
     /// The Service Quotas operations (`X-Amz-Target: ServiceQuotasV20190624.<name>`).
-    pub const ALL: [Operation; 9] = [
+    pub const ALL: [Operation; 12] = [
         Operation::ListServices,
         Operation::GetServiceQuota,
         Operation::GetAWSDefaultServiceQuota,
@@ -38,21 +44,32 @@ impl Operation {
         Operation::GetRequestedServiceQuotaChange,
         Operation::ListRequestedServiceQuotaChangeHistory,
         Operation::ListRequestedServiceQuotaChangeHistoryByQuota,
+        Operation::StartQuotaUtilizationReport,
+        Operation::GetQuotaUtilizationReport,
+        Operation::GetAutoManagementConfiguration,
     ];
 
     /// The EC2 actions (`Action=<name>` in a form body).
     pub const EC2: [Operation; 1] = [Operation::DescribeInstanceTypes];
 
-    /// Every operation served, Service Quotas and EC2: what throttles, faults and counters
-    /// may name.
+    /// The CloudWatch operations (`GraniteServiceVersion20100801.<name>`).
+    pub const CLOUDWATCH: [Operation; 1] = [Operation::GetMetricData];
+
+    /// Every operation served, Service Quotas, EC2 and CloudWatch: what throttles, faults and
+    /// counters may name.
     pub fn served() -> impl Iterator<Item = Operation> {
-        Self::ALL.into_iter().chain(Self::EC2)
+        Self::ALL
+            .into_iter()
+            .chain(Self::EC2)
+            .chain(Self::CLOUDWATCH)
     }
 
     /// The IAM service prefix of the action (`servicequotas:GetServiceQuota`).
     pub fn iam_prefix(self) -> &'static str {
         if Self::EC2.contains(&self) {
             "ec2"
+        } else if Self::CLOUDWATCH.contains(&self) {
+            "cloudwatch"
         } else {
             "servicequotas"
         }
@@ -74,7 +91,11 @@ impl Operation {
             Operation::ListRequestedServiceQuotaChangeHistoryByQuota => {
                 "ListRequestedServiceQuotaChangeHistoryByQuota"
             }
+            Operation::StartQuotaUtilizationReport => "StartQuotaUtilizationReport",
+            Operation::GetQuotaUtilizationReport => "GetQuotaUtilizationReport",
+            Operation::GetAutoManagementConfiguration => "GetAutoManagementConfiguration",
             Operation::DescribeInstanceTypes => "DescribeInstanceTypes",
+            Operation::GetMetricData => "GetMetricData",
         }
     }
 
@@ -84,12 +105,16 @@ impl Operation {
 
     /// AWS's documented per-account, per-region rates (reference/aws-service-quotas.md; EC2's
     /// non-mutating actions: a bucket of 100, refilled at 20 per second, per the EC2 API's
-    /// "Request throttling" page).
+    /// "Request throttling" page; CloudWatch GetMetricData: 50 per second). The newer Service
+    /// Quotas operations have no documented rate here: they get the Get* one.
     pub fn documented_rate(self) -> Rate {
         let (rate, burst) = match self {
             Operation::GetServiceQuota
             | Operation::GetAWSDefaultServiceQuota
-            | Operation::GetRequestedServiceQuotaChange => (5.0, 5.0),
+            | Operation::GetRequestedServiceQuotaChange
+            | Operation::StartQuotaUtilizationReport
+            | Operation::GetQuotaUtilizationReport
+            | Operation::GetAutoManagementConfiguration => (5.0, 5.0),
             Operation::ListRequestedServiceQuotaChangeHistory
             | Operation::ListRequestedServiceQuotaChangeHistoryByQuota => (5.0, 5.0),
             Operation::ListServices
@@ -97,6 +122,7 @@ impl Operation {
             | Operation::ListAWSDefaultServiceQuotas => (10.0, 10.0),
             Operation::RequestServiceQuotaIncrease => (3.0, 3.0),
             Operation::DescribeInstanceTypes => (20.0, 100.0),
+            Operation::GetMetricData => (50.0, 50.0),
         };
         Rate { rate, burst }
     }

@@ -16,13 +16,14 @@ use std::{
 
 use axum::{
     body::Bytes,
-    extract::State,
+    extract::{Path, State},
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
 use jiff::Timestamp;
 
 use super::{
+    cloudwatch,
     ec2::responses as ec2,
     error::{AwsError, CONTENT_TYPE},
     fault::{self, Injected},
@@ -36,29 +37,112 @@ use crate::shared::lock;
 const TARGET_PREFIX: &str = "ServiceQuotasV20190624.";
 
 pub async fn handle(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
-    let mut resp = if headers.get("x-amz-target").is_none() && sts::is_query(&body) {
-        let form: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+    let target = header_str(&headers, "x-amz-target").unwrap_or_default();
+    let resp = if let Some(op) = target.strip_prefix(CLOUDWATCH_PREFIX) {
+        cloudwatch_call(&shared, &headers, op, &body, Encoding::Json).await
+    } else {
+        other_call(&shared, &headers, &body).await
+    };
+    with_request_id(resp)
+}
+
+/// `POST /service/GraniteServiceVersion20100801/operation/<op>`: CloudWatch on Smithy RPC v2
+/// CBOR, as the Rust SDK calls it.
+pub async fn cbor(
+    State(shared): State<Shared>,
+    Path((service, op)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let resp = if service == cloudwatch::SERVICE {
+        cloudwatch_call(&shared, &headers, &op, &body, Encoding::Cbor).await
+    } else {
+        let e = AwsError::new(
+            "UnknownOperationException",
+            format!("The simulator serves no rpcv2Cbor service `{service}`."),
+        );
+        cloudwatch::cbor::error(&e)
+    };
+    with_request_id(resp)
+}
+
+const CLOUDWATCH_PREFIX: &str = "GraniteServiceVersion20100801.";
+
+async fn other_call(shared: &Shared, headers: &HeaderMap, body: &Bytes) -> Response {
+    if headers.get("x-amz-target").is_none() && sts::is_query(body) {
+        let form: Vec<(String, String)> = serde_urlencoded::from_bytes(body).unwrap_or_default();
         if ec2::is_ec2(&form) {
-            ec2_call(&shared, &headers, &form).await
+            ec2_call(shared, headers, &form).await
         } else {
-            let key = credential_scope(header_str(&headers, "authorization")).ok();
+            let key = credential_scope(header_str(headers, "authorization")).ok();
             sts::answer(
-                &mut lock(&shared),
+                &mut lock(shared),
                 key.as_ref().map(|(k, _)| k.as_str()),
-                &body,
+                body,
                 Timestamp::now(),
             )
         }
     } else {
-        service_quotas(&shared, &headers, &body).await
-    };
-    // The SDKs attach this id to errors; a counter keeps runs reproducible.
+        service_quotas(shared, headers, body).await
+    }
+}
+
+/// The SDKs attach this id to errors; a counter keeps runs reproducible.
+fn with_request_id(mut resp: Response) -> Response {
     static REQUEST_IDS: AtomicU64 = AtomicU64::new(1);
     let n = REQUEST_IDS.fetch_add(1, Ordering::Relaxed);
     if let Ok(id) = HeaderValue::from_str(&format!("00000000-0000-4000-8000-{n:012x}")) {
         resp.headers_mut().insert("x-amzn-RequestId", id);
     }
     resp
+}
+
+/// How CloudWatch was called: the SDK's CBOR or the CLI's JSON.
+#[derive(Clone, Copy)]
+enum Encoding {
+    Cbor,
+    Json,
+}
+
+/// A CloudWatch call: the same access checks, faults, rate limits and counters as Service
+/// Quotas, in CloudWatch's error codes and the caller's encoding.
+async fn cloudwatch_call(
+    shared: &Shared,
+    headers: &HeaderMap,
+    name: &str,
+    body: &[u8],
+    enc: Encoding,
+) -> Response {
+    let op = Operation::CLOUDWATCH
+        .into_iter()
+        .find(|op| op.name() == name)
+        .ok_or_else(|| {
+            AwsError::new(
+                "UnknownOperationException",
+                format!("The simulator does not implement CloudWatch `{name}`."),
+            )
+        });
+    let call = op.and_then(|op| Ok((op, who(shared, headers)?)));
+    let result = match call {
+        Ok((op, who)) => {
+            guarded(shared, op, &who, |st| {
+                let input = match enc {
+                    Encoding::Cbor => cloudwatch::cbor::parse(body),
+                    Encoding::Json => cloudwatch::json::parse(body),
+                }?;
+                cloudwatch::metric_data::answer(st, &who, &input, Timestamp::now())
+            })
+            .await
+        }
+        Err(e) => Err(Refused::Error(e)),
+    };
+    match (result, enc) {
+        (Ok(out), Encoding::Cbor) => cloudwatch::cbor::render(&out),
+        (Ok(out), Encoding::Json) => cloudwatch::json::render(&out),
+        (Err(Refused::Error(e)), Encoding::Cbor) => cloudwatch::cbor::error(&e),
+        (Err(Refused::Error(e)), Encoding::Json) => cloudwatch::json::error(&e),
+        (Err(Refused::Html500), _) => fault::html_500(),
+    }
 }
 
 /// Why a call got no answer of its own.
@@ -151,10 +235,11 @@ async fn guarded<T>(
     result.map_err(Refused::Error)
 }
 
-/// Service Quotas' throttle, or EC2's.
+/// Service Quotas' throttle, EC2's or CloudWatch's.
 fn throttled(op: Operation) -> AwsError {
     match op.iam_prefix() {
         "ec2" => ec2::ec2_error(AwsError::throttled()),
+        "cloudwatch" => AwsError::new("Throttling", "Rate exceeded"),
         _ => AwsError::throttled(),
     }
 }

@@ -5,12 +5,19 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    fault::FaultInjection, instance_types::Ec2Scenario, operation::Rate, status::RequestStatus,
+    fault::FaultInjection,
+    instance_types::Ec2Scenario,
+    operation::Rate,
+    status::RequestStatus,
+    usage_settings::{
+        AutoAdjust, AutoManagementSetting, NeverStarted, ReportSettings, UsageMetric,
+    },
 };
 use crate::{
     delay::Delay,
     invalid::{ScenarioError, check_account_id},
     schedule::{self, ScheduleRule},
+    usage::Usage,
 };
 
 pub const DEFAULT_ACCOUNT: &str = "123456789012";
@@ -41,6 +48,14 @@ pub struct AwsScenario {
     pub roles: Vec<RoleSetting>,
     /// EC2 DescribeInstanceTypes: extra catalog entries and types not offered per region.
     pub ec2: Ec2Scenario,
+    /// Accounts opted in to Service Quotas Automatic Management.
+    pub auto_management: Vec<AutoManagementSetting>,
+    /// GetAutoManagementConfiguration for an account not in `autoManagement`.
+    pub auto_management_default: NeverStarted,
+    /// AWS filing increases by itself when usage crosses a threshold (off by default).
+    pub auto_adjust: AutoAdjust,
+    /// StartQuotaUtilizationReport / GetQuotaUtilizationReport timing.
+    pub utilization_report: ReportSettings,
 }
 
 impl Default for AwsScenario {
@@ -59,6 +74,10 @@ impl Default for AwsScenario {
             faults: Vec::new(),
             roles: Vec::new(),
             ec2: Ec2Scenario::default(),
+            auto_management: Vec::new(),
+            auto_management_default: NeverStarted::default(),
+            auto_adjust: AutoAdjust::default(),
+            utilization_report: ReportSettings::default(),
         }
     }
 }
@@ -219,6 +238,14 @@ pub struct QuotaSetting {
     /// with this ErrorReason (`{ErrorCode, ErrorMessage}`) and no Value.
     #[serde(default)]
     pub error_reason: Option<ErrorReason>,
+    /// What is in use over time (CloudWatch AWS/Usage, utilisation reports); none: AWS
+    /// publishes no usage for the quota here.
+    #[serde(default)]
+    pub usage: Option<Usage>,
+    /// Where the usage is published (ServiceQuota.UsageMetric); built-in vCPU quotas have
+    /// AWS's, others get `{Service: <code>, Type: Resource, Resource: <quota code>, Class: None}`.
+    #[serde(default)]
+    pub usage_metric: Option<UsageMetric>,
 }
 
 impl QuotaSetting {
@@ -230,6 +257,7 @@ impl QuotaSetting {
             || self.adjustable.is_some()
             || self.global.is_some()
             || self.resource_type.is_some()
+            || self.usage_metric.is_some()
     }
 }
 

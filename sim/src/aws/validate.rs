@@ -57,7 +57,51 @@ impl AwsScenario {
                 check_account_id(&format!("{at}.schedule.rules[{i}].account"), a)?;
             }
         }
-        self.validate_seeds(at)
+        self.validate_seeds(at)?;
+        self.validate_usage_settings(at)
+    }
+
+    fn validate_usage_settings(&self, at: &str) -> Result<(), ScenarioError> {
+        let catalog = Catalog::for_scenario(self);
+        for (i, s) in self.auto_management.iter().enumerate() {
+            let field = |name: &str| format!("{at}.autoManagement[{i}].{name}");
+            check_account_id(&field("account"), &s.account)?;
+            for (service, codes) in &s.exclusions {
+                if let Some(code) = codes.iter().find(|c| catalog.get(service, c).is_none()) {
+                    let msg = format!("unknown quota {service}/{code}");
+                    return Err(ScenarioError::new(
+                        field(&format!("exclusions.{service}")),
+                        msg,
+                    ));
+                }
+            }
+        }
+        let r = &self.utilization_report;
+        for (name, d) in [
+            ("pendingFor", r.pending_for),
+            ("inProgressFor", r.in_progress_for),
+        ] {
+            if d == crate::delay::Delay::Manual {
+                let msg = "a report moves by time or reads, not by hand";
+                return Err(ScenarioError::new(
+                    format!("{at}.utilizationReport.{name}"),
+                    msg,
+                ));
+            }
+        }
+        let a = &self.auto_adjust;
+        if !(a.threshold > 0.0 && a.threshold <= 100.0) {
+            let msg = "a percentage above 0, at most 100";
+            return Err(ScenarioError::new(
+                format!("{at}.autoAdjust.threshold"),
+                msg,
+            ));
+        }
+        if !(a.raise_by > 0.0 && a.raise_by.is_finite()) {
+            let msg = "a percentage above 0";
+            return Err(ScenarioError::new(format!("{at}.autoAdjust.raiseBy"), msg));
+        }
+        Ok(())
     }
 
     fn validate_quotas(&self, at: &str) -> Result<(), ScenarioError> {
@@ -95,6 +139,9 @@ impl AwsScenario {
             if q.applied == Some(false) && q.value.is_some() {
                 let msg = "a value with `applied: false` would never be seen; drop one of them";
                 return Err(ScenarioError::new(field("value"), msg));
+            }
+            if let Some(Err(m)) = q.usage.as_ref().map(crate::usage::Usage::check) {
+                return Err(ScenarioError::new(field("usage"), m));
             }
             for (name, v) in [("value", q.value), ("default", q.default_value)] {
                 if v.is_some_and(|v| !(v.is_finite() && v >= 0.0)) {

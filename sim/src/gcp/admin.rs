@@ -14,9 +14,13 @@ use serde_json::json;
 use super::{
     control::GcpControl,
     scenario::{Fault, SeedPreference},
+    usage_control::AdjusterRaise,
     vocab::Dims,
 };
-use crate::admin::{SimError, counters, reply};
+use crate::{
+    admin::{SimError, counters, reply},
+    usage::Usage,
+};
 
 /// Human-readable route list, served at `/_sim` with the other clouds'.
 pub const ROUTES: &[&str] = &[
@@ -34,6 +38,10 @@ pub const ROUTES: &[&str] = &[
     "GET  /_sim/gcp/values/{project}/{service}/{quotaId}?region=..&<dimension>=..   value and usage for those dimensions",
     "PUT  /_sim/gcp/values/{project}/{service}/{quotaId}?region=..&<dimension>=..   set {value?, usage?}",
     "POST /_sim/gcp/faults                     answer the next calls with an error {method, count, project?, code?, message?}",
+    "GET  /_sim/gcp/usage/{project}/{service}/{quotaId}?region=..&<dimension>=..   usage shape and value now {usage, now}",
+    "PUT  /_sim/gcp/usage/{project}/{service}/{quotaId}?region=..&<dimension>=..   replace the usage shape, anchored now {shape: flat|growth|spike|daily, ...}",
+    "GET  /_sim/gcp/adjuster/{project}         QuotaAdjusterSettings now {project, enabled, inherited, inheritedFrom, etag, updateTime}",
+    "POST /_sim/gcp/adjuster/{project}/raise   the Quota Adjuster raises a quota {service?, quotaId, region?, dimensions?, preferredValue?}",
 ];
 
 pub fn router(control: GcpControl) -> Router {
@@ -54,6 +62,12 @@ pub fn router(control: GcpControl) -> Router {
             get(value).put(set_value),
         )
         .route("/_sim/gcp/faults", post(fault))
+        .route(
+            "/_sim/gcp/usage/{project}/{service}/{quota_id}",
+            get(usage).put(set_usage),
+        )
+        .route("/_sim/gcp/adjuster/{project}", get(adjuster))
+        .route("/_sim/gcp/adjuster/{project}/raise", post(adjuster_raise))
         .with_state(control)
 }
 
@@ -174,4 +188,36 @@ async fn set_value(
 
 async fn fault(State(c): Ctl, Json(f): Json<Fault>) -> Response {
     reply(c.inject_fault(f).map(|()| json!({ "ok": true })))
+}
+
+async fn usage(
+    State(c): Ctl,
+    Path((project, service, quota_id)): ValuePath,
+    Query(d): Query<Dims>,
+) -> Response {
+    reply(c.usage_now(&project, &service, &quota_id, &d))
+}
+
+async fn set_usage(
+    State(c): Ctl,
+    Path((project, service, quota_id)): ValuePath,
+    Query(d): Query<Dims>,
+    Json(u): Json<Usage>,
+) -> Response {
+    reply(
+        c.set_usage_shape(&project, &service, &quota_id, &d, u)
+            .and_then(|()| c.usage_now(&project, &service, &quota_id, &d)),
+    )
+}
+
+async fn adjuster(State(c): Ctl, Path(project): Path<String>) -> Response {
+    Json(c.adjuster_settings(&project)).into_response()
+}
+
+async fn adjuster_raise(
+    State(c): Ctl,
+    Path(project): Path<String>,
+    Json(r): Json<AdjusterRaise>,
+) -> Response {
+    reply(c.quota_adjuster_raise(&project, r))
 }

@@ -31,7 +31,7 @@ pub struct GcpControl {
 }
 
 impl GcpControl {
-    fn with<T>(&self, f: impl FnOnce(&mut GcpState, Timestamp) -> T) -> T {
+    pub(super) fn with<T>(&self, f: impl FnOnce(&mut GcpState, Timestamp) -> T) -> T {
         current(&self.shared, f)
     }
 
@@ -216,8 +216,9 @@ impl GcpControl {
         quota_id: &str,
         dims: &Dims,
     ) -> Result<i64, SimError> {
-        self.on_quota(service, quota_id, dims, |st, def| {
-            st.usage_of(project, def, dims)
+        self.with(|st, now| {
+            let def = quota(st, service, quota_id, dims)?;
+            Ok(st.usage_of(project, &def, dims, now))
         })
     }
 
@@ -251,7 +252,12 @@ fn find(st: &GcpState, project: &str, id: &str) -> Result<usize, SimError> {
     })
 }
 
-fn quota(st: &GcpState, service: &str, quota_id: &str, dims: &Dims) -> Result<QuotaDef, SimError> {
+pub(super) fn quota(
+    st: &GcpState,
+    service: &str,
+    quota_id: &str,
+    dims: &Dims,
+) -> Result<QuotaDef, SimError> {
     let def = st
         .catalog
         .get(service, quota_id)

@@ -1,5 +1,5 @@
-//! The Cloud Quotas and Compute Engine methods the simulator serves, and how often each was
-//! called.
+//! The Cloud Quotas, Compute Engine and Cloud Monitoring methods the simulator serves, and how
+//! often each was called.
 
 use std::{collections::BTreeMap, fmt, str::FromStr};
 
@@ -19,10 +19,14 @@ pub enum Method {
     AggregatedListMachineTypes,
     /// Compute Engine `compute.machineTypes.get`.
     GetMachineType,
+    GetQuotaAdjusterSettings,
+    UpdateQuotaAdjusterSettings,
+    /// Cloud Monitoring `projects.timeSeries.list` (quota usage and limits).
+    ListTimeSeries,
 }
 
 impl Method {
-    pub const ALL: [Method; 8] = [
+    pub const ALL: [Method; 11] = [
         Method::ListQuotaInfos,
         Method::GetQuotaInfo,
         Method::ListQuotaPreferences,
@@ -31,6 +35,9 @@ impl Method {
         Method::UpdateQuotaPreference,
         Method::AggregatedListMachineTypes,
         Method::GetMachineType,
+        Method::GetQuotaAdjusterSettings,
+        Method::UpdateQuotaAdjusterSettings,
+        Method::ListTimeSeries,
     ];
 
     /// The RPC name, as in `google.api.cloudquotas.v1.CloudQuotas/<name>`; Compute's by its
@@ -45,6 +52,25 @@ impl Method {
             Method::UpdateQuotaPreference => "UpdateQuotaPreference",
             Method::AggregatedListMachineTypes => "compute.machineTypes.aggregatedList",
             Method::GetMachineType => "compute.machineTypes.get",
+            Method::GetQuotaAdjusterSettings => "GetQuotaAdjusterSettings",
+            Method::UpdateQuotaAdjusterSettings => "UpdateQuotaAdjusterSettings",
+            Method::ListTimeSeries => "ListTimeSeries",
+        }
+    }
+
+    /// The IAM permission the method needs, for PERMISSION_DENIED messages.
+    pub fn permission(self) -> &'static str {
+        match self {
+            Method::ListQuotaInfos | Method::GetQuotaInfo => "cloudquotas.quotas.get",
+            Method::ListQuotaPreferences | Method::GetQuotaPreference => "cloudquotas.quotas.get",
+            Method::CreateQuotaPreference | Method::UpdateQuotaPreference => {
+                "cloudquotas.quotas.update"
+            }
+            Method::AggregatedListMachineTypes => "compute.machineTypes.list",
+            Method::GetMachineType => "compute.machineTypes.get",
+            Method::GetQuotaAdjusterSettings => "cloudquotas.quotas.getQuotaAdjusterSettings",
+            Method::UpdateQuotaAdjusterSettings => "cloudquotas.quotas.updateQuotaAdjusterSettings",
+            Method::ListTimeSeries => "monitoring.timeSeries.list",
         }
     }
 
@@ -52,6 +78,7 @@ impl Method {
     pub fn service(self) -> &'static str {
         match self {
             Method::AggregatedListMachineTypes | Method::GetMachineType => "compute.googleapis.com",
+            Method::ListTimeSeries => "monitoring.googleapis.com",
             _ => "cloudquotas.googleapis.com",
         }
     }
@@ -59,7 +86,9 @@ impl Method {
     pub fn is_write(self) -> bool {
         matches!(
             self,
-            Method::CreateQuotaPreference | Method::UpdateQuotaPreference
+            Method::CreateQuotaPreference
+                | Method::UpdateQuotaPreference
+                | Method::UpdateQuotaAdjusterSettings
         )
     }
 }

@@ -14,7 +14,8 @@
 //! the preference's requestOrigin; -1 (unlimited) ranks above every value; safety-check, fixed
 //! and ineligible refusals are FAILED_PRECONDITION, a missing contact email INVALID_ARGUMENT;
 //! a decrease carries no trace id. Only `projects/` containers are served (folders and organizations
-//! answer UNIMPLEMENTED), and QuotaAdjusterSettings is not.
+//! answer UNIMPLEMENTED), QuotaAdjusterSettings included; a project that never set it inherits
+//! from `default`, disabled. Cloud Monitoring's quota metrics are served under `/v3/`.
 
 // Layers, each using only those below it: `router()` below merges the services
 // (`cloud_quotas`, `compute`, one folder each) -> `model` -> `scenario` (plain data, with
@@ -29,8 +30,10 @@ mod error;
 mod machine_types;
 mod method;
 mod model;
+mod monitoring;
 mod params;
 pub(crate) mod scenario;
+mod usage_control;
 mod validate;
 mod vocab;
 
@@ -43,12 +46,15 @@ pub use control::{GcpControl, dims};
 pub use error::{Code, GcpError};
 pub use machine_types::{Accelerator, ComputeScenario, MachineTypeDef, MachineTypes};
 pub use method::{CallCount, Method};
+pub use model::adjuster::Settings as AdjusterSettings;
 pub use model::catalog::{Catalog, QuotaDef, REGIONS};
 pub use model::preference::Preference;
 pub use model::state::{Change, PreferenceWrite};
 pub use scenario::{
-    Fault, GcpScenario, Outcome, QuotaInfoDef, Rule, Schedule, SeedPreference, ValueSetting,
+    AdjusterSetting, Enablement, Fault, GcpScenario, Outcome, QuotaInfoDef, Rule, Schedule,
+    SeedPreference, ValueSetting,
 };
+pub use usage_control::{AdjusterRaise, UsageNow};
 pub use vocab::{COMPUTE, Dims, IneligibilityReason, Origin, UNLIMITED};
 
 /// The simulated Cloud Quotas of every project in a scenario.
@@ -81,6 +87,7 @@ impl GcpSim {
     pub fn router(&self) -> Router {
         cloud_quotas::responses::router(self.control.shared.clone())
             .merge(compute::responses::router(self.control.shared.clone()))
+            .merge(monitoring::responses::router(self.control.shared.clone()))
             .merge(admin::router(self.control.clone()))
     }
 }

@@ -13,6 +13,7 @@ use super::{
 use crate::{
     delay::Delay,
     schedule::{self, ScheduleRule},
+    usage::Usage,
 };
 
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -35,6 +36,34 @@ pub struct GcpScenario {
     /// Compute Engine machine types: extra catalog entries and types not offered per region
     /// or zone.
     pub compute: ComputeScenario,
+    /// QuotaAdjusterSettings per project (a project not listed inherits `default`, disabled).
+    pub adjuster: Vec<AdjusterSetting>,
+}
+
+/// Whether the Quota Adjuster runs for a project: set on it (ENABLED, DISABLED) or inherited
+/// (INHERITED: from `inheritedFrom`, default `default`, whose value is `ancestorEnablement`,
+/// default DISABLED).
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct AdjusterSetting {
+    pub project: String,
+    pub enablement: Enablement,
+    #[serde(default)]
+    pub inherited_from: Option<String>,
+    #[serde(default = "disabled")]
+    pub ancestor_enablement: Enablement,
+}
+
+fn disabled() -> Enablement {
+    Enablement::Disabled
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Enablement {
+    Enabled,
+    Disabled,
+    Inherited,
 }
 
 fn compute() -> String {
@@ -67,6 +96,10 @@ pub struct QuotaInfoDef {
     pub eligible: Option<bool>,
     #[serde(default)]
     pub ineligibility_reason: Option<IneligibilityReason>,
+    /// Makes it a rate quota with this window (`minute`, `day`): its usage is published as
+    /// `quota/rate/net_usage` (per-minute counts) instead of `quota/allocation/usage`.
+    #[serde(default)]
+    pub refresh_interval: Option<String>,
 }
 
 /// A quota value and/or usage. Without `project` it holds in every project (a project's own
@@ -86,9 +119,11 @@ pub struct ValueSetting {
     pub dimensions: Dims,
     #[serde(default)]
     pub value: Option<i64>,
-    /// What is in use; decreases below it need QUOTA_DECREASE_BELOW_USAGE.
+    /// What is in use: a number, or a shape over time (`{shape: growth, start: 60, perDay:
+    /// 4}`, see `usage`), published by Cloud Monitoring; decreases below it need
+    /// QUOTA_DECREASE_BELOW_USAGE.
     #[serde(default)]
-    pub usage: Option<i64>,
+    pub usage: Option<Usage>,
 }
 
 pub type Schedule = schedule::Schedule<Rule>;

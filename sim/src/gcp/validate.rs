@@ -51,6 +51,17 @@ impl GcpScenario {
             .validate(&format!("{at}.compute"), &catalog.regions)?;
         self.validate_values(at, &catalog)?;
         self.validate_rules(at, &catalog)?;
+        for (i, a) in self.adjuster.iter().enumerate() {
+            self.check_project(&format!("{at}.adjuster[{i}].project"), &a.project)?;
+            if a.inherited_from.is_some() && a.enablement != super::scenario::Enablement::Inherited
+            {
+                let msg = "only an INHERITED setting comes from an ancestor";
+                return Err(ScenarioError::new(
+                    format!("{at}.adjuster[{i}].inheritedFrom"),
+                    msg,
+                ));
+            }
+        }
         for (i, f) in self.faults.iter().enumerate() {
             f.method
                 .parse::<Method>()
@@ -96,8 +107,8 @@ impl GcpScenario {
             if let Some(Err(m)) = v.value.map(check_value) {
                 return Err(ScenarioError::new(field("value"), m));
             }
-            if v.usage.is_some_and(|n| n < 0) {
-                return Err(ScenarioError::new(field("usage"), "must be >= 0"));
+            if let Some(Err(m)) = v.usage.as_ref().map(crate::usage::Usage::check) {
+                return Err(ScenarioError::new(field("usage"), m));
             }
         }
         Ok(())

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::aws::scenario::AwsScenario;
+use crate::aws::{scenario::AwsScenario, usage_settings::UsageMetric};
 
 /// One quota as Service Quotas describes it, independent of account and region.
 #[derive(Clone, Debug, PartialEq)]
@@ -16,11 +16,25 @@ pub struct QuotaDef {
     pub unit: String,
     pub adjustable: bool,
     pub global: bool,
-    /// CloudWatch `AWS/Usage` dimensions `(Resource, Class)`, where AWS publishes usage.
-    pub usage: Option<(String, String)>,
+    /// Where AWS publishes the quota's usage in CloudWatch (ServiceQuota.UsageMetric).
+    pub usage_metric: Option<UsageMetric>,
     /// For a quota applied to each resource rather than to the account
     /// (QuotaAppliedAtLevel RESOURCE): the resource type its QuotaContext names.
     pub resource_type: Option<String>,
+}
+
+/// The metric of a quota that publishes usage but names no metric of its own (scenario
+/// quotas): the quota code stands in for AWS's resource name.
+fn standing_in_for(def: &QuotaDef) -> UsageMetric {
+    UsageMetric::resource_count(&def.service_code, &def.quota_code, "None")
+}
+
+/// The Service dimension AWS/Usage gives a service's metrics.
+fn usage_service(service_code: &str) -> &'static str {
+    match service_code {
+        "fargate" => "Fargate",
+        _ => "EC2",
+    }
 }
 
 const SERVICES: &[(&str, &str)] = &[
@@ -51,7 +65,9 @@ const RESOURCE_LEVEL: &[(&str, &str, &str)] = &[(
 )];
 
 /// (service, code, name, default, adjustable, global, usage class). Defaults are those of a new
-/// account; vCPU quotas publish usage as `AWS/Usage` `ResourceCount` with Resource `vCPU`.
+/// account; vCPU quotas publish usage as `AWS/Usage` `ResourceCount` with Service `EC2` (or
+/// `Fargate`), Type `Resource`, Resource `vCPU` and this Class, as Service Quotas' UsageMetric
+/// names them.
 type Row = (
     &'static str,
     &'static str,
@@ -77,8 +93,8 @@ const BUILT_IN: &[Row] = &[
     ("ec2", "L-417A185B", "Running On-Demand P instances", 0.0, true, false, Some("P/OnDemand")),
     ("ec2", "L-0263D0A3", "EC2-VPC Elastic IPs", 5.0, true, false, None),
     ("vpc", "L-DF5E4CA3", "Network interfaces per Region", 5000.0, true, false, None),
-    ("fargate", "L-3032A538", "Fargate On-Demand vCPU resource count", 6.0, true, false, None),
-    ("fargate", "L-36FBB829", "Fargate Spot vCPU resource count", 6.0, true, false, None),
+    ("fargate", "L-3032A538", "Fargate On-Demand vCPU resource count", 6.0, true, false, Some("Standard/OnDemand")),
+    ("fargate", "L-36FBB829", "Fargate Spot vCPU resource count", 6.0, true, false, Some("Standard/Spot")),
     ("ecs", "L-86C34207", "Container instances per cluster", 5000.0, false, false, None),
     ("ecs", "L-B7718569", "Tasks in the PROVISIONING state per cluster", 500.0, false, false, None),
     ("ecs", "L-21C621EB", "Clusters per account", 10000.0, true, false, None),
@@ -110,7 +126,8 @@ impl Catalog {
                 unit: "None".into(),
                 adjustable,
                 global,
-                usage: class.map(|c| ("vCPU".to_string(), c.to_string())),
+                usage_metric: class
+                    .map(|c| UsageMetric::resource_count(usage_service(svc), "vCPU", c)),
                 resource_type: RESOURCE_LEVEL
                     .iter()
                     .find(|(s, c, _)| *s == svc && *c == code)
@@ -136,7 +153,7 @@ impl Catalog {
                 unit: "None".into(),
                 adjustable: true,
                 global: false,
-                usage: None,
+                usage_metric: None,
                 resource_type: None,
             });
             let overrides = [
@@ -156,11 +173,54 @@ impl Catalog {
                 def.resource_type.clone_from(&q.resource_type);
             }
         }
+        for q in &scenario.quotas {
+            let Some(def) = cat
+                .quotas
+                .get_mut(&(q.service_code.clone(), q.quota_code.clone()))
+            else {
+                continue;
+            };
+            if let Some(m) = &q.usage_metric {
+                def.usage_metric = Some(m.clone());
+            } else if q.usage.is_some() && def.usage_metric.is_none() {
+                def.usage_metric = Some(standing_in_for(def));
+            }
+        }
         cat
+    }
+
+    /// Gives a quota that publishes usage from now on a metric, if it has none.
+    pub fn ensure_metric(&mut self, service: &str, code: &str) {
+        if let Some(def) = self
+            .quotas
+            .get_mut(&(service.to_string(), code.to_string()))
+            && def.usage_metric.is_none()
+        {
+            def.usage_metric = Some(standing_in_for(def));
+        }
+    }
+
+    /// The quota whose usage metric is exactly this one (namespace, name and every dimension).
+    pub fn by_metric(
+        &self,
+        namespace: &str,
+        name: &str,
+        dims: &BTreeMap<String, String>,
+    ) -> Option<&QuotaDef> {
+        self.quotas.values().find(|q| {
+            q.usage_metric.as_ref().is_some_and(|m| {
+                m.namespace == namespace && m.name == name && m.dimensions == *dims
+            })
+        })
     }
 
     pub fn get(&self, service: &str, code: &str) -> Option<&QuotaDef> {
         self.quotas.get(&(service.to_string(), code.to_string()))
+    }
+
+    /// Every quota, ordered by service and code.
+    pub fn all(&self) -> impl Iterator<Item = &QuotaDef> {
+        self.quotas.values()
     }
 
     pub fn has_service(&self, service: &str) -> bool {

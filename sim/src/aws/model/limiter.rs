@@ -125,8 +125,11 @@ impl Counters {
         c.calls += 1;
         if let Some(code) = error {
             c.errors += 1;
-            // Service Quotas' throttle, and EC2's.
-            if matches!(code, "TooManyRequestsException" | "RequestLimitExceeded") {
+            // Service Quotas' throttle, EC2's and CloudWatch's.
+            if matches!(
+                code,
+                "TooManyRequestsException" | "RequestLimitExceeded" | "Throttling"
+            ) {
                 c.throttled += 1;
             }
         }

@@ -1,8 +1,12 @@
 //! What the simulated AWS remembers, below every service: the state behind its lock (`state`),
-//! the quota catalog (`catalog`), increase requests (`request`) and the rate limiter with its
-//! call counters (`limiter`). Built from a validated scenario.
+//! the quota catalog (`catalog`), increase requests (`request`), the rate limiter with its
+//! call counters (`limiter`), usage over time (`usage`) and utilisation reports (`report`).
+//! Built from a validated scenario.
 
+mod auto;
 pub mod catalog;
 pub mod limiter;
+pub mod report;
 pub mod request;
 pub mod state;
+pub mod usage;

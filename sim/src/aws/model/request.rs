@@ -18,6 +18,9 @@ pub enum Source {
     Api,
     /// The scenario's `openRequests` or an admin seed, as if filed in the console.
     Console,
+    /// Filed by AWS itself for an account opted in to Automatic Management with
+    /// NotifyAndAdjust (`RequestType: AutomaticManagement`); it never opens a support case.
+    AutomaticManagement,
 }
 
 /// One entry of the filing log: every request filed through the API or seeded.

@@ -11,7 +11,9 @@ use crate::aws::{
     instance_types::InstanceTypes,
     model::catalog::{Catalog, QuotaDef},
     model::limiter::{Counters, Limiter},
+    model::report::Report,
     model::request::{FiledRequest, Request, Source},
+    model::usage::{Anchored, UsageBook},
     scenario::{AwsScenario, ErrorReason},
     status::RequestStatus,
 };
@@ -43,6 +45,10 @@ pub struct AwsState {
     /// STS calls by (account, action).
     pub sts_calls: BTreeMap<(String, String), u64>,
     sessions_issued: u64,
+    /// Usage shapes set since start (the scenario's are read from it).
+    pub usage: UsageBook,
+    /// Quota utilisation reports, oldest first; expired ones are dropped on the next tick.
+    pub reports: Vec<Report>,
 }
 
 /// Who a set of temporary credentials acts as.
@@ -84,6 +90,8 @@ impl AwsState {
             sessions: HashMap::new(),
             sts_calls: BTreeMap::new(),
             sessions_issued: 0,
+            usage: UsageBook::new(now),
+            reports: Vec::new(),
             scenario,
         };
         for seed in state.scenario.open_requests.clone() {
@@ -150,6 +158,24 @@ impl AwsState {
             .filter(|q| def.global || q.region.as_deref().is_none_or(|r| r == region))
             .max_by_key(|q| 2 * u8::from(q.account.is_some()) + u8::from(q.region.is_some()))
             .and_then(|q| q.error_reason.clone())
+    }
+
+    /// What is in use for a quota in one account and region, with its anchor; None when AWS
+    /// publishes no usage for it there.
+    pub fn usage_of(&self, account: &str, region: &str, def: &QuotaDef) -> Option<Anchored> {
+        self.usage.of(&self.scenario, account, region, def)
+    }
+
+    /// Usage at `now`, None without usage data.
+    pub fn usage_now(
+        &self,
+        account: &str,
+        region: &str,
+        def: &QuotaDef,
+        now: Timestamp,
+    ) -> Option<f64> {
+        self.usage_of(account, region, def)
+            .map(|(u, t0)| u.at(t0, now))
     }
 
     /// The account an access key acts in: temporary credentials from STS first, then the
@@ -219,9 +245,13 @@ impl AwsState {
         self.seq += 1;
         let digest = Sha256::digest(format!("{}/{}/{}", f.account, f.region, self.seq));
         let id = hex::encode(&digest[..16]);
-        let rule =
+        let mut rule =
             self.scenario
                 .rule_for(f.account, f.region, &f.def.service_code, &f.def.quota_code);
+        if f.source == Source::AutomaticManagement {
+            // AWS's own requests open no support case: PENDING until their outcome.
+            rule.case_opened_after = None;
+        }
         let filed = FiledRequest {
             id,
             account: f.account.into(),
@@ -332,10 +362,16 @@ impl AwsState {
 impl Ticks for AwsState {
     /// Moves every request whose time has come (called before each API or admin call).
     fn tick(&mut self, now: Timestamp) {
+        let settings = &self.scenario.utilization_report;
+        self.reports.retain(|r| !r.expired(settings, now));
+        for r in &mut self.reports {
+            r.settle(settings, now);
+        }
         for idx in 0..self.requests.len() {
             let cases = &mut self.cases;
             let entered = self.requests[idx].settle(now, &mut || Self::next_case_id(cases));
             self.after_moves(idx, &entered);
         }
+        self.auto_file(now);
     }
 }

@@ -10,6 +10,7 @@ use crate::aws::{
     model::state::{AwsState, Filing},
     operation::Operation,
     service_quotas::paging::page,
+    service_quotas::utilization,
     service_quotas::wire::{self, Input, ServiceInfo},
     status::RequestStatus,
 };
@@ -78,10 +79,14 @@ pub fn dispatch(
         | Operation::ListRequestedServiceQuotaChangeHistoryByQuota => {
             history(st, who, op, &input, now)
         }
-        // An EC2 action, answered on EC2's protocol (`ec2`), never through a target header.
-        Operation::DescribeInstanceTypes => Err(AwsError::new(
+        Operation::StartQuotaUtilizationReport => Ok(utilization::start(st, who, now)),
+        Operation::GetQuotaUtilizationReport => utilization::get(st, who, &input, now),
+        Operation::GetAutoManagementConfiguration => utilization::auto_management(st, who),
+        // EC2's and CloudWatch's actions come on their own protocols, never through this
+        // target header.
+        Operation::DescribeInstanceTypes | Operation::GetMetricData => Err(AwsError::new(
             "UnknownOperationException",
-            "DescribeInstanceTypes is an EC2 action, not a Service Quotas one.",
+            format!("{op} is not a Service Quotas operation."),
         )),
     }
 }

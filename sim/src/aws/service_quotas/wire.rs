@@ -6,7 +6,11 @@ use std::collections::BTreeMap;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use crate::aws::{model::catalog::QuotaDef, model::request::Request, scenario::ErrorReason};
+use crate::aws::{
+    model::catalog::QuotaDef,
+    model::request::{Request, Source},
+    scenario::ErrorReason,
+};
 
 /// Every input member of the operations served; each operation reads the ones it has.
 /// Unknown members are ignored, as the SDKs may send newer ones.
@@ -22,6 +26,7 @@ pub struct Input {
     pub support_case_allowed: Option<bool>,
     pub request_id: Option<String>,
     pub status: Option<String>,
+    pub report_id: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -85,6 +90,9 @@ impl ServiceQuota {
 #[serde(rename_all = "PascalCase")]
 pub struct RequestedServiceQuotaChange {
     pub id: String,
+    /// `AutomaticManagement` for AWS's own requests; absent for a person's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_type: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub case_id: Option<String>,
     pub service_code: String,
@@ -121,19 +129,11 @@ pub fn service_quota(def: &QuotaDef, account: &str, region: &str, value: f64) ->
         unit: def.unit.clone(),
         adjustable: def.adjustable,
         global_quota: def.global,
-        usage_metric: def.usage.as_ref().map(|(resource, class)| MetricInfo {
-            metric_namespace: "AWS/Usage".into(),
-            metric_name: "ResourceCount".into(),
-            metric_dimensions: [
-                ("Class", class.as_str()),
-                ("Resource", resource.as_str()),
-                ("Service", "EC2"),
-                ("Type", "Resource"),
-            ]
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
-            metric_statistic_recommendation: "Maximum".into(),
+        usage_metric: def.usage_metric.as_ref().map(|m| MetricInfo {
+            metric_namespace: m.namespace.clone(),
+            metric_name: m.name.clone(),
+            metric_dimensions: m.dimensions.clone(),
+            metric_statistic_recommendation: m.statistic.clone(),
         }),
         error_reason: None,
         quota_applied_at_level: level(def),
@@ -154,18 +154,21 @@ fn level(def: &QuotaDef) -> &'static str {
 }
 
 pub fn requested_change(req: &Request, def: &QuotaDef) -> RequestedServiceQuotaChange {
-    let requester = match req.source {
-        crate::aws::model::request::Source::Api => format!(
-            r#"{{"accountId":"{0}","callerArn":"arn:aws:iam::{0}:root"}}"#,
-            req.account
-        ),
-        crate::aws::model::request::Source::Console => format!(
-            r#"{{"accountId":"{0}","callerArn":"arn:aws:iam::{0}:user/console"}}"#,
-            req.account
-        ),
+    let caller = match req.source {
+        Source::Api => "root",
+        Source::Console => "user/console",
+        // The service acts through its service-linked role, so the requester names it.
+        Source::AutomaticManagement => {
+            "role/aws-service-role/servicequotas.amazonaws.com/AWSServiceRoleForServiceQuotas"
+        }
     };
+    let requester = format!(
+        r#"{{"accountId":"{0}","callerArn":"arn:aws:iam::{0}:{caller}"}}"#,
+        req.account
+    );
     RequestedServiceQuotaChange {
         id: req.id.clone(),
+        request_type: (req.source == Source::AutomaticManagement).then_some("AutomaticManagement"),
         case_id: req.case_id.clone(),
         service_code: def.service_code.clone(),
         service_name: def.service_name.clone(),

@@ -18,6 +18,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::gcp::{
+    cloud_quotas::adjuster,
     cloud_quotas::listing::{Filter, order, page},
     cloud_quotas::wire::{self, Mask, SafetyChecks},
     cloud_quotas::write::{self, WriteRequest},
@@ -47,6 +48,10 @@ pub fn router(shared: Shared) -> Router {
             &format!("{BASE}/quotaPreferences/{{id}}"),
             get(get_pref).patch(update_pref),
         )
+        .route(
+            &format!("{BASE}/quotaAdjusterSettings"),
+            get(adjuster::get).patch(adjuster::update),
+        )
         // A fallback, not a `/v1/{*rest}` route, which would clash with the routes above; it
         // sees every unmatched path of the merged server, so it answers non-/v1 ones plainly.
         .fallback(not_served)
@@ -66,7 +71,7 @@ struct Scope {
 
 /// What every API handler starts from. The query is kept unparsed so a bad one is answered
 /// only after the container and fault checks, in the order Google checks them.
-struct Call {
+pub(super) struct Call {
     shared: Shared,
     scope: Scope,
     query: Q,
@@ -92,7 +97,7 @@ impl FromRequestParts<Shared> for Call {
 impl Call {
     /// Runs one API call: due moves first, then the container and fault checks, then `op`;
     /// counts it and renders the answer.
-    fn run(
+    pub(super) fn run(
         self,
         method: Method,
         op: impl FnOnce(&mut GcpState, &str, &Params, Timestamp) -> Result<Value, GcpError>,

@@ -43,7 +43,7 @@ pub fn quota_info(
             enc.pick(reason.number(), reason.name()),
         );
     }
-    json!({
+    let mut info = json!({
         "name": format!(
             "projects/{project}/locations/global/services/{}/quotaInfos/{}",
             def.service, def.quota_id
@@ -61,7 +61,11 @@ pub fn quota_info(
         "isFixed": def.is_fixed,
         "dimensionsInfos": dimensions_infos,
         "isConcurrent": def.is_concurrent,
-    })
+    });
+    if let Some(window) = &def.refresh_interval {
+        info["refreshInterval"] = json!(window);
+    }
+    info
 }
 
 /// A preference as the API returns it; `contactEmail` is input only and never echoed.

@@ -292,7 +292,8 @@ fn decide(
              QUOTA_DECREASE_PERCENTAGE_TOO_HIGH to ignore_safety_checks to proceed"
         )));
     }
-    let usage = st.usage_of(project, def, dims);
+    // Usage as it is at this call (a shape moves with time; a flat usage does not).
+    let usage = st.usage_of(project, def, dims, Timestamp::now());
     if preferred < usage && !checks.below_usage {
         return Err(GcpError::precondition(format!(
             "Decreasing {id} to {preferred} would be below the current usage {usage}; add \

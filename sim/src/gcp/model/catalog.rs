@@ -24,6 +24,9 @@ pub struct QuotaDef {
     pub is_fixed: bool,
     pub is_concurrent: bool,
     pub is_precise: bool,
+    /// A rate quota's window (`minute`, `day`); None for an allocation quota. Rate quotas
+    /// publish usage as `quota/rate/net_usage`, allocation ones as `quota/allocation/usage`.
+    pub refresh_interval: Option<String>,
     /// None: increases may be requested.
     pub ineligible: Option<IneligibilityReason>,
 }
@@ -47,6 +50,7 @@ impl QuotaDef {
             is_fixed: false,
             is_concurrent: false,
             is_precise: true,
+            refresh_interval: None,
             ineligible: None,
         }
     }
@@ -310,6 +314,9 @@ impl QuotaInfoDef {
         if let Some(c) = self.concurrent {
             q.is_concurrent = c;
         }
+        if self.refresh_interval.is_some() {
+            q.refresh_interval.clone_from(&self.refresh_interval);
+        }
         match (self.eligible, self.ineligibility_reason) {
             (Some(true), _) => q.ineligible = None,
             (_, Some(reason)) => q.ineligible = Some(reason),
@@ -333,6 +340,7 @@ impl QuotaInfoDef {
             is_fixed: false,
             is_concurrent: false,
             is_precise: true,
+            refresh_interval: None,
             ineligible: None,
         };
         self.apply_to(&mut q);

@@ -12,12 +12,17 @@ use crate::gcp::{
     error::{Code, GcpError},
     machine_types::MachineTypes,
     method::{Counters, Method},
+    model::adjuster::Settings,
     model::catalog::{Catalog, QuotaDef},
     model::preference::{Preference, Verdict},
     scenario::{Fault, GcpScenario, merge_region},
     vocab::{Dims, UNLIMITED, compare_values},
 };
 use crate::shared::Ticks;
+use crate::usage::Usage;
+
+/// A usage shape and the time it is anchored at.
+pub type Anchored = (Usage, Timestamp);
 
 /// One entry of the write log: every preference stored through the API or seeded.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -60,19 +65,25 @@ pub struct GcpState {
     /// Compute Engine machine types, the same in every project.
     pub machine_types: MachineTypes,
     values: HashMap<ValueKey, i64>,
-    usage: HashMap<ValueKey, i64>,
+    usage: HashMap<ValueKey, Anchored>,
+    /// When the simulator started: the anchor of every scenario usage shape.
+    pub started: Timestamp,
     pub prefs: Vec<Preference>,
     pub writes: Vec<PreferenceWrite>,
     pub counters: Counters,
     faults: Vec<Fault>,
     seq: u64,
+    /// QuotaAdjusterSettings changed since start, by project.
+    adjuster: HashMap<String, Settings>,
 }
 
 impl GcpState {
     /// A fresh state with the scenario's values and no preferences: `seed::seeded` adds the
     /// scenario's, so this module never needs the seeding rules that need it.
     pub fn new(scenario: GcpScenario) -> Self {
+        let started = Timestamp::now();
         let mut state = Self {
+            started,
             catalog: Catalog::for_scenario(&scenario),
             machine_types: MachineTypes::for_scenario(&scenario.compute),
             values: HashMap::new(),
@@ -82,6 +93,7 @@ impl GcpState {
             counters: Counters::default(),
             faults: scenario.faults.clone(),
             seq: 0,
+            adjuster: HashMap::new(),
             scenario,
         };
         for v in state.scenario.values.clone() {
@@ -98,7 +110,7 @@ impl GcpState {
                 state.values.insert(key.clone(), value);
             }
             if let Some(usage) = v.usage {
-                state.usage.insert(key, usage);
+                state.usage.insert(key, (usage, started));
             }
         }
         state
@@ -110,8 +122,35 @@ impl GcpState {
         lookup(&self.values, project, def, dims).unwrap_or(def.default_value)
     }
 
-    pub fn usage_of(&self, project: &str, def: &QuotaDef, dims: &Dims) -> i64 {
-        lookup(&self.usage, project, def, dims).unwrap_or(0)
+    /// What is in use at `now` for `dims` (0 without usage), rounded to a whole count.
+    pub fn usage_of(&self, project: &str, def: &QuotaDef, dims: &Dims, now: Timestamp) -> i64 {
+        self.usage_shape(project, def, dims)
+            .map_or(0, |(u, t0)| u.at(t0, now).round() as i64)
+    }
+
+    /// The usage shape for `dims`, found as values are.
+    pub fn usage_shape(&self, project: &str, def: &QuotaDef, dims: &Dims) -> Option<Anchored> {
+        lookup(&self.usage, project, def, dims)
+    }
+
+    /// Every usage series a project publishes: (service, quota id, dimensions, shape), a
+    /// project's own entry winning over an every-project one for the same dimensions.
+    pub fn usage_series(&self, project: &str) -> Vec<(String, String, Dims, Anchored)> {
+        let mut out: std::collections::BTreeMap<(String, String, Dims), (bool, Anchored)> =
+            Default::default();
+        for ((p, s, q, d), u) in &self.usage {
+            if p.as_deref().is_some_and(|p| p != project) {
+                continue;
+            }
+            let key = (s.clone(), q.clone(), d.clone());
+            let own = p.is_some();
+            if out.get(&key).is_none_or(|(was_own, _)| own && !was_own) {
+                out.insert(key, (own, u.clone()));
+            }
+        }
+        out.into_iter()
+            .map(|((s, q, d), (_, u))| (s, q, d, u))
+            .collect()
     }
 
     pub fn set_value(&mut self, project: &str, service: &str, quota_id: &str, dims: &Dims, v: i64) {
@@ -124,9 +163,25 @@ impl GcpState {
         self.set_value(&p.project, &p.service, &p.quota_id, &p.dimensions, v);
     }
 
+    /// A flat usage of `v` (the shape's anchor does not matter for a flat one).
     pub fn set_usage(&mut self, project: &str, service: &str, quota_id: &str, dims: &Dims, v: i64) {
+        let flat = (Usage::flat(v as f64), self.started);
         self.usage
-            .insert(own_key(project, service, quota_id, dims), v);
+            .insert(own_key(project, service, quota_id, dims), flat);
+    }
+
+    /// Replaces the usage shape for these dimensions in one project, anchored at `now`.
+    pub fn set_usage_shape(
+        &mut self,
+        project: &str,
+        service: &str,
+        quota_id: &str,
+        dims: &Dims,
+        usage: Usage,
+        now: Timestamp,
+    ) {
+        self.usage
+            .insert(own_key(project, service, quota_id, dims), (usage, now));
     }
 
     /// QuotaInfo.dimensionsInfos for a project: the default entry (no dimensions) first, then
@@ -264,6 +319,28 @@ impl GcpState {
         });
     }
 
+    /// The project's QuotaAdjusterSettings now.
+    pub fn adjuster(&self, project: &str) -> Settings {
+        self.adjuster.get(project).cloned().unwrap_or_else(|| {
+            let setting = self.scenario.adjuster.iter().find(|s| s.project == project);
+            Settings::initial(project, setting)
+        })
+    }
+
+    /// Sets the enablement on the project itself (None: back to inheriting).
+    pub fn update_adjuster(
+        &mut self,
+        project: &str,
+        enabled: Option<bool>,
+        now: Timestamp,
+    ) -> Settings {
+        let mut s = self.adjuster(project);
+        self.seq += 1;
+        s.update(enabled, now, self.seq);
+        self.adjuster.insert(project.into(), s.clone());
+        s
+    }
+
     pub fn inject(&mut self, fault: Fault) {
         self.faults.push(fault);
     }
@@ -285,6 +362,10 @@ impl GcpState {
                     method.service()
                 )
             }
+            Code::PermissionDenied => format!(
+                "Permission {} denied (or the resource may not exist).",
+                method.permission()
+            ),
             code => format!("simulated {} for {method}", code.name()),
         });
         Some(GcpError::new(f.code, message))
@@ -316,7 +397,12 @@ fn own_key(project: &str, service: &str, quota_id: &str, dims: &Dims) -> ValueKe
     )
 }
 
-fn lookup(map: &HashMap<ValueKey, i64>, project: &str, def: &QuotaDef, dims: &Dims) -> Option<i64> {
+fn lookup<V: Clone>(
+    map: &HashMap<ValueKey, V>,
+    project: &str,
+    def: &QuotaDef,
+    dims: &Dims,
+) -> Option<V> {
     map.iter()
         .filter(|((p, s, q, d), _)| {
             *s == def.service
@@ -329,7 +415,7 @@ fn lookup(map: &HashMap<ValueKey, i64>, project: &str, def: &QuotaDef, dims: &Di
         .max_by(|((pa, _, _, da), _), ((pb, _, _, db), _)| {
             (da.len(), pa.is_some(), da).cmp(&(db.len(), pb.is_some(), db))
         })
-        .map(|(_, v)| *v)
+        .map(|(_, v)| v.clone())
 }
 
 /// Preference ids end up in resource names: letters, digits, `-` and `_`, at most 63.
