@@ -12,3 +12,4 @@ pub mod plan;
 pub mod probes;
 pub mod shutdown;
 pub mod telemetry;
+pub mod usage;

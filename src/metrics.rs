@@ -35,6 +35,11 @@ struct Metrics {
     targets: Family<Labels<1>, Gauge>,
     open_requests: Family<Labels<3>, Gauge>,
     open_request_age: Family<Labels<3>, FloatGauge>,
+    usage: Family<Labels<3>, FloatGauge>,
+    usage_peak: Family<Labels<3>, FloatGauge>,
+    utilization: Family<Labels<3>, FloatGauge>,
+    exhaustion: Family<Labels<3>, FloatGauge>,
+    threshold: Family<Labels<1>, FloatGauge>,
     request_duration: Histogram,
     cloud_calls: Family<Labels<2>, Counter>,
     cloud_errors: Family<Labels<3>, Counter>,
@@ -77,6 +82,11 @@ static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
         targets: Family::default(),
         open_requests: Family::default(),
         open_request_age: Family::default(),
+        usage: Family::default(),
+        usage_peak: Family::default(),
+        utilization: Family::default(),
+        exhaustion: Family::default(),
+        threshold: Family::default(),
         // Filing to close: minutes to weeks (support cases).
         request_duration: Histogram::new([
             60.0,
@@ -153,6 +163,32 @@ static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
         "Age of the open request, per quota",
         Unit::Seconds,
         m.open_request_age.clone(),
+    );
+    registry.register(
+        "quota_operator_quota_usage",
+        "Usage of the quota now, in its unit, as the cloud reports it (absent when unknown)",
+        m.usage.clone(),
+    );
+    registry.register(
+        "quota_operator_quota_usage_peak",
+        "The highest usage over the object's window",
+        m.usage_peak.clone(),
+    );
+    registry.register(
+        "quota_operator_quota_utilization_ratio",
+        "Usage now over the quota's current value (0.8 is 80 %)",
+        m.utilization.clone(),
+    );
+    registry.register_with_unit(
+        "quota_operator_quota_exhaustion_forecast",
+        "Time until the usage trend reaches the quota's value (absent when not within 90 days)",
+        Unit::Seconds,
+        m.exhaustion.clone(),
+    );
+    registry.register(
+        "quota_operator_account_utilization_threshold_ratio",
+        "The CloudAccount's utilisation threshold (spec.usage.thresholdPercent / 100)",
+        m.threshold.clone(),
     );
     registry.register_with_unit(
         "quota_operator_request_duration",
@@ -390,6 +426,7 @@ pub fn targets(object: &str, account: Option<&str>, quota: Option<&str>, targets
             .map(|at| jiff::Timestamp::now().duration_since(at.0).as_secs_f64())
             .unwrap_or(0.0);
         METRICS.open_request_age.get_or_create(&labels).set(age);
+        usage_series(&labels, t);
     }
     report_series(object, series);
     let states: Vec<TargetState> = targets.iter().map(|t| t.state).collect();
@@ -408,6 +445,40 @@ pub fn targets(object: &str, account: Option<&str>, quota: Option<&str>, targets
             .get_or_create(&[("state", s.as_str().into())])
             .inc();
     }
+}
+
+/// A target's usage series: set when known, removed when not (never a 0 for unknown).
+fn usage_series(labels: &Labels<3>, t: &TargetStatus) {
+    let u = t.usage.as_deref();
+    let set = |family: &Family<Labels<3>, FloatGauge>, v: Option<f64>| match v {
+        Some(v) => {
+            family.get_or_create(labels).set(v);
+        }
+        None => {
+            family.remove(labels);
+        }
+    };
+    set(&METRICS.usage, u.and_then(|u| u.current));
+    set(&METRICS.usage_peak, u.and_then(|u| u.peak));
+    set(
+        &METRICS.utilization,
+        u.and_then(|u| u.utilization_percent).map(|p| p / 100.0),
+    );
+    let until = u.and_then(|u| u.exhaustion_at.as_ref()).map(|at| {
+        jiff::Timestamp::now()
+            .duration_until(at.0)
+            .as_secs_f64()
+            .max(0.0)
+    });
+    set(&METRICS.exhaustion, until);
+}
+
+/// The utilisation threshold of each CloudAccount in use.
+pub fn account_threshold(account: &str, percent: f64) {
+    METRICS
+        .threshold
+        .get_or_create(&[("account", account.to_string())])
+        .set(percent / 100.0);
 }
 
 /// A request this object followed closed: how long it was open.
@@ -469,6 +540,10 @@ fn report_series(object: &str, now: Vec<Labels<3>>) {
         METRICS.desired_value.remove(&labels);
         METRICS.open_requests.remove(&labels);
         METRICS.open_request_age.remove(&labels);
+        METRICS.usage.remove(&labels);
+        METRICS.usage_peak.remove(&labels);
+        METRICS.utilization.remove(&labels);
+        METRICS.exhaustion.remove(&labels);
     }
 }
 
@@ -503,6 +578,8 @@ mod tests {
             state: TargetState::Satisfied,
             request: None,
             capacity: None,
+            usage: None,
+            headroom: None,
             message: None,
         }
     }

@@ -1,6 +1,6 @@
 use std::collections::BTreeMap;
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, LabelSelector};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, LabelSelector, Time};
 use kube::{CustomResource, KubeSchema};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -59,6 +59,9 @@ pub struct CloudAccountSpec {
     /// Limits on what may be requested in this account, whatever a QuotaRequirement asks.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub guardrails: Option<Guardrails>,
+    /// How usage is read and judged in this account.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage: Option<UsageSettings>,
     /// API endpoint override (a simulator, a VPC endpoint), e.g. `http://127.0.0.1:4566`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[x_kube(validation = Rule::new("self.matches('^https?://[^ ]+$')").message("spec.endpoint must be an http:// or https:// URL"))]
@@ -146,6 +149,31 @@ pub struct DecreasePolicy {
     pub ignore_safety_checks: bool,
 }
 
+/// Usage in one account.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct UsageSettings {
+    /// Utilisation, in percent of the quota's value, at which a QuotaRequirement's `NearLimit`
+    /// condition turns True and a warning event is published. Default 80.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 100))]
+    pub threshold_percent: Option<i32>,
+}
+
+/// The utilisation threshold when a CloudAccount sets none.
+pub const DEFAULT_UTILIZATION_THRESHOLD: f64 = 80.0;
+
+impl UsageSettings {
+    pub fn threshold(account: &CloudAccount) -> f64 {
+        account
+            .spec
+            .usage
+            .as_ref()
+            .and_then(|u| u.threshold_percent)
+            .map_or(DEFAULT_UTILIZATION_THRESHOLD, f64::from)
+    }
+}
+
 /// The refusal cooldown when a CloudAccount sets none.
 pub const DEFAULT_REFUSAL_COOLDOWN: jiff::SignedDuration = jiff::SignedDuration::from_hours(24);
 
@@ -205,6 +233,36 @@ pub struct CloudAccountStatus {
     /// an endpoint the operator may not use) and nothing changes until its spec does.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub conditions: Vec<Condition>,
+    /// The cloud's own auto-adjuster for this account or project, as the cloud reports it:
+    /// AWS Service Quotas automatic management, or Google's Quota Adjuster. Requests it makes
+    /// are adopted, never duplicated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auto_adjuster: Option<AutoAdjusterStatus>,
+}
+
+/// The cloud's own auto-adjuster, as last read.
+#[derive(JsonSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct AutoAdjusterStatus {
+    /// `AWS automatic management` or `GCP Quota Adjuster`.
+    pub name: String,
+    /// AWS: `NotifyOnly`, `NotifyAndAdjust` or `NotOptedIn`; GCP: `ENABLED`, `DISABLED` or
+    /// `INHERITED`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub setting: Option<String>,
+    /// Whether it raises quotas on its own (AWS NotifyAndAdjust, GCP enabled).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adjusts: Option<bool>,
+    /// Quotas it leaves alone (AWS exclusions, `service/quota`), or where the setting is
+    /// inherited from (GCP).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub details: Vec<String>,
+    /// When it was read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read_at: Option<Time>,
+    /// Why the setting is unknown: the cloud's answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unknown: Option<String>,
 }
 
 impl CloudAccount {

@@ -10,6 +10,8 @@ pub const READY: &str = "Ready";
 pub const SATISFIED: &str = "Satisfied";
 pub const RECONCILING: &str = "Reconciling";
 pub const STALLED: &str = "Stalled";
+// Usage at or above the CloudAccount's threshold in some region; beside the kstatus three.
+pub const NEAR_LIMIT: &str = "NearLimit";
 
 /// A condition as the controller wants it now, before timestamps.
 #[derive(Clone, Debug, PartialEq)]

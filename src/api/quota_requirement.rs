@@ -28,6 +28,11 @@ use serde::{Deserialize, Serialize};
     ),
     printcolumn(name = "State", type_ = "string", json_path = ".status.summary"),
     printcolumn(
+        name = "Used%",
+        type_ = "number",
+        json_path = ".status.targets[0].usage.utilizationPercent"
+    ),
+    printcolumn(
         name = "Ready",
         type_ = "string",
         json_path = ".status.conditions[?(@.type==\"Ready\")].status"
@@ -41,7 +46,9 @@ use serde::{Deserialize, Serialize};
 #[x_kube(validation = Rule::new("has(self.aws) != has(self.gcp)").message("exactly one of spec.aws or spec.gcp must be set").reason(Reason::FieldValueInvalid))]
 #[x_kube(validation = Rule::new("!has(self.aws) || self.regions.all(r, r.matches('^[a-z]{2}(-[a-z]+)+-[0-9]+$'))").message("spec.regions: every AWS region must look like us-east-1").field_path(".regions"))]
 #[x_kube(validation = Rule::new("!has(self.gcp) || self.regions.all(r, r == 'global' || r.matches('^[a-z]+-[a-z]+[0-9]+$'))").message("spec.regions: every GCP region must look like us-central1 (or be 'global')").field_path(".regions"))]
-#[x_kube(validation = Rule::new("has(self.desiredValue) != has(self.capacity)").message("exactly one of spec.desiredValue or spec.capacity must be set").reason(Reason::FieldValueInvalid))]
+#[x_kube(validation = Rule::new("!(has(self.desiredValue) && has(self.capacity))").message("at most one of spec.desiredValue or spec.capacity may be set").reason(Reason::FieldValueInvalid))]
+#[x_kube(validation = Rule::new("has(self.desiredValue) || has(self.capacity) || has(self.headroom)").message("one of spec.desiredValue, spec.capacity or spec.headroom must be set").reason(Reason::FieldValueInvalid))]
+#[x_kube(validation = Rule::new("!has(self.headroom) || !has(self.desiredValue) || self.headroom.max >= self.desiredValue").message("spec.headroom.max must be at least spec.desiredValue").field_path(".headroom.max"))]
 #[x_kube(validation = Rule::new("!has(self.headroomPercent) || has(self.capacity)").message("spec.headroomPercent applies only to spec.capacity").field_path(".headroomPercent"))]
 #[x_kube(validation = Rule::new("!has(self.capacity) || !has(self.aws) || self.capacity.all(c, !has(c.machineType))").message("spec.capacity: machineType is for GCP quotas; AWS capacity is instanceType (EC2) or vcpu (Fargate)").field_path(".capacity"))]
 #[x_kube(validation = Rule::new("!has(self.capacity) || !has(self.gcp) || self.capacity.all(c, has(c.machineType))").message("spec.capacity: a GCP quota's capacity is machineType entries").field_path(".capacity"))]
@@ -84,6 +91,12 @@ pub struct QuotaRequirementSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 0, max = 1000))]
     pub headroom_percent: Option<i32>,
+    /// Keep the quota this far above what is used: the need becomes the larger of the declared
+    /// floor (`desiredValue` or `capacity`, optional with headroom) and usage plus `percent`,
+    /// rounded up, never above `max` or the CloudAccount's guardrails, raised at most once per
+    /// `cooldown`, and never lowered when usage falls.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub headroom: Option<Headroom>,
     /// Why the increase is needed. Sent to GCP as the QuotaPreference's justification; AWS's
     /// increase request has no such field, so on AWS it is shown in status and events only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -93,6 +106,68 @@ pub struct QuotaRequirementSpec {
     /// decreases at once). Default false: a higher current value always counts as satisfied.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub allow_decrease: bool,
+}
+
+/// Room over usage, as desired state.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Headroom {
+    /// How far above usage, in percent (1 to 1000): 30 asks for 130 % of it.
+    #[schemars(range(min = 1, max = 1000))]
+    pub percent: i32,
+    /// Which usage: the peak over `window` (default) or the usage now.
+    #[serde(default)]
+    pub of: UsageBasis,
+    /// How far back the peak is looked for: whole days, hours and minutes such as `168h` or
+    /// `7d`, at most 7 days (the usage read covers a week). Default `168h`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[x_kube(validation = Rule::new("self.matches('^([0-9]{1,4}[dhm])+$')").message("spec.headroom.window must be a duration such as 168h or 7d"))]
+    #[schemars(length(max = 32))]
+    pub window: Option<String>,
+    /// The largest value headroom may ask for. Required: an automatic raise without a ceiling
+    /// is not something an admin gets by default.
+    #[schemars(range(min = 1, max = 10_000_000_000_i64))]
+    pub max: i64,
+    /// At most one raise for headroom per this long (`24h`, `1h30m`). Default `24h`. The
+    /// declared floor is filed whenever it is unmet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[x_kube(validation = Rule::new("self.matches('^([0-9]{1,6}[dhms])+$')").message("spec.headroom.cooldown must be a duration such as 24h or 1h30m"))]
+    #[schemars(length(max = 32))]
+    pub cooldown: Option<String>,
+}
+
+/// Which usage headroom is added to.
+#[derive(JsonSchema, Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum UsageBasis {
+    /// The highest usage over the window.
+    #[default]
+    #[serde(rename = "peak")]
+    Peak,
+    /// The usage now.
+    #[serde(rename = "current")]
+    Current,
+}
+
+/// The default headroom window and cooldown.
+pub const DEFAULT_HEADROOM_WINDOW: jiff::SignedDuration = jiff::SignedDuration::from_hours(168);
+pub const DEFAULT_HEADROOM_COOLDOWN: jiff::SignedDuration = jiff::SignedDuration::from_hours(24);
+
+impl Headroom {
+    /// The window as a duration: the default when absent, at most the week usage covers.
+    pub fn window(&self) -> jiff::SignedDuration {
+        self.window
+            .as_deref()
+            .and_then(super::parse_duration)
+            .unwrap_or(DEFAULT_HEADROOM_WINDOW)
+            .min(DEFAULT_HEADROOM_WINDOW)
+    }
+
+    pub fn cooldown(&self) -> jiff::SignedDuration {
+        self.cooldown
+            .as_deref()
+            .and_then(super::parse_duration)
+            .unwrap_or(DEFAULT_HEADROOM_COOLDOWN)
+    }
 }
 
 /// Instances, machines or tasks that must run at the same time: exactly one of `instanceType`,
@@ -279,9 +354,65 @@ pub struct TargetStatus {
     /// object's capacity on the quota, and the arithmetic.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub capacity: Option<Box<CapacityStatus>>,
+    /// How much of the quota is used, as the cloud reports it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage: Option<Box<UsageStatus>>,
+    /// How `spec.headroom` came to a value here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub headroom: Option<Box<HeadroomStatus>>,
     /// A human explanation, with the cloud's error code and message when there is one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+}
+
+/// Usage of the quota in one region. Usage the cloud does not report is `unknown`, with why;
+/// never 0.
+#[derive(JsonSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct UsageStatus {
+    /// Usage now, in the quota's unit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current: Option<f64>,
+    /// The highest usage over `window`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peak: Option<f64>,
+    /// The window the peak is over, e.g. `168h`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window: Option<String>,
+    /// Usage now as a percentage of the quota's current value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub utilization_percent: Option<f64>,
+    /// Where the numbers come from (e.g. `CloudWatch AWS/Usage ResourceCount, Maximum per hour`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// When the cloud was read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read_at: Option<Time>,
+    /// When the trend over the window reaches the quota's current value, or why it does not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forecast: Option<String>,
+    /// The forecast's time, when the trend reaches the value within the horizon.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exhaustion_at: Option<Time>,
+    /// Why usage is unknown: the cloud's answer, or that it reports none for this quota.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unknown: Option<String>,
+}
+
+/// `spec.headroom` in one region.
+#[derive(JsonSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct HeadroomStatus {
+    /// What headroom asks the quota to be (never lower than it asked before).
+    pub value: i64,
+    /// How, e.g. `peak 812 over 168h + 30 % = 1,056`.
+    pub arithmetic: String,
+    /// When the value last went up: the next raise waits for the cooldown after it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub raised_at: Option<Time>,
+    /// What holds the value below what usage asks (`max`, a guardrail, the cooldown).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub held: Option<String>,
 }
 
 /// `spec.capacity` in the quota's unit, in one region.
@@ -380,4 +511,8 @@ pub struct RequestStatus {
     /// The quota and object the request belongs to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owner: Option<RequestOwner>,
+    /// Who made it, when it was the cloud's own auto-adjuster (`AWS automatic management`,
+    /// `GCP Quota Adjuster`): adopted, never duplicated; its refusal does not settle the need.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub made_by: Option<String>,
 }

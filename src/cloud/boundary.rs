@@ -124,6 +124,43 @@ impl Phase {
     }
 }
 
+/// How much of a quota is used, as the cloud reports it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct UsageView {
+    /// The samples, oldest first, over the lookback the provider reads (a week): the peak and
+    /// the trend are taken from those inside the asked window.
+    pub points: Vec<(Timestamp, f64)>,
+    /// Where they come from, e.g. `CloudWatch AWS/Usage ResourceCount, Maximum per hour`.
+    pub source: String,
+    pub read_at: Timestamp,
+}
+
+/// Who made a request, when it was not a person or this operator: the clouds' own
+/// auto-adjusters, whose refusals do not settle a declared need.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// AWS Service Quotas automatic management (`RequestType: AutomaticManagement`).
+    AwsAutomaticManagement,
+    /// Google's Quota Adjuster (`requestOrigin: AUTO_ADJUSTER`).
+    GcpQuotaAdjuster,
+}
+
+impl Origin {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::AwsAutomaticManagement => "AWS automatic management",
+            Self::GcpQuotaAdjuster => "GCP Quota Adjuster",
+        }
+    }
+
+    /// As status records it.
+    pub fn parse(text: &str) -> Option<Self> {
+        [Self::AwsAutomaticManagement, Self::GcpQuotaAdjuster]
+            .into_iter()
+            .find(|o| o.as_str() == text)
+    }
+}
+
 /// An increase request (AWS) or QuotaPreference (GCP).
 #[derive(Clone, Debug, PartialEq)]
 pub struct RequestView {
@@ -138,6 +175,8 @@ pub struct RequestView {
     pub updated_at: Option<Timestamp>,
     /// The cloud's explanation, when it gives one (GCP stateDetail, a denial reason).
     pub message: Option<String>,
+    /// Made by the cloud's own auto-adjuster.
+    pub origin: Option<Origin>,
 }
 
 /// What went wrong talking to a cloud, classified for the planner.
@@ -243,6 +282,27 @@ pub trait QuotaProvider: Send + Sync {
         context: &FileContext,
     ) -> Result<RequestView, CloudError>;
 
+    /// The quota's usage over the last week, read for every quota of the (account, region) at
+    /// once and shared for the cache period. A quota the cloud reports no usage for is an
+    /// error that says so: unknown usage is never 0.
+    async fn usage(&self, target: &Target, quota_id: &str) -> Result<UsageView, CloudError> {
+        let _ = (target, quota_id);
+        Err(CloudError::new(
+            ErrorKind::NotFound,
+            "NoUsage",
+            "this provider reads no usage",
+        ))
+    }
+
+    /// The cloud's own auto-adjuster setting for this account or project.
+    async fn auto_adjuster(&self) -> Result<AutoAdjuster, CloudError> {
+        Err(CloudError::new(
+            ErrorKind::NotFound,
+            "NotSupported",
+            "this provider reads no auto-adjuster setting",
+        ))
+    }
+
     /// vCPUs of each instance type (AWS EC2) or machine type (GCP Compute) in `region`, from
     /// the cloud's own catalog. A type the region does not offer is an error naming it.
     async fn vcpus(
@@ -257,6 +317,18 @@ pub trait QuotaProvider: Send + Sync {
             "this provider has no instance type catalog",
         ))
     }
+}
+
+/// The cloud's own auto-adjuster for an account, as the cloud reports it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AutoAdjuster {
+    pub origin: Origin,
+    /// The cloud's word for the setting (NotifyAndAdjust, ENABLED, ...).
+    pub setting: String,
+    /// It raises quotas on its own.
+    pub adjusts: bool,
+    /// Exclusions (AWS) or where the setting comes from (GCP).
+    pub details: Vec<String>,
 }
 
 /// Builds (and may cache) the provider for a CloudAccount.

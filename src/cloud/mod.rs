@@ -9,7 +9,7 @@ mod per_account;
 mod regions;
 
 pub use boundary::{
-    CloudError, ErrorKind, FileContext, Phase, ProviderFactory, QuotaProvider, QuotaRef, QuotaView,
-    RequestView, Target, UNLIMITED, meets,
+    AutoAdjuster, CloudError, ErrorKind, FileContext, Origin, Phase, ProviderFactory,
+    QuotaProvider, QuotaRef, QuotaView, RequestView, Target, UNLIMITED, UsageView, meets,
 };
 pub use clouds::Clouds;

@@ -14,11 +14,11 @@ use serde_json::json;
 use super::{context::Error, writes::FIELD_MANAGER};
 use crate::{
     api::{
-        CloudAccount, CloudAccountStatus,
+        AutoAdjusterStatus, CloudAccount, CloudAccountStatus,
         conditions::{self, Desired, READY, STALLED},
         reasons,
     },
-    cloud::{CloudError, ErrorKind, ProviderFactory},
+    cloud::{AutoAdjuster, CloudError, ErrorKind, ProviderFactory},
 };
 
 pub struct AccountContext {
@@ -96,13 +96,22 @@ pub async fn reconcile(
     account: Arc<CloudAccount>,
     ctx: Arc<AccountContext>,
 ) -> Result<Action, Error> {
-    let built = ctx.providers.provider(&account).await.map(|_| ());
+    let provider = ctx.providers.provider(&account).await;
     let old = account.status.clone().unwrap_or_default();
+    let auto_adjuster = match &provider {
+        Ok(p) => Some(auto_adjuster(
+            p.auto_adjuster().await,
+            old.auto_adjuster.as_ref(),
+        )),
+        Err(_) => old.auto_adjuster.clone(),
+    };
+    let built = provider.map(|_| ());
     let generation = account.metadata.generation;
     let now = super::status::time(jiff::Timestamp::now());
     let status = CloudAccountStatus {
         observed_generation: generation,
         conditions: conditions::merge(&old.conditions, desired(&account, &built), generation, &now),
+        auto_adjuster,
     };
     if account.status.as_ref() != Some(&status) {
         let api: Api<CloudAccount> = Api::all(ctx.client.clone());
@@ -124,6 +133,41 @@ pub async fn reconcile(
     } else {
         ctx.retry
     }))
+}
+
+/// The auto-adjuster as status shows it. The time it was read moves only when what was read
+/// changes, so an unchanged setting writes no status.
+pub fn auto_adjuster(
+    read: Result<AutoAdjuster, CloudError>,
+    old: Option<&AutoAdjusterStatus>,
+) -> AutoAdjusterStatus {
+    let new = match read {
+        Ok(a) => AutoAdjusterStatus {
+            name: a.origin.as_str().into(),
+            setting: Some(a.setting),
+            adjusts: Some(a.adjusts),
+            details: a.details,
+            read_at: None,
+            unknown: None,
+        },
+        Err(e) => AutoAdjusterStatus {
+            name: "the cloud's auto-adjuster".into(),
+            unknown: Some(format!("{}: {}", e.code, e.message)),
+            ..AutoAdjusterStatus::default()
+        },
+    };
+    let read_at = match old {
+        Some(o)
+            if AutoAdjusterStatus {
+                read_at: None,
+                ..o.clone()
+            } == new =>
+        {
+            o.read_at.clone()
+        }
+        _ => Some(super::status::time(jiff::Timestamp::now())),
+    };
+    AutoAdjusterStatus { read_at, ..new }
 }
 
 #[cfg(test)]
@@ -157,6 +201,46 @@ mod tests {
         assert_eq!(
             (bad[1].status, bad[1].reason.as_str()),
             (true, "AccountMismatch")
+        );
+    }
+
+    #[test]
+    fn the_auto_adjuster_shows_what_the_cloud_says_and_keeps_its_read_time_while_unchanged() {
+        let read = || {
+            Ok(AutoAdjuster {
+                origin: crate::cloud::Origin::AwsAutomaticManagement,
+                setting: "NotifyAndAdjust".into(),
+                adjusts: true,
+                details: vec!["excluded: ec2/L-1216C47A".into()],
+            })
+        };
+        let first = auto_adjuster(read(), None);
+        assert_eq!(first.name, "AWS automatic management");
+        assert_eq!(
+            (first.setting.as_deref(), first.adjusts),
+            (Some("NotifyAndAdjust"), Some(true))
+        );
+        let at = first.read_at.clone().expect("read now");
+        let old = AutoAdjusterStatus {
+            read_at: Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(
+                jiff::Timestamp::from_second(1).unwrap(),
+            )),
+            ..first
+        };
+        assert_eq!(
+            auto_adjuster(read(), Some(&old)).read_at,
+            old.read_at,
+            "unchanged"
+        );
+        let denied = CloudError::new(ErrorKind::AccessDenied, "AccessDeniedException", "no");
+        let unknown = auto_adjuster(Err(denied), Some(&old));
+        assert_eq!(
+            unknown.unknown.as_deref(),
+            Some("AccessDeniedException: no")
+        );
+        assert!(
+            unknown.read_at.is_some_and(|t| t.0 >= at.0),
+            "changed: read now"
         );
     }
 

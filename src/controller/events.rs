@@ -63,14 +63,42 @@ pub fn filed_or_adopted(target: &Target, before: Option<&str>, verdict: &Verdict
         Some((_, None)) => return None,
         None => (reasons::REQUEST_ADOPTED, adopted()?),
     };
+    let by = view
+        .origin
+        .map(|o| format!(", made by {}", o.as_str()))
+        .unwrap_or_default();
     Some(Note {
         warning: false,
         reason,
         message: format!(
-            "{}: request {} for {} ({})",
+            "{}: request {} for {} ({}{by})",
             target.region, view.id, view.requested_value, view.status
         ),
     })
+}
+
+/// A warning for each region whose usage crossed the threshold since the status the object
+/// carried (once per crossing, not once per reconcile).
+pub fn near_limit(old: &[TargetStatus], new: &[TargetStatus], threshold: f64) -> Vec<Note> {
+    let was_near = super::status::near(old, threshold);
+    super::status::near(new, threshold)
+        .into_iter()
+        .filter(|(t, _)| !was_near.iter().any(|(o, _)| o.region == t.region))
+        .map(|(t, used)| Note {
+            warning: true,
+            reason: reasons::UTILIZATION_HIGH,
+            message: format!(
+                "{}: {used} % of the quota's {} is used (threshold {threshold} %){}",
+                t.region,
+                t.current_value.map_or("?".into(), crate::usage::number),
+                t.usage
+                    .as_ref()
+                    .and_then(|u| u.forecast.as_deref())
+                    .map(|f| format!("; {f}"))
+                    .unwrap_or_default()
+            ),
+        })
+        .collect()
 }
 
 /// How long each request that closed in this reconcile was open (filing to close), from the
@@ -128,6 +156,41 @@ fn truncate(s: &str, max: usize) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_region_crossing_the_threshold_warns_once() {
+        let t = |percent: f64| TargetStatus {
+            region: "us-east-1".into(),
+            current_value: Some(640.0),
+            desired_value: Some(100),
+            driven_by: None,
+            state: TargetState::Satisfied,
+            request: None,
+            capacity: None,
+            usage: Some(Box::new(crate::api::UsageStatus {
+                utilization_percent: Some(percent),
+                forecast: Some("the trend reaches 640 in about 3 days".into()),
+                ..Default::default()
+            })),
+            headroom: None,
+            message: None,
+        };
+        let notes = near_limit(&[t(70.0)], &[t(85.0)], 80.0);
+        assert_eq!(notes.len(), 1);
+        assert!(notes[0].warning);
+        assert_eq!(notes[0].reason, "UtilizationHigh");
+        assert!(
+            notes[0].message.contains("85 % of the quota's 640"),
+            "{}",
+            notes[0].message
+        );
+        assert!(notes[0].message.contains("in about 3 days"));
+        assert!(
+            near_limit(&[t(85.0)], &[t(90.0)], 80.0).is_empty(),
+            "still above: no new event"
+        );
+        assert!(near_limit(&[t(85.0)], &[t(70.0)], 80.0).is_empty());
+    }
+
     use super::*;
 
     fn t(region: &str, state: TargetState) -> TargetStatus {
@@ -139,6 +202,8 @@ mod tests {
             driven_by: None,
             state,
             request: None,
+            usage: None,
+            headroom: None,
             message: Some("m".into()),
         }
     }

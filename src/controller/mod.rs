@@ -25,6 +25,7 @@ pub mod requests;
 pub mod resolve;
 pub mod status;
 mod target;
+mod usage;
 pub mod writes;
 
 use std::{

@@ -118,10 +118,12 @@ impl Indexed {
         Self {
             name: object::key(obj),
             keys: keys(obj),
-            value: obj
-                .spec
-                .desired_value
-                .filter(|_| obj.spec.capacity.is_none()),
+            // Headroom alone declares no floor: 0, not a capacity.
+            value: match (obj.spec.desired_value, &obj.spec.capacity) {
+                (Some(v), None) => Some(v),
+                (None, None) => Some(0),
+                _ => None,
+            },
         }
     }
 }

@@ -14,6 +14,7 @@ use super::{
     region::{Region, TargetResult},
     requests::Tracked,
     resolve,
+    usage::{self, Usage},
 };
 use crate::{
     api::{RequestOwner, TargetStatus},
@@ -25,6 +26,8 @@ use crate::{
 /// decision may still ask for need again.
 pub struct Seen {
     pub view: QuotaView,
+    /// What usage adds to the need (headroom).
+    pub usage: Usage,
     pub owner: RequestOwner,
     pub entry: std::sync::Arc<KeyEntry>,
     pub shares: peers::Shares,
@@ -97,11 +100,14 @@ pub async fn observe(r: &Region<'_>, status: &mut TargetStatus) -> Result<Seen, 
             .map_err(|e| stop(status, &e, Some(&id)))?;
         status.current_value = Some(view.value);
     }
-    let observed = observed(r, &view, own.map(|t| t.tracked), open, &owner);
+    let usage = usage::observe(r, &view, status).await;
+    let mut observed = observed(r, &view, own.map(|t| t.tracked), open, &owner);
+    observed.usage_missing = usage.missing.clone();
     let on_quota = on_quota(r, &view, &[]);
     let shares = peers::shares(&on_quota, r.provider, own_share).await;
     let mut seen = Seen {
         view,
+        usage,
         owner,
         entry,
         shares,
@@ -224,10 +230,12 @@ pub fn need(
     let me = object::key(q.obj);
     let capacity = seen.shares.judge(&q, r.since);
     // A capacity object needs every capacity on the quota at once; a desiredValue is a floor.
-    let value = match capacity.own {
+    let floor = match capacity.own {
         Some(_) => capacity.total(),
         None => q.obj.spec.desired_value.unwrap_or_default(),
     };
+    // Headroom applies to the quota as a whole, over the floors and shares added up.
+    let value = floor.max(seen.usage.headroom.unwrap_or_default());
     let guardrails = q.account.spec.guardrails.as_ref();
     let blocked = capacity
         .own_left

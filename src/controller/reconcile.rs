@@ -22,7 +22,10 @@ use super::{
     writes::Writes,
 };
 use crate::{
-    api::{CloudAccount, QuotaRequirement, TargetState, TargetStatus, reasons},
+    api::{
+        CloudAccount, DEFAULT_UTILIZATION_THRESHOLD, QuotaRequirement, TargetState, TargetStatus,
+        UsageSettings, reasons,
+    },
     cloud::{QuotaProvider, QuotaRef, Target},
 };
 
@@ -41,6 +44,7 @@ pub async fn reconcile(obj: Arc<QuotaRequirement>, ctx: Arc<Context>) -> Result<
         outcome.targets,
         outcome.blocker.as_ref(),
         since,
+        outcome.threshold,
     );
 
     let old_targets = obj
@@ -48,6 +52,9 @@ pub async fn reconcile(obj: Arc<QuotaRequirement>, ctx: Arc<Context>) -> Result<
         .as_ref()
         .map(|s| s.targets.as_slice())
         .unwrap_or_default();
+    if let Some(account) = &outcome.account {
+        crate::metrics::account_threshold(account, outcome.threshold);
+    }
     crate::metrics::targets(
         &key,
         outcome.account.as_deref(),
@@ -59,6 +66,11 @@ pub async fn reconcile(obj: Arc<QuotaRequirement>, ctx: Arc<Context>) -> Result<
     }
     let mut notes = outcome.notes;
     notes.extend(events::transitions(old_targets, &status.targets));
+    notes.extend(events::near_limit(
+        old_targets,
+        &status.targets,
+        outcome.threshold,
+    ));
     if writes.status(&obj, &status).await? {
         tracing::info!(object = %key, summary = status.summary.as_deref().unwrap_or_default(), "status updated");
     }
@@ -106,6 +118,8 @@ pub async fn reconcile(obj: Arc<QuotaRequirement>, ctx: Arc<Context>) -> Result<
 struct Outcome {
     /// The CloudAccount's name, once the object may use it.
     account: Option<String>,
+    /// The account's utilisation threshold, in percent.
+    threshold: f64,
     quota: Option<String>,
     targets: Vec<TargetStatus>,
     blocker: Option<Blocker>,
@@ -157,6 +171,7 @@ impl Outcome {
         }
         Outcome {
             account: Some(account.name_any()),
+            threshold: UsageSettings::threshold(account),
             quota: quota_label,
             targets,
             blocker: None,
@@ -184,6 +199,9 @@ impl Outcome {
                 state,
                 request: previous(obj, region).and_then(|t| t.request.clone()),
                 capacity: None,
+                usage: None,
+                // What headroom asked stays: it never lowers.
+                headroom: previous(obj, region).and_then(|t| t.headroom.clone()),
                 message: Some(message.clone()),
             })
             .collect();
@@ -195,6 +213,7 @@ impl Outcome {
             .unwrap_or_default();
         Self {
             account: None,
+            threshold: DEFAULT_UTILIZATION_THRESHOLD,
             quota: None,
             targets,
             retry: blocker.retry,

@@ -7,7 +7,7 @@ use jiff::Timestamp;
 use super::requests::{Intent, Tracked};
 use crate::{
     api::{FilingIntent, RequestOwner, RequestPhase, RequestStatus},
-    cloud::{Phase, RequestView},
+    cloud::{Origin, Phase, RequestView},
 };
 
 use super::status::time;
@@ -42,6 +42,7 @@ pub fn tracked(r: &RequestStatus, owner: &RequestOwner) -> Option<Tracked> {
             submitted_at: r.submitted_at.as_ref().map(|t| t.0),
             updated_at: r.updated_at.as_ref().map(|t| t.0),
             message: r.status_message.clone(),
+            origin: r.made_by.as_deref().and_then(Origin::parse),
         },
         closed_at_generation: r.closed_at_generation,
         filed_by_me: recorded.filed_by.is_some(),
@@ -67,6 +68,7 @@ pub fn record(t: &Tracked, owner: &RequestOwner) -> RequestStatus {
         closed_at_generation: t.closed_at_generation,
         phase: Some(phase_to_record(t.view.phase)),
         owner: Some(owner),
+        made_by: t.view.origin.map(|o| o.as_str().to_string()),
     }
 }
 
@@ -140,6 +142,7 @@ mod tests {
             closed_at_generation: Some(1),
             phase: Some(RequestPhase::ClosedWithoutGrant),
             owner,
+            made_by: None,
         }
     }
 

@@ -14,9 +14,17 @@ use crate::cloud::{Phase, RequestView};
 /// A refused combined request for more than the object needs leaves the object free to ask for
 /// its own need, once: that request, if refused too, settles it.
 pub fn settles(t: &Tracked, own_value: i64, generation: i64) -> bool {
-    matches!(t.view.phase, Phase::Denied | Phase::PartiallyGranted)
+    counts(&t.view)
         && t.closed_at_generation.unwrap_or(generation) >= generation
         && t.view.requested_value <= own_value as f64
+}
+
+/// Whether a request is a refusal that speaks for the needs on the quota. The clouds' own
+/// auto-adjusters ask without a case or a reason and are refused for their own rules (AWS
+/// approves only what it approves automatically): their refusal settles no declared need, and
+/// the operator then files its own request, once.
+pub fn counts(r: &RequestView) -> bool {
+    matches!(r.phase, Phase::Denied | Phase::PartiallyGranted) && r.origin.is_none()
 }
 
 /// When a refused request closed, as the cloud dates it.
@@ -29,7 +37,7 @@ pub fn closed_at(r: &RequestView) -> Option<Timestamp> {
 pub fn settling(refusals: &[RequestView], value: i64, since: Timestamp) -> Option<&RequestView> {
     refusals
         .iter()
-        .filter(|r| r.phase.is_refusal() && r.requested_value <= value as f64)
+        .filter(|r| counts(r) && r.requested_value <= value as f64)
         .filter(|r| r.submitted_at.is_some_and(|at| at >= since))
         .max_by_key(|r| r.submitted_at)
 }
@@ -51,7 +59,7 @@ pub fn cooling<'a>(
 ) -> Option<Cooling<'a>> {
     refusals
         .into_iter()
-        .filter(|r| r.phase.is_refusal())
+        .filter(|r| counts(r))
         .filter_map(|r| closed_at(r).map(|at| (at, r)))
         .filter(|(at, _)| *at >= since)
         .max_by_key(|(at, _)| *at)
@@ -76,6 +84,7 @@ mod tests {
             submitted_at: Some(at),
             updated_at: Some(at + SignedDuration::from_secs(2)),
             message: None,
+            origin: None,
         }
     }
 

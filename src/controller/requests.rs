@@ -32,7 +32,7 @@ impl History {
     pub fn of(requests: Vec<RequestView>) -> Self {
         let refusals = requests
             .iter()
-            .filter(|r| r.phase.is_refusal())
+            .filter(|r| super::refusals::counts(r))
             .cloned()
             .collect();
         let open = requests

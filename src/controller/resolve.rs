@@ -126,6 +126,33 @@ pub fn guardrail_violation(
     None
 }
 
+/// The largest value the guardrails let a request reach from `current`, and which guardrail
+/// says so: what an automatic number (headroom) is capped at, where a declared one is Blocked.
+pub fn guardrail_cap(
+    guardrails: Option<&Guardrails>,
+    quota_id: &str,
+    current: f64,
+) -> Option<crate::usage::Cap> {
+    let g = guardrails?;
+    let by_value = g.max_values.get(quota_id).map(|max| crate::usage::Cap {
+        value: *max,
+        why: format!("spec.guardrails.maxValues[{quota_id}] = {max}"),
+    });
+    let by_factor = g
+        .max_increase_factor
+        .filter(|_| current != crate::cloud::UNLIMITED)
+        .map(|factor| crate::usage::Cap {
+            value: (current.max(1.0) * factor).floor() as i64,
+            why: format!(
+                "spec.guardrails.maxIncreaseFactor ({factor}) times the current value {current}"
+            ),
+        });
+    by_value
+        .into_iter()
+        .chain(by_factor)
+        .min_by_key(|c| c.value)
+}
+
 #[cfg(test)]
 mod tests {
     use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelectorRequirement;

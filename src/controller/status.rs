@@ -5,7 +5,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use super::decide::outcome::Blocker;
 use crate::api::{
     QuotaRequirement, QuotaRequirementStatus, TargetState, TargetStatus,
-    conditions::{self, Desired, READY, RECONCILING, SATISFIED, STALLED},
+    conditions::{self, Desired, NEAR_LIMIT, READY, RECONCILING, SATISFIED, STALLED},
     reasons,
 };
 
@@ -16,10 +16,12 @@ pub fn build(
     targets: Vec<TargetStatus>,
     blocker: Option<&Blocker>,
     since: jiff::Timestamp,
+    threshold: f64,
 ) -> QuotaRequirementStatus {
     let old = obj.status.clone().unwrap_or_default();
     let generation = obj.metadata.generation;
-    let desired = desired_conditions(&targets, blocker);
+    let mut desired = desired_conditions(&targets, blocker);
+    desired.push(near_limit(&targets, threshold));
     let now = time(jiff::Timestamp::now());
     let summary = match blocker {
         Some(b) if targets.iter().all(|t| t.state == TargetState::Blocked) => b.reason.to_string(),
@@ -167,6 +169,56 @@ impl Regions<'_> {
     }
 }
 
+/// The regions whose usage is at or above `threshold` percent of the quota's value.
+pub fn near(targets: &[TargetStatus], threshold: f64) -> Vec<(&TargetStatus, f64)> {
+    targets
+        .iter()
+        .filter_map(|t| {
+            let used = t.usage.as_ref()?.utilization_percent?;
+            (used >= threshold).then_some((t, used))
+        })
+        .collect()
+}
+
+/// NearLimit: some region's usage is at or above the account's threshold. Beside Ready, not in
+/// it: a quota near its limit still meets its declared need.
+fn near_limit(targets: &[TargetStatus], threshold: f64) -> Desired {
+    let near = near(targets, threshold);
+    if !near.is_empty() {
+        let message = near
+            .iter()
+            .map(|(t, used)| {
+                format!(
+                    "{}: {used} % of {} used (threshold {threshold} %)",
+                    t.region,
+                    t.current_value.map_or("?".into(), crate::usage::number)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("; ");
+        return condition(NEAR_LIMIT, true, reasons::UTILIZATION_HIGH, message);
+    }
+    let known = targets.iter().any(|t| {
+        t.usage
+            .as_ref()
+            .is_some_and(|u| u.utilization_percent.is_some())
+    });
+    match known {
+        true => condition(
+            NEAR_LIMIT,
+            false,
+            reasons::UTILIZATION_BELOW_THRESHOLD,
+            format!("every region's usage is below {threshold} % of its quota"),
+        ),
+        false => condition(
+            NEAR_LIMIT,
+            false,
+            reasons::USAGE_UNKNOWN,
+            "the cloud reports no usage for this quota here (status.targets[].usage.unknown says why)".into(),
+        ),
+    }
+}
+
 fn stalled(by: Option<Why>) -> Desired {
     match by {
         Some((reason, message)) => condition(STALLED, true, &reason, message),
@@ -213,8 +265,53 @@ mod tests {
             driven_by: None,
             state,
             request: None,
+            usage: None,
+            headroom: None,
             message: Some(format!("{state:?} here")),
         }
+    }
+
+    fn used(region: &str, percent: Option<f64>) -> TargetStatus {
+        TargetStatus {
+            current_value: Some(640.0),
+            usage: Some(Box::new(crate::api::UsageStatus {
+                utilization_percent: percent,
+                unknown: percent.is_none().then(|| "NoUsageMetric: none".into()),
+                ..Default::default()
+            })),
+            ..target(region, TargetState::Satisfied)
+        }
+    }
+
+    #[test]
+    fn near_limit_names_the_regions_at_or_above_the_threshold_and_leaves_ready_alone() {
+        let targets = [
+            used("us-east-1", Some(86.2)),
+            used("eu-west-1", Some(80.0)),
+            used("ap-south-1", Some(79.9)),
+        ];
+        let d = near_limit(&targets, 80.0);
+        assert_eq!((d.status, d.reason.as_str()), (true, "UtilizationHigh"));
+        assert!(
+            d.message.contains("us-east-1: 86.2 % of 640 used"),
+            "{}",
+            d.message
+        );
+        assert!(
+            d.message.contains("eu-west-1"),
+            "the threshold itself counts"
+        );
+        assert!(!d.message.contains("ap-south-1"), "{}", d.message);
+        let ready = desired_conditions(&targets, None);
+        assert!(ready.iter().find(|c| c.type_ == READY).unwrap().status);
+
+        let d = near_limit(&targets, 90.0);
+        assert_eq!(
+            (d.status, d.reason.as_str()),
+            (false, "UtilizationBelowThreshold")
+        );
+        let d = near_limit(&[used("us-east-1", None)], 80.0);
+        assert_eq!((d.status, d.reason.as_str()), (false, "UsageUnknown"));
     }
 
     /// (Ready, Reconciling, Stalled) and the reason of Ready.

@@ -37,6 +37,9 @@ pub async fn reconcile_target(r: &Region<'_>) -> TargetResult {
         state: TargetState::Error,
         request: prev.and_then(|t| t.request.clone()),
         capacity: prev.and_then(|t| t.capacity.clone()),
+        usage: None,
+        // What headroom asked stays while the region cannot be read: it never lowers.
+        headroom: prev.and_then(|t| t.headroom.clone()),
         message: None,
     };
     let seen = match observe::observe(r, &mut status).await {

@@ -54,6 +54,7 @@ pub async fn current(f: &Finding, s: &LiveSettings) -> Result<Current, ExplainEr
                     gcp: None,
                     namespace_selector: None,
                     guardrails: None,
+                    usage: None,
                     endpoint: None,
                 };
                 let quota = QuotaRef::Aws {
@@ -92,6 +93,7 @@ pub async fn current(f: &Finding, s: &LiveSettings) -> Result<Current, ExplainEr
                     }),
                     namespace_selector: None,
                     guardrails: None,
+                    usage: None,
                     endpoint: None,
                 };
                 let quota = QuotaRef::Gcp {

@@ -178,6 +178,8 @@ fn unplanned(qr: &QuotaRequirement, target: &Target, action: Action, message: &s
         current: None,
         desired: qr.spec.desired_value,
         capacity: None,
+        usage: None,
+        headroom: None,
         action,
         message: message.to_string(),
     }
@@ -295,7 +297,46 @@ async fn plan_one(
         }
     };
     let now = Timestamp::now();
+    let guardrails = read.account.and_then(|a| a.spec.guardrails.as_ref());
+    let cap = resolve::guardrail_cap(guardrails, &view.id, view.value);
+    let usage_read = provider.usage(&read.target, &view.id).await;
+    let usage = crate::usage::observe(
+        &usage_read,
+        qr.spec.headroom.as_ref(),
+        view.value,
+        None,
+        cap,
+        now,
+    );
+    let headroom = usage.headroom.as_ref().map(|h| h.value);
     let mut observed = observe(qr, read, view, share.as_ref(), others, capacity_others, now);
+    if headroom > Some(observed.need.own) {
+        let value = headroom.unwrap_or_default();
+        let effective = aggregate::effective(
+            &Contribution {
+                object: observed.need.me.clone(),
+                value,
+                eligible: true,
+                since: now,
+            },
+            &[Contribution {
+                object: observed.need.driven_by.clone(),
+                value: observed.need.effective,
+                eligible: true,
+                since: now,
+            }],
+        );
+        observed.need = Need {
+            blocked: observed.need.blocked.clone(),
+            ..Need::new(observed.need.me.clone(), value, effective)
+        };
+    }
+    if qr.spec.headroom.is_some() && headroom.is_none() {
+        observed.usage_missing = Some(format!(
+            "spec.headroom needs the quota's usage, which is unknown ({})",
+            usage.usage.unknown.clone().unwrap_or_default()
+        ));
+    }
     let desired = observed.need.effective;
     let mut files = Files {
         provider,
@@ -320,9 +361,33 @@ async fn plan_one(
         current: Some(view.value),
         desired: Some(desired),
         capacity: share.map(|s| s.arithmetic),
+        usage: Some(describe_usage(&usage.usage)),
+        headroom: usage.headroom.map(|h| match h.held {
+            Some(held) => format!("{} ({held})", h.arithmetic),
+            None => h.arithmetic,
+        }),
         action,
         message: verdict.message,
     }
+}
+
+/// Usage in one line: `812 of 1,000 (81.2 %), peak 900 over 168h; the trend reaches ...`.
+fn describe_usage(u: &crate::api::UsageStatus) -> String {
+    use crate::usage::number;
+    if let Some(why) = &u.unknown {
+        return format!("unknown: {why}");
+    }
+    let mut out = u.current.map(number).unwrap_or_default();
+    if let Some(p) = u.utilization_percent {
+        out.push_str(&format!(" ({p} % of the quota)"));
+    }
+    if let (Some(peak), Some(w)) = (u.peak, &u.window) {
+        out.push_str(&format!(", peak {} over {w}", number(peak)));
+    }
+    if let Some(f) = &u.forecast {
+        out.push_str(&format!("; {f}"));
+    }
+    out
 }
 
 /// The region as the controller's decision reads it, from the files and the cloud's value: the

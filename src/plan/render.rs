@@ -146,8 +146,31 @@ fn table(report: &Report) -> String {
         out.push_str(line.trim_end());
         out.push('\n');
     }
+    usage_lines(report, &mut out);
     let _ = writeln!(out, "\n{}", report.summary());
     out
+}
+
+/// With --live: each target's usage, and what headroom would ask for.
+fn usage_lines(report: &Report, out: &mut String) {
+    let mut first = true;
+    for o in &report.objects {
+        for t in &o.targets {
+            if t.usage.is_none() && t.headroom.is_none() {
+                continue;
+            }
+            if std::mem::take(&mut first) {
+                out.push_str("\nUSAGE\n");
+            }
+            let at = format!("{} {}", object_label(o), t.region);
+            if let Some(u) = &t.usage {
+                let _ = writeln!(out, "{at}: usage {u}");
+            }
+            if let Some(h) = &t.headroom {
+                let _ = writeln!(out, "{at}: headroom {h}");
+            }
+        }
+    }
 }
 
 /// Text inside a Markdown code span.

@@ -81,6 +81,12 @@ pub struct TargetPlan {
     /// How this object's `capacity` came to a value here.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub capacity: Option<String>,
+    /// The quota's usage as the cloud reports it (`--live` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub usage: Option<String>,
+    /// What `spec.headroom` would ask for, and how (`--live` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub headroom: Option<String>,
     pub action: Action,
     /// Why, in the planner's words (or the cloud's error).
     pub message: String,

@@ -173,6 +173,7 @@ fn insert_request(s: &mut State, slot: Slot, value: f64) -> String {
             submitted_at: Some(now),
             updated_at: Some(now),
             message: None,
+            origin: None,
         },
     });
     id

@@ -11,7 +11,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use super::convert::Entry;
+use super::convert::{Entry, UsageMetric};
 use crate::cloud::boundary::CloudError;
 
 /// How a service's quotas are known in one region of one account.
@@ -173,6 +173,37 @@ impl QuotaCache {
         }
     }
 
+    /// The usage metrics of the quotas known in `region` (of `service` only, when given), with
+    /// their service and code: what one batched usage read covers.
+    pub async fn usage_metrics(
+        &self,
+        region: &str,
+        service: Option<&str>,
+    ) -> Vec<(String, String, UsageMetric)> {
+        let slots: Vec<(String, Arc<tokio::sync::Mutex<Slot>>)> = {
+            let slots = self.slots.lock().expect("cache lock");
+            slots
+                .iter()
+                .filter(|((r, s), _)| r == region && service.is_none_or(|want| want == s))
+                .map(|((_, s), slot)| (s.clone(), slot.clone()))
+                .collect()
+        };
+        let mut metrics = Vec::new();
+        for (service, slot) in slots {
+            let slot = slot.lock().await;
+            let Some((_, quotas)) = &slot.fetched else {
+                continue;
+            };
+            for (code, entry) in &quotas.by_code {
+                if let Some(m) = &entry.usage_metric {
+                    metrics.push((service.clone(), code.clone(), m.clone()));
+                }
+            }
+        }
+        metrics.sort();
+        metrics
+    }
+
     /// Forgets a service's values, after a request that may change them. A refused listing
     /// stays remembered until the TTL: asking again now would only be refused again.
     pub async fn invalidate(&self, region: &str, service: &str) {
@@ -194,6 +225,7 @@ mod tests {
 
     fn entry(code: &str, name: &str) -> Entry {
         Entry {
+            usage_metric: None,
             view: QuotaView {
                 id: code.into(),
                 name: name.into(),

@@ -5,11 +5,14 @@ use std::{collections::HashMap, sync::Mutex};
 
 use aws_config::{Region, SdkConfig};
 use aws_credential_types::provider::SharedCredentialsProvider;
-use aws_sdk_servicequotas::{Client, types::RequestStatus};
+use aws_sdk_servicequotas::{
+    Client,
+    types::{OptInStatus, OptInType, RequestStatus},
+};
 
 use super::convert::{self, Entry};
 use crate::cloud::{
-    boundary::{CloudError, ErrorKind, RequestView},
+    boundary::{AutoAdjuster, CloudError, ErrorKind, Origin, RequestView},
     limiter::Limiter,
 };
 
@@ -80,6 +83,20 @@ impl Calls {
         self.clients.get(self, region, Client::new)
     }
 
+    /// A Service Quotas call, through the limiter (for the modules beside this one).
+    pub async fn sq<T, F, Fut>(
+        &self,
+        region: &str,
+        operation: &'static str,
+        f: F,
+    ) -> Result<T, CloudError>
+    where
+        F: FnOnce(Client) -> Fut,
+        Fut: Future<Output = Result<T, CloudError>>,
+    {
+        self.call(region, operation, f).await
+    }
+
     /// A Service Quotas call, through the limiter.
     async fn call<T, F, Fut>(
         &self,
@@ -128,6 +145,42 @@ impl Calls {
             ))
         })
         .await
+    }
+
+    /// GetAutoManagementConfiguration: AWS's own automatic management of the account's quotas
+    /// (asked in the account's home region: the setting is account-wide).
+    pub async fn auto_management(&self, region: &str) -> Result<AutoAdjuster, CloudError> {
+        let out = self
+            .call(region, "GetAutoManagementConfiguration", |c| async move {
+                c.get_auto_management_configuration()
+                    .send()
+                    .await
+                    .map_err(convert::error)
+            })
+            .await?;
+        let enabled = out.opt_in_status() == Some(&OptInStatus::Enabled);
+        let kind = out.opt_in_type().map(|t| t.as_str().to_string());
+        let setting = match (&kind, enabled) {
+            (Some(kind), true) => kind.clone(),
+            _ => "NotOptedIn".to_string(),
+        };
+        let mut details: Vec<String> = out
+            .exclusion_list()
+            .into_iter()
+            .flatten()
+            .flat_map(|(service, quotas)| {
+                quotas
+                    .iter()
+                    .map(move |q| format!("excluded: {service}/{}", q.quota_code().unwrap_or("*")))
+            })
+            .collect();
+        details.sort();
+        Ok(AutoAdjuster {
+            origin: Origin::AwsAutomaticManagement,
+            adjusts: enabled && out.opt_in_type() == Some(&OptInType::NotifyAndAdjust),
+            setting,
+            details,
+        })
     }
 
     /// ListAWSDefaultServiceQuotas, every page: names and default values.

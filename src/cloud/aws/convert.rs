@@ -5,12 +5,14 @@
 use aws_sdk_servicequotas::{
     config::http::HttpResponse,
     error::{ProvideErrorMetadata, SdkError},
-    types::{AppliedLevelEnum, QuotaContextScope, RequestedServiceQuotaChange, ServiceQuota},
+    types::{
+        AppliedLevelEnum, QuotaContextScope, RequestType, RequestedServiceQuotaChange, ServiceQuota,
+    },
 };
 use aws_smithy_types::{DateTime, error::display::DisplayErrorContext};
 use jiff::Timestamp;
 
-use crate::cloud::boundary::{CloudError, ErrorKind, Phase, QuotaView, RequestView};
+use crate::cloud::boundary::{CloudError, ErrorKind, Origin, Phase, QuotaView, RequestView};
 
 /// How much of an answer's body goes into a message.
 const BODY_START: usize = 200;
@@ -82,6 +84,37 @@ fn body_start(body: &[u8]) -> String {
 pub struct Entry {
     pub view: QuotaView,
     pub problem: Option<CloudError>,
+    /// The CloudWatch metric AWS counts the quota's usage in, when it names one.
+    pub usage_metric: Option<UsageMetric>,
+}
+
+/// A quota's `UsageMetric`: the CloudWatch metric and the statistic AWS recommends.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct UsageMetric {
+    pub namespace: String,
+    pub name: String,
+    /// Sorted by name, so the same metric reads the same.
+    pub dimensions: Vec<(String, String)>,
+    pub statistic: String,
+}
+
+impl UsageMetric {
+    fn of(m: &aws_sdk_servicequotas::types::MetricInfo) -> Option<Self> {
+        let mut dimensions: Vec<(String, String)> = m
+            .metric_dimensions()
+            .map(|d| d.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .unwrap_or_default();
+        dimensions.sort();
+        Some(Self {
+            namespace: m.metric_namespace()?.to_string(),
+            name: m.metric_name()?.to_string(),
+            dimensions,
+            statistic: m
+                .metric_statistic_recommendation()
+                .unwrap_or("Maximum")
+                .to_string(),
+        })
+    }
 }
 
 impl Entry {
@@ -155,7 +188,11 @@ pub fn quota(q: &ServiceQuota) -> Entry {
             format!("AWS answered {which} with neither a Value nor an ErrorReason"),
         ))
     };
-    Entry { view, problem }
+    Entry {
+        view,
+        problem,
+        usage_metric: q.usage_metric().and_then(UsageMetric::of),
+    }
 }
 
 pub fn kind(code: &str, message: &str) -> ErrorKind {
@@ -216,6 +253,8 @@ pub fn request(r: &RequestedServiceQuotaChange) -> RequestView {
         submitted_at: timestamp(r.created()),
         updated_at: timestamp(r.last_updated()),
         message: None,
+        origin: (r.request_type() == Some(&RequestType::AutomaticManagement))
+            .then_some(Origin::AwsAutomaticManagement),
     }
 }
 

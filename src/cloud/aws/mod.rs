@@ -10,7 +10,9 @@ mod identity;
 mod instance_types;
 pub(super) mod rates;
 mod read;
+mod report;
 mod settings;
+mod usage;
 
 use std::{collections::BTreeMap, sync::Arc};
 
@@ -18,11 +20,13 @@ use async_trait::async_trait;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_servicequotas::types::RequestStatus;
 
-use self::{cache::QuotaCache, calls::Calls, identity::Sts, instance_types::InstanceTypes};
+use self::{
+    cache::QuotaCache, calls::Calls, identity::Sts, instance_types::InstanceTypes, usage::Usage,
+};
 use super::{
     boundary::{
-        CloudError, ErrorKind, FileContext, ProviderFactory, QuotaProvider, QuotaRef, QuotaView,
-        RequestView, Target,
+        AutoAdjuster, CloudError, ErrorKind, FileContext, ProviderFactory, QuotaProvider, QuotaRef,
+        QuotaView, RequestView, Target, UsageView,
     },
     limiter::Limiter,
     per_account::PerAccount,
@@ -30,8 +34,10 @@ use super::{
 };
 use crate::api::CloudAccount;
 
+pub use convert::UsageMetric;
 pub use rates::documented_rate;
 pub use settings::AwsSettings;
+pub use usage::cloudwatch_usage;
 
 /// Builds one provider per CloudAccount (rebuilt when the account's spec changes).
 pub struct AwsFactory {
@@ -115,6 +121,11 @@ impl AwsFactory {
             ),
             cache: QuotaCache::new(self.settings.cache_ttl),
             instance_types: InstanceTypes::new(self.settings.cache_ttl),
+            usage: Usage::new(self.settings.cache_ttl),
+            home_region: self
+                .base
+                .region()
+                .map_or_else(|| "us-east-1".to_string(), |r| r.to_string()),
         })
     }
 }
@@ -135,6 +146,9 @@ pub struct AwsProvider {
     calls: Calls,
     cache: QuotaCache,
     instance_types: InstanceTypes,
+    usage: Usage,
+    /// Where account-wide settings are read (the operator's own region).
+    home_region: String,
 }
 
 /// The target's service, code and name, once its region is known to be one: nothing is built,
@@ -237,6 +251,17 @@ impl QuotaProvider for AwsProvider {
         let filed = self.calls.file(region, service, quota_id, value).await?;
         tracing::info!(account = %self.calls.account, region, service, quota = quota_id, value, "filed quota increase");
         Ok(filed)
+    }
+
+    async fn usage(&self, target: &Target, quota_id: &str) -> Result<UsageView, CloudError> {
+        let (service, _, _) = aws_ref(target)?;
+        self.usage
+            .read(&self.calls, &self.cache, &target.region, service, quota_id)
+            .await
+    }
+
+    async fn auto_adjuster(&self) -> Result<AutoAdjuster, CloudError> {
+        self.calls.auto_management(&self.home_region).await
     }
 
     async fn vcpus(

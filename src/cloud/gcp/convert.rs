@@ -127,6 +127,9 @@ pub fn preference(p: &QuotaPreference, own_id: &str) -> RequestView {
         submitted_at: mark.and_then(|m| m.at).or(updated_at),
         updated_at,
         message,
+        // Once the operator has written the value, the request is its own.
+        origin: (config.request_origin == Origin::AutoAdjuster && mark.is_none())
+            .then_some(crate::cloud::boundary::Origin::GcpQuotaAdjuster),
     }
 }
 

@@ -11,6 +11,7 @@ mod ids;
 mod machine_types;
 mod marks;
 mod preferences;
+mod usage;
 
 use std::{
     collections::{BTreeMap, HashMap},
@@ -19,16 +20,20 @@ use std::{
 };
 
 use async_trait::async_trait;
-use google_cloud_api_cloudquotas_v1::{client::CloudQuotas, model::QuotaInfo};
+use google_cloud_api_cloudquotas_v1::{
+    client::{CloudQuotas, QuotaAdjusterSettingsManager},
+    model::{QuotaInfo, quota_adjuster_settings::Enablement},
+};
 
 use self::{
     machine_types::MachineTypes,
     preferences::{Preferences, Wanted, Write},
+    usage::Usage,
 };
 use super::{
     boundary::{
-        CloudError, ErrorKind, FileContext, ProviderFactory, QuotaProvider, QuotaRef, QuotaView,
-        RequestView, Target, UNLIMITED,
+        AutoAdjuster, CloudError, ErrorKind, FileContext, Origin, ProviderFactory, QuotaProvider,
+        QuotaRef, QuotaView, RequestView, Target, UNLIMITED, UsageView,
     },
     per_account::PerAccount,
     regions,
@@ -114,16 +119,30 @@ impl GcpFactory {
             .build()
             .await
             .map_err(|e| CloudError::new(ErrorKind::Unavailable, "CLIENT", e.to_string()))?;
-        // Compute has its own Google endpoint; a simulator or proxy serves both APIs.
+        let client_error = |e: google_cloud_gax::client_builder::Error| {
+            CloudError::new(ErrorKind::Unavailable, "CLIENT", e.to_string())
+        };
         let mut builder =
-            google_cloud_compute_v1::client::MachineTypes::builder().with_credentials(credentials);
-        if let Some(endpoint) = endpoint.as_deref().and_then(endpoint::non_google) {
+            QuotaAdjusterSettingsManager::builder().with_credentials(credentials.clone());
+        if let Some(endpoint) = &endpoint {
             builder = builder.with_endpoint(endpoint);
         }
-        let machine_types = builder
-            .build()
-            .await
-            .map_err(|e| CloudError::new(ErrorKind::Unavailable, "CLIENT", e.to_string()))?;
+        let adjuster = builder.build().await.map_err(client_error)?;
+        // Compute and Monitoring have their own Google endpoints; a simulator or proxy serves
+        // every API.
+        let other = endpoint.as_deref().and_then(endpoint::non_google);
+        let mut builder = google_cloud_monitoring_v3::client::MetricService::builder()
+            .with_credentials(credentials.clone());
+        if let Some(endpoint) = other {
+            builder = builder.with_endpoint(endpoint);
+        }
+        let monitoring = builder.build().await.map_err(client_error)?;
+        let mut builder =
+            google_cloud_compute_v1::client::MachineTypes::builder().with_credentials(credentials);
+        if let Some(endpoint) = other {
+            builder = builder.with_endpoint(endpoint);
+        }
+        let machine_types = builder.build().await.map_err(client_error)?;
         Ok(GcpProvider {
             project: gcp.project.clone(),
             client: client.clone(),
@@ -133,6 +152,8 @@ impl GcpFactory {
             },
             infos: Mutex::default(),
             ttl: self.settings.cache_ttl,
+            usage: Usage::new(monitoring, gcp.project.clone(), self.settings.cache_ttl),
+            adjuster,
             machine_types: MachineTypes::new(
                 machine_types,
                 gcp.project.clone(),
@@ -166,6 +187,8 @@ pub struct GcpProvider {
     infos: Mutex<HashMap<String, (Instant, InfoRead)>>,
     ttl: Duration,
     machine_types: MachineTypes,
+    usage: Usage,
+    adjuster: QuotaAdjusterSettingsManager,
 }
 
 /// What the target asks for, once its region is known to be one (or `global`): nothing is
@@ -282,6 +305,58 @@ impl QuotaProvider for GcpProvider {
             value: value as f64,
             adjustable: !info.is_fixed && eligible,
             global: false,
+        })
+    }
+
+    /// Monitoring's allocation usage of the quota's metric in the target's location.
+    async fn usage(&self, target: &Target, _quota_id: &str) -> Result<UsageView, CloudError> {
+        let w = wanted(target)?;
+        let info = self.info(w.service, w.quota_id).await?;
+        if !info.refresh_interval.is_empty() {
+            return Err(CloudError::new(
+                ErrorKind::NotFound,
+                "RateQuota",
+                format!(
+                    "{} is a rate quota (per {}): the operator reads allocation usage only",
+                    w.quota_id, info.refresh_interval
+                ),
+            ));
+        }
+        self.usage
+            .read(w.service, &info.metric, &target.region)
+            .await
+    }
+
+    /// The project's Quota Adjuster setting.
+    async fn auto_adjuster(&self) -> Result<AutoAdjuster, CloudError> {
+        let name = format!(
+            "projects/{}/locations/global/quotaAdjusterSettings",
+            self.project
+        );
+        let read = self
+            .adjuster
+            .get_quota_adjuster_settings()
+            .set_name(&name)
+            .send()
+            .await
+            .map_err(convert::error);
+        crate::metrics::observe("gcp", "GetQuotaAdjusterSettings", &read);
+        let s = read?;
+        let setting = s.enablement.name().unwrap_or("ENABLEMENT_UNSPECIFIED");
+        let details = match (s.inherited, s.inherited_from.is_empty()) {
+            (true, false) => vec![format!("inherited from {}", s.inherited_from)],
+            (true, true) => vec!["inherited".to_string()],
+            _ => vec![],
+        };
+        Ok(AutoAdjuster {
+            origin: Origin::GcpQuotaAdjuster,
+            setting: if s.inherited {
+                "INHERITED".into()
+            } else {
+                setting.into()
+            },
+            adjusts: s.enablement == Enablement::Enabled,
+            details,
         })
     }
 

@@ -13,7 +13,7 @@ use super::{
 };
 use crate::{
     api::Guardrails,
-    cloud::{CloudError, Phase, RequestView},
+    cloud::{CloudError, Origin, Phase, RequestView},
     controller::requests::{History, Intent, Tracked},
 };
 
@@ -38,6 +38,8 @@ struct Case {
     intent: Option<IntentCase>,
     #[serde(default)]
     history: Vec<Request>,
+    /// Headroom has no value: why (usage unknown).
+    usage_missing: Option<String>,
     expect: Expect,
 }
 
@@ -63,6 +65,8 @@ struct Request {
     closed_at_generation: Option<i64>,
     filed_by_me: Option<bool>,
     message: Option<String>,
+    /// Made by the cloud's auto-adjuster (`aws` or `gcp`).
+    made_by: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -107,6 +111,11 @@ impl Request {
             submitted_at: self.submitted_ago.as_deref().map(|a| ago(now, a)),
             updated_at: self.updated_ago.as_deref().map(|a| ago(now, a)),
             message: self.message.clone(),
+            origin: self.made_by.as_deref().map(|m| match m {
+                "aws" => Origin::AwsAutomaticManagement,
+                "gcp" => Origin::GcpQuotaAdjuster,
+                other => panic!("made_by {other:?}: aws or gcp"),
+            }),
         }
     }
 
@@ -157,6 +166,7 @@ impl Case {
                 at: ago(now, &i.ago),
                 generation: self.generation.unwrap_or(1),
             }),
+            usage_missing: self.usage_missing.clone(),
             ..Observed::new(now, self.current, "L-1".into(), since, need)
         }
     }

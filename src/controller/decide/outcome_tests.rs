@@ -20,6 +20,7 @@ fn view(id: &str) -> RequestView {
         submitted_at: Some(Timestamp::now()),
         updated_at: None,
         message: None,
+        origin: None,
     }
 }
 

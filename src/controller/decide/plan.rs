@@ -26,6 +26,10 @@ pub fn plan(o: &Observed) -> Plan {
         && o.need.is_driver
         && current != UNLIMITED
         && current > o.need.effective as f64;
+    // Headroom alone, with no usage to add it to: no number, so not Satisfied by a missing one.
+    if let Some(why) = o.usage_missing.as_ref().filter(|_| o.need.own == 0) {
+        return hold(TargetState::Error, why.clone(), kept);
+    }
     if !decrease && meets(current, own) {
         return hold(TargetState::Satisfied, rules::satisfied_message(o), kept);
     }

@@ -34,7 +34,7 @@ pub(super) fn via_peer(o: &Observed) -> Option<Tracked> {
         .and_then(|h| h.latest.as_ref())
         .filter(|l| l.id == p.view.id)
         .unwrap_or(&p.view);
-    view.phase.is_refusal().then(|| Tracked {
+    refusals::counts(view).then(|| Tracked {
         view: view.clone(),
         closed_at_generation: Some(o.generation),
         filed_by_me: false,

@@ -27,6 +27,7 @@ fn request(id: &str, status: &str, value: f64) -> RequestView {
         submitted_at: None,
         updated_at: Some(Timestamp::now()),
         message: Some("cloud says so".into()),
+        origin: None,
     }
 }
 

@@ -83,6 +83,8 @@ pub struct Observed {
     pub history: Option<History>,
     /// The other objects were read from the API server (not the cache) for a filing.
     pub peers_fresh: bool,
+    /// `spec.headroom` has no value because usage is unknown: why.
+    pub usage_missing: Option<String>,
 }
 
 impl Observed {
@@ -113,6 +115,7 @@ impl Observed {
             filed_here: None,
             history: None,
             peers_fresh: false,
+            usage_missing: None,
         }
     }
 

@@ -1,0 +1,78 @@
+//! A region's usage as status shows it, and what headroom asks: one function for the
+//! controller and `plan --live`.
+
+use jiff::Timestamp;
+
+use super::{Cap, Forecast, Reading, duration_text, headroom, reading, utilization_percent};
+use crate::{
+    api::{DEFAULT_HEADROOM_WINDOW, Headroom, HeadroomStatus, UsageStatus},
+    cloud::{CloudError, UsageView},
+};
+
+/// Usage in one region, with what `spec.headroom` makes of it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Observation {
+    pub usage: UsageStatus,
+    /// None without `spec.headroom`, or with it while usage was never read.
+    pub headroom: Option<HeadroomStatus>,
+}
+
+/// What the cloud's usage `read` comes to for a quota now at `value`. `previous` is what
+/// headroom asked before (it never lowers); `cap` the account's guardrails.
+pub fn observe(
+    read: &Result<UsageView, CloudError>,
+    spec: Option<&Headroom>,
+    value: f64,
+    previous: Option<&HeadroomStatus>,
+    cap: Option<Cap>,
+    now: Timestamp,
+) -> Observation {
+    let window = spec.map_or(DEFAULT_HEADROOM_WINDOW, Headroom::window);
+    let r = read.as_ref().ok().and_then(|v| reading(v, window));
+    Observation {
+        usage: shown(read, r.as_ref(), value),
+        headroom: spec.and_then(|h| headroom(h, r.as_ref(), previous, value, cap, now)),
+    }
+}
+
+/// Usage as status shows it.
+fn shown(read: &Result<UsageView, CloudError>, r: Option<&Reading>, value: f64) -> UsageStatus {
+    let view = match read {
+        Ok(v) => v,
+        Err(e) => {
+            return UsageStatus {
+                unknown: Some(format!("{}: {}", e.code, e.message)),
+                ..UsageStatus::default()
+            };
+        }
+    };
+    let read_at = Some(time(view.read_at));
+    let Some(r) = r else {
+        return UsageStatus {
+            source: Some(view.source.clone()),
+            read_at,
+            unknown: Some(format!("{} has no sample in the window", view.source)),
+            ..UsageStatus::default()
+        };
+    };
+    // Dated from the read, not the reconcile: the same reading writes the same status.
+    let forecast = Forecast::of(r, value, view.read_at);
+    UsageStatus {
+        current: Some(r.current),
+        peak: Some(r.peak),
+        window: Some(duration_text(r.window)),
+        utilization_percent: utilization_percent(r.current, value),
+        source: Some(view.source.clone()),
+        read_at,
+        forecast: Some(forecast.describe(value, view.read_at)),
+        exhaustion_at: forecast.at().map(time),
+        unknown: None,
+    }
+}
+
+/// Whole seconds, as the API server keeps a time.
+fn time(t: Timestamp) -> k8s_openapi::apimachinery::pkg::apis::meta::v1::Time {
+    k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(
+        Timestamp::from_second(t.as_second()).unwrap_or(t),
+    )
+}
