@@ -24,7 +24,9 @@ fn ready(account: &CloudAccount) -> Option<(String, String, String)> {
 
 #[tokio::test]
 async fn each_cloud_account_shows_whether_its_credentials_reach_it() {
-    let yaml = format!("aws:\n  accounts: {{{KEY}: \"111111111111\"}}\n");
+    let yaml = format!(
+        "aws:\n  accounts: {{{KEY}: \"111111111111\"}}\n  autoManagement:\n  - {{account: \"111111111111\", optInType: NotifyAndAdjust, optInStatus: ENABLED, exclusions: {{ec2: [L-1216C47A]}}}}\n"
+    );
     let sim = AwsSim::new(Scenario::from_yaml(&yaml).unwrap())
         .serve("127.0.0.1:0".parse().unwrap())
         .await
@@ -42,6 +44,22 @@ async fn each_cloud_account_shows_whether_its_credentials_reach_it() {
     })
     .await;
     assert_eq!((status.as_str(), reason.as_str()), ("True", "Verified"));
+    // The account's own auto-adjuster, as AWS reports it.
+    let adjuster = eventually(Duration::from_secs(30), || {
+        let accounts = accounts.clone();
+        let good = good.clone();
+        async move { accounts.get(&good).await.ok()?.status?.auto_adjuster }
+    })
+    .await;
+    assert_eq!(adjuster.name, "AWS automatic management");
+    assert_eq!(
+        (adjuster.setting.as_deref(), adjuster.adjusts),
+        (Some("NotifyAndAdjust"), Some(true))
+    );
+    assert_eq!(
+        adjuster.details,
+        vec!["excluded: ec2/L-1216C47A".to_string()]
+    );
     let (status, reason, message) = eventually(Duration::from_secs(30), || {
         let accounts = accounts.clone();
         let wrong = wrong.clone();

@@ -187,6 +187,11 @@ impl Qr {
         self.spec("justification", json!(text))
     }
 
+    /// `headroom`, as the CRD writes it (`{percent, max, cooldown, ...}`).
+    pub fn headroom(self, headroom: Value) -> Self {
+        self.spec("headroom", headroom)
+    }
+
     /// `allowDecrease: true`.
     pub fn allow_decrease(self) -> Self {
         self.spec("allowDecrease", json!(true))

@@ -30,5 +30,6 @@ mod process;
 mod shutdown;
 mod stale;
 mod tenants;
+mod usage;
 mod validation;
 mod writes;

@@ -16,7 +16,7 @@ const ACCOUNT: &str = "111111111111";
 #[tokio::test]
 async fn a_running_operators_metrics_pass_promtool_and_name_what_dashboards_read() {
     let yaml = format!(
-        "aws:\n  accounts: {{{KEY}: \"{ACCOUNT}\"}}\n  quotas:\n  - {{serviceCode: ec2, quotaCode: L-34B43A08, value: 640}}\n  schedule:\n    default: {{outcome: approve, closeAfter: 2s}}\n"
+        "aws:\n  accounts: {{{KEY}: \"{ACCOUNT}\"}}\n  quotas:\n  - {{serviceCode: ec2, quotaCode: L-34B43A08, value: 640, usage: {{shape: growth, start: 500, perDay: 50}}}}\n  schedule:\n    default: {{outcome: approve, closeAfter: 2s}}\n"
     );
     let sim = AwsSim::new(Scenario::from_yaml(&yaml).unwrap())
         .serve("127.0.0.1:0".parse().unwrap())
@@ -43,6 +43,12 @@ async fn a_running_operators_metrics_pass_promtool_and_name_what_dashboards_read
         "quota_operator_request_duration_seconds_count 1",
         "quota_operator_cloud_api_calls_total{cloud=\"aws\",operation=\"RequestServiceQuotaIncrease\"} 1",
         "quota_operator_leader 1",
+        "quota_operator_quota_usage{account=",
+        "quota_operator_quota_usage_peak{account=",
+        "quota_operator_quota_utilization_ratio{account=",
+        "quota_operator_quota_exhaustion_forecast_seconds{account=",
+        "quota_operator_account_utilization_threshold_ratio{account=",
+        "quota_operator_cloud_api_calls_total{cloud=\"aws\",operation=\"GetMetricData\"}",
         "workqueue_adds_total{name=\"quotarequirement\",controller=\"quotarequirement\"}",
         "workqueue_depth{name=\"quotarequirement\",controller=\"quotarequirement\"}",
     ] {
