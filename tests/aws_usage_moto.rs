@@ -1,6 +1,11 @@
 //! The operator's CloudWatch usage path (GetMetricData on a quota's UsageMetric, the real
 //! aws-sdk-cloudwatch client) against moto's CloudWatch, an implementation we did not write:
 //! datapoints put with boto3 come back as the hourly series status shows.
+//!
+//! moto serves CloudWatch's awsJson1_0 protocol (what botocore picks), the Rust SDK speaks
+//! rpcv2Cbor: a small proxy here re-encodes the envelope (CBOR <-> JSON, the same Smithy shapes,
+//! timestamps as CBOR tag 1 <-> epoch seconds) and nothing else. Which datapoints come back,
+//! their statistic per period, their order and an empty result are moto's answer.
 
 use std::{
     net::TcpListener,
@@ -126,6 +131,140 @@ for h in range({hours}):
     );
 }
 
+fn cbor_to_json(v: ciborium::Value) -> serde_json::Value {
+    use ciborium::Value as C;
+    match v {
+        C::Tag(1, t) => cbor_to_json(*t),
+        C::Integer(i) => serde_json::json!(i128::from(i) as f64),
+        C::Float(f) => serde_json::json!(f),
+        C::Text(t) => serde_json::json!(t),
+        C::Bool(b) => serde_json::json!(b),
+        C::Array(a) => a.into_iter().map(cbor_to_json).collect(),
+        C::Map(m) => m
+            .into_iter()
+            .filter_map(|(k, v)| Some((k.into_text().ok()?, cbor_to_json(v))))
+            .collect::<serde_json::Map<_, _>>()
+            .into(),
+        _ => serde_json::Value::Null,
+    }
+}
+
+/// JSON to CBOR; the values of `Timestamps` (and `Timestamp`) become CBOR epoch times.
+fn json_to_cbor(v: serde_json::Value, time: bool) -> ciborium::Value {
+    use ciborium::Value as C;
+    use serde_json::Value as J;
+    let epoch = |v: &J| -> Option<f64> {
+        v.as_f64().or_else(|| {
+            v.as_str()?
+                .parse::<jiff::Timestamp>()
+                .ok()
+                .map(|t| t.as_millisecond() as f64 / 1000.0)
+        })
+    };
+    match v {
+        v if time && epoch(&v).is_some() => C::Tag(1, Box::new(C::Float(epoch(&v).unwrap()))),
+        J::Null => C::Null,
+        J::Bool(b) => C::Bool(b),
+        J::Number(n) => match n.as_i64() {
+            Some(i) => C::Integer(i.into()),
+            None => C::Float(n.as_f64().unwrap_or_default()),
+        },
+        J::String(s) => C::Text(s),
+        J::Array(a) => C::Array(a.into_iter().map(|v| json_to_cbor(v, time)).collect()),
+        J::Object(o) => C::Map(
+            o.into_iter()
+                .map(|(k, v)| {
+                    let time = k == "Timestamps" || k == "Timestamp";
+                    (C::Text(k), json_to_cbor(v, time))
+                })
+                .collect(),
+        ),
+    }
+}
+
+/// One awsJson1_0 call to moto, over plain HTTP/1.1: (status, body).
+async fn post_json(moto: &str, target: &str, auth: &str, body: Vec<u8>) -> (u16, Vec<u8>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let host = moto.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(host).await.expect("moto");
+    let head = format!(
+        "POST / HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/x-amz-json-1.0\r\nX-Amz-Target: {target}\r\nAuthorization: {auth}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(&body).await.unwrap();
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).await.unwrap();
+    let split = answer
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("an HTTP answer");
+    let head = String::from_utf8_lossy(&answer[..split]).to_string();
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(500);
+    let mut body = answer[split + 4..].to_vec();
+    if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        let (mut out, mut rest) = (Vec::new(), body.as_slice());
+        while let Some(nl) = rest.windows(2).position(|w| w == b"\r\n") {
+            let size =
+                usize::from_str_radix(String::from_utf8_lossy(&rest[..nl]).trim(), 16).unwrap_or(0);
+            if size == 0 {
+                break;
+            }
+            out.extend_from_slice(&rest[nl + 2..nl + 2 + size]);
+            rest = &rest[nl + 4 + size..];
+        }
+        body = out;
+    }
+    (status, body)
+}
+
+/// The rpcv2Cbor endpoint the SDK is pointed at, in front of moto.
+async fn cbor_proxy(moto: String) -> String {
+    use axum::{body::Bytes, extract::Path, http::HeaderMap, response::IntoResponse};
+    let handler = move |Path((service, op)): Path<(String, String)>,
+                        headers: HeaderMap,
+                        body: Bytes| {
+        let moto = moto.clone();
+        async move {
+            let request: ciborium::Value = ciborium::from_reader(body.as_ref()).expect("CBOR");
+            let json = serde_json::to_vec(&cbor_to_json(request)).unwrap();
+            let auth = headers
+                .get("authorization")
+                .and_then(|a| a.to_str().ok())
+                .unwrap_or_default()
+                .to_string();
+            let (status, answer) = post_json(&moto, &format!("{service}.{op}"), &auth, json).await;
+            let answer: serde_json::Value = serde_json::from_slice(&answer).unwrap_or_default();
+            let mut out = Vec::new();
+            ciborium::into_writer(&json_to_cbor(answer, false), &mut out).unwrap();
+            (
+                axum::http::StatusCode::from_u16(status).unwrap(),
+                [
+                    ("content-type", "application/cbor"),
+                    ("smithy-protocol", "rpc-v2-cbor"),
+                ],
+                out,
+            )
+                .into_response()
+        }
+    };
+    let app = axum::Router::new().route(
+        "/service/{service}/operation/{op}",
+        axum::routing::post(handler),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    format!("http://{addr}")
+}
+
 fn metric(class: &str) -> UsageMetric {
     UsageMetric {
         namespace: "AWS/Usage".into(),
@@ -155,7 +294,7 @@ async fn the_cloudwatch_usage_path_reads_motos_series() {
     let config = aws_config::defaults(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
         .credentials_provider(credentials)
-        .endpoint_url(&moto.endpoint)
+        .endpoint_url(cbor_proxy(moto.endpoint.clone()).await)
         .load()
         .await;
     let got = cloudwatch_usage(

@@ -157,7 +157,7 @@ impl Headroom {
     pub fn window(&self) -> jiff::SignedDuration {
         self.window
             .as_deref()
-            .and_then(super::parse_duration)
+            .and_then(super::cloud_account::parse_duration)
             .unwrap_or(DEFAULT_HEADROOM_WINDOW)
             .min(DEFAULT_HEADROOM_WINDOW)
     }
@@ -165,7 +165,7 @@ impl Headroom {
     pub fn cooldown(&self) -> jiff::SignedDuration {
         self.cooldown
             .as_deref()
-            .and_then(super::parse_duration)
+            .and_then(super::cloud_account::parse_duration)
             .unwrap_or(DEFAULT_HEADROOM_COOLDOWN)
     }
 }

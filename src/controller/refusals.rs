@@ -6,8 +6,8 @@
 
 use jiff::{SignedDuration, Timestamp};
 
-use super::requests::Tracked;
-use crate::cloud::{Phase, RequestView};
+use super::requests::{Tracked, counts};
+use crate::cloud::RequestView;
 
 /// Whether a request that closed without a full grant settles this object's need at its current
 /// generation: it asked for no more than the object needs, and the spec has not changed since.
@@ -17,14 +17,6 @@ pub fn settles(t: &Tracked, own_value: i64, generation: i64) -> bool {
     counts(&t.view)
         && t.closed_at_generation.unwrap_or(generation) >= generation
         && t.view.requested_value <= own_value as f64
-}
-
-/// Whether a request is a refusal that speaks for the needs on the quota. The clouds' own
-/// auto-adjusters ask without a case or a reason and are refused for their own rules (AWS
-/// approves only what it approves automatically): their refusal settles no declared need, and
-/// the operator then files its own request, once.
-pub fn counts(r: &RequestView) -> bool {
-    matches!(r.phase, Phase::Denied | Phase::PartiallyGranted) && r.origin.is_none()
 }
 
 /// When a refused request closed, as the cloud dates it.
@@ -72,6 +64,7 @@ pub fn cooling<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cloud::Phase;
 
     fn refused(id: &str, value: f64, at: Timestamp) -> RequestView {
         RequestView {

@@ -4,7 +4,7 @@
 
 use jiff::Timestamp;
 
-use crate::cloud::RequestView;
+use crate::cloud::{Phase, RequestView};
 
 /// A request this object recorded in its status, as the cloud reports it now.
 #[derive(Clone, Debug, PartialEq)]
@@ -30,11 +30,7 @@ impl History {
     /// The history as the cloud lists the quota's requests: the newest open one, the latest, and
     /// every refusal.
     pub fn of(requests: Vec<RequestView>) -> Self {
-        let refusals = requests
-            .iter()
-            .filter(|r| super::refusals::counts(r))
-            .cloned()
-            .collect();
+        let refusals = requests.iter().filter(|r| counts(r)).cloned().collect();
         let open = requests
             .iter()
             .filter(|r| r.phase.is_open())
@@ -62,4 +58,12 @@ pub struct Intent {
     pub at: Timestamp,
     /// The object's generation when it decided to file.
     pub generation: i64,
+}
+
+/// Whether a request is a refusal that speaks for the needs on the quota. The clouds' own
+/// auto-adjusters ask without a case or a reason and are refused for their own rules (AWS
+/// approves only what it approves automatically): their refusal settles no declared need, and
+/// the operator then files its own request, once.
+pub fn counts(r: &RequestView) -> bool {
+    matches!(r.phase, Phase::Denied | Phase::PartiallyGranted) && r.origin.is_none()
 }

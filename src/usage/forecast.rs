@@ -2,7 +2,7 @@
 
 use jiff::{SignedDuration, Timestamp};
 
-use super::Reading;
+use super::reading::Reading;
 
 /// How far ahead a trend is followed: beyond this, "not within 90 days".
 pub const HORIZON: SignedDuration = SignedDuration::from_hours(90 * 24);
@@ -48,7 +48,7 @@ impl Forecast {
 
     /// As status says it.
     pub fn describe(&self, value: f64, now: Timestamp) -> String {
-        let value = super::number(value);
+        let value = super::reading::number(value);
         match self {
             Self::Reached => format!("usage is at the quota's value {value} now"),
             Self::At(t) => {

@@ -4,7 +4,7 @@
 use jiff::Timestamp;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
-use super::{Reading, duration_text, number};
+use super::reading::{Reading, duration_text, number};
 use crate::api::{Headroom, HeadroomStatus, UsageBasis};
 
 /// A bound from the account (a guardrail): the value, and the guardrail's words.

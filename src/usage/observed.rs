@@ -3,7 +3,11 @@
 
 use jiff::Timestamp;
 
-use super::{Cap, Forecast, Reading, duration_text, headroom, reading, utilization_percent};
+use super::{
+    forecast::Forecast,
+    headroom::{Cap, headroom},
+    reading::{Reading, duration_text, reading, utilization_percent},
+};
 use crate::{
     api::{DEFAULT_HEADROOM_WINDOW, Headroom, HeadroomStatus, UsageStatus},
     cloud::{CloudError, UsageView},

@@ -2,7 +2,10 @@ use jiff::{SignedDuration, Timestamp};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
 use super::*;
-use crate::api::{Headroom, HeadroomStatus, UsageBasis};
+use crate::{
+    api::{Headroom, HeadroomStatus, UsageBasis},
+    cloud::UsageView,
+};
 
 fn t(hours: i64) -> Timestamp {
     Timestamp::from_second(1_700_000_000 + hours * 3600).unwrap()

@@ -12,6 +12,7 @@
 // with the model) -> `fault`, `operation`, `error`. `validate` checks the scenario against the
 // model, which is built from it. `control` and `admin` steer the model from Rust and over HTTP.
 mod admin;
+pub(crate) mod caller;
 mod cloudwatch;
 mod control;
 mod ec2;

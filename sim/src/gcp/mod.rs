@@ -86,6 +86,7 @@ impl GcpSim {
     /// routers on one server.
     pub fn router(&self) -> Router {
         cloud_quotas::responses::router(self.control.shared.clone())
+            .merge(cloud_quotas::adjuster::router(self.control.shared.clone()))
             .merge(compute::responses::router(self.control.shared.clone()))
             .merge(monitoring::responses::router(self.control.shared.clone()))
             .merge(admin::router(self.control.clone()))

@@ -8,7 +8,7 @@ use crate::{
     cloud::{Phase, RequestView, UNLIMITED},
     controller::{
         refusals,
-        requests::{History, Tracked},
+        requests::{self, History, Tracked},
     },
 };
 
@@ -34,7 +34,7 @@ pub(super) fn via_peer(o: &Observed) -> Option<Tracked> {
         .and_then(|h| h.latest.as_ref())
         .filter(|l| l.id == p.view.id)
         .unwrap_or(&p.view);
-    refusals::counts(view).then(|| Tracked {
+    requests::counts(view).then(|| Tracked {
         view: view.clone(),
         closed_at_generation: Some(o.generation),
         filed_by_me: false,

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, HashSet};
 use jiff::Timestamp;
 
 use super::input::{MetricDataInput, MetricStat, Output, Query, QueryResult};
-use crate::aws::{error::AwsError, model::state::AwsState, service_quotas::responses::Caller};
+use crate::aws::{caller::Caller, error::AwsError, model::state::AwsState};
 use crate::paging;
 
 /// CloudWatch's limits: queries per call, and data points per call (MaxDatapoints' default).

@@ -16,12 +16,7 @@ use crate::aws::{
 };
 use crate::shared::Ticks;
 
-/// Who is calling: the account from the access key, the region from the credential scope.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Caller {
-    pub account: String,
-    pub region: String,
-}
+pub use crate::aws::caller::Caller;
 
 /// Answers one call. Rate limiting and counting happen before, in the HTTP layer.
 pub fn dispatch(

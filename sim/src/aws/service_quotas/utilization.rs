@@ -6,10 +6,11 @@ use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::aws::{
+    caller::Caller,
     error::AwsError,
     model::report::{Report, ReportStatus, Row},
     model::state::AwsState,
-    service_quotas::{responses::Caller, wire::Input},
+    service_quotas::wire::Input,
     usage_settings::{NeverStarted, OptInStatus},
 };
 use crate::paging;

@@ -2,14 +2,30 @@
 //! quotaAdjusterSettings`), as the Rust client's QuotaAdjusterSettingsManager calls them:
 //! `updateMask` (enablement, inherited), `validateOnly`, a stale etag ABORTED.
 
-use axum::{body::Bytes, response::Response};
+use axum::{Router, body::Bytes, response::Response, routing::get as get_route};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::responses::Call;
-use crate::gcp::{error::GcpError, method::Method, model::adjuster::Settings, params::Enc};
+use crate::gcp::{
+    error::GcpError,
+    method::Method,
+    model::{adjuster::Settings, state::Shared},
+    params::Enc,
+};
 
-pub(super) async fn get(call: Call) -> Response {
+/// The settings' route, merged beside the other Cloud Quotas routes (whose fallback answers
+/// any path neither serves).
+pub fn router(shared: Shared) -> Router {
+    Router::new()
+        .route(
+            "/v1/{kind}/{project}/locations/{location}/quotaAdjusterSettings",
+            get_route(get).patch(update),
+        )
+        .with_state(shared)
+}
+
+async fn get(call: Call) -> Response {
     call.run(
         Method::GetQuotaAdjusterSettings,
         |st, project, params, _| Ok(render(&st.adjuster(project), params.enc())),
@@ -25,7 +41,7 @@ struct SettingsIn {
     inherited: bool,
 }
 
-pub(super) async fn update(call: Call, body: Bytes) -> Response {
+async fn update(call: Call, body: Bytes) -> Response {
     call.run(
         Method::UpdateQuotaAdjusterSettings,
         |st, project, params, now| {

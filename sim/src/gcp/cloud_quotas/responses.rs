@@ -18,7 +18,6 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::gcp::{
-    cloud_quotas::adjuster,
     cloud_quotas::listing::{Filter, order, page},
     cloud_quotas::wire::{self, Mask, SafetyChecks},
     cloud_quotas::write::{self, WriteRequest},
@@ -47,10 +46,6 @@ pub fn router(shared: Shared) -> Router {
         .route(
             &format!("{BASE}/quotaPreferences/{{id}}"),
             get(get_pref).patch(update_pref),
-        )
-        .route(
-            &format!("{BASE}/quotaAdjusterSettings"),
-            get(adjuster::get).patch(adjuster::update),
         )
         // A fallback, not a `/v1/{*rest}` route, which would clash with the routes above; it
         // sees every unmatched path of the merged server, so it answers non-/v1 ones plainly.
