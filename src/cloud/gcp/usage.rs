@@ -29,11 +29,14 @@ const ALIGNMENT_SECS: i64 = 3600;
 /// (service, quota metric, location) -> samples, oldest first.
 type Series = HashMap<(String, String, String), Vec<(Timestamp, f64)>>;
 
+/// A listing: when it was made (for the cache period), the time it read up to, and its answer.
+type Listed = (Instant, Timestamp, Result<Arc<Series>, CloudError>);
+
 pub struct Usage {
     client: MetricService,
     project: String,
     ttl: Duration,
-    read: tokio::sync::Mutex<Option<(Instant, Timestamp, Result<Arc<Series>, CloudError>)>>,
+    read: tokio::sync::Mutex<Option<Listed>>,
 }
 
 impl Usage {
