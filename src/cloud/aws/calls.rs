@@ -83,22 +83,8 @@ impl Calls {
         self.clients.get(self, region, Client::new)
     }
 
-    /// A Service Quotas call, through the limiter (for the modules beside this one).
-    pub async fn sq<T, F, Fut>(
-        &self,
-        region: &str,
-        operation: &'static str,
-        f: F,
-    ) -> Result<T, CloudError>
-    where
-        F: FnOnce(Client) -> Fut,
-        Fut: Future<Output = Result<T, CloudError>>,
-    {
-        self.call(region, operation, f).await
-    }
-
     /// A Service Quotas call, through the limiter.
-    async fn call<T, F, Fut>(
+    pub async fn call<T, F, Fut>(
         &self,
         region: &str,
         operation: &'static str,

@@ -74,7 +74,7 @@ impl Report {
 
 async fn start(calls: &Calls, region: &str) -> Report {
     let started = calls
-        .sq(region, "StartQuotaUtilizationReport", |c| async move {
+        .call(region, "StartQuotaUtilizationReport", |c| async move {
             c.start_quota_utilization_report()
                 .send()
                 .await
@@ -103,7 +103,7 @@ async fn fetch(calls: &Calls, region: &str, id: &str) -> Report {
     let mut token: Option<String> = None;
     loop {
         let page = calls
-            .sq(region, "GetQuotaUtilizationReport", |c| {
+            .call(region, "GetQuotaUtilizationReport", |c| {
                 let token = token.clone();
                 async move {
                     c.get_quota_utilization_report()
