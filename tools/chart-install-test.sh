@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the chart into a real kube-apiserver + etcd (tools/controlplane) with
 # tools/chart-install.sh and proves, on the API server itself:
-# - the default install and an everything-on install (ServiceMonitor aside: no Prometheus
+# - the default install and an everything-on install (ServiceMonitor and PrometheusRule aside: no Prometheus
 #   Operator CRDs here) are accepted, in two namespaces side by side;
 # - the ServiceAccount can do what the operator needs and nothing more (kubectl auth can-i
 #   with impersonation): no Secrets, no spec writes, leases only in its own namespace;
@@ -47,7 +47,7 @@ else
 	bad "install in $b: $(tail -5 "$cp_dir/install-b.log")"
 fi
 if sc=$("$here/chart-install.sh" "$kc" "$c" -f "$chart/ci/all-on-values.yaml" \
-	--set serviceMonitor.enabled=false --set dashboards.namespace= 2>"$cp_dir/install-c.log" | tail -n 1) && [ "$sc" = quota-operator-controller ]; then
+	--set serviceMonitor.enabled=false --set prometheusRule.enabled=false --set dashboards.namespace= 2>"$cp_dir/install-c.log" | tail -n 1) && [ "$sc" = quota-operator-controller ]; then
 	ok "install with everything on (NetworkPolicy, dashboard, PDB 2, annotations) in $c"
 else
 	bad "install with everything on in $c: $sc $(tail -5 "$cp_dir/install-c.log")"
