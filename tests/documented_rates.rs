@@ -6,8 +6,9 @@
 use quota_operator::cloud::aws::documented_rate;
 use quota_sim::Operation;
 
-/// (operation, steady per second, burst), as AWS documents them.
-const DOCUMENTED: [(&str, f64, f64); 9] = [
+/// (operation, steady per second, burst), as AWS documents them. The reference gives "Get* 5+5";
+/// StartQuotaUtilizationReport has no documented rate, and both sides treat it as a Get*.
+const DOCUMENTED: [(&str, f64, f64); 12] = [
     ("GetServiceQuota", 5.0, 5.0),
     ("GetAWSDefaultServiceQuota", 5.0, 5.0),
     ("GetRequestedServiceQuotaChange", 5.0, 5.0),
@@ -17,6 +18,9 @@ const DOCUMENTED: [(&str, f64, f64); 9] = [
     ("ListAWSDefaultServiceQuotas", 10.0, 10.0),
     ("ListServices", 10.0, 10.0),
     ("RequestServiceQuotaIncrease", 3.0, 3.0),
+    ("GetQuotaUtilizationReport", 5.0, 5.0),
+    ("GetAutoManagementConfiguration", 5.0, 5.0),
+    ("StartQuotaUtilizationReport", 5.0, 5.0),
 ];
 
 #[test]
