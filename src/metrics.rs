@@ -378,7 +378,14 @@ impl ReconcileTimer {
 /// not exist, or the namespace is not allowed): such an object reports its states only, so a
 /// spec string never becomes a label. A region reports values only once the cloud answered for
 /// it, and only for a resolved quota.
-pub fn targets(object: &str, account: Option<&str>, quota: Option<&str>, targets: &[TargetStatus]) {
+/// `threshold` is the account's utilisation threshold in percent.
+pub fn targets(
+    object: &str,
+    account: Option<&str>,
+    quota: Option<&str>,
+    targets: &[TargetStatus],
+    threshold: f64,
+) {
     let series: Vec<Labels<3>> = match (account, quota) {
         (Some(account), Some(quota)) => targets
             .iter()
@@ -428,6 +435,9 @@ pub fn targets(object: &str, account: Option<&str>, quota: Option<&str>, targets
         METRICS.open_request_age.get_or_create(&labels).set(age);
         usage_series(&labels, t);
     }
+    if let (Some(account), false) = (account, series.is_empty()) {
+        account_threshold(account, threshold);
+    }
     report_series(object, series);
     let states: Vec<TargetState> = targets.iter().map(|t| t.state).collect();
     let mut all = METRICS.states.lock().expect("metrics states");
@@ -473,8 +483,9 @@ fn usage_series(labels: &Labels<3>, t: &TargetStatus) {
     set(&METRICS.exhaustion, until);
 }
 
-/// The utilisation threshold of each CloudAccount in use.
-pub fn account_threshold(account: &str, percent: f64) {
+/// The utilisation threshold of each CloudAccount that some object reports series for; it goes
+/// with the last of them (`report_series`).
+fn account_threshold(account: &str, percent: f64) {
     METRICS
         .threshold
         .get_or_create(&[("account", account.to_string())])
@@ -544,6 +555,10 @@ fn report_series(object: &str, now: Vec<Labels<3>>) {
         METRICS.usage_peak.remove(&labels);
         METRICS.utilization.remove(&labels);
         METRICS.exhaustion.remove(&labels);
+        let [account, ..] = labels;
+        if !all.values().flatten().any(|held| held[0] == account) {
+            METRICS.threshold.remove(&[account]);
+        }
     }
 }
 
@@ -592,6 +607,7 @@ mod tests {
             None,
             Some("ec2/L-1"),
             &[region("xx-hostile-1", Some(1.0))],
+            80.0,
         );
         assert!(!render_text().contains("xx-hostile-1"));
         // Allowed, but the cloud never answered for the region: no series either.
@@ -600,26 +616,43 @@ mod tests {
             Some("acct-metrics"),
             Some("ec2/L-1"),
             &[region("zz-nowhere-9", None)],
+            80.0,
         );
-        assert!(!render_text().contains("zz-nowhere-9"));
+        let text = render_text();
+        assert!(!text.contains("zz-nowhere-9"));
+        assert!(
+            !text.contains("acct-metrics"),
+            "no threshold without a series"
+        );
         // Two objects share a series; it goes when the last one does.
         let shared = [region("eu-metrics-1", Some(5.0))];
-        targets("t/a", Some("acct-metrics"), Some("ec2/L-1"), &shared);
-        targets("t/b", Some("acct-metrics"), Some("ec2/L-1"), &shared);
+        targets("t/a", Some("acct-metrics"), Some("ec2/L-1"), &shared, 80.0);
+        targets("t/b", Some("acct-metrics"), Some("ec2/L-1"), &shared, 80.0);
         forget("t/a");
-        assert!(render_text().contains("region=\"eu-metrics-1\""));
+        let text = render_text();
+        assert!(text.contains("region=\"eu-metrics-1\""));
+        assert!(
+            text.contains(
+                "quota_operator_account_utilization_threshold_ratio{account=\"acct-metrics\"} 0.8"
+            ),
+            "{text}"
+        );
         // A changed region drops the old series.
         targets(
             "t/b",
             Some("acct-metrics"),
             Some("ec2/L-1"),
             &[region("eu-metrics-2", Some(5.0))],
+            80.0,
         );
         let text = render_text();
         assert!(!text.contains("eu-metrics-1"), "{text}");
         assert!(text.contains("eu-metrics-2"));
         forget("t/b");
-        assert!(!render_text().contains("acct-metrics"));
+        assert!(
+            !render_text().contains("acct-metrics"),
+            "the account's threshold went with its last object"
+        );
     }
 
     #[test]

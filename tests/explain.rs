@@ -222,7 +222,7 @@ async fn crafted_text_in_a_pasted_error_stays_data() {
 
 async fn sim() -> SimHandle {
     let scenario = Scenario::from_yaml(
-        "aws:\n  accounts: {AKIDEXPLAIN: \"111111111111\"}\n  quotas:\n  - {serviceCode: ec2, quotaCode: L-34B43A08, value: 640}\n\
+        "aws:\n  accounts: {AKIDEXPLAIN: \"111111111111\"}\n  quotas:\n  - {serviceCode: ec2, quotaCode: L-34B43A08, value: 640, usage: 600}\n\
          gcp:\n  values:\n  - {quotaId: CPUS-per-project-region, value: 96}\n",
     )
     .expect("scenario");
@@ -265,6 +265,19 @@ async fn live_reads_the_current_value_and_asks_for_more() {
         !run.stdout.contains("CHANGE-ME: the error"),
         "no placeholder value with --live"
     );
+    // Usage from CloudWatch, and what 30 % headroom over its peak would keep.
+    assert!(
+        run.stderr
+            .contains("Usage (--live): 600 (93.8 % of the quota), peak 600 over 168h"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("the operator would keep it at peak 600 over 168h + 30 % = 780"),
+        "{}",
+        run.stderr
+    );
 
     // GCP: the text says 8, the project has 96 now: current + need (doubled) wins.
     let run = explain(
@@ -292,6 +305,13 @@ async fn live_reads_the_current_value_and_asks_for_more() {
         "{}",
         run.stderr
     );
+    // The project publishes no usage for it: unknown with Cloud Monitoring's answer, never 0.
+    assert!(
+        run.stderr.contains("Usage (--live): unknown: NoUsageData"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("would keep it at"), "{}", run.stderr);
 
     // Without credentials --live fails with exit 3 and prints no YAML.
     let run = explain(

@@ -52,14 +52,12 @@ pub async fn reconcile(obj: Arc<QuotaRequirement>, ctx: Arc<Context>) -> Result<
         .as_ref()
         .map(|s| s.targets.as_slice())
         .unwrap_or_default();
-    if let Some(account) = &outcome.account {
-        crate::metrics::account_threshold(account, outcome.threshold);
-    }
     crate::metrics::targets(
         &key,
         outcome.account.as_deref(),
         status.quota.as_deref(),
         &status.targets,
+        outcome.threshold,
     );
     for closed in events::closed_requests(old_targets, &status.targets) {
         crate::metrics::request_closed(closed);

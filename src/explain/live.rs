@@ -6,10 +6,10 @@ use aws_config::{BehaviorVersion, Region};
 
 use super::{
     finding::{ExplainError, Finding, QuotaId},
-    render::Current,
+    render::{Current, SUGGESTED_HEADROOM},
 };
 use crate::{
-    api::{AwsAccount, CloudAccount, CloudAccountSpec, GcpAccount},
+    api::{AwsAccount, CloudAccount, CloudAccountSpec, GcpAccount, Headroom, UsageBasis},
     cloud::{
         ProviderFactory, QuotaRef, Target,
         aws::{AwsFactory, AwsSettings},
@@ -120,10 +120,29 @@ pub async fn current(f: &Finding, s: &LiveSettings) -> Result<Current, ExplainEr
         .quota(&target)
         .await
         .map_err(|e| live(format!("reading {}: {e}", f.quota.label())))?;
+    let usage = provider.usage(&target, &view.id).await;
+    let suggested = Headroom {
+        percent: SUGGESTED_HEADROOM,
+        of: UsageBasis::Peak,
+        window: None,
+        // No ceiling for the figure shown; the YAML's reader picks one.
+        max: i64::MAX,
+        cooldown: None,
+    };
+    let seen = crate::usage::observe(
+        &usage,
+        Some(&suggested),
+        view.value,
+        None,
+        None,
+        jiff::Timestamp::now(),
+    );
     Ok(Current {
         value: view.value,
         name: view.name,
         adjustable: view.adjustable,
+        usage: crate::usage::describe(&seen.usage),
+        headroom: seen.headroom.map(|h| h.arithmetic),
     })
 }
 

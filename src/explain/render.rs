@@ -20,7 +20,14 @@ pub struct Current {
     pub value: f64,
     pub name: String,
     pub adjustable: bool,
+    /// Usage in one line, or why it is unknown.
+    pub usage: String,
+    /// What `spec.headroom` of [`SUGGESTED_HEADROOM`] percent over the peak would ask for.
+    pub headroom: Option<String>,
 }
+
+/// The headroom `explain --live` works out: the first figure of the README's example.
+pub const SUGGESTED_HEADROOM: i32 = 30;
 
 /// Everything `explain` prints.
 pub struct Report<'a> {
@@ -261,6 +268,13 @@ pub fn explanation(r: &Report<'_>) -> String {
             format!("{} {}", number(c.value), f.unit)
         };
         e.push(format!("Current value (--live): {shown} ({}).", c.name));
+        e.push(format!("Usage (--live): {}.", c.usage));
+        if let Some(h) = &c.headroom {
+            e.push(format!(
+                "With spec.headroom {{percent: {SUGGESTED_HEADROOM}, max: ...}} the operator would \
+                 keep it at {h}, and raise it as usage grows."
+            ));
+        }
         if !c.adjustable {
             e.push(
                 "This quota is not adjustable: the operator will show NotAdjustable and file \

@@ -133,6 +133,8 @@ fn hostile_text_in_any_field_stays_data_and_comments_stay_one_line() {
                 value: 4.0,
                 name: h.to_string(),
                 adjustable: false,
+                usage: h.to_string(),
+                headroom: Some(h.to_string()),
             };
             for (account, capacity) in [(None, None), (Some(*h), Some((*h, 3)))] {
                 let report = Report {

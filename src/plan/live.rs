@@ -361,7 +361,7 @@ async fn plan_one(
         current: Some(view.value),
         desired: Some(desired),
         capacity: share.map(|s| s.arithmetic),
-        usage: Some(describe_usage(&usage.usage)),
+        usage: Some(crate::usage::describe(&usage.usage)),
         headroom: usage.headroom.map(|h| match h.held {
             Some(held) => format!("{} ({held})", h.arithmetic),
             None => h.arithmetic,
@@ -369,25 +369,6 @@ async fn plan_one(
         action,
         message: verdict.message,
     }
-}
-
-/// Usage in one line: `812 of 1,000 (81.2 %), peak 900 over 168h; the trend reaches ...`.
-fn describe_usage(u: &crate::api::UsageStatus) -> String {
-    use crate::usage::number;
-    if let Some(why) = &u.unknown {
-        return format!("unknown: {why}");
-    }
-    let mut out = u.current.map(number).unwrap_or_default();
-    if let Some(p) = u.utilization_percent {
-        out.push_str(&format!(" ({p} % of the quota)"));
-    }
-    if let (Some(peak), Some(w)) = (u.peak, &u.window) {
-        out.push_str(&format!(", peak {} over {w}", number(peak)));
-    }
-    if let Some(f) = &u.forecast {
-        out.push_str(&format!("; {f}"));
-    }
-    out
 }
 
 /// The region as the controller's decision reads it, from the files and the cloud's value: the

@@ -9,7 +9,7 @@ mod reading;
 
 pub use forecast::{Forecast, HORIZON};
 pub use headroom::{Cap, headroom};
-pub use observed::{Observation, observe};
+pub use observed::{Observation, describe, observe};
 pub use reading::{Reading, duration_text, number, reading, utilization_percent};
 
 #[cfg(test)]

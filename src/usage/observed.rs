@@ -1,12 +1,12 @@
 //! A region's usage as status shows it, and what headroom asks: one function for the
-//! controller and `plan --live`.
+//! controller, `plan --live` and `explain --live`.
 
 use jiff::Timestamp;
 
 use super::{
     forecast::Forecast,
     headroom::{Cap, headroom},
-    reading::{Reading, duration_text, reading, utilization_percent},
+    reading::{Reading, duration_text, number, reading, utilization_percent},
 };
 use crate::{
     api::{DEFAULT_HEADROOM_WINDOW, Headroom, HeadroomStatus, UsageStatus},
@@ -79,4 +79,22 @@ fn time(t: Timestamp) -> k8s_openapi::apimachinery::pkg::apis::meta::v1::Time {
     k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(
         Timestamp::from_second(t.as_second()).unwrap_or(t),
     )
+}
+
+/// Usage in one line: `812 of 1,000 (81.2 %), peak 900 over 168h; the trend reaches ...`.
+pub fn describe(u: &crate::api::UsageStatus) -> String {
+    if let Some(why) = &u.unknown {
+        return format!("unknown: {why}");
+    }
+    let mut out = u.current.map(number).unwrap_or_default();
+    if let Some(p) = u.utilization_percent {
+        out.push_str(&format!(" ({p} % of the quota)"));
+    }
+    if let (Some(peak), Some(w)) = (u.peak, &u.window) {
+        out.push_str(&format!(", peak {} over {w}", number(peak)));
+    }
+    if let Some(f) = &u.forecast {
+        out.push_str(&format!("; {f}"));
+    }
+    out
 }

@@ -10,7 +10,7 @@ use crate::{
     harness::{TestEnv, kubeconfig},
 };
 
-fn kubectl(env: &TestEnv) -> Command {
+pub fn kubectl(env: &TestEnv) -> Command {
     let mut cmd = Command::new("kubectl");
     cmd.arg("--kubeconfig")
         .arg(kubeconfig())
@@ -62,10 +62,17 @@ async fn kubectl_get_shows_the_columns_and_kubectl_wait_returns_when_satisfied()
     assert_eq!(
         header,
         [
-            "NAME", "ACCOUNT", "QUOTA", "DESIRED", "STATE", "READY", "AGE"
+            "NAME", "ACCOUNT", "QUOTA", "DESIRED", "STATE", "USED%", "READY", "AGE"
         ]
     );
-    let row: Vec<&str> = text.lines().nth(1).unwrap().split_whitespace().collect();
+    // USED% is empty: this fake cloud reports no usage (usage.rs reads the column with usage).
+    let row: Vec<&str> = text
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .filter(|cell| *cell != "<none>")
+        .collect();
     assert_eq!(
         &row[..6],
         [

@@ -31,5 +31,6 @@ mod shutdown;
 mod stale;
 mod tenants;
 mod usage;
+mod usage_gcp;
 mod validation;
 mod writes;

@@ -118,6 +118,29 @@ async fn usage_utilisation_and_forecast_show_in_status_and_crossing_the_threshol
         "NearLimit leaves Ready alone"
     );
     assert_eq!(condition(&qr, "NearLimit").1, "UtilizationHigh");
+    let out = crate::kubectl::kubectl(&env)
+        .args(["get", "qr", "od"])
+        .output()
+        .await
+        .expect("kubectl get qr");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let header: Vec<&str> = text
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .split_whitespace()
+        .collect();
+    let row: Vec<&str> = text
+        .lines()
+        .nth(1)
+        .unwrap_or_default()
+        .split_whitespace()
+        .collect();
+    let used = header
+        .iter()
+        .position(|h| *h == "USED%")
+        .expect("a USED% column");
+    assert!(row[used].starts_with("81.") || row[used] == "81", "{text}");
 
     let events = crate::harness::eventually(Duration::from_secs(10), || {
         let env = &env;

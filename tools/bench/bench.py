@@ -58,8 +58,12 @@ def scenario(close_after):
     lines = ["aws:", f"  accounts: {{{OPERATOR_KEY}: \"{OPERATOR_ACCOUNT}\"}}", "  roles:"]
     lines += [f"  - {{arn: \"arn:aws:iam::{a}:role/quota-operator\"}}" for a in ACCOUNTS]
     lines.append("  quotas:")
-    lines += [f"  - {{serviceCode: {s}, quotaCode: {c}, value: {v}}}" for s, c, v in HEALTHY]
-    lines += [f"  - {{serviceCode: ec2, quotaCode: {c}, value: {RAISE_FROM}}}" for c in RAISE]
+    # Usage on every quota (CloudWatch AWS/Usage series): healthy ones at 30 % and growing, the
+    # ones to raise at 78 %, so every object's status carries usage and a forecast.
+    lines += [f"  - {{serviceCode: {s}, quotaCode: {c}, value: {v}, "
+              f"usage: {{shape: growth, start: {v * 3 // 10}, perDay: {max(1, v // 100)}}}}}"
+              for s, c, v in HEALTHY]
+    lines += [f"  - {{serviceCode: ec2, quotaCode: {c}, value: {RAISE_FROM}, usage: 500}}" for c in RAISE]
     lines += ["  schedule:", f"    default: {{outcome: approve, closeAfter: {close_after}}}"]
     return "\n".join(lines) + "\n"
 
@@ -79,7 +83,12 @@ def objects(n):
             a, region = i % len(ACCOUNTS), REGIONS[(i // 4) % len(REGIONS)]
             s, code, top = HEALTHY[(i // 16) % len(HEALTHY)]
             service, value = (s, code), 1 + (i * 7919) % top
-        out.append((ns, qr(f"qr-{i:05d}", f"bench-{a}", service, region, value)))
+        obj = qr(f"qr-{i:05d}", f"bench-{a}", service, region, value)
+        if i % 10 == 3:
+            # One in ten also keeps headroom over usage: 30 % over a 30 % peak stays below the
+            # quota's value, so headroom files nothing here; it is read and worked out.
+            obj["spec"]["headroom"] = {"percent": 30, "max": max(value, top)}
+        out.append((ns, obj))
     return out, sum(1 for i in range(n) if i % 100 == 50), len(raised)
 
 
@@ -182,6 +191,20 @@ def calls_line(calls, sts):
     return sum(totals.values()), line, throttled
 
 
+USAGE_CALLS = ["GetMetricData", "StartQuotaUtilizationReport", "GetQuotaUtilizationReport"]
+
+
+def usage_line(calls, when):
+    """Usage's calls, and the most any one (account, region) made of each."""
+    scopes = {(c.get("account"), c.get("region")) for c in calls["byScope"]
+              if c["operation"] in USAGE_CALLS and c["calls"]}
+    parts = []
+    for op in USAGE_CALLS:
+        per = [c["calls"] for c in calls["byScope"] if c["operation"] == op]
+        parts.append(f"{op} {sum(per)} (at most {max(per, default=0)} per account and region)")
+    return f"usage:     {', '.join(parts)} over {len(scopes)} (account, region) pairs {when}"
+
+
 def percentile(xs, p):
     xs = sorted(xs)
     return xs[max(0, min(len(xs) - 1, round(p / 100 * len(xs) + 0.5) - 1))]
@@ -259,6 +282,7 @@ def run(args, procs):
     say(f"writes:    {writes - writes0} status writes received by the API server (PATCH on /status, no-ops "
         f"included), {tracker.modified} object changes seen on the watch (resourceVersion bumps)")
     say(f"requests:  {len(filed)} filed for {keys} quotas that needed an increase")
+    say(usage_line(calls, "in the first run (cache period 300 s)"))
 
     # New objects on the idle operator, one by one: apply to first status.
     lat = []
@@ -318,6 +342,7 @@ def resync(args, procs, kube, tracker, sim, total):
         f"ended {took:.1f} s after the first pass: {count} cloud calls ({line}), "
         f"{kube.status_writes() - writes0} status writes, {tracker.modified - mod0} object changes, "
         f"{cpu1 - cpu0:.1f} s operator CPU; peak RSS {hwm:.1f} MiB")
+    say(usage_line(calls, f"in one resync (cache period {ttl} s)"))
     procs.terminate(op)
 
 
