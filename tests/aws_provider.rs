@@ -554,3 +554,45 @@ async fn instance_type_lookups_keep_under_the_operators_share_of_the_ec2_rate() 
         "30 calls at 4/s after a burst of 8 take five and a half seconds"
     );
 }
+
+/// A closed request makes the quota cache forget the service's listing. When that happens in a
+/// reconcile whose usage read starts a new usage period, that read has no metric for the quota;
+/// the next reconcile (which lists the service first) must get usage again, with one more
+/// GetMetricData for that service alone, not an unknown for the rest of the period.
+#[tokio::test]
+async fn usage_comes_back_after_a_closed_request_made_the_cache_forget_the_listing() {
+    let sim = sim(&base_scenario(
+        "  quotas:\n  - {serviceCode: ec2, quotaCode: L-1216C47A, value: 640, usage: 600}\n",
+    ))
+    .await;
+    let p = provider(&sim).await;
+    let od = target("ec2", Some("L-1216C47A"), None, "us-east-1");
+    let used = |u: &quota_operator::cloud::UsageView| u.points.last().map(|(_, v)| *v);
+
+    p.quota(&od).await.unwrap();
+    assert_eq!(
+        used(&p.usage(&od, "L-1216C47A").await.unwrap()),
+        Some(600.0)
+    );
+    let filed = p
+        .file(&od, "L-1216C47A", 800, &FileContext::default())
+        .await
+        .unwrap();
+    sim.aws().approve(&filed.id).unwrap();
+    // A reconcile after the usage period (the cache TTL, 300 ms) ended: the quota read, the
+    // request followed to its close (the listing forgotten), then usage.
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    p.quota(&od).await.unwrap();
+    assert!(!p.request(&od, &filed.id).await.unwrap().phase.is_open());
+    let gap = p.usage(&od, "L-1216C47A").await.unwrap_err();
+    assert_eq!(gap.code, "NoUsageMetric", "{gap:?}");
+    // The next reconcile lists the service again, then reads its usage.
+    p.quota(&od).await.unwrap();
+    let u = p.usage(&od, "L-1216C47A").await;
+    assert_eq!(u.as_ref().ok().and_then(used), Some(600.0), "{u:?}");
+    assert_eq!(
+        sim.aws().calls_in(ACCOUNT, "us-east-1", "GetMetricData"),
+        2,
+        "the region's batch, then ec2's quotas once listed again"
+    );
+}

@@ -85,8 +85,10 @@ impl Usage {
         if !u.services.contains(service) {
             let metrics = quotas.usage_metrics(region, fresh.then_some(service)).await;
             let read = self.fetch(calls, region, &metrics).await;
+            // Only services whose listing the cache held are read: one forgotten after a filing
+            // is read (for its quotas alone) once the next reconcile has listed it again, not
+            // left without usage for the rest of the period.
             u.services.extend(metrics.iter().map(|(s, _, _)| s.clone()));
-            u.services.insert(service.to_string());
             u.by_quota.extend(read);
             if !fresh {
                 u.fetched = Some(Instant::now());
