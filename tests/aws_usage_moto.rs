@@ -103,7 +103,10 @@ fn start(python: &PathBuf) -> Moto {
 }
 
 /// boto3 puts `hours` hourly datapoints of usage `base + hour` (the latest `base + hours - 1`)
-/// on the EC2 On-Demand standard vCPU metric, as AWS publishes it in AWS/Usage.
+/// on the EC2 On-Demand standard vCPU metric, as AWS publishes it in AWS/Usage. The dimensions go
+/// in the order the operator queries them (by name, as it keeps a quota's UsageMetric): moto
+/// matches a query's dimensions to a metric's by sorting both, and its `Dimension.__lt__`
+/// compares a value with a name, so its match depends on their order. CloudWatch's does not.
 fn put_usage(python: &PathBuf, endpoint: &str, base: u32, hours: u32) {
     let script = format!(
         r#"
@@ -111,8 +114,8 @@ import boto3, datetime
 cw = boto3.client("cloudwatch", region_name="us-east-1", endpoint_url="{endpoint}",
                   aws_access_key_id="testing", aws_secret_access_key="testing")
 now = datetime.datetime.now(datetime.timezone.utc)
-dims = [{{"Name": "Service", "Value": "EC2"}}, {{"Name": "Type", "Value": "Resource"}},
-        {{"Name": "Resource", "Value": "vCPU"}}, {{"Name": "Class", "Value": "Standard/OnDemand"}}]
+dims = [{{"Name": "Class", "Value": "Standard/OnDemand"}}, {{"Name": "Resource", "Value": "vCPU"}},
+        {{"Name": "Service", "Value": "EC2"}}, {{"Name": "Type", "Value": "Resource"}}]
 for h in range({hours}):
     at = now - datetime.timedelta(hours={hours} - 1 - h, minutes=5)
     cw.put_metric_data(Namespace="AWS/Usage", MetricData=[{{
@@ -281,10 +284,6 @@ fn metric(class: &str) -> UsageMetric {
     }
 }
 
-// Not yet passing: through the re-encoding proxy moto answers, but with no datapoints for the
-// metric boto3 put (the request's times or dimensions as re-encoded are the first suspects).
-// Run with `cargo test --test aws_usage_moto -- --ignored` while fixing it.
-#[ignore = "moto answers an empty series through the rpcv2Cbor proxy: not done (issue 18)"]
 #[tokio::test]
 async fn the_cloudwatch_usage_path_reads_motos_series() {
     let Some(python) = moto_python() else {
