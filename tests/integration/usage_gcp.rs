@@ -283,3 +283,54 @@ async fn a_quota_adjuster_preference_is_adopted_and_its_refusal_leads_to_one_wri
     assert_eq!(ours, vec![("UpdateQuotaPreference".to_string(), 140)]);
     assert_eq!(sim.gcp().preferences().len(), 1);
 }
+
+/// Without `monitoring.timeSeries.list` usage is unknown with Google's answer: a declared floor
+/// still works, a headroom-only object is Error, and nothing is written for headroom.
+#[tokio::test]
+async fn denied_monitoring_leaves_the_floor_working_and_writes_nothing_for_headroom() {
+    let sim = sim(&format!(
+        "gcp:\n  values:\n  - {{quotaId: {CPUS}, region: us-central1, value: 100, usage: 90}}\n  faults:\n  - {{method: ListTimeSeries, count: 100000, code: PERMISSION_DENIED}}\n"
+    ))
+    .await;
+    let mut env = TestEnv::new("usage-gcp-denied").await;
+    let account = account(&env, 80).await;
+    env.create_qr(
+        Qr::gcp("only-headroom", &account, CPUS)
+            .regions(&["us-central1"])
+            .headroom(json!({"percent": 30, "max": 500})),
+    )
+    .await;
+    env.create_qr(
+        Qr::gcp("floor", &account, CPUS)
+            .regions(&["us-central1"])
+            .desired(60)
+            .headroom(json!({"percent": 30, "max": 500})),
+    )
+    .await;
+    env.start_operator_with(sim_clouds(&sim, "AKIDGCPDENIED", Duration::from_millis(300)).await);
+
+    let qr = env
+        .wait_qr("only-headroom", |qr| state(qr) == Some(TargetState::Error))
+        .await;
+    let message = target(&qr).unwrap().message.clone().unwrap_or_default();
+    assert!(
+        message.contains("spec.headroom needs the quota's usage")
+            && message.contains("PERMISSION_DENIED"),
+        "the cloud's answer: {message}"
+    );
+    let floor = env
+        .wait_qr("floor", |qr| state(qr) == Some(TargetState::Satisfied))
+        .await;
+    let unknown = target(&floor)
+        .unwrap()
+        .usage
+        .as_ref()
+        .unwrap()
+        .unknown
+        .clone();
+    assert!(unknown.is_some_and(|u| u.contains("PERMISSION_DENIED")));
+    assert_eq!(condition(&floor, "NearLimit").1, "UsageUnknown");
+    env.reconciled("only-headroom", 2).await;
+    env.reconciled("floor", 2).await;
+    assert_eq!(writes(&sim), Vec::<(String, i64)>::new(), "nothing written");
+}
