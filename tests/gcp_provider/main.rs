@@ -2,6 +2,7 @@
 
 mod machine_types;
 mod preferences;
+mod usage;
 
 use std::{sync::Arc, time::Duration};
 

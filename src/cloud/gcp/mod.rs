@@ -308,22 +308,24 @@ impl QuotaProvider for GcpProvider {
         })
     }
 
-    /// Monitoring's allocation usage of the quota's metric in the target's location.
+    /// Monitoring's usage of the quota's metric in the target's location: allocation usage, or
+    /// for a rate quota the net usage per its refresh interval.
     async fn usage(&self, target: &Target, _quota_id: &str) -> Result<UsageView, CloudError> {
         let w = wanted(target)?;
         let info = self.info(w.service, w.quota_id).await?;
-        if !info.refresh_interval.is_empty() {
-            return Err(CloudError::new(
+        let kind = usage::Kind::of(&info.refresh_interval).ok_or_else(|| {
+            CloudError::new(
                 ErrorKind::NotFound,
                 "RateQuota",
                 format!(
-                    "{} is a rate quota (per {}): the operator reads allocation usage only",
+                    "{} is a rate quota per {}: Monitoring's per-minute net usage does not add up \
+                     to that interval",
                     w.quota_id, info.refresh_interval
                 ),
-            ));
-        }
+            )
+        })?;
         self.usage
-            .read(w.service, &info.metric, &target.region)
+            .read(kind, w.service, &info.metric, &target.region)
             .await
     }
 

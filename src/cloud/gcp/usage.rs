@@ -1,8 +1,11 @@
-//! Usage from Cloud Monitoring: `serviceruntime.googleapis.com/quota/allocation/usage`, one
-//! list of every series in the project (all services and locations) per cache period, a week
-//! at hourly maxima. Each quota finds its series by service, quota metric (QuotaInfo's
-//! `metric`) and location (its region, or `global`). What Monitoring answers, refusals
-//! included, is kept for the period: the cost follows projects, never objects.
+//! Usage from Cloud Monitoring: `serviceruntime.googleapis.com/quota/allocation/usage` for
+//! allocation quotas (hourly maxima) and `.../quota/rate/net_usage` for rate quotas (per-minute
+//! quotas: the busiest minute of each hour, ALIGN_MAX over the per-minute deltas; per-day ones:
+//! the total of each 24 hours). One list of every series of a kind in the project (all services
+//! and locations) per cache period, a week back, each kind listed only once some quota asks for
+//! it. Each quota finds its series by service, quota metric (QuotaInfo's `metric`) and location
+//! (its region, or `global`). What Monitoring answers, refusals included, is kept for the
+//! period: the cost follows projects, never objects.
 
 use std::{
     collections::HashMap,
@@ -23,8 +26,45 @@ use super::convert;
 use crate::cloud::boundary::{CloudError, ErrorKind, UsageView};
 
 pub const ALLOCATION_USAGE: &str = "serviceruntime.googleapis.com/quota/allocation/usage";
+pub const RATE_USAGE: &str = "serviceruntime.googleapis.com/quota/rate/net_usage";
 const LOOKBACK: SignedDuration = SignedDuration::from_hours(168);
-const ALIGNMENT_SECS: i64 = 3600;
+
+/// Which of Monitoring's quota usage metrics a quota's usage comes from, and how it is reduced.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Kind {
+    Allocation,
+    PerMinute,
+    PerDay,
+}
+
+impl Kind {
+    /// From QuotaInfo's `refreshInterval` (empty for allocation quotas); None for an interval
+    /// Monitoring's per-minute deltas do not add up to (`10 seconds`).
+    pub fn of(refresh_interval: &str) -> Option<Self> {
+        match refresh_interval {
+            "" => Some(Self::Allocation),
+            "minute" => Some(Self::PerMinute),
+            "day" => Some(Self::PerDay),
+            _ => None,
+        }
+    }
+
+    fn metric_type(self) -> &'static str {
+        match self {
+            Self::Allocation => ALLOCATION_USAGE,
+            Self::PerMinute | Self::PerDay => RATE_USAGE,
+        }
+    }
+
+    /// (alignment period in seconds, aligner, what a sample is).
+    fn aggregation(self) -> (i64, Aligner, &'static str) {
+        match self {
+            Self::Allocation => (3600, Aligner::AlignMax, "maximum per hour"),
+            Self::PerMinute => (3600, Aligner::AlignMax, "the busiest minute of each hour"),
+            Self::PerDay => (86_400, Aligner::AlignSum, "total per 24 hours"),
+        }
+    }
+}
 
 /// (service, quota metric, location) -> samples, oldest first.
 type Series = HashMap<(String, String, String), Vec<(Timestamp, f64)>>;
@@ -36,7 +76,7 @@ pub struct Usage {
     client: MetricService,
     project: String,
     ttl: Duration,
-    read: tokio::sync::Mutex<Option<Listed>>,
+    read: tokio::sync::Mutex<HashMap<Kind, Listed>>,
 }
 
 impl Usage {
@@ -49,23 +89,24 @@ impl Usage {
         }
     }
 
-    /// The usage of `metric` of `service` in `location`.
+    /// The usage of `metric` of `service` in `location`, from the `kind` of series.
     pub async fn read(
         &self,
+        kind: Kind,
         service: &str,
         metric: &str,
         location: &str,
     ) -> Result<UsageView, CloudError> {
         let mut read = self.read.lock().await;
         if read
-            .as_ref()
+            .get(&kind)
             .is_none_or(|(at, _, _)| at.elapsed() >= self.ttl)
         {
             let now = Timestamp::now();
-            let series = self.list(now).await.map(Arc::new);
-            *read = Some((Instant::now(), now, series));
+            let series = self.list(kind, now).await.map(Arc::new);
+            read.insert(kind, (Instant::now(), now, series));
         }
-        let (_, read_at, series) = read.as_ref().expect("just read");
+        let (_, read_at, series) = read.get(&kind).expect("just read");
         let key = (
             service.to_string(),
             metric.to_string(),
@@ -73,7 +114,9 @@ impl Usage {
         );
         let points = series.as_ref().map_err(Clone::clone)?.get(&key).cloned();
         let source = format!(
-            "Cloud Monitoring {ALLOCATION_USAGE} (quota_metric={metric}, location={location}), maximum per hour"
+            "Cloud Monitoring {} (quota_metric={metric}, location={location}), {}",
+            kind.metric_type(),
+            kind.aggregation().2
         );
         match points.filter(|p| !p.is_empty()) {
             Some(points) => Ok(UsageView {
@@ -89,14 +132,15 @@ impl Usage {
         }
     }
 
-    async fn list(&self, now: Timestamp) -> Result<Series, CloudError> {
+    async fn list(&self, kind: Kind, now: Timestamp) -> Result<Series, CloudError> {
+        let (alignment, aligner, _) = kind.aggregation();
         let start = now.checked_sub(LOOKBACK).unwrap_or(now);
         let interval = TimeInterval::new()
             .set_start_time(google_cloud_wkt::Timestamp::clamp(start.as_second(), 0))
             .set_end_time(google_cloud_wkt::Timestamp::clamp(now.as_second(), 0));
         let aggregation = Aggregation::new()
-            .set_alignment_period(google_cloud_wkt::Duration::clamp(ALIGNMENT_SECS, 0))
-            .set_per_series_aligner(Aligner::AlignMax);
+            .set_alignment_period(google_cloud_wkt::Duration::clamp(alignment, 0))
+            .set_per_series_aligner(aligner);
         let mut series = Series::new();
         let mut token = String::new();
         loop {
@@ -105,7 +149,8 @@ impl Usage {
                 .list_time_series()
                 .set_name(format!("projects/{}", self.project))
                 .set_filter(format!(
-                    "metric.type = \"{ALLOCATION_USAGE}\" AND resource.type = \"consumer_quota\""
+                    "metric.type = \"{}\" AND resource.type = \"consumer_quota\"",
+                    kind.metric_type()
                 ))
                 .set_interval(interval.clone())
                 .set_aggregation(aggregation.clone())

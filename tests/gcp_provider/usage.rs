@@ -1,0 +1,73 @@
+//! Usage through the GCP provider: Cloud Monitoring (google-cloud-monitoring-v3) against the
+//! simulator's `projects.timeSeries.list`, allocation quotas and rate quotas per minute and per
+//! day, one listing of each kind per project per cache period.
+
+use std::time::Duration;
+
+use quota_operator::cloud::UsageView;
+
+use super::{COMPUTE, CPUS, PROJECT, cpus, provider_caching, start_sim, target};
+
+fn last(u: &UsageView) -> Option<f64> {
+    u.points.last().map(|(_, v)| *v)
+}
+
+#[tokio::test]
+async fn allocation_and_rate_quotas_read_their_own_series_one_listing_a_kind() {
+    let sim = start_sim(&format!(
+        "  quotaInfos:\n  - {{quotaId: READS-per-minute, metric: {COMPUTE}/reads, default: 1000, refreshInterval: minute}}\n  - {{quotaId: READS-per-day, metric: {COMPUTE}/daily_reads, default: 100000, refreshInterval: day}}\n  values:\n  - {{quotaId: {CPUS}, region: us-central1, value: 100, usage: 85}}\n  - {{quotaId: {CPUS}, region: europe-west1, value: 100, usage: 12}}\n  - {{quotaId: READS-per-minute, usage: 30}}\n  - {{quotaId: READS-per-day, usage: 10}}\n"
+    ))
+    .await;
+    let p = provider_caching(&sim, Duration::from_secs(60)).await;
+
+    let east = p.usage(&cpus("us-central1"), CPUS).await.unwrap();
+    assert_eq!(last(&east), Some(85.0));
+    assert!(
+        east.source.contains("quota/allocation/usage") && east.source.contains("maximum per hour"),
+        "{}",
+        east.source
+    );
+    let west = p.usage(&cpus("europe-west1"), CPUS).await.unwrap();
+    assert_eq!(last(&west), Some(12.0), "the region's own series");
+
+    // A per-minute rate quota: its usage is the busiest minute, never the hour's sum.
+    let minute = p
+        .usage(&target("READS-per-minute", "global"), "READS-per-minute")
+        .await
+        .unwrap();
+    assert_eq!(last(&minute), Some(30.0));
+    assert!(
+        minute.source.contains("quota/rate/net_usage")
+            && minute.source.contains("the busiest minute of each hour"),
+        "{}",
+        minute.source
+    );
+    // A per-day one: 10 a minute is 14,400 a day.
+    let day = p
+        .usage(&target("READS-per-day", "global"), "READS-per-day")
+        .await
+        .unwrap();
+    assert_eq!(last(&day), Some(14_400.0), "{:?}", day.points);
+    assert!(day.source.contains("total per 24 hours"), "{}", day.source);
+
+    // One listing per kind for the whole project, however many quotas and regions ask.
+    for _ in 0..5 {
+        p.usage(&cpus("us-central1"), CPUS).await.unwrap();
+        p.usage(&target("READS-per-minute", "global"), "READS-per-minute")
+            .await
+            .unwrap();
+    }
+    assert_eq!(sim.gcp().calls_in(PROJECT, "ListTimeSeries"), 3);
+}
+
+#[tokio::test]
+async fn a_quota_with_no_series_is_unknown_never_zero() {
+    let sim = start_sim(&format!(
+        "  values:\n  - {{quotaId: {CPUS}, region: us-central1, value: 100, usage: 85}}\n"
+    ))
+    .await;
+    let p = provider_caching(&sim, Duration::from_secs(60)).await;
+    let none = p.usage(&cpus("asia-east1"), CPUS).await.unwrap_err();
+    assert_eq!(none.code, "NoUsageData", "{none:?}");
+    assert!(none.message.contains("location=asia-east1"), "{none:?}");
+}
