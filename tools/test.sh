@@ -74,16 +74,23 @@ env -u RUSTC_WORKSPACE_WRAPPER -u CLIPPY_ARGS setsid nice -n 10 cargo build --re
 	>"$release_log" 2>&1 &
 release_build=$!
 
-step "test control plane (cached build)"
-wait_go_builds
-cat "$go_log" >&2
+# The tests need kube-apiserver and etcd, the first thing the background builds make: they start
+# once those exist, while helm, promtool and kstatus still build (a test that needs one of those
+# waits on its build lock).
+step "test control plane (cached build, or the background build's)"
 bin=$(tools/controlplane/build.sh | tail -n 1)
 echo "kube-apiserver and etcd in $bin" >&2
 
-step "test node (cached builds): kube-controller-manager, kube-scheduler, kubelet, kube-proxy, containerd, pause"
-tools/node/build.sh >&2
+step "doc tests"
+cargo test --workspace --doc
 
-step "Go tools for the chart and health checks: helm, promtool, kstatus (cached builds)"
+step "cargo test (the operator and the simulator)"
+cargo test --workspace --all-targets -- "$@"
+
+step "the Go builds: the test node's commands, containerd, pause, helm, promtool, kstatus"
+wait_go_builds
+cat "$go_log" >&2
+tools/node/build.sh >&2
 for tool in helm promtool kstatus; do
 	echo "$tool in $(tools/$tool/build.sh | tail -n 1)" >&2
 done
@@ -93,12 +100,6 @@ tools/argocd-health-test.sh
 tools/kstatus/test.sh
 tools/chart-test.sh
 tools/chart-install-test.sh
-
-step "doc tests"
-cargo test --workspace --doc
-
-step "cargo test (the operator and the simulator)"
-cargo test --workspace --all-targets -- "$@"
 
 step "the image: tools/image.sh (release binary, Debian runtime files, buildah on scratch)"
 if ! wait "$release_build"; then
