@@ -23,12 +23,22 @@ async fn sim(extra: &str) -> SimHandle {
         .expect("sim")
 }
 
-fn target(qr: &QuotaRequirement) -> Option<&TargetStatus> {
+pub fn target(qr: &QuotaRequirement) -> Option<&TargetStatus> {
     qr.status.as_ref()?.targets.first()
 }
 
-fn state(qr: &QuotaRequirement) -> Option<TargetState> {
+pub fn state(qr: &QuotaRequirement) -> Option<TargetState> {
     target(qr).map(|t| t.state)
+}
+
+/// Two objects with `spec.headroom` up to `max` on one quota: `only-headroom` with nothing else,
+/// and `floor` that also declares `floor`. `qr` makes an object of the quota by name.
+pub async fn create_headroom_pair(env: &TestEnv, qr: impl Fn(&str) -> Qr, floor: i64, max: i64) {
+    let headroom = json!({"percent": 30, "max": max});
+    env.create_qr(qr("only-headroom").headroom(headroom.clone()))
+        .await;
+    env.create_qr(qr("floor").desired(floor).headroom(headroom))
+        .await;
 }
 
 fn used(qr: &QuotaRequirement) -> Option<f64> {
@@ -288,19 +298,8 @@ async fn denied_usage_permissions_leave_the_floor_working_and_file_nothing_for_h
     let sim = sim("  quotas:\n  - {serviceCode: ec2, quotaCode: L-1216C47A, value: 640, usage: 600}\n  faults:\n  - {operation: GetMetricData, fault: accessDenied}\n  - {operation: StartQuotaUtilizationReport, fault: accessDenied}\n").await;
     let mut env = TestEnv::new("usage-denied").await;
     let account = account(&env, 80, json!(null)).await;
-    env.create_qr(
-        Qr::aws("only-headroom", &account, ON_DEMAND)
-            .regions(&["us-east-1"])
-            .headroom(json!({"percent": 30, "max": 1000})),
-    )
-    .await;
-    env.create_qr(
-        Qr::aws("floor", &account, ON_DEMAND)
-            .regions(&["us-east-1"])
-            .desired(500)
-            .headroom(json!({"percent": 30, "max": 1000})),
-    )
-    .await;
+    let qr = |name: &str| Qr::aws(name, &account, ON_DEMAND).regions(&["us-east-1"]);
+    create_headroom_pair(&env, qr, 500, 1000).await;
     env.start_operator_with(sim_aws(&sim, KEY, Duration::from_millis(300)).await);
 
     let qr = env

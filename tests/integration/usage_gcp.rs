@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use quota_operator::api::{QuotaRequirement, TargetState, TargetStatus};
+use quota_operator::api::TargetState;
 use quota_sim::{
     Scenario, Sim, SimHandle, Usage,
     gcp::{AdjusterRaise, dims},
@@ -15,24 +15,18 @@ use serde_json::json;
 use crate::{
     harness::{Qr, TestEnv, condition, sim_clouds},
     process::OperatorProcess,
+    usage::{create_headroom_pair, state, target},
 };
 
 const PROJECT: &str = "demo-project";
 const CPUS: &str = "CPUS-per-project-region";
+const COMPUTE: &str = "compute.googleapis.com";
 
 async fn sim(yaml: &str) -> SimHandle {
     Sim::new(Scenario::from_yaml(yaml).expect("scenario"))
         .serve("127.0.0.1:0".parse().unwrap())
         .await
         .expect("sim")
-}
-
-fn target(qr: &QuotaRequirement) -> Option<&TargetStatus> {
-    qr.status.as_ref()?.targets.first()
-}
-
-fn state(qr: &QuotaRequirement) -> Option<TargetState> {
-    target(qr).map(|t| t.state)
 }
 
 /// A GCP CloudAccount with a utilisation threshold.
@@ -111,16 +105,13 @@ async fn cloud_monitoring_usage_shows_in_status_and_headroom_raises_the_preferen
     );
 
     // Usage grows: 95 + 20 % = 114, the same preference raised.
-    let region = dims([("region", "us-central1")]);
-    sim.gcp()
-        .set_usage_shape(
-            PROJECT,
-            "compute.googleapis.com",
-            CPUS,
-            &region,
-            Usage::flat(95.0),
-        )
-        .unwrap();
+    let set_usage = |value: f64| {
+        let region = dims([("region", "us-central1")]);
+        sim.gcp()
+            .set_usage_shape(PROJECT, COMPUTE, CPUS, &region, Usage::flat(value))
+            .unwrap();
+    };
+    set_usage(95.0);
     env.wait_qr("cpus", |qr| {
         state(qr) == Some(TargetState::Satisfied)
             && target(qr).and_then(|t| t.current_value) == Some(114.0)
@@ -132,15 +123,7 @@ async fn cloud_monitoring_usage_shows_in_status_and_headroom_raises_the_preferen
     );
 
     // Usage falls to 10: headroom would ask 12, the quota stays at 114 and nothing is written.
-    sim.gcp()
-        .set_usage_shape(
-            PROJECT,
-            "compute.googleapis.com",
-            CPUS,
-            &region,
-            Usage::flat(10.0),
-        )
-        .unwrap();
+    set_usage(10.0);
     let qr = env
         .wait_qr("cpus", |qr| {
             target(qr)
@@ -188,7 +171,7 @@ async fn a_quota_adjuster_preference_is_adopted_and_its_refusal_leads_to_one_wri
         .quota_adjuster_raise(
             PROJECT,
             AdjusterRaise {
-                service: "compute.googleapis.com".into(),
+                service: COMPUTE.into(),
                 quota_id: CPUS.into(),
                 region: Some("us-central1".into()),
                 dimensions: Default::default(),
@@ -294,19 +277,8 @@ async fn denied_monitoring_leaves_the_floor_working_and_writes_nothing_for_headr
     .await;
     let mut env = TestEnv::new("usage-gcp-denied").await;
     let account = account(&env, 80).await;
-    env.create_qr(
-        Qr::gcp("only-headroom", &account, CPUS)
-            .regions(&["us-central1"])
-            .headroom(json!({"percent": 30, "max": 500})),
-    )
-    .await;
-    env.create_qr(
-        Qr::gcp("floor", &account, CPUS)
-            .regions(&["us-central1"])
-            .desired(60)
-            .headroom(json!({"percent": 30, "max": 500})),
-    )
-    .await;
+    let qr = |name: &str| Qr::gcp(name, &account, CPUS).regions(&["us-central1"]);
+    create_headroom_pair(&env, qr, 60, 500).await;
     env.start_operator_with(sim_clouds(&sim, "AKIDGCPDENIED", Duration::from_millis(300)).await);
 
     let qr = env
