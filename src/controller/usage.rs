@@ -6,7 +6,10 @@
 use jiff::Timestamp;
 
 use super::{object, region::Region, resolve};
-use crate::{api::TargetStatus, cloud::QuotaView};
+use crate::{
+    api::{TargetStatus, UsageSettings},
+    cloud::QuotaView,
+};
 
 /// What usage adds to the region's need.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -21,9 +24,19 @@ pub struct Usage {
 pub async fn observe(r: &Region<'_>, view: &QuotaView, status: &mut TargetStatus) -> Usage {
     let read = r.provider.usage(&r.target, &view.id).await;
     let spec = r.obj.spec.headroom.as_ref();
-    let previous = object::previous(r.obj, &r.target.region).and_then(|t| t.headroom.as_deref());
+    let old = object::previous(r.obj, &r.target.region);
+    let previous = old.and_then(|t| t.headroom.as_deref());
     let cap = resolve::guardrail_cap(r.account.spec.guardrails.as_ref(), &view.id, view.value);
-    let seen = crate::usage::observe(&read, spec, view.value, previous, cap, Timestamp::now());
+    let now = Timestamp::now();
+    let seen = crate::usage::observe(&read, spec, view.value, previous, cap, now);
+    let seen = crate::usage::settle(
+        old.and_then(|t| t.usage.as_deref()),
+        previous,
+        seen,
+        view.value,
+        UsageSettings::threshold(r.account),
+        now,
+    );
     let unknown = seen.usage.unknown.clone();
     status.usage = Some(Box::new(seen.usage));
     status.headroom = seen.headroom.clone().map(Box::new);

@@ -6,11 +6,13 @@ mod forecast;
 mod headroom;
 mod observed;
 mod reading;
+mod settle;
 
 pub use forecast::{Forecast, HORIZON};
 pub use headroom::{Cap, headroom};
 pub use observed::{Observation, describe, observe};
 pub use reading::{Reading, duration_text, number, reading, utilization_percent};
+pub use settle::{HOLD, settle};
 
 #[cfg(test)]
 mod tests;

@@ -173,18 +173,14 @@ impl QuotaCache {
         }
     }
 
-    /// The usage metrics of the quotas known in `region` (of `service` only, when given), with
-    /// their service and code: what one batched usage read covers.
-    pub async fn usage_metrics(
-        &self,
-        region: &str,
-        service: Option<&str>,
-    ) -> Vec<(String, String, UsageMetric)> {
+    /// The usage metrics of the quotas known in `region`, with their service and code: what one
+    /// batched usage read covers.
+    pub async fn usage_metrics(&self, region: &str) -> Vec<(String, String, UsageMetric)> {
         let slots: Vec<(String, Arc<tokio::sync::Mutex<Slot>>)> = {
             let slots = self.slots.lock().expect("cache lock");
             slots
                 .iter()
-                .filter(|((r, s), _)| r == region && service.is_none_or(|want| want == s))
+                .filter(|((r, _), _)| r == region)
                 .map(|((_, s), slot)| (s.clone(), slot.clone()))
                 .collect()
         };

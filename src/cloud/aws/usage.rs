@@ -2,8 +2,9 @@
 //! region) per cache period, covering every quota with a `UsageMetric` among the services the
 //! quota cache holds for the region, a week of hourly samples each at the statistic AWS
 //! recommends. Whatever AWS answers, refusals included, is shared by every object for the
-//! period: the cost follows accounts, regions and services, never objects. A service first
-//! asked inside a period costs one more call, for its quotas only. A quota CloudWatch gives
+//! period: the cost follows accounts, regions and services, never objects. Services first
+//! listed inside a period (an operator starting, a new service) cost one more call, for all of
+//! them together. A quota CloudWatch gives
 //! nothing for (refused, no metric, no data) is looked up in the utilisation report instead.
 
 use std::{
@@ -83,7 +84,10 @@ impl Usage {
             *u = RegionUsage::default();
         }
         if !u.services.contains(service) {
-            let metrics = quotas.usage_metrics(region, fresh.then_some(service)).await;
+            // Every service listed since the period's read, not only this one: services that
+            // first appear together in a period (an operator starting) share one call.
+            let mut metrics = quotas.usage_metrics(region).await;
+            metrics.retain(|(s, _, _)| !u.services.contains(s));
             let read = self.fetch(calls, region, &metrics).await;
             // Only services whose listing the cache held are read: one forgotten after a filing
             // is read (for its quotas alone) once the next reconcile has listed it again, not
