@@ -6,7 +6,7 @@
 
 use jiff::{SignedDuration, Timestamp};
 
-use super::Observation;
+use super::observed::Observation;
 use crate::api::{HeadroomStatus, UsageStatus};
 
 /// The longest a written reading stands for newer ones that say the same.
