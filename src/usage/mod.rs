@@ -12,7 +12,7 @@ pub use forecast::{Forecast, HORIZON};
 pub use headroom::{Cap, headroom};
 pub use observed::{Observation, describe, observe};
 pub use reading::{Reading, duration_text, number, reading, utilization_percent};
-pub use settle::{HOLD, settle};
+pub use settle::settle;
 
 #[cfg(test)]
 mod tests;
