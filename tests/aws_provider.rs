@@ -7,6 +7,7 @@ use quota_operator::{
     cloud::{
         ErrorKind, FileContext, Phase, ProviderFactory, QuotaProvider, QuotaRef, Target,
         aws::{AwsFactory, AwsSettings},
+        no_fleet,
     },
 };
 use quota_sim::{
@@ -556,11 +557,10 @@ async fn instance_type_lookups_keep_under_the_operators_share_of_the_ec2_rate() 
 }
 
 /// A closed request makes the quota cache forget the service's listing. When that happens in a
-/// reconcile whose usage read starts a new usage period, that read has no metric for the quota;
-/// the next reconcile (which lists the service first) must get usage again, with one more
-/// GetMetricData for that service alone, not an unknown for the rest of the period.
+/// reconcile whose usage read starts a new usage period, the read lists the service again
+/// before its call: usage has no gap, and each period costs one GetMetricData.
 #[tokio::test]
-async fn usage_comes_back_after_a_closed_request_made_the_cache_forget_the_listing() {
+async fn usage_has_no_gap_after_a_closed_request_made_the_cache_forget_the_listing() {
     let sim = sim(&base_scenario(
         "  quotas:\n  - {serviceCode: ec2, quotaCode: L-1216C47A, value: 640, usage: 600}\n",
     ))
@@ -571,7 +571,7 @@ async fn usage_comes_back_after_a_closed_request_made_the_cache_forget_the_listi
 
     p.quota(&od).await.unwrap();
     assert_eq!(
-        used(&p.usage(&od, "L-1216C47A").await.unwrap()),
+        used(&p.usage(&od, "L-1216C47A", &no_fleet).await.unwrap()),
         Some(600.0)
     );
     let filed = p
@@ -584,15 +584,81 @@ async fn usage_comes_back_after_a_closed_request_made_the_cache_forget_the_listi
     tokio::time::sleep(Duration::from_millis(400)).await;
     p.quota(&od).await.unwrap();
     assert!(!p.request(&od, &filed.id).await.unwrap().phase.is_open());
-    let gap = p.usage(&od, "L-1216C47A").await.unwrap_err();
-    assert_eq!(gap.code, "NoUsageMetric", "{gap:?}");
-    // The next reconcile lists the service again, then reads its usage.
-    p.quota(&od).await.unwrap();
-    let u = p.usage(&od, "L-1216C47A").await;
+    let u = p.usage(&od, "L-1216C47A", &no_fleet).await;
     assert_eq!(u.as_ref().ok().and_then(used), Some(600.0), "{u:?}");
     assert_eq!(
         sim.aws().calls_in(ACCOUNT, "us-east-1", "GetMetricData"),
         2,
-        "the region's batch, then ec2's quotas once listed again"
+        "one batch per period"
     );
+}
+
+/// Reconciles list services one after another; a period's first usage read must not pay one
+/// GetMetricData per service as they arrive. Given the services the fleet names, it lists them
+/// and reads them all in one call, and the reads after it (any service, any quota) cost none.
+#[tokio::test]
+async fn the_first_usage_read_of_a_period_covers_every_service_the_fleet_names() {
+    let sim = sim(&base_scenario(
+        "  quotas:
+  - {serviceCode: ec2, quotaCode: L-1216C47A, value: 640, usage: 600}
+  - {serviceCode: lambda, quotaCode: L-B99A9384, quotaName: Concurrent executions, default: 1000}
+  - {serviceCode: lambda, quotaCode: L-B99A9384, usage: 250}
+  - {serviceCode: elasticloadbalancing, quotaCode: L-53DA6B97, quotaName: Application Load Balancers per Region, default: 50}
+  - {serviceCode: elasticloadbalancing, quotaCode: L-53DA6B97, usage: 12}
+",
+    ))
+    .await;
+    let p = provider(&sim).await;
+    let od = target("ec2", Some("L-1216C47A"), None, "us-east-1");
+    let lambda = target("lambda", Some("L-B99A9384"), None, "us-east-1");
+    let alb = target(
+        "elasticloadbalancing",
+        Some("L-53DA6B97"),
+        None,
+        "us-east-1",
+    );
+    let fleet = || vec!["elasticloadbalancing".to_string(), "lambda".to_string()];
+    let used = |u: Result<quota_operator::cloud::UsageView, _>| {
+        u.map(|u| u.points.last().map(|(_, v)| *v))
+    };
+
+    p.quota(&od).await.unwrap();
+    assert_eq!(
+        used(p.usage(&od, "L-1216C47A", &fleet).await),
+        Ok(Some(600.0))
+    );
+    let lists = sim
+        .aws()
+        .calls_in(ACCOUNT, "us-east-1", "ListServiceQuotas");
+    assert!(
+        lists >= 3,
+        "ec2, lambda and elasticloadbalancing listed: {lists}"
+    );
+    // The reconciles of the other services find their listing cached and their usage read.
+    p.quota(&lambda).await.unwrap();
+    p.quota(&alb).await.unwrap();
+    assert_eq!(
+        used(p.usage(&lambda, "L-B99A9384", &fleet).await),
+        Ok(Some(250.0))
+    );
+    assert_eq!(
+        used(p.usage(&alb, "L-53DA6B97", &no_fleet).await),
+        Ok(Some(12.0))
+    );
+    assert_eq!(
+        sim.aws()
+            .calls_in(ACCOUNT, "us-east-1", "ListServiceQuotas"),
+        lists,
+        "no service listed twice"
+    );
+    assert_eq!(
+        sim.aws().calls_in(ACCOUNT, "us-east-1", "GetMetricData"),
+        1,
+        "one batch for the three services"
+    );
+    // A service the fleet did not name costs one call of its own, once.
+    let other = target("ec2", Some("L-34B43A08"), None, "eu-west-1");
+    let _ = p.usage(&other, "L-34B43A08", &no_fleet).await;
+    let _ = p.usage(&other, "L-34B43A08", &no_fleet).await;
+    assert_eq!(sim.aws().calls_in(ACCOUNT, "eu-west-1", "GetMetricData"), 1);
 }

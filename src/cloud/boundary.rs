@@ -124,6 +124,15 @@ impl Phase {
     }
 }
 
+/// The services the objects of one (account, region) name, asked for only when a usage read
+/// needs them (a period's first read), since gathering them walks the fleet's needs.
+pub type FleetServices<'a> = &'a (dyn Fn() -> Vec<String> + Send + Sync);
+
+/// For a caller that reads one quota and knows no fleet (`plan --live`, `explain --live`).
+pub fn no_fleet() -> Vec<String> {
+    Vec::new()
+}
+
 /// How much of a quota is used, as the cloud reports it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct UsageView {
@@ -283,10 +292,17 @@ pub trait QuotaProvider: Send + Sync {
     ) -> Result<RequestView, CloudError>;
 
     /// The quota's usage over the last week, read for every quota of the (account, region) at
-    /// once and shared for the cache period. A quota the cloud reports no usage for is an
-    /// error that says so: unknown usage is never 0.
-    async fn usage(&self, target: &Target, quota_id: &str) -> Result<UsageView, CloudError> {
-        let _ = (target, quota_id);
+    /// once and shared for the cache period. `fleet` names the services every object of the
+    /// (account, region) asks for, so that a period's first read covers them all, not only
+    /// those some reconcile already listed. A quota the cloud reports no usage for is an error
+    /// that says so: unknown usage is never 0.
+    async fn usage(
+        &self,
+        target: &Target,
+        quota_id: &str,
+        fleet: FleetServices<'_>,
+    ) -> Result<UsageView, CloudError> {
+        let _ = (target, quota_id, fleet);
         Err(CloudError::new(
             ErrorKind::NotFound,
             "NoUsage",

@@ -9,7 +9,8 @@ mod per_account;
 mod regions;
 
 pub use boundary::{
-    AutoAdjuster, CloudError, ErrorKind, FileContext, Origin, Phase, ProviderFactory,
-    QuotaProvider, QuotaRef, QuotaView, RequestView, Target, UNLIMITED, UsageView, meets,
+    AutoAdjuster, CloudError, ErrorKind, FileContext, FleetServices, Origin, Phase,
+    ProviderFactory, QuotaProvider, QuotaRef, QuotaView, RequestView, Target, UNLIMITED, UsageView,
+    meets, no_fleet,
 };
 pub use clouds::Clouds;

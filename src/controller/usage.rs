@@ -22,7 +22,9 @@ pub struct Usage {
 
 /// Reads the region's usage into `status`, and what headroom asks for.
 pub async fn observe(r: &Region<'_>, view: &QuotaView, status: &mut TargetStatus) -> Usage {
-    let read = r.provider.usage(&r.target, &view.id).await;
+    let account_ref = r.obj.spec.account_ref.as_str();
+    let fleet = || r.ctx.needs.services(account_ref, &r.target.region);
+    let read = r.provider.usage(&r.target, &view.id, &fleet).await;
     let spec = r.obj.spec.headroom.as_ref();
     let old = object::previous(r.obj, &r.target.region);
     let previous = old.and_then(|t| t.headroom.as_deref());

@@ -14,6 +14,7 @@ use crate::{
         ProviderFactory, QuotaRef, Target,
         aws::{AwsFactory, AwsSettings},
         gcp::{GcpFactory, GcpSettings},
+        no_fleet,
     },
 };
 
@@ -120,7 +121,7 @@ pub async fn current(f: &Finding, s: &LiveSettings) -> Result<Current, ExplainEr
         .quota(&target)
         .await
         .map_err(|e| live(format!("reading {}: {e}", f.quota.label())))?;
-    let usage = provider.usage(&target, &view.id).await;
+    let usage = provider.usage(&target, &view.id, &no_fleet).await;
     let suggested = Headroom {
         percent: SUGGESTED_HEADROOM,
         of: UsageBasis::Peak,

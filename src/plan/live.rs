@@ -15,7 +15,7 @@ use super::report::{Action, TargetPlan};
 use crate::{
     api::{CloudAccount, QuotaRequirement, TargetState},
     capacity::{self, ShareError},
-    cloud::{CloudError, ProviderFactory, QuotaProvider, QuotaRef, QuotaView, Target},
+    cloud::{CloudError, ProviderFactory, QuotaProvider, QuotaRef, QuotaView, Target, no_fleet},
     controller::{
         aggregate::{self, Contribution},
         decide::{
@@ -299,7 +299,7 @@ async fn plan_one(
     let now = Timestamp::now();
     let guardrails = read.account.and_then(|a| a.spec.guardrails.as_ref());
     let cap = resolve::guardrail_cap(guardrails, &view.id, view.value);
-    let usage_read = provider.usage(&read.target, &view.id).await;
+    let usage_read = provider.usage(&read.target, &view.id, &no_fleet).await;
     let usage = crate::usage::observe(
         &usage_read,
         qr.spec.headroom.as_ref(),

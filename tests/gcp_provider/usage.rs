@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use quota_operator::cloud::UsageView;
+use quota_operator::cloud::{UsageView, no_fleet};
 
 use super::{COMPUTE, CPUS, PROJECT, cpus, provider_caching, start_sim, target};
 
@@ -20,19 +20,29 @@ async fn allocation_and_rate_quotas_read_their_own_series_one_listing_a_kind() {
     .await;
     let p = provider_caching(&sim, Duration::from_secs(60)).await;
 
-    let east = p.usage(&cpus("us-central1"), CPUS).await.unwrap();
+    let east = p
+        .usage(&cpus("us-central1"), CPUS, &no_fleet)
+        .await
+        .unwrap();
     assert_eq!(last(&east), Some(85.0));
     assert!(
         east.source.contains("quota/allocation/usage") && east.source.contains("maximum per hour"),
         "{}",
         east.source
     );
-    let west = p.usage(&cpus("europe-west1"), CPUS).await.unwrap();
+    let west = p
+        .usage(&cpus("europe-west1"), CPUS, &no_fleet)
+        .await
+        .unwrap();
     assert_eq!(last(&west), Some(12.0), "the region's own series");
 
     // A per-minute rate quota: its usage is the busiest minute, never the hour's sum.
     let minute = p
-        .usage(&target("READS-per-minute", "global"), "READS-per-minute")
+        .usage(
+            &target("READS-per-minute", "global"),
+            "READS-per-minute",
+            &no_fleet,
+        )
         .await
         .unwrap();
     assert_eq!(last(&minute), Some(30.0));
@@ -44,7 +54,11 @@ async fn allocation_and_rate_quotas_read_their_own_series_one_listing_a_kind() {
     );
     // A per-day one: 10 a minute is 14,400 a day.
     let day = p
-        .usage(&target("READS-per-day", "global"), "READS-per-day")
+        .usage(
+            &target("READS-per-day", "global"),
+            "READS-per-day",
+            &no_fleet,
+        )
         .await
         .unwrap();
     assert_eq!(last(&day), Some(14_400.0), "{:?}", day.points);
@@ -52,10 +66,16 @@ async fn allocation_and_rate_quotas_read_their_own_series_one_listing_a_kind() {
 
     // One listing per kind for the whole project, however many quotas and regions ask.
     for _ in 0..5 {
-        p.usage(&cpus("us-central1"), CPUS).await.unwrap();
-        p.usage(&target("READS-per-minute", "global"), "READS-per-minute")
+        p.usage(&cpus("us-central1"), CPUS, &no_fleet)
             .await
             .unwrap();
+        p.usage(
+            &target("READS-per-minute", "global"),
+            "READS-per-minute",
+            &no_fleet,
+        )
+        .await
+        .unwrap();
     }
     assert_eq!(sim.gcp().calls_in(PROJECT, "ListTimeSeries"), 3);
 }
@@ -67,7 +87,10 @@ async fn a_quota_with_no_series_is_unknown_never_zero() {
     ))
     .await;
     let p = provider_caching(&sim, Duration::from_secs(60)).await;
-    let none = p.usage(&cpus("asia-east1"), CPUS).await.unwrap_err();
+    let none = p
+        .usage(&cpus("asia-east1"), CPUS, &no_fleet)
+        .await
+        .unwrap_err();
     assert_eq!(none.code, "NoUsageData", "{none:?}");
     assert!(none.message.contains("location=asia-east1"), "{none:?}");
 }

@@ -174,8 +174,12 @@ impl QuotaCache {
     }
 
     /// The usage metrics of the quotas known in `region`, with their service and code: what one
-    /// batched usage read covers.
-    pub async fn usage_metrics(&self, region: &str) -> Vec<(String, String, UsageMetric)> {
+    /// batched usage read covers; and the services whose every quota is known (listed, not read
+    /// one by one), which a later read need not look at again this period.
+    pub async fn usage_metrics(
+        &self,
+        region: &str,
+    ) -> (Vec<String>, Vec<(String, String, UsageMetric)>) {
         let slots: Vec<(String, Arc<tokio::sync::Mutex<Slot>>)> = {
             let slots = self.slots.lock().expect("cache lock");
             slots
@@ -184,6 +188,7 @@ impl QuotaCache {
                 .map(|((_, s), slot)| (s.clone(), slot.clone()))
                 .collect()
         };
+        let mut complete = Vec::new();
         let mut metrics = Vec::new();
         for (service, slot) in slots {
             let slot = slot.lock().await;
@@ -195,9 +200,13 @@ impl QuotaCache {
                     metrics.push((service.clone(), code.clone(), m.clone()));
                 }
             }
+            if !matches!(quotas.mode, Mode::SingleReads(_)) {
+                complete.push(service);
+            }
         }
+        complete.sort();
         metrics.sort();
-        metrics
+        (complete, metrics)
     }
 
     /// Forgets a service's values, after a request that may change them. A refused listing

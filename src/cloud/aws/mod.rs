@@ -25,8 +25,8 @@ use self::{
 };
 use super::{
     boundary::{
-        AutoAdjuster, CloudError, ErrorKind, FileContext, ProviderFactory, QuotaProvider, QuotaRef,
-        QuotaView, RequestView, Target, UsageView,
+        AutoAdjuster, CloudError, ErrorKind, FileContext, FleetServices, ProviderFactory,
+        QuotaProvider, QuotaRef, QuotaView, RequestView, Target, UsageView,
     },
     limiter::Limiter,
     per_account::PerAccount,
@@ -253,10 +253,20 @@ impl QuotaProvider for AwsProvider {
         Ok(filed)
     }
 
-    async fn usage(&self, target: &Target, quota_id: &str) -> Result<UsageView, CloudError> {
+    async fn usage(
+        &self,
+        target: &Target,
+        quota_id: &str,
+        fleet: FleetServices<'_>,
+    ) -> Result<UsageView, CloudError> {
         let (service, _, _) = aws_ref(target)?;
+        let asked = usage::Asked {
+            region: &target.region,
+            service,
+            code: quota_id,
+        };
         self.usage
-            .read(&self.calls, &self.cache, &target.region, service, quota_id)
+            .read(&self.calls, &self.cache, asked, fleet)
             .await
     }
 

@@ -64,6 +64,15 @@ pub async fn quota(
     entry.result()
 }
 
+/// Lists `service` into the cache unless it is there already: what a usage read asks before it
+/// batches the services the fleet names. A failure is the reconcile's to report when it reads
+/// that service; the usage read goes on without it.
+pub async fn listed(calls: &Calls, cache: &QuotaCache, region: &str, service: &str) {
+    let _ = cache
+        .get(region, service, || listing(calls, region, service))
+        .await;
+}
+
 /// ListServiceQuotas, or the single-read mode when the listing is refused or fails in a way
 /// single reads may not (throttling is answered as it is; a timeout too, since a stalled
 /// endpoint would stall the single reads as well). An unknown service is kept as AWS's answer.

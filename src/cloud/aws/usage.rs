@@ -1,11 +1,12 @@
 //! Usage from CloudWatch: one batched GetMetricData (up to 500 queries a call) per (account,
 //! region) per cache period, covering every quota with a `UsageMetric` among the services the
-//! quota cache holds for the region, a week of hourly samples each at the statistic AWS
-//! recommends. Whatever AWS answers, refusals included, is shared by every object for the
-//! period: the cost follows accounts, regions and services, never objects. Services first
-//! listed inside a period (an operator starting, a new service) cost one more call, for all of
-//! them together. A quota CloudWatch gives
-//! nothing for (refused, no metric, no data) is looked up in the utilisation report instead.
+//! objects of the (account, region) name, a week of hourly samples each at the statistic AWS
+//! recommends. The period's first read lists those services (through the quota cache, which the
+//! reconciles then find filled) before the call, so it covers them all. Whatever AWS answers,
+//! refusals included, is shared by every object for the period: the cost follows accounts,
+//! regions and services, never objects. A service first named inside a period (a new object)
+//! costs one more call. A quota CloudWatch gives nothing for (refused, no metric, no data) is
+//! looked up in the utilisation report instead.
 
 use std::{
     collections::{HashMap, HashSet},
@@ -24,9 +25,10 @@ use super::{
     cache::QuotaCache,
     calls::{Calls, RegionClients},
     convert::{self, UsageMetric},
+    read,
     report::Report,
 };
-use crate::cloud::boundary::{CloudError, ErrorKind, UsageView};
+use crate::cloud::boundary::{CloudError, ErrorKind, FleetServices, UsageView};
 
 /// How far back usage is read: the longest headroom window.
 pub const LOOKBACK: SignedDuration = SignedDuration::from_hours(168);
@@ -43,11 +45,20 @@ pub struct Usage {
     regions: Mutex<HashMap<String, Arc<tokio::sync::Mutex<RegionUsage>>>>,
 }
 
-/// One region's reading.
+/// The quota a usage read is for.
+#[derive(Clone, Copy)]
+pub struct Asked<'a> {
+    pub region: &'a str,
+    pub service: &'a str,
+    pub code: &'a str,
+}
+
+/// One region's reading for the cache period.
 #[derive(Default)]
 struct RegionUsage {
     fetched: Option<Instant>,
-    services: HashSet<String>,
+    /// Services whose every quota with a metric is in `by_quota`.
+    complete: HashSet<String>,
     by_quota: HashMap<QuotaKey, Result<UsageView, CloudError>>,
     /// The utilisation report, for the quotas CloudWatch gave nothing for.
     report: Report,
@@ -67,48 +78,44 @@ impl Usage {
         regions.entry(region.to_string()).or_default().clone()
     }
 
-    /// The usage of (service, code) in `region`. The region's lock is held across the read, so
-    /// concurrent reconciles wait for the one call in flight.
+    /// The usage of `asked`. The region's lock is held across the read, so concurrent
+    /// reconciles wait for the one call in flight.
     pub async fn read(
         &self,
         calls: &Calls,
         quotas: &QuotaCache,
-        region: &str,
-        service: &str,
-        code: &str,
+        asked: Asked<'_>,
+        fleet: FleetServices<'_>,
     ) -> Result<UsageView, CloudError> {
+        let Asked {
+            region,
+            service,
+            code,
+        } = asked;
         let slot = self.region(region);
         let mut u = slot.lock().await;
-        let fresh = u.fetched.is_some_and(|at| at.elapsed() < self.ttl);
-        if !fresh {
-            *u = RegionUsage::default();
+        if u.fetched.is_none_or(|at| at.elapsed() >= self.ttl) {
+            *u = RegionUsage {
+                fetched: Some(Instant::now()),
+                ..RegionUsage::default()
+            };
         }
-        if !u.services.contains(service) {
-            // Every service listed since the period's read, not only this one: services that
-            // first appear together in a period (an operator starting) share one call.
-            let mut metrics = quotas.usage_metrics(region).await;
-            metrics.retain(|(s, _, _)| !u.services.contains(s));
-            let read = self.fetch(calls, region, &metrics).await;
-            // Only services whose listing the cache held are read: one forgotten after a filing
-            // is read (for its quotas alone) once the next reconcile has listed it again, not
-            // left without usage for the rest of the period.
-            u.services.extend(metrics.iter().map(|(s, _, _)| s.clone()));
-            u.by_quota.extend(read);
-            if !fresh {
-                u.fetched = Some(Instant::now());
+        let key = (service.to_string(), code.to_string());
+        if !u.complete.contains(service) && !u.by_quota.contains_key(&key) {
+            self.catch_up(calls, quotas, &mut u, asked, fleet).await;
+            // A quota AWS names no metric for is answered so for the period, not looked for
+            // again by every reconcile.
+            if !u.complete.contains(service) {
+                u.by_quota
+                    .entry(key.clone())
+                    .or_insert_with(|| Err(no_metric(service, code)));
             }
         }
         let cloudwatch = u
             .by_quota
-            .get(&(service.to_string(), code.to_string()))
+            .get(&key)
             .cloned()
-            .unwrap_or_else(|| {
-                Err(CloudError::new(
-                    ErrorKind::NotFound,
-                    "NoUsageMetric",
-                    format!("AWS names no UsageMetric for {service}/{code}"),
-                ))
-            });
+            .unwrap_or_else(|| Err(no_metric(service, code)));
         let Err(e) = cloudwatch else {
             return cloudwatch;
         };
@@ -124,6 +131,38 @@ impl Usage {
                 ),
             )
         })
+    }
+
+    /// Reads every quota the period has not read yet: the asked service's, then those of every
+    /// service the fleet names (listed first, through the quota cache), in one batched call. A
+    /// period's first reads (an operator starting, 10,000 objects arriving) then cost one
+    /// GetMetricData for the (account, region), not one per service as reconciles list them.
+    async fn catch_up(
+        &self,
+        calls: &Calls,
+        quotas: &QuotaCache,
+        u: &mut RegionUsage,
+        asked: Asked<'_>,
+        fleet: FleetServices<'_>,
+    ) {
+        let region = asked.region;
+        read::listed(calls, quotas, region, asked.service).await;
+        for service in fleet() {
+            if !u.complete.contains(&service) {
+                read::listed(calls, quotas, region, &service).await;
+            }
+        }
+        let (complete, mut metrics) = quotas.usage_metrics(region).await;
+        metrics.retain(|(s, c, _)| {
+            !u.complete.contains(s) && !u.by_quota.contains_key(&(s.clone(), c.clone()))
+        });
+        if !metrics.is_empty() {
+            let read = self.fetch(calls, region, &metrics).await;
+            u.by_quota.extend(read);
+        }
+        // A service read one quota at a time (its listing refused) is never complete: a quota
+        // of it read later still gets its usage, in a call of its own.
+        u.complete.extend(complete);
     }
 
     /// GetMetricData for `metrics`, 500 a call; every quota gets its series or the call's error.
@@ -178,6 +217,14 @@ pub async fn cloudwatch_usage(
         .into_iter()
         .map(|(_, view)| view)
         .collect()
+}
+
+fn no_metric(service: &str, code: &str) -> CloudError {
+    CloudError::new(
+        ErrorKind::NotFound,
+        "NoUsageMetric",
+        format!("AWS names no UsageMetric for {service}/{code}"),
+    )
 }
 
 fn id(i: usize) -> String {

@@ -32,8 +32,8 @@ use self::{
 };
 use super::{
     boundary::{
-        AutoAdjuster, CloudError, ErrorKind, FileContext, Origin, ProviderFactory, QuotaProvider,
-        QuotaRef, QuotaView, RequestView, Target, UNLIMITED, UsageView,
+        AutoAdjuster, CloudError, ErrorKind, FileContext, FleetServices, Origin, ProviderFactory,
+        QuotaProvider, QuotaRef, QuotaView, RequestView, Target, UNLIMITED, UsageView,
     },
     per_account::PerAccount,
     regions,
@@ -310,7 +310,13 @@ impl QuotaProvider for GcpProvider {
 
     /// Monitoring's usage of the quota's metric in the target's location: allocation usage, or
     /// for a rate quota the net usage per its refresh interval.
-    async fn usage(&self, target: &Target, _quota_id: &str) -> Result<UsageView, CloudError> {
+    /// Monitoring is read per (project, metric), whatever the services: the fleet adds nothing.
+    async fn usage(
+        &self,
+        target: &Target,
+        _quota_id: &str,
+        _fleet: FleetServices<'_>,
+    ) -> Result<UsageView, CloudError> {
         let w = wanted(target)?;
         let info = self.info(w.service, w.quota_id).await?;
         let kind = usage::Kind::of(&info.refresh_interval).ok_or_else(|| {
