@@ -205,6 +205,25 @@ def usage_line(calls, when):
     return f"usage:     {', '.join(parts)} over {len(scopes)} (account, region) pairs {when}"
 
 
+def pid_of(path):
+    try:
+        with open(path) as f:
+            return int(f.read().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def cpu_of(pids):
+    """CPU seconds so far of each named pid (None when gone)."""
+    return {name: proc_stats(pid)[0] if pid else None for name, pid in pids.items()}
+
+
+def others_line(before, after):
+    parts = [f"{name} {after[name] - before[name]:.1f} s" for name in before
+             if before[name] is not None and after.get(name) is not None]
+    return f"others:    CPU while settling: {', '.join(parts)}"
+
+
 def percentile(xs, p):
     xs = sorted(xs)
     return xs[max(0, min(len(xs) - 1, round(p / 100 * len(xs) + 0.5) - 1))]
@@ -262,10 +281,18 @@ def run(args, procs):
     tracker.wait(lambda: len(tracker.settled) >= n, 120)
     writes0 = kube.status_writes()
 
+    # What else the machine spends while the operator settles (2 cores: the API server's share
+    # is time the operator waits).
+    others = {"kube-apiserver": pid_of(f"{args.work}/controlplane/apiserver.pid"),
+              "etcd": pid_of(f"{args.work}/controlplane/etcd.pid"),
+              "simulator": sim_p.pid, "this watcher": os.getpid()}
+    others0 = cpu_of(others)
     op, probes = start_operator(procs, "operator", args, sim, 3600, 300)
     t0 = time.monotonic()
     ok = tracker.wait(lambda: tracker.count_settled() >= n, args.timeout)
     settle = time.monotonic() - t0
+    others1 = cpu_of(others)
+    took = [tracker.settled_at[k] - t0 for k in tracker.settled_at if tracker.settled_at[k] >= t0]
     cpu, hwm = proc_stats(op.pid)
     calls = get_json(f"{sim}/_sim/aws/calls")
     sts = get_json(f"{sim}/_sim/aws/sts/calls")
@@ -275,7 +302,10 @@ def run(args, procs):
         stuck = [k for k, v in tracker.settled.items() if not v][:5]
         say(f"NOT SETTLED: {tracker.count_settled()}/{n} after {settle:.0f}s (e.g. {stuck}); see {args.work}")
     say(f"settle:    {'all' if ok else 'NOT all'} {n} settled {settle:.1f} s after the operator started")
+    if took:
+        say("settled:   " + ", ".join(f"{p} % by {percentile(took, p):.1f} s" for p in (10, 50, 90, 99)))
     say(f"operator:  {cpu:.1f} s CPU ({cpu / n * 1000:.2f} ms per object), peak RSS {hwm:.1f} MiB")
+    say(others_line(others0, others1))
     total, line, throttled = calls_line(calls, sts)
     say(f"cloud:     {total} Service Quotas calls ({line}; {throttled} throttled); "
         f"one read per object per resync would be {n}")

@@ -103,6 +103,8 @@ class Tracker(threading.Thread):
         self.cond = threading.Condition()
         self.settled = {}
         self.first_status = {}
+        # When each object was first seen settled (monotonic seconds).
+        self.settled_at = {}
         self.states = {}
         self.modified = 0
         self.relists = 0
@@ -116,6 +118,8 @@ class Tracker(threading.Thread):
                 self.settled.pop(key, None)
             else:
                 self.settled[key] = settled(obj)
+                if self.settled[key] and key not in self.settled_at:
+                    self.settled_at[key] = time.monotonic()
                 targets = (obj.get("status") or {}).get("targets") or []
                 self.states[key] = [t.get("state") for t in targets]
                 if targets and key not in self.first_status:
