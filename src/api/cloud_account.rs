@@ -1,9 +1,11 @@
 use std::collections::BTreeMap;
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, LabelSelector, Time};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, Time};
 use kube::{CustomResource, KubeSchema};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+
+use super::shared::Condition;
 
 /// An AWS account or GCP project that QuotaRequirements may raise quotas in, how to reach it, and
 /// which namespaces may use it. Created by platform admins; it is the security boundary.
@@ -232,6 +234,7 @@ pub struct CloudAccountStatus {
     /// message is the last error otherwise. `Stalled`: the account is wrong (another account,
     /// an endpoint the operator may not use) and nothing changes until its spec does.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(with = "Vec<k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition>")]
     pub conditions: Vec<Condition>,
     /// The cloud's own auto-adjuster for this account or project, as the cloud reports it:
     /// AWS Service Quotas automatic management, or Google's Quota Adjuster. Requests it makes

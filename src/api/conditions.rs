@@ -1,6 +1,8 @@
 //! Condition types and reasons, and the rules that keep lastTransitionTime stable.
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+
+use super::shared::Condition;
 
 // Types in kstatus terms (what Flux and Argo CD read): Ready only when every region is
 // satisfied; Reconciling while the operator is still working (a request open or queued, a cloud
@@ -32,17 +34,17 @@ pub fn merge(
     desired
         .into_iter()
         .map(|d| {
-            let status = if d.status { "True" } else { "False" }.to_string();
+            let status = if d.status { "True" } else { "False" };
             let last_transition_time = old
                 .iter()
                 .find(|c| c.type_ == d.type_ && c.status == status)
                 .map(|c| c.last_transition_time.clone())
                 .unwrap_or_else(|| now.clone());
             Condition {
-                type_: d.type_.to_string(),
-                status,
-                reason: d.reason,
-                message: d.message,
+                type_: d.type_.into(),
+                status: status.into(),
+                reason: d.reason.into(),
+                message: d.message.into(),
                 observed_generation: generation,
                 last_transition_time,
             }

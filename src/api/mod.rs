@@ -4,9 +4,11 @@ pub(crate) mod cloud_account;
 pub mod conditions;
 mod quota_requirement;
 pub mod reasons;
+mod shared;
 
 pub use cloud_account::*;
 pub use quota_requirement::*;
+pub use shared::{Condition, Shared};
 
 use kube::CustomResourceExt;
 

@@ -1,9 +1,11 @@
 use std::collections::BTreeMap;
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::{CustomResource, KubeSchema};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+
+use super::shared::{Condition, Shared};
 
 /// One quota, in one account or project, that must be at least `desiredValue` (or hold
 /// `capacity`) in every listed region.
@@ -248,13 +250,14 @@ pub struct QuotaRequirementStatus {
     /// `Reconciling` (a request open or queued, or a cloud error being retried) and `Stalled`
     /// (nothing changes until the spec or account does), in kstatus terms.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(with = "Vec<k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition>")]
     pub conditions: Vec<Condition>,
     /// The quota as the cloud names it (`ec2/L-34B43A08`, `compute.googleapis.com/CPUS-per-project-region`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub quota: Option<String>,
+    pub quota: Option<Shared>,
     /// One word or a count for `kubectl get`: `Satisfied`, `Requested`, `2/3 satisfied`, ...
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub summary: Option<String>,
+    pub summary: Option<Shared>,
     /// One entry per region.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub targets: Vec<TargetStatus>,
@@ -378,25 +381,25 @@ pub struct UsageStatus {
     pub peak: Option<f64>,
     /// The window the peak is over, e.g. `168h`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub window: Option<String>,
+    pub window: Option<Shared>,
     /// Usage now as a percentage of the quota's current value.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub utilization_percent: Option<f64>,
     /// Where the numbers come from (e.g. `CloudWatch AWS/Usage ResourceCount, Maximum per hour`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub source: Option<String>,
+    pub source: Option<Shared>,
     /// When the cloud was read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub read_at: Option<Time>,
     /// When the trend over the window reaches the quota's current value, or why it does not.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub forecast: Option<String>,
+    pub forecast: Option<Shared>,
     /// The forecast's time, when the trend reaches the value within the horizon.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exhaustion_at: Option<Time>,
     /// Why usage is unknown: the cloud's answer, or that it reports none for this quota.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub unknown: Option<String>,
+    pub unknown: Option<Shared>,
 }
 
 /// `spec.headroom` in one region.

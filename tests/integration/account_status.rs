@@ -19,7 +19,11 @@ fn ready(account: &CloudAccount) -> Option<(String, String, String)> {
         .conditions
         .iter()
         .find(|c| c.type_ == "Ready")?;
-    Some((c.status.clone(), c.reason.clone(), c.message.clone()))
+    Some((
+        c.status.to_string(),
+        c.reason.to_string(),
+        c.message.to_string(),
+    ))
 }
 
 #[tokio::test]
