@@ -5,51 +5,22 @@
 //! 10,000); a [`Shared`] read from the API server is looked up in one pool and shares the copy
 //! already there.
 
-use std::{
-    collections::HashSet,
-    fmt,
-    ops::Deref,
-    sync::{Arc, LazyLock, Mutex},
-};
+use std::{fmt, ops::Deref};
 
+use internment::ArcIntern;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-/// An immutable string, interned when read.
-#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
-pub struct Shared(Arc<str>);
-
-/// The pool: every distinct string some live value holds, swept of the ones no value holds any
-/// more whenever it has doubled since the last sweep, so it stays within twice the live set.
-struct Pool {
-    strings: HashSet<Arc<str>>,
-    sweep_at: usize,
-}
-
-const FIRST_SWEEP: usize = 4096;
-
-static POOL: LazyLock<Mutex<Pool>> = LazyLock::new(|| {
-    Mutex::new(Pool {
-        strings: HashSet::new(),
-        sweep_at: FIRST_SWEEP,
-    })
-});
+/// An immutable string, interned (`internment`'s reference-counted pool: a text is freed when no
+/// value holds it any more).
+#[derive(Clone, PartialEq, Eq, Hash, Default)]
+pub struct Shared(ArcIntern<str>);
 
 impl Shared {
     /// The pool's copy of `s`, added when it has none.
     pub fn intern(s: &str) -> Self {
-        let mut pool = POOL.lock().expect("string pool");
-        if let Some(found) = pool.strings.get(s) {
-            return Self(found.clone());
-        }
-        if pool.strings.len() >= pool.sweep_at {
-            pool.strings.retain(|s| Arc::strong_count(s) > 1);
-            pool.sweep_at = FIRST_SWEEP.max(2 * pool.strings.len());
-        }
-        let s: Arc<str> = s.into();
-        pool.strings.insert(s.clone());
-        Self(s)
+        Self(ArcIntern::from(s))
     }
 
     pub fn as_str(&self) -> &str {
@@ -157,7 +128,7 @@ mod tests {
     fn equal_strings_read_share_one_copy_and_read_back_as_written() {
         let a: Shared = serde_json::from_str("\"every region is satisfied\"").unwrap();
         let b: Shared = serde_json::from_str("\"every region is satisfied\"").unwrap();
-        assert!(Arc::ptr_eq(&a.0, &b.0));
+        assert!(std::ptr::eq(a.as_str(), b.as_str()));
         assert_eq!(a, "every region is satisfied");
         assert_eq!(
             serde_json::to_string(&b).unwrap(),
@@ -176,21 +147,5 @@ mod tests {
         let k8s: k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition =
             serde_json::from_value(wire.clone()).unwrap();
         assert_eq!(serde_json::to_value(k8s).unwrap(), wire);
-    }
-
-    #[test]
-    fn strings_no_value_holds_are_swept_once_the_pool_doubles() {
-        let kept = Shared::intern("kept across the sweep");
-        for i in 0..3 * FIRST_SWEEP {
-            drop(Shared::intern(&format!("transient {i}")));
-        }
-        let pool = POOL.lock().unwrap();
-        assert!(
-            pool.strings.len() <= 2 * FIRST_SWEEP,
-            "{}",
-            pool.strings.len()
-        );
-        assert!(pool.strings.contains("kept across the sweep"));
-        drop(kept);
     }
 }
