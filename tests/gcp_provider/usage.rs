@@ -52,7 +52,9 @@ async fn allocation_and_rate_quotas_read_their_own_series_one_listing_a_kind() {
         "{}",
         minute.source
     );
-    // A per-day one: 10 a minute is 14,400 a day.
+    // A per-day one: 10 a minute is 14,400 a day. The newest window ends at the read's second:
+    // a read on a minute's boundary can find that minute's sample not yet written (seen once in
+    // about 60 runs), so the newest day may be one minute short.
     let day = p
         .usage(
             &target("READS-per-day", "global"),
@@ -61,7 +63,18 @@ async fn allocation_and_rate_quotas_read_their_own_series_one_listing_a_kind() {
         )
         .await
         .unwrap();
-    assert_eq!(last(&day), Some(14_400.0), "{:?}", day.points);
+    let newest = last(&day).unwrap_or_default();
+    assert!(newest == 14_400.0 || newest == 14_390.0, "{:?}", day.points);
+    assert!(
+        day.points
+            .iter()
+            .rev()
+            .skip(1)
+            .take(5)
+            .all(|(_, v)| *v == 14_400.0),
+        "every full day before it is 14,400: {:?}",
+        day.points
+    );
     assert!(day.source.contains("total per 24 hours"), "{}", day.source);
 
     // One listing per kind for the whole project, however many quotas and regions ask.
