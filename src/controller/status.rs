@@ -30,8 +30,8 @@ pub fn build(
     QuotaRequirementStatus {
         observed_generation: generation,
         conditions: conditions::merge(&old.conditions, desired, generation, &now),
-        quota: quota.or(old.quota),
-        summary: Some(summary),
+        quota: quota.map(Into::into).or(old.quota),
+        summary: Some(summary.into()),
         targets,
         filings: old.filings,
         generation_observed_at: Some(time(since)),

@@ -45,7 +45,7 @@ fn shown(read: &Result<UsageView, CloudError>, r: Option<&Reading>, value: f64) 
         Ok(v) => v,
         Err(e) => {
             return UsageStatus {
-                unknown: Some(format!("{}: {}", e.code, e.message)),
+                unknown: Some(format!("{}: {}", e.code, e.message).into()),
                 ..UsageStatus::default()
             };
         }
@@ -53,9 +53,9 @@ fn shown(read: &Result<UsageView, CloudError>, r: Option<&Reading>, value: f64) 
     let read_at = Some(time(view.read_at));
     let Some(r) = r else {
         return UsageStatus {
-            source: Some(view.source.clone()),
+            source: Some(view.source.as_str().into()),
             read_at,
-            unknown: Some(format!("{} has no sample in the window", view.source)),
+            unknown: Some(format!("{} has no sample in the window", view.source).into()),
             ..UsageStatus::default()
         };
     };
@@ -64,11 +64,11 @@ fn shown(read: &Result<UsageView, CloudError>, r: Option<&Reading>, value: f64) 
     UsageStatus {
         current: Some(r.current),
         peak: Some(r.peak),
-        window: Some(duration_text(r.window)),
+        window: Some(duration_text(r.window).into()),
         utilization_percent: utilization_percent(r.current, value),
-        source: Some(view.source.clone()),
+        source: Some(view.source.as_str().into()),
         read_at,
-        forecast: Some(forecast.describe(value, view.read_at)),
+        forecast: Some(forecast.describe(value, view.read_at).into()),
         exhaustion_at: forecast.at().map(time),
         unknown: None,
     }
