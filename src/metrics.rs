@@ -15,7 +15,7 @@ use prometheus_client::{
     registry::{Registry, Unit},
 };
 
-use crate::api::{TargetState, TargetStatus};
+use crate::api::{Shared, TargetState, TargetStatus};
 
 /// The name the controller reports as, in every `controller` label.
 pub const CONTROLLER: &str = "quotarequirement";
@@ -50,16 +50,40 @@ struct Metrics {
     queue_retries: Family<Labels<2>, Counter>,
     queue_duration: Family<Labels<2>, Histogram>,
     work_duration: Family<Labels<2>, Histogram>,
-    /// When each object's next reconcile is due. kube-runtime keeps its queue private, so the
-    /// work queue series are kept from here: an object is queued from the moment its scheduled
-    /// reconcile is due until that reconcile starts (reconciles a watch event brings forward are
-    /// not counted as waiting).
-    due: Mutex<HashMap<String, std::time::Instant>>,
-    /// Each object's target states, so `targets{state}` counts the fleet, not reconciles.
-    states: Mutex<HashMap<String, Vec<TargetState>>>,
-    /// The (account, region, quota) series each object reports: a series goes once no object
-    /// reports it any more, so labels never outlive the objects and accounts they came from.
-    series: Mutex<HashMap<String, Vec<Labels<3>>>>,
+    /// What the metrics keep of each object, one entry an object (at 10,000 objects three maps
+    /// keyed by name, holding label strings of their own, were 4 MB).
+    objects: Mutex<HashMap<String, Held>>,
+}
+
+/// What the metrics keep of one object.
+#[derive(Default)]
+struct Held {
+    /// When its next reconcile is due. kube-runtime keeps its queue private, so the work queue
+    /// series are kept from here: an object is queued from the moment its scheduled reconcile is
+    /// due until that reconcile starts (reconciles a watch event brings forward are not counted
+    /// as waiting).
+    due: Option<std::time::Instant>,
+    /// Its target states, so `targets{state}` counts the fleet, not reconciles.
+    states: Vec<TargetState>,
+    /// The (account, region, quota) series it reports: a series goes once no object reports it
+    /// any more, so labels never outlive the objects and accounts they came from.
+    series: Vec<Series>,
+}
+
+/// A series' account, region and quota, shared with every other object that reports it.
+type Series = [Shared; 3];
+
+fn series_of(labels: &Labels<3>) -> Series {
+    labels.clone().map(|(_, v)| Shared::from(v))
+}
+
+fn labels_of(series: &Series) -> Labels<3> {
+    let [account, region, quota] = series;
+    [
+        ("account", account.to_string()),
+        ("region", region.to_string()),
+        ("quota", quota.to_string()),
+    ]
 }
 
 fn seconds_buckets() -> Histogram {
@@ -108,9 +132,7 @@ static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
         queue_retries: Family::default(),
         queue_duration: Family::new_with_constructor(seconds_buckets),
         work_duration: Family::new_with_constructor(seconds_buckets),
-        due: Mutex::default(),
-        states: Mutex::default(),
-        series: Mutex::default(),
+        objects: Mutex::default(),
     };
     registry.register(
         "controller_runtime_reconcile",
@@ -256,11 +278,18 @@ fn queue() -> Labels<2> {
 /// The object's next reconcile is due in `after` (`retry`: after an error).
 pub fn scheduled(object: &str, after: Duration, retry: bool) {
     let due = std::time::Instant::now() + after;
-    METRICS
-        .due
-        .lock()
-        .expect("metrics queue")
-        .insert(object.to_string(), due);
+    let mut objects = METRICS.objects.lock().expect("metrics objects");
+    match objects.get_mut(object) {
+        Some(held) => held.due = Some(due),
+        None => {
+            let held = Held {
+                due: Some(due),
+                ..Held::default()
+            };
+            objects.insert(object.to_string(), held);
+        }
+    }
+    drop(objects);
     METRICS.queue_adds.get_or_create(&queue()).inc();
     if retry {
         METRICS.queue_retries.get_or_create(&queue()).inc();
@@ -269,8 +298,11 @@ pub fn scheduled(object: &str, after: Duration, retry: bool) {
 
 fn refresh_queue_depth() {
     let now = std::time::Instant::now();
-    let due = METRICS.due.lock().expect("metrics queue");
-    let depth = due.values().filter(|at| **at <= now).count();
+    let objects = METRICS.objects.lock().expect("metrics objects");
+    let depth = objects
+        .values()
+        .filter(|held| held.due.is_some_and(|at| at <= now))
+        .count();
     METRICS
         .queue_depth
         .get_or_create(&queue())
@@ -340,7 +372,13 @@ pub fn set_leader(leading: bool) {
 /// A reconcile of `object` began; the guard records its time, result and the worker's release.
 pub fn reconcile_started(object: &str) -> ReconcileTimer {
     let now = std::time::Instant::now();
-    if let Some(due) = METRICS.due.lock().expect("metrics queue").remove(object)
+    let due = METRICS
+        .objects
+        .lock()
+        .expect("metrics objects")
+        .get_mut(object)
+        .and_then(|held| held.due.take());
+    if let Some(due) = due
         && due <= now
     {
         METRICS
@@ -438,16 +476,26 @@ pub fn targets(
     if let (Some(account), false) = (account, series.is_empty()) {
         account_threshold(account, threshold);
     }
-    report_series(object, series);
+    report_series(object, &series);
     let states: Vec<TargetState> = targets.iter().map(|t| t.state).collect();
-    let mut all = METRICS.states.lock().expect("metrics states");
-    if let Some(old) = all.insert(object.to_string(), states.clone()) {
-        for s in old {
-            METRICS
-                .targets
-                .get_or_create(&[("state", s.as_str().into())])
-                .dec();
+    let mut objects = METRICS.objects.lock().expect("metrics objects");
+    let old = match objects.get_mut(object) {
+        Some(held) => std::mem::replace(&mut held.states, states.clone()),
+        None => {
+            let held = Held {
+                states: states.clone(),
+                ..Held::default()
+            };
+            objects.insert(object.to_string(), held);
+            vec![]
         }
+    };
+    drop(objects);
+    for s in old {
+        METRICS
+            .targets
+            .get_or_create(&[("state", s.as_str().into())])
+            .dec();
     }
     for s in states {
         METRICS
@@ -535,18 +583,28 @@ pub fn observe<T>(
     cloud_call(cloud, operation, outcome);
 }
 
-/// An object was deleted: its targets no longer count.
 /// Records the series `object` reports now, and removes those no object reports any more.
-fn report_series(object: &str, now: Vec<Labels<3>>) {
-    let mut all = METRICS.series.lock().expect("metrics series");
-    let before = match now.is_empty() {
-        true => all.remove(object),
-        false => all.insert(object.to_string(), now.clone()),
+fn report_series(object: &str, now: &[Labels<3>]) {
+    let now: Vec<Series> = now.iter().map(series_of).collect();
+    let mut objects = METRICS.objects.lock().expect("metrics objects");
+    let before = match objects.get_mut(object) {
+        Some(held) => std::mem::replace(&mut held.series, now.clone()),
+        None if now.is_empty() => vec![],
+        None => {
+            let held = Held {
+                series: now.clone(),
+                ..Held::default()
+            };
+            objects.insert(object.to_string(), held);
+            vec![]
+        }
     };
-    for labels in before.unwrap_or_default() {
-        if now.contains(&labels) || all.values().any(|held| held.contains(&labels)) {
+    for series in before {
+        let held = |s: &Series| objects.values().any(|h| h.series.contains(s));
+        if now.contains(&series) || held(&series) {
             continue;
         }
+        let labels = labels_of(&series);
         METRICS.current_value.remove(&labels);
         METRICS.desired_value.remove(&labels);
         METRICS.open_requests.remove(&labels);
@@ -555,28 +613,32 @@ fn report_series(object: &str, now: Vec<Labels<3>>) {
         METRICS.usage_peak.remove(&labels);
         METRICS.utilization.remove(&labels);
         METRICS.exhaustion.remove(&labels);
-        let [account, ..] = labels;
-        if !all.values().flatten().any(|held| held[0] == account) {
-            METRICS.threshold.remove(&[account]);
+        let [account, ..] = series;
+        if !objects
+            .values()
+            .flat_map(|h| &h.series)
+            .any(|held| held[0] == account)
+        {
+            METRICS
+                .threshold
+                .remove(&[("account", account.to_string())]);
         }
     }
 }
 
+/// An object was deleted: its targets no longer count.
 pub fn forget(object: &str) {
-    report_series(object, vec![]);
-    METRICS.due.lock().expect("metrics queue").remove(object);
-    if let Some(old) = METRICS
-        .states
+    report_series(object, &[]);
+    let held = METRICS
+        .objects
         .lock()
-        .expect("metrics states")
-        .remove(object)
-    {
-        for s in old {
-            METRICS
-                .targets
-                .get_or_create(&[("state", s.as_str().into())])
-                .dec();
-        }
+        .expect("metrics objects")
+        .remove(object);
+    for s in held.map(|h| h.states).unwrap_or_default() {
+        METRICS
+            .targets
+            .get_or_create(&[("state", s.as_str().into())])
+            .dec();
     }
 }
 
