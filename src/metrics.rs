@@ -73,6 +73,24 @@ struct Held {
 /// A series' account, region and quota, shared with every other object that reports it.
 type Series = [Shared; 3];
 
+/// The entry of `object`, made when it has none (its name copied only then).
+fn held_mut<'a>(objects: &'a mut HashMap<String, Held>, object: &str) -> &'a mut Held {
+    if !objects.contains_key(object) {
+        objects.insert(object.to_string(), Held::default());
+    }
+    objects.get_mut(object).expect("just inserted")
+}
+
+/// Moves `targets{state}` by `by` for each of `states`.
+fn count_states(states: &[TargetState], by: i64) {
+    for s in states {
+        METRICS
+            .targets
+            .get_or_create(&[("state", s.as_str().into())])
+            .inc_by(by);
+    }
+}
+
 fn series_of(labels: &Labels<3>) -> Series {
     labels.clone().map(|(_, v)| Shared::from(v))
 }
@@ -278,18 +296,11 @@ fn queue() -> Labels<2> {
 /// The object's next reconcile is due in `after` (`retry`: after an error).
 pub fn scheduled(object: &str, after: Duration, retry: bool) {
     let due = std::time::Instant::now() + after;
-    let mut objects = METRICS.objects.lock().expect("metrics objects");
-    match objects.get_mut(object) {
-        Some(held) => held.due = Some(due),
-        None => {
-            let held = Held {
-                due: Some(due),
-                ..Held::default()
-            };
-            objects.insert(object.to_string(), held);
-        }
-    }
-    drop(objects);
+    held_mut(
+        &mut METRICS.objects.lock().expect("metrics objects"),
+        object,
+    )
+    .due = Some(due);
     METRICS.queue_adds.get_or_create(&queue()).inc();
     if retry {
         METRICS.queue_retries.get_or_create(&queue()).inc();
@@ -478,31 +489,16 @@ pub fn targets(
     }
     report_series(object, &series);
     let states: Vec<TargetState> = targets.iter().map(|t| t.state).collect();
-    let mut objects = METRICS.objects.lock().expect("metrics objects");
-    let old = match objects.get_mut(object) {
-        Some(held) => std::mem::replace(&mut held.states, states.clone()),
-        None => {
-            let held = Held {
-                states: states.clone(),
-                ..Held::default()
-            };
-            objects.insert(object.to_string(), held);
-            vec![]
-        }
-    };
-    drop(objects);
-    for s in old {
-        METRICS
-            .targets
-            .get_or_create(&[("state", s.as_str().into())])
-            .dec();
-    }
-    for s in states {
-        METRICS
-            .targets
-            .get_or_create(&[("state", s.as_str().into())])
-            .inc();
-    }
+    let old = std::mem::replace(
+        &mut held_mut(
+            &mut METRICS.objects.lock().expect("metrics objects"),
+            object,
+        )
+        .states,
+        states.clone(),
+    );
+    count_states(&old, -1);
+    count_states(&states, 1);
 }
 
 /// A target's usage series: set when known, removed when not (never a 0 for unknown).
@@ -587,17 +583,10 @@ pub fn observe<T>(
 fn report_series(object: &str, now: &[Labels<3>]) {
     let now: Vec<Series> = now.iter().map(series_of).collect();
     let mut objects = METRICS.objects.lock().expect("metrics objects");
-    let before = match objects.get_mut(object) {
-        Some(held) => std::mem::replace(&mut held.series, now.clone()),
-        None if now.is_empty() => vec![],
-        None => {
-            let held = Held {
-                series: now.clone(),
-                ..Held::default()
-            };
-            objects.insert(object.to_string(), held);
-            vec![]
-        }
+    // An object that reports nothing and was never seen gets no entry.
+    let before = match now.is_empty() && !objects.contains_key(object) {
+        true => vec![],
+        false => std::mem::replace(&mut held_mut(&mut objects, object).series, now.clone()),
     };
     for series in before {
         let held = |s: &Series| objects.values().any(|h| h.series.contains(s));
@@ -634,12 +623,7 @@ pub fn forget(object: &str) {
         .lock()
         .expect("metrics objects")
         .remove(object);
-    for s in held.map(|h| h.states).unwrap_or_default() {
-        METRICS
-            .targets
-            .get_or_create(&[("state", s.as_str().into())])
-            .dec();
-    }
+    count_states(&held.map(|h| h.states).unwrap_or_default(), -1);
 }
 
 #[cfg(test)]
