@@ -2,6 +2,7 @@
 //! decided from, so a decision made from a cached copy that is behind the server is refused
 //! (409) before anything is filed, and a reconcile's own writes follow one another.
 
+use kube::ResourceExt;
 use quota_operator::{
     api::{FilingIntent, QuotaRequirement, QuotaRequirementStatus},
     controller::writes::{self, Writes},
@@ -104,4 +105,59 @@ async fn one_reconciles_writes_follow_each_other() {
     assert_eq!(status.summary.as_deref(), Some("Requested"));
     let left: Vec<&String> = status.filings.keys().collect();
     assert_eq!(left, ["eu-west-1"]);
+}
+
+#[tokio::test]
+async fn a_status_written_whole_leaves_the_rest_of_the_object_alone() {
+    let env = TestEnv::new("writes-whole").await;
+    let mut obj: serde_json::Value = Qr::ec2("w", "acct", "L-34B43A08")
+        .regions(&["us-east-1"])
+        .desired(100)
+        .into();
+    obj["metadata"]["labels"] = json!({"team": "a"});
+    let applied = obj.to_string();
+    obj["metadata"]["annotations"] =
+        json!({"kubectl.kubernetes.io/last-applied-configuration": applied});
+    let created = env.create_qr(obj).await;
+    // The controller caches objects without managedFields and the last-applied annotation.
+    let mut cached = created.clone();
+    cached.metadata.managed_fields = Some(Vec::new());
+    cached.annotations_mut().clear();
+
+    let writes = Writes::new(env.client.clone(), &cached);
+    let first = QuotaRequirementStatus {
+        quota: Some("ec2/L-34B43A08".into()),
+        ..summary("Pending")
+    };
+    assert!(writes.status(&cached, &first).await.expect("first status"));
+    let now = env.qrs().get_status("w").await.expect("read back");
+    assert_eq!(now.spec, created.spec);
+    assert_eq!(now.labels(), created.labels());
+    assert_eq!(now.annotations(), created.annotations());
+    let managers: Vec<_> = now
+        .managed_fields()
+        .iter()
+        .map(|m| (m.manager.as_deref(), m.subresource.as_deref()))
+        .collect();
+    assert!(
+        managers.contains(&(Some("quota-operator"), Some("status"))),
+        "{managers:?}"
+    );
+    assert!(
+        managers.iter().any(|(_, sub)| sub.is_none()),
+        "the creator's entry went: {managers:?}"
+    );
+
+    // Written whole: what the new status leaves out is gone; the same status again is not sent.
+    let second = summary("Satisfied");
+    let mut seen = now.clone();
+    assert!(writes.status(&seen, &second).await.expect("second status"));
+    seen = env.qrs().get_status("w").await.expect("read back");
+    let status = seen.status.clone().expect("status");
+    assert_eq!(status.summary.as_deref(), Some("Satisfied"));
+    assert_eq!(status.quota, None);
+    let version = seen.resource_version();
+    assert!(!writes.status(&seen, &second).await.expect("no-op"));
+    let after = env.qrs().get_status("w").await.expect("read back");
+    assert_eq!(after.resource_version(), version);
 }
