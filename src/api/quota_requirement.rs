@@ -247,6 +247,7 @@ pub struct QuotaRequirementStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed_generation: Option<i64>,
     /// `Ready` (every region satisfied), `Satisfied` (the same, for `kubectl wait`),
+    /// `NearLimit` (some region's usage at or above the threshold), and, only while true,
     /// `Reconciling` (a request open or queued, or a cloud error being retried) and `Stalled`
     /// (nothing changes until the spec or account does), in kstatus terms.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

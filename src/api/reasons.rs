@@ -7,8 +7,6 @@
 pub const ALL_SATISFIED: &str = "AllSatisfied";
 pub const REQUEST_OPEN: &str = "RequestOpen";
 pub const QUEUED: &str = "Queued";
-pub const IDLE: &str = "Idle";
-pub const NOT_STALLED: &str = "NotStalled";
 pub const PENDING: &str = "Pending";
 pub const CLOUD_ERROR: &str = "CloudError";
 // NearLimit (and its warning event).
@@ -28,6 +26,7 @@ pub const ACCOUNT_ACCESS_DENIED: &str = "AccountAccessDenied";
 pub const VERIFIED: &str = "Verified";
 pub const CREDENTIALS_LOADED: &str = "CredentialsLoaded";
 pub const CREDENTIALS_FAILED: &str = "CredentialsFailed";
+pub const NOT_STALLED: &str = "NotStalled";
 
 // Events on a QuotaRequirement.
 pub const REQUEST_FILED: &str = "RequestFiled";

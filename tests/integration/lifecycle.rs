@@ -78,8 +78,9 @@ async fn sufficient_quota_is_satisfied_without_a_request() {
     );
     assert_eq!(condition(&qr, "Satisfied"), ("True", "AllSatisfied"));
     assert_eq!(condition(&qr, "Ready").0, "True");
-    assert_eq!(condition(&qr, "Reconciling").0, "False");
-    assert_eq!(condition(&qr, "Stalled").0, "False");
+    // Abnormal-true, so present only while true.
+    assert_eq!(condition(&qr, "Reconciling"), ("", ""));
+    assert_eq!(condition(&qr, "Stalled"), ("", ""));
     let status = qr.status.unwrap();
     assert_eq!(status.observed_generation, qr.metadata.generation);
     assert_eq!(status.quota.as_deref(), Some("ec2/L-34B43A08"));
