@@ -247,7 +247,8 @@ pub struct QuotaRequirementStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed_generation: Option<i64>,
     /// `Ready` (every region satisfied), `Satisfied` (the same, for `kubectl wait`),
-    /// `NearLimit` (some region's usage at or above the threshold), and, only while true,
+    /// `NearLimit` (some region's usage at or above the threshold; False only while usage is
+    /// unknown, absent below the threshold), and, only while true,
     /// `Reconciling` (a request open or queued, or a cloud error being retried) and `Stalled`
     /// (nothing changes until the spec or account does), in kstatus terms.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -374,10 +375,10 @@ pub struct TargetStatus {
 #[derive(JsonSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
 #[serde(rename_all = "camelCase")]
 pub struct UsageStatus {
-    /// Usage now, in the quota's unit.
+    /// Usage now, in the quota's unit, to hundredths.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub current: Option<f64>,
-    /// The highest usage over `window`.
+    /// The highest usage over `window`, to hundredths.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub peak: Option<f64>,
     /// The window the peak is over, e.g. `168h`.

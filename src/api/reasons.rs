@@ -11,7 +11,6 @@ pub const PENDING: &str = "Pending";
 pub const CLOUD_ERROR: &str = "CloudError";
 // NearLimit (and its warning event).
 pub const UTILIZATION_HIGH: &str = "UtilizationHigh";
-pub const UTILIZATION_BELOW_THRESHOLD: &str = "UtilizationBelowThreshold";
 pub const USAGE_UNKNOWN: &str = "UsageUnknown";
 
 // Why a whole QuotaRequirement stops (conditions and status.summary).

@@ -21,7 +21,7 @@ pub fn build(
     let old = obj.status.clone().unwrap_or_default();
     let generation = obj.metadata.generation;
     let mut desired = desired_conditions(&targets, blocker);
-    desired.push(near_limit(&targets, threshold));
+    desired.extend(near_limit(&targets, threshold));
     let now = time(jiff::Timestamp::now());
     let summary = match blocker {
         Some(b) if targets.iter().all(|t| t.state == TargetState::Blocked) => b.reason.to_string(),
@@ -186,8 +186,10 @@ pub fn near(targets: &[TargetStatus], threshold: f64) -> Vec<(&TargetStatus, f64
 }
 
 /// NearLimit: some region's usage is at or above the account's threshold. Beside Ready, not in
-/// it: a quota near its limit still meets its declared need.
-fn near_limit(targets: &[TargetStatus], threshold: f64) -> Desired {
+/// it: a quota near its limit still meets its declared need. A warning, so present only while it
+/// holds or cannot be told (False, `UsageUnknown`): below the threshold it is left out, as
+/// Reconciling and Stalled are, and each region's `usage.utilizationPercent` says by how much.
+fn near_limit(targets: &[TargetStatus], threshold: f64) -> Option<Desired> {
     let near = near(targets, threshold);
     if !near.is_empty() {
         let message = near
@@ -201,27 +203,26 @@ fn near_limit(targets: &[TargetStatus], threshold: f64) -> Desired {
             })
             .collect::<Vec<_>>()
             .join("; ");
-        return condition(NEAR_LIMIT, true, reasons::UTILIZATION_HIGH, message);
+        return Some(condition(
+            NEAR_LIMIT,
+            true,
+            reasons::UTILIZATION_HIGH,
+            message,
+        ));
     }
     let known = targets.iter().any(|t| {
         t.usage
             .as_ref()
             .is_some_and(|u| u.utilization_percent.is_some())
     });
-    match known {
-        true => condition(
-            NEAR_LIMIT,
-            false,
-            reasons::UTILIZATION_BELOW_THRESHOLD,
-            format!("every region's usage is below {threshold} % of its quota"),
-        ),
-        false => condition(
+    (!known).then(|| {
+        condition(
             NEAR_LIMIT,
             false,
             reasons::USAGE_UNKNOWN,
             "the cloud reports no usage for this quota here (status.targets[].usage.unknown says why)".into(),
-        ),
-    }
+        )
+    })
 }
 
 fn condition(type_: &'static str, status: bool, reason: &str, message: String) -> Desired {
@@ -271,7 +272,7 @@ mod tests {
             used("eu-west-1", Some(80.0)),
             used("ap-south-1", Some(79.9)),
         ];
-        let d = near_limit(&targets, 80.0);
+        let d = near_limit(&targets, 80.0).unwrap();
         assert_eq!((d.status, d.reason.as_str()), (true, "UtilizationHigh"));
         assert!(
             d.message.contains("us-east-1: 86.2 % of 640 used"),
@@ -286,12 +287,12 @@ mod tests {
         let ready = desired_conditions(&targets, None);
         assert!(ready.iter().find(|c| c.type_ == READY).unwrap().status);
 
-        let d = near_limit(&targets, 90.0);
         assert_eq!(
-            (d.status, d.reason.as_str()),
-            (false, "UtilizationBelowThreshold")
+            near_limit(&targets, 90.0),
+            None,
+            "left out below the threshold"
         );
-        let d = near_limit(&[used("us-east-1", None)], 80.0);
+        let d = near_limit(&[used("us-east-1", None)], 80.0).unwrap();
         assert_eq!((d.status, d.reason.as_str()), (false, "UsageUnknown"));
     }
 

@@ -6,7 +6,7 @@ use jiff::Timestamp;
 use super::{
     forecast::Forecast,
     headroom::{Cap, headroom},
-    reading::{Reading, duration_text, number, reading, utilization_percent},
+    reading::{Reading, duration_text, hundredths, number, reading, utilization_percent},
 };
 use crate::{
     api::{DEFAULT_HEADROOM_WINDOW, Headroom, HeadroomStatus, UsageStatus},
@@ -62,8 +62,8 @@ fn shown(read: &Result<UsageView, CloudError>, r: Option<&Reading>, value: f64) 
     // Dated from the read, not the reconcile: the same reading writes the same status.
     let forecast = Forecast::of(r, value, view.read_at);
     UsageStatus {
-        current: Some(r.current),
-        peak: Some(r.peak),
+        current: Some(hundredths(r.current)),
+        peak: Some(hundredths(r.peak)),
         window: Some(duration_text(r.window).into()),
         utilization_percent: utilization_percent(r.current, value),
         source: Some(view.source.as_str().into()),

@@ -61,6 +61,13 @@ pub fn utilization_percent(usage: f64, value: f64) -> Option<f64> {
     (value > 0.0).then(|| (usage / value * 1000.0).round() / 10.0)
 }
 
+/// A usage figure as status keeps it: to hundredths. CloudWatch's per-hour statistics and the
+/// simulator's shapes come as doubles like 300.0002314814815, whose tail says nothing and costs
+/// every write of the status its bytes.
+pub fn hundredths(v: f64) -> f64 {
+    (v * 100.0).round() / 100.0
+}
+
 /// A number as status writes it: whole numbers with thousands separators (`1,056`).
 pub fn number(v: f64) -> String {
     if v.fract() != 0.0 {

@@ -134,7 +134,11 @@ async fn cloud_monitoring_usage_shows_in_status_and_headroom_raises_the_preferen
     let h = target(&qr).unwrap().headroom.as_ref().unwrap();
     assert_eq!(h.value, 114, "{h:?}");
     assert!(h.held.as_deref().unwrap().contains("never lowers"), "{h:?}");
-    assert_eq!(condition(&qr, "NearLimit").0, "False");
+    assert_eq!(
+        condition(&qr, "NearLimit"),
+        ("", ""),
+        "below the threshold NearLimit is left out"
+    );
     env.reconciled("cpus", 3).await;
     assert_eq!(writes(&sim).len(), 2, "{:?}", writes(&sim));
     assert_eq!(sim.gcp().preferences().len(), 1);

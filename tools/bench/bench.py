@@ -309,7 +309,7 @@ def run(args, procs):
     total, line, throttled = calls_line(calls, sts)
     say(f"cloud:     {total} Service Quotas calls ({line}; {throttled} throttled); "
         f"one read per object per resync would be {n}")
-    say(f"writes:    {writes - writes0} status writes received by the API server (PATCH on /status, no-ops "
+    say(f"writes:    {writes - writes0} status writes received by the API server (PUT and PATCH on /status, no-ops "
         f"included), {tracker.modified} object changes seen on the watch (resourceVersion bumps)")
     say(f"requests:  {len(filed)} filed for {keys} quotas that needed an increase")
     say(usage_line(calls, "in the first run (cache period 300 s)"))
