@@ -187,8 +187,9 @@ pub fn near(targets: &[TargetStatus], threshold: f64) -> Vec<(&TargetStatus, f64
 
 /// NearLimit: some region's usage is at or above the account's threshold. Beside Ready, not in
 /// it: a quota near its limit still meets its declared need. A warning, so present only while it
-/// holds or cannot be told (False, `UsageUnknown`): below the threshold it is left out, as
-/// Reconciling and Stalled are, and each region's `usage.utilizationPercent` says by how much.
+/// holds or cannot be told anywhere (False, `UsageUnknown`): once some region's usage is known
+/// and none is at the threshold it is left out, as Reconciling and Stalled are, and each
+/// region's `usage.utilizationPercent` says by how much.
 fn near_limit(targets: &[TargetStatus], threshold: f64) -> Option<Desired> {
     let near = near(targets, threshold);
     if !near.is_empty() {
