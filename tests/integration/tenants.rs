@@ -433,12 +433,15 @@ async fn after_each_cooldown_the_largest_need_below_every_refusal_asks_once() {
     let filed = fleet.filed();
     let requests = fleet.sim.aws().filed();
     for (region, values) in &filed {
-        assert_eq!(
-            &values[..3],
-            &[1180.0, 1150.0, 1120.0],
-            "{region}: each ask is the largest need below every refusal"
+        // How many cooldowns have passed by now depends on the machine's speed; what may not
+        // vary is the order: each ask is the next need down, so no refused value comes back.
+        let descending: Vec<f64> = (0..values.len())
+            .map(|k| 1180.0 - 30.0 * k as f64)
+            .collect();
+        assert!(
+            values.len() >= 3 && values == &descending,
+            "{region}: each ask is the largest need below every refusal: {values:?}"
         );
-        assert!(values.len() <= 4, "{region}: {values:?}");
         let mut times: Vec<_> = requests
             .iter()
             .filter(|r| &r.region == region)
