@@ -279,7 +279,8 @@ def run(args, procs):
     tracker = Tracker(kube)
     tracker.start()
     tracker.wait(lambda: len(tracker.settled) >= n, 120)
-    writes0 = kube.status_writes()
+    writes0_by = kube.status_writes_by()
+    writes0 = sum(writes0_by.values())
 
     # What else the machine spends while the operator settles (2 cores: the API server's share
     # is time the operator waits).
@@ -296,7 +297,8 @@ def run(args, procs):
     cpu, hwm = proc_stats(op.pid)
     calls = get_json(f"{sim}/_sim/aws/calls")
     sts = get_json(f"{sim}/_sim/aws/sts/calls")
-    writes = kube.status_writes()
+    writes_by = kube.status_writes_by()
+    writes = sum(writes_by.values())
     filed = get_json(f"{sim}/_sim/aws/filed")
     if not ok:
         stuck = [k for k, v in tracker.settled.items() if not v][:5]
@@ -311,6 +313,8 @@ def run(args, procs):
         f"one read per object per resync would be {n}")
     say(f"writes:    {writes - writes0} status writes received by the API server (PUT and PATCH on /status, no-ops "
         f"included), {tracker.modified} object changes seen on the watch (resourceVersion bumps)")
+    say("writes by: " + ", ".join(f"{verb} {code}: {count - writes0_by.get((verb, code), 0)}"
+                                  for (verb, code), count in sorted(writes_by.items())))
     say(f"requests:  {len(filed)} filed for {keys} quotas that needed an increase")
     say(usage_line(calls, "in the first run (cache period 300 s)"))
 

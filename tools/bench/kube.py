@@ -8,6 +8,7 @@ sends only what changed, so the measurement stays out of the way of what it meas
 import base64
 import http.client
 import json
+import re
 import ssl
 import threading
 import time
@@ -74,15 +75,24 @@ class Kube:
     def status_writes(self):
         """Writes to quotarequirements/status the API server has received (its own counter, so
         no-op patches count too): what the operator asked of the API server, not what changed."""
+        by = self.status_writes_by()
+        return None if by is None else sum(by.values())
+
+    def status_writes_by(self):
+        """The same writes by verb and answer code: {("PUT", "200"): n, ("PATCH", "409"): n}."""
         status, text = self.request("GET", "/metrics")
         if status != 200:
             return None
-        total = 0
+        by = {}
         for line in text.splitlines():
-            if (line.startswith("apiserver_request_total{") and 'resource="quotarequirements"' in line
-                    and 'subresource="status"' in line and any(f'verb="{v}"' in line for v in ("PATCH", "PUT", "APPLY", "UPDATE"))):
-                total += int(float(line.rsplit(" ", 1)[1]))
-        return total
+            if not (line.startswith("apiserver_request_total{") and 'resource="quotarequirements"' in line
+                    and 'subresource="status"' in line):
+                continue
+            labels = dict(re.findall(r'(\w+)="([^"]*)"', line.split("}", 1)[0]))
+            if labels.get("verb") in ("PATCH", "PUT", "APPLY", "UPDATE"):
+                key = (labels["verb"], labels.get("code", "?"))
+                by[key] = by.get(key, 0) + int(float(line.rsplit(" ", 1)[1]))
+        return by
 
 
 def settled(obj):
