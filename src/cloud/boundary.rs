@@ -209,6 +209,10 @@ pub enum ErrorKind {
     NotAdjustable,
     /// 5xx, network, timeouts.
     Unavailable,
+    /// The spec names something the cloud does not have in that shape (a region it does not
+    /// serve, a per-region quota named without its region): nothing changes until the spec
+    /// does, so it is terminal (`Blocked`), never retried.
+    SpecMismatch,
     Other,
 }
 

@@ -136,12 +136,13 @@ impl Stopped {
     }
 }
 
-/// A cloud call failed: retried (Error), unless the cloud says the quota cannot be raised.
+/// A cloud call failed: retried (Error), unless the cloud says the quota cannot be raised, or
+/// the spec names what the cloud does not have (terminal until the spec changes).
 pub fn failed(e: &CloudError) -> Stopped {
-    let state = if e.kind == ErrorKind::NotAdjustable {
-        TargetState::NotAdjustable
-    } else {
-        TargetState::Error
+    let state = match e.kind {
+        ErrorKind::NotAdjustable => TargetState::NotAdjustable,
+        ErrorKind::SpecMismatch => TargetState::Blocked,
+        _ => TargetState::Error,
     };
     Stopped {
         state,

@@ -125,3 +125,20 @@ fn an_account_that_is_wrong_blocks_until_it_changes_and_a_failing_cloud_is_retri
     assert_eq!((down.reason, down.retry), (reasons::CLOUD_ERROR, true));
     assert_eq!(down.state(), TargetState::Error);
 }
+
+#[test]
+fn a_spec_the_cloud_cannot_serve_is_blocked_with_the_clouds_words_and_never_retried() {
+    let e = CloudError::new(
+        ErrorKind::SpecMismatch,
+        "UnknownRegion",
+        "us-east-9 is not a region AWS serves",
+    );
+    let stopped = failed(&e);
+    assert_eq!(stopped.state, TargetState::Blocked);
+    assert_eq!(
+        stopped.message,
+        "UnknownRegion: us-east-9 is not a region AWS serves"
+    );
+    let other = failed(&CloudError::new(ErrorKind::Unavailable, "503", "later"));
+    assert_eq!(other.state, TargetState::Error, "a passing fault is retried");
+}
