@@ -84,8 +84,12 @@ echo "kube-apiserver and etcd in $bin" >&2
 step "doc tests"
 cargo test --workspace --doc
 
+step "property tests of the decision and aggregation core (with their case counts)"
+props=(controller::decide::props controller::needs::tests::the_index_answers)
+cargo test --lib -- --nocapture "${props[@]}"
+
 step "cargo test (the operator and the simulator)"
-cargo test --workspace --all-targets -- "$@"
+cargo test --workspace --all-targets -- --skip "${props[0]}" --skip "${props[1]}" "$@"
 
 step "the Go builds: the test node's commands, containerd, pause, helm, promtool, kstatus"
 wait_go_builds

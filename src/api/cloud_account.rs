@@ -123,13 +123,21 @@ pub struct Guardrails {
     pub max_values: BTreeMap<String, i64>,
     /// After the cloud refuses an increase of a quota (denied, case closed, partially granted),
     /// the quota is asked again no sooner than this, for the largest need below every refused
-    /// value; needs declared after the refusal (a new object, a spec change) may ask at once.
+    /// value. It holds for every need on the quota, also one declared after the refusal (a new
+    /// object, a spec change): that one is not settled by the refusal, but waits too.
     /// Written as a sum of whole days, hours, minutes and seconds: `24h`, `1h30m`, `0s`.
     /// Default `24h`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[x_kube(validation = Rule::new("self.matches('^([0-9]{1,6}[dhms])+$')").message("spec.guardrails.refusalCooldown must be a duration such as 24h, 1h30m or 0s"))]
     #[schemars(length(max = 32))]
     pub refusal_cooldown: Option<String>,
+    /// The least time between two raises by `spec.headroom` on any quota of this account,
+    /// whatever cooldown a team's spec asks: `maxIncreaseFactor` bounds each raise, this bounds
+    /// their pace. Written like `refusalCooldown`. Default `1h`; `0s` lets each spec decide.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[x_kube(validation = Rule::new("self.matches('^([0-9]{1,6}[dhms])+$')").message("spec.guardrails.headroomMinCooldown must be a duration such as 1h, 30m or 0s"))]
+    #[schemars(length(max = 32))]
+    pub headroom_min_cooldown: Option<String>,
     /// Consent to lower quotas (GCP; `allowDecrease` on a QuotaRequirement asks for it). Absent:
     /// no quota in this account is ever lowered.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -178,6 +186,8 @@ impl UsageSettings {
 
 /// The refusal cooldown when a CloudAccount sets none.
 pub const DEFAULT_REFUSAL_COOLDOWN: jiff::SignedDuration = jiff::SignedDuration::from_hours(24);
+/// The least time between headroom raises when the account says nothing.
+pub const DEFAULT_HEADROOM_MIN_COOLDOWN: jiff::SignedDuration = jiff::SignedDuration::from_hours(1);
 
 impl Guardrails {
     /// `refusalCooldown` as a duration; the default when absent. A value the schema admits
@@ -187,6 +197,15 @@ impl Guardrails {
             .and_then(|g| g.refusal_cooldown.as_deref())
             .and_then(parse_duration)
             .unwrap_or(DEFAULT_REFUSAL_COOLDOWN)
+    }
+
+    /// `headroomMinCooldown` as a duration; the default when absent (or, from an older schema,
+    /// unreadable).
+    pub fn headroom_min_cooldown(guardrails: Option<&Self>) -> jiff::SignedDuration {
+        guardrails
+            .and_then(|g| g.headroom_min_cooldown.as_deref())
+            .and_then(parse_duration)
+            .unwrap_or(DEFAULT_HEADROOM_MIN_COOLDOWN)
     }
 
     /// The lowest value `quota_id` may be lowered to, when the account consents to lowering it.

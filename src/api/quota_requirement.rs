@@ -231,8 +231,9 @@ pub struct GcpQuota {
     pub quota_id: String,
     /// Dimensions other than the region (e.g. `gpu_family: NVIDIA_L4`): at most 8, keys of
     /// lowercase letters, digits and `_` (up to 63), values of letters, digits, `_`, `.` and `-`
-    /// (up to 128).
+    /// (up to 128). The region is named in `spec.regions`, never here, so a quota has one name.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[x_kube(validation = Rule::new("!('region' in self)").message("spec.gcp.dimensions: name the region in spec.regions (regions: [us-central1]), not as a dimension: one quota, one name"))]
     #[x_kube(validation = Rule::new("self.all(k, k.matches('^[a-z][a-z0-9_]{0,62}$'))").message("spec.gcp.dimensions: every key must be lowercase letters, digits and _ (at most 63), such as gpu_family"))]
     #[x_kube(validation = Rule::new("self.all(k, self[k].matches('^[A-Za-z0-9_.-]{1,128}$'))").message("spec.gcp.dimensions: every value must be 1 to 128 letters, digits, _, . or -, such as NVIDIA_L4"))]
     #[schemars(extend("maxProperties" = 8, "additionalProperties" = {"type": "string", "maxLength": 128}))]

@@ -6,7 +6,9 @@
 //! and also under region `*` for quotas that turn out to be global. A `desiredValue` is ranked
 //! by value (largest first, ties by name), so the driver is usually the first object looked at;
 //! a `capacity` has no value until the cloud's catalog is read, so those objects are listed by
-//! name (their shares add up: every one of them counts).
+//! name (their shares add up: every one of them counts). Objects with `spec.headroom` are also
+//! listed by name: what headroom asks comes from the quota's usage, read at reconcile time, and
+//! every object on the quota must see it (one team's headroom is another's need).
 
 use std::{
     cmp::Reverse,
@@ -48,6 +50,8 @@ pub const ANY_REGION: &str = "*";
 
 /// An object's `namespace/name`, shared by every place the index files it.
 type Name = Arc<str>;
+/// Where one object is filed: its keys, its floor (None: a capacity), whether with headroom.
+type Filed = (Vec<Arc<NeedKey>>, Option<i64>, bool);
 type Ranked = BTreeSet<(Reverse<i64>, Name)>;
 
 /// Keys and names are shared, not copied per object and per key: 10,000 objects share a few
@@ -58,8 +62,10 @@ struct State {
     by_key: HashMap<Arc<NeedKey>, Ranked>,
     /// Objects with a `capacity`, by name.
     capacity: HashMap<Arc<NeedKey>, BTreeSet<Name>>,
-    /// Where each object is filed, and at what value (None: capacity).
-    by_object: HashMap<Name, (Vec<Arc<NeedKey>>, Option<i64>)>,
+    /// Objects with `spec.headroom`, by name (also filed above, by their floor or capacity).
+    headroom: HashMap<Arc<NeedKey>, BTreeSet<Name>>,
+    /// Where each object is filed, at what value (None: capacity), and whether with headroom.
+    by_object: HashMap<Name, Filed>,
     /// Where the objects listed since the watch (re)started go, swapped in when the listing is
     /// complete (only their keys: a copy of 10,000 objects would double the operator's memory).
     relisting: Option<Vec<Indexed>>,
@@ -111,6 +117,7 @@ struct Indexed {
     name: String,
     keys: Vec<NeedKey>,
     value: Option<i64>,
+    headroom: bool,
 }
 
 impl Indexed {
@@ -124,16 +131,23 @@ impl Indexed {
                 (None, None) => Some(0),
                 _ => None,
             },
+            headroom: obj.spec.headroom.is_some(),
         }
     }
 }
 
 impl State {
     fn insert(&mut self, indexed: Indexed) {
-        let Indexed { name, keys, value } = indexed;
+        let Indexed {
+            name,
+            keys,
+            value,
+            headroom,
+        } = indexed;
         // Most watch events are status writes: nothing the index files changed.
-        if let Some((filed_keys, filed_value)) = self.by_object.get(name.as_str())
+        if let Some((filed_keys, filed_value, filed_headroom)) = self.by_object.get(name.as_str())
             && *filed_value == value
+            && *filed_headroom == headroom
             && filed_keys.len() == keys.len()
             && filed_keys.iter().zip(&keys).all(|(a, b)| **a == *b)
         {
@@ -157,8 +171,14 @@ impl State {
                         .insert(name.clone());
                 }
             }
+            if headroom {
+                self.headroom
+                    .entry(k.clone())
+                    .or_default()
+                    .insert(name.clone());
+            }
         }
-        self.by_object.insert(name, (keys, value));
+        self.by_object.insert(name, (keys, value, headroom));
     }
 
     /// The key as already filed, or a new one.
@@ -172,7 +192,7 @@ impl State {
     }
 
     fn remove(&mut self, name: &str) {
-        let Some((name, (keys, value))) = self.by_object.remove_entry(name) else {
+        let Some((name, (keys, value, headroom))) = self.by_object.remove_entry(name) else {
             return;
         };
         for k in keys {
@@ -185,15 +205,21 @@ impl State {
                         }
                     }
                 }
-                None => {
-                    if let Some(names) = self.capacity.get_mut(&k) {
-                        names.remove(&name);
-                        if names.is_empty() {
-                            self.capacity.remove(&k);
-                        }
-                    }
-                }
+                None => unlist(&mut self.capacity, &k, &name),
             }
+            if headroom {
+                unlist(&mut self.headroom, &k, &name);
+            }
+        }
+    }
+}
+
+/// Takes `name` off the list under `k`, and the list once empty.
+fn unlist(lists: &mut HashMap<Arc<NeedKey>, BTreeSet<Name>>, k: &Arc<NeedKey>, name: &Name) {
+    if let Some(names) = lists.get_mut(k) {
+        names.remove(name);
+        if names.is_empty() {
+            lists.remove(k);
         }
     }
 }
@@ -215,6 +241,7 @@ impl Needs {
                 let listed = state.relisting.take().unwrap_or_default();
                 state.by_key.clear();
                 state.capacity.clear();
+                state.headroom.clear();
                 state.by_object.clear();
                 for filed in listed {
                     state.insert(filed);
@@ -267,14 +294,28 @@ impl Needs {
     /// Every other object that gives a `capacity` under any of `keys`, by name.
     pub fn capacity_others(&self, keys: &[NeedKey], me: &str) -> Vec<String> {
         let state = self.state.read().expect("needs index");
-        let names: BTreeSet<&Name> = keys
-            .iter()
-            .filter_map(|k| state.capacity.get(k))
-            .flatten()
-            .filter(|name| &***name != me)
-            .collect();
-        names.into_iter().map(|n| n.to_string()).collect()
+        listed(&state.capacity, keys, me)
     }
+
+    /// Every other object with `spec.headroom` under any of `keys`, by name.
+    pub fn headroom_others(&self, keys: &[NeedKey], me: &str) -> Vec<String> {
+        let state = self.state.read().expect("needs index");
+        listed(&state.headroom, keys, me)
+    }
+}
+
+fn listed(
+    lists: &HashMap<Arc<NeedKey>, BTreeSet<Name>>,
+    keys: &[NeedKey],
+    me: &str,
+) -> Vec<String> {
+    let names: BTreeSet<&Name> = keys
+        .iter()
+        .filter_map(|k| lists.get(k))
+        .flatten()
+        .filter(|name| &***name != me)
+        .collect();
+    names.into_iter().map(|n| n.to_string()).collect()
 }
 
 impl Needs {
@@ -334,7 +375,7 @@ impl Needs {
         let mut seen: Vec<*const NeedKey> = state
             .by_object
             .values()
-            .flat_map(|(keys, _)| keys.iter().map(Arc::as_ptr))
+            .flat_map(|(keys, _, _)| keys.iter().map(Arc::as_ptr))
             .collect();
         seen.sort();
         seen.dedup();
@@ -680,6 +721,155 @@ mod tests {
         )));
         assert_eq!(needs.services("prod", "us-east-1"), vec!["ec2"]);
         assert!(needs.services("prod", "ap-south-1").is_empty());
+    }
+
+    #[test]
+    fn headroom_objects_are_listed_for_their_peers_and_leave_with_their_headroom() {
+        let needs = Needs::default();
+        let with_headroom = |name: &str, floor: Option<i64>| -> QuotaRequirement {
+            let mut spec = json!({"accountRef": "prod",
+                "aws": {"serviceCode": "ec2", "quotaCode": "L-1"},
+                "regions": ["us-east-1"], "headroom": {"percent": 20, "max": 1000}});
+            if let Some(v) = floor {
+                spec["desiredValue"] = json!(v);
+            }
+            serde_json::from_value(
+                json!({"metadata": {"name": name, "namespace": "t"}, "spec": spec}),
+            )
+            .unwrap()
+        };
+        needs.apply(&watcher::Event::Apply(with_headroom("only", None)));
+        needs.apply(&watcher::Event::Apply(with_headroom("floored", Some(50))));
+        needs.apply(&watcher::Event::Apply(qr(
+            "t",
+            "plain",
+            "L-1",
+            &["us-east-1"],
+            70,
+        )));
+        let keys = spot("us-east-1", false);
+        assert_eq!(
+            needs.headroom_others(&keys, "t/plain"),
+            vec!["t/floored".to_string(), "t/only".to_string()]
+        );
+        assert_eq!(needs.headroom_others(&keys, "t/only"), vec!["t/floored"]);
+        // The floor still ranks: a headroom-only object is a floor of 0.
+        assert_eq!(
+            needs.best_other(&keys, "t/plain", |_| true),
+            Some((50, "t/floored".into()))
+        );
+        // Its headroom removed, an object is no longer listed; deleted, neither.
+        needs.apply(&watcher::Event::Apply(qr(
+            "t",
+            "floored",
+            "L-1",
+            &["us-east-1"],
+            50,
+        )));
+        assert_eq!(needs.headroom_others(&keys, "t/plain"), vec!["t/only"]);
+        needs.apply(&watcher::Event::Delete(with_headroom("only", None)));
+        assert!(needs.headroom_others(&keys, "t/plain").is_empty());
+    }
+
+    /// Random watch events on a few quotas and regions: whatever their order, the index answers
+    /// as a scan of the objects that remain would (the largest eligible floor, every capacity
+    /// and headroom object by name).
+    #[test]
+    fn the_index_answers_as_a_scan_of_the_live_objects_would() {
+        use proptest::{prelude::*, test_runner::TestRunner};
+        // (object, quota, region, floor or capacity, headroom, delete)
+        let event = (
+            0u8..8,
+            0u8..2,
+            0u8..2,
+            prop::option::of(0i64..50),
+            any::<bool>(),
+            any::<bool>(),
+        );
+        let mut runner = TestRunner::new(ProptestConfig::with_cases(256));
+        let cases = runner.config().cases;
+        let result = runner.run(&prop::collection::vec(event, 1..40), |events| {
+            let needs = Needs::default();
+            let mut live: HashMap<String, QuotaRequirement> = HashMap::new();
+            for (o, quota, region, floor, headroom, delete) in events {
+                let obj = indexed_object(o, quota, region, floor, headroom);
+                let name = object::key(&obj);
+                if delete {
+                    needs.apply(&watcher::Event::Delete(obj));
+                    live.remove(&name);
+                } else {
+                    needs.apply(&watcher::Event::Apply(obj.clone()));
+                    live.insert(name, obj);
+                }
+            }
+            for quota in ["L-0", "L-1"] {
+                for region in ["r-0", "r-1"] {
+                    let keys = spot_of(quota, region);
+                    let on = |o: &&QuotaRequirement| {
+                        let aws = o.spec.aws.as_ref().unwrap();
+                        aws.quota_code.as_deref() == Some(quota) && o.spec.regions[0] == region
+                    };
+                    let objects: Vec<&QuotaRequirement> = live.values().filter(on).collect();
+                    let best = objects
+                        .iter()
+                        .filter(|o| o.spec.capacity.is_none())
+                        .map(|o| (o.spec.desired_value.unwrap_or(0), object::key(o)))
+                        .max_by(|a, b| a.0.cmp(&b.0).then_with(|| b.1.cmp(&a.1)));
+                    prop_assert_eq!(needs.best_other(&keys, "x/none", |_| true), best);
+                    let mut capacity: Vec<String> = objects
+                        .iter()
+                        .filter(|o| o.spec.capacity.is_some())
+                        .map(|o| object::key(o))
+                        .collect();
+                    capacity.sort();
+                    prop_assert_eq!(needs.capacity_others(&keys, "x/none"), capacity);
+                    let mut headroom: Vec<String> = objects
+                        .iter()
+                        .filter(|o| o.spec.headroom.is_some())
+                        .map(|o| object::key(o))
+                        .collect();
+                    headroom.sort();
+                    prop_assert_eq!(needs.headroom_others(&keys, "x/none"), headroom);
+                }
+            }
+            Ok(())
+        });
+        if let Err(e) = result {
+            panic!("{e}");
+        }
+        println!("property the needs index answers as a scan: {cases} cases passed");
+    }
+
+    fn indexed_object(
+        o: u8,
+        quota: u8,
+        region: u8,
+        floor: Option<i64>,
+        headroom: bool,
+    ) -> QuotaRequirement {
+        let mut spec = json!({"accountRef": "prod",
+            "aws": {"serviceCode": "ec2", "quotaCode": format!("L-{quota}")},
+            "regions": [format!("r-{region}")]});
+        match floor {
+            Some(v) => spec["desiredValue"] = json!(v),
+            None => spec["capacity"] = json!([{"instanceType": "m5.large", "count": 1}]),
+        }
+        if headroom {
+            spec["headroom"] = json!({"percent": 10, "max": 100});
+        }
+        serde_json::from_value(
+            json!({"metadata": {"name": format!("o{o}"), "namespace": "ns"}, "spec": spec}),
+        )
+        .unwrap()
+    }
+
+    fn spot_of(code: &str, region: &str) -> Vec<NeedKey> {
+        let quota = QuotaRef::Aws {
+            service_code: "ec2".into(),
+            quota_code: Some(code.into()),
+            quota_name: None,
+        };
+        lookup_keys("prod", &quota, region, code, "Spot", false)
     }
 
     #[test]

@@ -253,6 +253,7 @@ pub fn need(
     let floors = peers::floors(&q, value);
     let mut others = floors.best;
     others.extend(capacity.others_ask());
+    others.extend(peers::headroom(&q, &seen.usage.read, Timestamp::now()));
     Need {
         blocked,
         peer_request: floors.request.or(capacity.request.clone()),

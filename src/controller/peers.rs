@@ -1,6 +1,7 @@
 //! The other objects on a quota: the largest `desiredValue` that may push it up, the capacity
-//! that adds up with this object's, and a request one of them recorded for exactly this
-//! object's need. Also how a request for the quota is owned, which both sides compare.
+//! that adds up with this object's, what each one's `spec.headroom` asks over the quota's usage,
+//! and a request one of them recorded for exactly this object's need. Also how a request for the
+//! quota is owned, which both sides compare.
 //!
 //! Only objects whose namespace may use the account count, and only once a reconcile of their
 //! own has seen their current generation (so when their need was declared is known). A need
@@ -14,12 +15,12 @@ use kube::{Api, ResourceExt, runtime::reflector::ObjectRef};
 
 use super::{
     aggregate::Contribution, context::Context, needs, object, record, refusals, requests::Tracked,
-    resolve,
+    resolve, usage,
 };
 use crate::{
     api::{CapacityStatus, CloudAccount, FiledBy, QuotaRequirement, RequestOwner},
     capacity::{self, Share},
-    cloud::{QuotaProvider, QuotaRef, QuotaView, RequestView, Target},
+    cloud::{CloudError, QuotaProvider, QuotaRef, QuotaView, RequestView, Target, UsageView},
 };
 
 /// The request as it would be recorded now: this quota, filed by this object at its generation.
@@ -119,10 +120,10 @@ impl OnQuota<'_> {
         allowed(self.ctx, &o, self.account).then_some(o)
     }
 
-    /// The request another object's status records for the quota, as freshly as this process
-    /// knows it (its status may not show a refusal yet).
-    fn recorded(&self, o: &QuotaRequirement) -> Option<Tracked> {
-        let region = if self.view.global {
+    /// The region under which another object's status records this quota: its first region
+    /// for a global quota, else this one.
+    fn region_of<'o>(&'o self, o: &'o QuotaRequirement) -> &'o str {
+        if self.view.global {
             o.spec
                 .regions
                 .first()
@@ -130,7 +131,13 @@ impl OnQuota<'_> {
                 .unwrap_or_default()
         } else {
             self.target.region.as_str()
-        };
+        }
+    }
+
+    /// The request another object's status records for the quota, as freshly as this process
+    /// knows it (its status may not show a refusal yet).
+    fn recorded(&self, o: &QuotaRequirement) -> Option<Tracked> {
+        let region = self.region_of(o);
         let owner = owner(o, self.account, self.target, self.view);
         let mut tracked = object::previous(o, region)
             .and_then(|t| t.request.as_ref())
@@ -203,6 +210,42 @@ pub fn floors(q: &OnQuota<'_>, need: i64) -> Peers {
         .into_iter()
         .collect();
     Peers { best, request }
+}
+
+/// What every other object's `spec.headroom` asks of the quota, from the same usage `read` and
+/// by the same function as this object's own: a need like a floor, so two teams' headroom on one
+/// quota make one request at the larger, and no decrease goes under either. A need a refusal
+/// settled, or one past the guardrails, does not count (as for floors).
+pub fn headroom(
+    q: &OnQuota<'_>,
+    read: &Result<UsageView, CloudError>,
+    now: Timestamp,
+) -> Vec<Contribution> {
+    let mut asked = vec![];
+    for name in q.ctx.needs.headroom_others(&q.keys(), &q.me()) {
+        let Some(o) = q.peer(&name) else {
+            continue;
+        };
+        let Some(since) = object::need_since(&o) else {
+            continue;
+        };
+        let region = q.region_of(&o);
+        let seen = usage::observed(&o, region, q.account, q.view, read, now);
+        let Some(value) = seen.headroom.map(|h| h.value) else {
+            continue;
+        };
+        let recorded = q.recorded(&o);
+        if q.settled(&o, recorded.as_ref(), value) || q.violates(value).is_some() {
+            continue;
+        }
+        asked.push(Contribution {
+            object: name,
+            value,
+            eligible: true,
+            since,
+        });
+    }
+    asked
 }
 
 /// A request for exactly `need`, made since this object exists, that another object on the quota

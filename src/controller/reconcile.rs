@@ -245,6 +245,16 @@ async fn resolve(
     if spec.regions.is_empty() {
         return Err(invalid("spec.regions is empty"));
     }
+    // Admitted under an older CRD, which let the region be a dimension too.
+    if spec
+        .gcp
+        .as_ref()
+        .is_some_and(|g| g.dimensions.contains_key("region"))
+    {
+        return Err(invalid(
+            "spec.gcp.dimensions: name the region in spec.regions (regions: [us-central1]), not as a dimension: one quota, one name",
+        ));
+    }
     let provider = ctx
         .providers
         .provider(&account)

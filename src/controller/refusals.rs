@@ -1,8 +1,10 @@
 //! Refusals: what the cloud's refusals of a quota mean for the needs on it. A refusal settles
 //! every need it asked no more than, declared before it was made, whoever filed it; and a refused
-//! quota is asked again only once the cooldown since its latest refusal has passed, unless the
-//! need is newer than that refusal. Pure: the planner and the aggregation both ask here, from the
-//! cloud's own history, so peers, replicas and restarts all see the same answer.
+//! quota is asked again only once the cooldown since its latest refusal has passed, for every
+//! need, old or new: a need declared after the refusal (a new object, a spec change) waits too,
+//! or a team could walk around the cooldown by creating an object after each refusal. Pure: the
+//! planner and the aggregation both ask here, from the cloud's own history, so peers, replicas
+//! and restarts all see the same answer.
 
 use jiff::{SignedDuration, Timestamp};
 
@@ -41,11 +43,11 @@ pub struct Cooling<'a> {
     pub after: &'a RequestView,
 }
 
-/// Whether a need declared at `since` must wait before the quota is asked again: the latest
-/// refusal that closed after the need existed is less than `cooldown` old.
+/// Whether the quota must wait before it is asked again, whatever need asks: its latest refusal
+/// is less than `cooldown` old. The key is the quota, not the need, so no number of new objects
+/// or spec changes asks a refused quota more than once per cooldown.
 pub fn cooling<'a>(
     refusals: impl IntoIterator<Item = &'a RequestView>,
-    since: Timestamp,
     cooldown: SignedDuration,
     now: Timestamp,
 ) -> Option<Cooling<'a>> {
@@ -53,7 +55,6 @@ pub fn cooling<'a>(
         .into_iter()
         .filter(|r| counts(r))
         .filter_map(|r| closed_at(r).map(|at| (at, r)))
-        .filter(|(at, _)| *at >= since)
         .max_by_key(|(at, _)| *at)
         .and_then(|(at, after)| {
             let until = at.checked_add(cooldown).ok()?;
@@ -113,26 +114,21 @@ mod tests {
         let refusals = [approved];
         assert_eq!(settling(&refusals, 500, t(-10)), None);
         assert_eq!(
-            cooling(&refusals, t(-10), SignedDuration::from_hours(24), t(10)),
+            cooling(&refusals, SignedDuration::from_hours(24), t(10)),
             None
         );
     }
 
     #[test]
-    fn a_refused_quota_waits_out_the_cooldown_unless_the_need_is_newer() {
+    fn a_refused_quota_waits_out_the_cooldown_whatever_need_asks() {
         let day = SignedDuration::from_hours(24);
         let refusals = [refused("a", 1180.0, t(0)), refused("b", 1150.0, t(1000))];
-        let waits = cooling(&refusals, t(-5), day, t(2000)).unwrap();
+        let waits = cooling(&refusals, day, t(2000)).unwrap();
         assert_eq!(waits.after.id, "b", "the latest refusal counts");
         assert_eq!(waits.until, t(1002) + day);
-        assert_eq!(cooling(&refusals, t(-5), day, t(1002) + day), None, "over");
+        assert_eq!(cooling(&refusals, day, t(1002) + day), None, "over");
         assert_eq!(
-            cooling(&refusals, t(1500), day, t(2000)),
-            None,
-            "declared after the latest refusal"
-        );
-        assert_eq!(
-            cooling(&refusals, t(-5), SignedDuration::ZERO, t(2000)),
+            cooling(&refusals, SignedDuration::ZERO, t(2000)),
             None,
             "no cooldown"
         );

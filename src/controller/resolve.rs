@@ -128,7 +128,20 @@ pub fn guardrail_violation(
 
 /// The largest value the guardrails let a request reach from `current`, and which guardrail
 /// says so: what an automatic number (headroom) is capped at, where a declared one is Blocked.
-pub fn guardrail_cap(
+/// What the account allows `spec.headroom` on `quota_id`: the guardrails' cap, and the least
+/// time between raises.
+pub fn headroom_bounds(
+    guardrails: Option<&Guardrails>,
+    quota_id: &str,
+    current: f64,
+) -> crate::usage::Bounds {
+    crate::usage::Bounds {
+        cap: guardrail_cap(guardrails, quota_id, current),
+        min_cooldown: Guardrails::headroom_min_cooldown(guardrails),
+    }
+}
+
+fn guardrail_cap(
     guardrails: Option<&Guardrails>,
     quota_id: &str,
     current: f64,

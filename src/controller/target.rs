@@ -21,8 +21,8 @@ use super::{
     resolve, writes,
 };
 use crate::{
-    api::{CloudAccount, Guardrails, TargetState, TargetStatus},
-    cloud::{CloudError, ErrorKind, FileContext, QuotaView},
+    api::{CloudAccount, Guardrails, QuotaRequirement, TargetState, TargetStatus},
+    cloud::{CloudError, ErrorKind, FileContext, QuotaView, UNLIMITED},
 };
 
 /// One region: observe, decide (reading and filing as the decision asks), record.
@@ -111,7 +111,7 @@ async fn file(
     value: i64,
 ) -> Result<Result<crate::cloud::RequestView, CloudError>, CloudError> {
     let (owner, view) = (&seen.owner, &seen.view);
-    fresh_consent(r, view, value).await?;
+    let consent = fresh_consent(r, view, value).await?;
     let intent = record::filing(value, owner, Timestamp::now());
     if let Err(e) = r.writes.record_intent(&owner.scope, &intent).await {
         return Err(if writes::is_conflict(&e) {
@@ -123,11 +123,16 @@ async fn file(
             not_filed("record the filing intent", e)
         });
     }
-    let guardrails = r.account.spec.guardrails.as_ref();
+    let guardrails = consent.account.spec.guardrails.as_ref();
     let context = FileContext {
         justification: r.obj.spec.justification.clone(),
-        contact_email: r.account.spec.gcp.as_ref().map(|g| g.contact_email.clone()),
-        allow_decrease: r.obj.spec.allow_decrease
+        contact_email: consent
+            .account
+            .spec
+            .gcp
+            .as_ref()
+            .map(|g| g.contact_email.clone()),
+        allow_decrease: consent.allow_decrease
             && Guardrails::decrease_floor(guardrails, &view.id).is_some(),
         ignore_safety_checks: guardrails
             .and_then(|g| g.decrease.as_ref())
@@ -148,9 +153,21 @@ async fn file(
     .await)
 }
 
+/// What the API server says now of the consent a filing needs: the account as it is, and for a
+/// decrease whether the object still asks for it.
+struct Consent {
+    account: CloudAccount,
+    allow_decrease: bool,
+}
+
 /// The CloudAccount and the object's namespace as the API server has them now still let this
-/// object file `value`.
-async fn fresh_consent(r: &Region<'_>, view: &QuotaView, value: i64) -> Result<(), CloudError> {
+/// object file `value`; a decrease also needs the object's `allowDecrease` and the account's
+/// floor as they are now, not as the cache last had them.
+async fn fresh_consent(
+    r: &Region<'_>,
+    view: &QuotaView,
+    value: i64,
+) -> Result<Consent, CloudError> {
     let read = |e: kube::Error| not_filed("read the CloudAccount and namespace", e);
     let accounts: Api<CloudAccount> = Api::all(r.ctx.client.clone());
     let account = accounts
@@ -173,12 +190,53 @@ async fn fresh_consent(r: &Region<'_>, view: &QuotaView, value: i64) -> Result<(
     };
     let account =
         resolve::check_account(&r.obj.spec, &namespace, labels.as_ref(), account.as_ref())
-            .map_err(|p| refuse(p.message().to_string()))?;
+            .map_err(|p| refuse(p.message().to_string()))?
+            .clone();
     let guardrails = account.spec.guardrails.as_ref();
-    match resolve::guardrail_violation(guardrails, &view.id, value, view.value) {
-        Some(why) => Err(refuse(why)),
-        None => Ok(()),
+    if let Some(why) = resolve::guardrail_violation(guardrails, &view.id, value, view.value) {
+        return Err(refuse(why));
     }
+    let allow_decrease = view.value != UNLIMITED && (value as f64) < view.value;
+    if allow_decrease {
+        fresh_decrease(r, &namespace, &account, view, value)
+            .await?
+            .map_or(Ok(()), |why| Err(refuse(why)))?;
+    }
+    Ok(Consent {
+        account,
+        allow_decrease,
+    })
+}
+
+/// Why lowering the quota to `value` is no longer allowed, if it is not: the object as the API
+/// server has it must still ask for it, and the account (as read just now) consent to it.
+async fn fresh_decrease(
+    r: &Region<'_>,
+    namespace: &str,
+    account: &CloudAccount,
+    view: &QuotaView,
+    value: i64,
+) -> Result<Option<String>, CloudError> {
+    let objects: Api<QuotaRequirement> = Api::namespaced(r.ctx.client.clone(), namespace);
+    let now = objects
+        .get_opt(&r.obj.name_any())
+        .await
+        .map_err(|e| not_filed("read the object", e))?;
+    if !now.is_some_and(|o| o.spec.allow_decrease) {
+        return Ok(Some("spec.allowDecrease is no longer set".into()));
+    }
+    let id = &view.id;
+    Ok(
+        match Guardrails::decrease_floor(account.spec.guardrails.as_ref(), id) {
+            Some(floor) if value >= floor => None,
+            Some(floor) => Some(format!(
+                "{value} is below the account's spec.guardrails.decrease.minValues[{id}] = {floor}"
+            )),
+            None => Some(format!(
+                "the CloudAccount no longer consents to lowering {id} (spec.guardrails.decrease.minValues)"
+            )),
+        },
+    )
 }
 
 /// The region's status from the verdict: the state, message and request the decision chose,

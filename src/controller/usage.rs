@@ -1,23 +1,44 @@
 //! Usage in one region: `status.usage` for every object, and for one with `spec.headroom` the
 //! value headroom asks for (`status.headroom`). The cloud is read once per (account, region)
 //! and cache period whatever the number of objects; a usage the cloud does not report is
-//! unknown, with its answer, and never read as 0.
+//! unknown, with its answer, and never read as 0. What an object's headroom asks is computed by
+//! one function, [`observed`], for the object itself and for every other object on the quota
+//! (`peers::headroom`), from the same reading: one team's headroom is every team's need.
 
 use jiff::Timestamp;
 
 use super::{object, region::Region, resolve};
 use crate::{
-    api::{TargetStatus, UsageSettings},
-    cloud::QuotaView,
+    api::{CloudAccount, QuotaRequirement, TargetStatus, UsageSettings},
+    cloud::{CloudError, QuotaView, UsageView},
+    usage::Observation,
 };
 
 /// What usage adds to the region's need.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct Usage {
     /// The value `spec.headroom` asks for.
     pub headroom: Option<i64>,
     /// Why headroom has no value (usage unknown, never read).
     pub missing: Option<String>,
+    /// The cloud's reading, which the other objects' headroom is computed from.
+    pub read: Result<UsageView, CloudError>,
+}
+
+/// What `obj`'s usage and headroom come to in `region` from the cloud's `read`: its previous
+/// headroom (never lowered), the account's bounds (cap and pace), at `now`.
+pub fn observed(
+    obj: &QuotaRequirement,
+    region: &str,
+    account: &CloudAccount,
+    view: &QuotaView,
+    read: &Result<UsageView, CloudError>,
+    now: Timestamp,
+) -> Observation {
+    let previous = object::previous(obj, region).and_then(|t| t.headroom.as_deref());
+    let bounds = resolve::headroom_bounds(account.spec.guardrails.as_ref(), &view.id, view.value);
+    let spec = obj.spec.headroom.as_ref();
+    crate::usage::observe(read, spec, view.value, previous, &bounds, now)
 }
 
 /// Reads the region's usage into `status`, and what headroom asks for.
@@ -25,15 +46,12 @@ pub async fn observe(r: &Region<'_>, view: &QuotaView, status: &mut TargetStatus
     let account_ref = r.obj.spec.account_ref.as_str();
     let fleet = || r.ctx.needs.services(account_ref, &r.target.region);
     let read = r.provider.usage(&r.target, &view.id, &fleet).await;
-    let spec = r.obj.spec.headroom.as_ref();
     let old = object::previous(r.obj, &r.target.region);
-    let previous = old.and_then(|t| t.headroom.as_deref());
-    let cap = resolve::guardrail_cap(r.account.spec.guardrails.as_ref(), &view.id, view.value);
     let now = Timestamp::now();
-    let seen = crate::usage::observe(&read, spec, view.value, previous, cap, now);
+    let seen = observed(r.obj, &r.target.region, r.account, view, &read, now);
     let seen = crate::usage::settle(
         old.and_then(|t| t.usage.as_deref()),
-        previous,
+        old.and_then(|t| t.headroom.as_deref()),
         seen,
         view.value,
         UsageSettings::threshold(r.account),
@@ -42,18 +60,20 @@ pub async fn observe(r: &Region<'_>, view: &QuotaView, status: &mut TargetStatus
     let unknown = seen.usage.unknown.clone();
     status.usage = Some(Box::new(seen.usage));
     status.headroom = seen.headroom.clone().map(Box::new);
-    match (spec, seen.headroom) {
-        (_, Some(h)) => Usage {
-            headroom: Some(h.value),
-            missing: None,
-        },
-        (None, None) => Usage::default(),
-        (Some(_), None) => Usage {
-            headroom: None,
-            missing: Some(format!(
+    let (headroom, missing) = match (r.obj.spec.headroom.as_ref(), seen.headroom) {
+        (_, Some(h)) => (Some(h.value), None),
+        (None, None) => (None, None),
+        (Some(_), None) => (
+            None,
+            Some(format!(
                 "spec.headroom needs the quota's usage, which is unknown ({}); nothing is filed for headroom",
                 unknown.unwrap_or_else(|| "not read yet".into())
             )),
-        },
+        ),
+    };
+    Usage {
+        headroom,
+        missing,
+        read,
     }
 }

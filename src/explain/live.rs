@@ -135,7 +135,7 @@ pub async fn current(f: &Finding, s: &LiveSettings) -> Result<Current, ExplainEr
         Some(&suggested),
         view.value,
         None,
-        None,
+        &crate::usage::Bounds::default(),
         jiff::Timestamp::now(),
     );
     Ok(Current {

@@ -298,14 +298,14 @@ async fn plan_one(
     };
     let now = Timestamp::now();
     let guardrails = read.account.and_then(|a| a.spec.guardrails.as_ref());
-    let cap = resolve::guardrail_cap(guardrails, &view.id, view.value);
+    let bounds = resolve::headroom_bounds(guardrails, &view.id, view.value);
     let usage_read = provider.usage(&read.target, &view.id, &no_fleet).await;
     let usage = crate::usage::observe(
         &usage_read,
         qr.spec.headroom.as_ref(),
         view.value,
         None,
-        cap,
+        &bounds,
         now,
     );
     let headroom = usage.headroom.as_ref().map(|h| h.value);

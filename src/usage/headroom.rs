@@ -14,6 +14,15 @@ pub struct Cap {
     pub why: String,
 }
 
+/// What the account allows headroom, whatever a team's spec says: a cap on the value, and the
+/// least time between two raises (a tenant's short `spec.headroom.cooldown` cannot pace raises
+/// faster than the admin allows).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Bounds {
+    pub cap: Option<Cap>,
+    pub min_cooldown: jiff::SignedDuration,
+}
+
 /// What headroom asks, from this reading and what it asked before (`previous`, from status).
 /// None when usage was never read: there is no number to ask for yet.
 pub fn headroom(
@@ -21,7 +30,7 @@ pub fn headroom(
     reading: Option<&Reading>,
     previous: Option<&HeadroomStatus>,
     current_value: f64,
-    cap: Option<Cap>,
+    bounds: &Bounds,
     now: Timestamp,
 ) -> Option<HeadroomStatus> {
     let prev = previous.map(|p| HeadroomStatus {
@@ -34,7 +43,8 @@ pub fn headroom(
             ..p
         });
     };
-    let (value, arithmetic, held) = asked(h, r, cap);
+    let (value, arithmetic, held) = asked(h, r, bounds.cap.clone());
+    let cooldown = h.cooldown().max(bounds.min_cooldown);
     let raise = value as f64 > current_value;
     Some(match prev {
         Some(p) if value <= p.value => HeadroomStatus {
@@ -50,14 +60,14 @@ pub fn headroom(
             arithmetic,
             ..p
         },
-        Some(p) if raise && cooling(h, &p, now).is_some() => {
-            let until = cooling(h, &p, now).expect("checked");
+        Some(p) if raise && cooling(cooldown, &p, now).is_some() => {
+            let until = cooling(cooldown, &p, now).expect("checked");
             HeadroomStatus {
                 held: Some(format!(
-                    "usage asks {}; held at {} until {until} (spec.headroom.cooldown {})",
+                    "usage asks {}; held at {} until {until} ({})",
                     number(value as f64),
                     number(p.value as f64),
-                    duration_text(h.cooldown())
+                    paced_by(h, bounds)
                 )),
                 arithmetic,
                 ..p
@@ -108,8 +118,25 @@ fn asked(h: &Headroom, r: &Reading, cap: Option<Cap>) -> (i64, String, Option<St
 }
 
 /// The end of the cooldown after the last raise, while it lasts.
-fn cooling(h: &Headroom, p: &HeadroomStatus, now: Timestamp) -> Option<Timestamp> {
+fn cooling(
+    cooldown: jiff::SignedDuration,
+    p: &HeadroomStatus,
+    now: Timestamp,
+) -> Option<Timestamp> {
     let at = p.raised_at.as_ref()?.0;
-    let until = at.checked_add(h.cooldown()).ok()?;
+    let until = at.checked_add(cooldown).ok()?;
     (until > now).then_some(until)
+}
+
+/// Which cooldown paces the raises: the spec's, or the account's minimum when longer.
+fn paced_by(h: &Headroom, bounds: &Bounds) -> String {
+    if bounds.min_cooldown > h.cooldown() {
+        format!(
+            "the account's spec.guardrails.headroomMinCooldown {}, over spec.headroom.cooldown {}",
+            duration_text(bounds.min_cooldown),
+            duration_text(h.cooldown())
+        )
+    } else {
+        format!("spec.headroom.cooldown {}", duration_text(h.cooldown()))
+    }
 }

@@ -9,7 +9,7 @@ mod reading;
 mod settle;
 
 pub use forecast::{Forecast, HORIZON};
-pub use headroom::{Cap, headroom};
+pub use headroom::{Bounds, Cap, headroom};
 pub use observed::{Observation, describe, observe};
 pub use reading::{Reading, duration_text, number, reading, utilization_percent};
 pub use settle::settle;

@@ -5,7 +5,7 @@ use jiff::Timestamp;
 
 use super::{
     forecast::Forecast,
-    headroom::{Cap, headroom},
+    headroom::{Bounds, headroom},
     reading::{Reading, duration_text, hundredths, number, reading, utilization_percent},
 };
 use crate::{
@@ -22,20 +22,20 @@ pub struct Observation {
 }
 
 /// What the cloud's usage `read` comes to for a quota now at `value`. `previous` is what
-/// headroom asked before (it never lowers); `cap` the account's guardrails.
+/// headroom asked before (it never lowers); `bounds` the account's guardrails.
 pub fn observe(
     read: &Result<UsageView, CloudError>,
     spec: Option<&Headroom>,
     value: f64,
     previous: Option<&HeadroomStatus>,
-    cap: Option<Cap>,
+    bounds: &Bounds,
     now: Timestamp,
 ) -> Observation {
     let window = spec.map_or(DEFAULT_HEADROOM_WINDOW, Headroom::window);
     let r = read.as_ref().ok().and_then(|v| reading(v, window));
     Observation {
         usage: shown(read, r.as_ref(), value),
-        headroom: spec.and_then(|h| headroom(h, r.as_ref(), previous, value, cap, now)),
+        headroom: spec.and_then(|h| headroom(h, r.as_ref(), previous, value, bounds, now)),
     }
 }
 

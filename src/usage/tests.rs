@@ -87,7 +87,15 @@ fn the_forecast_follows_the_trend_to_the_value_within_the_horizon() {
 #[test]
 fn headroom_is_the_peak_plus_the_percent_rounded_up_and_bounded() {
     let r = reading(&view(168, |h| if h == 30 { 812.0 } else { 600.0 }), WEEK).unwrap();
-    let got = headroom(&spec(30, 4000), Some(&r), None, 640.0, None, t(0)).unwrap();
+    let got = headroom(
+        &spec(30, 4000),
+        Some(&r),
+        None,
+        640.0,
+        &Bounds::default(),
+        t(0),
+    )
+    .unwrap();
     assert_eq!(got.value, 1056);
     assert_eq!(got.arithmetic, "peak 812 over 168h + 30 % = 1,056");
     assert_eq!(
@@ -97,7 +105,15 @@ fn headroom_is_the_peak_plus_the_percent_rounded_up_and_bounded() {
     );
     assert_eq!(got.held, None);
 
-    let got = headroom(&spec(30, 1000), Some(&r), None, 640.0, None, t(0)).unwrap();
+    let got = headroom(
+        &spec(30, 1000),
+        Some(&r),
+        None,
+        640.0,
+        &Bounds::default(),
+        t(0),
+    )
+    .unwrap();
     assert_eq!(
         (got.value, got.held.as_deref()),
         (1000, Some("capped at spec.headroom.max 1,000"))
@@ -106,7 +122,18 @@ fn headroom_is_the_peak_plus_the_percent_rounded_up_and_bounded() {
         value: 900,
         why: "spec.guardrails.maxValues[L-1] = 900".into(),
     };
-    let got = headroom(&spec(30, 4000), Some(&r), None, 640.0, Some(cap), t(0)).unwrap();
+    let got = headroom(
+        &spec(30, 4000),
+        Some(&r),
+        None,
+        640.0,
+        &Bounds {
+            cap: Some(cap),
+            ..Bounds::default()
+        },
+        t(0),
+    )
+    .unwrap();
     assert_eq!(got.value, 900);
     assert!(got.held.unwrap().contains("maxValues[L-1] = 900"));
 
@@ -114,13 +141,13 @@ fn headroom_is_the_peak_plus_the_percent_rounded_up_and_bounded() {
         of: UsageBasis::Current,
         ..spec(10, 4000)
     };
-    let got = headroom(&now, Some(&r), None, 640.0, None, t(0)).unwrap();
+    let got = headroom(&now, Some(&r), None, 640.0, &Bounds::default(), t(0)).unwrap();
     assert_eq!(
         (got.value, got.arithmetic.as_str()),
         (660, "usage 600 + 10 % = 660")
     );
     assert_eq!(
-        headroom(&spec(30, 4000), None, None, 640.0, None, t(0)),
+        headroom(&spec(30, 4000), None, None, 640.0, &Bounds::default(), t(0)),
         None
     );
 }
@@ -136,12 +163,28 @@ fn headroom_never_lowers_and_raises_at_most_once_per_cooldown() {
     };
     // Usage fell: the value stays.
     let low = reading(&view(168, |_| 100.0), WEEK).unwrap();
-    let got = headroom(&h, Some(&low), Some(&before), 1056.0, None, t(0)).unwrap();
+    let got = headroom(
+        &h,
+        Some(&low),
+        Some(&before),
+        1056.0,
+        &Bounds::default(),
+        t(0),
+    )
+    .unwrap();
     assert_eq!(got.value, 1056);
     assert!(got.held.unwrap().contains("never lowers"));
     // Usage grew two hours after the last raise: held until the cooldown ends.
     let high = reading(&view(168, |_| 1000.0), WEEK).unwrap();
-    let got = headroom(&h, Some(&high), Some(&before), 1056.0, None, t(0)).unwrap();
+    let got = headroom(
+        &h,
+        Some(&high),
+        Some(&before),
+        1056.0,
+        &Bounds::default(),
+        t(0),
+    )
+    .unwrap();
     assert_eq!(
         (got.value, got.raised_at.clone()),
         (1056, Some(Time(t(-2))))
@@ -151,10 +194,18 @@ fn headroom_never_lowers_and_raises_at_most_once_per_cooldown() {
         "in cooldown"
     );
     // A day after it, the raise goes through.
-    let got = headroom(&h, Some(&high), Some(&before), 1056.0, None, t(23)).unwrap();
+    let got = headroom(
+        &h,
+        Some(&high),
+        Some(&before),
+        1056.0,
+        &Bounds::default(),
+        t(23),
+    )
+    .unwrap();
     assert_eq!((got.value, got.raised_at), (1300, Some(Time(t(23)))));
     // Unknown usage keeps what was asked.
-    let got = headroom(&h, None, Some(&before), 1056.0, None, t(0)).unwrap();
+    let got = headroom(&h, None, Some(&before), 1056.0, &Bounds::default(), t(0)).unwrap();
     assert_eq!(got.value, 1056);
     assert!(got.held.unwrap().contains("unknown"));
     // A lower max bounds even the kept value.
@@ -163,11 +214,48 @@ fn headroom_never_lowers_and_raises_at_most_once_per_cooldown() {
         Some(&low),
         Some(&before),
         1056.0,
-        None,
+        &Bounds::default(),
         t(0),
     )
     .unwrap();
     assert_eq!(got.value, 900);
+}
+
+#[test]
+fn the_accounts_minimum_cooldown_paces_raises_whatever_the_spec_asks() {
+    let h = Headroom {
+        cooldown: Some("1s".into()),
+        ..spec(30, 100_000)
+    };
+    let before = HeadroomStatus {
+        value: 1056,
+        arithmetic: String::new(),
+        raised_at: Some(Time(t(-2))),
+        held: None,
+    };
+    let high = reading(&view(168, |_| 3000.0), WEEK).unwrap();
+    // The spec's 1s alone lets usage raise it two hours later.
+    let got = headroom(
+        &h,
+        Some(&high),
+        Some(&before),
+        1056.0,
+        &Bounds::default(),
+        t(0),
+    )
+    .unwrap();
+    assert_eq!(got.value, 3900);
+    // A 6h minimum on the account holds it until six hours after the last raise.
+    let paced = Bounds {
+        min_cooldown: SignedDuration::from_hours(6),
+        ..Bounds::default()
+    };
+    let got = headroom(&h, Some(&high), Some(&before), 1056.0, &paced, t(0)).unwrap();
+    assert_eq!((got.value, got.raised_at), (1056, Some(Time(t(-2)))));
+    let held = got.held.unwrap();
+    assert!(held.contains("headroomMinCooldown 6h"), "{held}");
+    let got = headroom(&h, Some(&high), Some(&before), 1056.0, &paced, t(4)).unwrap();
+    assert_eq!(got.value, 3900, "raised once the minimum has passed");
 }
 
 #[test]
@@ -185,7 +273,7 @@ fn numbers_and_percentages_read_as_status_writes_them() {
 fn status_keeps_usage_to_hundredths_and_works_from_the_whole_reading() {
     // Growth of 0.5 a day makes every sample but the first a long double.
     let v = view(168, |h| 300.0 + (168 - h) as f64 * 0.5 / 24.0 + 1.0 / 3.0);
-    let o = observe(&Ok(v), None, 1000.0, None, None, t(0));
+    let o = observe(&Ok(v), None, 1000.0, None, &Bounds::default(), t(0));
     assert_eq!(o.usage.current, Some(303.83), "{:?}", o.usage);
     assert_eq!(o.usage.peak, Some(303.83));
     assert_eq!(o.usage.utilization_percent, Some(30.4));

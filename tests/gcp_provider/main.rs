@@ -138,6 +138,19 @@ async fn reads_values_per_region_and_eligibility() {
         .unwrap();
     assert_eq!(regional.value, 500.0);
 
+    // A per-region quota named `global` is one spelling too many: refused, naming its
+    // dimensions, never read as the default every region shares.
+    let global = p.quota(&cpus("global")).await.unwrap_err();
+    assert_eq!(
+        (global.kind, global.code.as_str()),
+        (ErrorKind::SpecMismatch, "PerRegionQuota")
+    );
+    assert!(
+        global.message.contains("(its dimensions: region)"),
+        "{}",
+        global.message
+    );
+
     let unknown = p
         .quota(&target("NO-SUCH-QUOTA", "us-central1"))
         .await

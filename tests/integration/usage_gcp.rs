@@ -37,7 +37,9 @@ async fn account(env: &TestEnv, threshold: i32) -> String {
         "spec": {
             "gcp": {"project": PROJECT, "contactEmail": "quotas@example.com"},
             "namespaceSelector": {"matchLabels": {"quota-operator.dev/allowed": "true"}},
-            "usage": {"thresholdPercent": threshold}
+            "usage": {"thresholdPercent": threshold},
+            // Raises paced by each spec's own cooldown (the default minimum is an hour).
+            "guardrails": {"headroomMinCooldown": "0s"}
         }
     }))
     .await

@@ -219,6 +219,27 @@ fn wanted(target: &Target) -> Result<Wanted<'_>, CloudError> {
     })
 }
 
+/// A quota that has a `region` dimension, named with `global`: its value there is only the
+/// default for every region without one of its own, and a preference with no region would set
+/// them all. One quota has one name: its regions, each in `spec.regions`.
+fn per_region_named_global(target: &Target, info: &QuotaInfo) -> Result<(), CloudError> {
+    let regional = info.dimensions.iter().any(|d| d == "region");
+    if target.region != "global" || !regional {
+        return Ok(());
+    }
+    Err(CloudError::new(
+        ErrorKind::SpecMismatch,
+        "PerRegionQuota",
+        format!(
+            "{} is a per-region quota (its dimensions: {}): name its regions in spec.regions, such \
+             as us-central1, not global (a preference without a region would set every region \
+             that has no value of its own)",
+            info.quota_id,
+            info.dimensions.join(", ")
+        ),
+    ))
+}
+
 /// Whether writing `value` would lower a quota now at `current`; -1 (unlimited) is above every
 /// value, so any limit lowers it.
 fn lowers(current: i64, value: i64) -> bool {
@@ -288,6 +309,7 @@ impl QuotaProvider for GcpProvider {
     async fn quota(&self, target: &Target) -> Result<QuotaView, CloudError> {
         let w = wanted(target)?;
         let info = self.info(w.service, w.quota_id).await?;
+        per_region_named_global(target, &info)?;
         let value = convert::value_for(&info, &w.dimensions).ok_or_else(|| {
             CloudError::new(
                 ErrorKind::NotFound,

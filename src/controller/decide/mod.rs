@@ -27,4 +27,6 @@ pub use types::{Ask, Need, Observed, Plan};
 #[cfg(test)]
 mod cases;
 #[cfg(test)]
+mod props;
+#[cfg(test)]
 mod tests;

@@ -154,8 +154,8 @@ pub(super) fn follow(o: &Observed, own_request: Option<&Tracked>, decrease: bool
     Some(hold(TargetState::Requested, message, Some(request)))
 }
 
-/// The quota was refused since the driving need was declared, less than a cooldown ago: it is
-/// asked again once the cooldown is over, for the largest need below every refused value.
+/// The quota was refused less than a cooldown ago: it is asked again once the cooldown is over,
+/// for the largest need below every refused value, whichever need (old or new) asks.
 pub(super) fn wait(
     o: &Observed,
     own_request: Option<&Tracked>,
@@ -166,7 +166,7 @@ pub(super) fn wait(
         .into_iter()
         .chain(o.need.peer_request.as_ref().map(|t| &t.view));
     let all = History::refusals(o.history.as_ref()).iter().chain(known);
-    let c = refusals::cooling(all, o.need.driver_since, o.cooldown, o.now)?;
+    let c = refusals::cooling(all, o.cooldown, o.now)?;
     let message = format!(
         "request {} for {} was {}; the quota is asked again at most once per {:#}: at {}, for {}",
         c.after.id,

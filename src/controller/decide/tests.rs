@@ -471,24 +471,38 @@ fn a_refused_quota_waits_out_the_cooldown_then_asks_for_the_largest_need_below_i
 }
 
 #[test]
-fn a_need_declared_after_the_refusal_does_not_wait() {
+fn a_need_declared_after_the_refusal_waits_out_the_cooldown_too() {
     let now = Timestamp::now();
     let history = History::of(vec![refused_at(
         "r1",
         1180.0,
         now - SignedDuration::from_mins(10),
     )]);
+    // A new object (or a spec change) after the refusal is not settled by it, but the quota is
+    // asked at most once per cooldown whatever need asks: no walking around it.
     let mut i = input(5.0, 2000);
     i.cooldown = SignedDuration::from_hours(24);
     i.since = now - SignedDuration::from_mins(1);
     i.need.driver_since = i.since;
+    let Plan::Wait { until, message, .. } = decide_with(&i, &history) else {
+        panic!("waits")
+    };
+    assert_eq!(
+        until,
+        refusals_closed(&history) + SignedDuration::from_hours(24)
+    );
+    assert!(message.contains("for 2000"), "{message}");
+    // Once the cooldown is over it asks, once.
+    i.cooldown = SignedDuration::from_mins(5);
     assert_eq!(decide_with(&i, &history), Plan::File { value: 2000 });
-    // Riding on an older need that waits, it waits too.
-    i.need.effective = 1150;
-    i.need.is_driver = false;
-    i.need.own = 1000;
-    i.need.driver_since = long_ago();
-    assert_eq!(state(&decide_with(&i, &history)), Some(TargetState::Queued));
+}
+
+fn refusals_closed(history: &History) -> Timestamp {
+    History::refusals(Some(history))
+        .iter()
+        .filter_map(crate::controller::refusals::closed_at)
+        .max()
+        .expect("a refusal")
 }
 
 #[test]
