@@ -10,7 +10,7 @@ use kube::{
     runtime::{events::Recorder, reflector::Store},
 };
 
-use super::{backoff::Backoff, ledger::Ledger, needs, reconciles::Reconciles};
+use super::{backoff::Backoff, ledger::Ledger, needs, reconciles::Reconciles, turns::Turns};
 use crate::{
     api::{CloudAccount, QuotaRequirement},
     cloud::ProviderFactory,
@@ -63,6 +63,8 @@ pub struct Context {
     /// Which objects need which quota, for aggregation.
     pub needs: Arc<needs::Needs>,
     pub ledger: Ledger,
+    /// Whose turn it is at each region's open-request slots.
+    pub turns: Turns,
     pub backoff: Backoff,
     pub recorder: Recorder,
     pub config: Config,

@@ -25,6 +25,7 @@ pub mod requests;
 pub mod resolve;
 pub mod status;
 mod target;
+mod turns;
 mod usage;
 pub mod writes;
 
@@ -144,6 +145,9 @@ pub async fn run_with(
         requirements: store,
         needs,
         ledger: Ledger::new(config.poll / 2),
+        // Requested and Queued objects are reconciled every poll: three missed polls and a
+        // slot or a wait is forgotten.
+        turns: turns::Turns::new(config.poll * 3),
         backoff: Backoff::new(config.backoff_base, config.backoff_max),
         reconciles: seams.reconciles,
         config,

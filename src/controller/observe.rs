@@ -157,6 +157,7 @@ async fn own_request(
         Ok(view) => {
             entry.record(&view);
             let just_closed = !view.phase.is_open();
+            take_turn(r, &view);
             Ok(Some(Own {
                 tracked: Tracked { view, ..t },
                 just_closed,
@@ -169,6 +170,29 @@ async fn own_request(
         }
         Err(e) => Err(e),
     }
+}
+
+/// The region's slots as this object's open (or just closed) request leaves them.
+fn take_turn(r: &Region<'_>, view: &RequestView) {
+    let (account, region) = (r.account.cloud_id(), r.target.region.as_str());
+    if view.phase.is_open() {
+        let namespace = r.obj.namespace().unwrap_or_default();
+        r.ctx.turns.holds(account, region, &namespace, &view.id);
+    } else {
+        r.ctx.turns.released(account, region, &view.id);
+    }
+}
+
+/// Why this object must let other namespaces file first in its region, if it must (AWS's
+/// open-request slots; a GCP preference takes none).
+fn turn(r: &Region<'_>) -> Option<String> {
+    r.account.spec.aws.as_ref()?;
+    let namespace = r.obj.namespace().unwrap_or_default();
+    let (account, region) = (r.account.cloud_id(), r.target.region.as_str());
+    r.ctx
+        .turns
+        .of(account, region, &namespace)
+        .must_wait(region)
 }
 
 pub fn quota_key(r: &Region<'_>, owner: &RequestOwner) -> QuotaKey {
@@ -214,6 +238,7 @@ fn observed(
         open_request: open,
         intent,
         filed_here,
+        turn: turn(r),
         ..fresh.governed(guardrails, r.obj.spec.allow_decrease)
     }
 }

@@ -99,7 +99,9 @@ impl Outside for Cluster<'_> {
     }
 
     async fn file(&mut self, _: &Observed, value: i64) -> Result<Filed, CloudError> {
-        file(self.r, self.seen, value).await.map(Filed::Answered)
+        let answer = file(self.r, self.seen, value).await?;
+        turns_after(self.r, &answer);
+        Ok(Filed::Answered(answer))
     }
 }
 
@@ -158,6 +160,20 @@ async fn file(
 struct Consent {
     account: CloudAccount,
     allow_decrease: bool,
+}
+
+/// The region's slots after a filing: a request made holds one; a refusal for lack of one makes
+/// the namespace wait its turn.
+fn turns_after(r: &Region<'_>, answer: &Result<crate::cloud::RequestView, CloudError>) {
+    let (account, region) = (r.account.cloud_id(), r.target.region.as_str());
+    let namespace = r.obj.namespace().unwrap_or_default();
+    match answer {
+        Ok(view) => r.ctx.turns.holds(account, region, &namespace, &view.id),
+        Err(e) if e.kind == ErrorKind::LimitExceeded => {
+            r.ctx.turns.turned_away(account, region, &namespace)
+        }
+        Err(_) => {}
+    }
 }
 
 /// The CloudAccount and the object's namespace as the API server has them now still let this

@@ -40,8 +40,10 @@ fn names(teams: &[&str], name: &str) -> Vec<String> {
     teams.iter().map(|t| format!("{t}/{name}")).collect()
 }
 
+/// The first region's message, empty before the first status.
 fn message(qr: &QuotaRequirement) -> String {
-    target(qr).message.clone().unwrap_or_default()
+    let first = qr.status.as_ref().and_then(|s| s.targets.first());
+    first.and_then(|t| t.message.clone()).unwrap_or_default()
 }
 
 #[tokio::test]
@@ -318,4 +320,76 @@ impl JsonWith for Qr {
         f(&mut json["spec"]);
         json
     }
+}
+
+#[tokio::test]
+async fn a_team_holding_a_regions_slot_lets_the_other_teams_file_first() {
+    // team-a's two support cases: one closes after 8s, the other stays open past the test.
+    let quotas = [
+        "L-34B43A08",
+        "L-1216C47A",
+        "L-3819A6DF",
+        "L-DB2E81BA",
+        "L-88CF9481",
+        "L-E3A00192",
+        "L-7212CCBC",
+    ];
+    let listed: String = quotas
+        .iter()
+        .map(|q| format!("  - {{serviceCode: ec2, quotaCode: {q}, value: 5}}\n"))
+        .collect();
+    let scenario = format!(
+        "aws:\n  accounts: {{{KEY}: \"{ACCOUNT}\", {}: \"{ACCOUNT}\"}}\n  quotas:\n{listed}  schedule:\n    default: {{outcome: approve, closeAfter: 1s}}\n    rules:\n    - {{quotaCode: L-34B43A08, outcome: approve, caseOpenedAfter: 100ms, closeAfter: 8s}}\n    - {{quotaCode: L-1216C47A, outcome: approve, caseOpenedAfter: 100ms, closeAfter: 600s}}\n",
+        process::KEY
+    );
+    let mut fleet = Fleet::new(&scenario, aws_account("shared", json!({})), &TEAMS).await;
+    let ask = |name: &str, quota: &str| {
+        Qr::ec2(name, "shared", quota)
+            .regions(&["us-east-1"])
+            .desired(100)
+    };
+    fleet.create("team-a", ask("big-1", quotas[0])).await;
+    fleet.create("team-a", ask("big-2", quotas[1])).await;
+    fleet.start_operator().await;
+    for name in ["big-1", "big-2"] {
+        fleet
+            .wait("team-a", name, "Requested", |qr| {
+                is(qr, TargetState::Requested)
+            })
+            .await;
+    }
+    // Both slots are team-a's; eleven teams come, on four quotas, and team-a a third time.
+    let mut others = vec![];
+    for (i, team) in TEAMS[1..].iter().enumerate() {
+        fleet.create(team, ask("need", quotas[2 + i % 4])).await;
+        others.push(format!("{team}/need"));
+    }
+    fleet.create("team-a", ask("big-3", quotas[6])).await;
+    let held = fleet
+        .wait("team-a", "big-3", "waiting its turn", |qr| {
+            message(qr).contains("waiting its turn")
+        })
+        .await;
+    assert!(is(&held, TargetState::Queued), "{held:?}");
+    for team in &TEAMS[1..] {
+        fleet
+            .wait(team, "need", "Satisfied", |qr| {
+                is(qr, TargetState::Satisfied)
+            })
+            .await;
+    }
+    fleet
+        .wait("team-a", "big-3", "Satisfied", |qr| {
+            is(qr, TargetState::Satisfied)
+        })
+        .await;
+    let mut filed = fleet.sim.aws().filed();
+    filed.sort_by_key(|f| f.filed_at);
+    let order: Vec<&str> = filed.iter().map(|f| f.quota_code.as_str()).collect();
+    assert_eq!(order.len(), 7, "one request per quota: {order:?}");
+    assert_eq!(
+        order.last(),
+        Some(&quotas[6]),
+        "team-a's third request waits until no other team waits: {order:?}"
+    );
 }

@@ -80,8 +80,12 @@ pub fn plan(o: &Observed) -> Plan {
     ) {
         return hold(TargetState::Blocked, reason, kept);
     }
-    if let Some(wait) = rules::wait(o, own_request, kept) {
+    if let Some(wait) = rules::wait(o, own_request, kept.clone()) {
         return wait;
+    }
+    // Other namespaces wait for a slot of the region this namespace already holds one of.
+    if let Some(why) = &o.turn {
+        return hold(TargetState::Queued, why.clone(), kept);
     }
     if !o.peers_fresh && o.need.peer_request.is_none() {
         return Plan::Read(Ask::Peers);

@@ -865,3 +865,18 @@ fn an_approval_is_trusted_to_apply_for_less_than_an_hour_not_an_hour() {
     i.own_request = Some(approved);
     assert_eq!(state_of(&i), Some(TargetState::Requested));
 }
+
+#[test]
+fn a_namespace_holding_a_slot_lets_waiting_namespaces_file_first() {
+    let mut i = input(10.0, 100);
+    i.turn = Some("waiting its turn: this namespace holds 1 of us-east-1's slots".into());
+    let (state, message) = match decide(&i) {
+        Plan::Hold { state, message, .. } => (state, message),
+        other => panic!("held, not {other:?}"),
+    };
+    assert_eq!(state, TargetState::Queued);
+    assert!(message.starts_with("waiting its turn"), "{message}");
+    // An open request of its own is followed, turn or not; with no turn to wait, it files.
+    i.turn = None;
+    assert_eq!(decide(&i), Plan::File { value: 100 });
+}

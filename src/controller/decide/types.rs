@@ -85,6 +85,8 @@ pub struct Observed {
     pub peers_fresh: bool,
     /// `spec.headroom` has no value because usage is unknown: why.
     pub usage_missing: Option<String>,
+    /// This namespace holds a slot of the region while others wait for one: why it waits.
+    pub turn: Option<String>,
 }
 
 impl Observed {
@@ -116,6 +118,7 @@ impl Observed {
             history: None,
             peers_fresh: false,
             usage_missing: None,
+            turn: None,
         }
     }
 
