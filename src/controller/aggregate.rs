@@ -26,6 +26,14 @@ pub struct Effective {
     pub since: Timestamp,
 }
 
+/// One object's need on a quota as one number, whatever kinds it declares: the largest of its
+/// floor (a `desiredValue`, or the capacity total it counts in) and what its `spec.headroom` asks
+/// over usage. The controller (`observe::need`, `peers`) and `plan --live` both make an object's
+/// contribution with it, so they add the same needs up.
+pub fn own_value(floor: i64, headroom: Option<i64>) -> i64 {
+    floor.max(headroom.unwrap_or_default())
+}
+
 /// The largest eligible contribution (ties go to the first name, so the driver is stable). When
 /// none is eligible, `own` drives, so the object still shows its own need.
 pub fn effective(own: &Contribution, others: &[Contribution]) -> Effective {

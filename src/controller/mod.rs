@@ -145,9 +145,9 @@ pub async fn run_with(
         requirements: store,
         needs,
         ledger: Ledger::new(config.poll / 2),
-        // Requested and Queued objects are reconciled every poll: three missed polls and a
-        // slot or a wait is forgotten.
-        turns: turns::Turns::new(config.poll * 3),
+        // Requested and Queued objects are reconciled every poll: three missed polls (and at
+        // least half a minute, for a busy operator) and a slot or a wait is forgotten.
+        turns: turns::Turns::new((config.poll * 3).max(std::time::Duration::from_secs(30))),
         backoff: Backoff::new(config.backoff_base, config.backoff_max),
         reconciles: seams.reconciles,
         config,

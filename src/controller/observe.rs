@@ -259,8 +259,7 @@ pub fn need(
         Some(_) => capacity.total(),
         None => q.obj.spec.desired_value.unwrap_or_default(),
     };
-    // Headroom applies to the quota as a whole, over the floors and shares added up.
-    let value = floor.max(seen.usage.headroom.unwrap_or_default());
+    let value = aggregate::own_value(floor, seen.usage.headroom);
     let guardrails = q.account.spec.guardrails.as_ref();
     let blocked = capacity
         .own_left

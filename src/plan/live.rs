@@ -102,7 +102,8 @@ pub async fn plan_all(
         let plan = match &read.outcome {
             Err(plan) => plan.clone(),
             Ok((provider, view)) => {
-                let others = others(requirements, &reads, read);
+                let mut others = others(requirements, &reads, read);
+                others.extend(headroom_others(requirements, &reads, read).await);
                 let capacity_others = capacity_others(requirements, &reads, read).await;
                 plan_one(
                     &requirements[read.object],
@@ -241,6 +242,57 @@ fn others(
         .collect()
 }
 
+/// What the other objects of the files with `spec.headroom` on the same quota in the same place
+/// ask over its usage, by the function the controller uses for its peers: one team's headroom
+/// is every team's need.
+async fn headroom_others(
+    requirements: &[QuotaRequirement],
+    reads: &[Read<'_>],
+    me: &Read<'_>,
+) -> Vec<Contribution> {
+    let Ok((_, my_view)) = &me.outcome else {
+        return vec![];
+    };
+    let key = scope(me, my_view);
+    let mut found = vec![];
+    for r in reads.iter().filter(|r| r.object != me.object) {
+        let Ok((provider, view)) = &r.outcome else {
+            continue;
+        };
+        let qr = &requirements[r.object];
+        if scope(r, view) != key || qr.spec.headroom.is_none() {
+            continue;
+        }
+        let Some(value) = headroom_of(qr, r, provider.as_ref(), view).await else {
+            continue;
+        };
+        let guardrails = r.account.and_then(|a| a.spec.guardrails.as_ref());
+        found.push(Contribution {
+            object: key_of(qr),
+            value,
+            eligible: resolve::guardrail_violation(guardrails, &view.id, value, view.value)
+                .is_none(),
+            since: Timestamp::now(),
+        });
+    }
+    found
+}
+
+/// What `qr`'s headroom asks in the read's region, as the controller computes it.
+async fn headroom_of(
+    qr: &QuotaRequirement,
+    read: &Read<'_>,
+    provider: &dyn QuotaProvider,
+    view: &QuotaView,
+) -> Option<i64> {
+    let guardrails = read.account.and_then(|a| a.spec.guardrails.as_ref());
+    let bounds = resolve::headroom_bounds(guardrails, &view.id, view.value);
+    let usage = provider.usage(&read.target, &view.id, &no_fleet).await;
+    let h = qr.spec.headroom.as_ref();
+    let seen = crate::usage::observe(&usage, h, view.value, None, &bounds, Timestamp::now());
+    seen.headroom.map(|h| h.value)
+}
+
 /// The other objects of the files with a `capacity` on the same quota in the same place, with
 /// their shares (they add up); one whose share cannot be computed counts for nothing.
 async fn capacity_others(
@@ -309,28 +361,13 @@ async fn plan_one(
         now,
     );
     let headroom = usage.headroom.as_ref().map(|h| h.value);
-    let mut observed = observe(qr, read, view, share.as_ref(), others, capacity_others, now);
-    if headroom > Some(observed.need.own) {
-        let value = headroom.unwrap_or_default();
-        let effective = aggregate::effective(
-            &Contribution {
-                object: observed.need.me.clone(),
-                value,
-                eligible: true,
-                since: now,
-            },
-            &[Contribution {
-                object: observed.need.driven_by.clone(),
-                value: observed.need.effective,
-                eligible: true,
-                since: now,
-            }],
-        );
-        observed.need = Need {
-            blocked: observed.need.blocked.clone(),
-            ..Need::new(observed.need.me.clone(), value, effective)
-        };
-    }
+    let needs = Needs {
+        share: share.as_ref(),
+        headroom,
+        others,
+        capacity_others,
+    };
+    let mut observed = observe(qr, read, view, &needs, now);
     if qr.spec.headroom.is_some() && headroom.is_none() {
         observed.usage_missing = Some(format!(
             "spec.headroom needs the quota's usage, which is unknown ({})",
@@ -371,31 +408,44 @@ async fn plan_one(
     }
 }
 
+/// Every need on the target: this object's capacity share and headroom, and the other objects'.
+struct Needs<'a> {
+    share: Option<&'a capacity::Share>,
+    headroom: Option<i64>,
+    others: &'a [Contribution],
+    capacity_others: &'a [(String, i64)],
+}
+
 /// The region as the controller's decision reads it, from the files and the cloud's value: the
 /// other objects of the files added up as the controller adds them.
 fn observe(
     qr: &QuotaRequirement,
     read: &Read<'_>,
     view: &QuotaView,
-    share: Option<&capacity::Share>,
-    others: &[Contribution],
-    capacity_others: &[(String, i64)],
+    needs: &Needs<'_>,
     now: Timestamp,
 ) -> Observed {
+    let Needs {
+        share,
+        headroom,
+        others,
+        capacity_others,
+    } = needs;
     let guardrails = read.account.and_then(|a| a.spec.guardrails.as_ref());
     // As the controller counts them: the other objects' capacity only while the sum stays within
     // the guardrails (a share that would break them does not count).
     let violates = |value| resolve::guardrail_violation(guardrails, &view.id, value, view.value);
     let mut from_capacity = 0;
-    for (_, value) in capacity_others {
+    for (_, value) in capacity_others.iter() {
         if violates(from_capacity + value).is_none() {
             from_capacity += value;
         }
     }
-    let need = match &share {
+    let floor = match &share {
         Some(s) => s.value + from_capacity,
         None => qr.spec.desired_value.unwrap_or_default(),
     };
+    let need = aggregate::own_value(floor, *headroom);
     let blocked = violates(need);
     let me = key_of(qr);
     let own = Contribution {

@@ -1,5 +1,5 @@
 //! A watch that lags on purpose: a layer on the in-process operator's kube client that holds
-//! back the QuotaRequirement watch events of the objects named, and lets them through, in order,
+//! back the QuotaRequirement and CloudAccount watch events of the objects named, and lets them through, in order,
 //! when released. It makes the state an API server restart leaves for a few seconds (a cache
 //! behind the server for some objects and current for others) happen exactly when a test wants.
 
@@ -112,7 +112,10 @@ where
 
     fn call(&mut self, req: Request<kube::client::Body>) -> Self::Future {
         let uri = req.uri();
-        let watch = uri.path().ends_with("/quotarequirements")
+        // QuotaRequirements and CloudAccounts (their names never collide in a test: accounts
+        // get unique names).
+        let gated = ["/quotarequirements", "/cloudaccounts"];
+        let watch = gated.iter().any(|kind| uri.path().ends_with(kind))
             && uri.query().is_some_and(|q| q.contains("watch=true"));
         let gate = watch.then(|| self.gate.clone());
         let response = self.inner.call(req);

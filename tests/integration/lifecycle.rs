@@ -207,7 +207,8 @@ async fn denied_request_shows_the_message_and_is_not_refiled_until_the_spec_chan
         "the cloud's message survives resyncs: {message}"
     );
 
-    // A spec change is a new decision: one new request.
+    // A spec change is a new need: the refusal does not settle it, but the quota waits out
+    // the account's cooldown (24h by default) before it is asked again.
     let patch = json!({"spec": {"desiredValue": 1500}});
     env.qrs()
         .patch(
@@ -217,10 +218,38 @@ async fn denied_request_shows_the_message_and_is_not_refiled_until_the_spec_chan
         )
         .await
         .unwrap();
+    let waiting = env
+        .wait_qr("spot", |qr| {
+            all(qr, TargetState::Queued) && message_of(qr).contains("at most once per 24h")
+        })
+        .await;
+    assert!(message_of(&waiting).contains("for 1500"), "{waiting:?}");
+    env.reconciled("spot", 3).await;
+    assert_eq!(cloud.filed_count(), 1, "not within the cooldown");
+    // The admin shortens the cooldown: one new request.
+    set_cooldown(&env, &account, "0s").await;
     env.wait_qr("spot", |qr| all(qr, TargetState::Requested))
         .await;
     env.reconciled("spot", 3).await;
     assert_eq!(cloud.filed_count(), 2);
+}
+
+fn message_of(qr: &QuotaRequirement) -> String {
+    let first = qr.status.as_ref().and_then(|s| s.targets.first());
+    first.and_then(|t| t.message.clone()).unwrap_or_default()
+}
+
+async fn set_cooldown(env: &TestEnv, account: &str, cooldown: &str) {
+    let accounts: kube::Api<quota_operator::api::CloudAccount> = kube::Api::all(env.client.clone());
+    let patch = json!({"spec": {"guardrails": {"refusalCooldown": cooldown}}});
+    accounts
+        .patch(
+            account,
+            &kube::api::PatchParams::default(),
+            &kube::api::Patch::Merge(&patch),
+        )
+        .await
+        .expect("patch CloudAccount");
 }
 
 #[tokio::test]
@@ -455,7 +484,8 @@ async fn a_denial_while_no_status_recorded_the_request_is_found_not_refiled() {
 }
 
 #[tokio::test]
-async fn a_denial_from_before_the_object_existed_does_not_block_it() {
+async fn a_denial_from_before_the_object_existed_is_not_its_refusal_but_the_quota_waits_its_cooldown()
+ {
     let mut env = TestEnv::new("old-denial").await;
     let cloud = spot_cloud(640.0);
     let old = cloud.seed_open_request(spot("us-east-1"), 2000.0);
@@ -466,11 +496,16 @@ async fn a_denial_from_before_the_object_existed_does_not_block_it() {
     env.create_qr(spot_qr(&account, &["us-east-1"])).await;
     env.start_operator(cloud.clone());
 
+    // Not Denied (someone else's old denial is not this object's), but the quota was refused
+    // less than a cooldown ago: it waits, whatever need asks.
+    env.wait_qr("spot", |qr| {
+        all(qr, TargetState::Queued) && message_of(qr).contains("at most once per 24h")
+    })
+    .await;
+    env.reconciled("spot", 3).await;
+    assert_eq!(cloud.filed_count(), 0, "{:?}", cloud.requests());
+    set_cooldown(&env, &account, "0s").await;
     env.wait_qr("spot", |qr| all(qr, TargetState::Requested))
         .await;
-    assert_eq!(
-        cloud.filed_count(),
-        1,
-        "someone else's old denial is history, not this object's"
-    );
+    assert_eq!(cloud.filed_count(), 1);
 }

@@ -4,7 +4,9 @@
 
 use std::{sync::Arc, time::Duration};
 
-use quota_operator::api::{QuotaRequirement, TargetState};
+use kube::api::{Patch, PatchParams};
+use quota_operator::api::{CloudAccount, QuotaRequirement, TargetState};
+use serde_json::json;
 
 use crate::{
     fake::{FakeCloud, Slot},
@@ -121,4 +123,69 @@ async fn a_refusal_only_a_lagging_peer_copy_records_is_not_filed_again() {
     env.reconciled("a", 3).await;
     env.reconciled("b", 2).await;
     assert_eq!(cloud.filed_count(), 1, "{:?}", cloud.requests());
+}
+
+#[tokio::test]
+async fn a_decrease_the_account_no_longer_consents_to_is_not_filed_from_a_lagging_copy() {
+    const PROJECT: &str = "stale-project";
+    const CPUS: &str = "CPUS-per-project-region";
+    let mut env = TestEnv::new("stale-consent").await;
+    let cloud = cloud();
+    let slot = Slot::new(PROJECT, "us-central1", "compute.googleapis.com", CPUS);
+    cloud.set_quota(slot, "CPUs per region", 96.0, true);
+    let account = env.unique("gcp");
+    env.create_account(json!({
+        "metadata": {"name": account},
+        "spec": {
+            "gcp": {"project": PROJECT, "contactEmail": "quotas@example.com"},
+            "namespaceSelector": {"matchLabels": {"quota-operator.dev/allowed": "true"}},
+            "guardrails": {"decrease": {"minValues": {CPUS: 64}}}
+        }
+    }))
+    .await
+    .expect("CloudAccount");
+    let gate = Gate::default();
+    // The operator sees the account as created, consenting; never that the consent is gone.
+    gate.hold(&account, Hold::Changes);
+    env.create_qr(
+        Qr::gcp("listed", &account, CPUS)
+            .regions(&["us-central1"])
+            .desired(10),
+    )
+    .await;
+    env.start_operator_gated(cloud.clone(), gate.clone()).await;
+    env.reconciled("listed", 1).await;
+    let accounts: kube::Api<CloudAccount> = kube::Api::all(env.client.clone());
+    let withdrawn = json!({"spec": {"guardrails": {"decrease": null}}});
+    accounts
+        .patch(&account, &PatchParams::default(), &Patch::Merge(&withdrawn))
+        .await
+        .expect("withdraw the consent");
+    // A team asks to lower the quota (96) to 80: from its copy of the account the operator would.
+    env.create_qr(
+        Qr::gcp("shrink", &account, CPUS)
+            .regions(&["us-central1"])
+            .desired(80)
+            .allow_decrease(),
+    )
+    .await;
+    let refused = env
+        .wait_qr("shrink", |qr| {
+            qr.status.as_ref().is_some_and(|s| {
+                s.targets.first().is_some_and(|t| {
+                    t.message
+                        .as_deref()
+                        .is_some_and(|m| m.contains("no longer consents to lowering"))
+                })
+            })
+        })
+        .await;
+    env.reconciled("shrink", 3).await;
+    assert_eq!(
+        cloud.filed_count(),
+        0,
+        "nothing lowered without the consent the API server holds now: {:?} {:?}",
+        cloud.requests(),
+        refused.status
+    );
 }
