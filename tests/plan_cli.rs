@@ -234,6 +234,70 @@ async fn a_link_out_of_the_reviewed_tree_is_refused_and_no_file_text_is_printed(
     );
 }
 
+/// `quota-operator plan ARGS` in `dir` with `stdin`, and how long it ran; killed after 60 s
+/// (parsing what `plan` now refuses ran for minutes).
+async fn timed_plan(dir: &Path, args: &[&str], stdin: Vec<u8>) -> (Run, std::time::Duration) {
+    use tokio::io::AsyncWriteExt as _;
+    let mut cmd = cli::quota_operator("plan", &[]);
+    cmd.args(args)
+        .current_dir(dir)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true);
+    let start = std::time::Instant::now();
+    let mut child = cmd.spawn().expect("quota-operator runs");
+    let mut input = child.stdin.take().unwrap();
+    // plan stops reading stdin at its limit: the rest is refused with a broken pipe.
+    tokio::spawn(async move { input.write_all(&stdin).await });
+    let out = tokio::time::timeout(std::time::Duration::from_secs(60), child.wait_with_output())
+        .await
+        .expect("plan returns within a minute")
+        .unwrap();
+    let run = Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8(out.stdout).unwrap(),
+        stderr: String::from_utf8(out.stderr).unwrap(),
+    };
+    (run, start.elapsed())
+}
+
+#[tokio::test]
+async fn a_linked_directory_out_of_the_repository_is_not_read_when_given_with_a_slash() {
+    let dir = tempfile::tempdir().unwrap();
+    let (repo, runner) = (dir.path().join("repo"), dir.path().join("runner"));
+    std::fs::create_dir_all(repo.join("staging")).unwrap();
+    std::fs::create_dir_all(&runner).unwrap();
+    // An object whose name `plan` would print, as a credentials file may be one.
+    write(
+        &runner,
+        "token.yaml",
+        &format!("apiVersion: v1\nkind: Secret\nmetadata: {{name: {SECRET}}}\n"),
+    );
+    // `quotas` leads out; `staging/` holds a good file and a link out, found with -R.
+    std::os::unix::fs::symlink("../runner", repo.join("quotas")).unwrap();
+    write(&repo.join("staging"), "good.yaml", VALID_QR);
+    std::os::unix::fs::symlink("../../runner", repo.join("staging/team")).unwrap();
+    for args in [
+        &["-f", "quotas/"][..],
+        &["-f", "./quotas/."],
+        &["-f", "quotas//", "-R"],
+        &["-f", "staging/", "-R", "-o", "markdown"],
+    ] {
+        let (run, _) = timed_plan(&repo, args, vec![]).await;
+        let all = format!("{}{}", run.stdout, run.stderr);
+        assert_eq!(run.code, 1, "{args:?}: {all}");
+        assert!(
+            !all.contains(SECRET),
+            "{args:?} printed the file's text:\n{all}"
+        );
+        assert!(
+            all.contains("not read: a symbolic link that does not resolve to a file inside"),
+            "{args:?}: {all}"
+        );
+    }
+}
+
 async fn sim() -> SimHandle {
     let scenario = Scenario::from_yaml(
         "aws:\n  accounts: {AKIDPLAN: \"111111111111\"}\n  schedule: {manual: true}\n  quotas:\n\

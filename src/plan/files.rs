@@ -9,7 +9,7 @@
 
 use std::{
     collections::HashSet,
-    path::{Path, PathBuf},
+    path::{Component, Path, PathBuf},
 };
 
 use serde_json::Value;
@@ -76,10 +76,11 @@ pub fn load(paths: &[PathBuf], recursive: bool) -> Result<Vec<Document>, PathErr
     Ok(docs)
 }
 
-/// The files of one given path. A link given by name must stay in the directory it is in
-/// (`plan -f $(git diff --name-only)` names links a pull request added); links found under a
-/// given directory must stay under it.
-fn walk(path: &Path, recursive: bool) -> Result<Vec<Found>, PathError> {
+/// The files of one given path, however spelled ([`lexical`]). A link given by name must stay
+/// in the directory it is in (`plan -f $(git diff --name-only)` names links a pull request
+/// added); links found under a given directory must stay under it.
+fn walk(given: &Path, recursive: bool) -> Result<Vec<Found>, PathError> {
+    let path = &lexical(given);
     let parent = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
@@ -95,7 +96,7 @@ fn walk(path: &Path, recursive: bool) -> Result<Vec<Found>, PathError> {
     }
     let root = std::fs::canonicalize(path).map_err(PathError::of(path))?;
     let mut tree = Tree {
-        given: path,
+        given,
         root: &root,
         recursive,
         visited: HashSet::from([root.clone()]),
@@ -103,6 +104,30 @@ fn walk(path: &Path, recursive: bool) -> Result<Vec<Found>, PathError> {
     };
     tree.read_dir(path)?;
     Ok(tree.found)
+}
+
+/// `path` without `.`, empty components and `name/..`, so that its last component is the name
+/// the link checks inspect. Spelled `quotas/` or `quotas/.`, the system resolves a link
+/// `quotas` before looking at what it names: the link passed unchecked and the tree's root
+/// became wherever it led. `name/..` is dropped as written: the system would go up from where a
+/// link `name` leads.
+fn lexical(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir
+                if matches!(out.components().next_back(), Some(Component::Normal(_))) =>
+            {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    if out.as_os_str().is_empty() && !path.as_os_str().is_empty() {
+        out.push(".");
+    }
+    out
 }
 
 /// One given directory being read.

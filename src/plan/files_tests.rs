@@ -125,3 +125,83 @@ fn a_link_given_by_name_must_stay_in_its_directory() {
     assert!(got[0].1.starts_with("not read: a symbolic link"), "{got:?}");
     assert_eq!(got[1].1, "A");
 }
+
+#[test]
+fn a_path_is_taken_as_written_without_dots_and_slashes() {
+    for (given, normal) in [
+        ("quotas/", "quotas"),
+        ("quotas/.", "quotas"),
+        ("quotas//", "quotas"),
+        ("./quotas", "quotas"),
+        ("./quotas/./", "quotas"),
+        ("quotas/team/..", "quotas"),
+        ("../repo/quotas/", "../repo/quotas"),
+        ("/repo/quotas/.", "/repo/quotas"),
+        ("quotas/..", "."),
+        ("./", "."),
+        ("../..", "../.."),
+        ("", ""),
+    ] {
+        assert_eq!(lexical(Path::new(given)), Path::new(normal), "{given}");
+    }
+}
+
+/// `repo/quotas`, a link to `runner/` (outside the repository) holding a token and, one level
+/// down, another; `repo/hop`, a link to it through another link; `repo/alias`, a link to
+/// `repo/real`.
+fn linked_repo() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let (repo, runner) = (dir.path().join("repo"), dir.path().join("runner"));
+    std::fs::create_dir_all(runner.join("deeper")).unwrap();
+    std::fs::create_dir_all(repo.join("real")).unwrap();
+    std::fs::write(repo.join("real/ok.yaml"), "kind: A\n").unwrap();
+    symlink("real", repo.join("alias")).unwrap();
+    std::fs::write(runner.join("token.yaml"), format!("kind: {SECRET}\n")).unwrap();
+    std::fs::write(
+        runner.join("deeper/token.yaml"),
+        format!("kind: {SECRET}\n"),
+    )
+    .unwrap();
+    symlink("../runner", repo.join("quotas")).unwrap();
+    symlink("quotas", repo.join("hop")).unwrap();
+    (dir, repo)
+}
+
+/// `repo` relative to the working directory, by `..` up to the root.
+fn relative(repo: &Path) -> PathBuf {
+    let cwd = std::env::current_dir().unwrap().canonicalize().unwrap();
+    let up = cwd.components().skip(1).map(|_| "..");
+    let down = repo.canonicalize().unwrap();
+    up.collect::<PathBuf>()
+        .join(down.strip_prefix("/").unwrap())
+}
+
+#[test]
+fn a_linked_directory_leading_out_is_not_read_however_it_is_spelled() {
+    let (_dir, repo) = linked_repo();
+    let rel = relative(&repo).display().to_string();
+    let repo = repo.display().to_string();
+    for given in [
+        format!("{repo}/quotas/"),
+        format!("{repo}/quotas/."),
+        format!("{repo}/quotas//"),
+        format!("{repo}/./quotas/"),
+        format!("{repo}/../repo/quotas/"),
+        format!("{repo}/quotas/deeper/.."),
+        format!("{repo}/hop/"),
+        format!("{rel}/quotas/"),
+        format!("{rel}/./quotas/."),
+    ] {
+        for recursive in [false, true] {
+            let got = summary(&load(&[PathBuf::from(&given)], recursive).unwrap());
+            assert_eq!(got.len(), 1, "{given}: {got:?}");
+            assert!(
+                got[0].1.starts_with("not read: a symbolic link"),
+                "{given}: {got:?}"
+            );
+        }
+    }
+    // A link that stays in its directory is followed, spelled so too.
+    let got = summary(&load(&[PathBuf::from(format!("{repo}/alias/"))], true).unwrap());
+    assert_eq!(got, [("ok.yaml".to_string(), "A".to_string())]);
+}
