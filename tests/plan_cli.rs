@@ -263,6 +263,45 @@ async fn timed_plan(dir: &Path, args: &[&str], stdin: Vec<u8>) -> (Run, std::tim
 }
 
 #[tokio::test]
+async fn a_hostile_nested_document_is_refused_at_once_and_not_parsed() {
+    let dir = tempfile::tempdir().unwrap();
+    // 2 MB: over the size limit. Under it (1000 KB), but 1000 000 deep: over the depth limit.
+    let big = "[".repeat(2 << 20);
+    let deep = "[".repeat(1_000_000);
+    write(dir.path(), "big.yaml", &big);
+    write(dir.path(), "good.yaml", VALID_QR);
+    for (args, stdin, limit) in [
+        (
+            &["-f", "big.yaml", "-f", "good.yaml"][..],
+            "",
+            "big.yaml is larger than 1048576 bytes",
+        ),
+        (
+            &["-f", "-"][..],
+            big.as_str(),
+            "standard input is larger than 1048576 bytes",
+        ),
+        (
+            &["-f", "-", "-o", "json"][..],
+            deep.as_str(),
+            "standard input nests mappings or sequences more than 64 deep",
+        ),
+    ] {
+        let (run, took) = timed_plan(dir.path(), args, stdin.as_bytes().to_vec()).await;
+        assert!(
+            took < std::time::Duration::from_secs(3),
+            "{args:?} took {took:?}"
+        );
+        assert_eq!(run.code, 1, "{args:?}: {}{}", run.stdout, run.stderr);
+        assert!(run.stdout.contains(limit), "{args:?}: {}", run.stdout);
+        assert!(
+            !run.stdout.contains("[[[["),
+            "a file's text is never printed"
+        );
+    }
+}
+
+#[tokio::test]
 async fn a_linked_directory_out_of_the_repository_is_not_read_when_given_with_a_slash() {
     let dir = tempfile::tempdir().unwrap();
     let (repo, runner) = (dir.path().join("repo"), dir.path().join("runner"));

@@ -5,14 +5,19 @@
 //! `plan` runs on pull requests and its output is posted where the author reads it, so a file's
 //! text is never echoed (a document that is not an object is described by its shape), and a
 //! symbolic link is followed only while it stays inside the tree under review: otherwise a link
-//! to a token file would print the token into the pull request.
+//! to a token file would print the token into the pull request. For the same reason a file
+//! larger or deeper than [`limits`] allows is not parsed: the author would choose how long the
+//! job runs.
 
 use std::{
     collections::HashSet,
+    io::Read,
     path::{Component, Path, PathBuf},
 };
 
 use serde_json::Value;
+
+use super::limits::{self, MAX_DEPTH, MAX_FILE_BYTES};
 
 /// One document of one file.
 #[derive(Clone, Debug)]
@@ -53,27 +58,69 @@ pub fn load(paths: &[PathBuf], recursive: bool) -> Result<Vec<Document>, PathErr
     let mut docs = vec![];
     for path in paths {
         if path.as_os_str() == "-" {
-            let mut text = String::new();
-            std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
-                .map_err(PathError::of(path))?;
-            docs.extend(documents("-", &text));
+            docs.extend(read(path, std::io::stdin().lock())?);
             continue;
         }
         for found in walk(path, recursive)? {
             match found {
                 Found::File(file) => {
-                    let text = std::fs::read_to_string(&file).map_err(PathError::of(&file))?;
-                    docs.extend(documents(&file.display().to_string(), &text));
+                    let reader = std::fs::File::open(&file).map_err(PathError::of(&file))?;
+                    docs.extend(read(&file, reader)?);
                 }
-                Found::NotRead { path, why } => docs.push(Document {
-                    file: path.display().to_string(),
-                    index: None,
-                    object: Err(why),
-                }),
+                Found::NotRead { path, why } => {
+                    docs.push(unread(&path.display().to_string(), why));
+                }
             }
         }
     }
     Ok(docs)
+}
+
+/// The documents of one file (or stdin), of which at most [`MAX_FILE_BYTES`] and one byte are
+/// read: stdin or a special file may not end.
+fn read(path: &Path, reader: impl Read) -> Result<Vec<Document>, PathError> {
+    let file = path.display().to_string();
+    let mut bytes = vec![];
+    reader
+        .take(MAX_FILE_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(PathError::of(path))?;
+    if bytes.len() > MAX_FILE_BYTES {
+        let why = format!(
+            "not read: {} is larger than {MAX_FILE_BYTES} bytes ({} MiB), the most plan reads \
+             of one file",
+            named(&file),
+            MAX_FILE_BYTES >> 20
+        );
+        return Ok(vec![unread(&file, why)]);
+    }
+    let text = String::from_utf8(bytes).map_err(|_| {
+        let invalid = std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "stream did not contain valid UTF-8",
+        );
+        PathError::of(path)(invalid)
+    })?;
+    Ok(documents(&file, &text))
+}
+
+fn unread(file: &str, why: String) -> Document {
+    Document {
+        file: file.into(),
+        index: None,
+        object: Err(why),
+    }
+}
+
+/// A file's name for a message: the name comes from the pull request and the message is printed
+/// as it is, so it is kept to one line.
+fn named(file: &str) -> String {
+    if file == "-" {
+        return "standard input".into();
+    }
+    file.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
 }
 
 /// The files of one given path, however spelled ([`lexical`]). A link given by name must stay
@@ -214,8 +261,17 @@ fn not_read(path: &Path, tree: &Path) -> Found {
 }
 
 /// The objects of one file's text: empty documents skipped, lists expanded; a document that is
-/// not YAML is reported and ends the file, as it ends `kubectl apply`.
+/// not YAML is reported and ends the file, as it ends `kubectl apply`. A text nested too deep
+/// is not parsed at all.
 pub fn documents(file: &str, text: &str) -> Vec<Document> {
+    if limits::too_deep(text) {
+        let why = format!(
+            "not read: {} nests mappings or sequences more than {MAX_DEPTH} deep, the most plan \
+             parses",
+            named(file)
+        );
+        return vec![unread(file, why)];
+    }
     let mut out = vec![];
     for (i, doc) in serde_yaml::Deserializer::from_str(text).enumerate() {
         let index = Some(i + 1);

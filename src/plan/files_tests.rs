@@ -127,6 +127,55 @@ fn a_link_given_by_name_must_stay_in_its_directory() {
 }
 
 #[test]
+fn a_file_larger_than_the_limit_is_not_read_and_the_report_names_the_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let big = dir.path().join("big.yaml");
+    let padding = "#".repeat(MAX_FILE_BYTES - SECRET.len() - 1);
+    std::fs::write(&big, format!("{SECRET}\n{padding}x")).unwrap();
+    let got = summary(&load(std::slice::from_ref(&big), false).unwrap());
+    assert_eq!(got.len(), 1, "{got:?}");
+    let why = &got[0].1;
+    assert!(
+        why.starts_with("not read: ")
+            && why.contains(&big.display().to_string())
+            && why.contains("larger than 1048576 bytes"),
+        "{why}"
+    );
+    assert!(!why.contains("TOKEN"), "{why}");
+    // A file of exactly the limit is read.
+    std::fs::write(&big, format!("kind: A\n{}", "#".repeat(MAX_FILE_BYTES - 8))).unwrap();
+    let got = summary(&load(&[big], false).unwrap());
+    assert_eq!(got[0].1, "A");
+}
+
+#[test]
+fn stdin_is_read_only_up_to_the_limit() {
+    // A stream that never ends: only the limit and one byte are read of it.
+    let docs = read(Path::new("-"), std::io::repeat(b'[')).unwrap();
+    let why = docs[0].object.as_ref().unwrap_err();
+    assert!(
+        why.contains("standard input is larger than 1048576 bytes"),
+        "{why}"
+    );
+}
+
+#[test]
+fn a_document_nested_too_deep_is_not_parsed_and_the_report_names_the_limit() {
+    let text = format!("{}{SECRET}", "[".repeat(MAX_DEPTH + 1));
+    let docs = documents("deep.yaml", &text);
+    assert_eq!(docs.len(), 1);
+    assert_eq!(docs[0].index, None);
+    let why = docs[0].object.as_ref().unwrap_err();
+    assert_eq!(
+        why,
+        "not read: deep.yaml nests mappings or sequences more than 64 deep, the most plan parses"
+    );
+    // A name from the pull request is kept to one line.
+    let docs = documents("a\nb.yaml", &text);
+    assert!(docs[0].object.as_ref().unwrap_err().contains("a b.yaml"));
+}
+
+#[test]
 fn a_path_is_taken_as_written_without_dots_and_slashes() {
     for (given, normal) in [
         ("quotas/", "quotas"),

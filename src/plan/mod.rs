@@ -11,6 +11,7 @@ pub mod cel;
 pub mod cli;
 pub mod field;
 pub mod files;
+pub mod limits;
 pub mod live;
 pub mod render;
 pub mod report;
