@@ -672,3 +672,48 @@ async fn the_admins_accounts_win_and_no_role_or_endpoint_of_the_reviewed_files_i
         table.stdout
     );
 }
+
+#[tokio::test]
+async fn live_plan_adds_every_objects_headroom_as_the_operator_does() {
+    let scenario = Scenario::from_yaml(
+        "aws:\n  accounts: {AKIDPLAN: \"111111111111\"}\n  schedule: {manual: true}\n  quotas:\n\
+         \x20 - {serviceCode: ec2, quotaCode: L-34B43A08, value: 300, usage: 280}\n",
+    )
+    .expect("scenario");
+    let sim = Sim::new(scenario)
+        .serve("127.0.0.1:0".parse().unwrap())
+        .await
+        .expect("sim");
+    let object = |name: &str, percent: i64| {
+        format!(
+            "---\napiVersion: quota-operator.dev/v1alpha1\nkind: QuotaRequirement\n\
+metadata: {{name: {name}, namespace: team-batch}}\n\
+spec: {{accountRef: prod-aws, aws: {{serviceCode: ec2, quotaCode: L-34B43A08}}, regions: [us-east-1], \
+headroom: {{percent: {percent}, max: 5000}}}}\n"
+        )
+    };
+    let files = format!(
+        "apiVersion: quota-operator.dev/v1alpha1\nkind: CloudAccount\nmetadata: {{name: prod-aws}}\n\
+spec:\n  aws: {{accountId: \"111111111111\"}}\n  namespaceSelector: {{matchLabels: {{allowed: \"true\"}}}}\n\
+---\napiVersion: v1\nkind: Namespace\nmetadata: {{name: team-batch, labels: {{allowed: \"true\"}}}}\n{}{}",
+        object("small", 20),
+        object("large", 35)
+    );
+    let run = Live::new(&sim, &files).plan(&["-o", "json"]).await;
+    let report: Value = serde_json::from_str(&run.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}{}", run.stdout, run.stderr));
+    for name in ["small", "large"] {
+        let object = report["objects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["name"] == format!("team-batch/{name}"))
+            .unwrap_or_else(|| panic!("{name} in {report}"));
+        let action = &object["targets"][0]["action"];
+        assert_eq!(
+            (&action["kind"], &action["value"]),
+            (&json!("file"), &json!(378)),
+            "{name}: one request at the larger headroom (280 + 35 %), as the operator files it: {report}"
+        );
+    }
+}
