@@ -209,13 +209,11 @@ fn scope(read: &Read<'_>, view: &QuotaView) -> (String, String, String, String) 
     (account, view.id.clone(), region.to_string(), dims)
 }
 
-/// The other objects of the files that need the same quota in the same place with a
-/// `desiredValue`, as the aggregation sees them (ineligible when a guardrail blocks them).
-fn others(
-    requirements: &[QuotaRequirement],
-    reads: &[Read<'_>],
+/// The other reads of the files that are about the same quota in the same place as `me`.
+fn same_place<'r, 'a>(
+    reads: &'r [Read<'a>],
     me: &Read<'_>,
-) -> Vec<Contribution> {
+) -> Vec<(&'r Read<'a>, &'r dyn QuotaProvider, &'r QuotaView)> {
     let Ok((_, my_view)) = &me.outcome else {
         return vec![];
     };
@@ -224,20 +222,36 @@ fn others(
         .iter()
         .filter(|r| r.object != me.object)
         .filter_map(|r| {
-            let (_, view) = r.outcome.as_ref().ok()?;
-            (scope(r, view) == key).then_some((r, view))
+            let (provider, view) = r.outcome.as_ref().ok()?;
+            (scope(r, view) == key).then_some((r, provider.as_ref(), view))
         })
-        .filter_map(|(r, view)| {
+        .collect()
+}
+
+/// Another object's need of `value`, as the aggregation counts it (not when a guardrail
+/// blocks it).
+fn contribution(qr: &QuotaRequirement, r: &Read<'_>, view: &QuotaView, value: i64) -> Contribution {
+    let guardrails = r.account.and_then(|a| a.spec.guardrails.as_ref());
+    Contribution {
+        object: key_of(qr),
+        value,
+        eligible: resolve::guardrail_violation(guardrails, &view.id, value, view.value).is_none(),
+        since: Timestamp::now(),
+    }
+}
+
+/// The other objects of the files that need the same quota in the same place with a
+/// `desiredValue`, as the aggregation sees them.
+fn others(
+    requirements: &[QuotaRequirement],
+    reads: &[Read<'_>],
+    me: &Read<'_>,
+) -> Vec<Contribution> {
+    same_place(reads, me)
+        .into_iter()
+        .filter_map(|(r, _, view)| {
             let qr = &requirements[r.object];
-            let value = qr.spec.desired_value?;
-            let guardrails = r.account.and_then(|a| a.spec.guardrails.as_ref());
-            Some(Contribution {
-                object: key_of(qr),
-                value,
-                eligible: resolve::guardrail_violation(guardrails, &view.id, value, view.value)
-                    .is_none(),
-                since: Timestamp::now(),
-            })
+            Some(contribution(qr, r, view, qr.spec.desired_value?))
         })
         .collect()
 }
@@ -250,30 +264,15 @@ async fn headroom_others(
     reads: &[Read<'_>],
     me: &Read<'_>,
 ) -> Vec<Contribution> {
-    let Ok((_, my_view)) = &me.outcome else {
-        return vec![];
-    };
-    let key = scope(me, my_view);
     let mut found = vec![];
-    for r in reads.iter().filter(|r| r.object != me.object) {
-        let Ok((provider, view)) = &r.outcome else {
-            continue;
-        };
+    for (r, provider, view) in same_place(reads, me) {
         let qr = &requirements[r.object];
-        if scope(r, view) != key || qr.spec.headroom.is_none() {
+        if qr.spec.headroom.is_none() {
             continue;
         }
-        let Some(value) = headroom_of(qr, r, provider.as_ref(), view).await else {
-            continue;
-        };
-        let guardrails = r.account.and_then(|a| a.spec.guardrails.as_ref());
-        found.push(Contribution {
-            object: key_of(qr),
-            value,
-            eligible: resolve::guardrail_violation(guardrails, &view.id, value, view.value)
-                .is_none(),
-            since: Timestamp::now(),
-        });
+        if let Some(value) = headroom_of(qr, r, provider, view).await {
+            found.push(contribution(qr, r, view, value));
+        }
     }
     found
 }
@@ -300,21 +299,11 @@ async fn capacity_others(
     reads: &[Read<'_>],
     me: &Read<'_>,
 ) -> Vec<(String, i64)> {
-    let Ok((_, my_view)) = &me.outcome else {
-        return vec![];
-    };
-    let key = scope(me, my_view);
     let mut found = vec![];
-    for r in reads.iter().filter(|r| r.object != me.object) {
-        let Ok((provider, view)) = &r.outcome else {
-            continue;
-        };
-        if scope(r, view) != key {
-            continue;
-        }
+    for (r, provider, view) in same_place(reads, me) {
         let qr = &requirements[r.object];
         if let Ok(Some(share)) =
-            capacity::share(&qr.spec, provider.as_ref(), &r.target.region, &view.id).await
+            capacity::share(&qr.spec, provider, &r.target.region, &view.id).await
         {
             found.push((key_of(qr), share.value));
         }
