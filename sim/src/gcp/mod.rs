@@ -81,7 +81,7 @@ impl GcpSim {
         self.control.clone()
     }
 
-    /// `/v1/...` (Cloud Quotas), `/compute/v1/...` (machine types) plus `/_sim/gcp/...`
+    /// `/v1/...` (Cloud Quotas), `/compute/v1/...` (machine types, regions) plus `/_sim/gcp/...`
     /// (admin), ready to merge with other clouds'
     /// routers on one server.
     pub fn router(&self) -> Router {

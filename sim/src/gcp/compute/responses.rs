@@ -1,6 +1,6 @@
 //! Compute Engine's machine types (REST, JSON), read-only, for capacity arithmetic:
 //! `GET /compute/v1/projects/{p}/aggregated/machineTypes` (filter, maxResults, pageToken) and
-//! `GET /compute/v1/projects/{p}/zones/{z}/machineTypes/{name}`, as the official Rust client
+//! `GET /compute/v1/projects/{p}/zones/{z}/machineTypes/{name}`; the routes of `regions` too; as the official Rust client
 //! (google-cloud-compute-v1) and gcloud call them. Errors are Compute's: `{"error": {"code",
 //! "message", "errors": [{"message", "domain", "reason"}]}}`, without a google.rpc `status`.
 
@@ -14,6 +14,7 @@ use axum::{
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
+use super::regions;
 use crate::gcp::{
     error::{Code, GcpError},
     machine_types::{MachineTypeDef, zones_of},
@@ -23,9 +24,9 @@ use crate::gcp::{
 };
 use crate::{paging, shared::current};
 
-const SELF_LINK_BASE: &str = "https://www.googleapis.com/compute/v1";
+pub(super) const SELF_LINK_BASE: &str = "https://www.googleapis.com/compute/v1";
 /// Compute's page size when maxResults is absent, and the most it allows.
-const MAX_PAGE: i64 = 500;
+pub(super) const MAX_PAGE: i64 = 500;
 
 pub fn router(shared: Shared) -> Router {
     Router::new()
@@ -37,6 +38,7 @@ pub fn router(shared: Shared) -> Router {
             "/compute/v1/projects/{project}/zones/{zone}/machineTypes/{name}",
             get(get_one),
         )
+        .route("/compute/v1/projects/{project}/regions", get(regions::list))
         .with_state(shared)
 }
 
@@ -77,7 +79,7 @@ async fn get_one(
 }
 
 /// One call: the project check, then an injected fault, then `op`; counted like Cloud Quotas'.
-fn run(
+pub(super) fn run(
     shared: &Shared,
     method: Method,
     project: &str,
@@ -118,16 +120,7 @@ fn zones(st: &GcpState) -> Vec<String> {
 
 fn aggregated(st: &GcpState, project: &str, params: &Params) -> Result<Value, GcpError> {
     let filter = NameFilter::parse(&params.text("filter"))?;
-    let size = match params.get("maxResults") {
-        None => MAX_PAGE,
-        Some(_) => params.number("maxResults")?,
-    };
-    if !(0..=MAX_PAGE).contains(&size) {
-        return Err(GcpError::invalid(format!(
-            "Invalid value for field 'maxResults': '{size}'. Must be less than or equal to {MAX_PAGE}"
-        )));
-    }
-    let size = if size == 0 { MAX_PAGE } else { size } as usize;
+    let size = page_size(params, MAX_PAGE)?;
     let zones = zones(st);
     let entries: Vec<(String, &MachineTypeDef)> = (zones.iter())
         .flat_map(|z| {
@@ -167,6 +160,20 @@ fn aggregated(st: &GcpState, project: &str, params: &Params) -> Result<Value, Gc
         out["nextPageToken"] = json!(token);
     }
     Ok(out)
+}
+
+/// A listing's `maxResults`: `max` when absent or 0, refused above `max`.
+pub(super) fn page_size(params: &Params, max: i64) -> Result<usize, GcpError> {
+    let size = match params.get("maxResults") {
+        None => max,
+        Some(_) => params.number("maxResults")?,
+    };
+    if !(0..=max).contains(&size) {
+        return Err(GcpError::invalid(format!(
+            "Invalid value for field 'maxResults': '{size}'. Must be less than or equal to {max}"
+        )));
+    }
+    Ok(if size == 0 { max } else { size } as usize)
 }
 
 /// A machine type as Compute describes it in one zone.
@@ -214,13 +221,13 @@ fn machine_type(project: &str, zone: &str, t: &MachineTypeDef) -> Value {
 /// unquoted, or `!=`) and `name eq n2-standard-8` (`eq`/`ne` take a regular expression that
 /// must match the whole name; the simulator understands literal names and `.*`).
 #[derive(Debug, PartialEq)]
-enum NameFilter {
+pub(super) enum NameFilter {
     All,
     Is { pattern: String, negate: bool },
 }
 
 impl NameFilter {
-    fn parse(text: &str) -> Result<Self, GcpError> {
+    pub(super) fn parse(text: &str) -> Result<Self, GcpError> {
         let text = text.trim();
         if text.is_empty() {
             return Ok(NameFilter::All);
@@ -263,7 +270,7 @@ impl NameFilter {
         Ok(NameFilter::Is { pattern, negate })
     }
 
-    fn matches(&self, name: &str) -> bool {
+    pub(super) fn matches(&self, name: &str) -> bool {
         match self {
             NameFilter::All => true,
             NameFilter::Is { pattern, negate } => glob(pattern, name) != *negate,
