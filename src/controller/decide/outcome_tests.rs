@@ -140,5 +140,9 @@ fn a_spec_the_cloud_cannot_serve_is_blocked_with_the_clouds_words_and_never_retr
         "UnknownRegion: us-east-9 is not a region AWS serves"
     );
     let other = failed(&CloudError::new(ErrorKind::Unavailable, "503", "later"));
-    assert_eq!(other.state, TargetState::Error, "a passing fault is retried");
+    assert_eq!(
+        other.state,
+        TargetState::Error,
+        "a passing fault is retried"
+    );
 }
