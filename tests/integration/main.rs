@@ -27,6 +27,7 @@ mod metrics;
 mod mixed;
 mod ownership;
 mod process;
+mod regions;
 mod shutdown;
 mod stale;
 mod tenants;

@@ -28,23 +28,23 @@ use crate::{
 
 const ACCOUNT: &str = "111111111111";
 const KEY: &str = "AKIDTENANTSEXAMPLE";
-const PROJECT: &str = "tenants-project";
-const SPOT: &str = "L-34B43A08";
+pub(crate) const PROJECT: &str = "tenants-project";
+pub(crate) const SPOT: &str = "L-34B43A08";
 const ALLOWED: &str = "quota-operator.dev/allowed";
 
 /// One control plane, a simulator, one CloudAccount, some team namespaces, and an operator
-/// watching them all.
-struct Fleet {
+/// watching them all (regions.rs uses it too).
+pub(crate) struct Fleet {
     _cp: PrivateControlPlane,
     client: Client,
-    sim: SimHandle,
-    account: String,
+    pub(crate) sim: SimHandle,
+    pub(crate) account: String,
     reconciles: Arc<Reconciles>,
     operator: Option<JoinHandle<()>>,
 }
 
 impl Fleet {
-    async fn new(scenario: &str, account: Value, teams: &[&str]) -> Self {
+    pub(crate) async fn new(scenario: &str, account: Value, teams: &[&str]) -> Self {
         let sim = Sim::new(Scenario::from_yaml(scenario).expect("scenario"))
             .serve("127.0.0.1:0".parse().unwrap())
             .await
@@ -83,11 +83,11 @@ impl Fleet {
         }
     }
 
-    fn qrs(&self, team: &str) -> Api<QuotaRequirement> {
+    pub(crate) fn qrs(&self, team: &str) -> Api<QuotaRequirement> {
         Api::namespaced(self.client.clone(), team)
     }
 
-    async fn create(&self, team: &str, obj: Qr) {
+    pub(crate) async fn create(&self, team: &str, obj: Qr) {
         let obj: QuotaRequirement = serde_json::from_value(obj.json()).expect("QuotaRequirement");
         self.qrs(team)
             .create(&PostParams::default(), &obj)
@@ -95,7 +95,7 @@ impl Fleet {
             .expect("create QuotaRequirement");
     }
 
-    async fn start_operator(&mut self) {
+    pub(crate) async fn start_operator(&mut self) {
         let providers = sim_clouds(&self.sim, KEY, Duration::from_millis(200)).await;
         let config = controller::Config {
             resync: Duration::from_secs(1),
@@ -127,7 +127,7 @@ impl Fleet {
         }
     }
 
-    async fn wait(
+    pub(crate) async fn wait(
         &self,
         team: &str,
         name: &str,
@@ -150,7 +150,7 @@ impl Fleet {
     }
 
     /// Waits until every one of `names` (`team/name`) was reconciled `n` more times.
-    async fn reconciled(&self, names: &[String], n: u64) {
+    pub(crate) async fn reconciled(&self, names: &[String], n: u64) {
         let start: Vec<u64> = names.iter().map(|k| self.reconciles.count(k)).collect();
         let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
         while names
@@ -167,7 +167,7 @@ impl Fleet {
     }
 
     /// The values the simulator was asked for, per region, in the order they were filed.
-    fn filed(&self) -> BTreeMap<String, Vec<f64>> {
+    pub(crate) fn filed(&self) -> BTreeMap<String, Vec<f64>> {
         let mut by_region: BTreeMap<String, Vec<f64>> = BTreeMap::new();
         let mut filed = self.sim.aws().filed();
         filed.sort_by_key(|f| f.filed_at);
@@ -194,7 +194,7 @@ async fn two_teams(outcome: &str, guardrails: Value) -> Fleet {
     .await
 }
 
-fn aws_account(name: &str, guardrails: Value) -> Value {
+pub(crate) fn aws_account(name: &str, guardrails: Value) -> Value {
     json!({
         "metadata": {"name": name},
         "spec": {"aws": {"accountId": ACCOUNT},
@@ -203,18 +203,18 @@ fn aws_account(name: &str, guardrails: Value) -> Value {
     })
 }
 
-fn aws_scenario(outcome: &str) -> String {
+pub(crate) fn aws_scenario(outcome: &str) -> String {
     format!(
         "aws:\n  accounts: {{{KEY}: \"{ACCOUNT}\", {}: \"{ACCOUNT}\"}}\n  quotas:\n  - {{serviceCode: ec2, quotaCode: {SPOT}, value: 5}}\n  schedule:\n    default: {outcome}\n",
         process::KEY
     )
 }
 
-fn target(qr: &QuotaRequirement) -> &quota_operator::api::TargetStatus {
+pub(crate) fn target(qr: &QuotaRequirement) -> &quota_operator::api::TargetStatus {
     &qr.status.as_ref().expect("status").targets[0]
 }
 
-fn is(qr: &QuotaRequirement, state: TargetState) -> bool {
+pub(crate) fn is(qr: &QuotaRequirement, state: TargetState) -> bool {
     qr.status
         .as_ref()
         .is_some_and(|s| !s.targets.is_empty() && s.targets.iter().all(|t| t.state == state))
@@ -459,7 +459,7 @@ async fn after_each_cooldown_the_largest_need_below_every_refusal_asks_once() {
     println!("tenants: re-asks after a refusal per region: {filed:?}");
 }
 
-fn gcp_account(name: &str, guardrails: Value) -> Value {
+pub(crate) fn gcp_account(name: &str, guardrails: Value) -> Value {
     json!({
         "metadata": {"name": name},
         "spec": {"gcp": {"project": PROJECT, "contactEmail": "quotas@example.com"},
