@@ -87,7 +87,7 @@ impl GcpSim {
     pub fn router(&self) -> Router {
         cloud_quotas::responses::router(self.control.shared.clone())
             .merge(cloud_quotas::adjuster::router(self.control.shared.clone()))
-            .merge(compute::responses::router(self.control.shared.clone()))
+            .merge(compute::router(self.control.shared.clone()))
             .merge(monitoring::responses::router(self.control.shared.clone()))
             .merge(admin::router(self.control.clone()))
     }

@@ -133,7 +133,6 @@ mod tests {
     use std::sync::atomic::{AtomicU32, Ordering};
 
     use super::*;
-    use crate::cloud::regions::is_not_a_region;
 
     fn regions(fresh: u64, retry: u64) -> KnownRegions {
         let ms = Duration::from_millis;
@@ -178,7 +177,10 @@ mod tests {
         let (known, cloud) = (regions(60_000, 60_000), Cloud::new(Ok(LISTED)));
         assert_eq!(known.check("us-east-1", || cloud.list()).await, Ok(()));
         let e = known.check("us-east-9", || cloud.list()).await.unwrap_err();
-        assert!(is_not_a_region(&e), "{e}");
+        assert_eq!(
+            (e.kind, e.code.as_str()),
+            (ErrorKind::SpecMismatch, "UnknownRegion")
+        );
         assert_eq!(
             e.message,
             "\"us-east-9\" is not a region this AWS account has (nearest: us-east-1, us-east-2)"

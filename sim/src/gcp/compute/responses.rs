@@ -1,6 +1,6 @@
 //! Compute Engine's machine types (REST, JSON), read-only, for capacity arithmetic:
 //! `GET /compute/v1/projects/{p}/aggregated/machineTypes` (filter, maxResults, pageToken) and
-//! `GET /compute/v1/projects/{p}/zones/{z}/machineTypes/{name}`; the routes of `regions` too; as the official Rust client
+//! `GET /compute/v1/projects/{p}/zones/{z}/machineTypes/{name}`, as the official Rust client
 //! (google-cloud-compute-v1) and gcloud call them. Errors are Compute's: `{"error": {"code",
 //! "message", "errors": [{"message", "domain", "reason"}]}}`, without a google.rpc `status`.
 
@@ -14,7 +14,6 @@ use axum::{
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
-use super::regions;
 use crate::gcp::{
     error::{Code, GcpError},
     machine_types::{MachineTypeDef, zones_of},
@@ -28,7 +27,7 @@ pub(super) const SELF_LINK_BASE: &str = "https://www.googleapis.com/compute/v1";
 /// Compute's page size when maxResults is absent, and the most it allows.
 pub(super) const MAX_PAGE: i64 = 500;
 
-pub fn router(shared: Shared) -> Router {
+pub(super) fn router(shared: Shared) -> Router {
     Router::new()
         .route(
             "/compute/v1/projects/{project}/aggregated/machineTypes",
@@ -38,7 +37,6 @@ pub fn router(shared: Shared) -> Router {
             "/compute/v1/projects/{project}/zones/{zone}/machineTypes/{name}",
             get(get_one),
         )
-        .route("/compute/v1/projects/{project}/regions", get(regions::list))
         .with_state(shared)
 }
 
