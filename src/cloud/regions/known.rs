@@ -20,6 +20,10 @@ use crate::cloud::boundary::{CloudError, ErrorKind};
 /// How long a region list is used before it is asked for again: regions come and go over months.
 pub const FRESH: Duration = Duration::from_secs(6 * 3600);
 
+/// How long a listing may take. Every quota read of the account waits for the one listing in
+/// flight, and the list only guards those reads: one that hangs counts as failed.
+const PATIENCE: Duration = Duration::from_secs(30);
+
 /// One account's or project's regions.
 pub struct KnownRegions {
     /// What the list belongs to, for messages: `AWS account`, `GCP project`.
@@ -31,6 +35,7 @@ pub struct KnownRegions {
     fresh: Duration,
     /// How long a failed listing, or a miss on the list, waits before the cloud is asked again.
     retry: Duration,
+    patience: Duration,
     /// Held across the call, so concurrent reconciles wait for the one listing in flight.
     listed: tokio::sync::Mutex<Listed>,
 }
@@ -76,6 +81,7 @@ impl KnownRegions {
             who,
             fresh,
             retry,
+            patience: PATIENCE,
             listed: tokio::sync::Mutex::default(),
         }
     }
@@ -89,7 +95,10 @@ impl KnownRegions {
     {
         let mut listed = self.listed.lock().await;
         if listed.due(region, self.fresh, self.retry) {
-            match list().await {
+            let answer = tokio::time::timeout(self.patience, list())
+                .await
+                .unwrap_or_else(|_| Err(self.gave_up()));
+            match answer {
                 Ok(names) => {
                     *listed = Listed {
                         names: Some((Instant::now(), names.into_iter().collect())),
@@ -103,6 +112,11 @@ impl KnownRegions {
             Some((_, names)) if !names.contains(region) => Err(self.unknown(region, names)),
             _ => Ok(()),
         }
+    }
+
+    fn gave_up(&self) -> CloudError {
+        let message = format!("no list of regions within {:?}", self.patience);
+        CloudError::new(ErrorKind::Unavailable, "Timeout", message)
     }
 
     fn failed(&self, listed: &mut Listed, e: &CloudError) {
@@ -225,6 +239,26 @@ mod tests {
         tokio::time::sleep(Duration::from_millis(60)).await;
         assert!(known.check("us-east-9", || cloud.list()).await.is_err());
         assert_eq!(cloud.calls(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_listing_that_hangs_holds_no_read_up_past_the_patience() {
+        let mut known = regions(60_000, 60_000);
+        known.patience = Duration::from_millis(50);
+        let hangs = || async {
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+            Ok(vec![])
+        };
+        let started = Instant::now();
+        assert_eq!(known.check("us-east-9", hangs).await, Ok(()));
+        assert!(started.elapsed() < Duration::from_secs(5));
+        let cloud = Cloud::new(Ok(LISTED));
+        assert_eq!(known.check("us-east-9", || cloud.list()).await, Ok(()));
+        assert_eq!(
+            cloud.calls(),
+            0,
+            "the hang counts as a failure, asked again after the retry"
+        );
     }
 
     #[tokio::test]
