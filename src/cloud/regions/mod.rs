@@ -6,7 +6,9 @@
 //! checked against the regions the account itself lists (`known`), where it can list them.
 //!
 //! Either refusal is a [`ErrorKind::SpecMismatch`]: the name will not become a region by being
-//! asked again, so the region is Blocked until the spec changes, not retried.
+//! asked again soon, so the region is Blocked, not retried with backoff. Like every Blocked
+//! region it is read again at each resync, so a region the account enables later is served once
+//! the list is asked for again.
 
 mod known;
 mod nearest;
