@@ -426,7 +426,9 @@ impl ReconcileTimer {
 /// An object's targets. `account` is None when the object may not use its account (it does
 /// not exist, or the namespace is not allowed): such an object reports its states only, so a
 /// spec string never becomes a label. A region reports values only once the cloud answered for
-/// it, and only for a resolved quota.
+/// it, and only for a resolved quota: a region the cloud says it does not have (Blocked, its
+/// carried value dropped by `controller::observe`) makes no series, so made-up region names
+/// cannot mint labels.
 /// `threshold` is the account's utilisation threshold in percent.
 pub fn targets(
     object: &str,

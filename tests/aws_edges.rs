@@ -442,7 +442,7 @@ async fn a_bogus_region_is_refused_before_anything_reaches_aws() {
         for e in errors {
             assert_eq!(
                 (e.kind, e.code.as_str()),
-                (ErrorKind::InvalidArgument, "InvalidRegion"),
+                (ErrorKind::SpecMismatch, "InvalidRegion"),
                 "{region:?}: {e}"
             );
             assert!(

@@ -36,9 +36,18 @@ async fn provider(sim: &SimHandle) -> Arc<dyn QuotaProvider> {
 
 /// The provider of a CloudAccount whose `spec.aws` is `aws`.
 async fn provider_for(sim: &SimHandle, aws: serde_json::Value) -> Arc<dyn QuotaProvider> {
+    provider_caching(sim, aws, Duration::from_millis(300)).await
+}
+
+/// [`provider_for`] with a cache TTL of `ttl`.
+async fn provider_caching(
+    sim: &SimHandle,
+    aws: serde_json::Value,
+    ttl: Duration,
+) -> Arc<dyn QuotaProvider> {
     let settings = AwsSettings {
         endpoint: Some(sim.endpoint()),
-        cache_ttl: Duration::from_millis(300),
+        cache_ttl: ttl,
         ..AwsSettings::default()
     };
     let factory = AwsFactory::with_static_credentials(KEY, "secret", "us-east-1", settings).await;
@@ -661,4 +670,58 @@ async fn the_first_usage_read_of_a_period_covers_every_service_the_fleet_names()
     let _ = p.usage(&other, "L-34B43A08", &no_fleet).await;
     let _ = p.usage(&other, "L-34B43A08", &no_fleet).await;
     assert_eq!(sim.aws().calls_in(ACCOUNT, "eu-west-1", "GetMetricData"), 1);
+}
+
+#[tokio::test]
+async fn a_region_the_account_does_not_have_is_blocked_with_the_nearest_and_never_read() {
+    let sim = sim(&base_scenario("  regions: [xx-lab-1]\n")).await;
+    let aws = serde_json::json!({"accountId": ACCOUNT});
+    let p = provider_caching(&sim, aws, Duration::from_secs(60)).await;
+    let spot = |region: &str| target("ec2", Some("L-34B43A08"), None, region);
+    for _ in 0..10 {
+        let e = p.quota(&spot("us-east-9")).await.unwrap_err();
+        assert_eq!(
+            (e.kind, e.code.as_str()),
+            (ErrorKind::SpecMismatch, "UnknownRegion"),
+            "{e}"
+        );
+        assert_eq!(
+            e.message,
+            "\"us-east-9\" is not a region this AWS account has (nearest: us-east-1, us-east-2)"
+        );
+        for region in ["us-east-1", "eu-west-1", "ap-south-1", "xx-lab-1"] {
+            p.quota(&spot(region)).await.unwrap();
+        }
+    }
+    assert_eq!(
+        sim.aws().calls("DescribeRegions"),
+        1,
+        "one listing for them all"
+    );
+    let in_the_bogus_region: u64 = (sim.aws().counters().iter())
+        .filter(|c| c.region == "us-east-9")
+        .map(|c| c.calls)
+        .sum();
+    assert_eq!(in_the_bogus_region, 0, "nothing was sent for us-east-9");
+}
+
+#[tokio::test]
+async fn a_denied_region_listing_checks_the_shape_only_and_is_asked_again_after_the_ttl() {
+    let sim = sim(&base_scenario(
+        "  faults:\n  - {operation: DescribeRegions, fault: accessDenied}\n",
+    ))
+    .await;
+    let aws = serde_json::json!({"accountId": ACCOUNT});
+    let p = provider_caching(&sim, aws, Duration::from_millis(300)).await;
+    let spot = target("ec2", Some("L-34B43A08"), None, "us-east-9");
+    for _ in 0..5 {
+        // The simulator answers Service Quotas in any region: the read passes.
+        p.quota(&spot).await.unwrap();
+    }
+    assert_eq!(sim.aws().calls("DescribeRegions"), 1);
+    tokio::time::sleep(Duration::from_millis(350)).await;
+    sim.aws().clear_faults();
+    let e = p.quota(&spot).await.unwrap_err();
+    assert_eq!(e.code, "UnknownRegion", "{e}");
+    assert_eq!(sim.aws().calls("DescribeRegions"), 2);
 }

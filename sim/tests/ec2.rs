@@ -1,11 +1,14 @@
 //! EC2 DescribeInstanceTypes against independent clients: the AWS CLI (botocore's ec2 query
 //! protocol) for the wire, and moto's instance-type catalog (scraped from AWS) as the judge of
-//! the vCPU numbers.
+//! the vCPU numbers. DescribeRegions in `regions`.
 
 use std::{collections::BTreeMap, path::PathBuf, process::Output};
 
 #[path = "support/aws.rs"]
 mod support;
+
+#[path = "ec2/regions.rs"]
+mod regions;
 
 use support::start;
 

@@ -14,3 +14,4 @@ pub use boundary::{
     meets, no_fleet,
 };
 pub use clouds::Clouds;
+pub use regions::is_not_a_region;

@@ -19,7 +19,7 @@ use super::{
 use crate::{
     api::{RequestOwner, TargetStatus},
     capacity::{self, ShareError},
-    cloud::{CloudError, ErrorKind, QuotaView, RequestView},
+    cloud::{CloudError, ErrorKind, QuotaView, RequestView, is_not_a_region},
 };
 
 /// What one region's reconcile read, beside the decision's `Observed`: what the reads the
@@ -63,11 +63,10 @@ pub async fn observe(r: &Region<'_>, status: &mut TargetStatus) -> Result<Seen, 
             id,
         ))
     };
-    let mut view = r
-        .provider
-        .quota(&r.target)
-        .await
-        .map_err(|e| stop(status, &e, None))?;
+    let mut view = r.provider.quota(&r.target).await.map_err(|e| {
+        forget_value_of_no_region(status, &e);
+        stop(status, &e, None)
+    })?;
     status.current_value = Some(view.value);
     let id = view.id.clone();
     let own_share = match capacity::share(&r.obj.spec, r.provider, &r.target.region, &id).await {
@@ -116,6 +115,16 @@ pub async fn observe(r: &Region<'_>, status: &mut TargetStatus) -> Result<Seen, 
     let need = need(r, &seen, &[], seen.observed.own_request.as_ref());
     seen.observed.need = need;
     Ok(seen)
+}
+
+/// A region the cloud says it does not have has no value: one carried from an earlier read
+/// (made before regions were checked against the account's list) leaves status. Metric series
+/// come only from regions with a value (`metrics::targets`), so the region makes none either:
+/// a spec string the cloud refused never becomes a label.
+fn forget_value_of_no_region(status: &mut TargetStatus, e: &CloudError) {
+    if is_not_a_region(e) {
+        status.current_value = None;
+    }
 }
 
 /// This object's recorded request, followed in the cloud while open.
@@ -315,5 +324,41 @@ async fn follow_open(
             Ok(None)
         }
         Err(e) => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::TargetState;
+
+    fn carrying(value: f64) -> TargetStatus {
+        TargetStatus {
+            region: "us-east-9".into(),
+            current_value: Some(value),
+            desired_value: Some(10),
+            driven_by: None,
+            state: TargetState::Error,
+            request: None,
+            capacity: None,
+            usage: None,
+            headroom: None,
+            message: None,
+        }
+    }
+
+    #[test]
+    fn only_a_region_that_is_not_one_loses_its_carried_value() {
+        let mut status = carrying(5.0);
+        let down = CloudError::new(ErrorKind::Unavailable, "HTTP 503", "later");
+        forget_value_of_no_region(&mut status, &down);
+        assert_eq!(
+            status.current_value,
+            Some(5.0),
+            "a cloud that is down keeps it"
+        );
+        let no_region = CloudError::new(ErrorKind::SpecMismatch, "UnknownRegion", "no");
+        forget_value_of_no_region(&mut status, &no_region);
+        assert_eq!(status.current_value, None);
     }
 }

@@ -85,7 +85,7 @@ async fn a_bogus_region_is_refused_before_anything_reaches_google() {
         for e in errors {
             assert_eq!(
                 (e.kind, e.code.as_str()),
-                (ErrorKind::InvalidArgument, "INVALID_REGION"),
+                (ErrorKind::SpecMismatch, "INVALID_REGION"),
                 "{region:?}: {e}"
             );
             assert!(

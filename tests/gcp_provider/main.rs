@@ -2,6 +2,7 @@
 
 mod machine_types;
 mod preferences;
+mod regions;
 mod usage;
 
 use std::{sync::Arc, time::Duration};

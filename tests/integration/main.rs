@@ -29,6 +29,7 @@ mod mixed;
 mod one_need;
 mod ownership;
 mod process;
+mod regions;
 mod shutdown;
 mod stale;
 mod tenants;

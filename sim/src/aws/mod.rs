@@ -1,6 +1,6 @@
 //! Simulated AWS Service Quotas (awsJson1_1), STS (awsQuery) and EC2's DescribeInstanceTypes
-//! (ec2 query), so the AWS CLI and the Rust SDKs work against it unchanged (`--endpoint-url` /
-//! `endpoint_url`).
+//! and DescribeRegions (ec2 query), so the AWS CLI and the Rust SDKs work against it unchanged
+//! (`--endpoint-url` / `endpoint_url`).
 //!
 //! Accounts come from the SigV4 access key id (temporary credentials from AssumeRole, then
 //! scenario `accounts`, else `defaultAccount`), regions from the credential scope; signatures

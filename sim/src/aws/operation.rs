@@ -1,5 +1,5 @@
 //! The AWS operations the simulator answers (Service Quotas, EC2's DescribeInstanceTypes and
-//! CloudWatch's GetMetricData),
+//! DescribeRegions, and CloudWatch's GetMetricData),
 //! and AWS's documented rate for each. STS is counted apart (it has no rate limit here).
 
 use std::fmt;
@@ -20,6 +20,8 @@ pub enum Operation {
     GetAutoManagementConfiguration,
     /// EC2 (query protocol), for capacity arithmetic: vCPUs per instance type.
     DescribeInstanceTypes,
+    /// EC2 (query protocol): the regions the account has.
+    DescribeRegions,
     /// CloudWatch (rpcv2Cbor for the SDK, awsJson1_0 for the CLI): AWS/Usage metrics.
     GetMetricData,
 }
@@ -50,7 +52,7 @@ impl Operation {
     ];
 
     /// The EC2 actions (`Action=<name>` in a form body).
-    pub const EC2: [Operation; 1] = [Operation::DescribeInstanceTypes];
+    pub const EC2: [Operation; 2] = [Operation::DescribeInstanceTypes, Operation::DescribeRegions];
 
     /// The CloudWatch operations (`GraniteServiceVersion20100801.<name>`).
     pub const CLOUDWATCH: [Operation; 1] = [Operation::GetMetricData];
@@ -95,6 +97,7 @@ impl Operation {
             Operation::GetQuotaUtilizationReport => "GetQuotaUtilizationReport",
             Operation::GetAutoManagementConfiguration => "GetAutoManagementConfiguration",
             Operation::DescribeInstanceTypes => "DescribeInstanceTypes",
+            Operation::DescribeRegions => "DescribeRegions",
             Operation::GetMetricData => "GetMetricData",
         }
     }
@@ -121,7 +124,7 @@ impl Operation {
             | Operation::ListServiceQuotas
             | Operation::ListAWSDefaultServiceQuotas => (10.0, 10.0),
             Operation::RequestServiceQuotaIncrease => (3.0, 3.0),
-            Operation::DescribeInstanceTypes => (20.0, 100.0),
+            Operation::DescribeInstanceTypes | Operation::DescribeRegions => (20.0, 100.0),
             Operation::GetMetricData => (50.0, 50.0),
         };
         Rate { rate, burst }

@@ -24,7 +24,7 @@ use jiff::Timestamp;
 
 use super::{
     cloudwatch,
-    ec2::responses as ec2,
+    ec2::{regions as ec2_regions, responses as ec2},
     error::{AwsError, CONTENT_TYPE},
     fault::{self, Injected},
     model::state::{AwsState, Shared},
@@ -183,8 +183,9 @@ async fn ec2_call(shared: &Shared, headers: &HeaderMap, form: &[(String, String)
     let call = ec2::operation(form).and_then(|op| Ok((op, who(shared, headers)?)));
     let result = match call {
         Ok((op, who)) => {
-            guarded(shared, op, &who, |st| {
-                ec2::describe_instance_types(&st.instance_types, &who.region, form)
+            guarded(shared, op, &who, |st| match op {
+                Operation::DescribeRegions => ec2_regions::describe_regions(&st.regions, form),
+                _ => ec2::describe_instance_types(&st.instance_types, &who.region, form),
             })
             .await
         }

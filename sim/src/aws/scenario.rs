@@ -38,6 +38,9 @@ pub struct AwsScenario {
     /// When set, global quotas answer only in this region (AWS: us-east-1), NoSuchResource
     /// elsewhere.
     pub global_quota_region: Option<String>,
+    /// Regions EC2 DescribeRegions lists besides AWS's own and those named elsewhere in the
+    /// scenario.
+    pub regions: Vec<String>,
     pub quotas: Vec<QuotaSetting>,
     pub schedule: Schedule,
     /// Requests already open when the simulator starts, as if filed in the console.
@@ -68,6 +71,7 @@ impl Default for AwsScenario {
             rates: Rates::default(),
             throttles: Vec::new(),
             global_quota_region: None,
+            regions: Vec::new(),
             quotas: Vec::new(),
             schedule: Schedule::default(),
             open_requests: Vec::new(),

@@ -51,6 +51,16 @@ impl AwsScenario {
             r.validate(&format!("{at}.roles[{i}]"))?;
         }
         self.ec2.validate(&format!("{at}.ec2"))?;
+        for (i, r) in self.regions.iter().enumerate() {
+            // A region name ends up in XML and endpoints: a name, no markup or spaces.
+            let fits = !r.is_empty()
+                && r.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+            if !fits {
+                let msg = format!("`{r}` is not a region name (a-z, 0-9 and -)");
+                return Err(ScenarioError::new(format!("{at}.regions[{i}]"), msg));
+            }
+        }
         self.validate_quotas(at)?;
         for (i, r) in self.schedule.rules.iter().enumerate() {
             if let Some(a) = &r.account {

@@ -19,6 +19,8 @@ pub enum Method {
     AggregatedListMachineTypes,
     /// Compute Engine `compute.machineTypes.get`.
     GetMachineType,
+    /// Compute Engine `compute.regions.list`.
+    ListRegions,
     GetQuotaAdjusterSettings,
     UpdateQuotaAdjusterSettings,
     /// Cloud Monitoring `projects.timeSeries.list` (quota usage and limits).
@@ -26,7 +28,7 @@ pub enum Method {
 }
 
 impl Method {
-    pub const ALL: [Method; 11] = [
+    pub const ALL: [Method; 12] = [
         Method::ListQuotaInfos,
         Method::GetQuotaInfo,
         Method::ListQuotaPreferences,
@@ -35,6 +37,7 @@ impl Method {
         Method::UpdateQuotaPreference,
         Method::AggregatedListMachineTypes,
         Method::GetMachineType,
+        Method::ListRegions,
         Method::GetQuotaAdjusterSettings,
         Method::UpdateQuotaAdjusterSettings,
         Method::ListTimeSeries,
@@ -52,6 +55,7 @@ impl Method {
             Method::UpdateQuotaPreference => "UpdateQuotaPreference",
             Method::AggregatedListMachineTypes => "compute.machineTypes.aggregatedList",
             Method::GetMachineType => "compute.machineTypes.get",
+            Method::ListRegions => "compute.regions.list",
             Method::GetQuotaAdjusterSettings => "GetQuotaAdjusterSettings",
             Method::UpdateQuotaAdjusterSettings => "UpdateQuotaAdjusterSettings",
             Method::ListTimeSeries => "ListTimeSeries",
@@ -68,6 +72,7 @@ impl Method {
             }
             Method::AggregatedListMachineTypes => "compute.machineTypes.list",
             Method::GetMachineType => "compute.machineTypes.get",
+            Method::ListRegions => "compute.regions.list",
             Method::GetQuotaAdjusterSettings => "cloudquotas.quotas.getQuotaAdjusterSettings",
             Method::UpdateQuotaAdjusterSettings => "cloudquotas.quotas.updateQuotaAdjusterSettings",
             Method::ListTimeSeries => "monitoring.timeSeries.list",
@@ -77,7 +82,9 @@ impl Method {
     /// The API the method belongs to, for quota-exceeded messages.
     pub fn service(self) -> &'static str {
         match self {
-            Method::AggregatedListMachineTypes | Method::GetMachineType => "compute.googleapis.com",
+            Method::AggregatedListMachineTypes | Method::GetMachineType | Method::ListRegions => {
+                "compute.googleapis.com"
+            }
             Method::ListTimeSeries => "monitoring.googleapis.com",
             _ => "cloudquotas.googleapis.com",
         }

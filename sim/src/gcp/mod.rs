@@ -81,13 +81,13 @@ impl GcpSim {
         self.control.clone()
     }
 
-    /// `/v1/...` (Cloud Quotas), `/compute/v1/...` (machine types) plus `/_sim/gcp/...`
+    /// `/v1/...` (Cloud Quotas), `/compute/v1/...` (machine types, regions) plus `/_sim/gcp/...`
     /// (admin), ready to merge with other clouds'
     /// routers on one server.
     pub fn router(&self) -> Router {
         cloud_quotas::responses::router(self.control.shared.clone())
             .merge(cloud_quotas::adjuster::router(self.control.shared.clone()))
-            .merge(compute::responses::router(self.control.shared.clone()))
+            .merge(compute::router(self.control.shared.clone()))
             .merge(monitoring::responses::router(self.control.shared.clone()))
             .merge(admin::router(self.control.clone()))
     }

@@ -4,6 +4,7 @@
 
 mod machine_types;
 mod preferences;
+mod regions;
 mod usage;
 
 use std::{collections::HashMap, process::Output};

@@ -3,6 +3,7 @@
 //! endpoint override only where the operator's settings allow it, timeouts on every call, a
 //! shared quota cache and a client-side rate limiter.
 
+mod account_regions;
 mod cache;
 mod calls;
 mod convert;
@@ -21,7 +22,8 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_servicequotas::types::RequestStatus;
 
 use self::{
-    cache::QuotaCache, calls::Calls, identity::Sts, instance_types::InstanceTypes, usage::Usage,
+    account_regions::AccountRegions, cache::QuotaCache, calls::Calls, identity::Sts,
+    instance_types::InstanceTypes, usage::Usage,
 };
 use super::{
     boundary::{
@@ -112,6 +114,7 @@ impl AwsFactory {
             .await?;
         let credentials = credentials.or_else(|| self.base.credentials_provider());
         Ok(AwsProvider {
+            regions: AccountRegions::new(&aws.account_id, self.settings.cache_ttl),
             calls: Calls::new(
                 aws.account_id.clone(),
                 self.base.clone(),
@@ -147,6 +150,9 @@ pub struct AwsProvider {
     cache: QuotaCache,
     instance_types: InstanceTypes,
     usage: Usage,
+    /// The regions the account has, asked once in a while (a miss or a failed listing again
+    /// after the cache TTL).
+    regions: AccountRegions,
     /// Where account-wide settings are read (the operator's own region).
     home_region: String,
 }
@@ -171,8 +177,13 @@ fn aws_ref(target: &Target) -> Result<(&str, Option<&str>, Option<&str>), CloudE
 
 #[async_trait]
 impl QuotaProvider for AwsProvider {
+    /// Only in a region the account has: every other call for a target follows a quota read,
+    /// so nothing is read, filed or reported for a region it does not.
     async fn quota(&self, target: &Target) -> Result<QuotaView, CloudError> {
         let (service, code, name) = aws_ref(target)?;
+        self.regions
+            .check(&self.calls, &self.home_region, &target.region)
+            .await?;
         read::quota(
             &self.calls,
             &self.cache,

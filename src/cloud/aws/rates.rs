@@ -11,12 +11,13 @@ pub fn documented_rate(operation: &str) -> (f64, f64) {
 }
 
 /// The operator's own rates: Service Quotas' documented ones, and for EC2's
-/// DescribeInstanceTypes a quarter of the refill and a tenth of the bucket EC2 gives an account's
-/// non-mutating calls (20/s, 100): that bucket is shared with Karpenter, autoscalers and every
-/// other EC2 client of the account, and the operator needs a type's vCPUs only once.
+/// DescribeInstanceTypes and DescribeRegions a quarter of the refill and a tenth of the bucket EC2
+/// gives an account's non-mutating calls (20/s, 100): that bucket is shared with Karpenter,
+/// autoscalers and every other EC2 client of the account, and the operator needs a type's vCPUs
+/// only once, the account's regions once in hours.
 pub fn allowed_rate(operation: &str) -> (f64, f64) {
     match operation {
-        "DescribeInstanceTypes" => (5.0, 10.0),
+        "DescribeInstanceTypes" | "DescribeRegions" => (5.0, 10.0),
         op => documented_rate(op),
     }
 }
@@ -39,6 +40,7 @@ mod tests {
     #[test]
     fn ec2_gets_a_share_of_its_bucket_service_quotas_its_documented_rates() {
         assert_eq!(allowed_rate("DescribeInstanceTypes"), (5.0, 10.0));
+        assert_eq!(allowed_rate("DescribeRegions"), (5.0, 10.0));
         assert_eq!(allowed_rate("ListServiceQuotas"), (10.0, 10.0));
     }
 }

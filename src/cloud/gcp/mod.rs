@@ -11,6 +11,7 @@ mod ids;
 mod machine_types;
 mod marks;
 mod preferences;
+mod project_regions;
 mod usage;
 
 use std::{
@@ -28,6 +29,7 @@ use google_cloud_api_cloudquotas_v1::{
 use self::{
     machine_types::MachineTypes,
     preferences::{Preferences, Wanted, Write},
+    project_regions::ProjectRegions,
     usage::Usage,
 };
 use super::{
@@ -137,12 +139,18 @@ impl GcpFactory {
             builder = builder.with_endpoint(endpoint);
         }
         let monitoring = builder.build().await.map_err(client_error)?;
-        let mut builder =
-            google_cloud_compute_v1::client::MachineTypes::builder().with_credentials(credentials);
+        let mut builder = google_cloud_compute_v1::client::MachineTypes::builder()
+            .with_credentials(credentials.clone());
         if let Some(endpoint) = other {
             builder = builder.with_endpoint(endpoint);
         }
         let machine_types = builder.build().await.map_err(client_error)?;
+        let mut builder =
+            google_cloud_compute_v1::client::Regions::builder().with_credentials(credentials);
+        if let Some(endpoint) = other {
+            builder = builder.with_endpoint(endpoint);
+        }
+        let regions = builder.build().await.map_err(client_error)?;
         Ok(GcpProvider {
             project: gcp.project.clone(),
             client: client.clone(),
@@ -159,6 +167,7 @@ impl GcpFactory {
                 gcp.project.clone(),
                 self.settings.cache_ttl,
             ),
+            regions: ProjectRegions::new(regions, gcp.project.clone(), self.settings.cache_ttl),
         })
     }
 }
@@ -187,6 +196,9 @@ pub struct GcpProvider {
     infos: Mutex<HashMap<String, (Instant, InfoRead)>>,
     ttl: Duration,
     machine_types: MachineTypes,
+    /// The regions the project has, asked once in a while (a miss or a failed listing again
+    /// after the cache TTL).
+    regions: ProjectRegions,
     usage: Usage,
     adjuster: QuotaAdjusterSettingsManager,
 }
@@ -305,9 +317,12 @@ impl GcpProvider {
 
 #[async_trait]
 impl QuotaProvider for GcpProvider {
-    /// The value in force, as QuotaInfo reports it: -1 when the quota has no limit.
+    /// The value in force, as QuotaInfo reports it: -1 when the quota has no limit. Only in a
+    /// region the project has (or `global`): every other call for a target follows a quota read,
+    /// so nothing is read, written or reported for a region it does not.
     async fn quota(&self, target: &Target) -> Result<QuotaView, CloudError> {
         let w = wanted(target)?;
+        self.regions.check(&target.region).await?;
         let info = self.info(w.service, w.quota_id).await?;
         per_region_named_global(target, &info)?;
         let value = convert::value_for(&info, &w.dimensions).ok_or_else(|| {

@@ -21,7 +21,7 @@ use crate::aws::{
 use crate::paging;
 
 pub const VERSION: &str = "2016-11-15";
-const NS: &str = "http://ec2.amazonaws.com/doc/2016-11-15/";
+pub const NS: &str = "http://ec2.amazonaws.com/doc/2016-11-15/";
 /// EC2's page size when MaxResults is absent, and the most it allows.
 const MAX_PAGE: usize = 100;
 
@@ -264,7 +264,7 @@ pub fn xml(status: StatusCode, body: String) -> Response {
 }
 
 /// A UUID-shaped id; a counter keeps runs reproducible.
-fn request_id() -> String {
+pub fn request_id() -> String {
     static IDS: AtomicU64 = AtomicU64::new(1);
     let n = IDS.fetch_add(1, Ordering::Relaxed);
     format!("ec2e0000-0000-4000-8000-{n:012x}")

@@ -11,6 +11,7 @@ use crate::aws::{
     instance_types::InstanceTypes,
     model::catalog::{Catalog, QuotaDef},
     model::limiter::{Counters, Limiter},
+    model::regions::{self, RegionDef},
     model::report::Report,
     model::request::{FiledRequest, Request, Source},
     model::usage::{Anchored, UsageBook},
@@ -30,6 +31,8 @@ pub struct AwsState {
     pub catalog: Catalog,
     /// EC2 instance types (DescribeInstanceTypes), the same in every account.
     pub instance_types: InstanceTypes,
+    /// The regions DescribeRegions lists, the same in every account.
+    pub regions: Vec<RegionDef>,
     /// Values set since start (approvals, admin); they win over the scenario.
     values: HashMap<ValueKey, f64>,
     pub requests: Vec<Request>,
@@ -79,6 +82,7 @@ impl AwsState {
         let mut state = Self {
             catalog,
             instance_types: InstanceTypes::for_scenario(&scenario.ec2),
+            regions: regions::for_scenario(&scenario),
             values: HashMap::new(),
             requests: Vec::new(),
             filed: Vec::new(),

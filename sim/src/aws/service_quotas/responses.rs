@@ -79,7 +79,9 @@ pub fn dispatch(
         Operation::GetAutoManagementConfiguration => utilization::auto_management(st, who),
         // EC2's and CloudWatch's actions come on their own protocols, never through this
         // target header.
-        Operation::DescribeInstanceTypes | Operation::GetMetricData => Err(AwsError::new(
+        Operation::DescribeInstanceTypes
+        | Operation::DescribeRegions
+        | Operation::GetMetricData => Err(AwsError::new(
             "UnknownOperationException",
             format!("{op} is not a Service Quotas operation."),
         )),

@@ -23,11 +23,11 @@ use crate::gcp::{
 };
 use crate::{paging, shared::current};
 
-const SELF_LINK_BASE: &str = "https://www.googleapis.com/compute/v1";
+pub(super) const SELF_LINK_BASE: &str = "https://www.googleapis.com/compute/v1";
 /// Compute's page size when maxResults is absent, and the most it allows.
-const MAX_PAGE: i64 = 500;
+pub(super) const MAX_PAGE: i64 = 500;
 
-pub fn router(shared: Shared) -> Router {
+pub(super) fn router(shared: Shared) -> Router {
     Router::new()
         .route(
             "/compute/v1/projects/{project}/aggregated/machineTypes",
@@ -77,7 +77,7 @@ async fn get_one(
 }
 
 /// One call: the project check, then an injected fault, then `op`; counted like Cloud Quotas'.
-fn run(
+pub(super) fn run(
     shared: &Shared,
     method: Method,
     project: &str,
@@ -118,16 +118,7 @@ fn zones(st: &GcpState) -> Vec<String> {
 
 fn aggregated(st: &GcpState, project: &str, params: &Params) -> Result<Value, GcpError> {
     let filter = NameFilter::parse(&params.text("filter"))?;
-    let size = match params.get("maxResults") {
-        None => MAX_PAGE,
-        Some(_) => params.number("maxResults")?,
-    };
-    if !(0..=MAX_PAGE).contains(&size) {
-        return Err(GcpError::invalid(format!(
-            "Invalid value for field 'maxResults': '{size}'. Must be less than or equal to {MAX_PAGE}"
-        )));
-    }
-    let size = if size == 0 { MAX_PAGE } else { size } as usize;
+    let size = page_size(params, MAX_PAGE)?;
     let zones = zones(st);
     let entries: Vec<(String, &MachineTypeDef)> = (zones.iter())
         .flat_map(|z| {
@@ -167,6 +158,20 @@ fn aggregated(st: &GcpState, project: &str, params: &Params) -> Result<Value, Gc
         out["nextPageToken"] = json!(token);
     }
     Ok(out)
+}
+
+/// A listing's `maxResults`: `max` when absent or 0, refused above `max`.
+pub(super) fn page_size(params: &Params, max: i64) -> Result<usize, GcpError> {
+    let size = match params.get("maxResults") {
+        None => max,
+        Some(_) => params.number("maxResults")?,
+    };
+    if !(0..=max).contains(&size) {
+        return Err(GcpError::invalid(format!(
+            "Invalid value for field 'maxResults': '{size}'. Must be less than or equal to {max}"
+        )));
+    }
+    Ok(if size == 0 { max } else { size } as usize)
 }
 
 /// A machine type as Compute describes it in one zone.
@@ -214,13 +219,13 @@ fn machine_type(project: &str, zone: &str, t: &MachineTypeDef) -> Value {
 /// unquoted, or `!=`) and `name eq n2-standard-8` (`eq`/`ne` take a regular expression that
 /// must match the whole name; the simulator understands literal names and `.*`).
 #[derive(Debug, PartialEq)]
-enum NameFilter {
+pub(super) enum NameFilter {
     All,
     Is { pattern: String, negate: bool },
 }
 
 impl NameFilter {
-    fn parse(text: &str) -> Result<Self, GcpError> {
+    pub(super) fn parse(text: &str) -> Result<Self, GcpError> {
         let text = text.trim();
         if text.is_empty() {
             return Ok(NameFilter::All);
@@ -263,7 +268,7 @@ impl NameFilter {
         Ok(NameFilter::Is { pattern, negate })
     }
 
-    fn matches(&self, name: &str) -> bool {
+    pub(super) fn matches(&self, name: &str) -> bool {
         match self {
             NameFilter::All => true,
             NameFilter::Is { pattern, negate } => glob(pattern, name) != *negate,

@@ -1,10 +1,35 @@
 //! Region names, checked before anything is built or sent for them. A region comes from a
 //! tenant's spec, and each distinct one would otherwise get its own SDK client, rate-limiter
-//! buckets and cache entries for the life of the process, and calls to the cloud. The rules are
-//! the CRD's own (`spec.regions`): an object admitted under an older CRD, or a region reaching
-//! a provider another way, gets the same answer here.
+//! buckets and cache entries for the life of the process, and calls to the cloud. The shape
+//! rules are the CRD's own (`spec.regions`): an object admitted under an older CRD, or a region
+//! reaching a provider another way, gets the same answer here. A well-shaped name is then
+//! checked against the regions the account itself lists (`known`), where it can list them.
+//!
+//! Either refusal is a [`ErrorKind::SpecMismatch`]: the name will not become a region by being
+//! asked again soon, so the region is Blocked, not retried with backoff. Like every Blocked
+//! region it is read again at each resync, so a region the account enables later is served once
+//! the list is asked for again.
+
+mod known;
+mod nearest;
 
 use super::boundary::{CloudError, ErrorKind};
+
+pub use known::KnownRegions;
+
+/// The codes of a region the cloud does not have: badly shaped, or not in the account's list.
+const CODES: [&str; 4] = [
+    "InvalidRegion",
+    "INVALID_REGION",
+    "UnknownRegion",
+    "UNKNOWN_REGION",
+];
+
+/// Whether `e` says the region itself is not one: the cloud has nothing in it, not even a
+/// value, so nothing read for it before (a value, metric series) stands.
+pub fn is_not_a_region(e: &CloudError) -> bool {
+    e.kind == ErrorKind::SpecMismatch && CODES.contains(&e.code.as_str())
+}
 
 /// `^[a-z]{2}(-[a-z]+)+-[0-9]+$`: `us-east-1`, `us-gov-west-1`, `eu-isoe-west-1`.
 pub fn check_aws(region: &str) -> Result<(), CloudError> {
@@ -43,7 +68,7 @@ pub fn check_gcp(region: &str) -> Result<(), CloudError> {
 }
 
 fn not_a_region(code: &str, message: String) -> CloudError {
-    CloudError::new(ErrorKind::InvalidArgument, code, message)
+    CloudError::new(ErrorKind::SpecMismatch, code, message)
 }
 
 /// Non-empty, a-z only.
@@ -94,8 +119,9 @@ mod tests {
             let e = check_aws(r).unwrap_err();
             assert_eq!(
                 (e.kind, e.code.as_str()),
-                (ErrorKind::InvalidArgument, "InvalidRegion")
+                (ErrorKind::SpecMismatch, "InvalidRegion")
             );
+            assert!(is_not_a_region(&e));
             assert!(
                 e.message.contains(&format!("{r:?} is not an AWS region")),
                 "{e}"
@@ -133,8 +159,9 @@ mod tests {
             let e = check_gcp(r).unwrap_err();
             assert_eq!(
                 (e.kind, e.code.as_str()),
-                (ErrorKind::InvalidArgument, "INVALID_REGION")
+                (ErrorKind::SpecMismatch, "INVALID_REGION")
             );
+            assert!(is_not_a_region(&e));
             assert!(
                 e.message.contains(&format!("{r:?} is not a GCP region")),
                 "{e}"
