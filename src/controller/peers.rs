@@ -85,15 +85,33 @@ pub struct OnQuota<'a> {
 }
 
 impl OnQuota<'_> {
+    /// The CloudAccounts that name the same cloud account (AWS account or GCP project) as this
+    /// object's: a quota is the cloud's, so objects reaching it through two CloudAccounts (one
+    /// per team, say) are needs on one quota.
+    fn same_cloud(&self) -> Vec<String> {
+        let (id, aws) = (self.account.cloud_id(), self.account.spec.aws.is_some());
+        let mut names: Vec<String> = self
+            .ctx
+            .accounts
+            .state()
+            .iter()
+            .filter(|a| a.cloud_id() == id && a.spec.aws.is_some() == aws)
+            .map(|a| a.name_any())
+            .collect();
+        if !names.contains(&self.obj.spec.account_ref) {
+            names.push(self.obj.spec.account_ref.clone());
+        }
+        names
+    }
+
     fn keys(&self) -> Vec<needs::NeedKey> {
-        needs::lookup_keys(
-            &self.obj.spec.account_ref,
-            &self.target.quota,
-            &self.target.region,
-            &self.view.id,
-            &self.view.name,
-            self.view.global,
-        )
+        let (t, v) = (self.target, self.view);
+        self.same_cloud()
+            .iter()
+            .flat_map(|name| {
+                needs::lookup_keys(name, &t.quota, &t.region, &v.id, &v.name, v.global)
+            })
+            .collect()
     }
 
     fn me(&self) -> String {
@@ -109,15 +127,30 @@ impl OnQuota<'_> {
         resolve::guardrail_violation(guardrails, &self.view.id, value, self.view.value)
     }
 
-    /// Another object by `namespace/name`, if its namespace may use the account (a namespace
-    /// the operator does not know yet may not).
+    /// Another object by `namespace/name`, if its namespace may use its own CloudAccount, and
+    /// that account names the same cloud account as this one (a namespace the operator does not
+    /// know yet may not).
     fn peer(&self, name: &str) -> Option<Arc<QuotaRequirement>> {
         let (namespace, n) = name.split_once('/')?;
         let o = self
             .ctx
             .requirements
             .get(&ObjectRef::new(n).within(namespace))?;
-        allowed(self.ctx, &o, self.account).then_some(o)
+        self.admits(&o).then_some(o)
+    }
+
+    /// Whether `o` counts on this quota: its namespace may use its own CloudAccount, which names
+    /// the same cloud account as this object's.
+    fn admits(&self, o: &QuotaRequirement) -> bool {
+        if o.spec.account_ref == self.obj.spec.account_ref {
+            return allowed(self.ctx, o, self.account);
+        }
+        let Some(theirs) = self.ctx.accounts.get(&ObjectRef::new(&o.spec.account_ref)) else {
+            return false;
+        };
+        theirs.cloud_id() == self.account.cloud_id()
+            && theirs.spec.aws.is_some() == self.account.spec.aws.is_some()
+            && allowed(self.ctx, o, &theirs)
     }
 
     /// The region under which another object's status records this quota: its first region
@@ -263,7 +296,7 @@ pub async fn fresh_request(q: &OnQuota<'_>, need: i64) -> kube::Result<Option<Tr
         let Some(o) = api.get_opt(n).await? else {
             continue;
         };
-        if !allowed(q.ctx, &o, q.account) {
+        if !q.admits(&o) {
             continue;
         }
         let request = q.recorded(&o).filter(|r| same_need(r, need, created));

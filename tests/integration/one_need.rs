@@ -393,3 +393,44 @@ async fn a_team_holding_a_regions_slot_lets_the_other_teams_file_first() {
         "team-a's third request waits until no other team waits: {order:?}"
     );
 }
+
+#[tokio::test]
+async fn two_cloudaccounts_for_one_aws_account_are_one_quota() {
+    let scenario = aws_with_usage(50, 0, "{outcome: approve, closeAfter: 1s}");
+    let mut fleet = Fleet::new(&scenario, aws_account("shared", json!({})), &TEAMS).await;
+    // A second CloudAccount for the same AWS account, as an admin may make one per team.
+    let accounts: kube::Api<quota_operator::api::CloudAccount> =
+        kube::Api::all(fleet.client.clone());
+    let second: quota_operator::api::CloudAccount =
+        serde_json::from_value(aws_account("shared-b", json!({}))).unwrap();
+    accounts
+        .create(&PostParams::default(), &second)
+        .await
+        .expect("second CloudAccount");
+    for (i, team) in TEAMS.iter().enumerate() {
+        let account = if i % 2 == 0 { "shared" } else { "shared-b" };
+        let value = if i == 11 { 500 } else { 100 + 10 * i as i64 };
+        let qr = Qr::ec2("spot", account, SPOT)
+            .regions(&["us-east-1"])
+            .desired(value);
+        fleet.create(team, qr).await;
+    }
+    fleet.start_operator().await;
+    for team in TEAMS {
+        let qr = fleet
+            .wait(team, "spot", "Satisfied at 500", |qr| {
+                is(qr, TargetState::Satisfied) && target(qr).current_value == Some(500.0)
+            })
+            .await;
+        assert_eq!(
+            target(&qr).desired_value,
+            Some(500),
+            "{team} sees the need made through the other CloudAccount"
+        );
+    }
+    fleet.reconciled(&names(&TEAMS, "spot"), 3).await;
+    assert_eq!(
+        fleet.filed(),
+        [("us-east-1".to_string(), vec![500.0])].into()
+    );
+}
