@@ -255,16 +255,24 @@ pub fn headroom(
     now: Timestamp,
 ) -> Vec<Contribution> {
     let mut asked = vec![];
+    // One reading per window, whatever the number of objects (most share the default window).
+    let mut readings = std::collections::HashMap::new();
     for name in q.ctx.needs.headroom_others(&q.keys(), &q.me()) {
         let Some(o) = q.peer(&name) else {
             continue;
         };
-        let Some(since) = object::need_since(&o) else {
+        let (Some(since), Some(h)) = (object::need_since(&o), o.spec.headroom.as_ref()) else {
             continue;
         };
+        let window = h.window();
+        let reading = readings.entry(window).or_insert_with(|| {
+            read.as_ref()
+                .ok()
+                .and_then(|v| crate::usage::reading(v, window))
+        });
         let region = q.region_of(&o);
-        let seen = usage::observed(&o, region, q.account, q.view, read, now);
-        let Some(value) = seen.headroom.map(|h| h.value) else {
+        let value = usage::asked_by(&o, region, q.account, q.view, reading.as_ref(), now);
+        let Some(value) = value else {
             continue;
         };
         let recorded = q.recorded(&o);

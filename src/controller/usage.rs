@@ -41,6 +41,23 @@ pub fn observed(
     crate::usage::observe(read, spec, view.value, previous, &bounds, now)
 }
 
+/// What `obj`'s `spec.headroom` asks in `region` from a `reading` of the quota's usage over the
+/// headroom's window, by the same function `observed` uses (`usage::headroom`): for the other
+/// objects on a quota, whose reading over a window is made once for all of them.
+pub fn asked_by(
+    obj: &QuotaRequirement,
+    region: &str,
+    account: &CloudAccount,
+    view: &QuotaView,
+    reading: Option<&crate::usage::Reading>,
+    now: Timestamp,
+) -> Option<i64> {
+    let h = obj.spec.headroom.as_ref()?;
+    let previous = object::previous(obj, region).and_then(|t| t.headroom.as_deref());
+    let bounds = resolve::headroom_bounds(account.spec.guardrails.as_ref(), &view.id, view.value);
+    crate::usage::headroom(h, reading, previous, view.value, &bounds, now).map(|h| h.value)
+}
+
 /// Reads the region's usage into `status`, and what headroom asks for.
 pub async fn observe(r: &Region<'_>, view: &QuotaView, status: &mut TargetStatus) -> Usage {
     let account_ref = r.obj.spec.account_ref.as_str();
