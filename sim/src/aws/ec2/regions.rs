@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 
+use super::responses::dry_run;
 use super::responses::{NS, request_id};
 use crate::aws::{error::AwsError, model::regions::RegionDef, xml::escape};
 
@@ -15,12 +16,7 @@ pub fn describe_regions(
     form: &[(String, String)],
 ) -> Result<String, AwsError> {
     let req = Request::parse(form)?;
-    if req.dry_run {
-        return Err(AwsError::new(
-            "DryRunOperation",
-            "Request would have succeeded, but DryRun flag is set.",
-        ));
-    }
+    dry_run(req.dry_run)?;
     let unknown: Vec<&str> = (req.names.iter())
         .filter(|n| !regions.iter().any(|r| &r.name == *n))
         .map(String::as_str)

@@ -50,6 +50,17 @@ pub fn operation(form: &[(String, String)]) -> Result<Operation, AwsError> {
         })
 }
 
+/// EC2's answer to a request with `DryRun`: the caller may, and nothing is done.
+pub(super) fn dry_run(asked: bool) -> Result<(), AwsError> {
+    if asked {
+        return Err(AwsError::new(
+            "DryRunOperation",
+            "Request would have succeeded, but DryRun flag is set.",
+        ));
+    }
+    Ok(())
+}
+
 /// DescribeInstanceTypes in `region`: the XML body of the answer.
 pub fn describe_instance_types(
     cat: &InstanceTypes,
@@ -57,12 +68,7 @@ pub fn describe_instance_types(
     form: &[(String, String)],
 ) -> Result<String, AwsError> {
     let req = Request::parse(form)?;
-    if req.dry_run {
-        return Err(AwsError::new(
-            "DryRunOperation",
-            "Request would have succeeded, but DryRun flag is set.",
-        ));
-    }
+    dry_run(req.dry_run)?;
     let offered =
         |t: &InstanceTypeDef| req.unsupported_too || cat.offered_in(&t.instance_type, region);
     let unknown: Vec<&str> = (req.types.iter())
