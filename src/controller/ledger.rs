@@ -8,7 +8,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use super::requests::History;
+use super::decide::requests::History;
 use crate::cloud::{CloudError, QuotaProvider, RequestView, Target};
 
 /// One quota in one cloud account (AWS account id or GCP project, so two CloudAccounts that name

@@ -14,8 +14,10 @@ use jiff::Timestamp;
 use kube::{Api, ResourceExt, runtime::reflector::ObjectRef};
 
 use super::{
-    aggregate::Contribution, context::Context, needs, object, record, refusals, requests::Tracked,
-    resolve, usage,
+    aggregate::Contribution,
+    context::Context,
+    decide::{guardrails, refusals, requests::Tracked},
+    needs, object, record, resolve, usage,
 };
 use crate::{
     api::{CapacityStatus, CloudAccount, FiledBy, QuotaRequirement, RequestOwner},
@@ -124,7 +126,7 @@ impl OnQuota<'_> {
 
     fn violates(&self, value: i64) -> Option<String> {
         let guardrails = self.account.spec.guardrails.as_ref();
-        resolve::guardrail_violation(guardrails, &self.view.id, value, self.view.value)
+        guardrails::violation(guardrails, &self.view.id, value, self.view.value)
     }
 
     /// Another object by `namespace/name`, if its namespace may use its own CloudAccount, and

@@ -1,5 +1,6 @@
-//! One reconcile of one QuotaRequirement: resolve -> observe -> plan -> act -> status. The
-//! per-region steps are in `target.rs`.
+//! One reconcile of one QuotaRequirement: resolve the account, quota and provider; run every
+//! region through observe, decide and act (`target.rs`); report what they came to
+//! (`report/`).
 
 use std::sync::Arc;
 
@@ -13,215 +14,29 @@ use kube::{
 use super::{
     context::{Context, Error},
     decide::outcome::Blocker,
-    events,
-    events::Note,
-    object::{self, previous},
-    region::{Region, TargetResult},
+    object,
+    region::Region,
+    report::{self, Regions},
     resolve, status,
     target::reconcile_target,
     writes::Writes,
 };
 use crate::{
-    api::{
-        CloudAccount, DEFAULT_UTILIZATION_THRESHOLD, QuotaRequirement, TargetState, TargetStatus,
-        UsageSettings, reasons,
-    },
+    api::{CloudAccount, QuotaRequirement, reasons},
     cloud::{QuotaProvider, QuotaRef, Target},
 };
 
 pub async fn reconcile(obj: Arc<QuotaRequirement>, ctx: Arc<Context>) -> Result<Action, Error> {
     ctx.stores_ready().await;
-
-    let key = object::key(&obj);
-    tracing::debug!(object = %key, "reconciling");
+    tracing::debug!(object = %object::key(&obj), "reconciling");
     let writes = Writes::new(ctx.client.clone(), &obj);
     // The need's date as status records it: a generation seen for the first time dates from now.
     let since = object::need_since(&obj).unwrap_or_else(|| status::time(Timestamp::now()).0);
-    let outcome = observe_and_act(&obj, &ctx, &writes, since).await;
-    let status = status::build(
-        &obj,
-        outcome.quota,
-        outcome.targets,
-        outcome.blocker.as_ref(),
-        since,
-        outcome.threshold,
-    );
-
-    let old_targets = obj
-        .status
-        .as_ref()
-        .map(|s| s.targets.as_slice())
-        .unwrap_or_default();
-    crate::metrics::targets(
-        &key,
-        outcome.account.as_deref(),
-        status.quota.as_deref(),
-        &status.targets,
-        outcome.threshold,
-    );
-    for closed in events::closed_requests(old_targets, &status.targets) {
-        crate::metrics::request_closed(closed);
-    }
-    let mut notes = outcome.notes;
-    notes.extend(events::transitions(old_targets, &status.targets));
-    notes.extend(events::near_limit(
-        old_targets,
-        &status.targets,
-        outcome.threshold,
-    ));
-    if writes.status(&obj, &status).await? {
-        tracing::info!(object = %key, summary = status.summary.as_deref().unwrap_or_default(), "status updated");
-    }
-    // Intents are cleared only once the requests they announced are in the status just written.
-    let settled_intents: Vec<String> = status
-        .filings
-        .keys()
-        .filter(|scope| !outcome.kept_intents.contains(scope))
-        .cloned()
-        .collect();
-    writes.clear_intents(&settled_intents).await?;
-    events::publish(&ctx.recorder, &obj, &notes).await;
-    if let Some(counter) = &ctx.reconciles {
-        counter.record(&key);
-    }
-
-    let has = |s: TargetState| status.targets.iter().any(|t| t.state == s);
-    let retry = has(TargetState::Error) || outcome.retry;
-    let after = if retry {
-        ctx.backoff.next(&key)
-    } else {
-        ctx.backoff.reset(&key);
-        // Terminal states are re-read too: a quota raised elsewhere turns Satisfied, and a quota
-        // that could not be raised may become adjustable. Nothing is filed again until the spec
-        // changes.
-        let follow = status.targets.iter().any(|t| {
-            t.state == TargetState::Requested
-                || (t.state == TargetState::Queued && !outcome.cooling.contains(&t.region))
-        });
-        let after = if follow {
-            ctx.config.poll
-        } else {
-            ctx.config.resync
-        };
-        // A refused quota's cooldown ends: look again then, not a resync later.
-        match outcome.wake_at {
-            Some(at) => after.min(Timestamp::now().duration_until(at).unsigned_abs()),
-            None => after,
-        }
+    let regions = match resolve(&obj, &ctx).await {
+        Ok(resolved) => regions(&obj, &ctx, &writes, since, resolved).await,
+        Err(blocker) => Regions::blocked(&obj, blocker),
     };
-    crate::metrics::scheduled(&key, after, retry);
-    Ok(Action::requeue(after))
-}
-
-struct Outcome {
-    /// The CloudAccount's name, once the object may use it.
-    account: Option<String>,
-    /// The account's utilisation threshold, in percent.
-    threshold: f64,
-    quota: Option<String>,
-    targets: Vec<TargetStatus>,
-    blocker: Option<Blocker>,
-    notes: Vec<Note>,
-    retry: bool,
-    /// Filing intents whose outcome is unknown, or that were not looked at: they stay.
-    kept_intents: Vec<String>,
-    /// The earliest moment a region asked to be looked at again.
-    wake_at: Option<Timestamp>,
-    /// Regions that wait out a refusal's cooldown (queued, but with nothing to follow).
-    cooling: Vec<String>,
-}
-
-impl Outcome {
-    /// What the regions came to, together.
-    fn of(
-        obj: &QuotaRequirement,
-        account: &CloudAccount,
-        quota: &QuotaRef,
-        results: Vec<TargetResult>,
-    ) -> Self {
-        let quota_label = results
-            .iter()
-            .find_map(|r| r.quota_id.clone())
-            .map(|id| format!("{}/{id}", quota.service()));
-        let all_judged = results.iter().all(|r| r.scope.is_some());
-        let wake_at = results.iter().filter_map(|r| r.wake_at).min();
-        let cooling = results
-            .iter()
-            .filter(|r| r.wake_at.is_some())
-            .map(|r| r.status.region.clone())
-            .collect();
-        let mut notes = vec![];
-        let mut kept_intents = vec![];
-        let targets = results
-            .into_iter()
-            .map(|r| {
-                notes.extend(r.note);
-                if let Some(scope) = r.scope.filter(|_| r.keep_intent) {
-                    kept_intents.push(scope);
-                }
-                r.status
-            })
-            .collect();
-        // While some target could not be judged (its quota could not be read), every intent stays:
-        // the one it may have left is claimed once it can be.
-        if !all_judged && let Some(status) = &obj.status {
-            kept_intents.extend(status.filings.keys().cloned());
-        }
-        Outcome {
-            account: Some(account.name_any()),
-            threshold: UsageSettings::threshold(account),
-            quota: quota_label,
-            targets,
-            blocker: None,
-            notes,
-            retry: false,
-            kept_intents,
-            wake_at,
-            cooling,
-        }
-    }
-
-    /// Nothing was looked at: every region shows why.
-    fn blocked(obj: &QuotaRequirement, blocker: Blocker) -> Self {
-        let state = blocker.state();
-        let message = &blocker.message;
-        let targets = obj
-            .spec
-            .regions
-            .iter()
-            .map(|region| TargetStatus {
-                region: region.clone(),
-                current_value: None,
-                desired_value: obj.spec.desired_value,
-                driven_by: None,
-                state,
-                request: previous(obj, region).and_then(|t| t.request.clone()),
-                capacity: None,
-                usage: None,
-                // What headroom asked stays: it never lowers.
-                headroom: previous(obj, region).and_then(|t| t.headroom.clone()),
-                message: Some(message.clone()),
-            })
-            .collect();
-        // Nothing was looked at: every intent stays until the account or spec lets it be judged.
-        let kept_intents = obj
-            .status
-            .as_ref()
-            .map(|s| s.filings.keys().cloned().collect())
-            .unwrap_or_default();
-        Self {
-            account: None,
-            threshold: DEFAULT_UTILIZATION_THRESHOLD,
-            quota: None,
-            targets,
-            retry: blocker.retry,
-            blocker: Some(blocker),
-            notes: vec![],
-            kept_intents,
-            wake_at: None,
-            cooling: vec![],
-        }
-    }
+    report::object(&obj, &ctx, &writes, since, regions).await
 }
 
 /// The account, quota and provider the object may use, or what stops it.
@@ -263,16 +78,14 @@ async fn resolve(
     Ok((account, quota, provider))
 }
 
-async fn observe_and_act(
+/// Every region of the object, each through observe, decide, act and report.
+async fn regions(
     obj: &QuotaRequirement,
     ctx: &Context,
     writes: &Writes,
     since: Timestamp,
-) -> Outcome {
-    let (account, quota, provider) = match resolve(obj, ctx).await {
-        Ok(resolved) => resolved,
-        Err(blocker) => return Outcome::blocked(obj, blocker),
-    };
+    (account, quota, provider): (CloudAccount, QuotaRef, Arc<dyn QuotaProvider>),
+) -> Regions {
     let region = |region: &String| Region {
         obj,
         ctx,
@@ -302,5 +115,5 @@ async fn observe_and_act(
         results.push(first);
         results.extend(rest);
     }
-    Outcome::of(obj, &account, &quota, results)
+    Regions::of(obj, &account, &quota, results)
 }

@@ -4,7 +4,7 @@
 
 use jiff::Timestamp;
 
-use super::requests::{Intent, Tracked};
+use super::decide::requests::{Intent, Tracked};
 use crate::{
     api::{FilingIntent, RequestOwner, RequestPhase, RequestStatus},
     cloud::{Origin, Phase, RequestView},

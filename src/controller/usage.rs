@@ -7,9 +7,9 @@
 
 use jiff::Timestamp;
 
-use super::{object, region::Region, resolve};
+use super::{decide::guardrails, object, region::Region};
 use crate::{
-    api::{CloudAccount, QuotaRequirement, TargetStatus, UsageSettings},
+    api::{CloudAccount, HeadroomStatus, QuotaRequirement, UsageSettings, UsageStatus},
     cloud::{CloudError, QuotaView, UsageView},
     usage::Observation,
 };
@@ -23,6 +23,9 @@ pub struct Usage {
     pub missing: Option<String>,
     /// The cloud's reading, which the other objects' headroom is computed from.
     pub read: Result<UsageView, CloudError>,
+    /// What status shows of the usage, and of what headroom asks.
+    pub shown: UsageStatus,
+    pub headroom_status: Option<HeadroomStatus>,
 }
 
 /// What `obj`'s usage and headroom come to in `region` from the cloud's `read`: its previous
@@ -36,7 +39,8 @@ pub fn observed(
     now: Timestamp,
 ) -> Observation {
     let previous = object::previous(obj, region).and_then(|t| t.headroom.as_deref());
-    let bounds = resolve::headroom_bounds(account.spec.guardrails.as_ref(), &view.id, view.value);
+    let bounds =
+        guardrails::headroom_bounds(account.spec.guardrails.as_ref(), &view.id, view.value);
     let spec = obj.spec.headroom.as_ref();
     crate::usage::observe(read, spec, view.value, previous, &bounds, now)
 }
@@ -54,12 +58,13 @@ pub fn asked_by(
 ) -> Option<i64> {
     let h = obj.spec.headroom.as_ref()?;
     let previous = object::previous(obj, region).and_then(|t| t.headroom.as_deref());
-    let bounds = resolve::headroom_bounds(account.spec.guardrails.as_ref(), &view.id, view.value);
+    let bounds =
+        guardrails::headroom_bounds(account.spec.guardrails.as_ref(), &view.id, view.value);
     crate::usage::headroom(h, reading, previous, view.value, &bounds, now).map(|h| h.value)
 }
 
-/// Reads the region's usage into `status`, and what headroom asks for.
-pub async fn observe(r: &Region<'_>, view: &QuotaView, status: &mut TargetStatus) -> Usage {
+/// Reads the region's usage: what status shows of it, and what headroom asks for.
+pub async fn read(r: &Region<'_>, view: &QuotaView) -> Usage {
     let account_ref = r.obj.spec.account_ref.as_str();
     let fleet = || r.ctx.needs.services(account_ref, &r.target.region);
     let read = r.provider.usage(&r.target, &view.id, &fleet).await;
@@ -74,23 +79,18 @@ pub async fn observe(r: &Region<'_>, view: &QuotaView, status: &mut TargetStatus
         UsageSettings::threshold(r.account),
         now,
     );
-    let unknown = seen.usage.unknown.clone();
-    status.usage = Some(Box::new(seen.usage));
-    status.headroom = seen.headroom.clone().map(Box::new);
-    let (headroom, missing) = match (r.obj.spec.headroom.as_ref(), seen.headroom) {
-        (_, Some(h)) => (Some(h.value), None),
-        (None, None) => (None, None),
-        (Some(_), None) => (
-            None,
-            Some(format!(
-                "spec.headroom needs the quota's usage, which is unknown ({}); nothing is filed for headroom",
-                unknown.unwrap_or_else(|| "not read yet".into())
-            )),
-        ),
+    let missing = match (r.obj.spec.headroom.as_ref(), &seen.headroom) {
+        (Some(_), None) => Some(format!(
+            "spec.headroom needs the quota's usage, which is unknown ({}); nothing is filed for headroom",
+            seen.usage.unknown.as_deref().unwrap_or("not read yet")
+        )),
+        _ => None,
     };
     Usage {
-        headroom,
+        headroom: seen.headroom.as_ref().map(|h| h.value),
         missing,
         read,
+        shown: seen.usage,
+        headroom_status: seen.headroom,
     }
 }

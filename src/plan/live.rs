@@ -21,9 +21,10 @@ use crate::{
         decide::{
             Ask, Need, Observed,
             drive::{self, Outside},
+            guardrails,
             outcome::{self, Filed},
+            requests::History,
         },
-        requests::History,
         resolve::{self, AccountProblem},
     },
 };
@@ -235,7 +236,7 @@ fn contribution(qr: &QuotaRequirement, r: &Read<'_>, view: &QuotaView, value: i6
     Contribution {
         object: key_of(qr),
         value,
-        eligible: resolve::guardrail_violation(guardrails, &view.id, value, view.value).is_none(),
+        eligible: guardrails::violation(guardrails, &view.id, value, view.value).is_none(),
         since: Timestamp::now(),
     }
 }
@@ -285,7 +286,7 @@ async fn headroom_of(
     view: &QuotaView,
 ) -> Option<i64> {
     let guardrails = read.account.and_then(|a| a.spec.guardrails.as_ref());
-    let bounds = resolve::headroom_bounds(guardrails, &view.id, view.value);
+    let bounds = guardrails::headroom_bounds(guardrails, &view.id, view.value);
     let usage = provider.usage(&read.target, &view.id, &no_fleet).await;
     let h = qr.spec.headroom.as_ref();
     let seen = crate::usage::observe(&usage, h, view.value, None, &bounds, Timestamp::now());
@@ -339,7 +340,7 @@ async fn plan_one(
     };
     let now = Timestamp::now();
     let guardrails = read.account.and_then(|a| a.spec.guardrails.as_ref());
-    let bounds = resolve::headroom_bounds(guardrails, &view.id, view.value);
+    let bounds = guardrails::headroom_bounds(guardrails, &view.id, view.value);
     let usage_read = provider.usage(&read.target, &view.id, &no_fleet).await;
     let usage = crate::usage::observe(
         &usage_read,
@@ -423,7 +424,7 @@ fn observe(
     let guardrails = read.account.and_then(|a| a.spec.guardrails.as_ref());
     // As the controller counts them: the other objects' capacity only while the sum stays within
     // the guardrails (a share that would break them does not count).
-    let violates = |value| resolve::guardrail_violation(guardrails, &view.id, value, view.value);
+    let violates = |value| guardrails::violation(guardrails, &view.id, value, view.value);
     let mut from_capacity = 0;
     for (_, value) in capacity_others.iter() {
         if violates(from_capacity + value).is_none() {

@@ -14,7 +14,7 @@ use super::{
 use crate::{
     api::Guardrails,
     cloud::{CloudError, Origin, Phase, RequestView},
-    controller::requests::{History, Intent, Tracked},
+    controller::decide::requests::{History, Intent, Tracked},
 };
 
 #[derive(Deserialize)]

@@ -15,9 +15,13 @@
 //! Pure: no clients and no clock of its own, so every rule is unit-tested in `tests.rs`, through
 //! the same loop (`drive::run`) that the controller and `plan --live` use.
 
+pub mod consent;
 pub mod drive;
+pub mod guardrails;
 pub mod outcome;
 mod plan;
+pub mod refusals;
+pub mod requests;
 mod rules;
 mod types;
 

@@ -3,11 +3,13 @@
 
 use jiff::Timestamp;
 
-use super::types::{Observed, Plan};
+use super::{
+    requests::Tracked,
+    types::{Observed, Plan},
+};
 use crate::{
     api::{TargetState, reasons},
     cloud::{CloudError, ErrorKind, Phase, RequestView},
-    controller::requests::Tracked,
 };
 
 /// What a filing came to.
@@ -49,6 +51,25 @@ impl Verdict {
             keep_intent: false,
         }
     }
+
+    /// A region that stopped before a decision (a read failed, or the spec cannot be met as
+    /// written): it shows no new request, and any recorded filing intent stays for a later
+    /// reconcile to judge.
+    fn stopped(state: TargetState, message: String) -> Self {
+        Self {
+            state,
+            message,
+            request: None,
+            wake_at: None,
+            filed: None,
+            keep_intent: true,
+        }
+    }
+
+    /// The same state and message, decided: with the request on record, and no intent kept.
+    fn decided(self, o: &Observed) -> Self {
+        Self::new(self.state, self.message, None, o)
+    }
 }
 
 /// The verdict of a plan that asks nothing more of the cloud (Hold or Wait).
@@ -72,7 +93,7 @@ pub fn settled(plan: Plan, o: &Observed) -> Verdict {
             "Internal",
             format!("the planner asked for {ask:?} twice"),
         ))
-        .verdict(o),
+        .decided(o),
         Plan::File { value } => Verdict {
             filed: Some((value, None)),
             ..Verdict::new(
@@ -114,7 +135,7 @@ pub fn after_filing(value: i64, filed: Filed, o: &Observed) -> Verdict {
     } else {
         Verdict {
             keep_intent: matches!(e.kind, ErrorKind::Unavailable | ErrorKind::Other),
-            ..failed(&e).verdict(o)
+            ..failed(&e).decided(o)
         }
     };
     Verdict {
@@ -123,40 +144,21 @@ pub fn after_filing(value: i64, filed: Filed, o: &Observed) -> Verdict {
     }
 }
 
-/// A region that stopped before a decision: its state and message.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Stopped {
-    pub state: TargetState,
-    pub message: String,
-}
-
-impl Stopped {
-    fn verdict(self, o: &Observed) -> Verdict {
-        Verdict::new(self.state, self.message, None, o)
-    }
-}
-
 /// A cloud call failed: retried (Error), unless the cloud says the quota cannot be raised, or
 /// the spec names what the cloud does not have (terminal until the spec changes).
-pub fn failed(e: &CloudError) -> Stopped {
+pub fn failed(e: &CloudError) -> Verdict {
     let state = match e.kind {
         ErrorKind::NotAdjustable => TargetState::NotAdjustable,
         ErrorKind::SpecMismatch => TargetState::Blocked,
         _ => TargetState::Error,
     };
-    Stopped {
-        state,
-        message: e.to_string(),
-    }
+    Verdict::stopped(state, e.to_string())
 }
 
 /// The spec cannot be met as written (a capacity type on another quota, or one the region does
 /// not offer): nothing is asked of the cloud until the spec changes.
-pub fn refused_spec(message: String) -> Stopped {
-    Stopped {
-        state: TargetState::Blocked,
-        message,
-    }
+pub fn refused_spec(message: String) -> Verdict {
+    Verdict::stopped(TargetState::Blocked, message)
 }
 
 /// Why a whole object stops before any region is looked at.
@@ -209,6 +211,26 @@ impl Blocker {
         };
         Self::until_changed(reason, message)
     }
+}
+
+/// A Kubernetes read or write that must come before filing failed: nothing was filed, and the
+/// region is tried again (Error).
+pub fn not_filed(what: &str, why: impl std::fmt::Display) -> CloudError {
+    CloudError::new(
+        ErrorKind::Unavailable,
+        "KubeApi",
+        format!("could not {what} before filing, so nothing was filed: {why}"),
+    )
+}
+
+/// The account or object changed since the cache was read, so the filing has no consent now:
+/// nothing was filed, and the region is judged again from the newer copy.
+pub fn no_consent(why: String) -> CloudError {
+    CloudError::new(
+        ErrorKind::Unavailable,
+        "AccountChanged",
+        format!("not filed: {why}"),
+    )
 }
 
 pub fn closed_message(view: &RequestView) -> String {

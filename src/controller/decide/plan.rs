@@ -1,13 +1,14 @@
 //! The rules in the order they apply: the first that holds decides.
 
 use super::{
-    outcome, rules,
+    guardrails, outcome, refusals,
+    requests::Tracked,
+    rules,
     types::{Ask, Observed, Plan, hold},
 };
 use crate::{
     api::TargetState,
     cloud::{Phase, UNLIMITED, meets},
-    controller::{refusals, requests::Tracked, resolve},
 };
 
 pub fn plan(o: &Observed) -> Plan {
@@ -72,7 +73,7 @@ pub fn plan(o: &Observed) -> Plan {
         return Plan::Read(Ask::History);
     }
     // The guardrails judge what is filed, whoever's need it is.
-    if let Some(reason) = resolve::guardrail_violation(
+    if let Some(reason) = guardrails::violation(
         o.guardrails.as_ref(),
         &o.quota_id,
         o.need.effective,

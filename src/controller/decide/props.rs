@@ -17,15 +17,13 @@ use super::{
     Ask, Need, Observed,
     drive::{self, Outside},
     outcome::{Filed, Verdict},
+    refusals,
+    requests::History,
 };
 use crate::{
     api::{Guardrails, TargetState},
     cloud::{CloudError, Phase, RequestView},
-    controller::{
-        aggregate::{self, Contribution},
-        refusals,
-        requests::History,
-    },
+    controller::aggregate::{self, Contribution},
 };
 
 /// One object of the fleet: its namespace, its need of any kind (floor, capacity total or

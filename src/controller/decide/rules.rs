@@ -2,14 +2,14 @@
 
 use jiff::SignedDuration;
 
-use super::types::{Observed, Plan, hold};
+use super::{
+    refusals,
+    requests::{self, History, Tracked},
+    types::{Observed, Plan, hold},
+};
 use crate::{
     api::TargetState,
     cloud::{Phase, RequestView, UNLIMITED},
-    controller::{
-        refusals,
-        requests::{self, History, Tracked},
-    },
 };
 
 /// How long an approved request may take to show in the quota's value before it is no longer

@@ -5,15 +5,13 @@ use super::{
     drive::{self, Outside},
     outcome::{Filed, closed_message},
     plan,
+    refusals::settles,
+    requests::{History, Intent, Tracked},
 };
 use crate::{
     api::TargetState,
     cloud::{CloudError, Phase, RequestView},
-    controller::{
-        aggregate::Effective,
-        refusals::settles,
-        requests::{History, Intent, Tracked},
-    },
+    controller::aggregate::Effective,
 };
 
 fn request(id: &str, status: &str, value: f64) -> RequestView {
@@ -500,7 +498,7 @@ fn a_need_declared_after_the_refusal_waits_out_the_cooldown_too() {
 fn refusals_closed(history: &History) -> Timestamp {
     History::refusals(Some(history))
         .iter()
-        .filter_map(crate::controller::refusals::closed_at)
+        .filter_map(crate::controller::decide::refusals::closed_at)
         .max()
         .expect("a refusal")
 }

@@ -2,13 +2,11 @@
 
 use jiff::{SignedDuration, Timestamp};
 
+use super::requests::{History, Intent, Tracked};
 use crate::{
     api::{CapacityStatus, Guardrails, TargetState},
     cloud::RequestView,
-    controller::{
-        aggregate::Effective,
-        requests::{History, Intent, Tracked},
-    },
+    controller::aggregate::Effective,
 };
 
 /// The needs on the quota as the aggregation adds them up for this object.
