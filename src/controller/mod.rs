@@ -37,7 +37,7 @@ use std::{
     time::Duration,
 };
 
-use futures::{FutureExt, StreamExt};
+use futures::{FutureExt, Stream, StreamExt};
 use k8s_openapi::api::core::v1::Namespace;
 use kube::{
     Api, Client, ResourceExt,
@@ -101,26 +101,8 @@ pub async fn run_with(
     seams: Seams,
     shutdown: impl Future<Output = ()> + Send + Sync + 'static,
 ) {
-    let wc = watcher::Config::default();
-    let (accounts, accounts_writer) = reflector::store();
-    let account_events = reflector::reflector(
-        accounts_writer,
-        watcher(Api::<CloudAccount>::all(client.clone()), wc.clone()),
-    )
-    .default_backoff()
-    .touched_objects();
-    let (namespaces, namespaces_writer) = reflector::store();
-    let namespace_events = reflector::reflector(
-        namespaces_writer,
-        watcher(
-            Api::<PartialObjectMeta<Namespace>>::all(client.clone()),
-            wc.clone(),
-        )
-        .modify(|ns| ns.managed_fields_mut().clear()),
-    )
-    .default_backoff()
-    .touched_objects();
-
+    let (accounts, account_events) = accounts_watch(&client);
+    let (namespaces, namespace_events) = namespaces_watch(&client);
     crate::metrics::set_max_concurrent(config.concurrency);
     let (store, writer) = reflector::store();
     let needs = Arc::new(needs::Needs::default());
@@ -129,29 +111,15 @@ pub async fn run_with(
     let controller = Controller::for_stream(trigger, store.clone())
         .with_config(controller::Config::default().concurrency(config.concurrency));
     let (by_account, by_namespace) = (store.clone(), store.clone());
-    let reporter = Reporter {
-        controller: "quota-operator".into(),
-        instance: Some(config.instance.clone()),
-    };
     let (stop_accounts, accounts_written) =
         account_status(seams.account_status, &client, &providers, &config);
-    let ctx = Arc::new(Context {
-        recorder: Recorder::new(client.clone(), reporter),
-        client,
-        providers,
+    let stores = Stores {
         accounts,
         namespaces,
         requirements: store,
         needs,
-        ledger: Ledger::new(config.poll / 2),
-        // Requested and Queued objects are reconciled every poll: three missed polls (and at
-        // least half a minute, for a busy operator) and a slot or a wait is forgotten.
-        turns: turns::Turns::new((config.poll * 3).max(std::time::Duration::from_secs(30))),
-        backoff: Backoff::new(config.backoff_base, config.backoff_max),
-        reconciles: seams.reconciles,
-        config,
-        stores_ready: tokio::sync::OnceCell::new(),
-    });
+    };
+    let ctx = context(client, providers, config, stores, seams.reconciles);
 
     let shutdown = shutdown.shared();
     let cut_off = stop_deadline(shutdown.clone(), listed, ctx.config.shutdown_grace);
@@ -179,6 +147,86 @@ pub async fn run_with(
     }
     let _ = stop_accounts.send(());
     let _ = accounts_written.await;
+}
+
+/// The CloudAccounts, cached and watched (a change reconciles the objects that name one).
+fn accounts_watch(
+    client: &Client,
+) -> (
+    reflector::Store<CloudAccount>,
+    impl Stream<Item = Result<CloudAccount, watcher::Error>> + Send + 'static,
+) {
+    let (accounts, writer) = reflector::store();
+    let events = reflector::reflector(
+        writer,
+        watcher(
+            Api::<CloudAccount>::all(client.clone()),
+            watcher::Config::default(),
+        ),
+    )
+    .default_backoff()
+    .touched_objects();
+    (accounts, events)
+}
+
+/// The namespaces' labels, cached and watched (a change reconciles the objects in one).
+fn namespaces_watch(
+    client: &Client,
+) -> (
+    reflector::Store<PartialObjectMeta<Namespace>>,
+    impl Stream<Item = Result<PartialObjectMeta<Namespace>, watcher::Error>> + Send + 'static,
+) {
+    let (namespaces, writer) = reflector::store();
+    let events = reflector::reflector(
+        writer,
+        watcher(
+            Api::<PartialObjectMeta<Namespace>>::all(client.clone()),
+            watcher::Config::default(),
+        )
+        .modify(|ns| ns.managed_fields_mut().clear()),
+    )
+    .default_backoff()
+    .touched_objects();
+    (namespaces, events)
+}
+
+/// What the watches keep, which every reconcile reads.
+struct Stores {
+    accounts: reflector::Store<CloudAccount>,
+    namespaces: reflector::Store<PartialObjectMeta<Namespace>>,
+    requirements: reflector::Store<QuotaRequirement>,
+    needs: Arc<needs::Needs>,
+}
+
+/// What every reconcile shares.
+fn context(
+    client: Client,
+    providers: Arc<dyn ProviderFactory>,
+    config: Config,
+    stores: Stores,
+    reconciles: Option<Arc<reconciles::Reconciles>>,
+) -> Arc<Context> {
+    let reporter = Reporter {
+        controller: "quota-operator".into(),
+        instance: Some(config.instance.clone()),
+    };
+    Arc::new(Context {
+        recorder: Recorder::new(client.clone(), reporter),
+        client,
+        providers,
+        accounts: stores.accounts,
+        namespaces: stores.namespaces,
+        requirements: stores.requirements,
+        needs: stores.needs,
+        ledger: Ledger::new(config.poll / 2),
+        // Requested and Queued objects are reconciled every poll: three missed polls (and at
+        // least half a minute, for a busy operator) and a slot or a wait is forgotten.
+        turns: turns::Turns::new((config.poll * 3).max(std::time::Duration::from_secs(30))),
+        backoff: Backoff::new(config.backoff_base, config.backoff_max),
+        reconciles,
+        config,
+        stores_ready: tokio::sync::OnceCell::new(),
+    })
 }
 
 /// The controller's own watch, with two things added: the needs index follows every event,

@@ -396,46 +396,28 @@ pub struct Capacity {
     pub request: Option<Tracked>,
 }
 
+/// The objects' shares in the order they are counted: by creation, then name (`None` is this
+/// object's own).
+type Order<'a> = Vec<(Option<Timestamp>, String, Option<&'a PeerShare>)>;
+
 impl Shares {
+    /// Every capacity on the quota counted in creation order: what counts, what is left out
+    /// (unseen, refused, or past a guardrail once added), and a request another object recorded
+    /// for exactly this object's total.
     pub fn judge(&self, q: &OnQuota<'_>, own_since: Timestamp) -> Capacity {
         let all: i64 = self.own.as_ref().map_or(0, |s| s.value)
             + self.others.iter().map(|p| p.value).sum::<i64>();
-        let me = q.me();
-        let mut order: Vec<(Option<Timestamp>, String, Option<&PeerShare>)> = self
-            .others
-            .iter()
-            .map(|p| {
-                (
-                    p.obj.metadata.creation_timestamp.as_ref().map(|t| t.0),
-                    p.name.clone(),
-                    Some(p),
-                )
-            })
-            .collect();
-        if self.own.is_some() {
-            order.push((q.created(), me.clone(), None));
-        }
-        order.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
         let mut running = 0;
         let mut own_left = None;
         let mut others = Vec::new();
-        for (_, name, peer) in order {
+        for (_, name, peer) in self.order(q) {
             let (value, since, left) = match peer {
-                None => {
-                    let value = self.own.as_ref().map_or(0, |s| s.value);
-                    (value, Some(own_since), None)
-                }
-                Some(p) => {
-                    let since = object::need_since(&p.obj);
-                    let left = if since.is_none() {
-                        Some(Left::Unseen)
-                    } else if q.settled(&p.obj, p.recorded.as_ref(), all) {
-                        Some(Left::Refused)
-                    } else {
-                        None
-                    };
-                    (p.value, since, left)
-                }
+                None => (
+                    self.own.as_ref().map_or(0, |s| s.value),
+                    Some(own_since),
+                    None,
+                ),
+                Some(p) => Self::peer_need(q, p, all),
             };
             let left = left.or_else(|| q.violates(running + value).map(Left::Guardrail));
             match (&left, peer) {
@@ -456,12 +438,53 @@ impl Shares {
                 });
             }
         }
-        let mut judged = Capacity {
-            own: self.own.clone(),
-            own_left,
-            others,
-            request: None,
+        self.with_request(
+            q,
+            Capacity {
+                own: self.own.clone(),
+                own_left,
+                others,
+                request: None,
+            },
+        )
+    }
+
+    fn order(&self, q: &OnQuota<'_>) -> Order<'_> {
+        let mut order: Order<'_> = self
+            .others
+            .iter()
+            .map(|p| {
+                let created = p.obj.metadata.creation_timestamp.as_ref().map(|t| t.0);
+                (created, p.name.clone(), Some(p))
+            })
+            .collect();
+        if self.own.is_some() {
+            order.push((q.created(), q.me(), None));
+        }
+        order.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+        order
+    }
+
+    /// Another object's share: its value, when its need was declared, and why it is left out
+    /// before any guardrail is asked (never seen by a reconcile of its own, or refused).
+    fn peer_need(
+        q: &OnQuota<'_>,
+        p: &PeerShare,
+        all: i64,
+    ) -> (i64, Option<Timestamp>, Option<Left>) {
+        let since = object::need_since(&p.obj);
+        let left = if since.is_none() {
+            Some(Left::Unseen)
+        } else if q.settled(&p.obj, p.recorded.as_ref(), all) {
+            Some(Left::Refused)
+        } else {
+            None
         };
+        (p.value, since, left)
+    }
+
+    /// A request another capacity object recorded for exactly this object's total.
+    fn with_request(&self, q: &OnQuota<'_>, mut judged: Capacity) -> Capacity {
         if judged.own.is_some() {
             let (total, created) = (judged.total(), q.created());
             judged.request = self

@@ -68,7 +68,14 @@ pub fn plan(o: &Observed) -> Plan {
     if let Some(held) = rules::follow(o, own_request, decrease) {
         return held;
     }
+    before_filing(o, own_request, kept)
+}
 
+/// Nothing holds the region but what may stand between a need and its filing: the cloud's
+/// history, the guardrails, a refusal's cooldown or another request, the region's turns, and
+/// the other objects read afresh.
+fn before_filing(o: &Observed, own_request: Option<&Tracked>, kept: Option<Tracked>) -> Plan {
+    let current = o.current;
     if o.history.is_none() {
         return Plan::Read(Ask::History);
     }
