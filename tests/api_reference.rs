@@ -29,7 +29,10 @@ fn docs_api_md_is_rendered_from_the_crds() {
 
 fn first_difference(a: &str, b: &str) -> usize {
     let mut lines = a.lines().zip(b.lines());
-    lines.position(|(x, y)| x != y).unwrap_or(a.lines().count().min(b.lines().count())) + 1
+    lines
+        .position(|(x, y)| x != y)
+        .unwrap_or(a.lines().count().min(b.lines().count()))
+        + 1
 }
 
 /// The whole reference: a preamble, then each CRD in the file's order.
@@ -114,7 +117,10 @@ fn render_columns(kind: &str, version: &Value, out: &mut String) {
 
 /// One row for this field, then its children: object properties, array items, map values.
 fn field_rows(path: &str, node: &Value, required: bool, out: &mut String) {
-    let mut text = node["description"].as_str().map(one_line).unwrap_or_default();
+    let mut text = node["description"]
+        .as_str()
+        .map(one_line)
+        .unwrap_or_default();
     for check in checks(node) {
         if !text.is_empty() {
             text.push_str("<br>");
@@ -130,7 +136,12 @@ fn field_rows(path: &str, node: &Value, required: bool, out: &mut String) {
     );
     if let Some(props) = node["properties"].as_object() {
         for (name, child) in props {
-            field_rows(&format!("{path}.{name}"), child, is_required(node, name), out);
+            field_rows(
+                &format!("{path}.{name}"),
+                child,
+                is_required(node, name),
+                out,
+            );
         }
     }
     if node["items"].is_object() && has_children(&node["items"]) {
@@ -198,12 +209,18 @@ fn checks(node: &Value) -> Vec<String> {
         found.push(format!("default: `{}`", scalar(&node["default"])));
     }
     if let Some(list_type) = node["x-kubernetes-list-type"].as_str() {
-        found.push(format!("list type: `{list_type}` (no duplicates when `set`)"));
+        found.push(format!(
+            "list type: `{list_type}` (no duplicates when `set`)"
+        ));
     }
     if node["nullable"] == true {
         found.push("may be null".into());
     }
-    for rule in node["x-kubernetes-validations"].as_array().into_iter().flatten() {
+    for rule in node["x-kubernetes-validations"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
         let message = rule["message"].as_str().map(one_line);
         let message = message.unwrap_or_else(|| format!("rule `{}`", str_of(&rule["rule"])));
         match rule["fieldPath"].as_str() {
@@ -282,7 +299,16 @@ fn items_and_map_values_with_fields_get_rows_of_their_own() {
     let mut out = String::new();
     field_rows("spec", &node, true, &mut out);
     let paths: Vec<&str> = out.lines().map(|l| l.split('`').nth(1).unwrap()).collect();
-    assert_eq!(paths, ["spec", "spec.list", "spec.list[]", "spec.list[].x", "spec.map"]);
+    assert_eq!(
+        paths,
+        [
+            "spec",
+            "spec.list",
+            "spec.list[]",
+            "spec.list[].x",
+            "spec.map"
+        ]
+    );
     assert!(out.contains("| `spec.list` | array of object |"));
     assert!(out.contains("| `spec.map` | map of integer |"));
 }

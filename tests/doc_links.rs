@@ -137,7 +137,10 @@ fn links(text: &str) -> Vec<(usize, String)> {
         if let Some(rest) = line.trim_start().strip_prefix('[')
             && let Some((_, target)) = rest.split_once("]: ")
         {
-            found.push((number, target.split_whitespace().next().unwrap_or("").into()));
+            found.push((
+                number,
+                target.split_whitespace().next().unwrap_or("").into(),
+            ));
             continue;
         }
         let mut rest = line.as_str();
@@ -246,7 +249,10 @@ fn slugs_follow_githubs_rules() {
         slug("QuotaRequirement (namespaced, short name `qr`, category `quotas`)"),
         "quotarequirement-namespaced-short-name-qr-category-quotas"
     );
-    assert_eq!(slug("The **bold** [link](x.md) and snake_case"), "the-bold-link-and-snake_case");
+    assert_eq!(
+        slug("The **bold** [link](x.md) and snake_case"),
+        "the-bold-link-and-snake_case"
+    );
     assert_eq!(slug("2026-12-07"), "2026-12-07");
 }
 
@@ -283,7 +289,11 @@ fn a_broken_link_fixture_fails() {
     .unwrap();
     let broken = broken_links(&doc);
     assert_eq!(broken.len(), 3, "{broken:#?}");
-    assert!(broken[0].contains(":3: missing.md: no such file"), "{}", broken[0]);
+    assert!(
+        broken[0].contains(":3: missing.md: no such file"),
+        "{}",
+        broken[0]
+    );
     assert!(broken[1].contains(":4: other.md#unreal: no heading with the anchor #unreal"));
     assert!(broken[2].contains(":5: #bottom: no heading"));
 }
