@@ -104,6 +104,7 @@ tools/argocd-health-test.sh
 tools/kstatus/test.sh
 tools/chart-test.sh
 tools/chart-install-test.sh
+tools/quickstart-test.sh
 
 step "the image: tools/image.sh (release binary, Debian runtime files, buildah on scratch)"
 if ! wait "$release_build"; then
