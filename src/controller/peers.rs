@@ -124,7 +124,9 @@ impl OnQuota<'_> {
         self.obj.metadata.creation_timestamp.as_ref().map(|t| t.0)
     }
 
-    fn violates(&self, value: i64) -> Option<String> {
+    /// Why the account's guardrails would refuse a request for `value`: a need past them
+    /// does not count, this object's or another's.
+    pub fn violates(&self, value: i64) -> Option<String> {
         let guardrails = self.account.spec.guardrails.as_ref();
         guardrails::violation(guardrails, &self.view.id, value, self.view.value)
     }

@@ -8,7 +8,7 @@ use jiff::Timestamp;
 use super::{
     super::{
         aggregate::{self, Contribution},
-        decide::{Need, guardrails, refusals, requests::Tracked},
+        decide::{Need, refusals, requests::Tracked},
         object, peers,
         region::Region,
     },
@@ -33,11 +33,7 @@ pub fn need(
         None => q.obj.spec.desired_value.unwrap_or_default(),
     };
     let value = aggregate::own_value(floor, seen.usage.headroom);
-    let guardrails = q.account.spec.guardrails.as_ref();
-    let blocked = capacity
-        .own_left
-        .clone()
-        .or_else(|| guardrails::violation(guardrails, &q.view.id, value, q.view.value));
+    let blocked = capacity.own_left.clone().or_else(|| q.violates(value));
     let generation = q.obj.metadata.generation.unwrap_or_default();
     let settled = own_request.is_some_and(|t| refusals::settles(t, value, generation))
         || refusals::settling(q.refusals, value, r.since).is_some();
