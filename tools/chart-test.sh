@@ -3,7 +3,8 @@
 # helm lint --strict with the default values and with ci/all-on-values.yaml, helm template in
 # both modes and without leader election, each rendering checked (tools/chart-checks.py: HA,
 # security context, least-privilege RBAC, PDB, Service, ServiceMonitor, NetworkPolicy (its default
-# metrics sources and node credential agents too), dashboard, no PrometheusRule by default),
+# metrics sources, and each cloud identity opening only its own node credential agent: none by
+# default, never 169.254.169.254 unless GKE Workload Identity is chosen), dashboard, no PrometheusRule by default),
 # the PrometheusRule's alerts (rendered with the default values and with ci/all-on-values.yaml:
 # promtool check rules, then promtool test rules with the unit tests in the chart's alerts/),
 # the refusals (two replicas without leader election, values the schema forbids), the Grafana
@@ -88,7 +89,12 @@ render default
 render all-on -f "$chart/ci/all-on-values.yaml"
 render no-le --set leaderElection.enabled=false --set replicaCount=1 --set teamRoles.aggregateToDefaultRoles=false
 render netpol --set networkPolicy.enabled=true
-render netpol-no-agents --set networkPolicy.enabled=true --set networkPolicy.gkeMetadataServer=false --set networkPolicy.eksPodIdentityAgent=false
+# Each identity opens only its own node-local endpoint; IRSA (and the default) none.
+render netpol-irsa --set networkPolicy.enabled=true --set-string 'serviceAccount.annotations.eks\.amazonaws\.com/role-arn=arn:aws:iam::123456789012:role/qo'
+render netpol-pod-identity --set networkPolicy.enabled=true --set networkPolicy.eksPodIdentityAgent=true
+render netpol-gke --set networkPolicy.enabled=true --set networkPolicy.gkeMetadataServer=true
+render netpol-gke-annotation --set networkPolicy.enabled=true --set-string 'serviceAccount.annotations.iam\.gke\.io/gcp-service-account=qo@p.iam.gserviceaccount.com'
+render netpol-both --set networkPolicy.enabled=true --set networkPolicy.gkeMetadataServer=true --set networkPolicy.eksPodIdentityAgent=true
 render no-team-roles --set teamRoles.enabled=false
 
 # The PrometheusRule's spec.groups as a rules file, checked by promtool and unit-tested with
