@@ -8,7 +8,8 @@
 # the PrometheusRule's alerts (rendered with the default values and with ci/all-on-values.yaml:
 # promtool check rules, then promtool test rules with the unit tests in the chart's alerts/),
 # the refusals (two replicas without leader election, values the schema forbids), the Grafana
-# dashboard's PromQL (promtool check rules), the README's Argo CD snippet, and helm package.
+# dashboard's PromQL (promtool check rules), the README's Argo CD snippet, the Dockerfiles' base
+# images pinned by digest (tools/pin-images.sh --check), and helm package.
 # Prints one line per check and "N passed, M failed"; exits non-zero on any failure.
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -151,6 +152,9 @@ refused "prometheusRule.additionalRules without expr" "at '/prometheusRule/addit
 tally < <("$py" "$here/chart-checks.py" dashboard "$chart/dashboards/quota-operator.json" "$work/dashboard-rules.yaml" 2>&1)
 run "promtool check rules: every dashboard query parses" "$promtool" check rules "$work/dashboard-rules.yaml"
 tally < <("$py" "$here/chart-checks.py" readme "$chart/README.md" "$chart" 2>&1)
+
+# The image the chart runs: every Dockerfile's bases pinned by digest (or scratch).
+run "base images pinned by digest (tools/pin-images.sh --check)" "$here/pin-images.sh" --check
 
 if "$helm" package "$chart" -d "$work" >"$work/package.out" 2>&1; then
 	tgz=$(ls "$work"/quota-operator-*.tgz)
