@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod capacity;
+pub mod cli;
 pub mod cloud;
 pub mod controller;
 pub mod explain;

@@ -3,8 +3,12 @@
 use std::{sync::Arc, time::Duration};
 
 use anyhow::Context as _;
-use clap::{Parser, Subcommand};
-use quota_operator::{api, cloud, controller, explain, leader, plan, shutdown, telemetry};
+use clap::{CommandFactory as _, Parser, Subcommand};
+use quota_operator::{
+    api,
+    cli::{exit_codes::ExitCodeDoc, kubeconfig, version},
+    cloud, controller, explain, leader, plan, shutdown, telemetry,
+};
 
 /// jemalloc instead of glibc's malloc: with 10,000 objects cached, glibc's per-thread arenas and
 /// retained free pages kept the operator's peak RSS about 10 MiB above what jemalloc needs. Its
@@ -26,7 +30,9 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run the controller against the cluster in KUBECONFIG or the in-cluster config.
+    /// Run the controller against the cluster of --kubeconfig/--context, KUBECONFIG, or the
+    /// in-cluster config.
+    #[command(after_help = quota_operator::cli::exit_codes::help(RUN_EXIT_CODES))]
     Run(Box<RunArgs>),
     /// Print every CRD as YAML.
     Crd,
@@ -35,10 +41,38 @@ enum Command {
     /// Validate QuotaRequirements and CloudAccounts offline as admission would, and with --live
     /// show what the operator would do (for GitOps pull requests).
     Plan(plan::cli::PlanArgs),
+    /// Print the version, the git commit it was built from, and the platform.
+    Version(version::VersionArgs),
+    /// Print a shell completion script (e.g. `source <(quota-operator completion bash)`).
+    Completion {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 }
+
+/// `run` returns an error from `main` (exit 1, the message on stderr) for anything that stops
+/// it other than a signal; clap exits 2 on a usage error.
+const RUN_EXIT_CODES: &[ExitCodeDoc] = &[
+    ExitCodeDoc {
+        code: 0,
+        meaning: "stopped by SIGTERM or SIGINT, after the reconciles in flight finished or the \
+                  shutdown grace ran out",
+    },
+    ExitCodeDoc {
+        code: 1,
+        meaning: "could not start or keep running (no Kubernetes API, conflicting flags, the \
+                  lease lost for good); the reason is on stderr",
+    },
+    ExitCodeDoc {
+        code: 2,
+        meaning: "a usage error: an unknown flag or a bad value",
+    },
+];
 
 #[derive(clap::Args)]
 struct RunArgs {
+    #[command(flatten)]
+    kube: kubeconfig::KubeArgs,
     /// Seconds between re-reads of satisfied objects.
     #[arg(long, env = "QO_RESYNC_SECONDS", default_value_t = 600)]
     resync_seconds: u64,
@@ -140,6 +174,25 @@ async fn main() -> anyhow::Result<std::process::ExitCode> {
         Command::Explain(args) => Ok(explain::cli::run(args).await),
         Command::Plan(args) => Ok(plan::cli::run(args).await),
         Command::Run(args) => run(*args).await.map(|()| std::process::ExitCode::SUCCESS),
+        Command::Version(args) => {
+            print!("{}", version::Version::current().render(args.output));
+            Ok(std::process::ExitCode::SUCCESS)
+        }
+        Command::Completion { shell } => {
+            completion(shell)?;
+            Ok(std::process::ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// Generated whole before it is written: clap_complete panics on a write error, and a reader
+/// that stops early (`| head`) is not one.
+fn completion(shell: clap_complete::Shell) -> anyhow::Result<()> {
+    let mut script = vec![];
+    clap_complete::generate(shell, &mut Cli::command(), "quota-operator", &mut script);
+    match std::io::Write::write_all(&mut std::io::stdout(), &script) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e).context("writing stdout"),
+        _ => Ok(()),
     }
 }
 
@@ -150,11 +203,7 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
     rustls::crypto::aws_lc_rs::default_provider()
         .install_default()
         .map_err(|_| anyhow::anyhow!("a rustls crypto provider was already installed"))?;
-    let kube_config = kube::Config::infer()
-        .await
-        .context("finding the Kubernetes API (KUBECONFIG or in-cluster)")?;
-    let client =
-        kube::Client::try_from(kube_config.clone()).context("connecting to the Kubernetes API")?;
+    let (kube_config, client) = kubeconfig::connect(&args.kube).await?;
     let config = controller::Config {
         resync: Duration::from_secs(args.resync_seconds),
         poll: Duration::from_secs(args.poll_seconds),

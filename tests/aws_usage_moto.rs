@@ -20,15 +20,23 @@ use quota_operator::cloud::{
     aws::{UsageMetric, cloudwatch_usage},
 };
 
-/// A Python with moto's server: `~/.cache/quota-operator/moto-venv`, made when missing. None only
-/// when PyPI cannot be reached.
+/// The moto and boto3 the tests were written against: a new moto may answer CloudWatch
+/// differently. Bump them together, deliberately.
+const MOTO: &str = "5.2.6";
+const BOTO3: &str = "1.44.18";
+
+/// A Python with moto's server at `MOTO`: `~/.cache/quota-operator/moto-venv`, made (or brought
+/// to `MOTO`) when it is not. None only when PyPI cannot be reached.
 fn moto_python() -> Option<PathBuf> {
     let home = std::env::var_os("HOME").map(PathBuf::from)?;
     let venv = home.join(".cache/quota-operator/moto-venv");
     let python = venv.join("bin/python");
     let ready = |p: &PathBuf| {
         Command::new(p)
-            .args(["-c", "import moto, flask, boto3"])
+            .args([
+                "-c",
+                &format!("import moto, flask, boto3; assert moto.__version__ == {MOTO:?}"),
+            ])
             .output()
             .is_ok_and(|o| o.status.success())
     };
@@ -43,7 +51,12 @@ fn moto_python() -> Option<PathBuf> {
         assert!(made.is_ok_and(|s| s.success()), "python3 -m venv failed");
     }
     let pip = Command::new(venv.join("bin/pip"))
-        .args(["install", "-q", "moto[server]", "boto3"])
+        .args([
+            "install",
+            "-q",
+            &format!("moto[server]=={MOTO}"),
+            &format!("boto3=={BOTO3}"),
+        ])
         .output()
         .expect("pip");
     if !pip.status.success() {

@@ -140,6 +140,35 @@ async fn json_and_markdown_carry_the_same_verdicts() {
     );
 }
 
+/// `-o yaml` is `-o json` in YAML: the same fields, values and exit code.
+#[tokio::test]
+async fn yaml_carries_the_fields_and_values_of_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = VALID_QR
+        .replace("name: spot,", "name: bad,")
+        .replace("desiredValue: 2000", "desiredValue: 0");
+    write(dir.path(), "two.yaml", &format!("{VALID_QR}---\n{bad}"));
+    let file = dir.path().join("two.yaml");
+    let json = plan(&["-f", file.to_str().unwrap(), "-o", "json"], &[]).await;
+    let yaml = plan(&["-f", file.to_str().unwrap(), "-o", "yaml"], &[]).await;
+    assert_eq!(
+        (json.code, yaml.code),
+        (1, 1),
+        "{}{}",
+        yaml.stdout,
+        yaml.stderr
+    );
+    let from_json: Value = serde_json::from_str(&json.stdout).unwrap();
+    let from_yaml: Value = serde_yaml::from_str(&yaml.stdout).unwrap();
+    assert_eq!(from_yaml, from_json);
+    assert_eq!(from_yaml["objects"][1]["verdict"], "invalid");
+    assert!(
+        yaml.stdout.starts_with("live: false\nobjects:\n"),
+        "{}",
+        yaml.stdout
+    );
+}
+
 #[tokio::test]
 async fn usage_errors_exit_2() {
     let missing = plan(&["-f", "/nonexistent/quotas"], &[]).await;

@@ -8,6 +8,7 @@ Usage: chart-checks.py MODE NAMESPACE < rendered.yaml
 
 Prints "ok   <check>" or "FAIL <check>: <why>" per check; chart-test.sh counts them.
 """
+import ipaddress
 import json
 import sys
 
@@ -237,6 +238,7 @@ def mode_all_on(docs, ns):
     cidrs = [t.get("ipBlock", {}).get("cidr") for e in nps.get("egress", []) for t in e.get("to", [])
              if not any(p.get("port") == 80 for p in e.get("ports", []))]
     check("egress to the API server CIDRs", cidrs == ["172.20.0.0/16", "2001:db8::/64"], str(cidrs))
+    agents_exactly(np, GKE_METADATA, "GKE's metadata server (the iam.gke.io annotation), not Pod Identity's agent")
     ing = nps.get("ingress", [{}])[0]
     monitoring = [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}]
     check("ingress to the metrics port from monitoring only", ing.get("ports") == [{"port": "http", "protocol": "TCP"}] and ing.get("from") == monitoring, str(ing))
@@ -261,6 +263,8 @@ def mode_no_le(docs, ns):
 # The node-local credential agents the policy may reach on port 80, and nothing else there.
 GKE_METADATA = ["169.254.169.254/32"]
 EKS_POD_IDENTITY = ["169.254.170.23/32", "fd00:ec2::23/128"]
+# EC2's instance metadata endpoint (the node's IAM role) is the same address as GKE's server.
+INSTANCE_METADATA = ipaddress.ip_address("169.254.169.254")
 
 
 def port_80_cidrs(np):
@@ -272,6 +276,34 @@ def port_80_cidrs(np):
     return out
 
 
+def reaches_instance_metadata(np):
+    """Egress rules whose destinations include 169.254.169.254 on port 80 (any `to`-less rule
+    on 80, or an ipBlock holding the address), or on every port (a rule without ports)."""
+    out = []
+    for e in np.get("spec", {}).get("egress", []):
+        ports = [p.get("port") for p in e.get("ports", [])]
+        if ports and 80 not in ports:
+            continue
+        blocks = [t.get("ipBlock") for t in e.get("to", [])]
+        if not blocks or any(b and INSTANCE_METADATA in ipaddress.ip_network(b["cidr"])
+                             and not any(INSTANCE_METADATA in ipaddress.ip_network(x) for x in b.get("except", []))
+                             for b in blocks):
+            out.append(e)
+    return out
+
+
+def agents_exactly(np, want, what):
+    got = port_80_cidrs(np)
+    check(f"port 80 egress to {what}, exactly", sorted(str(c) for c in got) == sorted(want), str(got))
+    for e in np.get("spec", {}).get("egress", []):
+        if any(p.get("port") == 80 for p in e.get("ports", [])):
+            check("port 80 rules allow TCP 80 only", e.get("ports") == [{"port": 80, "protocol": "TCP"}], str(e))
+    check("every egress rule names its ports", all(e.get("ports") for e in np.get("spec", {}).get("egress", [])))
+    opened = GKE_METADATA[0] in want
+    check(f"169.254.169.254 (EC2 instance metadata on EKS) {'reachable' if opened else 'unreachable'}",
+          bool(reaches_instance_metadata(np)) == opened, str(reaches_instance_metadata(np)))
+
+
 def mode_netpol(docs, ns):
     """networkPolicy.enabled with every other networkPolicy value at its default."""
     np = one(docs, "NetworkPolicy")
@@ -279,15 +311,11 @@ def mode_netpol(docs, ns):
     check("metrics ingress is the one ingress rule", len(ing) == 1, str(ing))
     check("metrics only from the release's namespace by default", ing and ing[0].get("from") == [{"podSelector": {}}], str(ing))
     check("no cluster-wide metrics source by default", not any("namespaceSelector" in f or "ipBlock" in f for r in ing for f in r.get("from", [])), str(ing))
-    check("egress to GKE's metadata server and EKS Pod Identity on port 80, exactly", sorted(port_80_cidrs(np)) == sorted(GKE_METADATA + EKS_POD_IDENTITY), str(port_80_cidrs(np)))
-    for e in np.get("spec", {}).get("egress", []):
-        if any(p.get("port") == 80 for p in e.get("ports", [])):
-            check("port 80 rules allow TCP 80 only", e.get("ports") == [{"port": 80, "protocol": "TCP"}], str(e))
+    agents_exactly(np, [], "no credential agent by default")
 
 
-def mode_netpol_no_agents(docs, ns):
-    np = one(docs, "NetworkPolicy")
-    check("no port 80 egress with both agents off", port_80_cidrs(np) == [], str(port_80_cidrs(np)))
+def netpol_agents(want, what):
+    return lambda docs, ns: agents_exactly(one(docs, "NetworkPolicy"), want, what)
 
 
 def mode_no_team_roles(docs, ns):
@@ -415,7 +443,12 @@ def main():
         ns = sys.argv[2]
         docs = [d for d in yaml.safe_load_all(sys.stdin) if d]
         {"default": mode_default, "all-on": mode_all_on, "no-le": mode_no_le, "netpol": mode_netpol,
-         "netpol-no-agents": mode_netpol_no_agents, "no-team-roles": mode_no_team_roles}[mode](docs, ns)
+         "netpol-irsa": netpol_agents([], "no credential agent with IRSA"),
+         "netpol-pod-identity": netpol_agents(EKS_POD_IDENTITY, "the EKS Pod Identity agent only"),
+         "netpol-gke": netpol_agents(GKE_METADATA, "GKE's metadata server only"),
+         "netpol-gke-annotation": netpol_agents(GKE_METADATA, "GKE's metadata server only, for the annotation"),
+         "netpol-both": netpol_agents(GKE_METADATA + EKS_POD_IDENTITY, "both agents, both asked for"),
+         "no-team-roles": mode_no_team_roles}[mode](docs, ns)
     for name, ok, why in results:
         print(f"ok   {mode}: {name}" if ok else f"FAIL {mode}: {name}: {why}")
 

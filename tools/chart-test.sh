@@ -3,11 +3,13 @@
 # helm lint --strict with the default values and with ci/all-on-values.yaml, helm template in
 # both modes and without leader election, each rendering checked (tools/chart-checks.py: HA,
 # security context, least-privilege RBAC, PDB, Service, ServiceMonitor, NetworkPolicy (its default
-# metrics sources and node credential agents too), dashboard, no PrometheusRule by default),
+# metrics sources, and each cloud identity opening only its own node credential agent: none by
+# default, never 169.254.169.254 unless GKE Workload Identity is chosen), dashboard, no PrometheusRule by default),
 # the PrometheusRule's alerts (rendered with the default values and with ci/all-on-values.yaml:
 # promtool check rules, then promtool test rules with the unit tests in the chart's alerts/),
 # the refusals (two replicas without leader election, values the schema forbids), the Grafana
-# dashboard's PromQL (promtool check rules), the README's Argo CD snippet, and helm package.
+# dashboard's PromQL (promtool check rules), the README's Argo CD snippet, the Dockerfiles' base
+# images pinned by digest (tools/pin-images.sh --check), and helm package.
 # Prints one line per check and "N passed, M failed"; exits non-zero on any failure.
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -88,7 +90,12 @@ render default
 render all-on -f "$chart/ci/all-on-values.yaml"
 render no-le --set leaderElection.enabled=false --set replicaCount=1 --set teamRoles.aggregateToDefaultRoles=false
 render netpol --set networkPolicy.enabled=true
-render netpol-no-agents --set networkPolicy.enabled=true --set networkPolicy.gkeMetadataServer=false --set networkPolicy.eksPodIdentityAgent=false
+# Each identity opens only its own node-local endpoint; IRSA (and the default) none.
+render netpol-irsa --set networkPolicy.enabled=true --set-string 'serviceAccount.annotations.eks\.amazonaws\.com/role-arn=arn:aws:iam::123456789012:role/qo'
+render netpol-pod-identity --set networkPolicy.enabled=true --set networkPolicy.eksPodIdentityAgent=true
+render netpol-gke --set networkPolicy.enabled=true --set networkPolicy.gkeMetadataServer=true
+render netpol-gke-annotation --set networkPolicy.enabled=true --set-string 'serviceAccount.annotations.iam\.gke\.io/gcp-service-account=qo@p.iam.gserviceaccount.com'
+render netpol-both --set networkPolicy.enabled=true --set networkPolicy.gkeMetadataServer=true --set networkPolicy.eksPodIdentityAgent=true
 render no-team-roles --set teamRoles.enabled=false
 
 # The PrometheusRule's spec.groups as a rules file, checked by promtool and unit-tested with
@@ -145,6 +152,9 @@ refused "prometheusRule.additionalRules without expr" "at '/prometheusRule/addit
 tally < <("$py" "$here/chart-checks.py" dashboard "$chart/dashboards/quota-operator.json" "$work/dashboard-rules.yaml" 2>&1)
 run "promtool check rules: every dashboard query parses" "$promtool" check rules "$work/dashboard-rules.yaml"
 tally < <("$py" "$here/chart-checks.py" readme "$chart/README.md" "$chart" 2>&1)
+
+# The image the chart runs: every Dockerfile's bases pinned by digest (or scratch).
+run "base images pinned by digest (tools/pin-images.sh --check)" "$here/pin-images.sh" --check
 
 if "$helm" package "$chart" -d "$work" >"$work/package.out" 2>&1; then
 	tgz=$(ls "$work"/quota-operator-*.tgz)

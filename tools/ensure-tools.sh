@@ -4,9 +4,14 @@
 # kubectl and gcloud (with its alpha component) must be on the machine.
 set -euo pipefail
 
+# One AWS CLI version for every run: the tests drive its argument parsing and output, which a
+# new release may change. Bump it deliberately (pip index versions awscli).
+awscli_version=1.45.11
 if ! command -v aws >/dev/null; then
-	echo "ensure-tools: installing the AWS CLI from PyPI" >&2
-	python3 -m pip install --quiet awscli
+	echo "ensure-tools: installing the AWS CLI $awscli_version from PyPI" >&2
+	python3 -m pip install --quiet "awscli==$awscli_version"
+elif ! aws --version 2>&1 | grep -q "^aws-cli/$awscli_version "; then
+	echo "ensure-tools: using $(aws --version 2>&1 | cut -d' ' -f1), not the pinned aws-cli/$awscli_version" >&2
 fi
 # The chart tests read JSON with jq and check renders with python3 + PyYAML.
 missing=()

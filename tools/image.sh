@@ -57,7 +57,7 @@ if [ -n "${QO_IMAGE_BINARY:-}" ]; then
 	binary=$QO_IMAGE_BINARY
 else
 	log "cargo build --release (fat LTO: minutes when cold)"
-	nice -n "${QO_BUILD_NICE:-10}" cargo build --release --locked -p quota-operator --bin quota-operator \
+	QO_GIT_COMMIT=$revision nice -n "${QO_BUILD_NICE:-10}" cargo build --release --locked -p quota-operator --bin quota-operator \
 		--manifest-path "$root/Cargo.toml" >&2
 	binary=${CARGO_TARGET_DIR:-$root/target}/release/quota-operator
 fi

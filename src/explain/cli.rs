@@ -3,7 +3,7 @@
 use std::{io::Read as _, process::ExitCode};
 
 use super::{
-    ExplainError, Finding, Market, Options, QuotaId,
+    ExplainError, Finding, Market, Options, QuotaId, exit,
     live::{self, LiveSettings},
     recognise,
     render::{self, Report},
@@ -16,8 +16,8 @@ use super::{
     long_about = "Reads a cloud error on stdin (EC2 Spot/vCPU/instance limits, Fargate vCPUs, ELB \
 targets and load balancers, Elastic IPs, network interfaces, GCP quota exceeded, \
 CONCURRENT_OPERATIONS_QUOTA_EXCEEDED) and prints the QuotaRequirement that prevents it on stdout, \
-an explanation on stderr. Exit codes: 0 recognised, 1 not a quota error it knows, 2 a flag is \
-needed (--instance-type, --region), 3 --live failed."
+an explanation on stderr.",
+    after_help = crate::cli::exit_codes::help(exit::CODES)
 )]
 pub struct ExplainArgs {
     /// The instance type that failed to launch (EC2 quotas count vCPUs per family).
@@ -56,17 +56,17 @@ pub async fn run(args: ExplainArgs) -> ExitCode {
     let mut input = String::new();
     if let Err(e) = std::io::stdin().read_to_string(&mut input) {
         eprintln!("error: reading stdin: {e}");
-        return ExitCode::from(1);
+        return ExitCode::from(exit::NOT_RECOGNISED);
     }
     if input.trim().is_empty() {
         eprintln!("error: paste the error on stdin (e.g. pbpaste | quota-operator explain)");
-        return ExitCode::from(1);
+        return ExitCode::from(exit::NOT_RECOGNISED);
     }
     match explain(&input, &args).await {
         Ok((yaml, explanation)) => {
             print!("{yaml}");
             eprint!("{explanation}");
-            ExitCode::SUCCESS
+            ExitCode::from(exit::RECOGNISED)
         }
         Err(e) => {
             eprintln!("error: {e}");

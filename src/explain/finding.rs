@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use super::text;
+use super::{exit, text};
 use crate::capacity::families::Market;
 
 /// What the user told us besides the error text.
@@ -118,14 +118,14 @@ pub enum ExplainError {
 }
 
 impl ExplainError {
-    /// 1: the text is not a quota error we know; 2: a flag is needed; 3: --live failed.
+    /// The exit code `explain --help` lists for this error.
     pub fn exit_code(&self) -> u8 {
         match self {
-            Self::NotRecognised(_) | Self::UnknownFamily(_) => 1,
+            Self::NotRecognised(_) | Self::UnknownFamily(_) => exit::NOT_RECOGNISED,
             Self::NeedsInstanceType { .. }
             | Self::NeedsRegion { .. }
-            | Self::CountNotApplicable { .. } => 2,
-            Self::Live(_) => 3,
+            | Self::CountNotApplicable { .. } => exit::FLAG_NEEDED,
+            Self::Live(_) => exit::LIVE_FAILED,
         }
     }
 }

@@ -8,6 +8,7 @@
 mod aws_errors;
 pub mod cli;
 mod ec2_errors;
+pub mod exit;
 mod finding;
 mod gcp_errors;
 mod gcp_metrics;

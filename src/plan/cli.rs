@@ -1,5 +1,5 @@
 //! The `quota-operator plan` subcommand: flags, reading the files, admission, `--live`, output
-//! and the exit code (1 when any object is invalid, 2 on usage errors, else 0).
+//! and the exit code (`super::exit`).
 
 use std::{path::PathBuf, process::ExitCode};
 
@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use super::{
     admission::{self, Admission},
+    exit,
     files::{self, Document},
     live::{self, World},
     render::{self, Format},
@@ -23,8 +24,8 @@ use crate::{
     long_about = "Validates QuotaRequirements and CloudAccounts offline exactly as the API server's \
 admission does (the CRDs' OpenAPI schema and CEL rules, unknown fields refused as `kubectl apply` \
 refuses them), and with --live reads each target's current value and prints what the operator \
-would do: satisfied, file N, requested, queued, blocked by a guardrail, not adjustable. Exit codes: \
-0 all valid, 1 an object is invalid, 2 usage error."
+would do: satisfied, file N, requested, queued, blocked by a guardrail, not adjustable.",
+    after_help = crate::cli::exit_codes::help(exit::CODES)
 )]
 pub struct PlanArgs {
     /// Files or directories (`.yaml`, `.yml`, `.json`) to read; `-` is stdin. Repeatable.
@@ -33,6 +34,9 @@ pub struct PlanArgs {
     /// Read directories recursively.
     #[arg(short = 'R', long)]
     pub recursive: bool,
+    /// table for a terminal, markdown for a pull-request comment; json and yaml carry the same
+    /// fields (the report's shape: live, objects[].file, document, kind, name, verdict,
+    /// errors[], targets[]).
     #[arg(short = 'o', long, value_enum, default_value = "table")]
     pub output: Format,
     /// Read current values with your credentials (AWS default chain, GCP Application Default
@@ -70,7 +74,7 @@ pub async fn run(args: PlanArgs) -> ExitCode {
 
 fn usage(message: &str) -> ExitCode {
     eprintln!("error: {message}");
-    ExitCode::from(2)
+    ExitCode::from(exit::USAGE)
 }
 
 /// The admins' files must be readable and their CloudAccounts valid: one left out would let a

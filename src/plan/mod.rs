@@ -9,6 +9,7 @@
 pub mod admission;
 pub mod cel;
 pub mod cli;
+pub mod exit;
 pub mod field;
 pub mod files;
 pub mod limits;

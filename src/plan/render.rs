@@ -1,4 +1,4 @@
-//! The report as a terminal table, JSON, or Markdown for a pull-request comment. Invalid objects
+//! The report as a terminal table, JSON, YAML, or Markdown for a pull-request comment. Invalid objects
 //! come first, each with the API server's messages: they are what a reviewer must act on.
 
 use std::fmt::Write as _;
@@ -11,6 +11,8 @@ pub enum Format {
     #[default]
     Table,
     Json,
+    /// The same fields as JSON, for tools that read YAML.
+    Yaml,
     Markdown,
 }
 
@@ -22,6 +24,7 @@ pub fn render(report: &Report, format: Format) -> String {
             json.push('\n');
             json
         }
+        Format::Yaml => serde_yaml::to_string(report).expect("a report serializes"),
         Format::Markdown => markdown(report),
     }
 }

@@ -186,8 +186,12 @@ impl Report {
         line
     }
 
-    /// 1 when any object is invalid or refused, else 0.
+    /// `INVALID` when any object is invalid or refused, else `VALID`.
     pub fn exit_code(&self) -> u8 {
-        u8::from(self.invalid().next().is_some() || self.refused().next().is_some())
+        if self.invalid().next().is_some() || self.refused().next().is_some() {
+            super::exit::INVALID
+        } else {
+            super::exit::VALID
+        }
     }
 }

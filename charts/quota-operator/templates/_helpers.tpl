@@ -95,3 +95,13 @@ rule expressions get a plain number, which every Prometheus version reads.
 {{- div $total 1000 }}
 {{- end }}
 {{- end }}
+
+{{/*
+"true" when the NetworkPolicy opens GKE's metadata server: asked for, or GKE Workload Identity
+chosen by its ServiceAccount annotation. Empty otherwise (a false `if`).
+*/}}
+{{- define "quota-operator.gkeMetadataServer" -}}
+{{- if or .Values.networkPolicy.gkeMetadataServer (hasKey (.Values.serviceAccount.annotations | default dict) "iam.gke.io/gcp-service-account") -}}
+true
+{{- end }}
+{{- end }}
