@@ -357,7 +357,7 @@ async fn plan_one(
         others,
         capacity_others,
     };
-    let mut observed = observe(qr, read, view, &needs, now);
+    let mut observed = as_observed(qr, read, view, &needs, now);
     if qr.spec.headroom.is_some() && headroom.is_none() {
         observed.usage_missing = Some(format!(
             "spec.headroom needs the quota's usage, which is unknown ({})",
@@ -408,7 +408,7 @@ struct Needs<'a> {
 
 /// The region as the controller's decision reads it, from the files and the cloud's value: the
 /// other objects of the files added up as the controller adds them.
-fn observe(
+fn as_observed(
     qr: &QuotaRequirement,
     read: &Read<'_>,
     view: &QuotaView,
