@@ -9,6 +9,7 @@ use axum::{Json, Router, routing::get};
 use tokio::{sync::oneshot, task::JoinHandle};
 
 use crate::{
+    call_log,
     aws::{self, AwsControl, AwsSim},
     gcp::{self, GcpControl, GcpSim},
     scenario::Scenario,
@@ -82,7 +83,9 @@ impl SimHandle {
             .chain(gcp::ADMIN_ROUTES)
             .copied()
             .collect();
-        let router = router.route("/_sim", get(|| async move { Json(routes) }));
+        let router = router
+            .route("/_sim", get(|| async move { Json(routes) }))
+            .layer(axum::middleware::from_fn(call_log::name_caller));
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             axum::serve(listener, router)

@@ -6,6 +6,7 @@ mod clouds;
 pub mod gcp;
 mod limiter;
 mod per_account;
+pub mod permissions;
 mod regions;
 
 pub use boundary::{
