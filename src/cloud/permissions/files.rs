@@ -88,46 +88,69 @@ fn policy(keep: impl Fn(&Call) -> bool) -> String {
     })
 }
 
-fn trust(statement: Value) -> String {
-    pretty(&json!({ "Version": "2012-10-17", "Statement": [statement] }))
+/// A trust policy's one statement, in the order AWS's documents show it.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Trust {
+    sid: &'static str,
+    effect: &'static str,
+    principal: Value,
+    action: Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    condition: Option<Value>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct TrustPolicy {
+    version: &'static str,
+    statement: [Trust; 1],
+}
+
+fn trust(statement: Trust) -> String {
+    pretty(&TrustPolicy {
+        version: "2012-10-17",
+        statement: [statement],
+    })
 }
 
 /// The chart's ServiceAccount (namespace quota-operator, name quota-operator).
 const SERVICE_ACCOUNT: &str = "system:serviceaccount:quota-operator:quota-operator";
 
-fn irsa() -> Value {
-    json!({
-        "Sid": "QuotaOperatorServiceAccount",
-        "Effect": "Allow",
-        "Principal": { "Federated": "arn:aws:iam::ACCOUNT_ID:oidc-provider/OIDC_PROVIDER" },
-        "Action": "sts:AssumeRoleWithWebIdentity",
-        "Condition": { "StringEquals": {
+fn irsa() -> Trust {
+    Trust {
+        sid: "QuotaOperatorServiceAccount",
+        effect: "Allow",
+        principal: json!({ "Federated": "arn:aws:iam::ACCOUNT_ID:oidc-provider/OIDC_PROVIDER" }),
+        action: json!("sts:AssumeRoleWithWebIdentity"),
+        condition: Some(json!({ "StringEquals": {
             "OIDC_PROVIDER:sub": SERVICE_ACCOUNT,
             "OIDC_PROVIDER:aud": "sts.amazonaws.com",
-        } },
-    })
+        } })),
+    }
 }
 
-fn pod_identity() -> Value {
-    json!({
-        "Sid": "EksPodIdentity",
-        "Effect": "Allow",
-        "Principal": { "Service": "pods.eks.amazonaws.com" },
-        "Action": ["sts:AssumeRole", "sts:TagSession"],
-    })
+fn pod_identity() -> Trust {
+    Trust {
+        sid: "EksPodIdentity",
+        effect: "Allow",
+        principal: json!({ "Service": "pods.eks.amazonaws.com" }),
+        action: json!(["sts:AssumeRole", "sts:TagSession"]),
+        condition: None,
+    }
 }
 
 /// The role a CloudAccount's `spec.aws.roleArn` names, in the managed account: only the
 /// operator's role may assume it, and only with the CloudAccount's `spec.aws.externalId`.
-fn cross_account() -> Value {
+fn cross_account() -> Trust {
     let role = TARGET_ROLE.rsplit('/').next().unwrap_or("quota-operator");
-    json!({
-        "Sid": "QuotaOperator",
-        "Effect": "Allow",
-        "Principal": { "AWS": format!("arn:aws:iam::ACCOUNT_ID:role/{role}") },
-        "Action": "sts:AssumeRole",
-        "Condition": { "StringEquals": { "sts:ExternalId": "EXTERNAL_ID" } },
-    })
+    Trust {
+        sid: "QuotaOperator",
+        effect: "Allow",
+        principal: json!({ "AWS": format!("arn:aws:iam::ACCOUNT_ID:role/{role}") }),
+        action: json!("sts:AssumeRole"),
+        condition: Some(json!({ "StringEquals": { "sts:ExternalId": "EXTERNAL_ID" } })),
+    }
 }
 
 /// A custom role in `gcloud iam roles create --file` form: the GCP permissions `keep` selects.
