@@ -103,8 +103,18 @@ fn check_grammar(path: &str, trust: bool) {
         );
         assert_eq!(s["Effect"], "Allow", "{path} {sid}");
         let keys: BTreeSet<&str> = s.as_object().unwrap().keys().map(String::as_str).collect();
-        let allowed = ["Sid", "Effect", "Action", "Resource", "Principal", "Condition"];
-        assert!(keys.iter().all(|k| allowed.contains(k)), "{path} {sid}: {keys:?}");
+        let allowed = [
+            "Sid",
+            "Effect",
+            "Action",
+            "Resource",
+            "Principal",
+            "Condition",
+        ];
+        assert!(
+            keys.iter().all(|k| allowed.contains(k)),
+            "{path} {sid}: {keys:?}"
+        );
         let needed = if trust { "Principal" } else { "Resource" };
         assert!(keys.contains(needed), "{path} {sid}: no {needed}");
     }
@@ -131,8 +141,7 @@ fn the_aws_files_are_valid_iam_policies() {
     );
     let cross = json("aws/trust-cross-account.json");
     assert_eq!(
-        cross["Statement"][0]["Condition"]["StringEquals"]["sts:ExternalId"],
-        "EXTERNAL_ID",
+        cross["Statement"][0]["Condition"]["StringEquals"]["sts:ExternalId"], "EXTERNAL_ID",
         "CloudAccount has spec.aws.externalId: the trust policy asks for it"
     );
 }
@@ -160,10 +169,11 @@ fn the_plan_files_only_read_and_hold_nothing_the_operator_lacks() {
     let plan = actions(&json("aws/plan-readonly-policy.json"));
     assert!(plan.is_subset(&operator), "{plan:?} not in {operator:?}");
     assert!(!plan.contains("servicequotas:RequestServiceQuotaIncrease"));
-    assert!(
-        plan.iter()
-            .all(|a| a.split(':').nth(1).is_some_and(|n| !n.starts_with("Create")))
-    );
+    assert!(plan.iter().all(|a| {
+        a.split(':')
+            .nth(1)
+            .is_some_and(|n| !n.starts_with("Create"))
+    }));
     let operator = role("gcp/custom-role.yaml");
     let plan = role("gcp/plan-readonly-role.yaml");
     assert!(plan.is_subset(&operator), "{plan:?} not in {operator:?}");
@@ -183,8 +193,7 @@ fn read_log() -> (PathBuf, BTreeSet<Logged>) {
     let path = std::env::var_os("QUOTA_SIM_CALL_LOG")
         .map(PathBuf::from)
         .expect("QUOTA_SIM_CALL_LOG names the log the test suite wrote (tools/test.sh sets it)");
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let lines = text
         .lines()
         .map(|l| match l.split('\t').collect::<Vec<_>>()[..] {
@@ -228,7 +237,12 @@ fn not_granted(log: &BTreeSet<Logged>, callers: &[&str], files: &BTreeSet<String
             None => true,
             Some(c) => c.granted && !files.contains(&l.permission),
         })
-        .map(|l| format!("{} {} ({}) by {}", l.cloud, l.permission, l.method, l.caller))
+        .map(|l| {
+            format!(
+                "{} {} ({}) by {}",
+                l.cloud, l.permission, l.method, l.caller
+            )
+        })
         .collect()
 }
 
@@ -244,7 +258,10 @@ fn the_calls_the_tests_made_are_what_deploy_iam_grants() {
         .map(|l| (l.cloud.clone(), l.method.as_str()))
         .collect();
     let full = granted("aws/operator-policy.json", "gcp/custom-role.yaml");
-    let reads = granted("aws/plan-readonly-policy.json", "gcp/plan-readonly-role.yaml");
+    let reads = granted(
+        "aws/plan-readonly-policy.json",
+        "gcp/plan-readonly-role.yaml",
+    );
     let missing = not_granted(&log, &operator, &full);
     let missing_reads = not_granted(&log, &readers, &reads);
     let never: Vec<String> = CALLS

@@ -9,8 +9,8 @@ use axum::{Json, Router, routing::get};
 use tokio::{sync::oneshot, task::JoinHandle};
 
 use crate::{
-    call_log,
     aws::{self, AwsControl, AwsSim},
+    call_log,
     gcp::{self, GcpControl, GcpSim},
     scenario::Scenario,
 };

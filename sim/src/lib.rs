@@ -44,8 +44,8 @@ mod shared;
 mod usage;
 
 pub use admin::SimError;
-pub use call_log::ENV as CALL_LOG_ENV;
 pub use aws::{AwsControl, AwsSim, FiledRequest, Operation, Request, RequestStatus};
+pub use call_log::ENV as CALL_LOG_ENV;
 pub use cli::{SimArgs, run_cli};
 pub use delay::Delay;
 pub use gcp::{GcpControl, GcpSim};

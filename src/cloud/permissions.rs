@@ -150,8 +150,7 @@ pub mod aws {
 /// The role a CloudAccount's `spec.aws.roleArn` names, in any account: narrow `*` to the
 /// accounts the operator manages.
 pub const TARGET_ROLE: &str = "arn:aws:iam::*:role/quota-operator";
-const SERVICE_LINKED_ROLE: &str =
-    "arn:aws:iam::*:role/aws-service-role/servicequotas.amazonaws.com/AWSServiceRoleForServiceQuotas";
+const SERVICE_LINKED_ROLE: &str = "arn:aws:iam::*:role/aws-service-role/servicequotas.amazonaws.com/AWSServiceRoleForServiceQuotas";
 
 const fn aws(
     method: &'static str,
@@ -203,74 +202,203 @@ pub const CALLS: &[Call] = &[
     // STS answers GetCallerIdentity for every identity: no policy grants or denies it.
     Call {
         granted: false,
-        ..aws(aws::GET_CALLER_IDENTITY, "sts:GetCallerIdentity", Accounts, true,
-            "checks that the credentials act in spec.aws.accountId before anything is read or filed")
+        ..aws(
+            aws::GET_CALLER_IDENTITY,
+            "sts:GetCallerIdentity",
+            Accounts,
+            true,
+            "checks that the credentials act in spec.aws.accountId before anything is read or filed",
+        )
     },
     Call {
         resource: Some(TARGET_ROLE),
-        ..aws(aws::ASSUME_ROLE, "sts:AssumeRole", Accounts, true,
+        ..aws(
+            aws::ASSUME_ROLE,
+            "sts:AssumeRole",
+            Accounts,
+            true,
             "a CloudAccount with spec.aws.roleArn: the operator's identity assumes that role (with \
-             spec.aws.externalId when set); not needed when every account is the operator's own")
+             spec.aws.externalId when set); not needed when every account is the operator's own",
+        )
     },
-    aws(aws::DESCRIBE_REGIONS, "ec2:DescribeRegions", Regions, true,
+    aws(
+        aws::DESCRIBE_REGIONS,
+        "ec2:DescribeRegions",
+        Regions,
+        true,
         "the regions the account has: a quota is read only there (without it, regions are checked \
-         by their shape only)"),
-    aws(aws::LIST_SERVICE_QUOTAS, "servicequotas:ListServiceQuotas", Quotas, true,
-        "every quota of a service in one paged call, shared by all objects on it"),
-    aws(aws::LIST_DEFAULTS, "servicequotas:ListAWSDefaultServiceQuotas", Quotas, true,
-        "quota names (spec.aws.quotaName) and default values when ListServiceQuotas is refused"),
-    aws(aws::GET_SERVICE_QUOTA, "servicequotas:GetServiceQuota", Quotas, true,
-        "one quota's applied value when the listing is refused or fails"),
-    aws(aws::GET_DEFAULT, "servicequotas:GetAWSDefaultServiceQuota", Quotas, true,
-        "one quota's default value when none was ever applied"),
-    aws(aws::HISTORY, "servicequotas:ListRequestedServiceQuotaChangeHistoryByQuota", Requests, true,
-        "open and past requests for a quota: an open one is adopted, never duplicated"),
-    aws(aws::GET_REQUEST, "servicequotas:GetRequestedServiceQuotaChange", Requests, false,
-        "follows a filed request to its end"),
-    aws(aws::REQUEST_INCREASE, "servicequotas:RequestServiceQuotaIncrease", Requests, false,
-        "files an increase; the only call that changes anything in an AWS account"),
+         by their shape only)",
+    ),
+    aws(
+        aws::LIST_SERVICE_QUOTAS,
+        "servicequotas:ListServiceQuotas",
+        Quotas,
+        true,
+        "every quota of a service in one paged call, shared by all objects on it",
+    ),
+    aws(
+        aws::LIST_DEFAULTS,
+        "servicequotas:ListAWSDefaultServiceQuotas",
+        Quotas,
+        true,
+        "quota names (spec.aws.quotaName) and default values when ListServiceQuotas is refused",
+    ),
+    aws(
+        aws::GET_SERVICE_QUOTA,
+        "servicequotas:GetServiceQuota",
+        Quotas,
+        true,
+        "one quota's applied value when the listing is refused or fails",
+    ),
+    aws(
+        aws::GET_DEFAULT,
+        "servicequotas:GetAWSDefaultServiceQuota",
+        Quotas,
+        true,
+        "one quota's default value when none was ever applied",
+    ),
+    aws(
+        aws::HISTORY,
+        "servicequotas:ListRequestedServiceQuotaChangeHistoryByQuota",
+        Requests,
+        true,
+        "open and past requests for a quota: an open one is adopted, never duplicated",
+    ),
+    aws(
+        aws::GET_REQUEST,
+        "servicequotas:GetRequestedServiceQuotaChange",
+        Requests,
+        false,
+        "follows a filed request to its end",
+    ),
+    aws(
+        aws::REQUEST_INCREASE,
+        "servicequotas:RequestServiceQuotaIncrease",
+        Requests,
+        false,
+        "files an increase; the only call that changes anything in an AWS account",
+    ),
     Call {
         resource: Some(SERVICE_LINKED_ROLE),
-        condition: Some(("StringLike", "iam:AWSServiceName", "servicequotas.amazonaws.com")),
+        condition: Some((
+            "StringLike",
+            "iam:AWSServiceName",
+            "servicequotas.amazonaws.com",
+        )),
         seen: Seen::NotBySimulator(
             "the simulator has no IAM: on an account's first increase request AWS creates the \
              AWSServiceRoleForServiceQuotas service-linked role as the caller",
         ),
-        ..aws("CreateServiceLinkedRole", "iam:CreateServiceLinkedRole", Requests, false,
+        ..aws(
+            "CreateServiceLinkedRole",
+            "iam:CreateServiceLinkedRole",
+            Requests,
+            false,
             "Service Quotas' own role (it opens support cases), created on the account's first \
-             increase request; only that role, only for servicequotas.amazonaws.com")
+             increase request; only that role, only for servicequotas.amazonaws.com",
+        )
     },
-    aws(aws::AUTO_MANAGEMENT, "servicequotas:GetAutoManagementConfiguration", AutoAdjuster, true,
-        "whether AWS adjusts the account's quotas itself, shown beside the operator's own requests"),
-    aws(aws::GET_METRIC_DATA, "cloudwatch:GetMetricData", Usage, true,
-        "usage of every quota with a usage metric, one batched call per account and region"),
-    aws(aws::START_REPORT, "servicequotas:StartQuotaUtilizationReport", Usage, true,
-        "usage from AWS's utilization report where CloudWatch gives none"),
-    aws(aws::GET_REPORT, "servicequotas:GetQuotaUtilizationReport", Usage, true,
-        "reads the utilization report started above"),
-    aws(aws::DESCRIBE_INSTANCE_TYPES, "ec2:DescribeInstanceTypes", Capacity, true,
-        "vCPUs per instance type for spec.capacity"),
-    gcp("compute.regions.list", "compute.regions.list", Regions, true, "roles/compute.viewer",
+    aws(
+        aws::AUTO_MANAGEMENT,
+        "servicequotas:GetAutoManagementConfiguration",
+        AutoAdjuster,
+        false,
+        "whether AWS adjusts the account's quotas itself, shown beside the operator's own requests",
+    ),
+    aws(
+        aws::GET_METRIC_DATA,
+        "cloudwatch:GetMetricData",
+        Usage,
+        true,
+        "usage of every quota with a usage metric, one batched call per account and region",
+    ),
+    aws(
+        aws::START_REPORT,
+        "servicequotas:StartQuotaUtilizationReport",
+        Usage,
+        true,
+        "usage from AWS's utilization report where CloudWatch gives none",
+    ),
+    aws(
+        aws::GET_REPORT,
+        "servicequotas:GetQuotaUtilizationReport",
+        Usage,
+        true,
+        "reads the utilization report started above",
+    ),
+    aws(
+        aws::DESCRIBE_INSTANCE_TYPES,
+        "ec2:DescribeInstanceTypes",
+        Capacity,
+        true,
+        "vCPUs per instance type for spec.capacity",
+    ),
+    gcp(
+        "compute.regions.list",
+        "compute.regions.list",
+        Regions,
+        true,
+        "roles/compute.viewer",
         "the regions the project has: a quota is read only there (without it, regions are checked \
-         by their shape only)"),
-    gcp("GetQuotaInfo", "cloudquotas.quotas.get", Quotas, true, "roles/cloudquotas.viewer",
-        "a quota's value in force, dimensions and eligibility"),
-    gcp("ListQuotaPreferences", "cloudquotas.quotas.get", Requests, true,
+         by their shape only)",
+    ),
+    gcp(
+        "GetQuotaInfo",
+        "cloudquotas.quotas.get",
+        Quotas,
+        true,
         "roles/cloudquotas.viewer",
-        "finds the quota's one preference, whoever made it, to update it rather than add another"),
-    gcp("GetQuotaPreference", "cloudquotas.quotas.get", Requests, false, "roles/cloudquotas.viewer",
-        "follows a written preference until it is granted or refused"),
-    gcp("UpdateQuotaPreference", "cloudquotas.quotas.update", Requests, false,
+        "a quota's value in force, dimensions and eligibility",
+    ),
+    gcp(
+        "ListQuotaPreferences",
+        "cloudquotas.quotas.get",
+        Requests,
+        true,
+        "roles/cloudquotas.viewer",
+        "finds the quota's one preference, whoever made it, to update it rather than add another",
+    ),
+    gcp(
+        "GetQuotaPreference",
+        "cloudquotas.quotas.get",
+        Requests,
+        false,
+        "roles/cloudquotas.viewer",
+        "follows a written preference until it is granted or refused",
+    ),
+    gcp(
+        "UpdateQuotaPreference",
+        "cloudquotas.quotas.update",
+        Requests,
+        false,
         "roles/cloudquotas.admin",
-        "writes the preferred value (PATCH; with allowMissing it creates the operator's own)"),
-    gcp("GetQuotaAdjusterSettings", "cloudquotas.quotas.get", AutoAdjuster, true,
+        "writes the preferred value (PATCH; with allowMissing it creates the operator's own)",
+    ),
+    gcp(
+        "GetQuotaAdjusterSettings",
+        "cloudquotas.quotas.get",
+        AutoAdjuster,
+        false,
         "roles/cloudquotas.viewer",
         "whether Google's Quota Adjuster raises the project's quotas itself (no permission of \
-         its own: cloudquotas.quotas.get)"),
-    gcp("ListTimeSeries", "monitoring.timeSeries.list", Usage, true, "roles/monitoring.viewer",
-        "quota usage from Cloud Monitoring, one call per project and metric"),
-    gcp("compute.machineTypes.aggregatedList", "compute.machineTypes.list", Capacity, true,
-        "roles/compute.viewer", "vCPUs per machine type for spec.capacity"),
+         its own: cloudquotas.quotas.get)",
+    ),
+    gcp(
+        "ListTimeSeries",
+        "monitoring.timeSeries.list",
+        Usage,
+        true,
+        "roles/monitoring.viewer",
+        "quota usage from Cloud Monitoring, one call per project and metric",
+    ),
+    gcp(
+        "compute.machineTypes.aggregatedList",
+        "compute.machineTypes.list",
+        Capacity,
+        true,
+        "roles/compute.viewer",
+        "vCPUs per machine type for spec.capacity",
+    ),
 ];
 
 /// The calls of `cloud`, in list order.

@@ -10,8 +10,8 @@ use super::{
     calls::{Calls, RegionClients},
     convert,
 };
-use crate::cloud::{boundary::CloudError, regions::KnownRegions};
 use crate::cloud::permissions::aws as ops;
+use crate::cloud::{boundary::CloudError, regions::KnownRegions};
 
 pub struct AccountRegions {
     known: KnownRegions,

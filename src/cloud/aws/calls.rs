@@ -11,11 +11,11 @@ use aws_sdk_servicequotas::{
 };
 
 use super::convert::{self, Entry};
+use crate::cloud::permissions::aws as ops;
 use crate::cloud::{
     boundary::{AutoAdjuster, CloudError, ErrorKind, Origin, RequestView},
     limiter::Limiter,
 };
-use crate::cloud::permissions::aws as ops;
 
 /// One account's clients and limiter.
 pub struct Calls {

@@ -12,8 +12,8 @@ use crate::cloud::permissions::Client;
 
 /// `credentials`, adding the user agent of the client this process calls as.
 pub fn named(credentials: Credentials) -> Credentials {
-    let agent = HeaderValue::from_str(&Client::current().user_agent())
-        .expect("the user agent is ASCII");
+    let agent =
+        HeaderValue::from_str(&Client::current().user_agent()).expect("the user agent is ASCII");
     Credentials::from(Named {
         inner: credentials,
         agent,

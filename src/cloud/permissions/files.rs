@@ -24,10 +24,15 @@ pub fn files() -> Vec<File> {
         file("aws/trust-irsa.json", trust(irsa())),
         file("aws/trust-pod-identity.json", trust(pod_identity())),
         file("aws/trust-cross-account.json", trust(cross_account())),
-        file("gcp/custom-role.yaml", role("quotaOperator", "quota-operator", |_| true)),
+        file(
+            "gcp/custom-role.yaml",
+            role("quotaOperator", "quota-operator", |_| true),
+        ),
         file(
             "gcp/plan-readonly-role.yaml",
-            role("quotaOperatorPlan", "quota-operator plan --live", |c| c.plan),
+            role("quotaOperatorPlan", "quota-operator plan --live", |c| {
+                c.plan
+            }),
         ),
         file("README.md", super::readme::render()),
     ]
@@ -75,7 +80,9 @@ fn policy(keep: impl Fn(&Call) -> bool) -> String {
                 effect: "Allow",
                 action: vec![c.permission],
                 resource: c.resource.unwrap_or("*"),
-                condition: c.condition.map(|(op, key, value)| json!({ op: { key: value } })),
+                condition: c
+                    .condition
+                    .map(|(op, key, value)| json!({ op: { key: value } })),
             }),
         }
     }
