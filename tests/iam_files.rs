@@ -8,7 +8,10 @@ use std::{
     path::{Path, PathBuf},
 };
 
-use quota_operator::cloud::permissions::{CALLS, Call, Cloud, Seen, files};
+use quota_operator::cloud::{
+    iam_files::files,
+    permissions::{CALLS, Call, Cloud, Seen},
+};
 use serde_json::Value;
 
 const UPDATE: &str = "QO_UPDATE_IAM";

@@ -1,6 +1,6 @@
 //! Every cloud API call the operator makes, with the IAM permission it needs, the feature that
 //! makes it, whether `plan --live` makes it, and why: the one list `deploy/iam/` is generated
-//! from (`QO_UPDATE_IAM=1 cargo test --test iam_files`). The simulator logs who called what
+//! from (by `iam_files`; `QO_UPDATE_IAM=1 cargo test --test iam_files`). The simulator logs who called what
 //! (`QUOTA_SIM_CALL_LOG`), and `tests/iam_files.rs` holds this list to that log: whatever the
 //! operator calls in the test suite is here, and whatever is here it calls, unless an entry
 //! says why the simulator cannot see it.
@@ -8,14 +8,9 @@
 //! The operator names itself to the clouds (the AWS SDK's app name, the GCP user agent) as
 //! [`Client::name`], which is also how CloudTrail and Cloud Audit Logs tell its calls apart.
 
-mod files;
-mod readme;
-
 use std::sync::OnceLock;
 
 use Feature::*;
-
-pub use files::{File, files};
 
 /// Who makes the calls: the running operator or one of its read-only commands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

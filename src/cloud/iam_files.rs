@@ -1,13 +1,15 @@
-//! `deploy/iam/`, rendered from [`CALLS`]: the AWS policies and trust policies, the GCP custom
-//! roles, and the README with the commands that install them. `tests/iam_files.rs` holds the
-//! committed files to this.
+//! `deploy/iam/`, rendered from the one list of calls ([`CALLS`]): the AWS policies and trust
+//! policies, the GCP custom roles, and the README with the commands that install them.
+//! `tests/iam_files.rs` holds the committed files to this.
+
+mod readme;
 
 use std::fmt::Write as _;
 
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::{CALLS, Call, Cloud, Seen, TARGET_ROLE};
+use super::permissions::{CALLS, Call, Cloud, TARGET_ROLE};
 
 /// One generated file: its path under `deploy/iam/` and its text.
 pub struct File {
@@ -34,7 +36,7 @@ pub fn files() -> Vec<File> {
                 c.plan
             }),
         ),
-        file("README.md", super::readme::render()),
+        file("README.md", readme::render()),
     ]
 }
 
@@ -181,13 +183,4 @@ fn role(id: &str, title: &str, keep: impl Fn(&Call) -> bool) -> String {
         let _ = writeln!(out, "- {p}");
     }
     out
-}
-
-/// How the test suite sees the call, for the README.
-pub(super) fn seen(c: &Call) -> String {
-    match (c.granted, c.seen) {
-        (false, _) => "needs no grant".into(),
-        (true, Seen::BySimulator) => "tested".into(),
-        (true, Seen::NotBySimulator(why)) => format!("not in the simulator: {why}"),
-    }
 }

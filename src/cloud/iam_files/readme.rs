@@ -1,9 +1,9 @@
 //! `deploy/iam/README.md`: the commands that install the generated files, and one table row per
-//! call of [`CALLS`](super::CALLS), so the prose cannot drift from the policies either.
+//! call of [`CALLS`](crate::cloud::permissions::CALLS), so the prose cannot drift from the policies either.
 
 use std::fmt::Write as _;
 
-use super::{Client, Cloud, Feature, files::seen, of};
+use crate::cloud::permissions::{Call, Client, Cloud, Feature, Seen, of};
 
 pub fn render() -> String {
     let mut out = String::from(INTRO);
@@ -223,3 +223,12 @@ const FEATURES_HEAD: &str = "
 | Feature | Without its permissions |
 |---|---|
 ";
+
+/// How the test suite sees the call, for the README.
+fn seen(c: &Call) -> String {
+    match (c.granted, c.seen) {
+        (false, _) => "needs no grant".into(),
+        (true, Seen::BySimulator) => "tested".into(),
+        (true, Seen::NotBySimulator(why)) => format!("not in the simulator: {why}"),
+    }
+}
