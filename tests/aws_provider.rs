@@ -725,3 +725,48 @@ async fn a_denied_region_listing_checks_the_shape_only_and_is_asked_again_after_
     assert_eq!(e.code, "UnknownRegion", "{e}");
     assert_eq!(sim.aws().calls("DescribeRegions"), 2);
 }
+
+/// CloudWatch refused: usage comes from AWS's utilisation report, started once and read when
+/// it is done (the operator asks after it at most every 3 s, so no reconcile waits for it).
+#[tokio::test]
+async fn usage_comes_from_the_utilization_report_when_cloudwatch_refuses() {
+    let sim = sim(&base_scenario(
+        "  quotas:\n  - {serviceCode: ec2, quotaCode: L-1216C47A, value: 640, usage: 600}\n  \
+         faults:\n  - {operation: GetMetricData, fault: accessDenied}\n",
+    ))
+    .await;
+    let p = provider_caching(
+        &sim,
+        serde_json::json!({"accountId": ACCOUNT}),
+        Duration::from_secs(60),
+    )
+    .await;
+    let od = target("ec2", Some("L-1216C47A"), None, "us-east-1");
+    p.quota(&od).await.unwrap();
+
+    let pending = p
+        .usage(&od, "L-1216C47A", &no_fleet)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        pending.contains("AccessDenied") && pending.contains("being generated"),
+        "CloudWatch's refusal, then the report's state: {pending}"
+    );
+    tokio::time::sleep(Duration::from_millis(3100)).await;
+    let usage = p.usage(&od, "L-1216C47A", &no_fleet).await.unwrap();
+    assert_eq!(usage.points.last().map(|(_, v)| *v), Some(600.0));
+    assert!(
+        usage.source.contains("utilization report"),
+        "{}",
+        usage.source
+    );
+    assert_eq!(
+        (
+            sim.aws().calls("StartQuotaUtilizationReport"),
+            sim.aws().calls("GetQuotaUtilizationReport"),
+        ),
+        (1, 1),
+        "one report, read once it was done"
+    );
+}

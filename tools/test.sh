@@ -88,8 +88,19 @@ step "property tests of the decision and aggregation core (with their case count
 props=(controller::decide::props controller::needs::tests::the_index_answers)
 cargo test --lib -- --nocapture "${props[@]}"
 
-step "cargo test (the operator and the simulator)"
-cargo test --workspace --all-targets -- --skip "${props[0]}" --skip "${props[1]}" "$@"
+step "cargo test (the operator and the simulator; the simulators log who called what)"
+# Every simulator the tests start, in-process or the binary, appends what it served here; the
+# step after holds deploy/iam to it (tests/iam_files.rs).
+call_log=$(mktemp "${TMPDIR:-/tmp}/quota-operator-sim-calls.XXXXXX")
+QUOTA_SIM_CALL_LOG="$call_log" cargo test --workspace --all-targets -- --skip "${props[0]}" --skip "${props[1]}" "$@"
+
+if [ $# -eq 0 ]; then
+	step "IAM: deploy/iam grants what the operator called in those tests, and nothing else"
+	QUOTA_SIM_CALL_LOG="$call_log" cargo test --test iam_files -- --ignored --nocapture \
+		the_calls_the_tests_made_are_what_deploy_iam_grants
+else
+	echo "test.sh: test filters given ($*): the IAM comparison needs the whole suite's calls; skipped" >&2
+fi
 
 step "the Go builds: the test node's commands, containerd, pause, helm, promtool, kstatus"
 wait_go_builds

@@ -10,6 +10,7 @@ use tokio::{sync::oneshot, task::JoinHandle};
 
 use crate::{
     aws::{self, AwsControl, AwsSim},
+    call_log,
     gcp::{self, GcpControl, GcpSim},
     scenario::Scenario,
 };
@@ -82,7 +83,9 @@ impl SimHandle {
             .chain(gcp::ADMIN_ROUTES)
             .copied()
             .collect();
-        let router = router.route("/_sim", get(|| async move { Json(routes) }));
+        let router = router
+            .route("/_sim", get(|| async move { Json(routes) }))
+            .layer(axum::middleware::from_fn(call_log::name_caller));
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             axum::serve(listener, router)

@@ -17,6 +17,7 @@
 //!   data, validated against each cloud's model before the model is built from it.
 //! - `schedule`, `delay`, `paging`, `shared`, `admin`, `invalid`, `usage`: what both clouds
 //!   share, so they behave alike where the real ones do (`usage`: usage over time as a shape).
+//!   `call_log`: who called which IAM action, for the test of the operator's IAM policy.
 //!
 //! ```no_run
 //! # async fn demo() -> anyhow::Result<()> {
@@ -30,6 +31,7 @@
 
 mod admin;
 pub mod aws;
+mod call_log;
 mod cli;
 mod delay;
 pub mod gcp;
@@ -43,6 +45,7 @@ mod usage;
 
 pub use admin::SimError;
 pub use aws::{AwsControl, AwsSim, FiledRequest, Operation, Request, RequestStatus};
+pub use call_log::ENV as CALL_LOG_ENV;
 pub use cli::{SimArgs, run_cli};
 pub use delay::Delay;
 pub use gcp::{GcpControl, GcpSim};

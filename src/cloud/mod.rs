@@ -4,8 +4,10 @@ pub mod aws;
 pub(crate) mod boundary;
 mod clouds;
 pub mod gcp;
+pub mod iam_files;
 mod limiter;
 mod per_account;
+pub mod permissions;
 mod regions;
 
 pub use boundary::{

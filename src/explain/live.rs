@@ -31,6 +31,7 @@ pub struct LiveSettings {
 
 /// The current value of the finding's quota.
 pub async fn current(f: &Finding, s: &LiveSettings) -> Result<Current, ExplainError> {
+    crate::cloud::permissions::Client::Explain.claim();
     let live = |e: String| ExplainError::Live(e);
     let (factory, account, quota): (Box<dyn ProviderFactory>, CloudAccount, QuotaRef) =
         match &f.quota {

@@ -150,6 +150,7 @@ pub async fn plan(docs: &[Document], context: &[Document], args: &PlanArgs) -> R
 /// The providers `--live` reads through: the caller's credentials, and only the endpoints the
 /// caller passed.
 async fn clouds(args: &PlanArgs) -> Clouds {
+    crate::cloud::permissions::Client::Plan.claim();
     // The SDKs' TLS needs a process-wide crypto provider; one may already be installed.
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let aws = AwsSettings {

@@ -62,7 +62,10 @@ impl Method {
         }
     }
 
-    /// The IAM permission the method needs, for PERMISSION_DENIED messages.
+    /// The IAM permission the method needs, as Google's REST reference names it: for
+    /// PERMISSION_DENIED messages and the call log. The Quota Adjuster's settings have no
+    /// permission of their own: reading them takes `cloudquotas.quotas.get`, changing them
+    /// `cloudquotas.quotas.update`.
     pub fn permission(self) -> &'static str {
         match self {
             Method::ListQuotaInfos | Method::GetQuotaInfo => "cloudquotas.quotas.get",
@@ -73,8 +76,8 @@ impl Method {
             Method::AggregatedListMachineTypes => "compute.machineTypes.list",
             Method::GetMachineType => "compute.machineTypes.get",
             Method::ListRegions => "compute.regions.list",
-            Method::GetQuotaAdjusterSettings => "cloudquotas.quotas.getQuotaAdjusterSettings",
-            Method::UpdateQuotaAdjusterSettings => "cloudquotas.quotas.updateQuotaAdjusterSettings",
+            Method::GetQuotaAdjusterSettings => "cloudquotas.quotas.get",
+            Method::UpdateQuotaAdjusterSettings => "cloudquotas.quotas.update",
             Method::ListTimeSeries => "monitoring.timeSeries.list",
         }
     }
@@ -136,6 +139,7 @@ pub struct Counters {
 
 impl Counters {
     pub fn record(&mut self, project: &str, method: Method, error: Option<Code>) {
+        crate::call_log::record("gcp", method.permission(), method.name());
         let c = self
             .by
             .entry((project.to_string(), method))

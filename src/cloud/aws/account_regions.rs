@@ -10,6 +10,7 @@ use super::{
     calls::{Calls, RegionClients},
     convert,
 };
+use crate::cloud::permissions::aws as ops;
 use crate::cloud::{boundary::CloudError, regions::KnownRegions};
 
 pub struct AccountRegions {
@@ -36,7 +37,7 @@ impl AccountRegions {
     async fn describe(&self, calls: &Calls, home: &str) -> Result<Vec<String>, CloudError> {
         let client = self.clients.get(calls, home, Client::new);
         let out = calls
-            .limited(home, "DescribeRegions", async {
+            .limited(home, ops::DESCRIBE_REGIONS, async {
                 client
                     .describe_regions()
                     .send()

@@ -11,6 +11,7 @@ use aws_sdk_servicequotas::{
 };
 
 use super::convert::{self, Entry};
+use crate::cloud::permissions::aws as ops;
 use crate::cloud::{
     boundary::{AutoAdjuster, CloudError, ErrorKind, Origin, RequestView},
     limiter::Limiter,
@@ -115,7 +116,7 @@ impl Calls {
     pub async fn list_quotas(&self, region: &str, service: &str) -> Result<Vec<Entry>, CloudError> {
         all_pages(|token| async move {
             let page = self
-                .call(region, "ListServiceQuotas", |c| async move {
+                .call(region, ops::LIST_SERVICE_QUOTAS, |c| async move {
                     c.list_service_quotas()
                         .service_code(service)
                         .max_results(100)
@@ -137,7 +138,7 @@ impl Calls {
     /// (asked in the account's home region: the setting is account-wide).
     pub async fn auto_management(&self, region: &str) -> Result<AutoAdjuster, CloudError> {
         let out = self
-            .call(region, "GetAutoManagementConfiguration", |c| async move {
+            .call(region, ops::AUTO_MANAGEMENT, |c| async move {
                 c.get_auto_management_configuration()
                     .send()
                     .await
@@ -177,7 +178,7 @@ impl Calls {
     ) -> Result<Vec<Entry>, CloudError> {
         all_pages(|token| async move {
             let page = self
-                .call(region, "ListAWSDefaultServiceQuotas", |c| async move {
+                .call(region, ops::LIST_DEFAULTS, |c| async move {
                     c.list_aws_default_service_quotas()
                         .service_code(service)
                         .max_results(100)
@@ -204,7 +205,7 @@ impl Calls {
         code: &str,
     ) -> Result<Entry, CloudError> {
         let applied = self
-            .call(region, "GetServiceQuota", |c| async move {
+            .call(region, ops::GET_SERVICE_QUOTA, |c| async move {
                 c.get_service_quota()
                     .service_code(service)
                     .quota_code(code)
@@ -216,7 +217,7 @@ impl Calls {
         let quota = match applied {
             Ok(out) => out.quota().map(convert::quota),
             Err(e) if e.kind == ErrorKind::NotFound => self
-                .call(region, "GetAWSDefaultServiceQuota", |c| async move {
+                .call(region, ops::GET_DEFAULT, |c| async move {
                     c.get_aws_default_service_quota()
                         .service_code(service)
                         .quota_code(code)
@@ -246,7 +247,7 @@ impl Calls {
         code: &str,
         status: Option<RequestStatus>,
     ) -> Result<Vec<RequestView>, CloudError> {
-        let operation = "ListRequestedServiceQuotaChangeHistoryByQuota";
+        let operation = ops::HISTORY;
         all_pages(|token| {
             let status = status.clone();
             async move {
@@ -276,7 +277,7 @@ impl Calls {
     /// GetRequestedServiceQuotaChange.
     pub async fn request(&self, region: &str, id: &str) -> Result<RequestView, CloudError> {
         let out = self
-            .call(region, "GetRequestedServiceQuotaChange", |c| async move {
+            .call(region, ops::GET_REQUEST, |c| async move {
                 c.get_requested_service_quota_change()
                     .request_id(id)
                     .send()
@@ -302,7 +303,7 @@ impl Calls {
         value: i64,
     ) -> Result<RequestView, CloudError> {
         let out = self
-            .call(region, "RequestServiceQuotaIncrease", |c| async move {
+            .call(region, ops::REQUEST_INCREASE, |c| async move {
                 c.request_service_quota_increase()
                     .service_code(service)
                     .quota_code(code)

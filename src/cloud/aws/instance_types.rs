@@ -18,6 +18,7 @@ use super::{
     convert,
 };
 use crate::cloud::boundary::{CloudError, ErrorKind};
+use crate::cloud::permissions::aws as ops;
 
 /// DescribeInstanceTypes takes at most 100 types a call.
 const PER_CALL: usize = 100;
@@ -191,7 +192,7 @@ impl InstanceTypes {
                 .set_instance_types(Some(asked.clone()))
                 .set_next_token(token);
             let page = calls
-                .limited(region, "DescribeInstanceTypes", async {
+                .limited(region, ops::DESCRIBE_INSTANCE_TYPES, async {
                     request.send().await.map_err(convert::error)
                 })
                 .await?;

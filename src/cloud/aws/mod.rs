@@ -32,7 +32,7 @@ use super::{
     },
     limiter::Limiter,
     per_account::PerAccount,
-    regions,
+    permissions, regions,
 };
 use crate::api::CloudAccount;
 
@@ -78,12 +78,15 @@ impl AwsFactory {
         Self::new(base, settings)
     }
 
-    /// `base` gains the settings' timeouts, so every client built from it (Service Quotas,
-    /// STS, the AssumeRole provider's) has them.
+    /// `base` gains the settings' timeouts and the operator's name (the SDK's app name, in
+    /// CloudTrail's user agent), so every client built from it (Service Quotas, STS, the
+    /// AssumeRole provider's) has them.
     pub fn new(base: SdkConfig, settings: AwsSettings) -> Self {
+        let name = permissions::Client::current().name();
         let base = base
             .into_builder()
             .timeout_config(settings.timeout_config())
+            .app_name(aws_config::AppName::new(name).expect("a valid app name"))
             .build();
         Self {
             base,

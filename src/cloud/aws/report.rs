@@ -14,6 +14,7 @@ use jiff::Timestamp;
 
 use super::{calls::Calls, convert};
 use crate::cloud::boundary::{CloudError, ErrorKind, UsageView};
+use crate::cloud::permissions::aws as ops;
 
 /// How often a report being generated is asked after.
 const POLL: Duration = Duration::from_secs(3);
@@ -74,7 +75,7 @@ impl Report {
 
 async fn start(calls: &Calls, region: &str) -> Report {
     let started = calls
-        .call(region, "StartQuotaUtilizationReport", |c| async move {
+        .call(region, ops::START_REPORT, |c| async move {
             c.start_quota_utilization_report()
                 .send()
                 .await
@@ -103,7 +104,7 @@ async fn fetch(calls: &Calls, region: &str, id: &str) -> Report {
     let mut token: Option<String> = None;
     loop {
         let page = calls
-            .call(region, "GetQuotaUtilizationReport", |c| {
+            .call(region, ops::GET_REPORT, |c| {
                 let token = token.clone();
                 async move {
                     c.get_quota_utilization_report()

@@ -29,6 +29,7 @@ use super::{
     report::Report,
 };
 use crate::cloud::boundary::{CloudError, ErrorKind, FleetServices, UsageView};
+use crate::cloud::permissions::aws as ops;
 
 /// How far back usage is read: the longest headroom window.
 pub const LOOKBACK: SignedDuration = SignedDuration::from_hours(168);
@@ -177,7 +178,7 @@ impl Usage {
         let mut out = Vec::with_capacity(metrics.len());
         for chunk in metrics.chunks(PER_CALL) {
             let series = calls
-                .limited(region, "GetMetricData", get(&client, chunk, now))
+                .limited(region, ops::GET_METRIC_DATA, get(&client, chunk, now))
                 .await;
             for (i, (service, code, metric)) in chunk.iter().enumerate() {
                 let view = match &series {

@@ -5,6 +5,7 @@
 //! endpoints or ones the operator's flags allow; anonymous against a plain-http endpoint such as
 //! the simulator.
 
+mod agent;
 mod convert;
 mod endpoint;
 mod ids;
@@ -113,6 +114,7 @@ impl GcpFactory {
                     CloudError::new(ErrorKind::AccessDenied, "CREDENTIALS", e.to_string())
                 })?
         };
+        let credentials = agent::named(credentials);
         let mut builder = CloudQuotas::builder().with_credentials(credentials.clone());
         if let Some(endpoint) = &endpoint {
             builder = builder.with_endpoint(endpoint);

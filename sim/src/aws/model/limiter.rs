@@ -115,6 +115,8 @@ pub struct Counters {
 
 impl Counters {
     pub fn record(&mut self, account: &str, region: &str, op: Operation, error: Option<&str>) {
+        let action = format!("{}:{}", op.iam_prefix(), op.name());
+        crate::call_log::record("aws", &action, op.name());
         let key = (account.to_string(), region.to_string(), op);
         let c = self.by_scope.entry(key).or_insert_with(|| CallCount {
             account: account.into(),

@@ -101,6 +101,7 @@ pub fn answer(
             *st.sts_calls
                 .entry((who.account.clone(), action.clone()))
                 .or_default() += 1;
+            crate::call_log::record("aws", &format!("sts:{action}"), &action);
             if param("Version") != Some(VERSION) {
                 return Err(StsError::bad_request(
                     "InvalidParameterValue",
