@@ -12,9 +12,10 @@ use kube::ResourceExt;
 mod more;
 mod need;
 mod requests;
+mod seen;
 
 pub use more::{consent, history, peers_afresh};
-pub use need::need;
+pub use seen::{Seen, on_quota};
 
 use super::{
     decide::{
@@ -25,41 +26,13 @@ use super::{
     ledger::{KeyEntry, QuotaKey},
     peers, record,
     region::Region,
-    usage::{self, Usage},
+    usage,
 };
 use crate::{
     api::{RequestOwner, TargetStatus},
     capacity::{self, ShareError},
     cloud::{CloudError, QuotaView, RequestView, is_not_a_region},
 };
-
-/// What one region's reconcile read, beside the decision's `Observed`: what the reads the
-/// decision may still ask for need again.
-pub struct Seen {
-    pub view: QuotaView,
-    /// What usage adds to the need (headroom).
-    pub usage: Usage,
-    pub owner: RequestOwner,
-    pub entry: std::sync::Arc<KeyEntry>,
-    pub shares: peers::Shares,
-    pub observed: Observed,
-}
-
-/// Where this object stands on the quota, with the refusals the cloud's history holds.
-pub fn on_quota<'a>(
-    r: &'a Region<'_>,
-    view: &'a QuotaView,
-    refusals: &'a [RequestView],
-) -> peers::OnQuota<'a> {
-    peers::OnQuota {
-        ctx: r.ctx,
-        obj: r.obj,
-        account: r.account,
-        target: &r.target,
-        view,
-        refusals,
-    }
-}
 
 /// Why a region ends in observe: the verdict (a read failed, or the spec cannot be met as
 /// written) and the quota's id when it was read.

@@ -11,7 +11,8 @@ use super::{
         region::Region,
         resolve,
     },
-    Seen, need, on_quota,
+    need::need,
+    seen::{Seen, on_quota},
 };
 use crate::{
     api::{CloudAccount, QuotaRequirement},

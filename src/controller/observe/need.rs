@@ -12,7 +12,7 @@ use super::{
         object, peers,
         region::Region,
     },
-    Seen, on_quota,
+    seen::{Seen, on_quota},
 };
 use crate::cloud::RequestView;
 

@@ -17,7 +17,7 @@ use super::{
     status,
     writes::Writes,
 };
-use crate::api::{QuotaRequirement, QuotaRequirementStatus, TargetState, TargetStatus};
+use crate::api::{QuotaRequirement, QuotaRequirementStatus, TargetStatus};
 
 mod regions;
 
@@ -149,9 +149,4 @@ fn old_targets(obj: &QuotaRequirement) -> &[TargetStatus] {
         .as_ref()
         .map(|s| s.targets.as_slice())
         .unwrap_or_default()
-}
-
-/// Whether any region is in `state`.
-fn has(status: &QuotaRequirementStatus, state: TargetState) -> bool {
-    status.targets.iter().any(|t| t.state == state)
 }

@@ -3,7 +3,7 @@
 use jiff::Timestamp;
 use kube::ResourceExt;
 
-use super::{super::context::Context, has};
+use super::super::context::Context;
 use crate::{
     api::{
         CloudAccount, DEFAULT_UTILIZATION_THRESHOLD, QuotaRequirement, QuotaRequirementStatus,
@@ -202,4 +202,9 @@ fn filing_scopes(obj: &QuotaRequirement) -> Vec<String> {
         .as_ref()
         .map(|s| s.filings.keys().cloned().collect())
         .unwrap_or_default()
+}
+
+/// Whether any region is in `state`.
+fn has(status: &QuotaRequirementStatus, state: TargetState) -> bool {
+    status.targets.iter().any(|t| t.state == state)
 }
