@@ -33,7 +33,7 @@ fn reason(e: &CloudError) -> &'static str {
     match e.kind {
         ErrorKind::AccountMismatch => reasons::ACCOUNT_MISMATCH,
         ErrorKind::InvalidArgument => reasons::ACCOUNT_INVALID,
-        ErrorKind::AccessDenied => reasons::CREDENTIALS_FAILED,
+        ErrorKind::AccessDenied | ErrorKind::Credentials => reasons::CREDENTIALS_FAILED,
         _ => reasons::CLOUD_ERROR,
     }
 }
@@ -71,7 +71,7 @@ pub fn desired(account: &CloudAccount, built: &Result<(), CloudError>) -> Vec<De
             // is tried again.
             let terminal = matches!(
                 e.kind,
-                ErrorKind::AccountMismatch | ErrorKind::InvalidArgument
+                ErrorKind::AccountMismatch | ErrorKind::InvalidArgument | ErrorKind::Credentials
             );
             (ready.clone(), terminal.then_some(ready))
         }
@@ -128,11 +128,12 @@ pub async fn reconcile(
         .await?;
         tracing::info!(account = %account.name_any(), ready = built.is_ok(), "account status updated");
     }
-    Ok(Action::requeue(if built.is_ok() {
-        ctx.resync
-    } else {
-        ctx.retry
-    }))
+    // Missing credentials come back slowly too: only an admin adds them.
+    let slow = match &built {
+        Ok(()) => true,
+        Err(e) => e.kind == ErrorKind::Credentials,
+    };
+    Ok(Action::requeue(if slow { ctx.resync } else { ctx.retry }))
 }
 
 /// The auto-adjuster as status shows it. The time it was read moves only when what was read

@@ -146,7 +146,22 @@ impl Regions<'_> {
             _ => TERMINAL
                 .iter()
                 .find(|s| self.has(**s))
-                .map(|s| (s.as_str().to_string(), self.describe(&TERMINAL))),
+                .map(|s| (self.reason(*s), self.describe(&TERMINAL))),
+        }
+    }
+
+    /// A terminal state's reason: its name, or for Blocked regions that all say why in one
+    /// word (`QuotaNotFound: ...`), that word, which alerts and scripts can match.
+    fn reason(&self, state: TargetState) -> String {
+        let mut named = (self.targets.iter())
+            .filter(|t| t.state == state)
+            .map(|t| reasons::named_in(t.message.as_deref().unwrap_or_default()));
+        let first = named.next().flatten();
+        match first {
+            Some(reason) if state == TargetState::Blocked && named.all(|r| r == first) => {
+                reason.to_string()
+            }
+            _ => state.as_str().to_string(),
         }
     }
 
