@@ -43,6 +43,13 @@ use super::shared::Condition;
         name = "Age",
         type_ = "date",
         json_path = ".metadata.creationTimestamp"
+    ),
+    printcolumn(
+        name = "Message",
+        type_ = "string",
+        priority = 1,
+        description = "Why Ready is what it is (-o wide)",
+        json_path = ".status.conditions[?(@.type==\"Ready\")].message"
     )
 )]
 #[x_kube(validation = Rule::new("has(self.aws) != has(self.gcp)").message("exactly one of spec.aws or spec.gcp must be set").reason(Reason::FieldValueInvalid))]
