@@ -1,5 +1,6 @@
 //! The CRDs: `QuotaRequirement` (what a team needs) and `CloudAccount` (where, and who may ask).
 
+pub mod admits;
 pub(crate) mod cloud_account;
 pub mod conditions;
 mod quota_requirement;

@@ -30,11 +30,24 @@ pub fn build(
     QuotaRequirementStatus {
         observed_generation: generation,
         conditions: conditions::merge(&old.conditions, desired, generation, &now),
-        quota: quota.map(Into::into).or(old.quota),
+        quota: (quota.map(Into::into).or(old.quota)).or_else(|| named_by_spec(obj).map(Into::into)),
         summary: Some(summary.into()),
         targets,
         filings: old.filings,
         generation_observed_at: Some(time(since)),
+    }
+}
+
+/// The quota as the spec names it, for `kubectl get` before the cloud has answered (or when it
+/// answered that there is no such quota).
+fn named_by_spec(obj: &QuotaRequirement) -> Option<String> {
+    match (&obj.spec.aws, &obj.spec.gcp) {
+        (Some(aws), _) => {
+            let quota = aws.quota_code.as_ref().or(aws.quota_name.as_ref())?;
+            Some(format!("{}/{quota}", aws.service_code))
+        }
+        (None, Some(gcp)) => Some(format!("{}/{}", gcp.service, gcp.quota_id)),
+        (None, None) => None,
     }
 }
 
@@ -202,9 +215,10 @@ pub fn near(targets: &[TargetStatus], threshold: f64) -> Vec<(&TargetStatus, f64
 
 /// NearLimit: some region's usage is at or above the account's threshold. Beside Ready, not in
 /// it: a quota near its limit still meets its declared need. A warning, so present only while it
-/// holds or cannot be told anywhere (False, `UsageUnknown`): once some region's usage is known
-/// and none is at the threshold it is left out, as Reconciling and Stalled are, and each
-/// region's `usage.utilizationPercent` says by how much.
+/// holds or cannot be told (False, `UsageUnknown`, once a read found no usage anywhere): once
+/// some region's usage is known and none is at the threshold it is left out, as Reconciling and
+/// Stalled are, and each region's `usage.utilizationPercent` says by how much. Before any read
+/// (a region blocked, an account not reached) nothing is claimed either way.
 fn near_limit(targets: &[TargetStatus], threshold: f64) -> Option<Desired> {
     let near = near(targets, threshold);
     if !near.is_empty() {
@@ -226,17 +240,19 @@ fn near_limit(targets: &[TargetStatus], threshold: f64) -> Option<Desired> {
             message,
         ));
     }
-    let known = targets.iter().any(|t| {
-        t.usage
-            .as_ref()
-            .is_some_and(|u| u.utilization_percent.is_some())
-    });
-    (!known).then(|| {
+    let usages = || targets.iter().filter_map(|t| Some((t, t.usage.as_ref()?)));
+    if usages().any(|(_, u)| u.utilization_percent.is_some()) {
+        return None;
+    }
+    let unknown: Vec<String> = usages()
+        .filter_map(|(t, u)| Some(format!("{}: {}", t.region, u.unknown.as_deref()?)))
+        .collect();
+    (!unknown.is_empty()).then(|| {
         condition(
             NEAR_LIMIT,
             false,
             reasons::USAGE_UNKNOWN,
-            "the cloud reports no usage for this quota here (status.targets[].usage.unknown says why)".into(),
+            format!("usage is unknown: {}", unknown.join("; ")),
         )
     })
 }
@@ -310,6 +326,22 @@ mod tests {
         );
         let d = near_limit(&[used("us-east-1", None)], 80.0).unwrap();
         assert_eq!((d.status, d.reason.as_str()), (false, "UsageUnknown"));
+        assert_eq!(
+            d.message,
+            "usage is unknown: us-east-1: NoUsageMetric: none"
+        );
+    }
+
+    #[test]
+    fn near_limit_claims_nothing_before_usage_is_read() {
+        let never_read = target("us-east-1", TargetState::Blocked);
+        assert_eq!(near_limit(&[never_read.clone()], 80.0), None);
+        let read = [never_read, used("eu-west-1", None)];
+        let d = near_limit(&read, 80.0).unwrap();
+        assert_eq!(
+            d.message, "usage is unknown: eu-west-1: NoUsageMetric: none",
+            "only the region read is named"
+        );
     }
 
     /// (Ready, Reconciling, Stalled) and the reason of Ready.
