@@ -233,6 +233,12 @@ pub struct CloudError {
 }
 
 impl CloudError {
+    /// The cloud has no such quota: its own NotFound, or the operator's refusal of a spec
+    /// naming one (`QuotaNotFound`, which carries the nearest names).
+    pub fn is_no_such_quota(&self) -> bool {
+        self.kind == ErrorKind::NotFound || self.code == crate::api::reasons::QUOTA_NOT_FOUND
+    }
+
     pub fn new(kind: ErrorKind, code: impl Into<String>, message: impl Into<String>) -> Self {
         Self {
             kind,

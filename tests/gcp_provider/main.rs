@@ -158,7 +158,12 @@ async fn reads_values_per_region_and_eligibility() {
         .unwrap_err();
     assert_eq!(
         (unknown.kind, unknown.code.as_str()),
-        (ErrorKind::NotFound, "NOT_FOUND")
+        (ErrorKind::SpecMismatch, "QuotaNotFound"),
+        "terminal, with GCP's answer: {unknown}"
+    );
+    assert!(
+        unknown.message.contains("GCP answered NOT_FOUND"),
+        "{unknown}"
     );
 }
 
@@ -422,12 +427,17 @@ async fn a_quota_the_project_lacks_is_remembered_for_the_cache_ttl() {
     let own = target("E2-CPUS-per-project-region", "us-central1");
     for _ in 0..3 {
         let e = p.quota(&own).await.unwrap_err();
-        assert_eq!(e.kind, ErrorKind::NotFound, "{e}");
+        assert!(e.is_no_such_quota(), "{e}");
     }
     assert_eq!(
         sim.gcp().calls("GetQuotaInfo"),
         1,
         "one read, then remembered"
+    );
+    assert_eq!(
+        sim.gcp().calls("ListQuotaInfos"),
+        1,
+        "the hint's listing too"
     );
     p.quota(&cpus("us-central1")).await.unwrap();
     assert_eq!(sim.gcp().calls("GetQuotaInfo"), 2);

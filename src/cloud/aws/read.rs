@@ -130,6 +130,8 @@ async fn by_name(
     }
     let code = match known.names.get(name) {
         Some(code) => code.clone(),
+        // The names were listed this period (for another name, or a code's hint).
+        None if !known.names.is_empty() => return Err(not_found()),
         None => {
             let names: std::collections::HashMap<String, String> = calls
                 .list_defaults(region, service)
