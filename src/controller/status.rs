@@ -335,7 +335,7 @@ mod tests {
     #[test]
     fn near_limit_claims_nothing_before_usage_is_read() {
         let never_read = target("us-east-1", TargetState::Blocked);
-        assert_eq!(near_limit(&[never_read.clone()], 80.0), None);
+        assert_eq!(near_limit(std::slice::from_ref(&never_read), 80.0), None);
         let read = [never_read, used("eu-west-1", None)];
         let d = near_limit(&read, 80.0).unwrap();
         assert_eq!(

@@ -59,7 +59,7 @@ pub fn kstatus(objects: &[serde_json::Value]) -> BTreeMap<String, String> {
         .collect()
 }
 
-fn argocd(object: &serde_json::Value) -> String {
+pub fn argocd(object: &serde_json::Value) -> String {
     let ensure = Command::new(format!("{ROOT}/tools/argocd-health-test.sh"))
         .output()
         .expect("Lua 5.1 and the chart's health tests");

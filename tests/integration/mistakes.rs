@@ -13,7 +13,7 @@ use serde_json::json;
 
 use crate::{
     harness::{Qr, TestEnv, condition, eventually, sim_clouds, summary},
-    health::{as_json, kstatus},
+    health::{argocd, as_json, kstatus},
     kubectl::kubectl,
     process::{KEY, Launch},
 };
@@ -47,7 +47,7 @@ fn message(qr: &QuotaRequirement) -> String {
 }
 
 /// What every mistake shows: Blocked, Ready=False and Stalled=True with `reason`, nothing
-/// reconciling, no claim about usage, and kstatus's verdict Failed.
+/// reconciling, no claim about usage, kstatus's verdict Failed and Argo CD's Degraded.
 fn assert_stalled(qr: &QuotaRequirement, reason: &str) {
     let name = qr.metadata.name.as_deref().unwrap_or_default();
     assert!(blocked(qr), "{name}: {:#?}", qr.status);
@@ -68,6 +68,11 @@ fn assert_stalled(qr: &QuotaRequirement, reason: &str) {
         verdict.get(name).map(String::as_str),
         Some("Failed"),
         "{name}"
+    );
+    assert_eq!(
+        argocd(&as_json(qr)),
+        "Degraded",
+        "{name}: Argo CD, not Progressing"
     );
 }
 
