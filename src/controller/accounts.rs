@@ -252,4 +252,22 @@ mod tests {
         assert_eq!((d[0].status, d[0].reason.as_str()), (false, "CloudError"));
         assert!(!d[1].status);
     }
+
+    #[test]
+    fn no_credentials_stall_as_credentials_failed() {
+        let none = CloudError::new(
+            ErrorKind::Credentials,
+            "CredentialsFailed",
+            "no AWS credentials found",
+        );
+        let d = desired(&aws(), &Err(none));
+        assert_eq!(
+            (d[0].status, d[0].reason.as_str()),
+            (false, "CredentialsFailed")
+        );
+        assert_eq!(
+            (d[1].status, d[1].reason.as_str()),
+            (true, "CredentialsFailed")
+        );
+    }
 }

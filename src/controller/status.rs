@@ -409,6 +409,38 @@ mod tests {
     }
 
     #[test]
+    fn a_blocked_region_that_names_its_reason_gives_it_to_stalled() {
+        let named = |region: &str, message: &str| TargetStatus {
+            message: Some(message.into()),
+            ..target(region, TargetState::Blocked)
+        };
+        let code = named(
+            "us-east-1",
+            "QuotaNotFound: service ec2 has no quota L-34B43A09",
+        );
+        let c = desired_conditions(std::slice::from_ref(&code), None);
+        let stalled = c.iter().find(|d| d.type_ == STALLED).unwrap();
+        assert_eq!(stalled.reason, "QuotaNotFound");
+        assert_eq!(
+            c.iter().find(|d| d.type_ == READY).unwrap().reason,
+            "QuotaNotFound"
+        );
+        // Regions blocked for different reasons, or one that names none: the state's name.
+        let guardrail = named("eu-west-1", "2000 exceeds the account's guardrail");
+        let c = desired_conditions(&[code, guardrail], None);
+        assert_eq!(
+            c.iter().find(|d| d.type_ == STALLED).unwrap().reason,
+            "Blocked"
+        );
+        let lookalike = named("us-east-1", "QuotaNotFoundish: no");
+        let c = desired_conditions(&[lookalike], None);
+        assert_eq!(
+            c.iter().find(|d| d.type_ == STALLED).unwrap().reason,
+            "Blocked"
+        );
+    }
+
+    #[test]
     fn an_account_problem_stalls_unless_it_is_being_retried() {
         let blocker = Blocker::until_changed("AccountMismatch", "STS says 222".into());
         assert_eq!(

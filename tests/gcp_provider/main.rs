@@ -442,3 +442,29 @@ async fn a_quota_the_project_lacks_is_remembered_for_the_cache_ttl() {
     p.quota(&cpus("us-central1")).await.unwrap();
     assert_eq!(sim.gcp().calls("GetQuotaInfo"), 2);
 }
+
+#[tokio::test]
+async fn a_service_the_project_does_not_have_is_terminal_and_says_so() {
+    let sim = start_sim("  schedule: {manual: true}\n").await;
+    let p = provider(&sim).await;
+    let e = p
+        .quota(&service_target(
+            "computer.googleapis.com",
+            CPUS,
+            "us-central1",
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (e.kind, e.code.as_str()),
+        (ErrorKind::SpecMismatch, "ServiceNotFound"),
+        "{e}"
+    );
+    assert!(
+        e.message.starts_with(
+            "project demo-project has no service \"computer.googleapis.com\" (spec.gcp.service); \
+             GCP answered NOT_FOUND"
+        ),
+        "{e}"
+    );
+}

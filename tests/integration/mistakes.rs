@@ -285,50 +285,16 @@ async fn an_operator_without_aws_credentials_says_so_everywhere_and_sends_nothin
     .await;
     assert!(body.contains("warning: no AWS credentials found"), "{body}");
 
-    let accounts = env.accounts();
-    let ca = eventually(Duration::from_secs(30), || {
-        let (accounts, account) = (accounts.clone(), account.clone());
-        async move {
-            let ca = accounts.get(&account).await.ok()?;
-            let stalled = ca
-                .status
-                .as_ref()?
-                .conditions
-                .iter()
-                .any(|c| c.type_ == "Stalled" && c.status == "True");
-            stalled.then_some(ca)
-        }
-    })
-    .await;
-    let conditions = &ca.status.as_ref().unwrap().conditions;
-    let ready = conditions.iter().find(|c| c.type_ == "Ready").unwrap();
-    assert_eq!(
-        (ready.status.as_str(), ready.reason.as_str()),
-        ("False", "CredentialsFailed")
-    );
-    assert!(
-        ready
-            .message
-            .contains("the operator tried environment variables")
-            && ready.message.contains("eks.amazonaws.com/role-arn"),
-        "{}",
-        ready.message
-    );
-    for dump in [
-        "DispatchFailure",
-        "ConnectorError",
-        "{",
-        "CredentialsNotLoaded",
-    ] {
-        assert!(!ready.message.contains(dump), "a dump: {}", ready.message);
+    // Through the operator's own credentials, and through a role it would assume with them.
+    let role = env.unique("role");
+    let arn = format!("arn:aws:iam::{ACCOUNT}:role/quota-operator");
+    let spec = json!({"aws": {"accountId": ACCOUNT, "roleArn": arn}, "namespaceSelector": {}});
+    env.create_account(json!({"metadata": {"name": role}, "spec": spec}))
+        .await
+        .expect("CloudAccount");
+    for name in [&account, &role] {
+        credentials_failed(&env, name).await;
     }
-    let mut typed = serde_json::to_value(&ca).unwrap();
-    typed["apiVersion"] = json!("quota-operator.dev/v1alpha1");
-    typed["kind"] = json!("CloudAccount");
-    assert_eq!(
-        kstatus(&[typed]).get(&account).map(String::as_str),
-        Some("Failed")
-    );
 
     let qr = env.wait_qr("spot", blocked).await;
     assert_stalled(&qr, "CredentialsFailed");
@@ -362,4 +328,51 @@ fn reconciles(metrics: &str) -> f64 {
         })
         .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
         .sum()
+}
+
+/// Waits until CloudAccount `name` stalls, and checks it says CredentialsFailed in one sentence
+/// and kstatus reads it Failed.
+async fn credentials_failed(env: &TestEnv, name: &str) {
+    let accounts = env.accounts();
+    let ca = eventually(Duration::from_secs(30), || {
+        let accounts = accounts.clone();
+        async move {
+            let ca = accounts.get(name).await.ok()?;
+            let conditions = &ca.status.as_ref()?.conditions;
+            let stalled = (conditions.iter()).any(|c| c.type_ == "Stalled" && c.status == "True");
+            stalled.then_some(ca)
+        }
+    })
+    .await;
+    let conditions = &ca.status.as_ref().unwrap().conditions;
+    let ready = conditions.iter().find(|c| c.type_ == "Ready").unwrap();
+    let said = ready.message.to_string();
+    assert_eq!(
+        (ready.status.as_str(), ready.reason.as_str()),
+        ("False", "CredentialsFailed"),
+        "{name}: {said}"
+    );
+    assert!(
+        said.starts_with(
+            "CredentialsFailed: no AWS credentials found: the operator tried environment variables"
+        ) && said.contains("eks.amazonaws.com/role-arn"),
+        "{name}: {said}"
+    );
+    for dump in [
+        "DispatchFailure",
+        "ConnectorError",
+        "{",
+        "CredentialsNotLoaded",
+        "AssumeRole",
+    ] {
+        assert!(!said.contains(dump), "{name}: a dump: {said}");
+    }
+    let mut typed = serde_json::to_value(&ca).unwrap();
+    typed["apiVersion"] = json!("quota-operator.dev/v1alpha1");
+    typed["kind"] = json!("CloudAccount");
+    assert_eq!(
+        kstatus(&[typed]).get(name).map(String::as_str),
+        Some("Failed"),
+        "{name}"
+    );
 }

@@ -148,5 +148,16 @@ mod tests {
             "an error occurred while loading credentials: STS said no"
         );
         assert_eq!(of(&e).kind, ErrorKind::Unavailable);
+        let wrong = CredentialsError::invalid_configuration("role_arn without a token file");
+        let e = of(&wrong);
+        assert_eq!(
+            (e.kind, e.code.as_str()),
+            (ErrorKind::Credentials, "CredentialsFailed")
+        );
+        assert!(
+            e.message
+                .starts_with("the AWS credential chain is configured wrong: "),
+            "{e}"
+        );
     }
 }
