@@ -258,7 +258,9 @@ pub struct CloudAccountStatus {
     pub observed_generation: Option<i64>,
     /// `Ready`: the credentials load and (AWS) STS confirms they act in spec.aws.accountId; its
     /// message is the last error otherwise. `Stalled`: the account is wrong (another account,
-    /// an endpoint the operator may not use) and nothing changes until its spec does.
+    /// an endpoint the operator may not use) and nothing changes until its spec does, or the
+    /// operator has no credentials for its cloud (`CredentialsFailed`, what to configure in the
+    /// message; looked at again each resync).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(with = "Vec<k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition>")]
     pub conditions: Vec<Condition>,
