@@ -67,8 +67,9 @@ pub fn desired(account: &CloudAccount, built: &Result<(), CloudError>) -> Vec<De
                 reason: reason(e).into(),
                 message: e.to_string(),
             };
-            // A wrong account or a refused setting waits for the spec to change; anything else
-            // is tried again.
+            // A wrong account or a refused setting waits for the spec to change, missing
+            // credentials for an admin (looked at again each resync); anything else is tried
+            // again.
             let terminal = matches!(
                 e.kind,
                 ErrorKind::AccountMismatch | ErrorKind::InvalidArgument | ErrorKind::Credentials
