@@ -214,8 +214,15 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
     };
     let probes = quota_operator::probes::serve(args.probe_addr, config.readiness.clone()).await?;
     tracing::info!(%probes, "serving /healthz, /readyz and /metrics");
-    let providers: Arc<dyn cloud::ProviderFactory> =
-        Arc::new(cloud::Clouds::from_env(aws, gcp).await);
+    let clouds = cloud::Clouds::from_env(aws, gcp).await;
+    let (check, readiness) = (clouds.aws_credentials_missing(), config.readiness.clone());
+    tokio::spawn(async move {
+        if let Some(missing) = check.await {
+            tracing::warn!(%missing, "AWS CloudAccounts stay CredentialsFailed until the operator has AWS credentials");
+            readiness.warn(missing);
+        }
+    });
+    let providers: Arc<dyn cloud::ProviderFactory> = Arc::new(clouds);
     tracing::info!("quota-operator starting");
     let Some(settings) = election else {
         quota_operator::metrics::set_leader(true);

@@ -1,28 +1,60 @@
 //! `/healthz` and `/readyz` for the kubelet: alive while the process serves, ready once the
 //! controller's caches hold the cluster (before that, status it writes could be based on a
 //! partial view).
+//!
+//! A cloud the operator has no credentials for does not make it unready: one cloud's accounts
+//! may be all a cluster has (a GCP-only install has no AWS credentials, rightly), and an unready
+//! pod would also leave the metrics Service, silencing the alerts that say what is wrong. It is
+//! said instead: in `/readyz`'s body, in a warning at start, and as `CredentialsFailed` on every
+//! CloudAccount and QuotaRequirement of that cloud.
 
 use std::{
     net::SocketAddr,
     sync::{
-        Arc,
+        Arc, Mutex,
         atomic::{AtomicBool, Ordering},
     },
 };
 
 use axum::{Router, http::StatusCode, routing::get};
 
-/// Set by the controller once its stores are ready; read by `/readyz`.
+/// Set by the controller once its stores are ready; read by `/readyz`, with what it should say
+/// beside "ready" (a cloud without credentials).
 #[derive(Clone, Debug, Default)]
-pub struct Readiness(Arc<AtomicBool>);
+pub struct Readiness {
+    ready: Arc<AtomicBool>,
+    warnings: Arc<Mutex<Vec<String>>>,
+}
 
 impl Readiness {
     pub fn set_ready(&self) {
-        self.0.store(true, Ordering::Relaxed);
+        self.ready.store(true, Ordering::Relaxed);
     }
 
     pub fn is_ready(&self) -> bool {
-        self.0.load(Ordering::Relaxed)
+        self.ready.load(Ordering::Relaxed)
+    }
+
+    /// Something `/readyz` says while ready (it stays ready).
+    pub fn warn(&self, warning: String) {
+        self.warnings.lock().expect("readiness").push(warning);
+    }
+
+    /// `/readyz`'s answer.
+    pub fn answer(&self) -> (StatusCode, String) {
+        if !self.is_ready() {
+            return (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "caches not synced yet".into(),
+            );
+        }
+        let warnings = self.warnings.lock().expect("readiness");
+        let mut body = String::from("ready");
+        for w in warnings.iter() {
+            body.push_str("\nwarning: ");
+            body.push_str(w);
+        }
+        (StatusCode::OK, body)
     }
 }
 
@@ -30,16 +62,7 @@ pub fn router(readiness: Readiness) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/metrics", get(metrics))
-        .route(
-            "/readyz",
-            get(move || async move {
-                if readiness.is_ready() {
-                    (StatusCode::OK, "ready")
-                } else {
-                    (StatusCode::SERVICE_UNAVAILABLE, "caches not synced yet")
-                }
-            }),
-        )
+        .route("/readyz", get(move || async move { readiness.answer() }))
 }
 
 /// OpenMetrics when the scraper asks for it (Prometheus does), else the classic text format.
@@ -99,5 +122,20 @@ mod tests {
         assert!(status_line(addr, "/readyz").await.contains("503"));
         readiness.set_ready();
         assert!(status_line(addr, "/readyz").await.contains("200"));
+    }
+
+    #[test]
+    fn missing_credentials_are_said_not_made_unready() {
+        let readiness = Readiness::default();
+        readiness.set_ready();
+        assert_eq!(readiness.answer(), (StatusCode::OK, "ready".into()));
+        readiness.warn("no AWS credentials found: ...".into());
+        assert_eq!(
+            readiness.answer(),
+            (
+                StatusCode::OK,
+                "ready\nwarning: no AWS credentials found: ...".into()
+            )
+        );
     }
 }

@@ -361,11 +361,17 @@ async fn an_unknown_service_quota_or_name_costs_one_call_chain_per_ttl() {
         target("ec2", Some("L-00000000"), None),
         target("ec2", None, Some("No such quota")),
     ];
-    // Ten reconciles of each hostile object within the TTL.
+    // Ten reconciles of each hostile object within the TTL: a terminal mistake each (with
+    // the nearest names, see `mistakes`), never an error to retry.
+    let reasons = ["ServiceNotFound", "QuotaNotFound", "QuotaNotFound"];
     for _ in 0..10 {
-        for t in &unknown {
+        for (t, reason) in unknown.iter().zip(reasons) {
             let e = p.quota(t).await.unwrap_err();
-            assert_eq!(e.kind, ErrorKind::NotFound, "{t}: {e}");
+            assert_eq!(
+                (e.kind, e.code.as_str()),
+                (ErrorKind::SpecMismatch, reason),
+                "{t}: {e}"
+            );
         }
     }
     let aws = sim.aws();
@@ -375,17 +381,21 @@ async fn an_unknown_service_quota_or_name_costs_one_call_chain_per_ttl() {
         2,
         "one listing of bogus (refused) and one of ec2"
     );
+    assert_eq!(calls("ListServices"), 1, "the services nearest bogus, once");
     assert_eq!(calls("GetServiceQuota"), 1, "the unknown code, once");
     assert_eq!(calls("GetAWSDefaultServiceQuota"), 1, "its default, once");
     assert_eq!(
         calls("ListAWSDefaultServiceQuotas"),
-        1,
-        "the unknown name, once"
+        2,
+        "the names nearest the unknown code, and the unknown name, once each"
     );
 
-    // AWS's own answer is what is remembered.
+    // AWS's own answer is what is remembered, in the refusal's words.
     let e = p.quota(&unknown[0]).await.unwrap_err();
-    assert_eq!(e.code, "NoSuchResourceException", "{e}");
+    assert!(
+        e.message.contains("AWS answered NoSuchResourceException"),
+        "{e}"
+    );
 
     // After the TTL each is asked again: a service or quota may have appeared.
     tokio::time::sleep(Duration::from_millis(700)).await;
@@ -393,8 +403,9 @@ async fn an_unknown_service_quota_or_name_costs_one_call_chain_per_ttl() {
         p.quota(t).await.unwrap_err();
     }
     assert_eq!(calls("ListServiceQuotas"), 4);
+    assert_eq!(calls("ListServices"), 2);
     assert_eq!(calls("GetServiceQuota"), 2);
-    assert_eq!(calls("ListAWSDefaultServiceQuotas"), 2);
+    assert_eq!(calls("ListAWSDefaultServiceQuotas"), 4);
 }
 
 #[tokio::test]
@@ -406,17 +417,29 @@ async fn a_quota_read_one_by_one_and_unknown_is_remembered_too() {
             .quota(&target("ec2", Some("L-00000000"), None))
             .await
             .unwrap_err();
-        assert_eq!(e.kind, ErrorKind::NotFound, "{e}");
+        assert_eq!(
+            (e.kind, e.code.as_str()),
+            (ErrorKind::SpecMismatch, "QuotaNotFound"),
+            "{e}"
+        );
         let e = p
             .quota(&target("ec2", None, Some("No such quota")))
             .await
             .unwrap_err();
-        assert_eq!(e.kind, ErrorKind::NotFound, "{e}");
+        assert_eq!(
+            (e.kind, e.code.as_str()),
+            (ErrorKind::SpecMismatch, "QuotaNotFound"),
+            "{e}"
+        );
     }
     let aws = sim.aws();
     assert_eq!(aws.calls("GetServiceQuota"), 1);
     assert_eq!(aws.calls("GetAWSDefaultServiceQuota"), 1);
-    assert_eq!(aws.calls("ListAWSDefaultServiceQuotas"), 1);
+    assert_eq!(
+        aws.calls("ListAWSDefaultServiceQuotas"),
+        1,
+        "the names, once: for the code's hint, then the name and its hint"
+    );
 }
 
 #[tokio::test]

@@ -120,8 +120,14 @@ async fn reads_applied_values_defaults_and_names_through_one_listing() {
         .quota(&target("ec2", Some("L-00000000"), None, "us-east-1"))
         .await
         .unwrap_err();
-    assert_eq!(unknown.kind, ErrorKind::NotFound);
-    assert_eq!(unknown.code, "NoSuchResourceException");
+    assert_eq!(unknown.kind, ErrorKind::SpecMismatch, "terminal: {unknown}");
+    assert_eq!(unknown.code, "QuotaNotFound");
+    assert!(
+        unknown
+            .message
+            .contains("AWS answered NoSuchResourceException"),
+        "{unknown}"
+    );
     let unknown_name = p
         .quota(&target("ec2", None, Some("No such quota"), "us-east-1"))
         .await

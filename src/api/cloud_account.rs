@@ -43,6 +43,13 @@ use super::shared::Condition;
         name = "Age",
         type_ = "date",
         json_path = ".metadata.creationTimestamp"
+    ),
+    printcolumn(
+        name = "Message",
+        type_ = "string",
+        priority = 1,
+        description = "Why Ready is what it is (-o wide)",
+        json_path = ".status.conditions[?(@.type==\"Ready\")].message"
     )
 )]
 #[x_kube(validation = Rule::new("has(self.aws) != has(self.gcp)").message("exactly one of spec.aws or spec.gcp must be set").reason(Reason::FieldValueInvalid))]
@@ -251,7 +258,9 @@ pub struct CloudAccountStatus {
     pub observed_generation: Option<i64>,
     /// `Ready`: the credentials load and (AWS) STS confirms they act in spec.aws.accountId; its
     /// message is the last error otherwise. `Stalled`: the account is wrong (another account,
-    /// an endpoint the operator may not use) and nothing changes until its spec does.
+    /// an endpoint the operator may not use) and nothing changes until its spec does, or the
+    /// operator has no credentials for its cloud (`CredentialsFailed`, what to configure in the
+    /// message; looked at again each resync).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(with = "Vec<k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition>")]
     pub conditions: Vec<Condition>,

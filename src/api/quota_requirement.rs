@@ -7,8 +7,9 @@ use serde::{Deserialize, Serialize};
 
 use super::shared::{Condition, Shared};
 
-/// One quota, in one account or project, that must be at least `desiredValue` (or hold
-/// `capacity`) in every listed region.
+/// One quota, in one account or project, that must reach what the spec declares in every listed
+/// region: `desiredValue`, room for `capacity`, or `headroom` over usage (the largest of those
+/// given).
 // The derive's repeated printcolumn(type_ = ...) entries trip this lint; they are distinct columns.
 #[allow(clippy::duplicated_attributes)]
 #[derive(CustomResource, KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -20,7 +21,7 @@ use super::shared::{Condition, Shared};
     status = "QuotaRequirementStatus",
     shortname = "qr",
     category = "quotas",
-    doc = "A quota that must be at least desiredValue in every listed region of an account.",
+    doc = "A quota that must reach what its spec declares (desiredValue, capacity, or headroom over usage) in every listed region of an account.",
     printcolumn(name = "Account", type_ = "string", json_path = ".spec.accountRef"),
     printcolumn(name = "Quota", type_ = "string", json_path = ".status.quota"),
     printcolumn(
@@ -43,6 +44,20 @@ use super::shared::{Condition, Shared};
         name = "Age",
         type_ = "date",
         json_path = ".metadata.creationTimestamp"
+    ),
+    printcolumn(
+        name = "Reason",
+        type_ = "string",
+        priority = 1,
+        description = "Why Ready is what it is (-o wide)",
+        json_path = ".status.conditions[?(@.type==\"Ready\")].reason"
+    ),
+    printcolumn(
+        name = "Message",
+        type_ = "string",
+        priority = 1,
+        description = "What the operator says of each region (-o wide)",
+        json_path = ".status.conditions[?(@.type==\"Ready\")].message"
     )
 )]
 #[x_kube(validation = Rule::new("has(self.aws) != has(self.gcp)").message("exactly one of spec.aws or spec.gcp must be set").reason(Reason::FieldValueInvalid))]
@@ -75,9 +90,9 @@ pub struct QuotaRequirementSpec {
     #[schemars(length(min = 1, max = 40), inner(length(min = 1, max = 32)))]
     pub regions: Vec<String>,
     /// The value the quota must reach, in the quota's own unit (vCPUs, count, ...). At most
-    /// 10,000,000,000, the largest value AWS's RequestServiceQuotaIncrease accepts. Exactly one
-    /// of `desiredValue` and `capacity` must be set; several objects' values on one quota take
-    /// the largest.
+    /// 10,000,000,000, the largest value AWS's RequestServiceQuotaIncrease accepts. At most one
+    /// of `desiredValue` and `capacity` may be set, and `headroom` may stand alone; several
+    /// objects' values on one quota take the largest.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 1, max = 10_000_000_000_i64))]
     pub desired_value: Option<i64>,
@@ -204,12 +219,15 @@ pub struct CapacityItem {
 pub struct AwsQuota {
     /// Service code, e.g. `ec2`, `fargate`, `vpc`, `ecs`, `elasticloadbalancing`.
     #[x_kube(validation = Rule::new("self.matches('^[A-Za-z0-9-]+$')").message("spec.aws.serviceCode must be a service code such as ec2"))]
+    #[x_kube(validation = Rule::new("!self.endsWith('.googleapis.com')").message("spec.aws.serviceCode names a GCP service: a GCP quota goes in spec.gcp, with a GCP CloudAccount"))]
     #[schemars(length(min = 1, max = 63))]
     pub service_code: String,
     /// Quota code, e.g. `L-34B43A08`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[x_kube(validation = Rule::new("self.matches('^L-[0-9A-F]{8}$')").message("spec.aws.quotaCode must look like L-34B43A08"))]
-    #[schemars(length(max = 10))]
+    #[x_kube(validation = Rule::new("self.matches('^L-[0-9A-F]{8}$')").message("spec.aws.quotaCode must look like L-34B43A08 (a GCP quota id such as CPUS-per-project-region goes in spec.gcp)"))]
+    // Longer than a code may be, so that a GCP quota id put here meets the rule that says so
+    // rather than only "too long".
+    #[schemars(length(max = 128))]
     pub quota_code: Option<String>,
     /// Quota name as Service Quotas shows it; resolved to a code at run time.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -223,10 +241,12 @@ pub struct AwsQuota {
 pub struct GcpQuota {
     /// Service name, e.g. `compute.googleapis.com`.
     #[x_kube(validation = Rule::new("self.matches('^[a-z0-9.-]+$')").message("spec.gcp.service must be a service name such as compute.googleapis.com"))]
+    #[x_kube(validation = Rule::new("self.contains('.')").message("spec.gcp.service must be a GCP service name such as compute.googleapis.com; a code such as ec2 is an AWS service (spec.aws.serviceCode)"))]
     #[schemars(length(min = 1, max = 253))]
     pub service: String,
     /// Quota id, e.g. `CPUS-per-project-region`.
     #[x_kube(validation = Rule::new("self.matches('^[A-Za-z0-9-]+$')").message("spec.gcp.quotaId must be a quota id such as CPUS-per-project-region"))]
+    #[x_kube(validation = Rule::new("!self.matches('^L-[0-9A-F]{8}$')").message("spec.gcp.quotaId is an AWS quota code (L-...): an AWS quota goes in spec.aws, with an AWS CloudAccount; a GCP quota id reads like CPUS-per-project-region"))]
     #[schemars(length(min = 1, max = 128))]
     pub quota_id: String,
     /// Dimensions other than the region (e.g. `gpu_family: NVIDIA_L4`): at most 8, keys of
@@ -248,14 +268,17 @@ pub struct QuotaRequirementStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed_generation: Option<i64>,
     /// `Ready` (every region satisfied), `Satisfied` (the same, for `kubectl wait`),
-    /// `NearLimit` (some region's usage at or above the threshold; False only while usage is
-    /// unknown, absent below the threshold), and, only while true,
+    /// `NearLimit` (some region's usage at or above the threshold; False, `UsageUnknown`, when
+    /// the cloud was read and reported no usage; absent below the threshold or before any
+    /// read), and, only while true,
     /// `Reconciling` (a request open or queued, or a cloud error being retried) and `Stalled`
     /// (nothing changes until the spec or account does), in kstatus terms.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(with = "Vec<k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition>")]
     pub conditions: Vec<Condition>,
-    /// The quota as the cloud names it (`ec2/L-34B43A08`, `compute.googleapis.com/CPUS-per-project-region`).
+    /// The quota as the cloud names it (`ec2/L-34B43A08`,
+    /// `compute.googleapis.com/CPUS-per-project-region`); as the spec names it until the cloud
+    /// has answered (a quota named by `quotaName` shows that name).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quota: Option<Shared>,
     /// One word or a count for `kubectl get`: `Satisfied`, `Requested`, `2/3 satisfied`, ...
@@ -452,8 +475,9 @@ pub enum TargetState {
     PartiallyGranted,
     /// The quota cannot be raised.
     NotAdjustable,
-    /// A CloudAccount guardrail or namespace rule forbids the request, or the spec cannot be
-    /// met as written (an instance type that does not count against this quota).
+    /// A CloudAccount guardrail or namespace rule forbids the request, the spec cannot be met
+    /// as written (an instance type that does not count against this quota; a region, service,
+    /// quota code or quota name the cloud does not have), or the operator has no credentials.
     Blocked,
     /// The cloud or the credentials failed; retried with backoff.
     Error,

@@ -13,6 +13,23 @@ pub const CLOUD_ERROR: &str = "CloudError";
 pub const UTILIZATION_HIGH: &str = "UtilizationHigh";
 pub const USAGE_UNKNOWN: &str = "UsageUnknown";
 
+// A spec that names what the cloud does not have: terminal (`Stalled`), with the nearest names
+// the cloud lists. The region's message starts with the reason (`QuotaNotFound: ...`).
+pub const QUOTA_NOT_FOUND: &str = "QuotaNotFound";
+pub const SERVICE_NOT_FOUND: &str = "ServiceNotFound";
+
+/// The reason a Blocked region's message starts with, when it names one: how a Stalled condition
+/// says `QuotaNotFound` or `CredentialsFailed` rather than only `Blocked`.
+pub fn named_in(message: &str) -> Option<&'static str> {
+    [QUOTA_NOT_FOUND, SERVICE_NOT_FOUND, CREDENTIALS_FAILED]
+        .into_iter()
+        .find(|r| {
+            message
+                .strip_prefix(r)
+                .is_some_and(|rest| rest.starts_with(": "))
+        })
+}
+
 // Why a whole QuotaRequirement stops (conditions and status.summary).
 pub const INVALID_SPEC: &str = "InvalidSpec";
 pub const ACCOUNT_NOT_FOUND: &str = "AccountNotFound";

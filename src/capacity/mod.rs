@@ -125,7 +125,7 @@ async fn general_cpus(
             "{machine_type} counts against its series' own quota {own}, not {}",
             check::GCP_GENERAL_CPUS
         ))),
-        Err(e) if e.kind == ErrorKind::NotFound => Ok(()),
+        Err(e) if e.is_no_such_quota() => Ok(()),
         Err(e) => Err(ShareError::Cloud(e)),
     }
 }

@@ -205,13 +205,20 @@ pub enum ErrorKind {
     AccessDenied,
     /// The credentials reach another account than the CloudAccount names (STS says who we are).
     AccountMismatch,
+    /// The operator has no credentials to send (none configured, or the provider chain found
+    /// none): no call reaches the cloud. It stalls every object of the account, since waiting
+    /// will not fix it, and is tried again at the slow pace of a resync, since an admin may
+    /// add them (an instance profile, a fixed Pod Identity agent) without restarting it.
+    Credentials,
     /// The quota cannot be changed.
     NotAdjustable,
     /// 5xx, network, timeouts.
     Unavailable,
     /// The spec names something the cloud does not have in that shape (a region it does not
     /// serve, a per-region quota named without its region): nothing changes until the spec
-    /// does, so it is terminal (`Blocked`), never retried.
+    /// does, so it is terminal (`Blocked`), never retried. A quota code, quota name or service
+    /// the cloud does not have is one too (`QuotaNotFound`, `ServiceNotFound`, with the nearest
+    /// names the cloud lists).
     SpecMismatch,
     Other,
 }
@@ -226,6 +233,12 @@ pub struct CloudError {
 }
 
 impl CloudError {
+    /// The cloud has no such quota: its own NotFound, or the operator's refusal of a spec
+    /// naming one (`QuotaNotFound`, which carries the nearest names).
+    pub fn is_no_such_quota(&self) -> bool {
+        self.kind == ErrorKind::NotFound || self.code == crate::api::reasons::QUOTA_NOT_FOUND
+    }
+
     pub fn new(kind: ErrorKind, code: impl Into<String>, message: impl Into<String>) -> Self {
         Self {
             kind,

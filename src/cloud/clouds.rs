@@ -30,6 +30,12 @@ impl Clouds {
             gcp: GcpFactory::new(gcp),
         }
     }
+
+    /// Why the operator's own AWS credentials cannot be used, if they cannot: for the warning at
+    /// start and `/readyz`.
+    pub fn aws_credentials_missing(&self) -> impl Future<Output = Option<String>> + Send + 'static {
+        self.aws.credentials_missing()
+    }
 }
 
 #[async_trait]

@@ -33,7 +33,7 @@ fn reason(e: &CloudError) -> &'static str {
     match e.kind {
         ErrorKind::AccountMismatch => reasons::ACCOUNT_MISMATCH,
         ErrorKind::InvalidArgument => reasons::ACCOUNT_INVALID,
-        ErrorKind::AccessDenied => reasons::CREDENTIALS_FAILED,
+        ErrorKind::AccessDenied | ErrorKind::Credentials => reasons::CREDENTIALS_FAILED,
         _ => reasons::CLOUD_ERROR,
     }
 }
@@ -67,11 +67,12 @@ pub fn desired(account: &CloudAccount, built: &Result<(), CloudError>) -> Vec<De
                 reason: reason(e).into(),
                 message: e.to_string(),
             };
-            // A wrong account or a refused setting waits for the spec to change; anything else
-            // is tried again.
+            // A wrong account or a refused setting waits for the spec to change, missing
+            // credentials for an admin (looked at again each resync); anything else is tried
+            // again.
             let terminal = matches!(
                 e.kind,
-                ErrorKind::AccountMismatch | ErrorKind::InvalidArgument
+                ErrorKind::AccountMismatch | ErrorKind::InvalidArgument | ErrorKind::Credentials
             );
             (ready.clone(), terminal.then_some(ready))
         }
@@ -128,11 +129,12 @@ pub async fn reconcile(
         .await?;
         tracing::info!(account = %account.name_any(), ready = built.is_ok(), "account status updated");
     }
-    Ok(Action::requeue(if built.is_ok() {
-        ctx.resync
-    } else {
-        ctx.retry
-    }))
+    // Missing credentials come back slowly too: only an admin adds them.
+    let slow = match &built {
+        Ok(()) => true,
+        Err(e) => e.kind == ErrorKind::Credentials,
+    };
+    Ok(Action::requeue(if slow { ctx.resync } else { ctx.retry }))
 }
 
 /// The auto-adjuster as status shows it. The time it was read moves only when what was read
@@ -250,5 +252,23 @@ mod tests {
         let d = desired(&aws(), &Err(down));
         assert_eq!((d[0].status, d[0].reason.as_str()), (false, "CloudError"));
         assert!(!d[1].status);
+    }
+
+    #[test]
+    fn no_credentials_stall_as_credentials_failed() {
+        let none = CloudError::new(
+            ErrorKind::Credentials,
+            "CredentialsFailed",
+            "no AWS credentials found",
+        );
+        let d = desired(&aws(), &Err(none));
+        assert_eq!(
+            (d[0].status, d[0].reason.as_str()),
+            (false, "CredentialsFailed")
+        );
+        assert_eq!(
+            (d[1].status, d[1].reason.as_str()),
+            (true, "CredentialsFailed")
+        );
     }
 }

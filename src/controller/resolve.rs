@@ -63,8 +63,11 @@ pub fn check_account<'a>(
         )));
     };
     if !selector_matches(account.spec.namespace_selector.as_ref(), labels) {
+        let needs = crate::api::admits::unmet(account.spec.namespace_selector.as_ref(), labels);
         return Err(AccountProblem::NotAllowed(format!(
-            "namespace {namespace} is not allowed to use CloudAccount {name} (its spec.namespaceSelector does not match)"
+            "namespace {namespace} is not allowed to use CloudAccount {name}: its \
+             spec.namespaceSelector needs {}; the account's admins label namespaces",
+            needs.join("; ")
         )));
     }
     Ok(account)

@@ -30,11 +30,24 @@ pub fn build(
     QuotaRequirementStatus {
         observed_generation: generation,
         conditions: conditions::merge(&old.conditions, desired, generation, &now),
-        quota: quota.map(Into::into).or(old.quota),
+        quota: (quota.map(Into::into).or(old.quota)).or_else(|| named_by_spec(obj).map(Into::into)),
         summary: Some(summary.into()),
         targets,
         filings: old.filings,
         generation_observed_at: Some(time(since)),
+    }
+}
+
+/// The quota as the spec names it, for `kubectl get` before the cloud has answered (or when it
+/// answered that there is no such quota).
+fn named_by_spec(obj: &QuotaRequirement) -> Option<String> {
+    match (&obj.spec.aws, &obj.spec.gcp) {
+        (Some(aws), _) => {
+            let quota = aws.quota_code.as_ref().or(aws.quota_name.as_ref())?;
+            Some(format!("{}/{quota}", aws.service_code))
+        }
+        (None, Some(gcp)) => Some(format!("{}/{}", gcp.service, gcp.quota_id)),
+        (None, None) => None,
     }
 }
 
@@ -146,7 +159,22 @@ impl Regions<'_> {
             _ => TERMINAL
                 .iter()
                 .find(|s| self.has(**s))
-                .map(|s| (s.as_str().to_string(), self.describe(&TERMINAL))),
+                .map(|s| (self.reason(*s), self.describe(&TERMINAL))),
+        }
+    }
+
+    /// A terminal state's reason: its name, or for Blocked regions that all say why in one
+    /// word (`QuotaNotFound: ...`), that word, which alerts and scripts can match.
+    fn reason(&self, state: TargetState) -> String {
+        let mut named = (self.targets.iter())
+            .filter(|t| t.state == state)
+            .map(|t| reasons::named_in(t.message.as_deref().unwrap_or_default()));
+        let first = named.next().flatten();
+        match first {
+            Some(reason) if state == TargetState::Blocked && named.all(|r| r == first) => {
+                reason.to_string()
+            }
+            _ => state.as_str().to_string(),
         }
     }
 
@@ -187,9 +215,10 @@ pub fn near(targets: &[TargetStatus], threshold: f64) -> Vec<(&TargetStatus, f64
 
 /// NearLimit: some region's usage is at or above the account's threshold. Beside Ready, not in
 /// it: a quota near its limit still meets its declared need. A warning, so present only while it
-/// holds or cannot be told anywhere (False, `UsageUnknown`): once some region's usage is known
-/// and none is at the threshold it is left out, as Reconciling and Stalled are, and each
-/// region's `usage.utilizationPercent` says by how much.
+/// holds or cannot be told (False, `UsageUnknown`, once a read found no usage anywhere): once
+/// some region's usage is known and none is at the threshold it is left out, as Reconciling and
+/// Stalled are, and each region's `usage.utilizationPercent` says by how much. Before any read
+/// (a region blocked, an account not reached) nothing is claimed either way.
 fn near_limit(targets: &[TargetStatus], threshold: f64) -> Option<Desired> {
     let near = near(targets, threshold);
     if !near.is_empty() {
@@ -211,17 +240,19 @@ fn near_limit(targets: &[TargetStatus], threshold: f64) -> Option<Desired> {
             message,
         ));
     }
-    let known = targets.iter().any(|t| {
-        t.usage
-            .as_ref()
-            .is_some_and(|u| u.utilization_percent.is_some())
-    });
-    (!known).then(|| {
+    let usages = || targets.iter().filter_map(|t| Some((t, t.usage.as_ref()?)));
+    if usages().any(|(_, u)| u.utilization_percent.is_some()) {
+        return None;
+    }
+    let unknown: Vec<String> = usages()
+        .filter_map(|(t, u)| Some(format!("{}: {}", t.region, u.unknown.as_deref()?)))
+        .collect();
+    (!unknown.is_empty()).then(|| {
         condition(
             NEAR_LIMIT,
             false,
             reasons::USAGE_UNKNOWN,
-            "the cloud reports no usage for this quota here (status.targets[].usage.unknown says why)".into(),
+            format!("usage is unknown: {}", unknown.join("; ")),
         )
     })
 }
@@ -295,6 +326,22 @@ mod tests {
         );
         let d = near_limit(&[used("us-east-1", None)], 80.0).unwrap();
         assert_eq!((d.status, d.reason.as_str()), (false, "UsageUnknown"));
+        assert_eq!(
+            d.message,
+            "usage is unknown: us-east-1: NoUsageMetric: none"
+        );
+    }
+
+    #[test]
+    fn near_limit_claims_nothing_before_usage_is_read() {
+        let never_read = target("us-east-1", TargetState::Blocked);
+        assert_eq!(near_limit(std::slice::from_ref(&never_read), 80.0), None);
+        let read = [never_read, used("eu-west-1", None)];
+        let d = near_limit(&read, 80.0).unwrap();
+        assert_eq!(
+            d.message, "usage is unknown: eu-west-1: NoUsageMetric: none",
+            "only the region read is named"
+        );
     }
 
     /// (Ready, Reconciling, Stalled) and the reason of Ready.
@@ -359,6 +406,38 @@ mod tests {
             assert!(!ready && !reconciling && stalled, "{state:?}");
             assert_eq!(reason, state.as_str());
         }
+    }
+
+    #[test]
+    fn a_blocked_region_that_names_its_reason_gives_it_to_stalled() {
+        let named = |region: &str, message: &str| TargetStatus {
+            message: Some(message.into()),
+            ..target(region, TargetState::Blocked)
+        };
+        let code = named(
+            "us-east-1",
+            "QuotaNotFound: service ec2 has no quota L-34B43A09",
+        );
+        let c = desired_conditions(std::slice::from_ref(&code), None);
+        let stalled = c.iter().find(|d| d.type_ == STALLED).unwrap();
+        assert_eq!(stalled.reason, "QuotaNotFound");
+        assert_eq!(
+            c.iter().find(|d| d.type_ == READY).unwrap().reason,
+            "QuotaNotFound"
+        );
+        // Regions blocked for different reasons, or one that names none: the state's name.
+        let guardrail = named("eu-west-1", "2000 exceeds the account's guardrail");
+        let c = desired_conditions(&[code, guardrail], None);
+        assert_eq!(
+            c.iter().find(|d| d.type_ == STALLED).unwrap().reason,
+            "Blocked"
+        );
+        let lookalike = named("us-east-1", "QuotaNotFoundish: no");
+        let c = desired_conditions(&[lookalike], None);
+        assert_eq!(
+            c.iter().find(|d| d.type_ == STALLED).unwrap().reason,
+            "Blocked"
+        );
     }
 
     #[test]

@@ -20,8 +20,9 @@ fn admit(obj: Value) -> Verdict {
 #[test]
 fn a_blocking_error_keeps_every_cel_rule_from_running() {
     // quotaCode past maxLength blocks; the region rule would fail but is not evaluated.
+    let too_long = format!("L-{}", "A".repeat(127));
     let errors = fields(admit(qr(
-        json!({"accountRef": "a", "aws": {"serviceCode": "ec2", "quotaCode": "L-34B43A0899"},
+        json!({"accountRef": "a", "aws": {"serviceCode": "ec2", "quotaCode": too_long},
         "regions": ["US_EAST"], "desiredValue": 5}),
     )));
     assert_eq!(errors, ["spec.aws.quotaCode", "<nil>"]);

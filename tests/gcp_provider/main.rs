@@ -158,7 +158,12 @@ async fn reads_values_per_region_and_eligibility() {
         .unwrap_err();
     assert_eq!(
         (unknown.kind, unknown.code.as_str()),
-        (ErrorKind::NotFound, "NOT_FOUND")
+        (ErrorKind::SpecMismatch, "QuotaNotFound"),
+        "terminal, with GCP's answer: {unknown}"
+    );
+    assert!(
+        unknown.message.contains("GCP answered NOT_FOUND"),
+        "{unknown}"
     );
 }
 
@@ -422,13 +427,44 @@ async fn a_quota_the_project_lacks_is_remembered_for_the_cache_ttl() {
     let own = target("E2-CPUS-per-project-region", "us-central1");
     for _ in 0..3 {
         let e = p.quota(&own).await.unwrap_err();
-        assert_eq!(e.kind, ErrorKind::NotFound, "{e}");
+        assert!(e.is_no_such_quota(), "{e}");
     }
     assert_eq!(
         sim.gcp().calls("GetQuotaInfo"),
         1,
         "one read, then remembered"
     );
+    assert_eq!(
+        sim.gcp().calls("ListQuotaInfos"),
+        1,
+        "the hint's listing too"
+    );
     p.quota(&cpus("us-central1")).await.unwrap();
     assert_eq!(sim.gcp().calls("GetQuotaInfo"), 2);
+}
+
+#[tokio::test]
+async fn a_service_the_project_does_not_have_is_terminal_and_says_so() {
+    let sim = start_sim("  schedule: {manual: true}\n").await;
+    let p = provider(&sim).await;
+    let e = p
+        .quota(&service_target(
+            "computer.googleapis.com",
+            CPUS,
+            "us-central1",
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (e.kind, e.code.as_str()),
+        (ErrorKind::SpecMismatch, "ServiceNotFound"),
+        "{e}"
+    );
+    assert!(
+        e.message.starts_with(
+            "project demo-project has no service \"computer.googleapis.com\" (spec.gcp.service); \
+             GCP answered NOT_FOUND"
+        ),
+        "{e}"
+    );
 }

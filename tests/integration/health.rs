@@ -23,14 +23,14 @@ fn states(qr: &QuotaRequirement) -> Vec<TargetState> {
 }
 
 /// The object as `kubectl get -o json` shows it.
-fn as_json(qr: &QuotaRequirement) -> serde_json::Value {
+pub fn as_json(qr: &QuotaRequirement) -> serde_json::Value {
     let mut v = serde_json::to_value(qr).unwrap();
     v["apiVersion"] = json!("quota-operator.dev/v1alpha1");
     v["kind"] = json!("QuotaRequirement");
     v
 }
 
-fn kstatus(objects: &[serde_json::Value]) -> BTreeMap<String, String> {
+pub fn kstatus(objects: &[serde_json::Value]) -> BTreeMap<String, String> {
     let mut file = tempfile::NamedTempFile::new().unwrap();
     file.write_all(serde_json::to_string(objects).unwrap().as_bytes())
         .unwrap();
@@ -59,7 +59,7 @@ fn kstatus(objects: &[serde_json::Value]) -> BTreeMap<String, String> {
         .collect()
 }
 
-fn argocd(object: &serde_json::Value) -> String {
+pub fn argocd(object: &serde_json::Value) -> String {
     let ensure = Command::new(format!("{ROOT}/tools/argocd-health-test.sh"))
         .output()
         .expect("Lua 5.1 and the chart's health tests");

@@ -106,3 +106,42 @@ async fn kubectl_get_shows_the_columns_and_kubectl_wait_returns_when_satisfied()
         "the `quotas` category lists it: {text}"
     );
 }
+
+/// `kubectl explain` reads the CRD's descriptions as sentences (no break mid-sentence from the
+/// doc comments they came from), and what it says of the need is true of headroom-only objects.
+#[tokio::test]
+async fn kubectl_explain_reads_as_sentences() {
+    let env = TestEnv::new("explain").await;
+    // The API server publishes a CRD's OpenAPI a moment after it is established.
+    let text = crate::harness::eventually(std::time::Duration::from_secs(30), || async {
+        let out = kubectl(&env)
+            .args(["explain", "quotarequirements.spec.desiredValue"])
+            .output()
+            .await
+            .expect("kubectl explain");
+        out.status
+            .success()
+            .then(|| String::from_utf8_lossy(&out.stdout).to_string())
+    })
+    .await;
+    let words = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        words.contains(
+            "At most one of `desiredValue` and `capacity` may be set, and `headroom` may stand alone"
+        ),
+        "{text}"
+    );
+    // kubectl wraps at its own width: every line but a paragraph's last is nearly full.
+    let description: Vec<&str> = (text.lines())
+        .skip_while(|l| !l.starts_with("DESCRIPTION"))
+        .skip(1)
+        .take_while(|l| !l.trim().is_empty())
+        .collect();
+    assert!(description.len() > 1, "{text}");
+    for line in &description[..description.len() - 1] {
+        assert!(
+            line.trim().len() > 60,
+            "a short line mid-paragraph: {line:?} in\n{text}"
+        );
+    }
+}

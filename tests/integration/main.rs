@@ -25,6 +25,7 @@ mod kubectl;
 mod leader;
 mod lifecycle;
 mod metrics;
+mod mistakes;
 mod mixed;
 mod one_need;
 mod ownership;

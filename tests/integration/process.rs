@@ -100,6 +100,26 @@ impl OperatorProcess {
             .to_string()
     }
 
+    /// What the probe server answers at `path` now: the status line and the body.
+    pub async fn get(&self, path: &str) -> (String, String) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        self.wait_log("probes=", Duration::from_secs(10)).await;
+        let log = self.log();
+        let addr = (log.split("probes=").nth(1))
+            .and_then(|rest| rest.split_whitespace().next())
+            .expect("the probe address in the log");
+        let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+        let request = format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        stream.write_all(request.as_bytes()).await.expect("send");
+        let mut response = String::new();
+        stream.read_to_string(&mut response).await.expect("read");
+        let (head, body) = response.split_once("\r\n\r\n").expect("a body");
+        (
+            head.lines().next().unwrap_or_default().to_string(),
+            body.to_string(),
+        )
+    }
+
     /// SIGKILL: no cleanup, no lease release, nothing flushed.
     pub fn kill(&mut self) {
         let _ = self.child.kill();
@@ -142,6 +162,7 @@ pub struct Launch<'a> {
     log_filter: &'a str,
     append: bool,
     all_namespaces: bool,
+    aws_credentials: bool,
 }
 
 impl<'a> Launch<'a> {
@@ -155,6 +176,7 @@ impl<'a> Launch<'a> {
             log_filter: "info",
             append: false,
             all_namespaces: false,
+            aws_credentials: true,
         }
     }
 
@@ -182,6 +204,13 @@ impl<'a> Launch<'a> {
         self
     }
 
+    /// No AWS credentials anywhere the SDK's chain looks (it still finds no files and no
+    /// instance metadata).
+    pub fn without_aws_credentials(mut self) -> Self {
+        self.aws_credentials = false;
+        self
+    }
+
     pub fn spawn(self) -> OperatorProcess {
         let log = std::env::temp_dir().join(format!("qo-{}-{}.log", self.namespace, self.name));
         let file = OpenOptions::new()
@@ -196,7 +225,21 @@ impl<'a> Launch<'a> {
         } else {
             &["--namespace", self.namespace]
         };
-        let child = Command::new(env!("CARGO_BIN_EXE_quota-operator"))
+        let mut command = Command::new(env!("CARGO_BIN_EXE_quota-operator"));
+        if self.aws_credentials {
+            command
+                .env("AWS_ACCESS_KEY_ID", KEY)
+                .env("AWS_SECRET_ACCESS_KEY", "secret");
+        } else {
+            for unset in [
+                "AWS_ACCESS_KEY_ID",
+                "AWS_SECRET_ACCESS_KEY",
+                "AWS_SESSION_TOKEN",
+            ] {
+                command.env_remove(unset);
+            }
+        }
+        let child = command
             .arg("run")
             .args(watch)
             .args(["--probe-addr", "127.0.0.1:0"])
@@ -216,8 +259,6 @@ impl<'a> Launch<'a> {
             .args(self.extra)
             .env("KUBECONFIG", self.kubeconfig)
             .env("RUST_LOG", self.log_filter)
-            .env("AWS_ACCESS_KEY_ID", KEY)
-            .env("AWS_SECRET_ACCESS_KEY", "secret")
             .env("AWS_REGION", "us-east-1")
             .env("AWS_EC2_METADATA_DISABLED", "true")
             .env("AWS_CONFIG_FILE", "/dev/null")

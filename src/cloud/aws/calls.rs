@@ -134,6 +134,28 @@ impl Calls {
         .await
     }
 
+    /// ListServices, every page: the service codes the account can name (for the nearest ones
+    /// when a spec names one AWS does not have).
+    pub async fn list_services(&self, region: &str) -> Result<Vec<String>, CloudError> {
+        all_pages(|token| async move {
+            let page = self
+                .call(region, "ListServices", |c| async move {
+                    c.list_services()
+                        .max_results(100)
+                        .set_next_token(token)
+                        .send()
+                        .await
+                        .map_err(convert::error)
+                })
+                .await?;
+            let codes = (page.services().iter())
+                .filter_map(|s| s.service_code().map(str::to_string))
+                .collect();
+            Ok((codes, page.next_token().map(str::to_string)))
+        })
+        .await
+    }
+
     /// GetAutoManagementConfiguration: AWS's own automatic management of the account's quotas
     /// (asked in the account's home region: the setting is account-wide).
     pub async fn auto_management(&self, region: &str) -> Result<AutoAdjuster, CloudError> {

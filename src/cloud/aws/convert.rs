@@ -9,9 +9,10 @@ use aws_sdk_servicequotas::{
         AppliedLevelEnum, QuotaContextScope, RequestType, RequestedServiceQuotaChange, ServiceQuota,
     },
 };
-use aws_smithy_types::{DateTime, error::display::DisplayErrorContext};
+use aws_smithy_types::DateTime;
 use jiff::Timestamp;
 
+use super::credentials;
 use crate::cloud::boundary::{CloudError, ErrorKind, Origin, Phase, QuotaView, RequestView};
 
 /// How much of an answer's body goes into a message.
@@ -19,7 +20,8 @@ const BODY_START: usize = 200;
 
 /// Classifies an SDK error (Service Quotas or STS) by the code AWS sent. An answer without one
 /// (a proxy's HTML page) is named by its HTTP status and the start of its body; transport
-/// failures and timeouts count as unavailable. The message is never empty.
+/// failures and timeouts count as unavailable; credentials that could not be loaded are
+/// `CredentialsFailed`. The message is never empty, and never a debug dump.
 pub fn error<E>(err: SdkError<E, HttpResponse>) -> CloudError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
@@ -32,6 +34,11 @@ pub fn error_ref<E>(err: &SdkError<E, HttpResponse>) -> CloudError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
+    // Credentials that could not be loaded fail the call before it is sent, as a dispatch
+    // failure: named as what they are, not as the network.
+    if let Some(e) = credentials::classify(err) {
+        return e;
+    }
     let (code, message) = match err {
         SdkError::ServiceError(e) => match e.err().code() {
             Some(code) => {
@@ -49,13 +56,10 @@ where
         SdkError::ResponseError(e) => http_answer(e.raw()),
         SdkError::TimeoutError(_) => (
             "Timeout".into(),
-            format!("no answer in time: {}", DisplayErrorContext(err)),
+            format!("no answer in time: {}", credentials::chain(err)),
         ),
-        SdkError::DispatchFailure(_) => (
-            "DispatchFailure".into(),
-            DisplayErrorContext(err).to_string(),
-        ),
-        _ => ("Unknown".into(), DisplayErrorContext(err).to_string()),
+        SdkError::DispatchFailure(_) => ("DispatchFailure".into(), credentials::chain(err)),
+        _ => ("Unknown".into(), credentials::chain(err)),
     };
     CloudError::new(kind(&code, &message), code, message)
 }
@@ -163,7 +167,9 @@ pub fn quota(q: &ServiceQuota) -> Entry {
             ErrorKind::NotAdjustable,
             "ResourceLevelQuota",
             format!(
-                "{which} applies per resource ({scope}, ContextId {id}), not per account;                  quota-operator files account-level increases only: raise it per resource in                  Service Quotas"
+                "{which} applies per resource ({scope}, ContextId {id}), not per account; \
+                 quota-operator files account-level increases only: raise it per resource in \
+                 Service Quotas"
             ),
         ))
     } else if q.value().is_some() {

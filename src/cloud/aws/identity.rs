@@ -2,14 +2,12 @@
 //! own credentials), then STS GetCallerIdentity, so credentials that reach another account than
 //! `spec.aws.accountId` are refused before any quota is read or filed.
 
+use super::{convert, credentials};
+use crate::cloud::boundary::{CloudError, ErrorKind};
 use aws_config::{Region, SdkConfig, sts::AssumeRoleProvider};
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
 use aws_sdk_servicequotas::config::http::HttpResponse;
 use aws_sdk_sts::{error::SdkError, operation::assume_role::AssumeRoleError};
-use aws_smithy_types::error::display::DisplayErrorContext;
-
-use super::convert;
-use crate::cloud::boundary::{CloudError, ErrorKind};
 
 /// Where and as whom the STS calls go.
 pub struct Sts<'a> {
@@ -51,11 +49,12 @@ impl Sts<'_> {
             let answered = std::error::Error::source(&e)
                 .and_then(|s| s.downcast_ref::<SdkError<AssumeRoleError, HttpResponse>>());
             let (kind, said) = match answered {
-                Some(sdk) => {
-                    let err = convert::error_ref(sdk);
-                    (err.kind, format!("{}: {}", err.code, err.message))
-                }
-                None => (ErrorKind::AccessDenied, DisplayErrorContext(&e).to_string()),
+                // The operator's own credentials are missing: that, not the role, is the fix.
+                Some(sdk) => match convert::error_ref(sdk) {
+                    err if err.kind == ErrorKind::Credentials => return Err(err),
+                    err => (err.kind, format!("{}: {}", err.code, err.message)),
+                },
+                None => (ErrorKind::AccessDenied, credentials::chain(&e)),
             };
             return Err(CloudError::new(
                 kind,
@@ -85,13 +84,14 @@ impl Sts<'_> {
             .get_caller_identity()
             .send()
             .await
-            .map_err(|e| {
-                let e = convert::error(e);
-                CloudError::new(
+            .map_err(|e| match convert::error(e) {
+                // Not STS's answer: no call was sent.
+                e if e.kind == ErrorKind::Credentials => e,
+                e => CloudError::new(
                     e.kind,
                     e.code,
                     format!("STS GetCallerIdentity: {}", e.message),
-                )
+                ),
             })?;
         let actual = me.account().unwrap_or_default();
         if actual == expected {

@@ -7,8 +7,10 @@ mod account_regions;
 mod cache;
 mod calls;
 mod convert;
+mod credentials;
 mod identity;
 mod instance_types;
+mod mistakes;
 pub(super) mod rates;
 mod read;
 mod report;
@@ -93,6 +95,11 @@ impl AwsFactory {
             settings,
             providers: PerAccount::default(),
         }
+    }
+
+    /// Why the operator's own credentials cannot be used, if they cannot (asked at start).
+    pub fn credentials_missing(&self) -> impl Future<Output = Option<String>> + Send + 'static {
+        credentials::missing(self.base.clone())
     }
 
     /// The endpoint is checked first (nothing is sent to one not allowed), then the role is

@@ -8,6 +8,7 @@ use super::{
     cache::{Asked, Mode, QuotaCache, ServiceQuotas},
     calls::Calls,
     convert::Entry,
+    mistakes,
 };
 use crate::cloud::boundary::{CloudError, ErrorKind, QuotaView};
 
@@ -52,6 +53,8 @@ pub async fn quota(
     };
     let entry = match entry {
         Err(e) if e.kind == ErrorKind::NotFound => {
+            let where_ = (region, service);
+            let e = mistakes::no_such_quota(calls, cache, &known, where_, &asked, &e).await;
             cache.add_missing(region, service, asked, e.clone()).await;
             return Err(e);
         }
@@ -79,7 +82,9 @@ pub async fn listed(calls: &Calls, cache: &QuotaCache, region: &str, service: &s
 async fn listing(calls: &Calls, region: &str, service: &str) -> Result<ServiceQuotas, CloudError> {
     match calls.list_quotas(region, service).await {
         Ok(entries) => Ok(ServiceQuotas::listed(entries)),
-        Err(e) if e.kind == ErrorKind::NotFound => Ok(ServiceQuotas::no_such_service(e)),
+        Err(e) if e.kind == ErrorKind::NotFound => Ok(ServiceQuotas::no_such_service(
+            mistakes::no_such_service(calls, region, service, &e).await,
+        )),
         Err(e) if falls_back(&e) => {
             tracing::warn!(
                 account = %calls.account, region, service, error = %e,
@@ -125,6 +130,8 @@ async fn by_name(
     }
     let code = match known.names.get(name) {
         Some(code) => code.clone(),
+        // The names were listed this period (for another name, or a code's hint).
+        None if !known.names.is_empty() => return Err(not_found()),
         None => {
             let names: std::collections::HashMap<String, String> = calls
                 .list_defaults(region, service)

@@ -11,6 +11,7 @@ mod endpoint;
 mod ids;
 mod machine_types;
 mod marks;
+mod mistakes;
 mod preferences;
 mod project_regions;
 mod usage;
@@ -29,6 +30,7 @@ use google_cloud_api_cloudquotas_v1::{
 
 use self::{
     machine_types::MachineTypes,
+    mistakes::QuotaIds,
     preferences::{Preferences, Wanted, Write},
     project_regions::ProjectRegions,
     usage::Usage,
@@ -111,7 +113,17 @@ impl GcpFactory {
             google_cloud_auth::credentials::Builder::default()
                 .build()
                 .map_err(|e| {
-                    CloudError::new(ErrorKind::AccessDenied, "CREDENTIALS", e.to_string())
+                    CloudError::new(
+                        ErrorKind::Credentials,
+                        crate::api::reasons::CREDENTIALS_FAILED,
+                        format!(
+                            "no Google credentials found: the operator tried Application Default \
+                             Credentials (GOOGLE_APPLICATION_CREDENTIALS, gcloud's user \
+                             credentials, the GKE metadata server); annotate its ServiceAccount \
+                             with iam.gke.io/gcp-service-account or grant roles to its Workload \
+                             Identity principal ({e})"
+                        ),
+                    )
                 })?
         };
         let credentials = agent::named(credentials);
@@ -156,6 +168,7 @@ impl GcpFactory {
         Ok(GcpProvider {
             project: gcp.project.clone(),
             client: client.clone(),
+            ids: QuotaIds::new(client.clone(), gcp.project.clone(), self.settings.cache_ttl),
             preferences: Preferences {
                 client,
                 project: gcp.project.clone(),
@@ -196,6 +209,8 @@ pub struct GcpProvider {
     /// QuotaInfos read, and quotas the project does not have (a capacity on the general CPU
     /// quota asks whether each machine series has its own), for `ttl`.
     infos: Mutex<HashMap<String, (Instant, InfoRead)>>,
+    /// The quota ids of services a spec named a missing quota of, for the hint.
+    ids: QuotaIds,
     ttl: Duration,
     machine_types: MachineTypes,
     /// The regions the project has, asked once in a while (a miss or a failed listing again
@@ -325,7 +340,12 @@ impl QuotaProvider for GcpProvider {
     async fn quota(&self, target: &Target) -> Result<QuotaView, CloudError> {
         let w = wanted(target)?;
         self.regions.check(&target.region).await?;
-        let info = self.info(w.service, w.quota_id).await?;
+        let info = match self.info(w.service, w.quota_id).await {
+            Err(e) if e.kind == ErrorKind::NotFound => {
+                return Err(self.ids.refusal(w.service, w.quota_id, &e).await);
+            }
+            info => info?,
+        };
         per_region_named_global(target, &info)?;
         let value = convert::value_for(&info, &w.dimensions).ok_or_else(|| {
             CloudError::new(

@@ -11,7 +11,7 @@
 //! the list is asked for again.
 
 mod known;
-mod nearest;
+pub mod nearest;
 
 use super::boundary::{CloudError, ErrorKind};
 

@@ -144,12 +144,13 @@ pub fn after_filing(value: i64, filed: Filed, o: &Observed) -> Verdict {
     }
 }
 
-/// A cloud call failed: retried (Error), unless the cloud says the quota cannot be raised, or
-/// the spec names what the cloud does not have (terminal until the spec changes).
+/// A cloud call failed: retried (Error), unless the cloud says the quota cannot be raised, the
+/// spec names what the cloud does not have (terminal until the spec changes), or the operator
+/// has no credentials (terminal until an admin adds them; looked at again each resync).
 pub fn failed(e: &CloudError) -> Verdict {
     let state = match e.kind {
         ErrorKind::NotAdjustable => TargetState::NotAdjustable,
-        ErrorKind::SpecMismatch => TargetState::Blocked,
+        ErrorKind::SpecMismatch | ErrorKind::Credentials => TargetState::Blocked,
         _ => TargetState::Error,
     };
     Verdict::stopped(state, e.to_string())
@@ -195,6 +196,11 @@ impl Blocker {
             // operator may not send credentials to): nothing will change until the account does.
             ErrorKind::AccountMismatch => (reasons::ACCOUNT_MISMATCH, e.to_string()),
             ErrorKind::InvalidArgument => (reasons::ACCOUNT_INVALID, e.to_string()),
+            // No credentials at all: waiting does not bring them, an admin does.
+            ErrorKind::Credentials => (
+                reasons::CREDENTIALS_FAILED,
+                format!("CloudAccount {account_ref}: {}", e.message),
+            ),
             // The account's role cannot be assumed (a trust policy, an external id): an admin
             // must act. Like every blocked object it is looked at again at the next resync.
             ErrorKind::AccessDenied => (

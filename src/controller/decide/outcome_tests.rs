@@ -101,6 +101,11 @@ fn a_cloud_error_is_retried_unless_the_quota_cannot_be_raised() {
         assert_eq!(failed(&e(kind)).state, TargetState::Error, "{kind:?}");
     }
     assert_eq!(refused_spec("no".into()).state, TargetState::Blocked);
+    // No credentials: nothing to retry until an admin adds them.
+    assert_eq!(
+        failed(&e(ErrorKind::Credentials)).state,
+        TargetState::Blocked
+    );
 }
 
 #[test]
@@ -110,6 +115,7 @@ fn an_account_that_is_wrong_blocks_until_it_changes_and_a_failing_cloud_is_retri
         (ErrorKind::AccountMismatch, reasons::ACCOUNT_MISMATCH),
         (ErrorKind::InvalidArgument, reasons::ACCOUNT_INVALID),
         (ErrorKind::AccessDenied, reasons::ACCOUNT_ACCESS_DENIED),
+        (ErrorKind::Credentials, reasons::CREDENTIALS_FAILED),
     ] {
         let b = Blocker::provider_failed("prod", &e(kind));
         assert_eq!((b.reason, b.retry), (reason, false), "{kind:?}");
