@@ -130,6 +130,7 @@ pub mod aws {
     pub const DESCRIBE_REGIONS: &str = "DescribeRegions";
     pub const LIST_SERVICE_QUOTAS: &str = "ListServiceQuotas";
     pub const LIST_DEFAULTS: &str = "ListAWSDefaultServiceQuotas";
+    pub const LIST_SERVICES: &str = "ListServices";
     pub const GET_SERVICE_QUOTA: &str = "GetServiceQuota";
     pub const GET_DEFAULT: &str = "GetAWSDefaultServiceQuota";
     pub const HISTORY: &str = "ListRequestedServiceQuotaChangeHistoryByQuota";
@@ -237,6 +238,13 @@ pub const CALLS: &[Call] = &[
         Quotas,
         true,
         "quota names (spec.aws.quotaName) and default values when ListServiceQuotas is refused",
+    ),
+    aws(
+        aws::LIST_SERVICES,
+        "servicequotas:ListServices",
+        Quotas,
+        true,
+        "the nearest service codes, named when a spec's spec.aws.serviceCode does not exist",
     ),
     aws(
         aws::GET_SERVICE_QUOTA,

@@ -11,14 +11,14 @@ use kube::{
 };
 use serde_json::json;
 
-use super::{context::Error, writes::FIELD_MANAGER};
+use super::{context::Error, decide::outcome::AccountFailure, writes::FIELD_MANAGER};
 use crate::{
     api::{
         AutoAdjusterStatus, CloudAccount, CloudAccountStatus,
         conditions::{self, Desired, READY, STALLED},
         reasons,
     },
-    cloud::{AutoAdjuster, CloudError, ErrorKind, ProviderFactory},
+    cloud::{AutoAdjuster, CloudError, ProviderFactory},
 };
 
 pub struct AccountContext {
@@ -26,16 +26,6 @@ pub struct AccountContext {
     pub providers: Arc<dyn ProviderFactory>,
     pub resync: Duration,
     pub retry: Duration,
-}
-
-/// The Ready reason for a failure to reach the account.
-fn reason(e: &CloudError) -> &'static str {
-    match e.kind {
-        ErrorKind::AccountMismatch => reasons::ACCOUNT_MISMATCH,
-        ErrorKind::InvalidArgument => reasons::ACCOUNT_INVALID,
-        ErrorKind::AccessDenied | ErrorKind::Credentials => reasons::CREDENTIALS_FAILED,
-        _ => reasons::CLOUD_ERROR,
-    }
 }
 
 /// What the status should say after trying the account's provider. Pure, so it is unit-tested.
@@ -61,20 +51,14 @@ pub fn desired(account: &CloudAccount, built: &Result<(), CloudError>) -> Vec<De
             None,
         ),
         Err(e) => {
+            let failure = AccountFailure::of(e);
             let ready = Desired {
                 type_: READY,
                 status: false,
-                reason: reason(e).into(),
+                reason: failure.reason.into(),
                 message: e.to_string(),
             };
-            // A wrong account or a refused setting waits for the spec to change, missing
-            // credentials for an admin (looked at again each resync); anything else is tried
-            // again.
-            let terminal = matches!(
-                e.kind,
-                ErrorKind::AccountMismatch | ErrorKind::InvalidArgument | ErrorKind::Credentials
-            );
-            (ready.clone(), terminal.then_some(ready))
+            (ready.clone(), failure.terminal.then_some(ready))
         }
     };
     let stalled = match stalled {
@@ -129,10 +113,10 @@ pub async fn reconcile(
         .await?;
         tracing::info!(account = %account.name_any(), ready = built.is_ok(), "account status updated");
     }
-    // Missing credentials come back slowly too: only an admin adds them.
+    // What waits for an admin is looked at again at the resync pace, like a healthy account.
     let slow = match &built {
         Ok(()) => true,
-        Err(e) => e.kind == ErrorKind::Credentials,
+        Err(e) => AccountFailure::of(e).terminal,
     };
     Ok(Action::requeue(if slow { ctx.resync } else { ctx.retry }))
 }
@@ -175,6 +159,7 @@ pub fn auto_adjuster(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cloud::ErrorKind;
 
     fn aws() -> CloudAccount {
         serde_json::from_value(json!({

@@ -139,7 +139,7 @@ impl Calls {
     pub async fn list_services(&self, region: &str) -> Result<Vec<String>, CloudError> {
         all_pages(|token| async move {
             let page = self
-                .call(region, "ListServices", |c| async move {
+                .call(region, ops::LIST_SERVICES, |c| async move {
                     c.list_services()
                         .max_results(100)
                         .set_next_token(token)

@@ -191,31 +191,47 @@ impl Blocker {
 
     /// The account's provider could not be made.
     pub fn provider_failed(account_ref: &str, e: &CloudError) -> Self {
-        let (reason, message) = match e.kind {
+        let failure = AccountFailure::of(e);
+        if !failure.terminal {
+            return Self {
+                reason: failure.reason,
+                message: e.to_string(),
+                retry: true,
+            };
+        }
+        let message = match e.kind {
+            ErrorKind::Credentials => format!("CloudAccount {account_ref}: {}", e.message),
+            ErrorKind::AccessDenied => format!("CloudAccount {account_ref}: {e}"),
+            _ => e.to_string(),
+        };
+        Self::until_changed(failure.reason, message)
+    }
+}
+
+/// Why an account cannot be used, as the CloudAccount's `Ready` and every object on it say: the
+/// one mapping from a failure to reach an account to a reason.
+pub struct AccountFailure {
+    pub reason: &'static str,
+    /// Nothing changes until an admin does (the account is looked at again each resync);
+    /// anything else is tried again with backoff.
+    pub terminal: bool,
+}
+
+impl AccountFailure {
+    pub fn of(e: &CloudError) -> Self {
+        let (reason, terminal) = match e.kind {
             // The account itself is wrong (credentials reach another account, an endpoint the
             // operator may not send credentials to): nothing will change until the account does.
-            ErrorKind::AccountMismatch => (reasons::ACCOUNT_MISMATCH, e.to_string()),
-            ErrorKind::InvalidArgument => (reasons::ACCOUNT_INVALID, e.to_string()),
+            ErrorKind::AccountMismatch => (reasons::ACCOUNT_MISMATCH, true),
+            ErrorKind::InvalidArgument => (reasons::ACCOUNT_INVALID, true),
             // No credentials at all: waiting does not bring them, an admin does.
-            ErrorKind::Credentials => (
-                reasons::CREDENTIALS_FAILED,
-                format!("CloudAccount {account_ref}: {}", e.message),
-            ),
+            ErrorKind::Credentials => (reasons::CREDENTIALS_FAILED, true),
             // The account's role cannot be assumed (a trust policy, an external id): an admin
-            // must act. Like every blocked object it is looked at again at the next resync.
-            ErrorKind::AccessDenied => (
-                reasons::ACCOUNT_ACCESS_DENIED,
-                format!("CloudAccount {account_ref}: {e}"),
-            ),
-            _ => {
-                return Self {
-                    reason: reasons::CLOUD_ERROR,
-                    message: e.to_string(),
-                    retry: true,
-                };
-            }
+            // must act.
+            ErrorKind::AccessDenied => (reasons::ACCOUNT_ACCESS_DENIED, true),
+            _ => (reasons::CLOUD_ERROR, false),
         };
-        Self::until_changed(reason, message)
+        Self { reason, terminal }
     }
 }
 
