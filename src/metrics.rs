@@ -566,7 +566,7 @@ pub fn cloud_call(cloud: &'static str, operation: &'static str, outcome: Result<
 }
 
 /// Records a cloud call's result.
-pub fn observe<T>(
+pub fn cloud_result<T>(
     cloud: &'static str,
     operation: &'static str,
     result: &Result<T, crate::cloud::boundary::CloudError>,

@@ -56,7 +56,7 @@ impl Limiter {
     ) -> Result<T, CloudError> {
         self.acquire(account, region, operation).await;
         let result = call.await;
-        crate::metrics::observe(cloud, operation, &result);
+        crate::metrics::cloud_result(cloud, operation, &result);
         match &result {
             Err(e) if e.kind == ErrorKind::Throttled => {
                 self.throttled(account, region, operation);

@@ -42,7 +42,7 @@ pub fn observed(
     let bounds =
         guardrails::headroom_bounds(account.spec.guardrails.as_ref(), &view.id, view.value);
     let spec = obj.spec.headroom.as_ref();
-    crate::usage::observe(read, spec, view.value, previous, &bounds, now)
+    crate::usage::observation(read, spec, view.value, previous, &bounds, now)
 }
 
 /// What `obj`'s `spec.headroom` asks in `region` from a `reading` of the quota's usage over the

@@ -131,7 +131,7 @@ pub async fn current(f: &Finding, s: &LiveSettings) -> Result<Current, ExplainEr
         max: i64::MAX,
         cooldown: None,
     };
-    let seen = crate::usage::observe(
+    let seen = crate::usage::observation(
         &usage,
         Some(&suggested),
         view.value,

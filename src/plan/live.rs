@@ -289,7 +289,7 @@ async fn headroom_of(
     let bounds = guardrails::headroom_bounds(guardrails, &view.id, view.value);
     let usage = provider.usage(&read.target, &view.id, &no_fleet).await;
     let h = qr.spec.headroom.as_ref();
-    let seen = crate::usage::observe(&usage, h, view.value, None, &bounds, Timestamp::now());
+    let seen = crate::usage::observation(&usage, h, view.value, None, &bounds, Timestamp::now());
     seen.headroom.map(|h| h.value)
 }
 
@@ -342,7 +342,7 @@ async fn plan_one(
     let guardrails = read.account.and_then(|a| a.spec.guardrails.as_ref());
     let bounds = guardrails::headroom_bounds(guardrails, &view.id, view.value);
     let usage_read = provider.usage(&read.target, &view.id, &no_fleet).await;
-    let usage = crate::usage::observe(
+    let usage = crate::usage::observation(
         &usage_read,
         qr.spec.headroom.as_ref(),
         view.value,

@@ -10,7 +10,7 @@ mod settle;
 
 pub use forecast::{Forecast, HORIZON};
 pub use headroom::{Bounds, Cap, headroom};
-pub use observed::{Observation, describe, observe};
+pub use observed::{Observation, describe, observation};
 pub use reading::{Reading, duration_text, number, reading, utilization_percent};
 pub use settle::settle;
 

@@ -23,7 +23,7 @@ pub struct Observation {
 
 /// What the cloud's usage `read` comes to for a quota now at `value`. `previous` is what
 /// headroom asked before (it never lowers); `bounds` the account's guardrails.
-pub fn observe(
+pub fn observation(
     read: &Result<UsageView, CloudError>,
     spec: Option<&Headroom>,
     value: f64,

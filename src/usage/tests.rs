@@ -273,7 +273,7 @@ fn numbers_and_percentages_read_as_status_writes_them() {
 fn status_keeps_usage_to_hundredths_and_works_from_the_whole_reading() {
     // Growth of 0.5 a day makes every sample but the first a long double.
     let v = view(168, |h| 300.0 + (168 - h) as f64 * 0.5 / 24.0 + 1.0 / 3.0);
-    let o = observe(&Ok(v), None, 1000.0, None, &Bounds::default(), t(0));
+    let o = observation(&Ok(v), None, 1000.0, None, &Bounds::default(), t(0));
     assert_eq!(o.usage.current, Some(303.83), "{:?}", o.usage);
     assert_eq!(o.usage.peak, Some(303.83));
     assert_eq!(o.usage.utilization_percent, Some(30.4));

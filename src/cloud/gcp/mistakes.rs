@@ -88,7 +88,7 @@ impl QuotaIds {
                 .send()
                 .await
                 .map_err(convert::error);
-            crate::metrics::observe("gcp", "ListQuotaInfos", &page);
+            crate::metrics::cloud_result("gcp", "ListQuotaInfos", &page);
             let page = page?;
             ids.extend(page.quota_infos.into_iter().map(|i| i.quota_id));
             if page.next_page_token.is_empty() {

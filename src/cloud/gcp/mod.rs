@@ -103,68 +103,14 @@ impl GcpFactory {
             .endpoint
             .clone()
             .or_else(|| self.settings.endpoint.clone());
-        // A plain-http endpoint is a local simulator: no token to send, none to fetch.
-        let credentials = if endpoint
-            .as_deref()
-            .is_some_and(|e| e.starts_with("http://"))
-        {
-            google_cloud_auth::credentials::anonymous::Builder::new().build()
-        } else {
-            google_cloud_auth::credentials::Builder::default()
-                .build()
-                .map_err(|e| {
-                    CloudError::new(
-                        ErrorKind::Credentials,
-                        crate::api::reasons::CREDENTIALS_FAILED,
-                        format!(
-                            "no Google credentials found: the operator tried Application Default \
-                             Credentials (GOOGLE_APPLICATION_CREDENTIALS, gcloud's user \
-                             credentials, the GKE metadata server); annotate its ServiceAccount \
-                             with iam.gke.io/gcp-service-account or grant roles to its Workload \
-                             Identity principal ({e})"
-                        ),
-                    )
-                })?
-        };
-        let credentials = agent::named(credentials);
-        let mut builder = CloudQuotas::builder().with_credentials(credentials.clone());
-        if let Some(endpoint) = &endpoint {
-            builder = builder.with_endpoint(endpoint);
-        }
-        let client = builder
-            .build()
-            .await
-            .map_err(|e| CloudError::new(ErrorKind::Unavailable, "CLIENT", e.to_string()))?;
-        let client_error = |e: google_cloud_gax::client_builder::Error| {
-            CloudError::new(ErrorKind::Unavailable, "CLIENT", e.to_string())
-        };
-        let mut builder =
-            QuotaAdjusterSettingsManager::builder().with_credentials(credentials.clone());
-        if let Some(endpoint) = &endpoint {
-            builder = builder.with_endpoint(endpoint);
-        }
-        let adjuster = builder.build().await.map_err(client_error)?;
-        // Compute and Monitoring have their own Google endpoints; a simulator or proxy serves
-        // every API.
-        let other = endpoint.as_deref().and_then(endpoint::non_google);
-        let mut builder = google_cloud_monitoring_v3::client::MetricService::builder()
-            .with_credentials(credentials.clone());
-        if let Some(endpoint) = other {
-            builder = builder.with_endpoint(endpoint);
-        }
-        let monitoring = builder.build().await.map_err(client_error)?;
-        let mut builder = google_cloud_compute_v1::client::MachineTypes::builder()
-            .with_credentials(credentials.clone());
-        if let Some(endpoint) = other {
-            builder = builder.with_endpoint(endpoint);
-        }
-        let machine_types = builder.build().await.map_err(client_error)?;
-        let mut builder =
-            google_cloud_compute_v1::client::Regions::builder().with_credentials(credentials);
-        if let Some(endpoint) = other {
-            builder = builder.with_endpoint(endpoint);
-        }
-        let regions = builder.build().await.map_err(client_error)?;
+        let credentials = agent::named(credentials(endpoint.as_deref())?);
+        let Clients {
+            client,
+            adjuster,
+            monitoring,
+            machine_types,
+            regions,
+        } = Clients::new(credentials, endpoint.as_deref()).await?;
         Ok(GcpProvider {
             project: gcp.project.clone(),
             client: client.clone(),
@@ -185,6 +131,94 @@ impl GcpFactory {
             regions: ProjectRegions::new(regions, gcp.project.clone(), self.settings.cache_ttl),
         })
     }
+}
+
+/// The Google API clients of one account, all sending `credentials` to `endpoint` (or to
+/// Google's own endpoints).
+struct Clients {
+    client: CloudQuotas,
+    adjuster: QuotaAdjusterSettingsManager,
+    monitoring: google_cloud_monitoring_v3::client::MetricService,
+    machine_types: google_cloud_compute_v1::client::MachineTypes,
+    regions: google_cloud_compute_v1::client::Regions,
+}
+
+impl Clients {
+    async fn new(
+        credentials: google_cloud_auth::credentials::Credentials,
+        endpoint: Option<&str>,
+    ) -> Result<Self, CloudError> {
+        let mut builder = CloudQuotas::builder().with_credentials(credentials.clone());
+        if let Some(endpoint) = endpoint {
+            builder = builder.with_endpoint(endpoint);
+        }
+        let client = builder
+            .build()
+            .await
+            .map_err(|e| CloudError::new(ErrorKind::Unavailable, "CLIENT", e.to_string()))?;
+        let client_error = |e: google_cloud_gax::client_builder::Error| {
+            CloudError::new(ErrorKind::Unavailable, "CLIENT", e.to_string())
+        };
+        let mut builder =
+            QuotaAdjusterSettingsManager::builder().with_credentials(credentials.clone());
+        if let Some(endpoint) = endpoint {
+            builder = builder.with_endpoint(endpoint);
+        }
+        let adjuster = builder.build().await.map_err(client_error)?;
+        // Compute and Monitoring have their own Google endpoints; a simulator or proxy serves
+        // every API.
+        let other = endpoint.and_then(endpoint::non_google);
+        let mut builder = google_cloud_monitoring_v3::client::MetricService::builder()
+            .with_credentials(credentials.clone());
+        if let Some(endpoint) = other {
+            builder = builder.with_endpoint(endpoint);
+        }
+        let monitoring = builder.build().await.map_err(client_error)?;
+        let mut builder = google_cloud_compute_v1::client::MachineTypes::builder()
+            .with_credentials(credentials.clone());
+        if let Some(endpoint) = other {
+            builder = builder.with_endpoint(endpoint);
+        }
+        let machine_types = builder.build().await.map_err(client_error)?;
+        let mut builder =
+            google_cloud_compute_v1::client::Regions::builder().with_credentials(credentials);
+        if let Some(endpoint) = other {
+            builder = builder.with_endpoint(endpoint);
+        }
+        let regions = builder.build().await.map_err(client_error)?;
+        Ok(Self {
+            client,
+            adjuster,
+            monitoring,
+            machine_types,
+            regions,
+        })
+    }
+}
+
+/// The credentials the clients send: none to a plain-http endpoint (a local simulator: no
+/// token to send, none to fetch), else Application Default Credentials.
+fn credentials(
+    endpoint: Option<&str>,
+) -> Result<google_cloud_auth::credentials::Credentials, CloudError> {
+    if endpoint.is_some_and(|e| e.starts_with("http://")) {
+        return Ok(google_cloud_auth::credentials::anonymous::Builder::new().build());
+    }
+    google_cloud_auth::credentials::Builder::default()
+        .build()
+        .map_err(|e| {
+            CloudError::new(
+                ErrorKind::Credentials,
+                crate::api::reasons::CREDENTIALS_FAILED,
+                format!(
+                    "no Google credentials found: the operator tried Application Default \
+                     Credentials (GOOGLE_APPLICATION_CREDENTIALS, gcloud's user \
+                     credentials, the GKE metadata server); annotate its ServiceAccount \
+                     with iam.gke.io/gcp-service-account or grant roles to its Workload \
+                     Identity principal ({e})"
+                ),
+            )
+        })
 }
 
 #[async_trait]
@@ -310,7 +344,7 @@ impl GcpProvider {
             .send()
             .await
             .map_err(convert::error);
-        crate::metrics::observe("gcp", "GetQuotaInfo", &info);
+        crate::metrics::cloud_result("gcp", "GetQuotaInfo", &info);
         let keep = match &info {
             Ok(_) => true,
             Err(e) => e.kind == ErrorKind::NotFound,
@@ -407,7 +441,7 @@ impl QuotaProvider for GcpProvider {
             .send()
             .await
             .map_err(convert::error);
-        crate::metrics::observe("gcp", "GetQuotaAdjusterSettings", &read);
+        crate::metrics::cloud_result("gcp", "GetQuotaAdjusterSettings", &read);
         let s = read?;
         let setting = s.enablement.name().unwrap_or("ENABLEMENT_UNSPECIFIED");
         let details = match (s.inherited, s.inherited_from.is_empty()) {

@@ -75,7 +75,7 @@ impl Preferences {
             Err(e) if e.status().is_some_and(|s| s.code == Code::NotFound) => Ok(None),
             Err(e) => Err(convert::error(e)),
         };
-        crate::metrics::observe("gcp", "GetQuotaPreference", &result);
+        crate::metrics::cloud_result("gcp", "GetQuotaPreference", &result);
         result
     }
 
@@ -119,7 +119,7 @@ impl Preferences {
                 .send()
                 .await
                 .map_err(convert::error);
-            crate::metrics::observe("gcp", "ListQuotaPreferences", &page);
+            crate::metrics::cloud_result("gcp", "ListQuotaPreferences", &page);
             let page = page?;
             if let Some(p) = page.quota_preferences.into_iter().find(|p| w.is(p)) {
                 return Ok(Some(p));

@@ -44,7 +44,7 @@ impl ProjectRegions {
                 .send()
                 .await
                 .map_err(convert::error);
-            crate::metrics::observe("gcp", "Regions.List", &page);
+            crate::metrics::cloud_result("gcp", "Regions.List", &page);
             let page = page?;
             names.extend(page.items.into_iter().filter_map(|r| r.name));
             token = page.next_page_token.filter(|t| !t.is_empty());

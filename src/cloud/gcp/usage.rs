@@ -159,7 +159,7 @@ impl Usage {
                 .send()
                 .await
                 .map_err(convert::error);
-            crate::metrics::observe("gcp", "ListTimeSeries", &page);
+            crate::metrics::cloud_result("gcp", "ListTimeSeries", &page);
             let page = page?;
             for ts in page.time_series {
                 let label = |m: Option<&HashMap<String, String>>, k: &str| {
