@@ -84,7 +84,10 @@ fn wrong(case: &Case, code: i32, stdout: &str, stderr: &str) -> Option<String> {
     }
     let qr: QuotaRequirement = serde_yaml::from_str(stdout).ok()?;
     let got = match (&qr.spec.aws, &qr.spec.gcp) {
-        (Some(a), _) => (a.service_code.clone(), a.quota_code.clone().unwrap_or_default()),
+        (Some(a), _) => (
+            a.service_code.clone(),
+            a.quota_code.clone().unwrap_or_default(),
+        ),
         (_, Some(g)) => (g.service.clone(), g.quota_id.clone()),
         _ => return Some("neither aws nor gcp".into()),
     };
@@ -98,7 +101,11 @@ async fn real_error_texts_are_recognised_with_the_right_quota_and_region() {
     let (mut right, mut held_right, mut held, mut refused) = (0, 0, 0, 0);
     let mut misses = Vec::new();
     for case in &cases {
-        assert!(case.source.starts_with("https://"), "{}: a source URL", case.id);
+        assert!(
+            case.source.starts_with("https://"),
+            "{}: a source URL",
+            case.id
+        );
         assert!(!case.wrapper.is_empty(), "{}: the wrapper", case.id);
         assert!(
             case.expect.is_some() != case.not_a_quota.is_some(),
@@ -123,9 +130,18 @@ async fn real_error_texts_are_recognised_with_the_right_quota_and_region() {
          {refused}/{not_quotas}",
         cases.len()
     );
-    assert!(cases.len() >= 60 && held >= 30 && not_quotas >= 10, "corpus too small");
-    let rest_missed: Vec<_> = misses.iter().filter(|m| m.contains("held_out: false")).collect();
-    assert!(rest_missed.is_empty(), "texts the catalog was written from: {rest_missed:#?}");
+    assert!(
+        cases.len() >= 60 && held >= 30 && not_quotas >= 10,
+        "corpus too small"
+    );
+    let rest_missed: Vec<_> = misses
+        .iter()
+        .filter(|m| m.contains("held_out: false"))
+        .collect();
+    assert!(
+        rest_missed.is_empty(),
+        "texts the catalog was written from: {rest_missed:#?}"
+    );
     assert!(
         held_right * 10 >= held * 9,
         "held out {held_right}/{held} is under 9 in 10: {misses:#?}"
