@@ -73,13 +73,13 @@ pub fn normalise(text: &str) -> String {
     let mut chars = text.chars().peekable();
     while let Some(c) = chars.next() {
         match c {
-            '\\' => match chars.peek() {
-                Some('n' | 't' | 'r') => {
+            '\\' => {
+                // An escape: `\n`, `\t`, `\r` separate words; a quote or backslash is kept bare.
+                if matches!(chars.peek(), Some('n' | 't' | 'r')) {
                     chars.next();
                     out.push(' ');
                 }
-                _ => {}
-            },
+            }
             '│' | '┃' | '╷' | '╵' | '║' => out.push(' '),
             c => out.push(c),
         }
