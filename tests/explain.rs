@@ -386,3 +386,87 @@ async fn count_writes_capacity_that_admission_accepts_and_is_refused_off_ec2_vcp
         run.stderr
     );
 }
+
+#[tokio::test]
+async fn live_matches_an_unknown_limit_code_to_a_service_quotas_name() {
+    // A quota the catalog has no entry for, as the account lists it.
+    let scenario = Scenario::from_yaml(
+        "aws:\n  accounts: {AKIDEXPLAIN: \"111111111111\"}\n  quotas:\n  - {serviceCode: vpc, quotaCode: L-407747CB, quotaName: Subnets per VPC, value: 200}\n",
+    )
+    .expect("scenario");
+    let sim = Sim::new(scenario)
+        .serve("127.0.0.1:0".parse().unwrap())
+        .await
+        .expect("sim");
+    let endpoint = sim.endpoint();
+    let creds = [
+        ("AWS_ACCESS_KEY_ID", "AKIDEXPLAIN"),
+        ("AWS_SECRET_ACCESS_KEY", "secret"),
+    ];
+    let err = "An error occurred (SubnetLimitExceeded) when calling the CreateSubnet operation: \
+               The maximum number of subnets has been reached.";
+    // Without --live the catalog does not know it.
+    let run = explain(&["--region", "eu-west-1"], err, &creds).await;
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("--live"), "{}", run.stderr);
+    // With --live its words are found in the listing, and the current value is read.
+    let live = [
+        "--region",
+        "eu-west-1",
+        "--live",
+        "--aws-endpoint-url",
+        &endpoint,
+    ];
+    let run = explain(&live, err, &creds).await;
+    let qr = parsed(&run);
+    let aws = qr.spec.aws.as_ref().unwrap();
+    assert_eq!(
+        (aws.service_code.as_str(), aws.quota_code.as_deref()),
+        ("vpc", Some("L-407747CB"))
+    );
+    assert_eq!(qr.spec.desired_value, Some(400), "{}", run.stdout);
+    assert!(
+        run.stderr.contains("Subnets per VPC") && run.stderr.contains("not in explain's catalog"),
+        "{}",
+        run.stderr
+    );
+    // A code whose words no quota name holds is refused, naming the words.
+    let run = explain(&live, "FrobnicatorLimitExceeded: too many", &creds).await;
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stdout.is_empty() && run.stderr.contains("no Service Quotas name"),
+        "{}",
+        run.stderr
+    );
+    sim.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn not_a_quota_texts_exit_1_naming_what_they_are_and_gcp_takes_region() {
+    let run = explain(
+        &[],
+        "ZONE_RESOURCE_POOL_EXHAUSTED: The zone 'projects/p/zones/us-central1-a' does not have \
+         enough resources available to fulfill the request. Try a different zone, or try again later.",
+        &[],
+    )
+    .await;
+    assert_eq!(run.code, 1);
+    assert!(run.stdout.is_empty());
+    assert!(
+        run.stderr
+            .contains("not a quota: ZONE_RESOURCE_POOL_EXHAUSTED is a capacity stock-out"),
+        "{}",
+        run.stderr
+    );
+    // A GCP text without a region takes --region instead of asking for it.
+    let run = explain(
+        &["--region", "europe-west4"],
+        "Insufficient regional quota to satisfy request: resource \"CPUS\": request requires \
+         '72.0' and is short '48.0'. project has a quota of '24.0' with '24.0' available.",
+        &[],
+    )
+    .await;
+    let qr = parsed(&run);
+    assert_eq!(qr.spec.regions, ["europe-west4"]);
+    assert_eq!(qr.spec.gcp.unwrap().quota_id, "CPUS-per-project-region");
+}

@@ -82,19 +82,26 @@ pub async fn explain(input: &str, args: &ExplainArgs) -> Result<(String, String)
         region: args.region.clone(),
         market: args.market,
     };
-    let finding = recognise(input, &options)?;
+    let settings = LiveSettings {
+        aws_endpoint: args.aws_endpoint_url.clone(),
+        gcp_endpoint: args.gcp_endpoint_url.clone(),
+        project: args.project.clone(),
+    };
+    if args.live {
+        // The SDKs' TLS needs a process-wide crypto provider; one may already be installed.
+        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    }
+    let finding = match recognise(input, &options) {
+        Err(ExplainError::NotRecognised(_)) if args.live => {
+            live::by_name(input, &options, &settings).await?
+        }
+        found => found?,
+    };
     let capacity = match args.count {
         None => None,
         Some(count) => Some((capacity_type(input, args, &finding)?, count)),
     };
     let current = if args.live {
-        // The SDKs' TLS needs a process-wide crypto provider; one may already be installed.
-        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
-        let settings = LiveSettings {
-            aws_endpoint: args.aws_endpoint_url.clone(),
-            gcp_endpoint: args.gcp_endpoint_url.clone(),
-            project: args.project.clone(),
-        };
         Some(live::current(&finding, &settings).await?)
     } else {
         None

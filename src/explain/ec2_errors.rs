@@ -3,40 +3,45 @@
 //! market, so the family comes from the instance type (the flag, else the text).
 
 use super::{
+    catalog::CATALOG,
     finding::{ExplainError, Finding, Options, QuotaId, aws_region_for},
     text,
 };
 use crate::capacity::families::{self, Market};
 
-/// The three errors, with their sentence forms (a console or an Auto Scaling activity may show
-/// only the sentence).
-const SPOT: (&str, &str) = (
-    "MaxSpotInstanceCountExceeded",
-    "max spot instance count exceeded",
-);
-const VCPU: (&str, &str) = ("VcpuLimitExceeded", "than your current vcpu limit of");
-const INSTANCE: (&str, &str) = ("InstanceLimitExceeded", "more running instance(s)");
-
-pub fn recognise(text: &str, options: &Options) -> Option<Result<Finding, ExplainError>> {
-    let is = |(code, phrase): (&str, &str)| text::has_word(text, code) || text::says(text, phrase);
-    let (code, market) = if is(SPOT) {
-        (SPOT.0, Market::Spot)
-    } else if is(VCPU) {
-        // An On-Demand error: Spot launches fail with MaxSpotInstanceCountExceeded instead.
-        (VCPU.0, options.market.unwrap_or(Market::OnDemand))
-    } else if is(INSTANCE) {
-        (INSTANCE.0, options.market.unwrap_or(Market::OnDemand))
-    } else {
-        return None;
+/// The catalog's EC2 family-group entries (those with a market) decide whether the text is one
+/// of these errors; the instance type's family decides the quota.
+pub fn recognise(
+    raw: &str,
+    normalised: &str,
+    options: &Options,
+) -> Option<Result<Finding, ExplainError>> {
+    let entry = CATALOG
+        .aws
+        .iter()
+        .filter(|e| e.market.is_some())
+        .find(|e| e.signs.found_in(normalised))?;
+    let market = match entry.market.as_deref() {
+        Some("spot") => Market::Spot,
+        // An On-Demand error unless the user says otherwise: Spot launches fail with
+        // MaxSpotInstanceCountExceeded instead.
+        _ => options.market.unwrap_or(Market::OnDemand),
     };
-    Some(finding(text, options, code, market))
+    let code = entry.signs.code_in(normalised);
+    let stated = entry
+        .limit_after
+        .iter()
+        .find_map(|m| text::number_after(normalised, m));
+    Some(finding(raw, normalised, options, &code, market, stated))
 }
 
 fn finding(
+    raw: &str,
     text: &str,
     options: &Options,
     code: &str,
     market: Market,
+    stated_limit: Option<f64>,
 ) -> Result<Finding, ExplainError> {
     let instance_type = options
         .instance_type
@@ -57,7 +62,6 @@ fn finding(
         ))
     })?;
     let region = aws_region_for(text, options, code)?;
-    let stated_limit = text::number_after(text, "vcpu limit of");
     let why = match code {
         "MaxSpotInstanceCountExceeded" => format!(
             "Spot quotas count the vCPUs of running and requested Spot instances per family \
@@ -95,7 +99,7 @@ fn finding(
         why,
         advice: None,
         project: None,
-        quoted: text::line_with(text, code, 300),
+        quoted: text::line_with(raw, code, 300),
         slug: format!(
             "ec2-{}-{}-vcpu",
             match market {
@@ -119,8 +123,8 @@ mod tests {
         }
     }
 
-    fn run(text: &str, o: &Options) -> Result<Finding, ExplainError> {
-        recognise(text, o).expect("recognised")
+    fn run(t: &str, o: &Options) -> Result<Finding, ExplainError> {
+        recognise(t, &text::normalise(t), o).expect("recognised")
     }
 
     #[test]

@@ -16,7 +16,8 @@ pub const CODES: &[ExitCodeDoc] = &[
     },
     ExitCodeDoc {
         code: NOT_RECOGNISED,
-        meaning: "not a quota error explain knows, or nothing on stdin",
+        meaning: "not a quota error explain knows, a stock-out or throttling (named as such), or \
+                  nothing on stdin",
     },
     ExitCodeDoc {
         code: FLAG_NEEDED,

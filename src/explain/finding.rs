@@ -93,11 +93,18 @@ pub struct Finding {
 #[derive(Debug, thiserror::Error)]
 pub enum ExplainError {
     #[error(
-        "not a quota error quota-operator explain knows (EC2 Spot/vCPU/instance limits, Fargate \
-         vCPUs, ELB targets and load balancers, Elastic IPs, network interfaces, GCP quota \
-         exceeded, CONCURRENT_OPERATIONS_QUOTA_EXCEEDED){0}"
+        "not a quota error quota-operator explain knows (src/explain/catalog.yaml lists them: \
+         EC2 vCPUs and Elastic IPs, VPC, ELB, Fargate, EBS, EKS, Lambda, GCP Compute quotas \
+         and concurrent operations){0}"
     )]
     NotRecognised(String),
+    #[error("not a quota: {code} is {explanation}")]
+    NotAQuota {
+        /// `stock-out` or `throttling`.
+        kind: String,
+        code: String,
+        explanation: String,
+    },
     #[error(
         "{code} is counted per instance family, and the text names no instance type: pass \
          --instance-type (e.g. --instance-type m5.2xlarge)"
@@ -121,7 +128,9 @@ impl ExplainError {
     /// The exit code `explain --help` lists for this error.
     pub fn exit_code(&self) -> u8 {
         match self {
-            Self::NotRecognised(_) | Self::UnknownFamily(_) => exit::NOT_RECOGNISED,
+            Self::NotRecognised(_) | Self::NotAQuota { .. } | Self::UnknownFamily(_) => {
+                exit::NOT_RECOGNISED
+            }
             Self::NeedsInstanceType { .. }
             | Self::NeedsRegion { .. }
             | Self::CountNotApplicable { .. } => exit::FLAG_NEEDED,

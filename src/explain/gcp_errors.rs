@@ -8,14 +8,19 @@
 use serde_json::Value;
 
 use super::{
-    finding::{ExplainError, Finding, QuotaId},
+    catalog::{CATALOG, MetricPattern},
+    finding::{ExplainError, Finding, Options, QuotaId},
     gcp_metrics, text,
 };
 
 const COMPUTE: &str = "compute.googleapis.com";
 const CONCURRENT: &str = "CONCURRENT_OPERATIONS_QUOTA_EXCEEDED";
 
-pub fn recognise(text: &str) -> Option<Result<Finding, ExplainError>> {
+pub fn recognise(
+    text: &str,
+    normalised: &str,
+    options: &Options,
+) -> Option<Result<Finding, ExplainError>> {
     if let Some(json) = json_in(text) {
         if let Some(found) = concurrent(&json, text) {
             return Some(Ok(found));
@@ -30,7 +35,7 @@ pub fn recognise(text: &str) -> Option<Result<Finding, ExplainError>> {
     if text::says(text, "quota on concurrent operations exceeded") || text.contains(CONCURRENT) {
         return Some(Ok(concurrent_from_text(text)));
     }
-    quota_sentence(text).or_else(|| gke_sentence(text))
+    quota_sentence(text, normalised, options)
 }
 
 /// The JSON object in the text, from its first `{` to its last `}`.
@@ -231,67 +236,78 @@ fn quota_info(info: &Value, raw: &str) -> Option<Finding> {
     Some(found)
 }
 
-/// `Quota 'N2_CPUS' exceeded. Limit: 24.0 in region europe-west1.` / `... Limit: 0.0 globally.`
-fn quota_sentence(raw: &str) -> Option<Result<Finding, ExplainError>> {
-    let at = raw.find("Quota '")? + "Quota '".len();
-    let metric = &raw[at..at + raw[at..].find('\'')?];
-    let after = &raw[at + metric.len()..];
-    if !text::says(after.get(..20).unwrap_or(after), "exceeded") {
-        return None;
-    }
-    let limit = text::number_after(after, "limit:");
-    let lower = after.to_ascii_lowercase();
-    let region = if let Some(i) = lower.find("in region ") {
-        let w = after[i + "in region ".len()..]
-            .split_whitespace()
-            .next()
-            .unwrap_or("");
-        gcp_region(w.trim_end_matches(['.', ',', '"', '\'']))
-    } else if lower.contains("globally") {
-        "global".into()
+/// A sentence naming a Compute metric, in one of the catalog's shapes: `Quota 'N2_CPUS'
+/// exceeded. Limit: 24.0 in region europe-west1.`, `Quota C2_CPUS exceeded`, Dataproc's
+/// `Insufficient 'N2_CPUS' quota. Requested 12.0, available 0.0.`, GKE's `Insufficient regional
+/// quota to satisfy request: resource "CPUS": ...`.
+fn quota_sentence(
+    raw: &str,
+    normalised: &str,
+    options: &Options,
+) -> Option<Result<Finding, ExplainError>> {
+    let rules = &CATALOG.gcp;
+    let (metric, at) = rules
+        .metric_patterns
+        .iter()
+        .find_map(|p| metric_in(normalised, p))?;
+    let after = &normalised[at..];
+    let global = gcp_metrics::is_global_metric(&metric)
+        || rules.global_words.iter().any(|w| text::says(normalised, w));
+    let region = if global {
+        "global".to_string()
     } else {
-        return Some(Err(ExplainError::NeedsRegion {
-            code: format!("Quota '{metric}' exceeded"),
-        }));
+        match region_for(after, normalised, options) {
+            Some(r) => r,
+            None => {
+                return Some(Err(ExplainError::NeedsRegion {
+                    code: format!("Quota '{metric}' exceeded"),
+                }));
+            }
+        }
     };
-    let id = gcp_metrics::quota_id(metric, region == "global");
-    let quota = QuotaId::gcp(COMPUTE, &id);
-    Some(Ok(compute_finding(quota, &id, region, limit, None, raw)))
+    let first = |markers: &[String]| markers.iter().find_map(|m| text::number_after(after, m));
+    let limit = first(&rules.limit_after);
+    let short = first(&rules.short_after);
+    let id = gcp_metrics::quota_id(&metric, region == "global");
+    let quota = QuotaId::gcp(&rules.service, &id);
+    Some(Ok(compute_finding(quota, &id, region, limit, short, raw)))
 }
 
-/// GKE: `Insufficient regional quota to satisfy request: resource "CPUS": request requires
-/// '48.0' and is short '24.0'. project has a quota of '24.0' with '0.0' available.` The region
-/// is not in the sentence, so it must be given.
-fn gke_sentence(raw: &str) -> Option<Result<Finding, ExplainError>> {
-    let at = raw.find("resource \"")? + "resource \"".len();
-    if !text::says(raw, "insufficient") || !text::says(raw, "quota") {
+/// The metric `pattern` finds in the text, upper case as Compute prints it, and where the text
+/// after it starts.
+fn metric_in(normalised: &str, pattern: &MetricPattern) -> Option<(String, usize)> {
+    if !pattern.with_all.iter().all(|w| text::says(normalised, w)) {
         return None;
     }
-    let metric = &raw[at..at + raw[at..].find('"')?];
-    let global = text::says(raw, "insufficient global quota");
-    let region = if global {
-        Some("global".to_string())
-    } else {
-        raw.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
-            .find(|w| text::is_gcp_region(w))
-            .map(Into::into)
-    };
-    let Some(region) = region else {
-        return Some(Err(ExplainError::NeedsRegion {
-            code: "Insufficient regional quota".into(),
-        }));
-    };
-    let id = gcp_metrics::quota_id(metric, global);
-    let limit = text::number_after(raw, "has a quota of");
-    let short = text::number_after(raw, "is short");
-    Some(Ok(compute_finding(
-        QuotaId::gcp(COMPUTE, &id),
-        &id,
-        region,
-        limit,
-        short,
-        raw,
-    )))
+    let lower = normalised.to_ascii_lowercase();
+    let before = pattern.before.to_ascii_lowercase();
+    let after = pattern.after.to_ascii_lowercase();
+    lower.match_indices(&before).find_map(|(i, _)| {
+        let start = i + before.len();
+        let len = normalised[start..]
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(normalised.len() - start);
+        let metric = &normalised[start..start + len];
+        let upper = !metric.is_empty()
+            && metric.chars().any(|c| c.is_ascii_uppercase())
+            && !metric.chars().any(|c| c.is_ascii_lowercase());
+        (upper && lower[start + len..].starts_with(&after))
+            .then(|| (metric.to_string(), start + len))
+    })
+}
+
+/// The region of a regional quota: the one the sentence names (`in region X`), else --region,
+/// else a region or zone named elsewhere in the text (a request path, a `--region=` flag).
+fn region_for(after: &str, normalised: &str, options: &Options) -> Option<String> {
+    let lower = after.to_ascii_lowercase();
+    let stated = CATALOG.gcp.region_after.iter().find_map(|m| {
+        let i = lower.find(m.as_str())?;
+        let w = after[i + m.len()..].split_whitespace().next()?;
+        Some(gcp_region(w.trim_end_matches(['.', ',', '"', '\'', '`'])))
+    });
+    stated
+        .or_else(|| options.region.clone())
+        .or_else(|| text::gcp_region(normalised))
 }
 
 fn compute_finding(

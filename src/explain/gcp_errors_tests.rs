@@ -3,8 +3,12 @@
 
 use super::*;
 
-fn found(text: &str) -> Finding {
-    recognise(text).expect("recognised").expect("a finding")
+fn run(t: &str) -> Option<Result<Finding, ExplainError>> {
+    recognise(t, &text::normalise(t), &Options::default())
+}
+
+fn found(t: &str) -> Finding {
+    run(t).expect("recognised").expect("a finding")
 }
 
 fn gcp(id: &str) -> QuotaId {
@@ -139,6 +143,6 @@ fn gke_insufficient_quota_states_limit_and_shortfall() {
 
 #[test]
 fn other_text_is_not_a_gcp_quota_error() {
-    assert!(recognise("Permission 'compute.instances.create' denied on resource").is_none());
-    assert!(recognise("{\"error\": {\"code\": 404, \"message\": \"not found\"}}").is_none());
+    assert!(run("Permission 'compute.instances.create' denied on resource").is_none());
+    assert!(run("{\"error\": {\"code\": 404, \"message\": \"not found\"}}").is_none());
 }

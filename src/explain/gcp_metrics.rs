@@ -1,39 +1,43 @@
 //! Compute Engine quota metric names, as errors print them (`N2_CPUS`, `GPUS_ALL_REGIONS`), to
 //! Cloud Quotas quota ids (`N2-CPUS-per-project-region`, `GPUS-ALL-REGIONS-per-project`).
 //!
-//! The general rule: `_` becomes `-`; a regional limit is `<NAME>-per-project-region`, a global
+//! The general rule (catalog.yaml `gcp:`): `_` becomes `-`; a regional limit is `<NAME>-per-project-region`, a global
 //! one `<NAME>-per-project` (the `ALL_REGIONS` metrics are global by name). A few ids do not
-//! follow it; they are listed here. When Compute's error carries `quotaInfo.limitName`, that is
+//! follow it; the catalog lists them. When Compute's error carries `quotaInfo.limitName`, that is
 //! the id and no mapping is needed.
 
-/// (metric, global) -> quota id where the general rule gives an id that does not exist: a
-/// project-wide CPU or GPU count printed without its `ALL_REGIONS` suffix.
-const EXCEPTIONS: &[(&str, bool, &str)] = &[
-    ("CPUS", true, "CPUS-ALL-REGIONS-per-project"),
-    ("GPUS", true, "GPUS-ALL-REGIONS-per-project"),
-];
+use super::catalog::CATALOG;
 
 /// The quota id for `metric` (`CPUS`, `compute.googleapis.com/n2_cpus`); `global` when the error
-/// said "globally" (or the metric is an ALL_REGIONS one).
+/// said "globally" (or the metric is an ALL_REGIONS one). The rule and its exceptions are the
+/// catalog's (`gcp:` in catalog.yaml).
 pub fn quota_id(metric: &str, global: bool) -> String {
+    let rules = &CATALOG.gcp;
     let name = metric
         .rsplit('/')
         .next()
         .unwrap_or(metric)
         .to_ascii_uppercase();
-    let global = global || name.ends_with("_ALL_REGIONS");
-    if let Some((_, _, id)) = EXCEPTIONS
+    let global = global || is_global_metric(&name);
+    if let Some(e) = rules
+        .id_exceptions
         .iter()
-        .find(|(m, g, _)| *m == name && *g == global)
+        .find(|e| e.metric == name && e.global == global)
     {
-        return (*id).to_string();
+        return e.id.clone();
     }
-    let base = name.replace('_', "-");
-    if global {
-        format!("{base}-per-project")
+    let template = if global {
+        &rules.global_id
     } else {
-        format!("{base}-per-project-region")
-    }
+        &rules.regional_id
+    };
+    template.replace("{NAME}", &name.replace('_', "-"))
+}
+
+/// Whether the metric counts across all regions by its name (`GPUS_ALL_REGIONS`).
+pub fn is_global_metric(metric: &str) -> bool {
+    let suffix = &CATALOG.gcp.global_suffix;
+    !suffix.is_empty() && metric.to_ascii_uppercase().ends_with(suffix.as_str())
 }
 
 #[cfg(test)]

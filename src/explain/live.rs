@@ -5,8 +5,10 @@
 use aws_config::{BehaviorVersion, Region};
 
 use super::{
-    finding::{ExplainError, Finding, QuotaId},
+    catalog::CATALOG,
+    finding::{ExplainError, Finding, Options, QuotaId, aws_region_for},
     render::{Current, SUGGESTED_HEADROOM},
+    text,
 };
 use crate::{
     api::{AwsAccount, CloudAccount, CloudAccountSpec, GcpAccount, Headroom, UsageBasis},
@@ -175,4 +177,145 @@ async fn who_am_i(
     me.account()
         .map(str::to_string)
         .ok_or_else(|| "STS GetCallerIdentity named no account".into())
+}
+
+/// With --live, an error code the catalog does not know (`SubnetLimitExceeded`,
+/// `FooQuotaExceededException`) is matched against the quota names Service Quotas lists for the
+/// services the catalog covers: every word of the code must be in the name (`Subnets per VPC`).
+pub async fn by_name(
+    text: &str,
+    options: &Options,
+    s: &LiveSettings,
+) -> Result<Finding, ExplainError> {
+    let not_found = |why: String| ExplainError::NotRecognised(format!(": {why}"));
+    let code = unknown_code(text).ok_or_else(|| {
+        not_found("no ...LimitExceeded or ...QuotaExceeded code to look up".into())
+    })?;
+    let region = aws_region_for(text, options, &code)?;
+    let words = code_words(&code);
+    let listed = listed_quotas(s, &region).await?;
+    let best = listed
+        .iter()
+        .filter(|q| words.iter().all(|w| name_words(&q.2).contains(w)))
+        .min_by_key(|q| name_words(&q.2).len())
+        .ok_or_else(|| {
+            not_found(format!(
+                "--live: no Service Quotas name in {region} has every word of {code} ({})",
+                words.join(" ")
+            ))
+        })?;
+    let (service, quota_code, name) = best.clone();
+    Ok(Finding {
+        why: format!(
+            "{code} is not in explain's catalog; with --live its words match the Service Quotas \
+             quota \"{name}\" ({service}/{quota_code}) in {region}. Check that it is the one \
+             the failed call counts against before applying."
+        ),
+        quota: QuotaId::aws(&service, &quota_code),
+        quota_name: name,
+        region,
+        limit: None,
+        need: None,
+        documented_default: None,
+        unit: "units",
+        advice: None,
+        project: None,
+        quoted: text::line_with(text, &code, 300),
+        slug: format!(
+            "{}-{}",
+            service.to_ascii_lowercase(),
+            quota_code.to_ascii_lowercase()
+        ),
+        error_code: code,
+    })
+}
+
+/// The first word ending in LimitExceeded or QuotaExceeded (an `Exception` suffix dropped).
+fn unknown_code(text: &str) -> Option<String> {
+    text.split(|c: char| !c.is_ascii_alphanumeric())
+        .map(|w| w.strip_suffix("Exception").unwrap_or(w))
+        .find(|w| {
+            let stem = w
+                .strip_suffix("LimitExceeded")
+                .or_else(|| w.strip_suffix("QuotaExceeded"));
+            stem.is_some_and(|s| !s.is_empty())
+        })
+        .map(str::to_string)
+}
+
+/// `RoutesPerRouteTableLimitExceeded` -> route per route table (singular, lower case).
+fn code_words(code: &str) -> Vec<String> {
+    let stem = code
+        .strip_suffix("LimitExceeded")
+        .or_else(|| code.strip_suffix("QuotaExceeded"))
+        .unwrap_or(code);
+    let mut words = Vec::new();
+    let mut word = String::new();
+    for c in stem.chars() {
+        if c.is_ascii_uppercase() && !word.is_empty() {
+            words.push(singular(&word));
+            word.clear();
+        }
+        word.push(c.to_ascii_lowercase());
+    }
+    if !word.is_empty() {
+        words.push(singular(&word));
+    }
+    words
+}
+
+fn name_words(name: &str) -> Vec<String> {
+    name.split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(|w| singular(&w.to_ascii_lowercase()))
+        .collect()
+}
+
+fn singular(w: &str) -> String {
+    w.strip_suffix('s')
+        .filter(|s| s.len() > 2)
+        .unwrap_or(w)
+        .to_string()
+}
+
+/// (service, quota code, quota name) of every quota ListServiceQuotas returns in `region` for
+/// the services the catalog covers.
+async fn listed_quotas(
+    s: &LiveSettings,
+    region: &str,
+) -> Result<Vec<(String, String, String)>, ExplainError> {
+    let base = aws_config::defaults(BehaviorVersion::latest()).load().await;
+    let mut conf =
+        aws_sdk_servicequotas::config::Builder::from(&base).region(Region::new(region.to_string()));
+    if let Some(endpoint) = &s.aws_endpoint {
+        conf = conf.endpoint_url(endpoint);
+    }
+    let client = aws_sdk_servicequotas::Client::from_conf(conf.build());
+    let mut services: Vec<&str> = CATALOG.aws.iter().map(|e| e.service.as_str()).collect();
+    services.sort_unstable();
+    services.dedup();
+    let mut out = Vec::new();
+    for service in services {
+        let mut pages = client
+            .list_service_quotas()
+            .service_code(service)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| {
+                ExplainError::Live(format!(
+                    "ListServiceQuotas {service} in {region}: {}",
+                    aws_smithy_types::error::display::DisplayErrorContext(&e)
+                ))
+            })?;
+            out.extend(page.quotas().iter().filter_map(|q| {
+                Some((
+                    service.to_string(),
+                    q.quota_code()?.to_string(),
+                    q.quota_name()?.to_string(),
+                ))
+            }));
+        }
+    }
+    Ok(out)
 }

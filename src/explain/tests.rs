@@ -218,8 +218,6 @@ fn not_a_quota_error_is_refused() {
     for text in [
         "An error occurred (UnauthorizedOperation) when calling the RunInstances operation: You \
          are not authorized to perform this operation. Encoded authorization failure message: abc",
-        "An error occurred (InsufficientInstanceCapacity) when calling the RunInstances \
-         operation: We currently do not have sufficient m5.2xlarge capacity in us-east-1a.",
         "hello world",
     ] {
         let err = recognise(text, &options(Some("m5.large"), Some("us-east-1"))).unwrap_err();
@@ -227,6 +225,31 @@ fn not_a_quota_error_is_refused() {
             matches!(err, ExplainError::NotRecognised(_)),
             "{text}: {err}"
         );
+        assert_eq!(err.exit_code(), 1);
+    }
+}
+
+#[test]
+fn stock_outs_and_throttling_are_refused_as_what_they_are() {
+    let cases = [
+        (
+            "An error occurred (InsufficientInstanceCapacity) when calling the RunInstances \
+             operation: We currently do not have sufficient m5.2xlarge capacity in us-east-1a.",
+            "stock-out",
+        ),
+        (
+            "An error occurred (RequestLimitExceeded) when calling the RunInstances operation: \
+             Request limit exceeded.",
+            "throttling",
+        ),
+    ];
+    for (text, expected) in cases {
+        let err = recognise(text, &options(Some("m5.large"), Some("us-east-1"))).unwrap_err();
+        let ExplainError::NotAQuota { kind, .. } = &err else {
+            panic!("{text}: {err}");
+        };
+        assert_eq!(kind, expected);
+        assert!(err.to_string().starts_with("not a quota: "), "{err}");
         assert_eq!(err.exit_code(), 1);
     }
 }

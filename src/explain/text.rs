@@ -45,18 +45,67 @@ pub fn arn_region(text: &str) -> Option<String> {
     })
 }
 
-/// An AWS region or Availability Zone named anywhere in the text, as a region.
+/// An AWS region or Availability Zone named anywhere in the text, as a region; also at the end
+/// of a compound name (a CloudFormation stack `NetworkVpcStack-111111111111-eu-west-2`).
 pub fn aws_region(text: &str) -> Option<String> {
     arn_region(text).or_else(|| {
         words(text).flat_map(|w| w.split([':', '/'])).find_map(|w| {
-            if is_aws_region(w) {
-                return Some(w.to_string());
-            }
-            // An Availability Zone (us-east-1a) is in its region.
-            let region = w.strip_suffix(|c: char| c.is_ascii_lowercase())?;
-            is_aws_region(region).then(|| region.to_string())
+            let tails = std::iter::once(w).chain(w.match_indices('-').map(|(i, _)| &w[i + 1..]));
+            tails.into_iter().find_map(region_of_word)
         })
     })
+}
+
+fn region_of_word(w: &str) -> Option<String> {
+    if is_aws_region(w) {
+        return Some(w.to_string());
+    }
+    // An Availability Zone (us-east-1a) is in its region.
+    let region = w.strip_suffix(|c: char| c.is_ascii_lowercase())?;
+    is_aws_region(region).then(|| region.to_string())
+}
+
+/// The text with what wrappers add removed: escapes (`\n`, `\"`), box drawing and table bars
+/// of terminal UIs, and line wraps; white space collapsed to single spaces. Phrases and codes
+/// are matched on this.
+pub fn normalise(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                // An escape: `\n`, `\t`, `\r` separate words; a quote or backslash is kept bare.
+                if matches!(chars.peek(), Some('n' | 't' | 'r')) {
+                    chars.next();
+                    out.push(' ');
+                }
+            }
+            '│' | '┃' | '╷' | '╵' | '║' => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// [`has_word`], ignoring case (codes are printed as `Throttling` or `THROTTLING`).
+pub fn has_word_nocase(text: &str, needle: &str) -> bool {
+    has_word(&text.to_ascii_lowercase(), &needle.to_ascii_lowercase())
+}
+
+/// A GCP region, or the region of a zone (`us-east1-d`), named anywhere in the text.
+pub fn gcp_region(text: &str) -> Option<String> {
+    text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
+        .find_map(|w| {
+            if is_gcp_region(w) {
+                return Some(w.to_string());
+            }
+            match w.rsplit_once('-') {
+                Some((region, zone)) if zone.len() == 1 && is_gcp_region(region) => {
+                    Some(region.to_string())
+                }
+                _ => None,
+            }
+        })
 }
 
 /// `us-east-1`, `ap-southeast-2`, `us-gov-west-1`: what the CRD accepts for an AWS region.

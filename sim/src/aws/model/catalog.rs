@@ -39,12 +39,15 @@ fn usage_service(service_code: &str) -> &'static str {
 
 const SERVICES: &[(&str, &str)] = &[
     ("AWSCloudMap", "AWS Cloud Map"),
+    ("ebs", "Amazon Elastic Block Store (Amazon EBS)"),
     ("ec2", "Amazon Elastic Compute Cloud (Amazon EC2)"),
     ("ecs", "Amazon Elastic Container Service (Amazon ECS)"),
+    ("eks", "Amazon Elastic Kubernetes Service (Amazon EKS)"),
     ("elasticloadbalancing", "Elastic Load Balancing (ELB)"),
     ("es", "Amazon OpenSearch Service"),
     ("fargate", "AWS Fargate"),
     ("iam", "AWS Identity and Access Management (IAM)"),
+    ("lambda", "AWS Lambda"),
     ("vpc", "Amazon Virtual Private Cloud (Amazon VPC)"),
 ];
 
@@ -102,6 +105,23 @@ const BUILT_IN: &[Row] = &[
     ("elasticloadbalancing", "L-A0D0B863", "Targets per Target Group per Region", 1000.0, true, false, None),
     ("elasticloadbalancing", "L-B211E961", "Targets per Availability Zone per Network Load Balancer", 500.0, true, false, None),
     ("iam", "L-FE177D64", "Roles per account", 1000.0, true, true, None),
+    // The limit errors `quota-operator explain` knows (its catalog.yaml), so its quotas can be
+    // read here: VPC, load balancers per region, EKS, EBS storage, Lambda.
+    ("vpc", "L-F678F1CE", "VPCs per Region", 5.0, true, false, None),
+    ("vpc", "L-0EA8095F", "Inbound or outbound rules per security group", 60.0, true, false, None),
+    ("vpc", "L-E79EC296", "VPC security groups per Region", 2500.0, true, false, None),
+    ("vpc", "L-FE5A380F", "NAT gateways per Availability Zone", 5.0, true, false, None),
+    ("elasticloadbalancing", "L-53DA6B97", "Application Load Balancers per Region", 50.0, true, false, None),
+    ("elasticloadbalancing", "L-69A177A2", "Network Load Balancers per Region", 50.0, true, false, None),
+    ("elasticloadbalancing", "L-E9E9831D", "Classic Load Balancers per Region", 20.0, true, false, None),
+    ("eks", "L-1194D53C", "Clusters", 100.0, true, false, None),
+    ("ebs", "L-7A658B76", "Storage for General Purpose SSD (gp3) volumes, in TiB", 50.0, true, false, None),
+    ("ebs", "L-D18FCD1D", "Storage for General Purpose SSD (gp2) volumes, in TiB", 50.0, true, false, None),
+    ("ebs", "L-09BD8365", "Storage for Provisioned IOPS SSD (io2) volumes, in TiB", 20.0, true, false, None),
+    ("ebs", "L-FD252861", "Storage for Provisioned IOPS SSD (io1) volumes, in TiB", 50.0, true, false, None),
+    ("ebs", "L-82ACEF56", "Storage for Throughput Optimized HDD (st1) volumes, in TiB", 50.0, true, false, None),
+    ("ebs", "L-17AF77E8", "Storage for Cold HDD (sc1) volumes, in TiB", 50.0, true, false, None),
+    ("lambda", "L-B99A9384", "Concurrent executions", 1000.0, true, false, None),
     ("AWSCloudMap", CLOUD_MAP_INSTANCES_PER_SERVICE, "Instances per service", 1000.0, false, false, None),
     ("es", OPENSEARCH_INSTANCES_PER_DOMAIN, "Instances per domain", 1002.0, true, false, None),
 ];
