@@ -284,7 +284,12 @@ async fn listed_quotas(
     s: &LiveSettings,
     region: &str,
 ) -> Result<Vec<(String, String, String)>, ExplainError> {
-    let base = aws_config::defaults(BehaviorVersion::latest()).load().await;
+    // Named like every other call of `explain --live`, so the read-only policy is checked on it.
+    let name = crate::cloud::permissions::Client::current().name();
+    let base = aws_config::defaults(BehaviorVersion::latest())
+        .app_name(aws_config::AppName::new(name).expect("a valid app name"))
+        .load()
+        .await;
     let mut conf =
         aws_sdk_servicequotas::config::Builder::from(&base).region(Region::new(region.to_string()));
     if let Some(endpoint) = &s.aws_endpoint {
