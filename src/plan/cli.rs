@@ -138,6 +138,9 @@ pub async fn plan(docs: &[Document], context: &[Document], args: &PlanArgs) -> R
         accounts: admins.iter().collect(),
         reviewed_accounts: reviewed.iter().collect(),
         namespaces: namespace_labels(namespaces),
+        nodepools: crate::capacity::nodepools::NodePools::Unavailable(
+            "plan reads NodePools only from --nodepools files, and none were given".into(),
+        ),
     };
     let clouds = clouds(args).await;
     let plans = live::plan_all(&requirements, &world, &clouds).await;
