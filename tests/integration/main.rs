@@ -26,6 +26,7 @@ mod leader;
 mod lifecycle;
 mod metrics;
 mod mixed;
+mod nodepools;
 mod one_need;
 mod ownership;
 mod process;
