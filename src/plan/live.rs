@@ -132,7 +132,10 @@ pub async fn plan_all(
 
 /// The object's CloudAccount from the files, checked as the controller checks it; the namespace
 /// rule only when the files define the namespace.
-fn account_for<'a>(qr: &QuotaRequirement, world: &World<'a>) -> Result<&'a CloudAccount, String> {
+pub(super) fn account_for<'a>(
+    qr: &QuotaRequirement,
+    world: &World<'a>,
+) -> Result<&'a CloudAccount, String> {
     let named = |a: &&&CloudAccount| a.name_any() == qr.spec.account_ref;
     let admins = world.accounts.iter().find(named).copied();
     let reviewed = world.reviewed_accounts.iter().find(named).copied();

@@ -11,6 +11,9 @@ pub struct Report {
     /// Whether current values were read (`--live`).
     pub live: bool,
     pub objects: Vec<ObjectReport>,
+    /// Karpenter NodePools and the quotas they can exceed (`--live --nodepools`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nodepools: Option<super::nodepools::NodePoolReport>,
 }
 
 /// Whether an object would be admitted.
