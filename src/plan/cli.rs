@@ -45,12 +45,16 @@ pub struct PlanArgs {
     /// Credentials) and print the action for each target. Only reads; nothing is filed.
     #[arg(long)]
     pub live: bool,
-    /// Karpenter NodePools (karpenter.sh/v1, as kept in Git or from `kubectl get nodepools -o
-    /// yaml`) that spec.capacity[].nodePools select from. With --live, also reports each
-    /// NodePool, the quotas it draws on in each region of the QuotaRequirements that select it,
-    /// their current values, and which NodePools can exceed them.
-    #[arg(long, value_name = "FILE|DIR", num_args = 1..)]
-    pub nodepools: Vec<PathBuf>,
+    /// Karpenter NodePools (karpenter.sh/v1) that spec.capacity[].nodePools select from: files
+    /// or directories (as kept in Git, or `kubectl get nodepools -o yaml`), or, given without
+    /// one, the cluster's (--kubeconfig, --context). With --live, also reports each NodePool,
+    /// the quotas it draws on in each region of the QuotaRequirements that select it, their
+    /// current values, and which NodePools can exceed them.
+    #[arg(long, value_name = "FILE|DIR", num_args = 0..)]
+    pub nodepools: Option<Vec<PathBuf>>,
+    /// The cluster `--nodepools` without a file reads.
+    #[command(flatten)]
+    pub kube: crate::cli::kubeconfig::KubeArgs,
     /// CloudAccounts for --live that are not among the files (e.g. the admins' repository).
     #[arg(long, value_name = "FILE|DIR")]
     pub account_file: Vec<PathBuf>,
@@ -75,7 +79,7 @@ pub async fn run(args: PlanArgs) -> ExitCode {
     if let Err(e) = check_context(&context) {
         return usage(&format!("--account-file {e}"));
     }
-    let pools = match load_nodepools(&args) {
+    let pools = match load_nodepools(&args).await {
         Ok(pools) => pools,
         Err(e) => return usage(&format!("--nodepools {e}")),
     };
@@ -108,12 +112,20 @@ fn check_context(context: &[Document]) -> Result<(), String> {
     Ok(())
 }
 
-/// The NodePools of `--nodepools`; None when none was given. Every document must be one.
-fn load_nodepools(args: &PlanArgs) -> Result<Option<Vec<Arc<NodePool>>>, String> {
-    if args.nodepools.is_empty() {
+/// The NodePools of `--nodepools`: its files' (every document must be one), or the cluster's;
+/// None without the flag.
+async fn load_nodepools(args: &PlanArgs) -> Result<Option<Vec<Arc<NodePool>>>, String> {
+    let Some(paths) = &args.nodepools else {
         return Ok(None);
+    };
+    if paths.is_empty() {
+        // Only --live counts NodePools: without it the cluster is not asked.
+        if !args.live {
+            return Ok(None);
+        }
+        return cluster_nodepools(&args.kube).await.map(Some);
     }
-    let docs = files::load(&args.nodepools, args.recursive).map_err(|e| e.to_string())?;
+    let docs = files::load(paths, args.recursive).map_err(|e| e.to_string())?;
     let mut pools = vec![];
     for doc in docs {
         let at = format!("{} (document {})", doc.file, doc.index.unwrap_or(1));
@@ -125,6 +137,21 @@ fn load_nodepools(args: &PlanArgs) -> Result<Option<Vec<Arc<NodePool>>>, String>
         pools.push(Arc::new(pool));
     }
     Ok(Some(pools))
+}
+
+/// Every NodePool of the cluster `kube` chooses.
+async fn cluster_nodepools(
+    kube: &crate::cli::kubeconfig::KubeArgs,
+) -> Result<Vec<Arc<NodePool>>, String> {
+    let (_, client) = crate::cli::kubeconfig::connect(kube)
+        .await
+        .map_err(|e| format!("{e:#}"))?;
+    let api: kube::Api<NodePool> = kube::Api::all(client);
+    let list = api
+        .list(&Default::default())
+        .await
+        .map_err(|e| format!("listing the cluster's karpenter.sh/v1 NodePools: {e}"))?;
+    Ok(list.items.into_iter().map(Arc::new).collect())
 }
 
 /// Admits every document and, with `--live`, plans every valid QuotaRequirement (and reports

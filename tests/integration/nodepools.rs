@@ -301,3 +301,127 @@ async fn a_nodepool_without_a_limit_is_blocked_by_name_and_pools_add_up_with_ins
             .unwrap();
     }
 }
+
+#[path = "../support/cli.rs"]
+mod cli;
+
+/// The QuotaRequirements of the cluster test, as files `plan` reads (with their account).
+fn plan_files(ns: &str, account: &str, label: &str) -> String {
+    format!(
+        "apiVersion: quota-operator.dev/v1alpha1\nkind: CloudAccount\nmetadata: {{name: {account}}}\n\
+spec:\n  aws: {{accountId: \"{ACCOUNT}\"}}\n  namespaceSelector: {{matchLabels: {{allowed: \"true\"}}}}\n\
+---\napiVersion: v1\nkind: Namespace\nmetadata: {{name: {ns}, labels: {{allowed: \"true\"}}}}\n\
+---\napiVersion: quota-operator.dev/v1alpha1\nkind: QuotaRequirement\nmetadata: {{name: spot, namespace: {ns}}}\n\
+spec: {{accountRef: {account}, aws: {{serviceCode: ec2, quotaCode: {SPOT}}}, regions: [us-east-1], capacity: [{{nodePools: {{selector: {{matchLabels: {{qo-test: {label}}}}}}}}}]}}\n\
+---\napiVersion: quota-operator.dev/v1alpha1\nkind: QuotaRequirement\nmetadata: {{name: gpus, namespace: {ns}}}\n\
+spec: {{accountRef: {account}, aws: {{serviceCode: ec2, quotaCode: {G_ON_DEMAND}}}, regions: [us-east-1], capacity: [{{nodePools: {{selector: {{matchLabels: {{qo-test: {label}}}}}}}}}]}}\n"
+    )
+}
+
+async fn report(files: &std::path::Path, sim: &SimHandle, format: &str) -> String {
+    let creds = [
+        ("AWS_ACCESS_KEY_ID", KEY),
+        ("AWS_SECRET_ACCESS_KEY", "secret"),
+        ("AWS_REGION", "us-east-1"),
+    ];
+    let out = cli::quota_operator("plan", &creds)
+        .arg("-f")
+        .arg(files)
+        .args([
+            "--live",
+            "--aws-endpoint-url",
+            &sim.endpoint(),
+            "-o",
+            format,
+        ])
+        .arg("--kubeconfig")
+        .arg(crate::harness::kubeconfig())
+        .arg("--nodepools")
+        .output()
+        .await
+        .expect("quota-operator plan runs");
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+#[tokio::test]
+async fn the_nodepool_report_reads_the_clusters_nodepools_in_three_formats() {
+    let sim = sim().await;
+    let (env, account) = env("nodepools-report").await;
+    let (batch, gpu) = (env.unique("batch"), env.unique("gpu"));
+    let label = env.ns.clone();
+    let spot_cmr = json!([
+        req("karpenter.sh/capacity-type", &["spot"]),
+        req("karpenter.k8s.aws/instance-category", &["c", "m", "r"])
+    ]);
+    let on_demand_g = json!([
+        req("karpenter.sh/capacity-type", &["on-demand"]),
+        req("karpenter.k8s.aws/instance-category", &["g"])
+    ]);
+    create_pool(&env.client, nodepool(&batch, &label, Some(2000), spot_cmr)).await;
+    create_pool(&env.client, nodepool(&gpu, &label, Some(64), on_demand_g)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let files = dir.path().join("quotas.yaml");
+    std::fs::write(&files, plan_files(&env.ns, &account, &label)).unwrap();
+
+    let json: Value = serde_json::from_str(&report(&files, &sim, "json").await).unwrap();
+    let quotas = json["nodepools"]["quotas"].as_array().unwrap();
+    let spot = quotas
+        .iter()
+        .find(|q| q["quota"] == format!("ec2/{SPOT}"))
+        .unwrap();
+    assert_eq!(spot["current"], 640.0);
+    assert_eq!(spot["nodePools"], json!([format!("{batch} (2000)")]));
+    assert_eq!(spot["exceededBy"], json!([batch]));
+    let g = quotas
+        .iter()
+        .find(|q| q["quota"] == format!("ec2/{G_ON_DEMAND}"))
+        .unwrap();
+    assert_eq!(
+        (g["current"].as_f64(), g["total"].as_i64()),
+        (Some(8.0), Some(64))
+    );
+    assert_eq!(
+        quotas.len(),
+        2,
+        "only the quotas the files' objects reach: {quotas:?}"
+    );
+    let pool = json["nodepools"]["pools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == batch.as_str())
+        .expect("the cluster's NodePool in the report")
+        .clone();
+    assert_eq!(pool["launches"], "spot, categories c/m/r");
+
+    let table = report(&files, &sim, "table").await;
+    let row = table
+        .lines()
+        .find(|l| l.starts_with(&account) && l.contains(G_ON_DEMAND))
+        .unwrap_or_else(|| panic!("{table}"));
+    let cells: Vec<&str> = row.split_whitespace().collect();
+    assert_eq!(
+        cells[1..].join(" "),
+        format!("us-east-1 ec2/{G_ON_DEMAND} (G and VT On-Demand) 8 {gpu} (64) 64 {gpu}")
+    );
+    let md = report(&files, &sim, "markdown").await;
+    assert!(
+        md.contains(&format!(
+            "| {account} | us-east-1 | ec2/{SPOT} (Standard Spot) | 640 | {batch} (2000) | 2000 | {batch} |"
+        )),
+        "{md}"
+    );
+    assert!(sim.aws().filed().is_empty(), "a report files nothing");
+    for name in [batch, gpu] {
+        pools(&env.client)
+            .delete(&name, &DeleteParams::default())
+            .await
+            .unwrap();
+    }
+}
