@@ -22,7 +22,7 @@ pub fn vcpus(text: &str) -> Option<i64> {
         _ => return None,
     };
     let value = (number * factor).ceil();
-    (value.is_finite() && value >= 0.0 && value < 1e15).then_some(value as i64)
+    (0.0..1e15).contains(&value).then_some(value as i64)
 }
 
 #[cfg(test)]
