@@ -18,11 +18,9 @@ use serde::{Deserialize, Serialize};
 use super::families::{self, FamilyGroup, Market};
 use crate::api::NodePoolSelector;
 
-pub const CAPACITY_TYPE: &str = "karpenter.sh/capacity-type";
-pub const CATEGORY: &str = "karpenter.k8s.aws/instance-category";
-pub const FAMILY: &str = "karpenter.k8s.aws/instance-family";
-pub const GENERATION: &str = "karpenter.k8s.aws/instance-generation";
-pub const INSTANCE_TYPE: &str = "node.kubernetes.io/instance-type";
+pub use super::requirements::{
+    CAPACITY_TYPE, CATEGORY, FAMILY, GENERATION, INSTANCE_TYPE, Requirement,
+};
 
 /// The fields of a Karpenter `karpenter.sh/v1` NodePool the operator reads; the rest is ignored.
 #[derive(CustomResource, Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
@@ -58,15 +56,6 @@ pub struct TemplateMeta {
 pub struct TemplateSpec {
     #[serde(default)]
     pub requirements: Vec<Requirement>,
-}
-
-/// A node selector requirement as NodePools write it (`minValues` is not read).
-#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
-pub struct Requirement {
-    pub key: String,
-    pub operator: String,
-    #[serde(default)]
-    pub values: Vec<String>,
 }
 
 /// Why there are no NodePools when the operator runs without them.

@@ -5,10 +5,24 @@
 //! requirements name: a requirement Karpenter would satisfy with some type of a group keeps that
 //! group. Requirements on other keys (architecture, zone, ...) narrow nothing here.
 
-use super::{
-    families::{self, FamilyGroup, Market},
-    nodepools::{CAPACITY_TYPE, CATEGORY, FAMILY, GENERATION, INSTANCE_TYPE, Requirement},
-};
+use serde::{Deserialize, Serialize};
+
+use super::families::{self, FamilyGroup, Market};
+
+pub const CAPACITY_TYPE: &str = "karpenter.sh/capacity-type";
+pub const CATEGORY: &str = "karpenter.k8s.aws/instance-category";
+pub const FAMILY: &str = "karpenter.k8s.aws/instance-family";
+pub const GENERATION: &str = "karpenter.k8s.aws/instance-generation";
+pub const INSTANCE_TYPE: &str = "node.kubernetes.io/instance-type";
+
+/// A node selector requirement as NodePools write it (`minValues` is not read).
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+pub struct Requirement {
+    pub key: String,
+    pub operator: String,
+    #[serde(default)]
+    pub values: Vec<String>,
+}
 
 /// Families standing for every category of every group; Karpenter can launch any of them when
 /// nothing narrows it.

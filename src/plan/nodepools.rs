@@ -5,66 +5,16 @@
 
 use std::{collections::HashMap, sync::Arc};
 
-use kube::ResourceExt;
-use serde::Serialize;
-
-use super::live::{self, World};
+use super::{
+    live::{self, World},
+    report::{NodePoolReport, PoolRow, QuotaRow},
+};
 use crate::{
     api::QuotaRequirement,
     capacity::nodepools::{self, NodePool},
     cloud::{CloudError, ProviderFactory, QuotaProvider, QuotaRef, Target},
 };
-
-/// The NodePool report.
-#[derive(Clone, Debug, Default, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct NodePoolReport {
-    pub pools: Vec<PoolRow>,
-    pub quotas: Vec<QuotaRow>,
-}
-
-/// One NodePool: its limit and where it can launch.
-#[derive(Clone, Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PoolRow {
-    pub name: String,
-    /// `spec.limits.cpu` in vCPUs; absent when it has none.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub limits_cpu: Option<i64>,
-    /// Its requirements as read (`spot, categories c/m/r`).
-    pub launches: String,
-    /// The vCPU quotas it can launch into, `ec2/L-34B43A08 (Standard Spot)`.
-    pub quotas: Vec<String>,
-    /// Why it cannot be counted (no CPU limit, requirements that cannot be mapped).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub problem: Option<String>,
-}
-
-/// One quota in one account and region that NodePools draw on.
-#[derive(Clone, Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct QuotaRow {
-    /// The CloudAccount it was read through.
-    pub account: String,
-    pub region: String,
-    /// `ec2/L-34B43A08`.
-    pub quota: String,
-    /// `Standard Spot`.
-    pub name: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub current: Option<f64>,
-    /// The NodePools that can launch into it, `batch (2000)`.
-    pub node_pools: Vec<String>,
-    /// Their limits added up (what Karpenter may launch into it at once).
-    pub total: i64,
-    /// The NodePools whose limit alone is above the current value.
-    pub exceeded_by: Vec<String>,
-    /// Whether all of them together are above it.
-    pub together_exceed: bool,
-    /// Why the value could not be read, in the cloud's words.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-}
+use kube::ResourceExt;
 
 /// The report for `pools`, with the quotas the files' QuotaRequirements reach read live.
 pub async fn report(

@@ -3,10 +3,7 @@
 
 use std::fmt::Write as _;
 
-use super::{
-    nodepools::{NodePoolReport, QuotaRow},
-    report::{Action, ObjectReport, Report, TargetPlan, Verdict},
-};
+use super::report::{Action, NodePoolReport, ObjectReport, QuotaRow, Report, TargetPlan, Verdict};
 
 /// The output formats of `plan`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
