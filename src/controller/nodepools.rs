@@ -58,3 +58,33 @@ pub fn concerns(qr: &QuotaRequirement, pool: &NodePool) -> bool {
         .filter_map(|c| c.node_pools.as_ref())
         .any(|s| s.selector.is_some() || nodepools::selects(s, pool))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn qr(capacity: serde_json::Value) -> QuotaRequirement {
+        let spec =
+            serde_json::json!({"accountRef": "a", "regions": ["us-east-1"], "capacity": capacity});
+        QuotaRequirement::new("q", serde_json::from_value(spec).unwrap())
+    }
+
+    fn pool(name: &str) -> NodePool {
+        NodePool::new(name, Default::default())
+    }
+
+    #[test]
+    fn a_nodepool_concerns_the_objects_that_name_it_or_select_by_label() {
+        let named = qr(serde_json::json!([{"nodePools": {"names": ["batch"]}}]));
+        assert!(concerns(&named, &pool("batch")));
+        assert!(!concerns(&named, &pool("gpu")));
+        let by_label =
+            qr(serde_json::json!([{"nodePools": {"selector": {"matchLabels": {"t": "x"}}}}]));
+        assert!(
+            concerns(&by_label, &pool("gpu")),
+            "its labels may have just changed"
+        );
+        let instances = qr(serde_json::json!([{"instanceType": "m5.large", "count": 1}]));
+        assert!(!concerns(&instances, &pool("batch")));
+    }
+}

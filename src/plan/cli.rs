@@ -139,6 +139,13 @@ async fn load_nodepools(args: &PlanArgs) -> Result<Option<Vec<Arc<NodePool>>>, S
     Ok(Some(pools))
 }
 
+fn no_nodepools() -> NodePools {
+    NodePools::Unavailable(
+        "plan reads NodePools only with --nodepools (files, or the cluster's), and it was not given"
+            .into(),
+    )
+}
+
 /// Every NodePool of the cluster `kube` chooses.
 async fn cluster_nodepools(
     kube: &crate::cli::kubeconfig::KubeArgs,
@@ -203,12 +210,7 @@ pub async fn plan(
         accounts: admins.iter().collect(),
         reviewed_accounts: reviewed.iter().collect(),
         namespaces: namespace_labels(namespaces),
-        nodepools: match pools {
-            Some(pools) => NodePools::Known(pools.to_vec()),
-            None => NodePools::Unavailable(
-                "plan reads NodePools only from --nodepools files, and none were given".into(),
-            ),
-        },
+        nodepools: pools.map_or_else(no_nodepools, |p| NodePools::Known(p.to_vec())),
     };
     let clouds = clouds(args).await;
     let plans = live::plan_all(&requirements, &world, &clouds).await;

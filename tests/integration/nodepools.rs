@@ -425,3 +425,26 @@ async fn the_nodepool_report_reads_the_clusters_nodepools_in_three_formats() {
             .unwrap();
     }
 }
+
+#[tokio::test]
+async fn nodepools_named_while_the_operator_does_not_watch_them_are_blocked_with_the_reason() {
+    let sim = sim().await;
+    let mut env = TestEnv::new("nodepools-off").await;
+    install_karpenter(&env.client).await;
+    let account = env.aws_account("aws", ACCOUNT).await;
+    env.create_qr(
+        Qr::ec2("spot", &account, SPOT)
+            .regions(&["us-east-1"])
+            .capacity(json!([{"nodePools": {"names": ["batch"]}}])),
+    )
+    .await;
+    env.start_operator_with(sim_clouds(&sim, KEY, Duration::from_millis(200)).await);
+    let spot = env.wait_qr("spot", state_is(TargetState::Blocked)).await;
+    let message = target(&spot).message.clone().unwrap_or_default();
+    assert!(
+        message.contains("the operator does not read Karpenter NodePools")
+            && message.contains("karpenter.nodePools=true"),
+        "{message}"
+    );
+    assert!(sim.aws().filed().is_empty());
+}
