@@ -89,6 +89,10 @@ struct RunArgs {
     /// Reconciles that may run at once.
     #[arg(long, env = "QO_CONCURRENCY", default_value_t = 16)]
     concurrency: u16,
+    /// Watch Karpenter NodePools (karpenter.sh/v1) so spec.capacity[].nodePools can name them;
+    /// needs get/list/watch on nodepools.karpenter.sh (chart value karpenter.nodePools).
+    #[arg(long, env = "QO_KARPENTER_NODEPOOLS")]
+    karpenter_nodepools: bool,
     #[arg(long, env = "QO_LOG_FORMAT", value_enum, default_value = "text")]
     log_format: telemetry::LogFormat,
     /// Where /healthz and /readyz are served.
@@ -210,6 +214,7 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
         shutdown_grace: Duration::from_secs(args.shutdown_grace_seconds),
         namespace: args.namespace,
         concurrency: args.concurrency,
+        karpenter_nodepools: args.karpenter_nodepools,
         ..controller::Config::default()
     };
     let probes = quota_operator::probes::serve(args.probe_addr, config.readiness.clone()).await?;

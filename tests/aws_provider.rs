@@ -483,9 +483,15 @@ async fn a_bogus_instance_type_is_asked_about_once_per_ttl_however_many_peers_sh
     let specs = capacity_specs(10, "m5.bogus");
     for _reconcile in 0..10 {
         for spec in &specs {
-            let e = quota_operator::capacity::share(spec, p.as_ref(), "us-east-1", "L-1216C47A")
-                .await
-                .unwrap_err();
+            let e = quota_operator::capacity::share(
+                spec,
+                p.as_ref(),
+                "us-east-1",
+                "L-1216C47A",
+                &quota_operator::capacity::nodepools::NodePools::off(),
+            )
+            .await
+            .unwrap_err();
             assert!(e.to_string().contains("m5.bogus"), "{e}");
         }
     }

@@ -45,6 +45,8 @@ CLUSTER_RULES = {
     ("events.k8s.io", "events"): {"create", "patch"},
     ("", "events"): {"create", "patch"},
 }
+# Only with karpenter.nodePools: NodePools read, never written.
+KARPENTER_RULES = {("karpenter.sh", "nodepools"): {"get", "list", "watch"}}
 LEASE_VERBS = {"get", "list", "watch", "create", "update", "patch"}
 
 
@@ -149,8 +151,13 @@ def common(docs, ns, expect):
     for b in by_kind(docs, "ClusterRoleBinding") + by_kind(docs, "RoleBinding"):
         check(f"{b['kind']} {b['metadata']['name']} binds no team role", b.get("roleRef", {}).get("name") not in [t["metadata"]["name"] for t in team])
     rules = flatten_rules(cr.get("rules", []))
-    check("ClusterRole is exactly the least-privilege set", rules == CLUSTER_RULES,
-          f"extra: { {k: v for k, v in rules.items() if CLUSTER_RULES.get(k) != v} }, missing: {[k for k in CLUSTER_RULES if k not in rules]}")
+    want = dict(CLUSTER_RULES)
+    if expect.get("karpenter"):
+        want.update(KARPENTER_RULES)
+    check("ClusterRole is exactly the least-privilege set" + (" with NodePools" if expect.get("karpenter") else ", no NodePools"), rules == want,
+          f"extra: { {k: v for k, v in rules.items() if want.get(k) != v} }, missing: {[k for k in want if k not in rules]}")
+    env = {e["name"]: e.get("value") for e in c.get("env", [])}
+    check("QO_KARPENTER_NODEPOOLS iff karpenter.nodePools", (env.get("QO_KARPENTER_NODEPOOLS") == "true") == bool(expect.get("karpenter")), str(env.get("QO_KARPENTER_NODEPOOLS")))
     check("ClusterRole: no secrets", not any(res.startswith("secrets") for _, res in rules), str(rules))
     check("ClusterRole: writes only status subresources and events",
           all(res.endswith("/status") or res == "events" for (g, res), verbs in rules.items() if verbs - {"get", "list", "watch"}))
@@ -210,7 +217,7 @@ def mode_default(docs, ns):
 
 def mode_all_on(docs, ns):
     dep, pod, c, sa_name, svc = common(docs, ns, dict(replicas=3, strategy="RollingUpdate", leader_election=True, lease="qo-leader",
-                                                  probe_addr="[::]:9090", log_format="text", port=9090, pdb=2))
+                                                  probe_addr="[::]:9090", log_format="text", port=9090, pdb=2, karpenter=True))
     check("image by digest", c.get("image", "").endswith("@sha256:" + "0123456789abcdef" * 4), c.get("image"))
     check("ServiceAccount name from values", sa_name == "quota-operator-controller", sa_name)
     env = {e["name"]: e.get("value") for e in c.get("env", [])}
@@ -251,6 +258,11 @@ def mode_all_on(docs, ns):
         check("dashboard JSON in the ConfigMap", d.get("uid") == "quota-operator" and len(d.get("panels", [])) > 10)
     except Exception as e:  # noqa: BLE001
         check("dashboard JSON in the ConfigMap", False, str(e))
+
+
+def mode_karpenter(docs, ns):
+    common(docs, ns, dict(replicas=2, strategy="RollingUpdate", leader_election=True, lease="quota-operator-leader",
+                          probe_addr="0.0.0.0:8080", log_format="json", port=8080, pdb=1, karpenter=True))
 
 
 def mode_no_le(docs, ns):
@@ -442,7 +454,7 @@ def main():
     else:
         ns = sys.argv[2]
         docs = [d for d in yaml.safe_load_all(sys.stdin) if d]
-        {"default": mode_default, "all-on": mode_all_on, "no-le": mode_no_le, "netpol": mode_netpol,
+        {"default": mode_default, "all-on": mode_all_on, "no-le": mode_no_le, "karpenter": mode_karpenter, "netpol": mode_netpol,
          "netpol-irsa": netpol_agents([], "no credential agent with IRSA"),
          "netpol-pod-identity": netpol_agents(EKS_POD_IDENTITY, "the EKS Pod Identity agent only"),
          "netpol-gke": netpol_agents(GKE_METADATA, "GKE's metadata server only"),

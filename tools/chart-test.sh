@@ -97,6 +97,8 @@ render netpol-gke --set networkPolicy.enabled=true --set networkPolicy.gkeMetada
 render netpol-gke-annotation --set networkPolicy.enabled=true --set-string 'serviceAccount.annotations.iam\.gke\.io/gcp-service-account=qo@p.iam.gserviceaccount.com'
 render netpol-both --set networkPolicy.enabled=true --set networkPolicy.gkeMetadataServer=true --set networkPolicy.eksPodIdentityAgent=true
 render no-team-roles --set teamRoles.enabled=false
+# NodePools read only when asked for: the default renderings above have no such rule.
+render karpenter --set karpenter.nodePools=true
 
 # The PrometheusRule's spec.groups as a rules file, checked by promtool and unit-tested with
 # alerts/<name>_test.yaml (promtool reads rule_files relative to the test file, so the tests are
@@ -130,6 +132,7 @@ refused "replicaCount: \"two\" in a values file" "at '/replicaCount': got string
 refused "replicaCount=two with --set-string" "at '/replicaCount': got string, want integer" --set-string replicaCount=two
 refused "unknown top-level value" "additional properties 'replicas' not allowed" --set replicas=2
 refused "unknown nested value" "at '/leaderElection': additional properties 'leaseNmae' not allowed" --set leaderElection.leaseNmae=x
+refused "karpenter.nodePools: \"yes\"" "at '/karpenter/nodePools': got string, want boolean" --set-string karpenter.nodePools=yes
 refused "logFormat: xml" "at '/logFormat': value must be one of" --set logFormat=xml
 refused "probe.port out of range" "at '/probe/port': maximum" --set probe.port=70000
 refused "image.pullPolicy: Sometimes" "at '/image/pullPolicy': value must be one of" --set image.pullPolicy=Sometimes

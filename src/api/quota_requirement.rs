@@ -1,6 +1,6 @@
 use std::collections::BTreeMap;
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, Time};
 use kube::{CustomResource, KubeSchema};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -188,9 +188,11 @@ impl Headroom {
 }
 
 /// Instances, machines or tasks that must run at the same time: exactly one of `instanceType`,
-/// `machineType` and `vcpu`, and a count.
+/// `machineType` and `vcpu`, and a count; or Karpenter NodePools (`nodePools`), whose
+/// `spec.limits.cpu` is the capacity, without a count.
 #[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
-#[x_kube(validation = Rule::new("(has(self.instanceType) ? 1 : 0) + (has(self.machineType) ? 1 : 0) + (has(self.vcpu) ? 1 : 0) == 1").message("spec.capacity[]: exactly one of instanceType, machineType or vcpu must be set").reason(Reason::FieldValueInvalid))]
+#[x_kube(validation = Rule::new("(has(self.instanceType) ? 1 : 0) + (has(self.machineType) ? 1 : 0) + (has(self.vcpu) ? 1 : 0) + (has(self.nodePools) ? 1 : 0) == 1").message("spec.capacity[]: exactly one of instanceType, machineType, vcpu or nodePools must be set").reason(Reason::FieldValueInvalid))]
+#[x_kube(validation = Rule::new("has(self.nodePools) != has(self.count)").message("spec.capacity[]: count goes with instanceType, machineType or vcpu; a nodePools entry takes its vCPUs from the NodePools' spec.limits.cpu and has no count").reason(Reason::FieldValueInvalid))]
 #[serde(rename_all = "camelCase")]
 pub struct CapacityItem {
     /// An EC2 instance type, e.g. `m5.2xlarge` (its vCPUs come from DescribeInstanceTypes).
@@ -207,9 +209,38 @@ pub struct CapacityItem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 0.25, max = 16))]
     pub vcpu: Option<f64>,
-    /// How many run at the same time.
+    /// Karpenter NodePools (`karpenter.sh/v1`) whose `spec.limits.cpu` is the capacity: each
+    /// selected NodePool that can launch into this quota's family group and market (from its
+    /// `karpenter.sh/capacity-type` and instance category, family or type requirements) counts
+    /// its whole limit. The operator must run with NodePools on (chart value
+    /// `karpenter.nodePools`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node_pools: Option<NodePoolSelector>,
+    /// How many run at the same time (not with `nodePools`).
+    #[serde(default, skip_serializing_if = "is_zero")]
     #[schemars(range(min = 1, max = 1_000_000))]
     pub count: i64,
+}
+
+fn is_zero(n: &i64) -> bool {
+    *n == 0
+}
+
+/// Which NodePools: those named, and those whose labels match `selector` (`selector: {}` is
+/// every NodePool).
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+#[x_kube(validation = Rule::new("has(self.names) || has(self.selector)").message("spec.capacity[].nodePools: name NodePools (names) or select them by label (selector)").reason(Reason::FieldValueInvalid))]
+#[serde(rename_all = "camelCase")]
+pub struct NodePoolSelector {
+    /// NodePool names (cluster-scoped objects).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[x_kube(merge_strategy = ListMerge::Set)]
+    #[x_kube(validation = Rule::new("self.all(n, n.matches('^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$'))").message("spec.capacity[].nodePools.names: every name must be a NodePool name such as batch"))]
+    #[schemars(length(min = 1, max = 50), inner(length(min = 1, max = 253)))]
+    pub names: Vec<String>,
+    /// NodePools by label.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub selector: Option<LabelSelector>,
 }
 
 /// An AWS Service Quotas quota, by code or by name.

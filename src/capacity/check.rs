@@ -30,13 +30,20 @@ fn ec2_vcpu_quota(code: &str) -> Option<(families::FamilyGroup, Market)> {
     })
 }
 
+/// The EC2 vCPU quota `service`/`quota`: its group and market; `what` names what the spec lists.
+pub fn vcpu_quota(
+    what: &str,
+    service: &str,
+    quota: &str,
+) -> Result<(families::FamilyGroup, Market), String> {
+    (service == "ec2").then(|| ec2_vcpu_quota(quota)).flatten().ok_or_else(|| format!(
+        "spec.capacity lists {what}, which count EC2 vCPUs, but {service}/{quota} is not an EC2 vCPU quota (e.g. ec2/L-34B43A08 for Spot or ec2/L-1216C47A for On-Demand instances of the standard families)"
+    ))
+}
+
 /// An EC2 instance type on the quota `service`/`quota`.
 pub fn instance_type(instance_type: &str, service: &str, quota: &str) -> Result<(), String> {
-    let Some((named, market)) = (service == "ec2").then(|| ec2_vcpu_quota(quota)).flatten() else {
-        return Err(format!(
-            "spec.capacity lists instance types, which count EC2 vCPUs, but {service}/{quota} is not an EC2 vCPU quota (e.g. ec2/L-34B43A08 for Spot or ec2/L-1216C47A for On-Demand instances of the standard families)"
-        ));
-    };
+    let (named, market) = vcpu_quota("instance types", service, quota)?;
     let Some(group) = families::family_of(instance_type) else {
         return Err(format!(
             "{instance_type} belongs to no EC2 family group with a vCPU quota (a Mac or unknown family)"

@@ -1,14 +1,18 @@
 //! Capacity: a need given as what must run (EC2 instances, GCP machines, Fargate tasks) instead
 //! of a number. Each type's vCPUs come from the cloud's own catalog in the region (never a table
 //! of ours), each type is checked against the quota the spec names, and the shares of several
-//! objects on one quota add up (they run at the same time).
+//! objects on one quota add up (they run at the same time). Karpenter NodePools are capacity
+//! too (`nodepools`): their CPU limits, on the quotas they can launch into.
 
 pub mod check;
 pub mod families;
+pub mod nodepools;
+pub mod quantity;
+mod requirements;
 
 use std::collections::BTreeMap;
 
-use self::check::GcpCpus;
+use self::{check::GcpCpus, nodepools::NodePools};
 use crate::{
     api::{CapacityItem, QuotaRequirementSpec},
     cloud::{CloudError, ErrorKind, QuotaProvider, QuotaRef, Target},
@@ -41,13 +45,14 @@ impl std::fmt::Display for ShareError {
     }
 }
 
-/// The spec's capacity in `region`, on the quota resolved to `quota_id`; None when the spec
-/// gives a `desiredValue` instead.
+/// The spec's capacity in `region`, on the quota resolved to `quota_id`, with the NodePools
+/// its `nodePools` entries select from; None when the spec gives a `desiredValue` instead.
 pub async fn share(
     spec: &QuotaRequirementSpec,
     provider: &dyn QuotaProvider,
     region: &str,
     quota_id: &str,
+    pools: &NodePools,
 ) -> Result<Option<Share>, ShareError> {
     let Some(items) = spec.capacity.as_deref() else {
         return Ok(None);
@@ -75,7 +80,35 @@ pub async fn share(
                 _ => ShareError::Cloud(e),
             })?
     };
-    compute(items, &vcpus, spec.headroom_percent.unwrap_or(0)).map(Some)
+    let mut terms = terms(items, &vcpus)?;
+    terms.extend(pool_terms(items, service, quota_id, pools)?);
+    Ok(Some(total(terms, spec.headroom_percent.unwrap_or(0))))
+}
+
+/// The terms of the `nodePools` entries on the quota: each selected NodePool's CPU limit.
+fn pool_terms(
+    items: &[CapacityItem],
+    service: &str,
+    quota_id: &str,
+    pools: &NodePools,
+) -> Result<Vec<(String, f64)>, ShareError> {
+    let mut out = vec![];
+    for selector in items.iter().filter_map(|i| i.node_pools.as_ref()) {
+        let (group, market) =
+            check::vcpu_quota("NodePools", service, quota_id).map_err(ShareError::Spec)?;
+        let known = match pools {
+            NodePools::Known(known) => known,
+            NodePools::Unavailable(why) => {
+                return Err(ShareError::Spec(format!(
+                    "spec.capacity names NodePools, but {why}"
+                )));
+            }
+        };
+        let (lines, sum) = nodepools::entry(selector, known, (quota_id, group, market))
+            .map_err(ShareError::Spec)?;
+        out.push((lines.join(" + "), sum as f64));
+    }
+    Ok(out)
 }
 
 /// Every item is checked before the cloud is asked anything about types.
@@ -130,15 +163,22 @@ async fn general_cpus(
     }
 }
 
-/// The arithmetic, from vCPUs per type.
+/// The arithmetic, from vCPUs per type (`nodePools` entries are not counted here).
 pub fn compute(
     items: &[CapacityItem],
     vcpus: &BTreeMap<String, u32>,
     headroom_percent: i32,
 ) -> Result<Share, ShareError> {
+    Ok(total(terms(items, vcpus)?, headroom_percent))
+}
+
+/// Each counted entry as `200 x m5.2xlarge (8 vCPU)` and its vCPUs.
+fn terms(
+    items: &[CapacityItem],
+    vcpus: &BTreeMap<String, u32>,
+) -> Result<Vec<(String, f64)>, ShareError> {
     let mut terms = Vec::with_capacity(items.len());
-    let mut sum = 0.0_f64;
-    for item in items {
+    for item in items.iter().filter(|i| i.node_pools.is_none()) {
         let (label, each) = match (&item.instance_type, &item.machine_type, item.vcpu) {
             (Some(t), _, _) | (None, Some(t), _) => {
                 let each = vcpus.get(t).copied().ok_or_else(|| {
@@ -149,15 +189,25 @@ pub fn compute(
             (None, None, Some(v)) => ("Fargate task".to_string(), v),
             (None, None, None) => {
                 return Err(ShareError::Spec(
-                    "a spec.capacity entry names no instanceType, machineType or vcpu".into(),
+                    "a spec.capacity entry names no instanceType, machineType, vcpu or nodePools"
+                        .into(),
                 ));
             }
         };
-        sum += item.count as f64 * each;
-        terms.push(format!("{} x {label} ({} vCPU)", item.count, number(each)));
+        terms.push((
+            format!("{} x {label} ({} vCPU)", item.count, number(each)),
+            item.count as f64 * each,
+        ));
     }
+    Ok(terms)
+}
+
+/// The terms added up, with headroom.
+fn total(terms: Vec<(String, f64)>, headroom_percent: i32) -> Share {
+    let sum: f64 = terms.iter().map(|(_, v)| v).sum();
+    let shown: Vec<String> = terms.into_iter().map(|(t, _)| t).collect();
     let raw = sum.ceil();
-    let mut arithmetic = format!("{} = {} vCPU", terms.join(" + "), number(raw));
+    let mut arithmetic = format!("{} = {} vCPU", shown.join(" + "), number(raw));
     let value = if headroom_percent > 0 {
         let with = (sum * (100.0 + f64::from(headroom_percent)) / 100.0).ceil();
         arithmetic.push_str(&format!(
@@ -168,10 +218,10 @@ pub fn compute(
     } else {
         raw
     };
-    Ok(Share {
+    Share {
         value: value as i64,
         arithmetic,
-    })
+    }
 }
 
 /// 8, 0.25: no trailing `.0`.
@@ -192,6 +242,7 @@ mod tests {
             instance_type: Some(t.into()),
             machine_type: None,
             vcpu: None,
+            node_pools: None,
             count,
         }
     }
@@ -235,6 +286,7 @@ mod tests {
             instance_type: None,
             machine_type: None,
             vcpu: Some(vcpu),
+            node_pools: None,
             count,
         };
         let share = compute(&[task(0.25, 10), task(2.0, 3)], &BTreeMap::new(), 0).unwrap();

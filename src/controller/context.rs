@@ -13,6 +13,7 @@ use kube::{
 use super::{backoff::Backoff, ledger::Ledger, needs, reconciles::Reconciles, turns::Turns};
 use crate::{
     api::{CloudAccount, QuotaRequirement},
+    capacity::nodepools::{NodePool, NodePools},
     cloud::ProviderFactory,
 };
 
@@ -36,6 +37,9 @@ pub struct Config {
     /// How long reconciles in flight may run on after the shutdown signal before they are cut
     /// off (a filing cut off is claimed through its recorded intent, as after a SIGKILL).
     pub shutdown_grace: Duration,
+    /// Watch Karpenter NodePools (`karpenter.sh/v1`, when the CRD is installed), so that
+    /// `spec.capacity[].nodePools` can name them.
+    pub karpenter_nodepools: bool,
 }
 
 impl Default for Config {
@@ -50,6 +54,7 @@ impl Default for Config {
             instance: "quota-operator".into(),
             readiness: crate::probes::Readiness::default(),
             shutdown_grace: Duration::from_secs(20),
+            karpenter_nodepools: false,
         }
     }
 }
@@ -68,6 +73,8 @@ pub struct Context {
     pub backoff: Backoff,
     pub recorder: Recorder,
     pub config: Config,
+    /// Karpenter NodePools, when watched; else why not.
+    pub nodepools: Result<Store<NodePool>, String>,
     /// Counts finished reconciles per object, for tests (`Seams`).
     pub reconciles: Option<Arc<Reconciles>>,
     pub(super) stores_ready: tokio::sync::OnceCell<()>,
@@ -83,9 +90,23 @@ impl Context {
                 let _ = self.accounts.wait_until_ready().await;
                 let _ = self.namespaces.wait_until_ready().await;
                 let _ = self.requirements.wait_until_ready().await;
+                // A need computed before the NodePools are listed would count none of them.
+                if let Ok(pools) = &self.nodepools {
+                    let _ = pools.wait_until_ready().await;
+                }
                 self.config.readiness.set_ready();
             })
             .await;
+    }
+}
+
+impl Context {
+    /// The NodePools `spec.capacity` may name, as the watch holds them.
+    pub fn nodepools(&self) -> NodePools {
+        match &self.nodepools {
+            Ok(store) => NodePools::Known(store.state()),
+            Err(why) => NodePools::Unavailable(why.clone()),
+        }
     }
 }
 

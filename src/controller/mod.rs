@@ -1,5 +1,5 @@
-//! The controller: watches QuotaRequirements (and the CloudAccounts and Namespaces they depend
-//! on) and runs one pipeline for each: `reconcile` resolves the account (`resolve`), then per
+//! The controller: watches QuotaRequirements (and the CloudAccounts, Namespaces and Karpenter
+//! NodePools they depend on) and runs one pipeline for each: `reconcile` resolves the account (`resolve`), then per
 //! region `target` observes (`observe`), decides (`decide`: the only place a region's state is
 //! chosen, reading and filing through `act` as it asks), and `status`, `events` and `metrics`
 //! report the verdict.
@@ -13,6 +13,7 @@ pub mod decide;
 mod events;
 mod ledger;
 mod needs;
+mod nodepools;
 mod object;
 mod observe;
 mod peers;
@@ -103,6 +104,7 @@ pub async fn run_with(
 ) {
     let (accounts, account_events) = accounts_watch(&client);
     let (namespaces, namespace_events) = namespaces_watch(&client);
+    let (pools, pool_events) = nodepools::watch(&client, config.karpenter_nodepools).await;
     crate::metrics::set_max_concurrent(config.concurrency);
     let (store, writer) = reflector::store();
     let needs = Arc::new(needs::Needs::default());
@@ -110,7 +112,7 @@ pub async fn run_with(
     let trigger = requirements(&client, &config, writer, needs.clone(), listed.clone());
     let controller = Controller::for_stream(trigger, store.clone())
         .with_config(controller::Config::default().concurrency(config.concurrency));
-    let (by_account, by_namespace) = (store.clone(), store.clone());
+    let (by_account, by_namespace, by_pool) = (store.clone(), store.clone(), store.clone());
     let (stop_accounts, accounts_written) =
         account_status(seams.account_status, &client, &providers, &config);
     let stores = Stores {
@@ -118,6 +120,7 @@ pub async fn run_with(
         namespaces,
         requirements: store,
         needs,
+        nodepools: pools,
     };
     let ctx = context(client, providers, config, stores, seams.reconciles);
 
@@ -133,6 +136,9 @@ pub async fn run_with(
             refs(&by_namespace, |qr| {
                 qr.namespace().as_deref() == Some(name.as_str())
             })
+        })
+        .watches_stream(pool_events, move |pool| {
+            refs(&by_pool, |qr| nodepools::concerns(qr, &pool))
         })
         .graceful_shutdown_on(shutdown)
         .run(timed_reconcile, error_policy, ctx)
@@ -196,6 +202,7 @@ struct Stores {
     namespaces: reflector::Store<PartialObjectMeta<Namespace>>,
     requirements: reflector::Store<QuotaRequirement>,
     needs: Arc<needs::Needs>,
+    nodepools: Result<reflector::Store<crate::capacity::nodepools::NodePool>, String>,
 }
 
 /// What every reconcile shares.
@@ -218,6 +225,7 @@ fn context(
         namespaces: stores.namespaces,
         requirements: stores.requirements,
         needs: stores.needs,
+        nodepools: stores.nodepools,
         ledger: Ledger::new(config.poll / 2),
         // Requested and Queued objects are reconciled every poll: three missed polls (and at
         // least half a minute, for a busy operator) and a slot or a wait is forgotten.

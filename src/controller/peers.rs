@@ -21,7 +21,7 @@ use super::{
 };
 use crate::{
     api::{CapacityStatus, CloudAccount, FiledBy, QuotaRequirement, RequestOwner},
-    capacity::{self, Share},
+    capacity::{self, Share, nodepools::NodePools},
     cloud::{CloudError, QuotaProvider, QuotaRef, QuotaView, RequestView, Target, UsageView},
 };
 
@@ -345,13 +345,18 @@ pub struct Shares {
 /// The other objects that give a `capacity` on this quota, with their shares in this region
 /// (from the same cached catalog, so every object computes the same total). An object whose
 /// share cannot be computed shows that in its own status and counts for nothing here.
-pub async fn shares(q: &OnQuota<'_>, provider: &dyn QuotaProvider, own: Option<Share>) -> Shares {
+pub async fn shares(
+    q: &OnQuota<'_>,
+    provider: &dyn QuotaProvider,
+    pools: &NodePools,
+    own: Option<Share>,
+) -> Shares {
     let mut others = Vec::new();
     for name in q.ctx.needs.capacity_others(&q.keys(), &q.me()) {
         let Some(o) = q.peer(&name) else {
             continue;
         };
-        match capacity::share(&o.spec, provider, &q.target.region, &q.view.id).await {
+        match capacity::share(&o.spec, provider, &q.target.region, &q.view.id, pools).await {
             Ok(Some(share)) => {
                 let recorded = q.recorded(&o);
                 others.push(PeerShare {

@@ -1,7 +1,7 @@
 //! The `quota-operator plan` subcommand: flags, reading the files, admission, `--live`, output
 //! and the exit code (`super::exit`).
 
-use std::{path::PathBuf, process::ExitCode};
+use std::{path::PathBuf, process::ExitCode, sync::Arc};
 
 use serde_json::Value;
 
@@ -10,11 +10,13 @@ use super::{
     exit,
     files::{self, Document},
     live::{self, World},
+    nodepools,
     render::{self, Format},
     report::{ObjectReport, Report, ReportedError, Verdict},
 };
 use crate::{
     api::{CloudAccount, QuotaRequirement},
+    capacity::nodepools::{NodePool, NodePools},
     cloud::{Clouds, aws::AwsSettings, gcp::GcpSettings},
 };
 
@@ -43,6 +45,16 @@ pub struct PlanArgs {
     /// Credentials) and print the action for each target. Only reads; nothing is filed.
     #[arg(long)]
     pub live: bool,
+    /// Karpenter NodePools (karpenter.sh/v1) that spec.capacity[].nodePools select from: files
+    /// or directories (as kept in Git, or `kubectl get nodepools -o yaml`), or, given without
+    /// one, the cluster's (--kubeconfig, --context). With --live, also reports each NodePool,
+    /// the quotas it draws on in each region of the QuotaRequirements that select it, their
+    /// current values, and which NodePools can exceed them.
+    #[arg(long, value_name = "FILE|DIR", num_args = 0..)]
+    pub nodepools: Option<Vec<PathBuf>>,
+    /// The cluster `--nodepools` without a file reads.
+    #[command(flatten)]
+    pub kube: crate::cli::kubeconfig::KubeArgs,
     /// CloudAccounts for --live that are not among the files (e.g. the admins' repository).
     #[arg(long, value_name = "FILE|DIR")]
     pub account_file: Vec<PathBuf>,
@@ -67,7 +79,11 @@ pub async fn run(args: PlanArgs) -> ExitCode {
     if let Err(e) = check_context(&context) {
         return usage(&format!("--account-file {e}"));
     }
-    let report = plan(&docs, &context, &args).await;
+    let pools = match load_nodepools(&args).await {
+        Ok(pools) => pools,
+        Err(e) => return usage(&format!("--nodepools {e}")),
+    };
+    let report = plan(&docs, &context, pools.as_deref(), &args).await;
     print!("{}", render::render(&report, args.output));
     ExitCode::from(report.exit_code())
 }
@@ -96,12 +112,68 @@ fn check_context(context: &[Document]) -> Result<(), String> {
     Ok(())
 }
 
-/// Admits every document and, with `--live`, plans every valid QuotaRequirement.
-pub async fn plan(docs: &[Document], context: &[Document], args: &PlanArgs) -> Report {
+/// The NodePools of `--nodepools`: its files' (every document must be one), or the cluster's;
+/// None without the flag.
+async fn load_nodepools(args: &PlanArgs) -> Result<Option<Vec<Arc<NodePool>>>, String> {
+    let Some(paths) = &args.nodepools else {
+        return Ok(None);
+    };
+    if paths.is_empty() {
+        // Only --live counts NodePools: without it the cluster is not asked.
+        if !args.live {
+            return Ok(None);
+        }
+        return cluster_nodepools(&args.kube).await.map(Some);
+    }
+    let docs = files::load(paths, args.recursive).map_err(|e| e.to_string())?;
+    let mut pools = vec![];
+    for doc in docs {
+        let at = format!("{} (document {})", doc.file, doc.index.unwrap_or(1));
+        let object = doc.object.map_err(|e| format!("{at}: {e}"))?;
+        if object["apiVersion"] != "karpenter.sh/v1" || object["kind"] != "NodePool" {
+            return Err(format!("{at} is not a karpenter.sh/v1 NodePool"));
+        }
+        let pool: NodePool = serde_json::from_value(object).map_err(|e| format!("{at}: {e}"))?;
+        pools.push(Arc::new(pool));
+    }
+    Ok(Some(pools))
+}
+
+fn no_nodepools() -> NodePools {
+    NodePools::Unavailable(
+        "plan reads NodePools only with --nodepools (files, or the cluster's), and it was not given"
+            .into(),
+    )
+}
+
+/// Every NodePool of the cluster `kube` chooses.
+async fn cluster_nodepools(
+    kube: &crate::cli::kubeconfig::KubeArgs,
+) -> Result<Vec<Arc<NodePool>>, String> {
+    let (_, client) = crate::cli::kubeconfig::connect(kube)
+        .await
+        .map_err(|e| format!("{e:#}"))?;
+    let api: kube::Api<NodePool> = kube::Api::all(client);
+    let list = api
+        .list(&Default::default())
+        .await
+        .map_err(|e| format!("listing the cluster's karpenter.sh/v1 NodePools: {e}"))?;
+    Ok(list.items.into_iter().map(Arc::new).collect())
+}
+
+/// Admits every document and, with `--live`, plans every valid QuotaRequirement (and reports
+/// the NodePools given).
+pub async fn plan(
+    docs: &[Document],
+    context: &[Document],
+    pools: Option<&[Arc<NodePool>]>,
+    args: &PlanArgs,
+) -> Report {
     let admission = Admission::ours();
     let mut report = Report {
         live: args.live,
         objects: docs.iter().map(|d| admit(admission, d)).collect(),
+        nodepools: None,
     };
     refuse_redefinitions(&mut report, docs, context);
     if !args.live {
@@ -138,11 +210,15 @@ pub async fn plan(docs: &[Document], context: &[Document], args: &PlanArgs) -> R
         accounts: admins.iter().collect(),
         reviewed_accounts: reviewed.iter().collect(),
         namespaces: namespace_labels(namespaces),
+        nodepools: pools.map_or_else(no_nodepools, |p| NodePools::Known(p.to_vec())),
     };
     let clouds = clouds(args).await;
     let plans = live::plan_all(&requirements, &world, &clouds).await;
     for (index, targets) in indexes.into_iter().zip(plans) {
         report.objects[index].targets = targets;
+    }
+    if let Some(pools) = pools {
+        report.nodepools = Some(nodepools::report(pools, &requirements, &world, &clouds).await);
     }
     report
 }

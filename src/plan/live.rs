@@ -14,7 +14,7 @@ use kube::ResourceExt;
 use super::report::{Action, TargetPlan};
 use crate::{
     api::{CloudAccount, QuotaRequirement, TargetState},
-    capacity::{self, ShareError},
+    capacity::{self, ShareError, nodepools::NodePools},
     cloud::{CloudError, ProviderFactory, QuotaProvider, QuotaRef, QuotaView, Target, no_fleet},
     controller::{
         aggregate::{self, Contribution},
@@ -39,6 +39,8 @@ pub struct World<'a> {
     /// the caller's own credentials only, so none may name a role or an endpoint.
     pub reviewed_accounts: Vec<&'a CloudAccount>,
     pub namespaces: BTreeMap<String, BTreeMap<String, String>>,
+    /// The Karpenter NodePools `spec.capacity[].nodePools` select from (`--nodepools`).
+    pub nodepools: NodePools,
 }
 
 /// One region of one requirement, once read.
@@ -105,14 +107,20 @@ pub async fn plan_all(
             Ok((provider, view)) => {
                 let mut others = others(requirements, &reads, read);
                 others.extend(headroom_others(requirements, &reads, read).await);
-                let capacity_others = capacity_others(requirements, &reads, read).await;
+                let pools = &world.nodepools;
+                let capacity_others = capacity_others(requirements, &reads, read, pools).await;
+                let needs = Needs {
+                    share: None,
+                    headroom: None,
+                    others: &others,
+                    capacity_others: &capacity_others,
+                };
                 plan_one(
                     &requirements[read.object],
                     read,
-                    provider.as_ref(),
-                    view,
-                    &others,
-                    &capacity_others,
+                    (provider.as_ref(), view),
+                    needs,
+                    pools,
                 )
                 .await
             }
@@ -124,7 +132,10 @@ pub async fn plan_all(
 
 /// The object's CloudAccount from the files, checked as the controller checks it; the namespace
 /// rule only when the files define the namespace.
-fn account_for<'a>(qr: &QuotaRequirement, world: &World<'a>) -> Result<&'a CloudAccount, String> {
+pub(super) fn account_for<'a>(
+    qr: &QuotaRequirement,
+    world: &World<'a>,
+) -> Result<&'a CloudAccount, String> {
     let named = |a: &&&CloudAccount| a.name_any() == qr.spec.account_ref;
     let admins = world.accounts.iter().find(named).copied();
     let reviewed = world.reviewed_accounts.iter().find(named).copied();
@@ -299,12 +310,13 @@ async fn capacity_others(
     requirements: &[QuotaRequirement],
     reads: &[Read<'_>],
     me: &Read<'_>,
+    pools: &NodePools,
 ) -> Vec<(String, i64)> {
     let mut found = vec![];
     for (r, provider, view) in same_place(reads, me) {
         let qr = &requirements[r.object];
         if let Ok(Some(share)) =
-            capacity::share(&qr.spec, provider, &r.target.region, &view.id).await
+            capacity::share(&qr.spec, provider, &r.target.region, &view.id, pools).await
         {
             found.push((key_of(qr), share.value));
         }
@@ -319,25 +331,25 @@ fn key_of(qr: &QuotaRequirement) -> String {
 async fn plan_one(
     qr: &QuotaRequirement,
     read: &Read<'_>,
-    provider: &dyn QuotaProvider,
-    view: &QuotaView,
-    others: &[Contribution],
-    capacity_others: &[(String, i64)],
+    (provider, view): (&dyn QuotaProvider, &QuotaView),
+    needs: Needs<'_>,
+    pools: &NodePools,
 ) -> TargetPlan {
-    let share = match capacity::share(&qr.spec, provider, &read.target.region, &view.id).await {
-        Ok(share) => share,
-        Err(e) => {
-            // As the controller decides it.
-            let action = action_of(match &e {
-                ShareError::Spec(m) => outcome::refused_spec(m.clone()).state,
-                ShareError::Cloud(e) => outcome::failed(e).state,
-            });
-            let mut plan = unplanned(qr, &read.target, action, &e.to_string());
-            plan.current = Some(view.value);
-            plan.quota = label(&read.target.quota, Some(view));
-            return plan;
-        }
-    };
+    let share =
+        match capacity::share(&qr.spec, provider, &read.target.region, &view.id, pools).await {
+            Ok(share) => share,
+            Err(e) => {
+                // As the controller decides it.
+                let action = action_of(match &e {
+                    ShareError::Spec(m) => outcome::refused_spec(m.clone()).state,
+                    ShareError::Cloud(e) => outcome::failed(e).state,
+                });
+                let mut plan = unplanned(qr, &read.target, action, &e.to_string());
+                plan.current = Some(view.value);
+                plan.quota = label(&read.target.quota, Some(view));
+                return plan;
+            }
+        };
     let now = Timestamp::now();
     let guardrails = read.account.and_then(|a| a.spec.guardrails.as_ref());
     let bounds = guardrails::headroom_bounds(guardrails, &view.id, view.value);
@@ -354,8 +366,7 @@ async fn plan_one(
     let needs = Needs {
         share: share.as_ref(),
         headroom,
-        others,
-        capacity_others,
+        ..needs
     };
     let mut observed = as_observed(qr, read, view, &needs, now);
     if qr.spec.headroom.is_some() && headroom.is_none() {

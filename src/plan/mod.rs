@@ -14,6 +14,7 @@ pub mod field;
 pub mod files;
 pub mod limits;
 pub mod live;
+pub mod nodepools;
 pub mod render;
 pub mod report;
 pub mod schema;

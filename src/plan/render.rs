@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use super::report::{Action, ObjectReport, Report, TargetPlan, Verdict};
+use super::report::{Action, NodePoolReport, ObjectReport, QuotaRow, Report, TargetPlan, Verdict};
 
 /// The output formats of `plan`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
@@ -150,8 +150,95 @@ fn table(report: &Report) -> String {
         out.push('\n');
     }
     usage_lines(report, &mut out);
+    if let Some(pools) = &report.nodepools {
+        out.push('\n');
+        out.push_str(&aligned(&nodepool_tables(pools)));
+    }
     let _ = writeln!(out, "\n{}", report.summary());
     out
+}
+
+/// Rows in aligned columns, tables separated by a blank line.
+fn aligned(tables: &[Vec<Vec<String>>]) -> String {
+    let mut out = String::new();
+    for (n, rows) in tables.iter().enumerate() {
+        if n > 0 {
+            out.push('\n');
+        }
+        let count = rows.first().map_or(0, Vec::len);
+        let widths: Vec<usize> = (0..count)
+            .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+            .collect();
+        for row in rows {
+            let mut line = String::new();
+            for (c, cell) in row.iter().enumerate() {
+                let _ = write!(line, "{cell:<width$}  ", width = widths[c]);
+            }
+            out.push_str(line.trim_end());
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// The NodePool report as two tables with their headers: the NodePools, and the quotas they
+/// draw on.
+fn nodepool_tables(report: &NodePoolReport) -> Vec<Vec<Vec<String>>> {
+    let mut pools = vec![
+        ["NODEPOOL", "LIMITS.CPU", "LAUNCHES", "QUOTAS"]
+            .map(String::from)
+            .to_vec(),
+    ];
+    for p in &report.pools {
+        let quotas = match &p.problem {
+            Some(problem) if p.quotas.is_empty() => problem.clone(),
+            Some(problem) => format!("{} ({problem})", p.quotas.join(", ")),
+            None => p.quotas.join(", "),
+        };
+        pools.push(vec![
+            one_line(&p.name),
+            p.limits_cpu.map_or_else(|| "-".into(), |l| l.to_string()),
+            one_line(&p.launches),
+            one_line(&quotas),
+        ]);
+    }
+    let mut quotas = vec![
+        [
+            "ACCOUNT",
+            "REGION",
+            "QUOTA",
+            "CURRENT",
+            "NODEPOOLS",
+            "TOTAL",
+            "CAN EXCEED",
+        ]
+        .map(String::from)
+        .to_vec(),
+    ];
+    for q in &report.quotas {
+        quotas.push(vec![
+            one_line(&q.account),
+            one_line(&q.region),
+            format!("{} ({})", q.quota, q.name),
+            number(q.current),
+            one_line(&q.node_pools.join(", ")),
+            q.total.to_string(),
+            one_line(&exceed_text(q)),
+        ]);
+    }
+    vec![pools, quotas]
+}
+
+/// Which NodePools can exceed the quota: alone, or all together.
+fn exceed_text(q: &QuotaRow) -> String {
+    if let Some(e) = &q.error {
+        return format!("unknown ({e})");
+    }
+    match (q.exceeded_by.is_empty(), q.together_exceed) {
+        (false, _) => q.exceeded_by.join(", "),
+        (true, true) => format!("all together ({} > {})", q.total, number(q.current)),
+        (true, false) => "none".into(),
+    }
 }
 
 /// With --live: each target's usage, and what headroom would ask for.
@@ -231,5 +318,32 @@ fn markdown(report: &Report) -> String {
         }
         out.push('\n');
     }
+    if let Some(pools) = &report.nodepools {
+        nodepool_markdown(pools, &mut out);
+    }
     out
+}
+
+fn nodepool_markdown(report: &NodePoolReport, out: &mut String) {
+    let [pools, quotas] = <[_; 2]>::try_from(nodepool_tables(report)).expect("two tables");
+    let can_fail = report
+        .quotas
+        .iter()
+        .filter(|q| !q.exceeded_by.is_empty() || q.together_exceed)
+        .count();
+    let _ = writeln!(
+        out,
+        "#### Karpenter NodePools\n\n{can_fail} of {} quotas can be exceeded by the NodePools that launch into them.\n",
+        report.quotas.len()
+    );
+    for rows in [pools, quotas] {
+        for (n, row) in rows.iter().enumerate() {
+            let cells: Vec<String> = row.iter().map(|c| cell(c)).collect();
+            let _ = writeln!(out, "| {} |", cells.join(" | "));
+            if n == 0 {
+                let _ = writeln!(out, "|{}", " --- |".repeat(row.len()));
+            }
+        }
+        out.push('\n');
+    }
 }

@@ -11,6 +11,9 @@ pub struct Report {
     /// Whether current values were read (`--live`).
     pub live: bool,
     pub objects: Vec<ObjectReport>,
+    /// Karpenter NodePools and the quotas they can exceed (`--live --nodepools`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nodepools: Option<NodePoolReport>,
 }
 
 /// Whether an object would be admitted.
@@ -194,4 +197,55 @@ impl Report {
             super::exit::VALID
         }
     }
+}
+
+/// The NodePool report.
+#[derive(Clone, Debug, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NodePoolReport {
+    pub pools: Vec<PoolRow>,
+    pub quotas: Vec<QuotaRow>,
+}
+
+/// One NodePool: its limit and where it can launch.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PoolRow {
+    pub name: String,
+    /// `spec.limits.cpu` in vCPUs; absent when it has none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limits_cpu: Option<i64>,
+    /// Its requirements as read (`spot, categories c/m/r`).
+    pub launches: String,
+    /// The vCPU quotas it can launch into, `ec2/L-34B43A08 (Standard Spot)`.
+    pub quotas: Vec<String>,
+    /// Why it cannot be counted (no CPU limit, requirements that cannot be mapped).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub problem: Option<String>,
+}
+
+/// One quota in one account and region that NodePools draw on.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct QuotaRow {
+    /// The CloudAccount it was read through.
+    pub account: String,
+    pub region: String,
+    /// `ec2/L-34B43A08`.
+    pub quota: String,
+    /// `Standard Spot`.
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current: Option<f64>,
+    /// The NodePools that can launch into it, `batch (2000)`.
+    pub node_pools: Vec<String>,
+    /// Their limits added up (what Karpenter may launch into it at once).
+    pub total: i64,
+    /// The NodePools whose limit alone is above the current value.
+    pub exceeded_by: Vec<String>,
+    /// Whether all of them together are above it.
+    pub together_exceed: bool,
+    /// Why the value could not be read, in the cloud's words.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }

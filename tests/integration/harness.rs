@@ -230,6 +230,8 @@ pub struct TestEnv {
     pub readiness: quota_operator::probes::Readiness,
     /// Finished reconciles per object, across operator restarts in this test.
     pub reconciles: Arc<controller::Reconciles>,
+    /// Start the operator with Karpenter NodePools watched (`--karpenter-nodepools`).
+    pub nodepools: bool,
 }
 
 impl TestEnv {
@@ -256,6 +258,7 @@ impl TestEnv {
             operator: None,
             readiness: Default::default(),
             reconciles: Default::default(),
+            nodepools: false,
         }
     }
 
@@ -391,6 +394,7 @@ impl TestEnv {
             concurrency: 8,
             instance: format!("test-{}", self.ns),
             readiness: self.readiness.clone(),
+            karpenter_nodepools: self.nodepools,
             ..Default::default()
         };
         let seams = controller::Seams {

@@ -27,6 +27,7 @@ mod lifecycle;
 mod metrics;
 mod mistakes;
 mod mixed;
+mod nodepools;
 mod one_need;
 mod ownership;
 mod process;

@@ -47,19 +47,20 @@ pub async fn observe(r: &Region<'_>, status: &mut TargetStatus) -> Result<Seen, 
     })?;
     status.current_value = Some(view.value);
     let id = Some(view.id.clone());
-    let own_share = match capacity::share(&r.obj.spec, r.provider, &r.target.region, &view.id).await
-    {
-        Ok(share) => share,
-        Err(ShareError::Cloud(e)) => return Err((outcome::failed(&e), id)),
-        Err(ShareError::Spec(message)) => return Err((outcome::refused_spec(message), id)),
-    };
+    let pools = r.ctx.nodepools();
+    let own_share =
+        match capacity::share(&r.obj.spec, r.provider, &r.target.region, &view.id, &pools).await {
+            Ok(share) => share,
+            Err(ShareError::Cloud(e)) => return Err((outcome::failed(&e), id)),
+            Err(ShareError::Spec(message)) => return Err((outcome::refused_spec(message), id)),
+        };
     let (view, requests) = follow(r, view, status)
         .await
         .map_err(|e| (outcome::failed(&e), id))?;
     let usage = usage::read(r, &view).await;
     let mut observed = observed(r, &view, requests.own, requests.open, &requests.owner);
     observed.usage_missing = usage.missing.clone();
-    let shares = peers::shares(&on_quota(r, &view, &[]), r.provider, own_share).await;
+    let shares = peers::shares(&on_quota(r, &view, &[]), r.provider, &pools, own_share).await;
     let mut seen = Seen {
         view,
         usage,
