@@ -277,3 +277,40 @@ fn the_explanation_says_what_why_and_what_the_yaml_does() {
     );
     assert!(e.contains("--account NAME"), "{e}");
 }
+
+/// Cloud Map's ResourceLimitExceeded names no quota: the operation tells a namespace from an
+/// instance, and SageMaker's own ResourceLimitExceeded is not taken for Cloud Map. No pasted
+/// Cloud Map text was found in public threads; these are the documented message in the AWS CLI's
+/// wording.
+#[test]
+fn cloud_map_quotas_are_told_apart_by_the_operation() {
+    let message = "The resource can't be created because you've reached the quota on the \
+                   number of resources.";
+    for (operation, code) in [
+        ("CreatePrivateDnsNamespace", "L-0FE3F50E"),
+        ("CreateHttpNamespace", "L-0FE3F50E"),
+        ("RegisterInstance", "L-D95E8A57"),
+    ] {
+        let text = format!(
+            "An error occurred (ResourceLimitExceeded) when calling the {operation} operation: \
+             {message}"
+        );
+        let finding = recognise(&text, &options(None, Some("eu-west-1")))
+            .unwrap_or_else(|e| panic!("{operation}: {e}"));
+        assert_eq!(
+            finding.quota,
+            super::finding::QuotaId::Aws {
+                service_code: "AWSCloudMap".into(),
+                quota_code: code.into()
+            },
+            "{operation}"
+        );
+        assert_eq!(finding.region, "eu-west-1");
+    }
+    let sagemaker = "An error occurred (ResourceLimitExceeded) when calling the CreateEndpoint \
+                     operation: The account-level service limit 'ml.m4.xlarge for endpoint \
+                     usage' is 0 Instances, with current utilization of 0 Instances and a \
+                     request delta of 1 Instances.";
+    let err = recognise(sagemaker, &options(None, Some("us-east-1"))).unwrap_err();
+    assert!(matches!(err, ExplainError::NotRecognised(_)), "{err}");
+}

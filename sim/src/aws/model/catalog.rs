@@ -123,6 +123,13 @@ const BUILT_IN: &[Row] = &[
     ("ebs", "L-17AF77E8", "Storage for Cold HDD (sc1) volumes, in TiB", 50.0, true, false, None),
     ("lambda", "L-B99A9384", "Concurrent executions", 1000.0, true, false, None),
     ("AWSCloudMap", CLOUD_MAP_INSTANCES_PER_SERVICE, "Instances per service", 1000.0, false, false, None),
+    // Cloud Map and ECS quotas `explain` names, with the codes and defaults Service Quotas
+    // lists (gruntwork-io/terraform-aws-utilities, docs/quotas.md at 04f58839 and
+    // modules/request-quota-increase/variables.tf; generated from the Service Quotas API).
+    ("AWSCloudMap", "L-0FE3F50E", "Namespaces per Region", 50.0, true, false, None),
+    ("AWSCloudMap", "L-D95E8A57", "Instances per namespace", 2000.0, true, false, None),
+    ("ecs", "L-9EF96962", "Services per cluster", 5000.0, true, false, None),
+    ("ecs", "L-2D029656", "Services per namespace", 100.0, true, false, None),
     ("es", OPENSEARCH_INSTANCES_PER_DOMAIN, "Instances per domain", 1002.0, true, false, None),
 ];
 
