@@ -270,6 +270,21 @@ mod tests {
 
     use super::*;
 
+    #[tokio::test]
+    async fn a_call_without_credentials_says_so_in_one_sentence() {
+        let client = aws_sdk_servicequotas::Client::new(&credentials::without_credentials());
+        let err = client.list_services().send().await.unwrap_err();
+        let e = error(err);
+        assert_eq!(
+            (e.kind, e.code.as_str()),
+            (ErrorKind::Credentials, "CredentialsFailed")
+        );
+        assert_eq!(e.message, credentials::NONE_FOUND);
+        for dump in ["DispatchFailure", "ConnectorError", "{"] {
+            assert!(!e.to_string().contains(dump), "{e}");
+        }
+    }
+
     #[test]
     fn error_codes_map_to_what_the_planner_acts_on() {
         assert_eq!(
