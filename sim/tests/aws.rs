@@ -268,6 +268,34 @@ async fn cli_pages_through_list_service_quotas() {
     fails(&sim, &bad_token, "InvalidPaginationTokenException").await;
 }
 
+/// `--no-support-case-allowed` is `SupportCaseAllowed: false` on the wire: where the rule
+/// opens a case, AWS opens none and the request is NOT_APPROVED; the default opens one.
+#[tokio::test]
+async fn cli_without_a_support_case_is_not_approved_where_a_case_would_open() {
+    let sim = start(CLI_SCENARIO).await;
+    let increase = "request-service-quota-increase";
+    let args = format!("{increase} {SPOT} --desired-value 1000 --no-support-case-allowed");
+    let filed = ok(&sim, &args).await;
+    let id = filed["RequestedQuota"]["Id"].as_str().unwrap().to_string();
+    assert!(!sim.request(&id).unwrap().support_case_allowed);
+    let get = format!("get-requested-service-quota-change --request-id {id}");
+    assert_eq!(ok(&sim, &get).await["RequestedQuota"]["Status"], "PENDING");
+    let refused = ok(&sim, &get).await["RequestedQuota"].clone();
+    assert_eq!(refused["Status"], "NOT_APPROVED", "{refused}");
+    assert!(refused.get("CaseId").is_none(), "{refused}");
+
+    let args = format!("{increase} {SPOT} --desired-value 1000 --support-case-allowed");
+    let filed = ok(&sim, &args).await;
+    let id = filed["RequestedQuota"]["Id"].as_str().unwrap().to_string();
+    assert!(sim.request(&id).unwrap().support_case_allowed);
+    let get = format!("get-requested-service-quota-change --request-id {id}");
+    ok(&sim, &get).await;
+    assert_eq!(
+        ok(&sim, &get).await["RequestedQuota"]["Status"],
+        "CASE_OPENED"
+    );
+}
+
 #[tokio::test]
 async fn cli_files_follows_and_is_refused_like_aws() {
     let sim = start(CLI_SCENARIO).await;

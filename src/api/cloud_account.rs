@@ -97,6 +97,20 @@ pub struct AwsAccount {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(min = 2, max = 1224))]
     pub external_id: Option<String>,
+    /// Whether AWS may open a support case for an increase it cannot approve by itself (each
+    /// request's `SupportCaseAllowed`). Set it to false for an account without a support plan:
+    /// AWS then approves only what it can automatically, and marks the rest NOT_APPROVED, which
+    /// a QuotaRequirement shows as Denied saying that a support case was not allowed.
+    /// Default true.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub support_case_allowed: Option<bool>,
+}
+
+impl AwsAccount {
+    /// `supportCaseAllowed` as filed: true unless the account says false.
+    pub fn cases_allowed(&self) -> bool {
+        self.support_case_allowed != Some(false)
+    }
 }
 
 /// How to reach one GCP project.

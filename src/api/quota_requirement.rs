@@ -543,7 +543,8 @@ impl TargetState {
 pub struct RequestStatus {
     /// The cloud's request id (AWS request id, GCP QuotaPreference name).
     pub id: String,
-    /// The support case id, when the cloud opened one.
+    /// AWS: the support case id, when AWS opened one. GCP: the preference's `traceId`, the id
+    /// Google's support asks for about the request.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub case_id: Option<String>,
     /// The cloud's status word (PENDING, CASE_OPENED, APPROVED, DENIED, ..., or RECONCILING).
@@ -572,6 +573,10 @@ pub struct RequestStatus {
     /// The quota and object the request belongs to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owner: Option<RequestOwner>,
+    /// The justification the cloud recorded with the request (GCP: the preference's
+    /// `justification`, as Google keeps it). AWS records none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub justification: Option<String>,
     /// Who made it, when it was the cloud's own auto-adjuster (`AWS automatic management`,
     /// `GCP Quota Adjuster`): adopted, never duplicated; its refusal does not settle the need.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -186,6 +186,9 @@ pub struct RequestView {
     pub message: Option<String>,
     /// Made by the cloud's own auto-adjuster.
     pub origin: Option<Origin>,
+    /// The justification the cloud recorded with the request (GCP's preference carries one;
+    /// AWS's request does not).
+    pub justification: Option<String>,
 }
 
 /// What went wrong talking to a cloud, classified for the planner.
@@ -258,6 +261,9 @@ pub struct FileContext {
     pub allow_decrease: bool,
     /// The CloudAccount lets a decrease skip Google's safety check on large decreases.
     pub ignore_safety_checks: bool,
+    /// The CloudAccount says AWS may not open a support case (an account without a support
+    /// plan): the request is filed with `SupportCaseAllowed=false`. GCP has no such setting.
+    pub no_support_case: bool,
 }
 
 /// One cloud account or project, reached with its own credentials.

@@ -48,7 +48,7 @@ pub async fn file(
 }
 
 /// What the provider files with: the object's justification, the GCP contact the account
-/// names, and for a decrease the account's safety-check setting.
+/// names, for a decrease the account's safety-check setting, and whether AWS may open a case.
 fn context(r: &Region<'_>, consent: &Consent) -> FileContext {
     let spec = &consent.account.spec;
     FileContext {
@@ -60,6 +60,7 @@ fn context(r: &Region<'_>, consent: &Consent) -> FileContext {
             .as_ref()
             .and_then(|g| g.decrease.as_ref())
             .is_some_and(|d| d.ignore_safety_checks),
+        no_support_case: spec.aws.as_ref().is_some_and(|a| !a.cases_allowed()),
     }
 }
 

@@ -43,6 +43,7 @@ pub fn tracked(r: &RequestStatus, owner: &RequestOwner) -> Option<Tracked> {
             updated_at: r.updated_at.as_ref().map(|t| t.0),
             message: r.status_message.clone(),
             origin: r.made_by.as_deref().and_then(Origin::parse),
+            justification: r.justification.clone(),
         },
         closed_at_generation: r.closed_at_generation,
         filed_by_me: recorded.filed_by.is_some(),
@@ -68,6 +69,7 @@ pub fn record(t: &Tracked, owner: &RequestOwner) -> RequestStatus {
         closed_at_generation: t.closed_at_generation,
         phase: Some(phase_to_record(t.view.phase)),
         owner: Some(owner),
+        justification: t.view.justification.clone(),
         made_by: t.view.origin.map(|o| o.as_str().to_string()),
     }
 }
@@ -142,6 +144,7 @@ mod tests {
             closed_at_generation: Some(1),
             phase: Some(RequestPhase::ClosedWithoutGrant),
             owner,
+            justification: None,
             made_by: None,
         }
     }

@@ -54,6 +54,7 @@ pub async fn current(f: &Finding, s: &LiveSettings) -> Result<Current, ExplainEr
                         account_id,
                         role_arn: None,
                         external_id: None,
+                        support_case_allowed: None,
                     }),
                     gcp: None,
                     namespace_selector: None,

@@ -83,6 +83,7 @@ fn context(allow_decrease: bool) -> FileContext {
         contact_email: Some("quotas@example.com".into()),
         allow_decrease,
         ignore_safety_checks: allow_decrease,
+        no_support_case: false,
     }
 }
 

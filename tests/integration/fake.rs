@@ -174,6 +174,7 @@ fn insert_request(s: &mut State, slot: Slot, value: f64) -> String {
             updated_at: Some(now),
             message: None,
             origin: None,
+            justification: None,
         },
     });
     id

@@ -57,6 +57,13 @@ async fn cpus_in_two_regions_make_one_preference_each_and_are_satisfied_when_gra
             &[],
         );
         assert!(request.id.ends_with(&format!("/{own}")), "{}", request.id);
+        // What Google's support asks for, and the justification Google recorded.
+        let preferences = sim.gcp().preferences();
+        let trace = preferences.into_iter().find(|p| p.id == own);
+        let trace = trace.map(|p| p.trace_id).filter(|t| !t.is_empty());
+        assert!(trace.is_some(), "Google gave the preference a traceId");
+        assert_eq!(request.case_id, trace, "caseId is the preference's traceId");
+        assert_eq!(request.justification.as_deref(), Some("GKE node pools"));
     }
     let done = env
         .wait_qr("cpus", |qr| all(qr, TargetState::Satisfied))

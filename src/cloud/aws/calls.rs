@@ -316,20 +316,23 @@ impl Calls {
         })
     }
 
-    /// RequestServiceQuotaIncrease.
+    /// RequestServiceQuotaIncrease; `support_case_allowed` false lets AWS open no case.
     pub async fn file(
         &self,
         region: &str,
         service: &str,
         code: &str,
         value: i64,
+        support_case_allowed: bool,
     ) -> Result<RequestView, CloudError> {
         let out = self
             .call(region, ops::REQUEST_INCREASE, |c| async move {
+                // Sent only when false, so a default filing is on the wire as before.
                 c.request_service_quota_increase()
                     .service_code(service)
                     .quota_code(code)
                     .desired_value(value as f64)
+                    .set_support_case_allowed((!support_case_allowed).then_some(false))
                     .send()
                     .await
                     .map_err(convert::error)

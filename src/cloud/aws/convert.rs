@@ -261,6 +261,7 @@ pub fn request(r: &RequestedServiceQuotaChange) -> RequestView {
         message: None,
         origin: (r.request_type() == Some(&RequestType::AutomaticManagement))
             .then_some(Origin::AwsAutomaticManagement),
+        justification: None,
     }
 }
 

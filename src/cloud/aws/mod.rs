@@ -265,12 +265,16 @@ impl QuotaProvider for AwsProvider {
         target: &Target,
         quota_id: &str,
         value: i64,
-        _context: &FileContext,
+        context: &FileContext,
     ) -> Result<RequestView, CloudError> {
         let (service, _, _) = aws_ref(target)?;
         let region = target.region.as_str();
-        let filed = self.calls.file(region, service, quota_id, value).await?;
-        tracing::info!(account = %self.calls.account, region, service, quota = quota_id, value, "filed quota increase");
+        let cases = !context.no_support_case;
+        let filed = self
+            .calls
+            .file(region, service, quota_id, value, cases)
+            .await?;
+        tracing::info!(account = %self.calls.account, region, service, quota = quota_id, value, support_case_allowed = cases, "filed quota increase");
         Ok(filed)
     }
 

@@ -130,6 +130,7 @@ pub fn preference(p: &QuotaPreference, own_id: &str) -> RequestView {
         // Once the operator has written the value, the request is its own.
         origin: (config.request_origin == Origin::AutoAdjuster && mark.is_none())
             .then_some(crate::cloud::boundary::Origin::GcpQuotaAdjuster),
+        justification: Some(p.justification.clone()).filter(|j| !j.is_empty()),
     }
 }
 
@@ -234,6 +235,20 @@ mod tests {
             "asked unlimited, got a limit above the old value"
         );
         assert_eq!(phase(&pref(false, -1, Some(24), Some(24))), Phase::Denied);
+    }
+
+    #[test]
+    fn the_trace_id_and_justification_google_recorded_are_shown() {
+        let mut p = pref(true, 512, None, None);
+        assert_eq!(preference(&p, OWN).case_id, None, "no trace id yet");
+        assert_eq!(preference(&p, OWN).justification, None, "none given");
+        p.justification = "nightly batch grows".into();
+        let mut config = p.quota_config.clone().unwrap();
+        config.trace_id = "trace-123".into();
+        p.quota_config = Some(config);
+        let view = preference(&p, OWN);
+        assert_eq!(view.case_id.as_deref(), Some("trace-123"));
+        assert_eq!(view.justification.as_deref(), Some("nightly batch grows"));
     }
 
     #[test]

@@ -116,6 +116,7 @@ impl Request {
                 "gcp" => Origin::GcpQuotaAdjuster,
                 other => panic!("made_by {other:?}: aws or gcp"),
             }),
+            justification: None,
         }
     }
 

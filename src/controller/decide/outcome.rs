@@ -255,7 +255,18 @@ pub fn no_consent(why: String) -> CloudError {
     )
 }
 
-pub fn closed_message(view: &RequestView) -> String {
+/// What a closed request says. `no_case_account`: the CloudAccount that files with
+/// `SupportCaseAllowed=false`, whose NOT_APPROVED is AWS declining to open a case.
+pub fn closed_message(view: &RequestView, no_case_account: Option<&str>) -> String {
+    if let Some(account) = no_case_account.filter(|_| view.status == "NOT_APPROVED") {
+        return format!(
+            "request {} for {} was not approved: a support case was not allowed \
+             (spec.aws.supportCaseAllowed is false on CloudAccount {account}); AWS approves \
+             only what it can automatically: ask for less, or allow support cases, and change \
+             the spec to ask again",
+            view.id, view.requested_value
+        );
+    }
     let mut message = match view.granted_value {
         Some(granted) if view.phase == Phase::PartiallyGranted => format!(
             "request {} granted {granted} of {}",

@@ -21,6 +21,7 @@ fn view(id: &str) -> RequestView {
         updated_at: None,
         message: None,
         origin: None,
+        justification: None,
     }
 }
 

@@ -50,12 +50,12 @@ pub fn plan(o: &Observed) -> Plan {
             closed_at_generation: Some(t.closed_at_generation.unwrap_or(o.generation)),
             ..t.clone()
         };
-        return refused(request);
+        return refused(o, request);
     }
     // A refusal in the cloud's history of no more than this need, made since the need was
     // declared, settles it whoever filed it: the same value is never asked for again.
     if let Some(r) = rules::via_history(o, own_request) {
-        return refused(r);
+        return refused(o, r);
     }
 
     if let Some(reason) = &o.need.blocked {
@@ -103,11 +103,12 @@ fn before_filing(o: &Observed, own_request: Option<&Tracked>, kept: Option<Track
     }
 }
 
-fn refused(request: Tracked) -> Plan {
+fn refused(o: &Observed, request: Tracked) -> Plan {
     let state = if request.view.phase == Phase::Denied {
         TargetState::Denied
     } else {
         TargetState::PartiallyGranted
     };
-    hold(state, outcome::closed_message(&request.view), Some(request))
+    let message = outcome::closed_message(&request.view, o.no_support_case.as_deref());
+    hold(state, message, Some(request))
 }

@@ -104,6 +104,7 @@ impl Fleet {
                 updated_at: Some(hours_ago(*ago)),
                 message: None,
                 origin: None,
+                justification: None,
             })
             .collect()
     }

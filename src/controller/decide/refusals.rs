@@ -79,6 +79,7 @@ mod tests {
             updated_at: Some(at + SignedDuration::from_secs(2)),
             message: None,
             origin: None,
+            justification: None,
         }
     }
 

@@ -26,6 +26,7 @@ fn request(id: &str, status: &str, value: f64) -> RequestView {
         updated_at: Some(Timestamp::now()),
         message: Some("cloud says so".into()),
         origin: None,
+        justification: None,
     }
 }
 
@@ -714,16 +715,51 @@ fn closing_messages_say_what_was_granted_or_refused() {
     partial.granted_value = Some(256.0);
     partial.message = None;
     assert_eq!(
-        closed_message(&partial),
+        closed_message(&partial, None),
         "request p1 granted 256 of 400; change the spec to ask again"
     );
     let mut denied = request("d1", "DENIED", 400.0);
     denied.granted_value = Some(0.0);
     denied.message = Some("no history".into());
     assert_eq!(
-        closed_message(&denied),
+        closed_message(&denied, None),
         "request d1 for 400 was DENIED: no history; change the spec to ask again"
     );
+}
+
+#[test]
+fn not_approved_without_support_cases_says_a_case_was_not_allowed() {
+    let refused = request("n1", "NOT_APPROVED", 400.0);
+    assert_eq!(
+        closed_message(&refused, Some("no-plan")),
+        "request n1 for 400 was not approved: a support case was not allowed \
+         (spec.aws.supportCaseAllowed is false on CloudAccount no-plan); AWS approves only what \
+         it can automatically: ask for less, or allow support cases, and change the spec to ask \
+         again"
+    );
+    // The same refusal in an account that allows cases is AWS's own, and so is a DENIED one
+    // in an account that does not: neither blames the setting.
+    let plain = closed_message(&refused, None);
+    assert!(
+        plain.starts_with("request n1 for 400 was NOT_APPROVED"),
+        "{plain}"
+    );
+    let denied = closed_message(&request("d1", "DENIED", 400.0), Some("no-plan"));
+    assert!(!denied.contains("supportCaseAllowed"), "{denied}");
+    // The decision carries it from the account to the Denied target.
+    let mut i = input(100.0, 400);
+    i.no_support_case = Some("no-plan".into());
+    i.own_request = Some(tracked(refused, None));
+    match decide(&i) {
+        Plan::Hold { state, message, .. } => {
+            assert_eq!(state, TargetState::Denied);
+            assert!(
+                message.contains("a support case was not allowed"),
+                "{message}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
 }
 
 #[test]

@@ -85,6 +85,9 @@ pub struct Observed {
     pub usage_missing: Option<String>,
     /// This namespace holds a slot of the region while others wait for one: why it waits.
     pub turn: Option<String>,
+    /// The CloudAccount files with `SupportCaseAllowed=false`: its name, which a refusal
+    /// names as the reason AWS could not open a case.
+    pub no_support_case: Option<String>,
 }
 
 impl Observed {
@@ -117,6 +120,7 @@ impl Observed {
             peers_fresh: false,
             usage_missing: None,
             turn: None,
+            no_support_case: None,
         }
     }
 

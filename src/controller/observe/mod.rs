@@ -163,6 +163,13 @@ fn observed(
         intent,
         filed_here,
         turn: requests::turn(r),
+        no_support_case: r
+            .account
+            .spec
+            .aws
+            .as_ref()
+            .filter(|a| !a.cases_allowed())
+            .map(|_| r.account.name_any()),
         ..fresh.governed(guardrails, r.obj.spec.allow_decrease)
     }
 }
