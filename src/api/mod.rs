@@ -5,6 +5,7 @@ pub(crate) mod cloud_account;
 pub mod conditions;
 mod quota_requirement;
 pub mod reasons;
+pub mod selector;
 mod shared;
 
 pub use cloud_account::*;

@@ -11,7 +11,6 @@
 
 use std::{collections::BTreeMap, sync::Arc};
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use kube::{CustomResource, ResourceExt};
 use serde::{Deserialize, Serialize};
 
@@ -101,7 +100,7 @@ pub fn select<'a>(
         let mut by_label: Vec<&NodePool> = pools
             .iter()
             .map(Arc::as_ref)
-            .filter(|p| matches(labels, p.labels()))
+            .filter(|p| crate::api::selector::matches(labels, p.labels()))
             .filter(|p| !picked.iter().any(|q| q.name_any() == p.name_any()))
             .collect();
         by_label.sort_by_key(|p| p.name_any());
@@ -116,28 +115,7 @@ pub fn selects(selector: &NodePoolSelector, pool: &NodePool) -> bool {
         || selector
             .selector
             .as_ref()
-            .is_some_and(|s| matches(s, pool.labels()))
-}
-
-/// Kubernetes label selector semantics (an empty selector matches everything).
-fn matches(selector: &LabelSelector, labels: &BTreeMap<String, String>) -> bool {
-    let by_label = selector
-        .match_labels
-        .iter()
-        .flatten()
-        .all(|(k, v)| labels.get(k) == Some(v));
-    by_label
-        && selector.match_expressions.iter().flatten().all(|e| {
-            let values = e.values.as_deref().unwrap_or_default();
-            let value = labels.get(&e.key);
-            match e.operator.as_str() {
-                "In" => value.is_some_and(|v| values.contains(v)),
-                "NotIn" => value.is_none_or(|v| !values.contains(v)),
-                "Exists" => value.is_some(),
-                "DoesNotExist" => value.is_none(),
-                _ => false,
-            }
-        })
+            .is_some_and(|s| crate::api::selector::matches(s, pool.labels()))
 }
 
 /// `spec.limits.cpu` in whole vCPUs (rounded up); None when there is no CPU limit.
