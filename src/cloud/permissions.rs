@@ -354,6 +354,14 @@ pub const CALLS: &[Call] = &[
         "a quota's value in force, dimensions and eligibility",
     ),
     gcp(
+        "ListQuotaInfos",
+        "cloudquotas.quotas.get",
+        Quotas,
+        true,
+        "roles/cloudquotas.viewer",
+        "the nearest quota ids, named when a spec's spec.gcp.quotaId does not exist",
+    ),
+    gcp(
         "ListQuotaPreferences",
         "cloudquotas.quotas.get",
         Requests,
