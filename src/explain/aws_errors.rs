@@ -13,11 +13,7 @@ pub fn recognise(
     normalised: &str,
     options: &Options,
 ) -> Option<Result<Finding, ExplainError>> {
-    let entry = CATALOG
-        .aws
-        .iter()
-        .filter(|e| e.market.is_none())
-        .find(|e| e.signs.found_in(normalised))?;
+    let entry = CATALOG.aws_match(normalised, false)?;
     let code = entry.signs.code_in(normalised);
     Some(
         aws_region_for(normalised, options, &code)

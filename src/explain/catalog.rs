@@ -129,6 +129,15 @@ pub struct MetricPattern {
 }
 
 impl Catalog {
+    /// The first AWS entry the normalised text matches among those with a market (EC2's vCPU
+    /// family groups, whose quota the instance type decides) or those without one.
+    pub fn aws_match(&self, normalised: &str, with_market: bool) -> Option<&AwsEntry> {
+        self.aws
+            .iter()
+            .filter(|e| e.market.is_some() == with_market)
+            .find(|e| e.signs.found_in(normalised))
+    }
+
     /// Parses catalog text (the embedded one, or a test's).
     pub fn parse(source: &str) -> Result<Self, String> {
         serde_yaml::from_str(source).map_err(|e| format!("catalog.yaml: {e}"))

@@ -16,11 +16,7 @@ pub fn recognise(
     normalised: &str,
     options: &Options,
 ) -> Option<Result<Finding, ExplainError>> {
-    let entry = CATALOG
-        .aws
-        .iter()
-        .filter(|e| e.market.is_some())
-        .find(|e| e.signs.found_in(normalised))?;
+    let entry = CATALOG.aws_match(normalised, true)?;
     let market = match entry.market.as_deref() {
         Some("spot") => Market::Spot,
         // An On-Demand error unless the user says otherwise: Spot launches fail with
