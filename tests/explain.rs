@@ -454,7 +454,7 @@ async fn not_a_quota_texts_exit_1_naming_what_they_are_and_gcp_takes_region() {
     assert!(run.stdout.is_empty());
     assert!(
         run.stderr
-            .contains("not a quota: ZONE_RESOURCE_POOL_EXHAUSTED is a capacity stock-out"),
+            .contains("not a quota (stock-out): ZONE_RESOURCE_POOL_EXHAUSTED is a capacity stock-out"),
         "{}",
         run.stderr
     );

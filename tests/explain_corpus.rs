@@ -74,7 +74,7 @@ async fn explain(case: &Case) -> (i32, String, String) {
 /// Why the verdict is wrong, or None when it is right.
 fn wrong(case: &Case, code: i32, stdout: &str, stderr: &str) -> Option<String> {
     if let Some(kind) = &case.not_a_quota {
-        let named = stderr.contains("not a quota: ") && stderr.contains(kind.as_str());
+        let named = stderr.contains(&format!("not a quota ({kind}): "));
         return (code == 0 || !stdout.is_empty() || !named)
             .then(|| format!("exit {code}, stdout {} bytes: {stderr}", stdout.len()));
     }

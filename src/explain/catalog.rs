@@ -50,14 +50,18 @@ impl Signs {
         named && qualified && !self.unless.iter().any(|u| text::says(text, u))
     }
 
-    /// The first code of these the text names, else the first code, else the first phrase.
+    /// The first code of these the text names, else the first code; with no codes, the phrase
+    /// the text says (quoted), else the first phrase.
     pub fn code_in(&self, text: &str) -> String {
         self.codes
             .iter()
             .find(|c| text::has_word_nocase(text, c))
             .or(self.codes.first())
-            .or(self.phrases.first())
             .cloned()
+            .or_else(|| {
+                let said = self.phrases.iter().find(|p| text::says(text, p));
+                said.or(self.phrases.first()).map(|p| format!("\"{p}\""))
+            })
             .unwrap_or_default()
     }
 }
@@ -83,12 +87,22 @@ pub struct AwsEntry {
     pub slug: Option<String>,
 }
 
+/// What a not-a-quota error is: a capacity stock-out, API throttling, a fixed limit Service
+/// Quotas cannot raise, a placement failure in the cluster's own capacity, or an API call's size.
+pub const NOT_QUOTA_KINDS: [&str; 5] = [
+    "stock-out",
+    "throttling",
+    "fixed-limit",
+    "placement",
+    "request-size",
+];
+
 /// An error that looks like a quota but is not one.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NotQuota {
     pub id: String,
-    /// `stock-out` or `throttling`.
+    /// One of [`NOT_QUOTA_KINDS`].
     pub kind: String,
     #[serde(flatten)]
     pub signs: Signs,
@@ -154,9 +168,9 @@ impl Catalog {
             );
         }
         for n in &self.not_quotas {
-            if !matches!(n.kind.as_str(), "stock-out" | "throttling") {
+            if !NOT_QUOTA_KINDS.contains(&n.kind.as_str()) {
                 out.push(format!(
-                    "not_quotas {}: kind {:?} is not stock-out or throttling",
+                    "not_quotas {}: kind {:?} is not one of {NOT_QUOTA_KINDS:?}",
                     n.id, n.kind
                 ));
             }

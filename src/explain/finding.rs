@@ -94,13 +94,13 @@ pub struct Finding {
 pub enum ExplainError {
     #[error(
         "not a quota error quota-operator explain knows (src/explain/catalog.yaml lists them: \
-         EC2 vCPUs and Elastic IPs, VPC, ELB, Fargate, EBS, EKS, Lambda, GCP Compute quotas \
+         EC2 vCPUs and Elastic IPs, VPC, ELB, ECS and Fargate, Cloud Map, EBS, EKS, Lambda, GCP Compute quotas \
          and concurrent operations){0}"
     )]
     NotRecognised(String),
-    #[error("not a quota: {code} is {explanation}")]
+    #[error("not a quota ({kind}): {code} is {explanation}")]
     NotAQuota {
-        /// `stock-out` or `throttling`.
+        /// One of `catalog::NOT_QUOTA_KINDS`.
         kind: String,
         code: String,
         explanation: String,

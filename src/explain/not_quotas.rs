@@ -1,5 +1,6 @@
-//! Errors that look like quotas and are not: capacity stock-outs and API throttling. They are
-//! named for what they are, so nobody files a quota increase that cannot help.
+//! Errors that look like quotas and are not: capacity stock-outs, API throttling, fixed limits
+//! Service Quotas cannot raise, task placement in a cluster's own capacity, and API call sizes.
+//! They are named for what they are, so nobody files a quota increase that cannot help.
 
 use super::{catalog::CATALOG, finding::ExplainError};
 
@@ -50,5 +51,33 @@ mod tests {
             kind("VpcLimitExceeded: The maximum number of VPCs has been reached."),
             None
         );
+    }
+
+    #[test]
+    fn ecs_fixed_limits_placement_and_call_sizes_are_named() {
+        for (text, expected) in [
+            ("InvalidParameterException: Desired count exceeds limit.", "fixed-limit"),
+            ("ClientException: Too many containers.", "fixed-limit"),
+            (
+                "(service web) was unable to place a task because no container instance met all \
+                 of its requirements. The closest matching container-instance abc has \
+                 insufficient memory available.",
+                "placement",
+            ),
+            ("msg=\"Couldn't run containers\" reason=\"RESOURCE:CPU\"", "placement"),
+            ("service names can have at most 10 items.", "request-size"),
+        ] {
+            assert_eq!(kind(text).as_deref(), Some(expected), "{text}");
+        }
+    }
+
+    #[test]
+    fn a_phrase_only_refusal_quotes_the_phrase_it_matched() {
+        let Some(ExplainError::NotAQuota { code, .. }) =
+            recognise(&text::normalise("ClientException: Too many containers."))
+        else {
+            panic!("not recognised");
+        };
+        assert_eq!(code, "\"too many containers\"");
     }
 }
