@@ -453,8 +453,9 @@ async fn not_a_quota_texts_exit_1_naming_what_they_are_and_gcp_takes_region() {
     assert_eq!(run.code, 1);
     assert!(run.stdout.is_empty());
     assert!(
-        run.stderr
-            .contains("not a quota (stock-out): ZONE_RESOURCE_POOL_EXHAUSTED is a capacity stock-out"),
+        run.stderr.contains(
+            "not a quota (stock-out): ZONE_RESOURCE_POOL_EXHAUSTED is a capacity stock-out"
+        ),
         "{}",
         run.stderr
     );

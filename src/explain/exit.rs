@@ -16,7 +16,8 @@ pub const CODES: &[ExitCodeDoc] = &[
     },
     ExitCodeDoc {
         code: NOT_RECOGNISED,
-        meaning: "not a quota error explain knows, a stock-out or throttling (named as such), or \
+        meaning: "not a quota error explain knows, not a quota at all (a stock-out, throttling, \
+                  a fixed limit, a placement failure or a call too large; named as such), or \
                   nothing on stdin",
     },
     ExitCodeDoc {

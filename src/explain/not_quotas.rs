@@ -56,7 +56,10 @@ mod tests {
     #[test]
     fn ecs_fixed_limits_placement_and_call_sizes_are_named() {
         for (text, expected) in [
-            ("InvalidParameterException: Desired count exceeds limit.", "fixed-limit"),
+            (
+                "InvalidParameterException: Desired count exceeds limit.",
+                "fixed-limit",
+            ),
             ("ClientException: Too many containers.", "fixed-limit"),
             (
                 "(service web) was unable to place a task because no container instance met all \
@@ -64,7 +67,10 @@ mod tests {
                  insufficient memory available.",
                 "placement",
             ),
-            ("msg=\"Couldn't run containers\" reason=\"RESOURCE:CPU\"", "placement"),
+            (
+                "msg=\"Couldn't run containers\" reason=\"RESOURCE:CPU\"",
+                "placement",
+            ),
             ("service names can have at most 10 items.", "request-size"),
         ] {
             assert_eq!(kind(text).as_deref(), Some(expected), "{text}");

@@ -249,7 +249,11 @@ fn stock_outs_and_throttling_are_refused_as_what_they_are() {
             panic!("{text}: {err}");
         };
         assert_eq!(kind, expected);
-        assert!(err.to_string().starts_with(&format!("not a quota ({kind}): ")), "{err}");
+        assert!(
+            err.to_string()
+                .starts_with(&format!("not a quota ({kind}): ")),
+            "{err}"
+        );
         assert_eq!(err.exit_code(), 1);
     }
 }
