@@ -25,6 +25,7 @@ mod report;
 pub mod resolve;
 pub mod status;
 mod target;
+mod template;
 mod turns;
 mod usage;
 pub mod writes;
@@ -123,6 +124,9 @@ pub async fn run_with(
         nodepools: pools,
     };
     let ctx = context(client, providers, config, stores, seams.reconciles);
+    let templates = seams
+        .account_status
+        .then(|| tokio::spawn(template::run(ctx.clone())));
 
     let shutdown = shutdown.shared();
     let cut_off = stop_deadline(shutdown.clone(), listed, ctx.config.shutdown_grace);
@@ -153,6 +157,9 @@ pub async fn run_with(
     }
     let _ = stop_accounts.send(());
     let _ = accounts_written.await;
+    if let Some(templates) = templates {
+        templates.abort();
+    }
 }
 
 /// The CloudAccounts, cached and watched (a change reconciles the objects that name one).
