@@ -74,6 +74,10 @@ pub struct Seams {
     /// test operators that share one API server, so they do not fight over cluster-scoped
     /// objects.
     pub account_status: bool,
+    /// Keep the quota request templates of CloudAccounts with `spec.aws.quotaTemplate`. Off
+    /// for in-process test operators unless a test asks: each would write every template
+    /// account's status with its own cloud.
+    pub templates: bool,
 }
 
 impl Default for Seams {
@@ -81,6 +85,7 @@ impl Default for Seams {
         Self {
             reconciles: None,
             account_status: true,
+            templates: true,
         }
     }
 }
