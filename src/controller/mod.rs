@@ -130,7 +130,7 @@ pub async fn run_with(
     };
     let ctx = context(client, providers, config, stores, seams.reconciles);
     let templates = seams
-        .account_status
+        .templates
         .then(|| tokio::spawn(template::run(ctx.clone())));
 
     let shutdown = shutdown.shared();

@@ -44,6 +44,7 @@ pub async fn run(ctx: Arc<Context>) {
 }
 
 async fn reconcile(account: Arc<CloudAccount>, ctx: Arc<Context>) -> Result<Action, Error> {
+    tracing::debug!(account = %account.name_any(), template = account.is_template(), "quota template pass");
     if !account.is_template() {
         // An account that stopped being one shows no template.
         if account
@@ -56,6 +57,9 @@ async fn reconcile(account: Arc<CloudAccount>, ctx: Arc<Context>) -> Result<Acti
         return Ok(Action::await_change());
     }
     ctx.stores_ready().await;
+    if !in_scope(&account, &ctx) {
+        return Ok(Action::await_change());
+    }
     let (template, ok) = pass(&account, &ctx).await;
     report::write(&ctx.client, &account, Some(template)).await?;
     Ok(Action::requeue(if ok {
@@ -108,6 +112,23 @@ async fn pass(account: &CloudAccount, ctx: &Context) -> (crate::api::TemplateSta
         report::status(Some(seen.associated), message, entries),
         true,
     )
+}
+
+/// An operator limited to one namespace keeps only the templates its objects use or wrote
+/// (another namespace's operator keeps the others); a cluster-wide one keeps them all.
+fn in_scope(account: &CloudAccount, ctx: &Context) -> bool {
+    let Some(ns) = &ctx.config.namespace else {
+        return true;
+    };
+    let name = account.name_any();
+    let mine = format!("{ns}/");
+    ctx.requirements
+        .state()
+        .iter()
+        .any(|qr| qr.spec.account_ref == name)
+        || (account.status.iter())
+            .flat_map(|s| s.template.iter().flat_map(|t| &t.entries))
+            .any(|e| e.managed() && e.driven_by.as_ref().is_some_and(|d| d.starts_with(&mine)))
 }
 
 fn error_policy(account: Arc<CloudAccount>, error: &Error, ctx: Arc<Context>) -> Action {
