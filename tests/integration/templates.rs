@@ -20,11 +20,15 @@ const SPOT: &str = "L-34B43A08";
 const ON_DEMAND: &str = "L-1216C47A";
 
 async fn sim() -> SimHandle {
+    sim_with("").await
+}
+
+async fn sim_with(extra: &str) -> SimHandle {
     let yaml = format!(
         "aws:\n  accounts: {{{KEY}: \"{ORG}\"}}\n  \
          roles:\n  - {{arn: \"arn:aws:iam::{LONELY}:role/quota-operator\"}}\n  \
          quotaTemplate:\n    disassociated: [\"{LONELY}\"]\n    \
-         entries:\n    - {{account: \"{ORG}\", serviceCode: vpc, quotaCode: L-DF5E4CA3, awsRegion: us-east-1, desiredValue: 10}}\n"
+         entries:\n    - {{account: \"{ORG}\", serviceCode: vpc, quotaCode: L-DF5E4CA3, awsRegion: us-east-1, desiredValue: 10}}\n{extra}"
     );
     AwsSim::new(Scenario::from_yaml(&yaml).expect("scenario"))
         .serve("127.0.0.1:0".parse().unwrap())
@@ -195,4 +199,56 @@ async fn a_template_not_associated_with_the_organization_is_shown_as_such() {
         .clone()
         .unwrap_or_default();
     assert!(message.contains("not associated"), "{message}");
+}
+
+#[tokio::test]
+async fn without_the_template_permissions_the_account_shows_awss_refusal() {
+    let fault = "  faults:\n  - {operation: ListServiceQuotaIncreaseRequestsInTemplate, fault: accessDenied}\n";
+    let sim = sim_with(fault).await;
+    let mut env = TestEnv::new("templates-denied").await;
+    let org = template_account(
+        &env,
+        "org",
+        json!({"accountId": ORG, "quotaTemplate": true}),
+    )
+    .await;
+    env.create_qr(
+        Qr::ec2("spot", &org, SPOT)
+            .regions(&["us-east-1"])
+            .desired(2000),
+    )
+    .await;
+    env.templates = true;
+    env.start_operator_with(sim_aws(&sim, KEY, Duration::from_millis(500)).await);
+
+    let shown = eventually(Duration::from_secs(30), || async {
+        template_status(&env, &org)
+            .await
+            .filter(|t| t.message.is_some())
+    })
+    .await;
+    let message = shown.message.unwrap_or_default();
+    assert!(
+        message.contains("AccessDeniedException")
+            && message.contains("servicequotas:ListServiceQuotaIncreaseRequestsInTemplate"),
+        "{message}"
+    );
+    let qr = env
+        .wait_qr("spot", |qr| {
+            qr.status.as_ref().is_some_and(|s| {
+                s.targets
+                    .first()
+                    .is_some_and(|t| t.state == TargetState::Error)
+            })
+        })
+        .await;
+    let message = qr.status.unwrap().targets[0]
+        .message
+        .clone()
+        .unwrap_or_default();
+    assert!(message.contains("AccessDeniedException"), "{message}");
+    assert!(
+        sim.aws().template(ORG).iter().all(|(s, ..)| s == "vpc"),
+        "nothing written"
+    );
 }
