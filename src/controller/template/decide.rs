@@ -49,16 +49,16 @@ pub fn plan(
         declared.iter().partition(|(k, _)| current.contains_key(*k));
     for (k, d) in present.into_iter().chain(new) {
         let driven = Some(d.driven_by.clone());
-        if let Some(max) = guardrails.and_then(|g| g.max_values.get(&k.1)) {
-            if d.value > *max {
-                let why = format!(
-                    "{} asks {} but spec.guardrails.maxValues allows at most {max}",
-                    d.driven_by, d.value
-                );
-                plan.entries
-                    .push(status(k, d.value, ENTRY_BLOCKED, driven, Some(why)));
-                continue;
-            }
+        if let Some(max) = guardrails.and_then(|g| g.max_values.get(&k.1))
+            && d.value > *max
+        {
+            let why = format!(
+                "{} asks {} but spec.guardrails.maxValues allows at most {max}",
+                d.driven_by, d.value
+            );
+            plan.entries
+                .push(status(k, d.value, ENTRY_BLOCKED, driven, Some(why)));
+            continue;
         }
         if room == 0 {
             let why = format!(
