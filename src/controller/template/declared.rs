@@ -101,3 +101,57 @@ pub fn allowed_by(
         resolve::check_account(&obj.spec, &ns, labels(&ns).as_ref(), Some(account)).is_ok()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn qr(ns: &str, name: &str, account: &str, code: &str, value: i64) -> QuotaRequirement {
+        serde_json::from_value(json!({
+            "metadata": {"name": name, "namespace": ns},
+            "spec": {
+                "accountRef": account,
+                "aws": {"serviceCode": "ec2", "quotaCode": code},
+                "regions": ["us-east-1", "eu-west-1"],
+                "desiredValue": value
+            }
+        }))
+        .unwrap()
+    }
+
+    fn org() -> CloudAccount {
+        serde_json::from_value(json!({
+            "metadata": {"name": "org"},
+            "spec": {"aws": {"accountId": "111111111111", "quotaTemplate": true}}
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn two_teams_on_one_quota_make_one_entry_per_region_at_the_larger_need() {
+        let objects = [
+            qr("a", "x", "org", "L-1", 2000),
+            qr("b", "y", "org", "L-1", 3000),
+            qr("c", "z", "org", "L-1", 9000),
+            qr("d", "w", "other", "L-1", 9000),
+            qr("a", "v", "org", "L-2", 5),
+        ];
+        let allowed = |obj: &QuotaRequirement| obj.metadata.namespace.as_deref() != Some("c");
+        let got = entries(&org(), &objects, allowed);
+        let k =
+            |code: &str, region: &str| ("ec2".to_string(), code.to_string(), region.to_string());
+        assert_eq!(got.len(), 4);
+        assert_eq!(
+            got[&k("L-1", "us-east-1")],
+            Declared {
+                value: 3000,
+                driven_by: "b/y".into()
+            },
+            "the namespace not allowed cannot push the entry up"
+        );
+        assert_eq!(got[&k("L-1", "eu-west-1")].value, 3000);
+        assert_eq!(got[&k("L-2", "us-east-1")].value, 5);
+    }
+}
