@@ -31,18 +31,7 @@ pub fn plan(
     guardrails: Option<&Guardrails>,
 ) -> Plan {
     let current: BTreeMap<Key, f64> = current.iter().map(|e| (key(e), e.value)).collect();
-    let mut plan = Plan::default();
-    for (k, value) in &current {
-        if declared.contains_key(k) {
-            continue;
-        }
-        if managed.contains(k) {
-            plan.deletes.push(k.clone());
-        } else {
-            plan.entries
-                .push(status(k, *value as i64, UNMANAGED, None, None));
-        }
-    }
+    let mut plan = undeclared(declared, &current, managed);
     let mut room = TEMPLATE_ENTRY_LIMIT.saturating_sub(plan.entries.len());
     // In the template first: an entry already there never loses its place to a new one.
     let (present, new): (Vec<_>, Vec<_>) =
@@ -83,6 +72,27 @@ pub fn plan(
             .push(status(k, d.value, IN_TEMPLATE, driven, None));
     }
     plan.entries.sort_by(|a, b| a.key().cmp(&b.key()));
+    plan
+}
+
+/// What no object declares: deleted when the operator wrote it, else shown `Unmanaged`.
+fn undeclared(
+    declared: &BTreeMap<Key, Declared>,
+    current: &BTreeMap<Key, f64>,
+    managed: &BTreeSet<Key>,
+) -> Plan {
+    let mut plan = Plan::default();
+    for (k, value) in current {
+        if declared.contains_key(k) {
+            continue;
+        }
+        if managed.contains(k) {
+            plan.deletes.push(k.clone());
+        } else {
+            plan.entries
+                .push(status(k, *value as i64, UNMANAGED, None, None));
+        }
+    }
     plan
 }
 
