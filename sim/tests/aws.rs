@@ -759,3 +759,90 @@ async fn sdk_retries_injected_throttles() {
     let counts = sim.counters();
     assert_eq!((counts[0].throttled, counts[0].errors), (2, 2));
 }
+
+/// The quota request template on the CLI's wire shapes: put (add and change), list, delete,
+/// the association, and AWS's refusals: another region, a full template, a quota that does
+/// not exist, an entry not there, an account in no organization.
+#[tokio::test]
+async fn cli_keeps_a_quota_request_template_like_aws() {
+    let sim = start(
+        r#"
+aws:
+  quotaTemplate:
+    limit: 2
+    disassociated: ["123456789012"]
+"#,
+    )
+    .await;
+    let put = "put-service-quota-increase-request-into-template";
+    let spot = format!("{put} {SPOT} --aws-region eu-west-1 --desired-value 2000");
+    let entry = &ok(&sim, &spot).await["ServiceQuotaIncreaseRequestInTemplate"];
+    assert_eq!(
+        (
+            &entry["QuotaCode"],
+            &entry["AwsRegion"],
+            &entry["DesiredValue"]
+        ),
+        (&json!("L-34B43A08"), &json!("eu-west-1"), &json!(2000.0))
+    );
+    assert!(entry["QuotaName"].as_str().is_some_and(|n| !n.is_empty()));
+    let changed = format!("{put} {SPOT} --aws-region eu-west-1 --desired-value 3000");
+    ok(&sim, &changed).await;
+    let on_demand = format!("{put} {ON_DEMAND} --aws-region us-east-1 --desired-value 64");
+    ok(&sim, &on_demand).await;
+    let list = "list-service-quota-increase-requests-in-template";
+    let all = ok(&sim, list).await["ServiceQuotaIncreaseRequestInTemplateList"].clone();
+    assert_eq!(len(&all), 2, "{all}");
+    let eu = ok(&sim, &format!("{list} --aws-region eu-west-1")).await;
+    let eu = &eu["ServiceQuotaIncreaseRequestInTemplateList"];
+    assert_eq!((len(eu), &eu[0]["DesiredValue"]), (1, &json!(3000.0)));
+
+    let third = format!("{put} {VPC_ENI} --aws-region us-east-1 --desired-value 10");
+    fails(&sim, &third, "QuotaExceededException").await;
+    let elsewhere = format!("{list} --region eu-west-1");
+    fails(&sim, &elsewhere, "TemplatesNotAvailableInRegionException").await;
+    let unknown = format!(
+        "{put} --service-code ec2 --quota-code L-NOPE --aws-region us-east-1 --desired-value 1"
+    );
+    fails(&sim, &unknown, "NoSuchResourceException").await;
+
+    let delete = "delete-service-quota-increase-request-from-template";
+    let deleted = aws_cli(
+        &sim,
+        &[],
+        &format!("{delete} {SPOT} --aws-region eu-west-1"),
+    )
+    .await;
+    assert!(deleted.status.success(), "{deleted:?}");
+    fails(
+        &sim,
+        &format!("{delete} {SPOT} --aws-region eu-west-1"),
+        "NoSuchResourceException",
+    )
+    .await;
+    let left = ok(&sim, list).await["ServiceQuotaIncreaseRequestInTemplateList"].clone();
+    assert_eq!(
+        (len(&left), &left[0]["QuotaCode"]),
+        (1, &json!("L-1216C47A"))
+    );
+
+    let association = ok(&sim, "get-association-for-service-quota-template").await;
+    assert_eq!(
+        association["ServiceQuotaTemplateAssociationStatus"],
+        "DISASSOCIATED"
+    );
+
+    let alone = start("aws:\n  quotaTemplate:\n    noOrganization: [\"123456789012\"]\n").await;
+    let out = aws_cli(&alone, &[], "get-association-for-service-quota-template").await;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("(NoAvailableOrganizationException)"),
+        "{stderr}"
+    );
+    let fresh = start("aws: {}\n").await;
+    let association = ok(&fresh, "get-association-for-service-quota-template").await;
+    assert_eq!(
+        association["ServiceQuotaTemplateAssociationStatus"],
+        "ASSOCIATED"
+    );
+}

@@ -53,6 +53,8 @@ use super::shared::Condition;
     )
 )]
 #[x_kube(validation = Rule::new("has(self.aws) != has(self.gcp)").message("exactly one of spec.aws or spec.gcp must be set").reason(Reason::FieldValueInvalid))]
+#[x_kube(validation = Rule::new("!has(self.aws) || !has(self.aws.quotaTemplate) || !self.aws.quotaTemplate || !has(self.guardrails) || !has(self.guardrails.maxIncreaseFactor)").message("spec.guardrails.maxIncreaseFactor does not apply to a quota template (spec.aws.quotaTemplate): a template entry has no current value to raise from; bound it with maxValues").field_path(".guardrails.maxIncreaseFactor"))]
+#[x_kube(validation = Rule::new("!has(self.aws) || !has(self.aws.quotaTemplate) || !self.aws.quotaTemplate || !has(self.usage)").message("spec.usage does not apply to a quota template (spec.aws.quotaTemplate): accounts not yet created have no usage").field_path(".usage"))]
 #[serde(rename_all = "camelCase")]
 pub struct CloudAccountSpec {
     /// The AWS account. Exactly one of `aws` and `gcp` must be set.
@@ -104,9 +106,23 @@ pub struct AwsAccount {
     /// Default true.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub support_case_allowed: Option<bool>,
+    /// This is the AWS Organizations management account, and QuotaRequirements aimed at this
+    /// CloudAccount declare what NEW accounts of the organization start with: the operator
+    /// keeps the Service Quotas quota request template equal to them (one entry per quota and
+    /// region, the largest need of all objects on it) and never files increase requests here.
+    /// It does not associate the template with the organization (an organization-wide switch:
+    /// `aws service-quotas associate-service-quota-template`); `status.template` says whether
+    /// it is. Default false.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quota_template: Option<bool>,
 }
 
 impl AwsAccount {
+    /// `quotaTemplate: true`: the account's quota requirements go into the template.
+    pub fn is_template(&self) -> bool {
+        self.quota_template == Some(true)
+    }
+
     /// `supportCaseAllowed` as filed: true unless the account says false.
     pub fn cases_allowed(&self) -> bool {
         self.support_case_allowed != Some(false)
@@ -283,6 +299,10 @@ pub struct CloudAccountStatus {
     /// are adopted, never duplicated.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auto_adjuster: Option<AutoAdjusterStatus>,
+    /// For `spec.aws.quotaTemplate`: the organization's quota request template, whether it is
+    /// associated with the organization, and each entry with its state.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template: Option<super::template::TemplateStatus>,
 }
 
 /// The cloud's own auto-adjuster, as last read.
@@ -312,6 +332,10 @@ pub struct AutoAdjusterStatus {
 
 impl CloudAccount {
     /// The AWS account id or GCP project: what requests are filed in.
+    pub fn is_template(&self) -> bool {
+        self.spec.aws.as_ref().is_some_and(AwsAccount::is_template)
+    }
+
     pub fn cloud_id(&self) -> &str {
         match (&self.spec.aws, &self.spec.gcp) {
             (Some(aws), _) => &aws.account_id,

@@ -7,10 +7,12 @@ mod quota_requirement;
 pub mod reasons;
 pub mod selector;
 mod shared;
+pub mod template;
 
 pub use cloud_account::*;
 pub use quota_requirement::*;
 pub use shared::{Condition, Shared};
+pub use template::{TemplateEntryStatus, TemplateStatus};
 
 use kube::CustomResourceExt;
 

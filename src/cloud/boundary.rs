@@ -342,6 +342,11 @@ pub trait QuotaProvider: Send + Sync {
         ))
     }
 
+    /// The Organizations quota request template, where the cloud has one (AWS).
+    fn template(&self) -> Option<&dyn QuotaTemplate> {
+        None
+    }
+
     /// vCPUs of each instance type (AWS EC2) or machine type (GCP Compute) in `region`, from
     /// the cloud's own catalog. A type the region does not offer is an error naming it.
     async fn vcpus(
@@ -356,6 +361,27 @@ pub trait QuotaProvider: Send + Sync {
             "this provider has no instance type catalog",
         ))
     }
+}
+
+/// One quota increase request in an organization's quota request template.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TemplateEntry {
+    pub service_code: String,
+    pub quota_code: String,
+    pub region: String,
+    pub value: f64,
+}
+
+/// An organization's quota request template (AWS Service Quotas, from the management account).
+#[async_trait]
+pub trait QuotaTemplate: Send + Sync {
+    /// Whether the template is associated with the organization.
+    async fn associated(&self) -> Result<bool, CloudError>;
+    /// Every entry, all services and regions.
+    async fn entries(&self) -> Result<Vec<TemplateEntry>, CloudError>;
+    /// Adds the entry, or changes its value.
+    async fn put(&self, entry: &TemplateEntry) -> Result<(), CloudError>;
+    async fn delete(&self, service: &str, quota: &str, region: &str) -> Result<(), CloudError>;
 }
 
 /// The cloud's own auto-adjuster for an account, as the cloud reports it.

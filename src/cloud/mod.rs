@@ -12,8 +12,8 @@ mod regions;
 
 pub use boundary::{
     AutoAdjuster, CloudError, ErrorKind, FileContext, FleetServices, Origin, Phase,
-    ProviderFactory, QuotaProvider, QuotaRef, QuotaView, RequestView, Target, UNLIMITED, UsageView,
-    meets, no_fleet,
+    ProviderFactory, QuotaProvider, QuotaRef, QuotaTemplate, QuotaView, RequestView, Target,
+    TemplateEntry, UNLIMITED, UsageView, meets, no_fleet,
 };
 pub use clouds::Clouds;
 pub use regions::is_not_a_region;

@@ -74,6 +74,9 @@ pub enum Feature {
     Capacity,
     /// The clouds' own automatic quota management (AWS), Quota Adjuster (GCP).
     AutoAdjuster,
+    /// The Organizations quota request template (AWS), for CloudAccounts with
+    /// `spec.aws.quotaTemplate`.
+    Templates,
 }
 
 impl Feature {
@@ -87,6 +90,7 @@ impl Feature {
             Feature::Usage => "Usage",
             Feature::Capacity => "Capacity",
             Feature::AutoAdjuster => "AutoAdjuster",
+            Feature::Templates => "QuotaTemplates",
         }
     }
 }
@@ -141,6 +145,10 @@ pub mod aws {
     pub const GET_REPORT: &str = "GetQuotaUtilizationReport";
     pub const GET_METRIC_DATA: &str = "GetMetricData";
     pub const DESCRIBE_INSTANCE_TYPES: &str = "DescribeInstanceTypes";
+    pub const TEMPLATE_ASSOCIATION: &str = "GetAssociationForServiceQuotaTemplate";
+    pub const TEMPLATE_LIST: &str = "ListServiceQuotaIncreaseRequestsInTemplate";
+    pub const TEMPLATE_PUT: &str = "PutServiceQuotaIncreaseRequestIntoTemplate";
+    pub const TEMPLATE_DELETE: &str = "DeleteServiceQuotaIncreaseRequestFromTemplate";
 }
 
 /// The role a CloudAccount's `spec.aws.roleArn` names, in any account: narrow `*` to the
@@ -336,6 +344,49 @@ pub const CALLS: &[Call] = &[
         true,
         "vCPUs per instance type for spec.capacity",
     ),
+    aws(
+        aws::TEMPLATE_ASSOCIATION,
+        "servicequotas:GetAssociationForServiceQuotaTemplate",
+        Templates,
+        false,
+        "whether the organization's quota request template is associated (new accounts get its \
+         entries only then), shown on a CloudAccount with spec.aws.quotaTemplate",
+    ),
+    aws(
+        aws::TEMPLATE_LIST,
+        "servicequotas:ListServiceQuotaIncreaseRequestsInTemplate",
+        Templates,
+        false,
+        "the template's entries, read once per pass, to put, change or delete only what differs",
+    ),
+    aws(
+        aws::TEMPLATE_PUT,
+        "servicequotas:PutServiceQuotaIncreaseRequestIntoTemplate",
+        Templates,
+        false,
+        "writes an entry at the largest need the QuotaRequirements on the template account declare",
+    ),
+    aws(
+        aws::TEMPLATE_DELETE,
+        "servicequotas:DeleteServiceQuotaIncreaseRequestFromTemplate",
+        Templates,
+        false,
+        "removes an entry the operator wrote once no QuotaRequirement declares it",
+    ),
+    Call {
+        seen: Seen::NotBySimulator(
+            "the simulator has no Organizations: Service Quotas reads the organization with the \
+             caller's permissions and answers DependencyAccessDeniedException without it",
+        ),
+        ..aws(
+            "DescribeOrganization",
+            "organizations:DescribeOrganization",
+            Templates,
+            false,
+            "the template calls look up the caller's organization (Service Quotas does it as the \
+             caller)",
+        )
+    },
     gcp(
         "compute.regions.list",
         "compute.regions.list",

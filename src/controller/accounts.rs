@@ -97,8 +97,14 @@ pub async fn reconcile(
         observed_generation: generation,
         conditions: conditions::merge(&old.conditions, desired(&account, &built), generation, &now),
         auto_adjuster,
+        // Written by the template writer (`template/`), under its own field manager.
+        template: None,
     };
-    if account.status.as_ref() != Some(&status) {
+    let written = account.status.clone().map(|s| CloudAccountStatus {
+        template: None,
+        ..s
+    });
+    if written.as_ref() != Some(&status) {
         let api: Api<CloudAccount> = Api::all(ctx.client.clone());
         let patch = json!({
             "apiVersion": "quota-operator.dev/v1alpha1",

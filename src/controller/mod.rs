@@ -25,6 +25,7 @@ mod report;
 pub mod resolve;
 pub mod status;
 mod target;
+mod template;
 mod turns;
 mod usage;
 pub mod writes;
@@ -73,6 +74,10 @@ pub struct Seams {
     /// test operators that share one API server, so they do not fight over cluster-scoped
     /// objects.
     pub account_status: bool,
+    /// Keep the quota request templates of CloudAccounts with `spec.aws.quotaTemplate`. Off
+    /// for in-process test operators unless a test asks: each would write every template
+    /// account's status with its own cloud.
+    pub templates: bool,
 }
 
 impl Default for Seams {
@@ -80,6 +85,7 @@ impl Default for Seams {
         Self {
             reconciles: None,
             account_status: true,
+            templates: true,
         }
     }
 }
@@ -123,6 +129,9 @@ pub async fn run_with(
         nodepools: pools,
     };
     let ctx = context(client, providers, config, stores, seams.reconciles);
+    let templates = seams
+        .templates
+        .then(|| tokio::spawn(template::run(ctx.clone())));
 
     let shutdown = shutdown.shared();
     let cut_off = stop_deadline(shutdown.clone(), listed, ctx.config.shutdown_grace);
@@ -153,6 +162,9 @@ pub async fn run_with(
     }
     let _ = stop_accounts.send(());
     let _ = accounts_written.await;
+    if let Some(templates) = templates {
+        templates.abort();
+    }
 }
 
 /// The CloudAccounts, cached and watched (a change reconciles the objects that name one).

@@ -19,6 +19,7 @@ use super::{
     report::{self, Regions},
     resolve, status,
     target::reconcile_target,
+    template,
     writes::Writes,
 };
 use crate::{
@@ -86,6 +87,10 @@ async fn regions(
     since: Timestamp,
     (account, quota, provider): (CloudAccount, QuotaRef, Arc<dyn QuotaProvider>),
 ) -> Regions {
+    // The organization's template: new accounts' quotas, never an increase request here.
+    if account.is_template() {
+        return template::regions(obj, &account, &quota);
+    }
     let region = |region: &String| Region {
         obj,
         ctx,

@@ -55,6 +55,7 @@ pub async fn current(f: &Finding, s: &LiveSettings) -> Result<Current, ExplainEr
                         role_arn: None,
                         external_id: None,
                         support_case_allowed: None,
+                        quota_template: None,
                     }),
                     gcp: None,
                     namespace_selector: None,

@@ -108,6 +108,7 @@ impl Fleet {
         let seams = controller::Seams {
             reconciles: Some(self.reconciles.clone()),
             account_status: false,
+            templates: false,
         };
         let run = controller::run_with(
             self.client.clone(),

@@ -232,6 +232,8 @@ pub struct TestEnv {
     pub reconciles: Arc<controller::Reconciles>,
     /// Start the operator with Karpenter NodePools watched (`--karpenter-nodepools`).
     pub nodepools: bool,
+    /// Start the operator with the quota template writer (`spec.aws.quotaTemplate`).
+    pub templates: bool,
 }
 
 impl TestEnv {
@@ -259,6 +261,7 @@ impl TestEnv {
             readiness: Default::default(),
             reconciles: Default::default(),
             nodepools: false,
+            templates: false,
         }
     }
 
@@ -400,6 +403,7 @@ impl TestEnv {
         let seams = controller::Seams {
             reconciles: Some(self.reconciles.clone()),
             account_status: false,
+            templates: self.templates,
         };
         self.operator = Some(tokio::spawn(controller::run_with(
             client,

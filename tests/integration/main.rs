@@ -35,6 +35,7 @@ mod regions;
 mod shutdown;
 mod stale;
 mod support_cases;
+mod templates;
 mod tenants;
 mod usage;
 mod usage_gcp;

@@ -52,6 +52,14 @@ impl AwsControl {
         lock(&self.shared).counters.reset();
     }
 
+    /// An account's quota request template: (service, quota, region, value), in key order.
+    pub fn template(&self, account: &str) -> Vec<(String, String, String, f64)> {
+        let st = lock(&self.shared);
+        (st.templates.get(account).into_iter().flatten())
+            .map(|((s, q, r), v)| (s.clone(), q.clone(), r.clone(), *v))
+            .collect()
+    }
+
     /// Every request filed (API or console), oldest first.
     pub fn filed(&self) -> Vec<FiledRequest> {
         lock(&self.shared).filed.clone()

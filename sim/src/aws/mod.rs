@@ -26,6 +26,7 @@ pub(crate) mod scenario;
 mod service_quotas;
 mod status;
 mod sts;
+pub(crate) mod template_settings;
 mod usage_control;
 pub(crate) mod usage_settings;
 mod validate;
@@ -52,6 +53,7 @@ pub use scenario::{
     QuotaSetting, Rates, RoleSetting, Rule, Schedule, SeedRequest, ThrottleInjection,
 };
 pub use status::RequestStatus;
+pub use template_settings::{DEFAULT_TEMPLATE_LIMIT, TemplateSeed, TemplateSettings};
 pub use usage_control::{AutoAdjustRequest, UsageNow};
 pub use usage_settings::{
     AutoAdjust, AutoManagementSetting, NeverStarted, OptInStatus, OptInType, ReportSettings,

@@ -18,6 +18,11 @@ pub enum Operation {
     StartQuotaUtilizationReport,
     GetQuotaUtilizationReport,
     GetAutoManagementConfiguration,
+    /// The Organizations quota request template (from the management account).
+    GetAssociationForServiceQuotaTemplate,
+    ListServiceQuotaIncreaseRequestsInTemplate,
+    PutServiceQuotaIncreaseRequestIntoTemplate,
+    DeleteServiceQuotaIncreaseRequestFromTemplate,
     /// EC2 (query protocol), for capacity arithmetic: vCPUs per instance type.
     DescribeInstanceTypes,
     /// EC2 (query protocol): the regions the account has.
@@ -36,7 +41,7 @@ pub struct Rate {
 
 impl Operation {
     /// The Service Quotas operations (`X-Amz-Target: ServiceQuotasV20190624.<name>`).
-    pub const ALL: [Operation; 12] = [
+    pub const ALL: [Operation; 16] = [
         Operation::ListServices,
         Operation::GetServiceQuota,
         Operation::GetAWSDefaultServiceQuota,
@@ -49,6 +54,10 @@ impl Operation {
         Operation::StartQuotaUtilizationReport,
         Operation::GetQuotaUtilizationReport,
         Operation::GetAutoManagementConfiguration,
+        Operation::GetAssociationForServiceQuotaTemplate,
+        Operation::ListServiceQuotaIncreaseRequestsInTemplate,
+        Operation::PutServiceQuotaIncreaseRequestIntoTemplate,
+        Operation::DeleteServiceQuotaIncreaseRequestFromTemplate,
     ];
 
     /// The EC2 actions (`Action=<name>` in a form body).
@@ -96,6 +105,18 @@ impl Operation {
             Operation::StartQuotaUtilizationReport => "StartQuotaUtilizationReport",
             Operation::GetQuotaUtilizationReport => "GetQuotaUtilizationReport",
             Operation::GetAutoManagementConfiguration => "GetAutoManagementConfiguration",
+            Operation::GetAssociationForServiceQuotaTemplate => {
+                "GetAssociationForServiceQuotaTemplate"
+            }
+            Operation::ListServiceQuotaIncreaseRequestsInTemplate => {
+                "ListServiceQuotaIncreaseRequestsInTemplate"
+            }
+            Operation::PutServiceQuotaIncreaseRequestIntoTemplate => {
+                "PutServiceQuotaIncreaseRequestIntoTemplate"
+            }
+            Operation::DeleteServiceQuotaIncreaseRequestFromTemplate => {
+                "DeleteServiceQuotaIncreaseRequestFromTemplate"
+            }
             Operation::DescribeInstanceTypes => "DescribeInstanceTypes",
             Operation::DescribeRegions => "DescribeRegions",
             Operation::GetMetricData => "GetMetricData",
@@ -117,7 +138,11 @@ impl Operation {
             | Operation::GetRequestedServiceQuotaChange
             | Operation::StartQuotaUtilizationReport
             | Operation::GetQuotaUtilizationReport
-            | Operation::GetAutoManagementConfiguration => (5.0, 5.0),
+            | Operation::GetAutoManagementConfiguration
+            | Operation::GetAssociationForServiceQuotaTemplate => (5.0, 5.0),
+            Operation::ListServiceQuotaIncreaseRequestsInTemplate => (10.0, 10.0),
+            Operation::PutServiceQuotaIncreaseRequestIntoTemplate
+            | Operation::DeleteServiceQuotaIncreaseRequestFromTemplate => (3.0, 3.0),
             Operation::ListRequestedServiceQuotaChangeHistory
             | Operation::ListRequestedServiceQuotaChangeHistoryByQuota => (5.0, 5.0),
             Operation::ListServices

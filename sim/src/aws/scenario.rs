@@ -9,6 +9,7 @@ use super::{
     instance_types::Ec2Scenario,
     operation::Rate,
     status::RequestStatus,
+    template_settings::TemplateSettings,
     usage_settings::{
         AutoAdjust, AutoManagementSetting, NeverStarted, ReportSettings, UsageMetric,
     },
@@ -59,6 +60,8 @@ pub struct AwsScenario {
     pub auto_adjust: AutoAdjust,
     /// StartQuotaUtilizationReport / GetQuotaUtilizationReport timing.
     pub utilization_report: ReportSettings,
+    /// The Organizations quota request template of each (management) account.
+    pub quota_template: TemplateSettings,
 }
 
 impl Default for AwsScenario {
@@ -82,6 +85,7 @@ impl Default for AwsScenario {
             auto_management_default: NeverStarted::default(),
             auto_adjust: AutoAdjust::default(),
             utilization_report: ReportSettings::default(),
+            quota_template: TemplateSettings::default(),
         }
     }
 }

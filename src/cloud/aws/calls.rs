@@ -349,7 +349,7 @@ impl Calls {
 }
 
 /// Walks every page of a listing: `page(token)` answers one page's items and the next token.
-async fn all_pages<T, F, Fut>(mut page: F) -> Result<Vec<T>, CloudError>
+pub(super) async fn all_pages<T, F, Fut>(mut page: F) -> Result<Vec<T>, CloudError>
 where
     F: FnMut(Option<String>) -> Fut,
     Fut: Future<Output = Result<(Vec<T>, Option<String>), CloudError>>,

@@ -219,6 +219,8 @@ pub fn kind(code: &str, message: &str) -> ErrorKind {
         | "DependencyAccessDeniedException"
         | "AWSServiceAccessNotEnabledException"
         | "NoAvailableOrganizationException"
+        | "OrganizationNotInAllFeaturesModeException"
+        | "TemplatesNotAvailableInRegionException"
         | "UnrecognizedClientException"
         | "ExpiredTokenException"
         // STS (awsQuery) codes.

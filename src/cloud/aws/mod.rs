@@ -15,6 +15,7 @@ pub(super) mod rates;
 mod read;
 mod report;
 mod settings;
+mod template;
 mod usage;
 
 use std::{collections::BTreeMap, sync::Arc};
@@ -297,6 +298,10 @@ impl QuotaProvider for AwsProvider {
 
     async fn auto_adjuster(&self) -> Result<AutoAdjuster, CloudError> {
         self.calls.auto_management(&self.home_region).await
+    }
+
+    fn template(&self) -> Option<&dyn super::boundary::QuotaTemplate> {
+        Some(&self.calls)
     }
 
     async fn vcpus(

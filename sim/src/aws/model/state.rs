@@ -52,6 +52,8 @@ pub struct AwsState {
     pub usage: UsageBook,
     /// Quota utilisation reports, oldest first; expired ones are dropped on the next tick.
     pub reports: Vec<Report>,
+    /// Each management account's quota request template: (service, quota, region) -> value.
+    pub templates: BTreeMap<String, BTreeMap<(String, String, String), f64>>,
 }
 
 /// Who a set of temporary credentials acts as.
@@ -96,8 +98,16 @@ impl AwsState {
             sessions_issued: 0,
             usage: UsageBook::new(now),
             reports: Vec::new(),
+            templates: BTreeMap::new(),
             scenario,
         };
+        for seed in state.scenario.quota_template.entries.clone() {
+            let account = seed
+                .account
+                .unwrap_or_else(|| state.scenario.default_account.clone());
+            let key = (seed.service_code, seed.quota_code, seed.aws_region);
+            (state.templates.entry(account).or_default()).insert(key, seed.desired_value);
+        }
         for seed in state.scenario.open_requests.clone() {
             let account = seed
                 .account

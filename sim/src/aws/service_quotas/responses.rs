@@ -10,6 +10,7 @@ use crate::aws::{
     model::state::{AwsState, Filing},
     operation::Operation,
     service_quotas::paging::page,
+    service_quotas::templates,
     service_quotas::utilization,
     service_quotas::wire::{self, Input, ServiceInfo},
     status::RequestStatus,
@@ -77,6 +78,12 @@ pub fn dispatch(
         Operation::StartQuotaUtilizationReport => Ok(utilization::start(st, who, now)),
         Operation::GetQuotaUtilizationReport => utilization::get(st, who, &input, now),
         Operation::GetAutoManagementConfiguration => utilization::auto_management(st, who),
+        Operation::GetAssociationForServiceQuotaTemplate
+        | Operation::ListServiceQuotaIncreaseRequestsInTemplate
+        | Operation::PutServiceQuotaIncreaseRequestIntoTemplate
+        | Operation::DeleteServiceQuotaIncreaseRequestFromTemplate => {
+            templates::dispatch(st, who, op, &input)
+        }
         // EC2's and CloudWatch's actions come on their own protocols, never through this
         // target header.
         Operation::DescribeInstanceTypes

@@ -27,6 +27,7 @@ pub struct Input {
     pub request_id: Option<String>,
     pub status: Option<String>,
     pub report_id: Option<String>,
+    pub aws_region: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize)]
