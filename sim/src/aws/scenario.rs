@@ -59,6 +59,9 @@ pub struct AwsScenario {
     pub auto_adjust: AutoAdjust,
     /// StartQuotaUtilizationReport / GetQuotaUtilizationReport timing.
     pub utilization_report: ReportSettings,
+    /// Accounts without Business or Enterprise support: every Support API call answers
+    /// SubscriptionRequiredException.
+    pub no_support_plan: Vec<String>,
 }
 
 impl Default for AwsScenario {
@@ -82,6 +85,7 @@ impl Default for AwsScenario {
             auto_management_default: NeverStarted::default(),
             auto_adjust: AutoAdjust::default(),
             utilization_report: ReportSettings::default(),
+            no_support_plan: Vec::new(),
         }
     }
 }
@@ -292,6 +296,9 @@ pub struct Rule {
     /// Why it ended; AWS's wire shape has no such field, so it shows only under /_sim.
     #[serde(default)]
     pub message: Option<String>,
+    /// What AWS asks in the support case once it opens (the case then waits for the customer).
+    #[serde(default)]
+    pub question: Option<String>,
 }
 
 fn immediate() -> Delay {

@@ -9,6 +9,7 @@ use sha2::{Digest, Sha256};
 use crate::aws::{
     fault::FaultInjection,
     instance_types::InstanceTypes,
+    model::cases::CaseBook,
     model::catalog::{Catalog, QuotaDef},
     model::limiter::{Counters, Limiter},
     model::regions::{self, RegionDef},
@@ -52,6 +53,8 @@ pub struct AwsState {
     pub usage: UsageBook,
     /// Quota utilisation reports, oldest first; expired ones are dropped on the next tick.
     pub reports: Vec<Report>,
+    /// Support cases, one per request that opened one.
+    pub case_book: CaseBook,
 }
 
 /// Who a set of temporary credentials acts as.
@@ -96,6 +99,7 @@ impl AwsState {
             sessions_issued: 0,
             usage: UsageBook::new(now),
             reports: Vec::new(),
+            case_book: CaseBook::default(),
             scenario,
         };
         for seed in state.scenario.open_requests.clone() {
@@ -334,6 +338,7 @@ impl AwsState {
         let r = &mut self.requests[idx];
         r.case_id.get_or_insert(case);
         r.close(RequestStatus::CaseOpened, None, now);
+        self.case_book.opened(&self.requests[idx], now);
     }
 
     /// Admin: closes request `idx` with `status` now.
@@ -348,11 +353,19 @@ impl AwsState {
         self.after_moves(idx, &[status]);
     }
 
-    /// An approval applies the requested value, as AWS does.
+    /// An approval applies the requested value, as AWS does; an opened case is filed in the
+    /// case book, and the request's end resolves it.
     fn after_moves(&mut self, idx: usize, entered: &[RequestStatus]) {
         for status in entered {
             let r = &self.requests[idx];
             tracing::info!(id = %r.id, status = ?status, "sim: request moved");
+        }
+        let r = &self.requests[idx];
+        if entered.contains(&RequestStatus::CaseOpened) {
+            self.case_book.opened(r, r.last_updated);
+        }
+        if let Some(case) = r.case_id.as_deref().filter(|_| !r.status.is_open()) {
+            self.case_book.resolved(case);
         }
         if entered.contains(&RequestStatus::Approved) {
             let r = self.requests[idx].clone();
