@@ -23,7 +23,10 @@ impl AwsControl {
         }
         self.with(|st, now| {
             if st.case_book.ask(id, body, now) {
-                st.case_book.get(id).cloned().ok_or_else(|| SimError::NotFound(format!("case {id}")))
+                st.case_book
+                    .get(id)
+                    .cloned()
+                    .ok_or_else(|| SimError::NotFound(format!("case {id}")))
             } else {
                 Err(SimError::NotFound(format!("case {id}")))
             }

@@ -43,10 +43,10 @@ pub use control::AwsControl;
 pub use error::AwsError;
 pub use fault::{Fault, FaultInjection};
 pub use instance_types::{Ec2Scenario, InstanceTypeDef, InstanceTypes};
+pub use model::cases::{AWS_SENDER, Case, Communication};
 pub use model::catalog::{
     CLOUD_MAP_INSTANCES_PER_SERVICE, Catalog, OPENSEARCH_INSTANCES_PER_DOMAIN, QuotaDef,
 };
-pub use model::cases::{AWS_SENDER, Case, Communication};
 pub use model::limiter::CallCount;
 pub use model::request::{FiledRequest, Request, Source};
 pub use operation::{Operation, Rate};

@@ -192,7 +192,10 @@ fn window(input: &Input) -> Result<(Option<Timestamp>, Option<Timestamp>), AwsEr
         v.as_deref()
             .map(|s| {
                 s.parse::<Timestamp>().map_err(|_| {
-                    AwsError::new("ValidationException", format!("{field} `{s}` is not a time."))
+                    AwsError::new(
+                        "ValidationException",
+                        format!("{field} `{s}` is not a time."),
+                    )
                 })
             })
             .transpose()
