@@ -74,6 +74,10 @@ pub enum Feature {
     Capacity,
     /// The clouds' own automatic quota management (AWS), Quota Adjuster (GCP).
     AutoAdjuster,
+    /// The support case of an AWS increase request, read and (when the spec says so) answered
+    /// once: optional; without it, or without a Business or Enterprise support plan, status
+    /// points to the console instead.
+    SupportCases,
 }
 
 impl Feature {
@@ -87,6 +91,7 @@ impl Feature {
             Feature::Usage => "Usage",
             Feature::Capacity => "Capacity",
             Feature::AutoAdjuster => "AutoAdjuster",
+            Feature::SupportCases => "SupportCases",
         }
     }
 }
@@ -141,6 +146,9 @@ pub mod aws {
     pub const GET_REPORT: &str = "GetQuotaUtilizationReport";
     pub const GET_METRIC_DATA: &str = "GetMetricData";
     pub const DESCRIBE_INSTANCE_TYPES: &str = "DescribeInstanceTypes";
+    pub const DESCRIBE_CASES: &str = "DescribeCases";
+    pub const DESCRIBE_COMMUNICATIONS: &str = "DescribeCommunications";
+    pub const ADD_COMMUNICATION: &str = "AddCommunicationToCase";
 }
 
 /// The role a CloudAccount's `spec.aws.roleArn` names, in any account: narrow `*` to the
@@ -335,6 +343,29 @@ pub const CALLS: &[Call] = &[
         Capacity,
         true,
         "vCPUs per instance type for spec.capacity",
+    ),
+    aws(
+        aws::DESCRIBE_CASES,
+        "support:DescribeCases",
+        SupportCases,
+        false,
+        "the support case of an open increase request, with its latest messages (status shows \
+         whether AWS waits for an answer)",
+    ),
+    aws(
+        aws::DESCRIBE_COMMUNICATIONS,
+        "support:DescribeCommunications",
+        SupportCases,
+        false,
+        "the case's messages since the last one seen, when DescribeCases' recent ones are not \
+         enough to find AWS's latest or the operator's reply",
+    ),
+    aws(
+        aws::ADD_COMMUNICATION,
+        "support:AddCommunicationToCase",
+        SupportCases,
+        false,
+        "sends spec.aws.caseReply once per case, when AWS waits for the customer",
     ),
     gcp(
         "compute.regions.list",

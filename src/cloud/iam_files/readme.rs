@@ -60,7 +60,7 @@ fn table(out: &mut String, cloud: Cloud) {
     }
 }
 
-const FEATURES: [Feature; 7] = [
+const FEATURES: [Feature; 8] = [
     Feature::Accounts,
     Feature::Regions,
     Feature::Quotas,
@@ -68,6 +68,7 @@ const FEATURES: [Feature; 7] = [
     Feature::Usage,
     Feature::Capacity,
     Feature::AutoAdjuster,
+    Feature::SupportCases,
 ];
 
 /// What happens when a feature's permissions are left out.
@@ -93,6 +94,11 @@ fn without(f: Feature) -> &'static str {
         Feature::Capacity => "objects with `capacity` are Blocked with the cloud's refusal",
         Feature::AutoAdjuster => {
             "the cloud's own adjuster is shown as unknown; requests it made are still adopted"
+        }
+        Feature::SupportCases => {
+            "optional: a request's support case is not read here; its status says to answer \
+             it in the Support Center console (as it does for an account without Business or \
+             Enterprise support)"
         }
     }
 }
