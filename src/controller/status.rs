@@ -34,6 +34,7 @@ pub fn build(
         summary: Some(summary.into()),
         targets,
         filings: old.filings,
+        case_replies: old.case_replies,
         generation_observed_at: Some(time(since)),
     }
 }
@@ -178,6 +179,15 @@ impl Regions<'_> {
         }
     }
 
+    /// Some open request's support case waits for an answer from the customer (its region's
+    /// message starts with the reason).
+    fn awaiting_customer(&self) -> bool {
+        let prefix = format!("{}: ", reasons::AWAITING_CUSTOMER_REPLY);
+        (self.targets.iter())
+            .filter(|t| t.state == TargetState::Requested)
+            .any(|t| t.message.as_deref().is_some_and(|m| m.starts_with(&prefix)))
+    }
+
     /// What the operator is still working on, when nothing stalls.
     fn reconciling_by(&self, stalled: bool) -> Option<Why> {
         if stalled {
@@ -191,6 +201,8 @@ impl Regions<'_> {
                 reasons::CLOUD_ERROR.to_string(),
                 self.describe(&[TargetState::Error]),
             ));
+        } else if self.awaiting_customer() {
+            reasons::AWAITING_CUSTOMER_REPLY
         } else if self.has(TargetState::Requested) {
             reasons::REQUEST_OPEN
         } else if self.has(TargetState::Queued) {
