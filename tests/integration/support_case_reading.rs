@@ -55,13 +55,17 @@ fn message(qr: &QuotaRequirement) -> String {
     target.and_then(|t| t.message.clone()).unwrap_or_default()
 }
 
-/// Events of `reason` in the test's namespace.
+/// Events of `reason` in the test's namespace, one entry per occurrence: the recorder folds a
+/// repeated event into one object with a series count, which is counted here.
 async fn events(env: &TestEnv, reason: &str) -> Vec<String> {
     let api: kube::Api<Event> = kube::Api::namespaced(env.client.clone(), &env.ns);
     let list = api.list(&Default::default()).await.expect("list events");
     (list.items.into_iter())
         .filter(|e| e.reason.as_deref() == Some(reason))
-        .map(|e| e.note.unwrap_or_default())
+        .flat_map(|e| {
+            let times = e.series.as_ref().map_or(1, |s| s.count.max(1)) as usize;
+            std::iter::repeat_n(e.note.unwrap_or_default(), times)
+        })
         .collect()
 }
 
@@ -141,6 +145,16 @@ async fn a_question_from_aws_shows_in_status_once_and_the_reply_is_sent_once() {
     assert_eq!(told.len(), 1, "{told:?}");
     assert!(told[0].contains(excerpt), "{told:?}");
     assert_eq!(sim.aws().case_replies(&case_id), 0);
+    // A restart reads the case afresh; the status already tells of the message.
+    env.kill_operator();
+    let reads = sim.aws().calls("DescribeCases");
+    env.start_operator_with(sim_aws(&sim, KEY, Duration::from_millis(500)).await);
+    env.reconciled("q", 3).await;
+    assert!(
+        sim.aws().calls("DescribeCases") > reads,
+        "the case was read again"
+    );
+    assert_eq!(events(&env, "SupportCaseMessage").await.len(), 1);
 
     let reply = json!({"spec": {"aws": {"caseReply": "m5 and c5, for the Q4 batch scale-out"}}});
     env.qrs()
