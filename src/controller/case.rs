@@ -56,7 +56,14 @@ fn previous(r: &Region<'_>, id: &str) -> Option<CaseStatus> {
 async fn shown(r: &Region<'_>, t: &Tracked, view: &CaseView) -> CaseStatus {
     let recorded = r.writes.case_reply(&view.id).await;
     let mut case = block(view, recorded.as_ref());
-    let Some(body) = reply_due(r, t, &case, recorded.as_ref()) else {
+    let configured = r
+        .obj
+        .spec
+        .aws
+        .as_ref()
+        .and_then(|a| a.case_reply.as_deref());
+    let Some(body) = case_view::reply_due(configured, &case, t.filed_by_me, recorded.as_ref())
+    else {
         return case;
     };
     match reply(r, &view.id, body).await {
@@ -75,18 +82,6 @@ async fn shown(r: &Region<'_>, t: &Tracked, view: &CaseView) -> CaseStatus {
         }
     }
     case
-}
-
-/// The reply to send now: AWS waits, the spec has one, this object filed the request (one
-/// object answers a case), and none was ever recorded for the case.
-fn reply_due<'a>(
-    r: &'a Region<'_>,
-    t: &Tracked,
-    case: &CaseStatus,
-    recorded: Option<&CaseReply>,
-) -> Option<&'a str> {
-    let body = r.obj.spec.aws.as_ref()?.case_reply.as_deref()?;
-    (case.awaiting_customer && t.filed_by_me && recorded.is_none()).then_some(body)
 }
 
 /// Records the reply, then sends it, then records that AWS took it. A record that cannot be

@@ -87,6 +87,19 @@ pub fn excerpt(body: &str) -> String {
     }
 }
 
+/// The reply to send now, if one is due: AWS waits, the spec has one, this object filed the
+/// request (one object answers a case), and no reply to the case was ever recorded, whatever
+/// became of it.
+pub fn reply_due<'a>(
+    configured: Option<&'a str>,
+    case: &CaseStatus,
+    filed_by_me: bool,
+    recorded: Option<&CaseReply>,
+) -> Option<&'a str> {
+    let body = configured?;
+    (case.awaiting_customer && filed_by_me && recorded.is_none()).then_some(body)
+}
+
 /// The case block when the Support API refused to show the case here.
 pub fn unreadable(case_id: &str, prev: Option<&CaseStatus>, e: &CloudError) -> CaseStatus {
     let display = prev

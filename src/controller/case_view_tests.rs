@@ -171,3 +171,101 @@ fn an_aws_message_is_new_once() {
     );
     assert!(!new_aws_message(Some(&b(Some(5))), &b(None)), "none");
 }
+
+/// Where a reconcile may stop in the reply's three steps.
+#[derive(Clone, Copy, Debug)]
+enum Stop {
+    Never,
+    AfterRecord,
+    AfterSend,
+}
+
+/// One reconcile of the reply discipline, as `case` runs it: the block from the case and the
+/// record, the record written first, then the send, then the confirmation.
+fn reconcile(
+    view: &mut CaseView,
+    recorded: &mut Option<CaseReply>,
+    sends: &mut u32,
+    now: i64,
+    stop: Stop,
+) {
+    let b = block(view, recorded.as_ref());
+    if reply_due(Some("m5"), &b, true, recorded.as_ref()).is_none() {
+        return;
+    }
+    *recorded = Some(CaseReply {
+        at: time(at(now)),
+        sent_at: None,
+    });
+    if let Stop::AfterRecord = stop {
+        return;
+    }
+    *sends += 1;
+    view.messages.push(msg(now, false, "m5"));
+    if let Stop::AfterSend = stop {
+        return;
+    }
+    if let Some(r) = recorded.as_mut() {
+        r.sent_at = Some(time(at(now)));
+    }
+}
+
+proptest::proptest! {
+    /// Whatever AWS asks and wherever reconciles stop, one case gets the reply at most once,
+    /// and gets it when nothing stops.
+    #[test]
+    fn the_reply_is_never_sent_twice_to_one_case(
+        steps in proptest::collection::vec((proptest::bool::ANY, 0u8..3), 1..30)
+    ) {
+        let mut view = case("opened", vec![msg(0, false, "raise")]);
+        let (mut recorded, mut sends, mut asked, mut stopped) = (None, 0, false, false);
+        for (i, (ask, stop)) in steps.into_iter().enumerate() {
+            let now = 10 * (i as i64 + 1);
+            if ask {
+                view.messages.push(msg(now, true, "why?"));
+                asked = true;
+            }
+            let stop = [Stop::Never, Stop::AfterRecord, Stop::AfterSend][stop as usize];
+            let due = reply_due(Some("m5"), &block(&view, recorded.as_ref()), true, recorded.as_ref()).is_some();
+            stopped |= due && !matches!(stop, Stop::Never);
+            reconcile(&mut view, &mut recorded, &mut sends, now + 1, stop);
+            proptest::prop_assert!(sends <= 1, "sent {sends} times");
+        }
+        if asked && !stopped {
+            proptest::prop_assert_eq!(sends, 1);
+        }
+    }
+}
+
+#[test]
+fn only_the_filer_replies_only_when_aws_waits_and_only_with_a_reply_configured() {
+    let waiting = CaseStatus {
+        awaiting_customer: true,
+        ..CaseStatus::default()
+    };
+    assert_eq!(reply_due(Some("m5"), &waiting, true, None), Some("m5"));
+    assert_eq!(
+        reply_due(None, &waiting, true, None),
+        None,
+        "none configured"
+    );
+    assert_eq!(
+        reply_due(Some("m5"), &waiting, false, None),
+        None,
+        "adopted: another object's case"
+    );
+    assert_eq!(
+        reply_due(Some("m5"), &CaseStatus::default(), true, None),
+        None,
+        "AWS waits for nothing"
+    );
+    let begun = CaseReply {
+        at: time(at(1)),
+        sent_at: None,
+    };
+    assert_eq!(
+        reply_due(Some("m5"), &waiting, true, Some(&begun)),
+        None,
+        "recorded once"
+    );
+}
