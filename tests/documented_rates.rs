@@ -46,3 +46,17 @@ fn the_simulator_throttles_at_the_documented_rates_for_every_operation_it_serves
         "every documented operation is served"
     );
 }
+
+/// AWS documents no per-operation rate for the Support API's case calls: the operator allows
+/// itself 1 per second (burst 3) per account, below the 3 per second AWS documents for its
+/// Support authorization API's single-item calls, and the simulator throttles at the same.
+#[test]
+fn the_support_case_calls_keep_to_one_per_second_on_both_sides() {
+    use quota_operator::cloud::aws::{SUPPORT_CASE_RATE, allowed_rate};
+    assert_eq!(SUPPORT_CASE_RATE, (1.0, 3.0));
+    for op in Operation::SUPPORT {
+        assert_eq!(allowed_rate(op.name()), SUPPORT_CASE_RATE, "{}", op.name());
+        let r = op.documented_rate();
+        assert_eq!((r.rate, r.burst), SUPPORT_CASE_RATE, "{}", op.name());
+    }
+}

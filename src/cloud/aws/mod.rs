@@ -41,7 +41,7 @@ use super::{
 use crate::api::CloudAccount;
 
 pub use convert::UsageMetric;
-pub use rates::documented_rate;
+pub use rates::{SUPPORT_CASE_RATE, allowed_rate, documented_rate};
 pub use settings::AwsSettings;
 pub use usage::cloudwatch_usage;
 
