@@ -118,7 +118,7 @@ impl Cases {
                 })
             })
             .collect();
-        messages.sort_by(|a, b| b.at.cmp(&a.at));
+        messages.sort_by_key(|m| std::cmp::Reverse(m.at));
         Ok(CaseView {
             display_id: case.display_id().unwrap_or(id).to_string(),
             id: case_id,
