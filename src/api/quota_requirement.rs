@@ -5,7 +5,10 @@ use kube::{CustomResource, KubeSchema};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::shared::{Condition, Shared};
+use super::{
+    case_status::{CaseReply, CaseStatus},
+    shared::{Condition, Shared},
+};
 
 /// One quota, in one account or project, that must reach what the spec declares in every listed
 /// region: `desiredValue`, room for `capacity`, or `headroom` over usage (the largest of those
@@ -335,7 +338,7 @@ pub struct QuotaRequirementStatus {
     /// The reply (`spec.aws.caseReply`) sent to each support case, by case id: recorded
     /// before it is sent, so that no case ever gets it twice.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub case_replies: BTreeMap<String, super::CaseReply>,
+    pub case_replies: BTreeMap<String, CaseReply>,
     /// When the operator first saw `observedGeneration`: the object's need dates from then. A
     /// refusal made earlier was of an earlier need and does not settle this one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -596,5 +599,5 @@ pub struct RequestStatus {
     /// AWS: the support case, as AWS Support reports it (read at most once per poll interval
     /// while the request is open).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub case: Option<Box<super::CaseStatus>>,
+    pub case: Option<Box<CaseStatus>>,
 }
