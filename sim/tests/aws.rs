@@ -404,6 +404,7 @@ fn scenario_errors_name_the_field() {
         ("aws:\n  acounts: {}\n", "aws.acounts"),
         ("aws:\n  accounts: {AKIDX: '123'}\n", "aws.accounts.AKIDX"),
         ("aws:\n  defaultAccount: abc\n", "aws.defaultAccount"),
+        ("aws:\n  noSupportPlan: ['12']\n", "aws.noSupportPlan[0]"),
         (
             "aws:\n  schedule:\n    rules:\n    - outcome: maybe\n",
             "aws.schedule.rules[0].outcome",
@@ -850,6 +851,29 @@ async fn cli_reads_and_answers_the_support_case_of_a_request() {
     .await;
     let stderr = String::from_utf8_lossy(&missing.stderr);
     assert!(stderr.contains("(CaseIdNotFound)"), "{stderr}");
+
+    let (status, cases) = admin(&sim, "GET", "/_sim/aws/cases", None).await;
+    assert_eq!(
+        (status, cases[0]["replies"].as_u64()),
+        (200, Some(1)),
+        "{cases}"
+    );
+    let ask = |id: &str| format!("/_sim/aws/cases/{id}/ask");
+    let (status, _) = admin(&sim, "POST", &ask("nope"), Some(json!({"body": "why?"}))).await;
+    assert_eq!(status, 404, "no such case");
+    let (status, _) = admin(&sim, "POST", &ask(&case_id), Some(json!({"body": " "}))).await;
+    assert_eq!(status, 400, "an empty question");
+    let (status, asked) = admin(
+        &sim,
+        "POST",
+        &ask(&case_id),
+        Some(json!({"body": "And c5?"})),
+    )
+    .await;
+    assert_eq!(
+        (status, &asked["status"]),
+        (200, &json!("pending-customer-action"))
+    );
 
     let no_plan = support_cli(&sim, "AKIDNOPLANEXAMPLE", "describe-cases").await;
     let stderr = String::from_utf8_lossy(&no_plan.stderr);
