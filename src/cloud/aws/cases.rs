@@ -68,7 +68,14 @@ impl Cases {
                 }
             })
             .await;
-        self.remember_refusal(&answer);
+        // Only a missing support plan stops the reads too: a policy may allow reading cases
+        // and not answering them.
+        if answer
+            .as_ref()
+            .is_err_and(|e| e.code == "SubscriptionRequiredException")
+        {
+            self.remember_refusal(&answer);
+        }
         answer
     }
 
