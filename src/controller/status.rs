@@ -469,4 +469,37 @@ mod tests {
             (false, true, false, "CloudError".into())
         );
     }
+
+    #[test]
+    fn a_support_case_waiting_for_the_customer_names_the_reason_while_in_progress() {
+        let mut waiting = target("us-east-1", TargetState::Requested);
+        waiting.message =
+            Some("AwaitingCustomerReply: AWS asked a question in support case 1: why?".into());
+        let other = target("eu-west-1", TargetState::Requested);
+        let reason = |targets: &[TargetStatus]| {
+            let desired = desired_conditions(targets, None);
+            let of = |t: &str| {
+                desired
+                    .iter()
+                    .find(|d| d.type_ == t)
+                    .map(|d| d.reason.clone())
+            };
+            (of(READY), of(RECONCILING), of(STALLED))
+        };
+        let awaiting = Some("AwaitingCustomerReply".to_string());
+        assert_eq!(
+            reason(&[waiting.clone(), other.clone()]),
+            (awaiting.clone(), awaiting, None)
+        );
+        let open = Some("RequestOpen".to_string());
+        assert_eq!(reason(&[other.clone()]), (open.clone(), open, None));
+        let mut error = target("ap-south-1", TargetState::Error);
+        error.message = Some("boom".into());
+        let cloud_error = Some("CloudError".to_string());
+        assert_eq!(
+            reason(&[waiting, error]).0,
+            cloud_error,
+            "a failing region is told first"
+        );
+    }
 }
