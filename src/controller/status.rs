@@ -492,7 +492,10 @@ mod tests {
             (awaiting.clone(), awaiting, None)
         );
         let open = Some("RequestOpen".to_string());
-        assert_eq!(reason(&[other.clone()]), (open.clone(), open, None));
+        assert_eq!(
+            reason(std::slice::from_ref(&other)),
+            (open.clone(), open, None)
+        );
         let mut error = target("ap-south-1", TargetState::Error);
         error.message = Some("boom".into());
         let cloud_error = Some("CloudError".to_string());
