@@ -7,8 +7,10 @@ use quota_operator::cloud::aws::documented_rate;
 use quota_sim::Operation;
 
 /// (operation, steady per second, burst), as AWS documents them. The reference gives "Get* 5+5";
-/// StartQuotaUtilizationReport has no documented rate, and both sides treat it as a Get*.
-const DOCUMENTED: [(&str, f64, f64); 12] = [
+/// StartQuotaUtilizationReport has no documented rate, and both sides treat it as a Get*. The
+/// template calls have none either: both sides treat the association as a Get*, the listing as a
+/// List*, and a put or delete as a write like RequestServiceQuotaIncrease.
+const DOCUMENTED: [(&str, f64, f64); 16] = [
     ("GetServiceQuota", 5.0, 5.0),
     ("GetAWSDefaultServiceQuota", 5.0, 5.0),
     ("GetRequestedServiceQuotaChange", 5.0, 5.0),
@@ -21,6 +23,10 @@ const DOCUMENTED: [(&str, f64, f64); 12] = [
     ("GetQuotaUtilizationReport", 5.0, 5.0),
     ("GetAutoManagementConfiguration", 5.0, 5.0),
     ("StartQuotaUtilizationReport", 5.0, 5.0),
+    ("GetAssociationForServiceQuotaTemplate", 5.0, 5.0),
+    ("ListServiceQuotaIncreaseRequestsInTemplate", 10.0, 10.0),
+    ("PutServiceQuotaIncreaseRequestIntoTemplate", 3.0, 3.0),
+    ("DeleteServiceQuotaIncreaseRequestFromTemplate", 3.0, 3.0),
 ];
 
 #[test]
@@ -45,4 +51,18 @@ fn the_simulator_throttles_at_the_documented_rates_for_every_operation_it_serves
         DOCUMENTED.len(),
         "every documented operation is served"
     );
+}
+
+/// AWS documents no per-operation rate for the Support API's case calls: the operator allows
+/// itself 1 per second (burst 3) per account, below the 3 per second AWS documents for its
+/// Support authorization API's single-item calls, and the simulator throttles at the same.
+#[test]
+fn the_support_case_calls_keep_to_one_per_second_on_both_sides() {
+    use quota_operator::cloud::aws::{SUPPORT_CASE_RATE, allowed_rate};
+    assert_eq!(SUPPORT_CASE_RATE, (1.0, 3.0));
+    for op in Operation::SUPPORT {
+        assert_eq!(allowed_rate(op.name()), SUPPORT_CASE_RATE, "{}", op.name());
+        let r = op.documented_rate();
+        assert_eq!((r.rate, r.burst), SUPPORT_CASE_RATE, "{}", op.name());
+    }
 }

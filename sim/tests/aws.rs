@@ -404,6 +404,7 @@ fn scenario_errors_name_the_field() {
         ("aws:\n  acounts: {}\n", "aws.acounts"),
         ("aws:\n  accounts: {AKIDX: '123'}\n", "aws.accounts.AKIDX"),
         ("aws:\n  defaultAccount: abc\n", "aws.defaultAccount"),
+        ("aws:\n  noSupportPlan: ['12']\n", "aws.noSupportPlan[0]"),
         (
             "aws:\n  schedule:\n    rules:\n    - outcome: maybe\n",
             "aws.schedule.rules[0].outcome",
@@ -844,5 +845,129 @@ aws:
     assert_eq!(
         association["ServiceQuotaTemplateAssociationStatus"],
         "ASSOCIATED"
+    );
+}
+
+const SUPPORT_SCENARIO: &str = r#"
+aws:
+  accounts: {AKIDTESTEXAMPLE: "111111111111", AKIDNOPLANEXAMPLE: "222222222222"}
+  noSupportPlan: ["222222222222"]
+  quotas:
+  - {serviceCode: ec2, quotaCode: L-34B43A08, value: 640}
+  schedule:
+    rules:
+    - {outcome: stay_open, caseOpenedAfter: 1 polls, question: "Which instance types will you run?"}
+"#;
+
+/// Runs `aws support <args>` against the simulator as `key`.
+async fn support_cli(sim: &SimHandle, key: &str, args: &str) -> Output {
+    let args: Vec<&str> = std::iter::once("support")
+        .chain(args.split_whitespace())
+        .collect();
+    support::run(&sim.endpoint(), &[("AWS_ACCESS_KEY_ID", key)], &args).await
+}
+
+async fn support_ok(sim: &SimHandle, args: &str) -> Value {
+    let out = support_cli(sim, "AKIDTESTEXAMPLE", args).await;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "aws support {args} failed: {stderr}");
+    serde_json::from_slice(&out.stdout).expect("CLI JSON output")
+}
+
+/// A request that opens a case gets a Support case of the same id, which the CLI reads with
+/// its messages (AWS's question newest first); a reply completes the customer's action and is
+/// counted; an unknown case and an account without a support plan answer as AWS does.
+#[tokio::test]
+async fn cli_reads_and_answers_the_support_case_of_a_request() {
+    let sim = start(SUPPORT_SCENARIO).await;
+    let filed = ok(
+        &sim,
+        &format!("request-service-quota-increase {SPOT} --desired-value 1000"),
+    )
+    .await;
+    let id = filed["RequestedQuota"]["Id"].as_str().unwrap().to_string();
+    let get = format!("get-requested-service-quota-change --request-id {id}");
+    ok(&sim, &get).await;
+    let opened = ok(&sim, &get).await["RequestedQuota"].clone();
+    assert_eq!(opened["Status"], "CASE_OPENED", "{opened}");
+    let case_id = opened["CaseId"].as_str().unwrap().to_string();
+
+    let args = format!("describe-cases --case-id-list {case_id} --include-communications");
+    let cases = support_ok(&sim, &args).await;
+    let case = &cases["cases"][0];
+    assert_eq!(len(&cases["cases"]), 1, "{cases}");
+    assert_eq!(case["caseId"], case_id.as_str());
+    assert_eq!(case["displayId"], case_id.as_str());
+    assert_eq!(case["status"], "pending-customer-action");
+    assert_eq!(case["serviceCode"], "service-limit-increase");
+    assert!(
+        case["timeCreated"].as_str().unwrap().ends_with('Z'),
+        "{case}"
+    );
+    assert_eq!(case["submittedBy"], "arn:aws:iam::111111111111:root");
+    let recent = &case["recentCommunications"]["communications"];
+    assert_eq!(recent[0]["submittedBy"], "Amazon Web Services", "{recent}");
+    assert_eq!(recent[0]["body"], "Which instance types will you run?");
+
+    let comms = support_ok(
+        &sim,
+        &format!("describe-communications --case-id {case_id}"),
+    )
+    .await;
+    assert_eq!(len(&comms["communications"]), 2, "{comms}");
+    let after = comms["communications"][0]["timeCreated"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let args = format!("describe-communications --case-id {case_id} --after-time {after}");
+    assert_eq!(len(&support_ok(&sim, &args).await["communications"]), 1);
+
+    let args =
+        format!("add-communication-to-case --case-id {case_id} --communication-body m5.large");
+    assert_eq!(support_ok(&sim, &args).await["result"], true);
+    assert_eq!(sim.aws().case_replies(&case_id), 1);
+    let args = format!("describe-cases --case-id-list {case_id}");
+    let status = &support_ok(&sim, &args).await["cases"][0]["status"];
+    assert_eq!(status, "customer-action-completed");
+
+    let missing = support_cli(
+        &sim,
+        "AKIDTESTEXAMPLE",
+        "describe-cases --case-id-list case-nope",
+    )
+    .await;
+    let stderr = String::from_utf8_lossy(&missing.stderr);
+    assert!(stderr.contains("(CaseIdNotFound)"), "{stderr}");
+
+    let (status, cases) = admin(&sim, "GET", "/_sim/aws/cases", None).await;
+    assert_eq!(
+        (status, cases[0]["replies"].as_u64()),
+        (200, Some(1)),
+        "{cases}"
+    );
+    let ask = |id: &str| format!("/_sim/aws/cases/{id}/ask");
+    let (status, _) = admin(&sim, "POST", &ask("nope"), Some(json!({"body": "why?"}))).await;
+    assert_eq!(status, 404, "no such case");
+    let (status, _) = admin(&sim, "POST", &ask(&case_id), Some(json!({"body": " "}))).await;
+    assert_eq!(status, 400, "an empty question");
+    let (status, asked) = admin(
+        &sim,
+        "POST",
+        &ask(&case_id),
+        Some(json!({"body": "And c5?"})),
+    )
+    .await;
+    assert_eq!(
+        (status, &asked["status"]),
+        (200, &json!("pending-customer-action"))
+    );
+
+    let no_plan = support_cli(&sim, "AKIDNOPLANEXAMPLE", "describe-cases").await;
+    let stderr = String::from_utf8_lossy(&no_plan.stderr);
+    assert!(!no_plan.status.success());
+    assert!(
+        stderr.contains("(SubscriptionRequiredException)")
+            && stderr.contains("AWS Premium Support Subscription is required to use this service."),
+        "{stderr}"
     );
 }

@@ -1,6 +1,7 @@
 //! The CRDs: `QuotaRequirement` (what a team needs) and `CloudAccount` (where, and who may ask).
 
 pub mod admits;
+mod case_status;
 pub(crate) mod cloud_account;
 pub mod conditions;
 mod quota_requirement;
@@ -9,6 +10,7 @@ pub mod selector;
 mod shared;
 pub mod template;
 
+pub use case_status::{CaseReply, CaseStatus};
 pub use cloud_account::*;
 pub use quota_requirement::*;
 pub use shared::{Condition, Shared};

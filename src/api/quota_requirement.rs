@@ -5,7 +5,10 @@ use kube::{CustomResource, KubeSchema};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::shared::{Condition, Shared};
+use super::{
+    case_status::{CaseReply, CaseStatus},
+    shared::{Condition, Shared},
+};
 
 /// One quota, in one account or project, that must reach what the spec declares in every listed
 /// region: `desiredValue`, room for `capacity`, or `headroom` over usage (the largest of those
@@ -264,6 +267,14 @@ pub struct AwsQuota {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(min = 1, max = 256))]
     pub quota_name: Option<String>,
+    /// Sent once, as your answer, when AWS asks a question in the support case of a request
+    /// this object filed (the case waits for the customer): e.g. the use case and instance
+    /// types AWS usually asks about. Never sent twice to one case; without it, status says
+    /// that AWS waits and the answer is given in the Support Center. Needs the optional
+    /// `support:` permissions and a Business or Enterprise support plan.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 8000))]
+    pub case_reply: Option<String>,
 }
 
 /// A GCP Cloud Quotas quota; the project comes from the CloudAccount.
@@ -324,6 +335,10 @@ pub struct QuotaRequirementStatus {
     /// to be this object's.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub filings: BTreeMap<String, FilingIntent>,
+    /// The reply (`spec.aws.caseReply`) sent to each support case, by case id: recorded
+    /// before it is sent, so that no case ever gets it twice.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub case_replies: BTreeMap<String, CaseReply>,
     /// When the operator first saw `observedGeneration`: the object's need dates from then. A
     /// refusal made earlier was of an earlier need and does not settle this one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -581,4 +596,8 @@ pub struct RequestStatus {
     /// `GCP Quota Adjuster`): adopted, never duplicated; its refusal does not settle the need.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub made_by: Option<String>,
+    /// AWS: the support case, as AWS Support reports it (read at most once per poll interval
+    /// while the request is open).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub case: Option<Box<CaseStatus>>,
 }

@@ -9,6 +9,9 @@ pub const REQUEST_OPEN: &str = "RequestOpen";
 pub const QUEUED: &str = "Queued";
 pub const PENDING: &str = "Pending";
 pub const CLOUD_ERROR: &str = "CloudError";
+/// An open AWS request whose support case waits for an answer from the customer; the region's
+/// message starts with it.
+pub const AWAITING_CUSTOMER_REPLY: &str = "AwaitingCustomerReply";
 // NearLimit (and its warning event).
 pub const UTILIZATION_HIGH: &str = "UtilizationHigh";
 pub const USAGE_UNKNOWN: &str = "UsageUnknown";
@@ -48,3 +51,5 @@ pub const NOT_STALLED: &str = "NotStalled";
 pub const REQUEST_FILED: &str = "RequestFiled";
 pub const REQUEST_ADOPTED: &str = "RequestAdopted";
 pub const APPROVED: &str = "Approved";
+/// AWS wrote a new message in a request's support case (once per message).
+pub const SUPPORT_CASE_MESSAGE: &str = "SupportCaseMessage";

@@ -9,6 +9,7 @@ use std::{collections::BTreeMap, fmt, sync::Arc};
 use async_trait::async_trait;
 use jiff::Timestamp;
 
+use super::case::CaseView;
 use crate::api::{CloudAccount, QuotaRequirementSpec};
 
 /// Which quota, as the spec names it (a name may still need resolving to a code).
@@ -345,6 +346,26 @@ pub trait QuotaProvider: Send + Sync {
     /// The Organizations quota request template, where the cloud has one (AWS).
     fn template(&self) -> Option<&dyn QuotaTemplate> {
         None
+    }
+
+    /// The support case `id` a request opened (AWS Support), as the cloud reports it now.
+    async fn case(&self, id: &str) -> Result<CaseView, CloudError> {
+        let _ = id;
+        Err(CloudError::new(
+            ErrorKind::NotFound,
+            "NotSupported",
+            "this provider reads no support cases",
+        ))
+    }
+
+    /// Adds `body` to support case `id` (its `CaseView::id`) as the customer's message.
+    async fn reply_to_case(&self, id: &str, body: &str) -> Result<(), CloudError> {
+        let _ = (id, body);
+        Err(CloudError::new(
+            ErrorKind::NotFound,
+            "NotSupported",
+            "this provider answers no support cases",
+        ))
     }
 
     /// vCPUs of each instance type (AWS EC2) or machine type (GCP Compute) in `region`, from

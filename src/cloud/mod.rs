@@ -2,6 +2,7 @@
 
 pub mod aws;
 pub(crate) mod boundary;
+pub(crate) mod case;
 mod clouds;
 pub mod gcp;
 pub mod iam_files;
@@ -15,5 +16,6 @@ pub use boundary::{
     ProviderFactory, QuotaProvider, QuotaRef, QuotaTemplate, QuotaView, RequestView, Target,
     TemplateEntry, UNLIMITED, UsageView, meets, no_fleet,
 };
+pub use case::{CaseMessage, CaseView};
 pub use clouds::Clouds;
 pub use regions::is_not_a_region;

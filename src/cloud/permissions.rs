@@ -77,6 +77,10 @@ pub enum Feature {
     /// The Organizations quota request template (AWS), for CloudAccounts with
     /// `spec.aws.quotaTemplate`.
     Templates,
+    /// The support case of an AWS increase request, read and (when the spec says so) answered
+    /// once: optional; without it, or without a Business or Enterprise support plan, status
+    /// points to the console instead.
+    SupportCases,
 }
 
 impl Feature {
@@ -91,6 +95,7 @@ impl Feature {
             Feature::Capacity => "Capacity",
             Feature::AutoAdjuster => "AutoAdjuster",
             Feature::Templates => "QuotaTemplates",
+            Feature::SupportCases => "SupportCases",
         }
     }
 }
@@ -149,6 +154,9 @@ pub mod aws {
     pub const TEMPLATE_LIST: &str = "ListServiceQuotaIncreaseRequestsInTemplate";
     pub const TEMPLATE_PUT: &str = "PutServiceQuotaIncreaseRequestIntoTemplate";
     pub const TEMPLATE_DELETE: &str = "DeleteServiceQuotaIncreaseRequestFromTemplate";
+    pub const DESCRIBE_CASES: &str = "DescribeCases";
+    pub const DESCRIBE_COMMUNICATIONS: &str = "DescribeCommunications";
+    pub const ADD_COMMUNICATION: &str = "AddCommunicationToCase";
 }
 
 /// The role a CloudAccount's `spec.aws.roleArn` names, in any account: narrow `*` to the
@@ -387,6 +395,29 @@ pub const CALLS: &[Call] = &[
              caller)",
         )
     },
+    aws(
+        aws::DESCRIBE_CASES,
+        "support:DescribeCases",
+        SupportCases,
+        false,
+        "the support case of an open increase request, with its latest messages (status shows \
+         whether AWS waits for an answer)",
+    ),
+    aws(
+        aws::DESCRIBE_COMMUNICATIONS,
+        "support:DescribeCommunications",
+        SupportCases,
+        false,
+        "the case's messages since the last one seen, when DescribeCases' recent ones are not \
+         enough to find AWS's latest or the operator's reply",
+    ),
+    aws(
+        aws::ADD_COMMUNICATION,
+        "support:AddCommunicationToCase",
+        SupportCases,
+        false,
+        "sends spec.aws.caseReply once per case, when AWS waits for the customer",
+    ),
     gcp(
         "compute.regions.list",
         "compute.regions.list",

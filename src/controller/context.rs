@@ -10,7 +10,10 @@ use kube::{
     runtime::{events::Recorder, reflector::Store},
 };
 
-use super::{backoff::Backoff, ledger::Ledger, needs, reconciles::Reconciles, turns::Turns};
+use super::{
+    backoff::Backoff, case_reads::CaseReads, ledger::Ledger, needs, reconciles::Reconciles,
+    turns::Turns,
+};
 use crate::{
     api::{CloudAccount, QuotaRequirement},
     capacity::nodepools::{NodePool, NodePools},
@@ -68,6 +71,8 @@ pub struct Context {
     /// Which objects need which quota, for aggregation.
     pub needs: Arc<needs::Needs>,
     pub ledger: Ledger,
+    /// Support cases read, at most once per poll interval each.
+    pub case_reads: CaseReads,
     /// Whose turn it is at each region's open-request slots.
     pub turns: Turns,
     pub backoff: Backoff,

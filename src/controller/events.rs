@@ -101,6 +101,40 @@ pub fn near_limit(old: &[TargetStatus], new: &[TargetStatus], threshold: f64) ->
         .collect()
 }
 
+/// An event for each AWS message in a request's support case that the status the object
+/// carried did not show yet: once per message, since the status keeps its time.
+pub fn case_messages(old: &[TargetStatus], new: &[TargetStatus]) -> Vec<Note> {
+    new.iter()
+        .filter_map(|t| {
+            let request = t.request.as_ref()?;
+            let case = request.case.as_deref()?;
+            let before = (old.iter().find(|o| o.region == t.region))
+                .and_then(|o| o.request.as_ref())
+                .filter(|r| r.id == request.id)
+                .and_then(|r| r.case.as_deref());
+            if !super::case_view::new_aws_message(before, case) {
+                return None;
+            }
+            let waits = if case.awaiting_customer {
+                "; AWS waits for your answer"
+            } else {
+                ""
+            };
+            Some(Note {
+                warning: case.awaiting_customer,
+                reason: reasons::SUPPORT_CASE_MESSAGE,
+                message: format!(
+                    "{}: AWS wrote in support case {} of request {}: {}{waits}",
+                    t.region,
+                    case.display_id.as_deref().unwrap_or("?"),
+                    request.id,
+                    case.latest_aws_message.as_deref().unwrap_or_default()
+                ),
+            })
+        })
+        .collect()
+}
+
 /// How long each request that closed in this reconcile was open (filing to close), from the
 /// cloud's own times.
 pub fn closed_requests(old: &[TargetStatus], new: &[TargetStatus]) -> Vec<std::time::Duration> {

@@ -8,6 +8,9 @@ mod accounts;
 mod act;
 pub mod aggregate;
 mod backoff;
+mod case;
+mod case_reads;
+mod case_view;
 mod context;
 pub mod decide;
 mod events;
@@ -239,6 +242,8 @@ fn context(
         needs: stores.needs,
         nodepools: stores.nodepools,
         ledger: Ledger::new(config.poll / 2),
+        // A case is read at most once per poll interval, however many objects follow it.
+        case_reads: case_reads::CaseReads::new(config.poll),
         // Requested and Queued objects are reconciled every poll: three missed polls (and at
         // least half a minute, for a busy operator) and a slot or a wait is forgotten.
         turns: turns::Turns::new((config.poll * 3).max(std::time::Duration::from_secs(30))),

@@ -71,6 +71,8 @@ pub fn record(t: &Tracked, owner: &RequestOwner) -> RequestStatus {
         owner: Some(owner),
         justification: t.view.justification.clone(),
         made_by: t.view.origin.map(|o| o.as_str().to_string()),
+        // The case is read apart from the request (`case`), which fills this in.
+        case: None,
     }
 }
 
@@ -146,6 +148,7 @@ mod tests {
             owner,
             justification: None,
             made_by: None,
+            case: None,
         }
     }
 

@@ -34,6 +34,7 @@ pub fn build(
         summary: Some(summary.into()),
         targets,
         filings: old.filings,
+        case_replies: old.case_replies,
         generation_observed_at: Some(time(since)),
     }
 }
@@ -178,6 +179,15 @@ impl Regions<'_> {
         }
     }
 
+    /// Some open request's support case waits for an answer from the customer (its region's
+    /// message starts with the reason).
+    fn awaiting_customer(&self) -> bool {
+        let prefix = format!("{}: ", reasons::AWAITING_CUSTOMER_REPLY);
+        (self.targets.iter())
+            .filter(|t| t.state == TargetState::Requested)
+            .any(|t| t.message.as_deref().is_some_and(|m| m.starts_with(&prefix)))
+    }
+
     /// What the operator is still working on, when nothing stalls.
     fn reconciling_by(&self, stalled: bool) -> Option<Why> {
         if stalled {
@@ -191,6 +201,8 @@ impl Regions<'_> {
                 reasons::CLOUD_ERROR.to_string(),
                 self.describe(&[TargetState::Error]),
             ));
+        } else if self.awaiting_customer() {
+            reasons::AWAITING_CUSTOMER_REPLY
         } else if self.has(TargetState::Requested) {
             reasons::REQUEST_OPEN
         } else if self.has(TargetState::Queued) {
@@ -455,6 +467,42 @@ mod tests {
         assert_eq!(
             verdict(&[TargetState::Error], Some(&retried)),
             (false, true, false, "CloudError".into())
+        );
+    }
+
+    #[test]
+    fn a_support_case_waiting_for_the_customer_names_the_reason_while_in_progress() {
+        let mut waiting = target("us-east-1", TargetState::Requested);
+        waiting.message =
+            Some("AwaitingCustomerReply: AWS asked a question in support case 1: why?".into());
+        let other = target("eu-west-1", TargetState::Requested);
+        let reason = |targets: &[TargetStatus]| {
+            let desired = desired_conditions(targets, None);
+            let of = |t: &str| {
+                desired
+                    .iter()
+                    .find(|d| d.type_ == t)
+                    .map(|d| d.reason.clone())
+            };
+            (of(READY), of(RECONCILING), of(STALLED))
+        };
+        let awaiting = Some("AwaitingCustomerReply".to_string());
+        assert_eq!(
+            reason(&[waiting.clone(), other.clone()]),
+            (awaiting.clone(), awaiting, None)
+        );
+        let open = Some("RequestOpen".to_string());
+        assert_eq!(
+            reason(std::slice::from_ref(&other)),
+            (open.clone(), open, None)
+        );
+        let mut error = target("ap-south-1", TargetState::Error);
+        error.message = Some("boom".into());
+        let cloud_error = Some("CloudError".to_string());
+        assert_eq!(
+            reason(&[waiting, error]).0,
+            cloud_error,
+            "a failing region is told first"
         );
     }
 }

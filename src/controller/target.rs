@@ -4,7 +4,7 @@
 //! the verdict into the region's status.
 
 use super::{
-    act,
+    act, case,
     decide::{
         Ask, Observed, consent,
         drive::{self, Outside},
@@ -36,7 +36,10 @@ pub async fn reconcile_target(r: &Region<'_>) -> TargetResult {
     match drive::run(&mut observed, &mut cluster).await {
         Ok(verdict) => {
             tracing::debug!(object = %observed.need.me, region = %r.target.region, ?verdict, "decided");
-            report::region(r, status, &seen, &observed, verdict)
+            let case = case::follow(r, &verdict).await;
+            let mut result = report::region(r, status, &seen, &observed, verdict);
+            report::with_case(&mut result.status, case);
+            result
         }
         // A read or a step before filing failed: nothing was decided.
         Err(e) => report::undecided(status, &seen, outcome::failed(&e)),

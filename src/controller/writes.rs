@@ -18,7 +18,7 @@ use kube::{
 };
 use serde_json::{Value, json};
 
-use crate::api::{FilingIntent, QuotaRequirement, QuotaRequirementStatus};
+use crate::api::{CaseReply, FilingIntent, QuotaRequirement, QuotaRequirementStatus};
 
 pub const FIELD_MANAGER: &str = "quota-operator";
 
@@ -31,10 +31,11 @@ pub struct Writes {
 }
 
 /// What the API server holds of the object after this reconcile's last write: the version, and
-/// the filing intents (which the status written whole must carry as they are).
+/// the filing intents and case replies (which the status written whole must carry as they are).
 struct Server {
     version: Option<String>,
     filings: BTreeMap<String, FilingIntent>,
+    case_replies: BTreeMap<String, CaseReply>,
 }
 
 impl Writes {
@@ -55,6 +56,11 @@ impl Writes {
                     .as_ref()
                     .map(|s| s.filings.clone())
                     .unwrap_or_default(),
+                case_replies: obj
+                    .status
+                    .as_ref()
+                    .map(|s| s.case_replies.clone())
+                    .unwrap_or_default(),
             }),
         }
     }
@@ -66,6 +72,21 @@ impl Writes {
         self.merge(&mut server, patch).await?;
         server.filings.insert(scope.to_owned(), intent.clone());
         Ok(())
+    }
+
+    /// Records, before AWS is called (and again once it answered), the reply to support case
+    /// `case`; the record is never removed, so the reply is never sent twice.
+    pub async fn record_case_reply(&self, case: &str, reply: &CaseReply) -> kube::Result<()> {
+        let patch = json!({"status": {"caseReplies": {case: reply}}});
+        let mut server = self.server.lock().await;
+        self.merge(&mut server, patch).await?;
+        server.case_replies.insert(case.to_owned(), reply.clone());
+        Ok(())
+    }
+
+    /// The reply to support case `case` this object recorded, as the server holds it.
+    pub async fn case_reply(&self, case: &str) -> Option<CaseReply> {
+        self.server.lock().await.case_replies.get(case).cloned()
     }
 
     /// Removes the intents whose requests are now recorded (or were never made).
@@ -85,7 +106,8 @@ impl Writes {
     /// Writes `status` whole (PUT of the status subresource) unless it says what `obj`'s status
     /// already does. Returns whether it was written. `filings` are not this write's to change:
     /// they go as the server holds them, and are written (and cleared) one key at a time by
-    /// [`record_intent`](Self::record_intent) and [`clear_intents`](Self::clear_intents).
+    /// [`record_intent`](Self::record_intent) and [`clear_intents`](Self::clear_intents); so do
+    /// the case replies ([`record_case_reply`](Self::record_case_reply)).
     ///
     /// Neither server-side apply nor a merge patch: at 10,000 objects the API server is the
     /// bottleneck, and apply made it parse the whole status as YAML and merge field ownership,
@@ -103,6 +125,7 @@ impl Writes {
         let without_filings = |s: &QuotaRequirementStatus| {
             serde_json::to_value(QuotaRequirementStatus {
                 filings: BTreeMap::new(),
+                case_replies: BTreeMap::new(),
                 ..s.clone()
             })
             .unwrap_or(Value::Null)
@@ -123,6 +146,7 @@ impl Writes {
             spec: obj.spec.clone(),
             status: Some(QuotaRequirementStatus {
                 filings: server.filings.clone(),
+                case_replies: server.case_replies.clone(),
                 ..status.clone()
             }),
         };

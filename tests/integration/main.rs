@@ -34,6 +34,7 @@ mod process;
 mod regions;
 mod shutdown;
 mod stale;
+mod support_case_reading;
 mod support_cases;
 mod templates;
 mod tenants;

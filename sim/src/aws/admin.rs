@@ -43,6 +43,8 @@ pub const ROUTES: &[&str] = &[
     "GET  /_sim/aws/sts/calls                  STS calls by action",
     "GET  /_sim/aws/usage/{account}/{region}/{service}/{code}    usage shape and value now {usage, now}",
     "PUT  /_sim/aws/usage/{account}/{region}/{service}/{code}    replace the usage shape, anchored now {shape: flat|growth|spike|daily, ...}",
+    "GET  /_sim/aws/cases                      every support case with its messages",
+    "POST /_sim/aws/cases/{id}/ask             AWS asks a question in the case {body}; it then waits for the customer",
     "POST /_sim/aws/auto-adjust                file a request as Automatic Management would {account?, region, serviceCode, quotaCode, desiredValue?}",
 ];
 
@@ -70,6 +72,8 @@ pub fn router(control: AwsControl) -> Router {
             get(usage).put(set_usage),
         )
         .route("/_sim/aws/auto-adjust", post(auto_adjust))
+        .route("/_sim/aws/cases", get(cases))
+        .route("/_sim/aws/cases/{id}/ask", post(ask))
         .with_state(control)
 }
 
@@ -202,4 +206,18 @@ async fn set_usage(
 
 async fn auto_adjust(State(c): Ctl, Json(r): Json<AutoAdjustRequest>) -> Response {
     reply(c.auto_adjust(r))
+}
+
+async fn cases(State(c): Ctl) -> Response {
+    Json(c.cases()).into_response()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Ask {
+    body: String,
+}
+
+async fn ask(State(c): Ctl, Path(id): Path<String>, Json(a): Json<Ask>) -> Response {
+    reply(c.ask(&id, &a.body))
 }

@@ -1,4 +1,4 @@
-//! Simulated AWS Service Quotas (awsJson1_1), STS (awsQuery) and EC2's DescribeInstanceTypes
+//! Simulated AWS Service Quotas (awsJson1_1), AWS Support's case calls (awsJson1_1), STS (awsQuery) and EC2's DescribeInstanceTypes
 //! and DescribeRegions (ec2 query), so the AWS CLI and the Rust SDKs work against it unchanged
 //! (`--endpoint-url` / `endpoint_url`).
 //!
@@ -7,12 +7,13 @@
 //! are not verified.
 
 // Layers, each using only those below it: `router` (the one endpoint) -> the services
-// (`service_quotas`, `sts`, `ec2`, one folder each; `xml` for the two that answer XML) ->
+// (`service_quotas`, `support`, `sts`, `ec2`, one folder each; `xml` for the two that answer XML) ->
 // `model` -> `scenario` (plain data, with `status` and the `instance_types` catalog it shares
 // with the model) -> `fault`, `operation`, `error`. `validate` checks the scenario against the
 // model, which is built from it. `control` and `admin` steer the model from Rust and over HTTP.
 mod admin;
 pub(crate) mod caller;
+mod case_control;
 mod cloudwatch;
 mod control;
 mod ec2;
@@ -26,6 +27,7 @@ pub(crate) mod scenario;
 mod service_quotas;
 mod status;
 mod sts;
+mod support;
 pub(crate) mod template_settings;
 mod usage_control;
 pub(crate) mod usage_settings;
@@ -42,6 +44,7 @@ pub use control::AwsControl;
 pub use error::AwsError;
 pub use fault::{Fault, FaultInjection};
 pub use instance_types::{Ec2Scenario, InstanceTypeDef, InstanceTypes};
+pub use model::cases::{AWS_SENDER, Case, Communication};
 pub use model::catalog::{
     CLOUD_MAP_INSTANCES_PER_SERVICE, Catalog, OPENSEARCH_INSTANCES_PER_DOMAIN, QuotaDef,
 };

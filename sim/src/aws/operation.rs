@@ -1,5 +1,5 @@
 //! The AWS operations the simulator answers (Service Quotas, EC2's DescribeInstanceTypes and
-//! DescribeRegions, and CloudWatch's GetMetricData),
+//! DescribeRegions, CloudWatch's GetMetricData, and AWS Support's case calls),
 //! and AWS's documented rate for each. STS is counted apart (it has no rate limit here).
 
 use std::fmt;
@@ -29,6 +29,10 @@ pub enum Operation {
     DescribeRegions,
     /// CloudWatch (rpcv2Cbor for the SDK, awsJson1_0 for the CLI): AWS/Usage metrics.
     GetMetricData,
+    /// AWS Support (awsJson1_1, `AWSSupport_20130415.<name>`): the cases of increase requests.
+    DescribeCases,
+    DescribeCommunications,
+    AddCommunicationToCase,
 }
 
 /// Steady requests per second and burst size of a token bucket.
@@ -66,6 +70,13 @@ impl Operation {
     /// The CloudWatch operations (`GraniteServiceVersion20100801.<name>`).
     pub const CLOUDWATCH: [Operation; 1] = [Operation::GetMetricData];
 
+    /// The AWS Support operations (`AWSSupport_20130415.<name>`).
+    pub const SUPPORT: [Operation; 3] = [
+        Operation::DescribeCases,
+        Operation::DescribeCommunications,
+        Operation::AddCommunicationToCase,
+    ];
+
     /// Every operation served, Service Quotas, EC2 and CloudWatch: what throttles, faults and
     /// counters may name.
     pub fn served() -> impl Iterator<Item = Operation> {
@@ -73,6 +84,7 @@ impl Operation {
             .into_iter()
             .chain(Self::EC2)
             .chain(Self::CLOUDWATCH)
+            .chain(Self::SUPPORT)
     }
 
     /// The IAM service prefix of the action (`servicequotas:GetServiceQuota`).
@@ -81,6 +93,8 @@ impl Operation {
             "ec2"
         } else if Self::CLOUDWATCH.contains(&self) {
             "cloudwatch"
+        } else if Self::SUPPORT.contains(&self) {
+            "support"
         } else {
             "servicequotas"
         }
@@ -120,6 +134,9 @@ impl Operation {
             Operation::DescribeInstanceTypes => "DescribeInstanceTypes",
             Operation::DescribeRegions => "DescribeRegions",
             Operation::GetMetricData => "GetMetricData",
+            Operation::DescribeCases => "DescribeCases",
+            Operation::DescribeCommunications => "DescribeCommunications",
+            Operation::AddCommunicationToCase => "AddCommunicationToCase",
         }
     }
 
@@ -130,7 +147,9 @@ impl Operation {
     /// AWS's documented per-account, per-region rates (reference/aws-service-quotas.md; EC2's
     /// non-mutating actions: a bucket of 100, refilled at 20 per second, per the EC2 API's
     /// "Request throttling" page; CloudWatch GetMetricData: 50 per second). The newer Service
-    /// Quotas operations have no documented rate here: they get the Get* one.
+    /// Quotas operations have no documented rate here: they get the Get* one. AWS documents no
+    /// per-operation rate for the Support API's case calls: they get the one the operator
+    /// allows itself (1 per second, burst 3).
     pub fn documented_rate(self) -> Rate {
         let (rate, burst) = match self {
             Operation::GetServiceQuota
@@ -151,6 +170,9 @@ impl Operation {
             Operation::RequestServiceQuotaIncrease => (3.0, 3.0),
             Operation::DescribeInstanceTypes | Operation::DescribeRegions => (20.0, 100.0),
             Operation::GetMetricData => (50.0, 50.0),
+            Operation::DescribeCases
+            | Operation::DescribeCommunications
+            | Operation::AddCommunicationToCase => (1.0, 3.0),
         };
         Rate { rate, burst }
     }

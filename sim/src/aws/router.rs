@@ -1,7 +1,7 @@
 //! The one AWS endpoint, in front of every AWS service. `POST /` with `X-Amz-Target:
 //! ServiceQuotasV20190624.<Operation>` is Service Quotas (awsJson1_1); a form body with
 //! `Action=` is EC2 (ec2 query) when the action is an EC2 one or `Version=2016-11-15`, else STS
-//! (awsQuery). For Service Quotas and EC2 it finds the caller (account and region), answers
+//! (awsQuery). `AWSSupport_20130415.<Operation>` is AWS Support (awsJson1_1). For Service Quotas and EC2 it finds the caller (account and region), answers
 //! injected faults and the rate limiter's throttles, counts the call, and only then asks the
 //! service.
 //!
@@ -31,6 +31,7 @@ use super::{
     operation::Operation,
     service_quotas::{responses as service_quotas, wire::Input},
     sts::responses as sts,
+    support::responses as support,
 };
 use crate::shared::lock;
 
@@ -40,6 +41,8 @@ pub async fn handle(State(shared): State<Shared>, headers: HeaderMap, body: Byte
     let target = header_str(&headers, "x-amz-target").unwrap_or_default();
     let resp = if let Some(op) = target.strip_prefix(CLOUDWATCH_PREFIX) {
         cloudwatch_call(&shared, &headers, op, &body, Encoding::Json).await
+    } else if let Some(op) = target.strip_prefix(SUPPORT_PREFIX) {
+        support_call(&shared, &headers, op, &body).await
     } else {
         other_call(&shared, &headers, &body).await
     };
@@ -67,6 +70,43 @@ pub async fn cbor(
 }
 
 const CLOUDWATCH_PREFIX: &str = "GraniteServiceVersion20100801.";
+const SUPPORT_PREFIX: &str = "AWSSupport_20130415.";
+
+/// An AWS Support call (X-Amz-Target, JSON): the same access checks, faults, rate limits and
+/// counters as Service Quotas.
+async fn support_call(shared: &Shared, headers: &HeaderMap, name: &str, body: &[u8]) -> Response {
+    let op = (Operation::SUPPORT.into_iter())
+        .find(|op| op.name() == name)
+        .ok_or_else(|| {
+            AwsError::new(
+                "UnknownOperationException",
+                format!("The simulator does not implement AWS Support `{name}`."),
+            )
+        });
+    let result = match op.and_then(|op| Ok((op, who(shared, headers)?))) {
+        Ok((op, who)) => {
+            guarded(shared, op, &who, |st| {
+                support::dispatch(st, &who, op, body, Timestamp::now())
+            })
+            .await
+        }
+        Err(e) => Err(Refused::Error(e)),
+    };
+    json_answer(result)
+}
+
+fn json_answer(result: Result<serde_json::Value, Refused>) -> Response {
+    match result {
+        Ok(value) => {
+            let mut resp = value.to_string().into_response();
+            resp.headers_mut()
+                .insert(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));
+            resp
+        }
+        Err(Refused::Error(e)) => e.into_response(),
+        Err(Refused::Html500) => fault::html_500(),
+    }
+}
 
 async fn other_call(shared: &Shared, headers: &HeaderMap, body: &Bytes) -> Response {
     if headers.get("x-amz-target").is_none() && sts::is_query(body) {
@@ -165,16 +205,7 @@ async fn service_quotas(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> Re
         }
         Err(e) => Err(Refused::Error(e)),
     };
-    match result {
-        Ok(value) => {
-            let mut resp = value.to_string().into_response();
-            resp.headers_mut()
-                .insert(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));
-            resp
-        }
-        Err(Refused::Error(e)) => e.into_response(),
-        Err(Refused::Html500) => fault::html_500(),
-    }
+    json_answer(result)
 }
 
 /// An EC2 call (form body, XML answers): the same access checks, faults, rate limits and

@@ -62,6 +62,9 @@ pub struct AwsScenario {
     pub utilization_report: ReportSettings,
     /// The Organizations quota request template of each (management) account.
     pub quota_template: TemplateSettings,
+    /// Accounts without Business or Enterprise support: every Support API call answers
+    /// SubscriptionRequiredException.
+    pub no_support_plan: Vec<String>,
 }
 
 impl Default for AwsScenario {
@@ -86,6 +89,7 @@ impl Default for AwsScenario {
             auto_adjust: AutoAdjust::default(),
             utilization_report: ReportSettings::default(),
             quota_template: TemplateSettings::default(),
+            no_support_plan: Vec::new(),
         }
     }
 }
@@ -296,6 +300,9 @@ pub struct Rule {
     /// Why it ended; AWS's wire shape has no such field, so it shows only under /_sim.
     #[serde(default)]
     pub message: Option<String>,
+    /// What AWS asks in the support case once it opens (the case then waits for the customer).
+    #[serde(default)]
+    pub question: Option<String>,
 }
 
 fn immediate() -> Delay {

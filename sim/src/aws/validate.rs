@@ -17,6 +17,9 @@ impl AwsScenario {
         for (key, id) in &self.accounts {
             check_account_id(&format!("{at}.accounts.{key}"), id)?;
         }
+        for (i, id) in self.no_support_plan.iter().enumerate() {
+            check_account_id(&format!("{at}.noSupportPlan[{i}]"), id)?;
+        }
         if !(self.rates.scale.is_finite() && self.rates.scale > 0.0) {
             let msg = "must be a positive number (use `enabled: false` to turn rates off)";
             return Err(ScenarioError::new(format!("{at}.rates.scale"), msg));

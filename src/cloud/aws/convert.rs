@@ -206,7 +206,7 @@ pub fn kind(code: &str, message: &str) -> ErrorKind {
         "ResourceAlreadyExistsException" => ErrorKind::AlreadyOpen,
         "QuotaExceededException" => ErrorKind::LimitExceeded,
         "TooManyRequestsException" | "ThrottlingException" => ErrorKind::Throttled,
-        "NoSuchResourceException" => ErrorKind::NotFound,
+        "NoSuchResourceException" | "CaseIdNotFound" => ErrorKind::NotFound,
         "IllegalArgumentException" if message.to_ascii_lowercase().contains("not adjustable") => {
             ErrorKind::NotAdjustable
         }
@@ -229,7 +229,9 @@ pub fn kind(code: &str, message: &str) -> ErrorKind {
         | "AuthFailure"
         | "InvalidClientTokenId"
         | "SignatureDoesNotMatch"
-        | "RegionDisabledException" => ErrorKind::AccessDenied,
+        | "RegionDisabledException"
+        // AWS Support, for an account without Business or Enterprise support.
+        | "SubscriptionRequiredException" => ErrorKind::AccessDenied,
         "ServiceException" | "Timeout" | "DispatchFailure" | "InternalError" | "Unavailable" => {
             ErrorKind::Unavailable
         }

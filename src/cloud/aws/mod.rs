@@ -6,6 +6,7 @@
 mod account_regions;
 mod cache;
 mod calls;
+mod cases;
 mod convert;
 mod credentials;
 mod identity;
@@ -25,7 +26,7 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_servicequotas::types::RequestStatus;
 
 use self::{
-    account_regions::AccountRegions, cache::QuotaCache, calls::Calls, identity::Sts,
+    account_regions::AccountRegions, cache::QuotaCache, calls::Calls, cases::Cases, identity::Sts,
     instance_types::InstanceTypes, usage::Usage,
 };
 use super::{
@@ -33,6 +34,7 @@ use super::{
         AutoAdjuster, CloudError, ErrorKind, FileContext, FleetServices, ProviderFactory,
         QuotaProvider, QuotaRef, QuotaView, RequestView, Target, UsageView,
     },
+    case::CaseView,
     limiter::Limiter,
     per_account::PerAccount,
     permissions, regions,
@@ -40,7 +42,7 @@ use super::{
 use crate::api::CloudAccount;
 
 pub use convert::UsageMetric;
-pub use rates::documented_rate;
+pub use rates::{SUPPORT_CASE_RATE, allowed_rate, documented_rate};
 pub use settings::AwsSettings;
 pub use usage::cloudwatch_usage;
 
@@ -136,6 +138,7 @@ impl AwsFactory {
             cache: QuotaCache::new(self.settings.cache_ttl),
             instance_types: InstanceTypes::new(self.settings.cache_ttl),
             usage: Usage::new(self.settings.cache_ttl),
+            cases: Cases::default(),
             home_region: self
                 .base
                 .region()
@@ -161,6 +164,8 @@ pub struct AwsProvider {
     cache: QuotaCache,
     instance_types: InstanceTypes,
     usage: Usage,
+    /// Support cases of increase requests (and whether the Support API refuses this account).
+    cases: Cases,
     /// The regions the account has, asked once in a while (a miss or a failed listing again
     /// after the cache TTL).
     regions: AccountRegions,
@@ -294,6 +299,16 @@ impl QuotaProvider for AwsProvider {
         self.usage
             .read(&self.calls, &self.cache, asked, fleet)
             .await
+    }
+
+    async fn case(&self, id: &str) -> Result<CaseView, CloudError> {
+        self.cases.read(&self.calls, id).await
+    }
+
+    async fn reply_to_case(&self, id: &str, body: &str) -> Result<(), CloudError> {
+        self.cases.reply(&self.calls, id, body).await?;
+        tracing::info!(account = %self.calls.account, case = id, "answered support case");
+        Ok(())
     }
 
     async fn auto_adjuster(&self) -> Result<AutoAdjuster, CloudError> {

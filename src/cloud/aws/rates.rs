@@ -3,7 +3,10 @@
 /// Steady rate and burst per second, from the Service Quotas documentation.
 pub fn documented_rate(operation: &str) -> (f64, f64) {
     match operation {
-        "RequestServiceQuotaIncrease" => (3.0, 3.0),
+        // The template writes have no documented rate: taken as writes like an increase.
+        "RequestServiceQuotaIncrease"
+        | "PutServiceQuotaIncreaseRequestIntoTemplate"
+        | "DeleteServiceQuotaIncreaseRequestFromTemplate" => (3.0, 3.0),
         op if op.starts_with("ListRequestedServiceQuotaChangeHistory") => (5.0, 5.0),
         op if op.starts_with("List") => (10.0, 10.0),
         _ => (5.0, 5.0),
@@ -15,12 +18,21 @@ pub fn documented_rate(operation: &str) -> (f64, f64) {
 /// gives an account's non-mutating calls (20/s, 100): that bucket is shared with Karpenter,
 /// autoscalers and every other EC2 client of the account, and the operator needs a type's vCPUs
 /// only once, the account's regions once in hours.
+///
+/// AWS Support's case calls: AWS documents no per-operation rate for them (its Support
+/// authorization API, the only Support API with published rates, allows 3 per second on its
+/// single-item calls); the operator keeps well under that, [`SUPPORT_CASE_RATE`], and reads each
+/// case at most once per poll interval besides.
 pub fn allowed_rate(operation: &str) -> (f64, f64) {
     match operation {
         "DescribeInstanceTypes" | "DescribeRegions" => (5.0, 10.0),
+        "DescribeCases" | "DescribeCommunications" | "AddCommunicationToCase" => SUPPORT_CASE_RATE,
         op => documented_rate(op),
     }
 }
+
+/// Steady rate and burst per second for the AWS Support case calls, per account.
+pub const SUPPORT_CASE_RATE: (f64, f64) = (1.0, 3.0);
 
 #[cfg(test)]
 mod tests {

@@ -60,7 +60,7 @@ fn table(out: &mut String, cloud: Cloud) {
     }
 }
 
-const FEATURES: [Feature; 8] = [
+const FEATURES: [Feature; 9] = [
     Feature::Accounts,
     Feature::Regions,
     Feature::Quotas,
@@ -69,6 +69,7 @@ const FEATURES: [Feature; 8] = [
     Feature::Capacity,
     Feature::AutoAdjuster,
     Feature::Templates,
+    Feature::SupportCases,
 ];
 
 /// What happens when a feature's permissions are left out.
@@ -99,6 +100,11 @@ fn without(f: Feature) -> &'static str {
             "only for a CloudAccount with `spec.aws.quotaTemplate` (the Organizations management \
              account): its `status.template` shows AWS's AccessDeniedException naming the \
              action, and its QuotaRequirements show Error; every other account works"
+        }
+        Feature::SupportCases => {
+            "optional: a request's support case is not read here; its status says to answer \
+             it in the Support Center console (as it does for an account without Business or \
+             Enterprise support)"
         }
     }
 }

@@ -7,6 +7,7 @@ use jiff::Timestamp;
 use kube::runtime::controller::Action;
 
 use super::{
+    case_view,
     context::{Context, Error},
     decide::{Observed, outcome::Verdict},
     events::{self, Note},
@@ -17,7 +18,7 @@ use super::{
     status,
     writes::Writes,
 };
-use crate::api::{QuotaRequirement, QuotaRequirementStatus, TargetStatus};
+use crate::api::{CaseStatus, QuotaRequirement, QuotaRequirementStatus, TargetState, TargetStatus};
 
 mod regions;
 
@@ -82,6 +83,20 @@ pub fn stopped(
     }
 }
 
+/// The request's support case, when it has one; while AWS waits for the customer, the
+/// region's message says so (and starts with the reason the Ready condition carries).
+pub fn with_case(status: &mut TargetStatus, case: Option<CaseStatus>) {
+    let (Some(request), Some(case)) = (status.request.as_mut(), case) else {
+        return;
+    };
+    if status.state == TargetState::Requested
+        && let Some(message) = case_view::awaiting_message(&case)
+    {
+        status.message = Some(message);
+    }
+    request.case = Some(Box::new(case));
+}
+
 fn with_usage(status: &mut TargetStatus, seen: &Seen) {
     status.usage = Some(Box::new(seen.usage.shown.clone()));
     status.headroom = seen.usage.headroom_status.clone().map(Box::new);
@@ -141,6 +156,7 @@ fn notes(obj: &QuotaRequirement, regions: &Regions, status: &QuotaRequirementSta
     let mut notes = regions.notes.clone();
     notes.extend(events::transitions(old, &status.targets));
     notes.extend(events::near_limit(old, &status.targets, regions.threshold));
+    notes.extend(events::case_messages(old, &status.targets));
     notes
 }
 

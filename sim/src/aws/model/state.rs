@@ -9,6 +9,7 @@ use sha2::{Digest, Sha256};
 use crate::aws::{
     fault::FaultInjection,
     instance_types::InstanceTypes,
+    model::cases::CaseBook,
     model::catalog::{Catalog, QuotaDef},
     model::limiter::{Counters, Limiter},
     model::regions::{self, RegionDef},
@@ -54,6 +55,8 @@ pub struct AwsState {
     pub reports: Vec<Report>,
     /// Each management account's quota request template: (service, quota, region) -> value.
     pub templates: BTreeMap<String, BTreeMap<(String, String, String), f64>>,
+    /// Support cases, one per request that opened one.
+    pub case_book: CaseBook,
 }
 
 /// Who a set of temporary credentials acts as.
@@ -99,6 +102,7 @@ impl AwsState {
             usage: UsageBook::new(now),
             reports: Vec::new(),
             templates: BTreeMap::new(),
+            case_book: CaseBook::default(),
             scenario,
         };
         for seed in state.scenario.quota_template.entries.clone() {
@@ -344,6 +348,7 @@ impl AwsState {
         let r = &mut self.requests[idx];
         r.case_id.get_or_insert(case);
         r.close(RequestStatus::CaseOpened, None, now);
+        self.case_book.opened(&self.requests[idx], now);
     }
 
     /// Admin: closes request `idx` with `status` now.
@@ -358,11 +363,19 @@ impl AwsState {
         self.after_moves(idx, &[status]);
     }
 
-    /// An approval applies the requested value, as AWS does.
+    /// An approval applies the requested value, as AWS does; an opened case is filed in the
+    /// case book, and the request's end resolves it.
     fn after_moves(&mut self, idx: usize, entered: &[RequestStatus]) {
         for status in entered {
             let r = &self.requests[idx];
             tracing::info!(id = %r.id, status = ?status, "sim: request moved");
+        }
+        let r = &self.requests[idx];
+        if entered.contains(&RequestStatus::CaseOpened) {
+            self.case_book.opened(r, r.last_updated);
+        }
+        if let Some(case) = r.case_id.as_deref().filter(|_| !r.status.is_open()) {
+            self.case_book.resolved(case);
         }
         if entered.contains(&RequestStatus::Approved) {
             let r = self.requests[idx].clone();

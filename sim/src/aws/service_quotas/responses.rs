@@ -88,7 +88,10 @@ pub fn dispatch(
         // target header.
         Operation::DescribeInstanceTypes
         | Operation::DescribeRegions
-        | Operation::GetMetricData => Err(AwsError::new(
+        | Operation::GetMetricData
+        | Operation::DescribeCases
+        | Operation::DescribeCommunications
+        | Operation::AddCommunicationToCase => Err(AwsError::new(
             "UnknownOperationException",
             format!("{op} is not a Service Quotas operation."),
         )),
