@@ -132,9 +132,7 @@ pub async fn run_with(
         nodepools: pools,
     };
     let ctx = context(client, providers, config, stores, seams.reconciles);
-    let templates = seams
-        .templates
-        .then(|| tokio::spawn(template::run(ctx.clone())));
+    let templates = (seams.templates).then(|| tokio::spawn(template::run(ctx.clone())));
 
     let shutdown = shutdown.shared();
     let cut_off = stop_deadline(shutdown.clone(), listed, ctx.config.shutdown_grace);
@@ -165,9 +163,7 @@ pub async fn run_with(
     }
     let _ = stop_accounts.send(());
     let _ = accounts_written.await;
-    if let Some(templates) = templates {
-        templates.abort();
-    }
+    templates.iter().for_each(tokio::task::JoinHandle::abort);
 }
 
 /// The CloudAccounts, cached and watched (a change reconciles the objects that name one).

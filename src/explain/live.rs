@@ -34,88 +34,114 @@ pub struct LiveSettings {
 /// The current value of the finding's quota.
 pub async fn current(f: &Finding, s: &LiveSettings) -> Result<Current, ExplainError> {
     crate::cloud::permissions::Client::Explain.claim();
-    let live = |e: String| ExplainError::Live(e);
-    let (factory, account, quota): (Box<dyn ProviderFactory>, CloudAccount, QuotaRef) =
-        match &f.quota {
-            QuotaId::Aws {
-                service_code,
-                quota_code,
-            } => {
-                let base = aws_config::defaults(BehaviorVersion::latest()).load().await;
-                let account_id = who_am_i(&base, s.aws_endpoint.as_deref(), &f.region)
-                    .await
-                    .map_err(live)?;
-                let settings = AwsSettings {
-                    endpoint: s.aws_endpoint.clone(),
-                    ..AwsSettings::default()
-                };
-                let spec = CloudAccountSpec {
-                    aws: Some(AwsAccount {
-                        account_id,
-                        role_arn: None,
-                        external_id: None,
-                        support_case_allowed: None,
-                        quota_template: None,
-                    }),
-                    gcp: None,
-                    namespace_selector: None,
-                    guardrails: None,
-                    usage: None,
-                    endpoint: None,
-                };
-                let quota = QuotaRef::Aws {
-                    service_code: service_code.clone(),
-                    quota_code: Some(quota_code.clone()),
-                    quota_name: None,
-                };
-                (
-                    Box::new(AwsFactory::new(base, settings)),
-                    CloudAccount::new("explain", spec),
-                    quota,
-                )
-            }
-            QuotaId::Gcp {
-                service,
-                quota_id,
-                dimensions,
-            } => {
-                let project = s
-                    .project
-                    .clone()
-                    .or_else(|| f.project.clone())
-                    .ok_or_else(|| {
-                        live("the error names no GCP project: pass --project PROJECT_ID".into())
-                    })?;
-                let settings = GcpSettings {
-                    endpoint: s.gcp_endpoint.clone(),
-                    ..GcpSettings::default()
-                };
-                let spec = CloudAccountSpec {
-                    aws: None,
-                    // Reading needs no contact; Cloud Quotas asks for one only on increases.
-                    gcp: Some(GcpAccount {
-                        project,
-                        contact_email: "unused@example.invalid".into(),
-                    }),
-                    namespace_selector: None,
-                    guardrails: None,
-                    usage: None,
-                    endpoint: None,
-                };
-                let quota = QuotaRef::Gcp {
-                    service: service.clone(),
-                    quota_id: quota_id.clone(),
-                    dimensions: dimensions.clone().into_iter().collect(),
-                };
-                (
-                    Box::new(GcpFactory::new(settings)),
-                    CloudAccount::new("explain", spec),
-                    quota,
-                )
-            }
-        };
+    let (factory, account, quota) = match &f.quota {
+        QuotaId::Aws {
+            service_code,
+            quota_code,
+        } => aws_source(f, s, service_code, quota_code).await?,
+        QuotaId::Gcp {
+            service,
+            quota_id,
+            dimensions,
+        } => {
+            let quota = QuotaRef::Gcp {
+                service: service.clone(),
+                quota_id: quota_id.clone(),
+                dimensions: dimensions.clone().into_iter().collect(),
+            };
+            gcp_source(f, s, quota)?
+        }
+    };
+    read(f, factory.as_ref(), &account, quota).await
+}
+
+/// Where a quota is read from: the provider factory, a stand-in CloudAccount, the quota.
+type Source = (Box<dyn ProviderFactory>, CloudAccount, QuotaRef);
+
+fn live(e: String) -> ExplainError {
+    ExplainError::Live(e)
+}
+
+/// The caller's AWS account (from STS), read with the default credential chain.
+async fn aws_source(
+    f: &Finding,
+    s: &LiveSettings,
+    service_code: &str,
+    quota_code: &str,
+) -> Result<Source, ExplainError> {
+    let base = aws_config::defaults(BehaviorVersion::latest()).load().await;
+    let account_id = who_am_i(&base, s.aws_endpoint.as_deref(), &f.region)
+        .await
+        .map_err(live)?;
+    let settings = AwsSettings {
+        endpoint: s.aws_endpoint.clone(),
+        ..AwsSettings::default()
+    };
+    let spec = CloudAccountSpec {
+        aws: Some(AwsAccount {
+            account_id,
+            role_arn: None,
+            external_id: None,
+            support_case_allowed: None,
+            quota_template: None,
+        }),
+        gcp: None,
+        namespace_selector: None,
+        guardrails: None,
+        usage: None,
+        endpoint: None,
+    };
+    let quota = QuotaRef::Aws {
+        service_code: service_code.to_string(),
+        quota_code: Some(quota_code.to_string()),
+        quota_name: None,
+    };
+    Ok((
+        Box::new(AwsFactory::new(base, settings)),
+        CloudAccount::new("explain", spec),
+        quota,
+    ))
+}
+
+/// The project the error or `--project` names, read with Application Default Credentials.
+fn gcp_source(f: &Finding, s: &LiveSettings, quota: QuotaRef) -> Result<Source, ExplainError> {
+    let project = s
+        .project
+        .clone()
+        .or_else(|| f.project.clone())
+        .ok_or_else(|| live("the error names no GCP project: pass --project PROJECT_ID".into()))?;
+    let settings = GcpSettings {
+        endpoint: s.gcp_endpoint.clone(),
+        ..GcpSettings::default()
+    };
+    let spec = CloudAccountSpec {
+        aws: None,
+        // Reading needs no contact; Cloud Quotas asks for one only on increases.
+        gcp: Some(GcpAccount {
+            project,
+            contact_email: "unused@example.invalid".into(),
+        }),
+        namespace_selector: None,
+        guardrails: None,
+        usage: None,
+        endpoint: None,
+    };
+    Ok((
+        Box::new(GcpFactory::new(settings)),
+        CloudAccount::new("explain", spec),
+        quota,
+    ))
+}
+
+/// The quota's value and usage now, with the headroom explain suggests.
+async fn read(
+    f: &Finding,
+    factory: &dyn ProviderFactory,
+    account: &CloudAccount,
+    quota: QuotaRef,
+) -> Result<Current, ExplainError> {
     let provider = factory
-        .provider(&account)
+        .provider(account)
         .await
         .map_err(|e| live(e.to_string()))?;
     let target = Target {

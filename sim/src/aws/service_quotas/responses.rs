@@ -30,22 +30,7 @@ pub fn dispatch(
     st.tick(now);
     match op {
         Operation::ListServices => list_services(st, who, &input),
-        Operation::GetServiceQuota => {
-            let def = quota(st, who, &input)?;
-            if let Some(reason) = st.error_reason(&who.account, &who.region, &def) {
-                let q = wire::service_quota(&def, &who.account, &who.region, 0.0).failed(reason);
-                return Ok(json!({ "Quota": q }));
-            }
-            let value = st.applied_value(&who.account, &who.region, &def).ok_or_else(|| {
-                AwsError::no_such_resource(format!(
-                    "The request failed because quota {} has no applied value in this account and \
-                     Region; its default is given by GetAWSDefaultServiceQuota.",
-                    def.quota_code
-                ))
-            })?;
-            let q = wire::service_quota(&def, &who.account, &who.region, value);
-            Ok(json!({ "Quota": q }))
-        }
+        Operation::GetServiceQuota => get_quota(st, who, &input),
         Operation::GetAWSDefaultServiceQuota => {
             let def = quota(st, who, &input)?;
             // Default quotas belong to no account: their ARN has an empty account field.
@@ -56,21 +41,7 @@ pub fn dispatch(
             list_quotas(st, who, op, &input)
         }
         Operation::RequestServiceQuotaIncrease => request_increase(st, who, &input, now),
-        Operation::GetRequestedServiceQuotaChange => {
-            let id = input
-                .request_id
-                .as_deref()
-                .ok_or_else(|| AwsError::missing("RequestId"))?;
-            let idx = st
-                .index_of(id)
-                .filter(|&i| st.visible(&st.requests[i], &who.account, &who.region))
-                .ok_or_else(|| {
-                    AwsError::no_such_resource(format!("The request {id} does not exist."))
-                })?;
-            let out = changes(st, &[idx]);
-            st.record_read(idx, now);
-            Ok(json!({ "RequestedQuota": out[0] }))
-        }
+        Operation::GetRequestedServiceQuotaChange => get_request(st, who, &input, now),
         Operation::ListRequestedServiceQuotaChangeHistory
         | Operation::ListRequestedServiceQuotaChangeHistoryByQuota => {
             history(st, who, op, &input, now)
@@ -96,6 +67,46 @@ pub fn dispatch(
             format!("{op} is not a Service Quotas operation."),
         )),
     }
+}
+
+/// GetServiceQuota: the applied value, or the quota's ErrorReason when the scenario gives one.
+fn get_quota(st: &AwsState, who: &Caller, input: &Input) -> Result<Value, AwsError> {
+    let def = quota(st, who, input)?;
+    if let Some(reason) = st.error_reason(&who.account, &who.region, &def) {
+        let q = wire::service_quota(&def, &who.account, &who.region, 0.0).failed(reason);
+        return Ok(json!({ "Quota": q }));
+    }
+    let value = st
+        .applied_value(&who.account, &who.region, &def)
+        .ok_or_else(|| {
+            AwsError::no_such_resource(format!(
+                "The request failed because quota {} has no applied value in this account and \
+             Region; its default is given by GetAWSDefaultServiceQuota.",
+                def.quota_code
+            ))
+        })?;
+    let q = wire::service_quota(&def, &who.account, &who.region, value);
+    Ok(json!({ "Quota": q }))
+}
+
+/// GetRequestedServiceQuotaChange: one request the caller can see, its read recorded.
+fn get_request(
+    st: &mut AwsState,
+    who: &Caller,
+    input: &Input,
+    now: Timestamp,
+) -> Result<Value, AwsError> {
+    let id = input
+        .request_id
+        .as_deref()
+        .ok_or_else(|| AwsError::missing("RequestId"))?;
+    let idx = st
+        .index_of(id)
+        .filter(|&i| st.visible(&st.requests[i], &who.account, &who.region))
+        .ok_or_else(|| AwsError::no_such_resource(format!("The request {id} does not exist.")))?;
+    let out = changes(st, &[idx]);
+    st.record_read(idx, now);
+    Ok(json!({ "RequestedQuota": out[0] }))
 }
 
 fn list_services(st: &AwsState, who: &Caller, input: &Input) -> Result<Value, AwsError> {
@@ -199,20 +210,7 @@ fn request_increase(
     now: Timestamp,
 ) -> Result<Value, AwsError> {
     let def = quota(st, who, input)?;
-    let desired = input
-        .desired_value
-        .ok_or_else(|| AwsError::missing("DesiredValue"))?;
-    if !(desired.is_finite() && (0.0..=10_000_000_000.0).contains(&desired)) {
-        return Err(AwsError::illegal_argument(
-            "DesiredValue must be between 0 and 10000000000.",
-        ));
-    }
-    if !def.adjustable {
-        return Err(AwsError::illegal_argument(format!(
-            "The quota {} for {} is not adjustable; it cannot be increased.",
-            def.quota_code, def.service_code
-        )));
-    }
+    let desired = desired_for(&def, input)?;
     // The duplicate check comes before the value check, so a client that re-files after a
     // crash learns of the open request and can adopt it.
     if st
@@ -256,6 +254,26 @@ fn request_increase(
         now,
     );
     Ok(json!({ "RequestedQuota": changes(st, &[idx])[0] }))
+}
+
+/// The DesiredValue an increase of `def` asks for, refused as AWS refuses it: missing, out of
+/// range, or on a quota that is not adjustable.
+fn desired_for(def: &QuotaDef, input: &Input) -> Result<f64, AwsError> {
+    let desired = input
+        .desired_value
+        .ok_or_else(|| AwsError::missing("DesiredValue"))?;
+    if !(desired.is_finite() && (0.0..=10_000_000_000.0).contains(&desired)) {
+        return Err(AwsError::illegal_argument(
+            "DesiredValue must be between 0 and 10000000000.",
+        ));
+    }
+    if !def.adjustable {
+        return Err(AwsError::illegal_argument(format!(
+            "The quota {} for {} is not adjustable; it cannot be increased.",
+            def.quota_code, def.service_code
+        )));
+    }
+    Ok(desired)
 }
 
 fn history(
