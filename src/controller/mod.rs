@@ -65,6 +65,7 @@ pub use backoff::Backoff;
 pub use context::{Config, Context, Error};
 pub use ledger::Ledger;
 pub use reconciles::Reconciles;
+pub use template::unfit as template_unfit;
 
 /// What tests observe and switch off in an in-process operator; the product runs with the
 /// default (no counting, account status written).

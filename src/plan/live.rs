@@ -71,6 +71,7 @@ pub async fn plan_all(
             };
             let outcome = match &account {
                 Err(problem) => Err(unplanned(qr, &target, Action::AccountProblem, problem)),
+                Ok(account) if account.is_template() => Err(template_plan(qr, &target)),
                 Ok(account) => {
                     let provider = match providers.get(&account.name_any()) {
                         Some(p) => p.clone(),
@@ -177,6 +178,27 @@ fn untrusted_field(account: &CloudAccount) -> Option<&'static str> {
         Some("spec.endpoint")
     } else {
         None
+    }
+}
+
+/// An object aimed at a template account: its need becomes a template entry (the largest of
+/// the objects on that entry, as the operator aggregates them), never a request; read nothing.
+fn template_plan(qr: &QuotaRequirement, target: &Target) -> TargetPlan {
+    match (crate::controller::template_unfit(qr), qr.spec.desired_value) {
+        (Some(why), _) => unplanned(qr, target, Action::Blocked, why),
+        (None, None) => unplanned(
+            qr,
+            target,
+            Action::Blocked,
+            "a template entry needs spec.desiredValue",
+        ),
+        (None, Some(value)) => unplanned(
+            qr,
+            target,
+            Action::Template { value },
+            "the organization's quota request template would hold at least this (new accounts \
+             start with it); nothing is filed in the management account",
+        ),
     }
 }
 

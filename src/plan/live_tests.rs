@@ -80,3 +80,30 @@ async fn the_admins_account_of_a_name_is_the_one_used() {
         "111111111111"
     );
 }
+
+const TEMPLATE: &str = "apiVersion: quota-operator.dev/v1alpha1\nkind: CloudAccount\n\
+metadata: {name: org}\nspec: {aws: {accountId: \"111111111111\", quotaTemplate: true}, namespaceSelector: {}}\n";
+
+#[tokio::test]
+async fn an_object_on_a_template_account_plans_a_template_entry_and_reads_nothing() {
+    let template = account(TEMPLATE);
+    let world = World {
+        accounts: vec![&template],
+        ..World::default()
+    };
+    let factory = Recording::default();
+    let mut sized: QuotaRequirement = requirement("org");
+    sized.spec.desired_value = None;
+    sized.spec.capacity = Some(vec![
+        serde_yaml::from_str("{instanceType: m5.large, count: 4}").unwrap(),
+    ]);
+    let plans = plan_all(&[requirement("org"), sized], &world, &factory).await;
+    assert!(factory.0.lock().unwrap().is_empty(), "no cloud is read");
+    let entry = &plans[0][0];
+    assert_eq!(entry.action, Action::Template { value: 10 }, "{entry:?}");
+    assert!(entry.message.contains("nothing is filed"), "{entry:?}");
+    assert_eq!(entry.action.word(), "template 10");
+    let blocked = &plans[1][0];
+    assert_eq!(blocked.action, Action::Blocked, "{blocked:?}");
+    assert!(blocked.message.contains("spec.capacity"), "{blocked:?}");
+}

@@ -111,6 +111,9 @@ pub enum Action {
     Blocked,
     /// The quota cannot be raised.
     NotAdjustable,
+    /// The account keeps the Organizations quota request template: the entry would hold
+    /// `value` (new accounts start with it); nothing is filed.
+    Template { value: i64 },
     /// The account in the files does not serve this object.
     AccountProblem,
     /// The cloud could not be read.
@@ -127,6 +130,7 @@ impl Action {
             Self::Queued => "queued".into(),
             Self::Blocked => "blocked".into(),
             Self::NotAdjustable => "not adjustable".into(),
+            Self::Template { value } => format!("template {value}"),
             Self::AccountProblem => "account problem".into(),
             Self::Error => "error".into(),
         }

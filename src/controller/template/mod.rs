@@ -24,6 +24,7 @@ use kube::{
 use super::context::{Context, Error};
 use crate::api::{CloudAccount, QuotaRequirement};
 
+pub use declared::unfit;
 pub use regions::regions;
 
 /// Runs the template writer until the stream ends: every template account, again on each change
