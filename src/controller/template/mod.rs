@@ -35,7 +35,8 @@ const FIRST_TEMPLATE_POLL: std::time::Duration = std::time::Duration::from_secs(
 /// costs CPU on each status write (a sixth more operator CPU at 10,000 objects), so it starts
 /// only once some CloudAccount is a template, or still shows one.
 pub async fn run(ctx: Arc<Context>) {
-    ctx.stores_ready().await;
+    // The store is read, not awaited: `stores_ready` is the reconcilers' one waiter (a second
+    // task waiting there before the controller runs would hold the whole cache sync up).
     while !ctx.accounts.state().iter().any(|a| has_template(a)) {
         tokio::time::sleep(FIRST_TEMPLATE_POLL).await;
     }
