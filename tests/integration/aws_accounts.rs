@@ -28,21 +28,6 @@ async fn sim(extra: &str) -> SimHandle {
         .expect("sim")
 }
 
-/// A CloudAccount for `aws` (accountId, roleArn, ...) that admits the test's namespaces.
-async fn account(env: &TestEnv, name: &str, aws: serde_json::Value) -> String {
-    let name = env.unique(name);
-    env.create_account(json!({
-        "metadata": {"name": name},
-        "spec": {
-            "aws": aws,
-            "namespaceSelector": {"matchLabels": {"quota-operator.dev/allowed": "true"}}
-        }
-    }))
-    .await
-    .expect("create CloudAccount");
-    name
-}
-
 fn all(qr: &QuotaRequirement, state: TargetState) -> bool {
     qr.status
         .as_ref()
@@ -58,7 +43,9 @@ async fn a_wrong_account_id_is_blocked_and_nothing_is_filed() {
     let sim = sim("").await;
     let mut env = TestEnv::new("aws-mismatch").await;
     // The operator's credentials act in 999999999999, the account says 111111111111.
-    let wrong = account(&env, "wrong", json!({"accountId": ACCOUNT_A})).await;
+    let wrong = env
+        .aws_account_spec("wrong", json!({"accountId": ACCOUNT_A}))
+        .await;
     env.create_qr(
         Qr::ec2("spot", &wrong, SPOT)
             .regions(&["us-east-1"])
@@ -93,22 +80,21 @@ async fn two_accounts_through_roles_each_request_filed_in_its_own_account() {
     );
     let sim = sim(&roles).await;
     let mut env = TestEnv::new("aws-roles").await;
-    let a = account(
-        &env,
+    let a = env.aws_account_spec(
         "a",
         json!({"accountId": ACCOUNT_A, "roleArn": format!("arn:aws:iam::{ACCOUNT_A}:role/quota-operator")}),
     )
     .await;
-    let b = account(
-        &env,
-        "b",
-        json!({
-            "accountId": ACCOUNT_B,
-            "roleArn": format!("arn:aws:iam::{ACCOUNT_B}:role/quota-operator"),
-            "externalId": "ext-b"
-        }),
-    )
-    .await;
+    let b = env
+        .aws_account_spec(
+            "b",
+            json!({
+                "accountId": ACCOUNT_B,
+                "roleArn": format!("arn:aws:iam::{ACCOUNT_B}:role/quota-operator"),
+                "externalId": "ext-b"
+            }),
+        )
+        .await;
     env.create_qr(
         Qr::ec2("spot-a", &a, SPOT)
             .regions(&["us-east-1"])
@@ -155,7 +141,9 @@ async fn listing_broken_values_still_read(namespace: &str, fault: &str) {
     );
     let sim = sim(&faults).await;
     let mut env = TestEnv::new(namespace).await;
-    let own = account(&env, "own", json!({"accountId": OPERATOR_ACCOUNT})).await;
+    let own = env
+        .aws_account_spec("own", json!({"accountId": OPERATOR_ACCOUNT}))
+        .await;
     env.create_qr(
         Qr::ec2("met", &own, SPOT)
             .regions(&["us-east-1"])

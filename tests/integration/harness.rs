@@ -324,6 +324,22 @@ impl TestEnv {
         self.accounts().create(&PostParams::default(), &obj).await
     }
 
+    /// A uniquely named AWS CloudAccount with `aws` (accountId, roleArn, quotaTemplate, ...) that
+    /// admits the test's namespaces; its name.
+    pub async fn aws_account_spec(&self, name: &str, aws: Value) -> String {
+        let name = self.unique(name);
+        self.create_account(serde_json::json!({
+            "metadata": {"name": name},
+            "spec": {
+                "aws": aws,
+                "namespaceSelector": {"matchLabels": {"quota-operator.dev/allowed": "true"}}
+            }
+        }))
+        .await
+        .expect("create CloudAccount");
+        name
+    }
+
     /// Creates a QuotaRequirement from raw JSON (so invalid ones reach the server as written).
     pub async fn create_raw(&self, kind: &str, obj: Value) -> Result<Value, kube::Error> {
         use kube::{api::DynamicObject, core::ApiResource};

@@ -69,25 +69,11 @@ async fn events(env: &TestEnv, reason: &str) -> Vec<String> {
         .collect()
 }
 
-async fn account(env: &TestEnv, name: &str, id: &str) -> String {
-    let name = env.unique(name);
-    env.create_account(json!({
-        "metadata": {"name": name},
-        "spec": {
-            "aws": {"accountId": id},
-            "namespaceSelector": {"matchLabels": {"quota-operator.dev/allowed": "true"}}
-        }
-    }))
-    .await
-    .expect("create CloudAccount");
-    name
-}
-
 #[tokio::test]
 async fn a_question_from_aws_shows_in_status_once_and_the_reply_is_sent_once() {
     let sim = sim().await;
     let mut env = TestEnv::new("case-question").await;
-    let account = account(&env, "case", ACCOUNT).await;
+    let account = env.aws_account("case", ACCOUNT).await;
     env.create_qr(
         Qr::aws("q", &account, SPOT)
             .regions(&["us-east-1"])
@@ -202,7 +188,7 @@ async fn a_question_from_aws_shows_in_status_once_and_the_reply_is_sent_once() {
 async fn an_account_the_support_api_refuses_shows_the_console_hint_not_an_error() {
     let sim = sim().await;
     let mut env = TestEnv::new("case-no-plan").await;
-    let no_plan = account(&env, "no-plan", NO_PLAN).await;
+    let no_plan = env.aws_account("no-plan", NO_PLAN).await;
     env.create_qr(
         Qr::aws("np", &no_plan, SPOT)
             .regions(&["us-east-1"])
@@ -264,7 +250,7 @@ async fn without_the_support_permissions_the_hint_names_the_refusal() {
         })
         .expect("fault");
     let mut env = TestEnv::new("case-denied").await;
-    let denied = account(&env, "denied", DENIED).await;
+    let denied = env.aws_account("denied", DENIED).await;
     env.create_qr(
         Qr::aws("d", &denied, SPOT)
             .regions(&["us-east-1"])

@@ -36,20 +36,6 @@ async fn sim_with(extra: &str) -> SimHandle {
         .expect("sim")
 }
 
-async fn template_account(env: &TestEnv, name: &str, aws: serde_json::Value) -> String {
-    let name = env.unique(name);
-    env.create_account(json!({
-        "metadata": {"name": name},
-        "spec": {
-            "aws": aws,
-            "namespaceSelector": {"matchLabels": {"quota-operator.dev/allowed": "true"}}
-        }
-    }))
-    .await
-    .expect("create CloudAccount");
-    name
-}
-
 /// The simulator's template entries of `ORG` for ec2, as (quota, region, value).
 fn ec2_entries(sim: &SimHandle) -> Vec<(String, String, f64)> {
     (sim.aws().template(ORG).into_iter())
@@ -86,12 +72,9 @@ fn satisfied_at(qr: &QuotaRequirement, value: f64) -> bool {
 async fn quota_requirements_keep_the_organizations_template_and_file_nothing() {
     let sim = sim().await;
     let mut env = TestEnv::new("templates").await;
-    let org = template_account(
-        &env,
-        "org",
-        json!({"accountId": ORG, "quotaTemplate": true}),
-    )
-    .await;
+    let org = env
+        .aws_account_spec("org", json!({"accountId": ORG, "quotaTemplate": true}))
+        .await;
     let spot = |name: &str, value: i64| {
         Qr::ec2(name, &org, SPOT)
             .regions(&["us-east-1"])
@@ -164,12 +147,12 @@ async fn a_template_not_associated_with_the_organization_is_shown_as_such() {
     let sim = sim().await;
     let mut env = TestEnv::new("templates-lonely").await;
     let role = format!("arn:aws:iam::{LONELY}:role/quota-operator");
-    let lonely = template_account(
-        &env,
-        "lonely",
-        json!({"accountId": LONELY, "roleArn": role, "quotaTemplate": true}),
-    )
-    .await;
+    let lonely = env
+        .aws_account_spec(
+            "lonely",
+            json!({"accountId": LONELY, "roleArn": role, "quotaTemplate": true}),
+        )
+        .await;
     env.create_qr(
         Qr::ec2("spot", &lonely, SPOT)
             .regions(&["us-east-1"])
@@ -206,12 +189,9 @@ async fn without_the_template_permissions_the_account_shows_awss_refusal() {
     let fault = "  faults:\n  - {operation: ListServiceQuotaIncreaseRequestsInTemplate, fault: accessDenied}\n";
     let sim = sim_with(fault).await;
     let mut env = TestEnv::new("templates-denied").await;
-    let org = template_account(
-        &env,
-        "org",
-        json!({"accountId": ORG, "quotaTemplate": true}),
-    )
-    .await;
+    let org = env
+        .aws_account_spec("org", json!({"accountId": ORG, "quotaTemplate": true}))
+        .await;
     env.create_qr(
         Qr::ec2("spot", &org, SPOT)
             .regions(&["us-east-1"])
